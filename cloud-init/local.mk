@@ -1,0 +1,1 @@
+# cloud-init: NoCloud seeds and the cidata ISO

@@ -1,0 +1,1 @@
+# http-seed: the embedded HTTP seed server (libmicrohttpd)

@@ -1,0 +1,1 @@
+# qemu: the libvirt/QEMU builder

@@ -1,0 +1,13 @@
+/* commands.c — the table of kiln's commands. Adding a command is one cmd-*.c file and one line here. */
+#include "cli/cli.h"
+
+#include <stddef.h>
+
+extern const struct cli_command cmd_help;
+extern const struct cli_command cmd_version;
+
+const struct cli_command *const cli_commands[] = {
+	&cmd_help,
+	&cmd_version,
+	NULL,
+};

@@ -1,0 +1,12 @@
+# src/cli: the command table and one file per command
+src_libkiln_a_SOURCES += \
+	src/cli/cli.c src/cli/cli.h \
+	src/cli/commands.c \
+	src/cli/cmd-help.c \
+	src/cli/cmd-version.c
+
+check_PROGRAMS += tests/unit/test-cli
+TESTS += tests/unit/test-cli tests/integration/t0001-cli.sh
+tests_unit_test_cli_SOURCES = tests/unit/test-cli.c
+tests_unit_test_cli_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cli_LDADD = $(UNIT_LDADD)

@@ -1,0 +1,252 @@
+/* component.h — the interface every builder, provisioner, post-processor and data source implements.
+ *
+ * Built-in components are `const struct` values listed in the registry table (src/registry.c); external
+ * plugins implement exactly this header. A component never sees HCL syntax: the engine decodes its block
+ * against the component's schema (unknown key, wrong type, missing required are reported before anything
+ * runs) and hands it a struct kiln_config to read through the accessors below.
+ *
+ * Versioning: every struct starts with `abi`, which must equal KILN_COMPONENT_ABI. Fields are only ever
+ * appended; a change that breaks existing components bumps the ABI number. */
+#ifndef KILN_COMPONENT_H
+#define KILN_COMPONENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+#include "util/strv.h"
+
+#define KILN_COMPONENT_ABI 1
+
+struct ui;
+struct hcl_value;
+
+/* ------------------------------------------------------------------------------------------------
+ * Configuration schema */
+
+enum kiln_attr_flags {
+	KILN_ATTR_REQUIRED = 1 << 0,   /* must be set */
+	KILN_ATTR_SENSITIVE = 1 << 1,  /* value is a secret: masked in every output */
+	KILN_ATTR_BLOCK = 1 << 2,      /* a nested block `name { ... }` described by .block; with a
+	                                  non-NULL .type an attribute of that type is accepted instead
+	                                  (e.g. `sanitize = false` or `sanitize { ... }`) */
+	KILN_ATTR_REPEATED = 1 << 3,   /* with KILN_ATTR_BLOCK: the block may appear several times */
+	KILN_ATTR_DEPRECATED = 1 << 4, /* accepted with a warning */
+	KILN_ATTR_TEMPLATE = 1 << 5,   /* string holds Go-template text ({{ .HTTPIP }}) expanded at run time */
+};
+
+struct kiln_schema;
+
+struct kiln_attr {
+	const char *name;
+	const char *type;          /* HCL type constraint: "string", "number", "bool", "list(string)",
+	                              "map(string)", "list(list(string))", "any"; NULL for a pure block */
+	unsigned flags;            /* enum kiln_attr_flags */
+	const char *default_doc;   /* the default as documentation shows it ("\"5m\"", "computed"), or NULL */
+	const char *doc;           /* one line: what it does */
+	const struct kiln_schema *block;   /* KILN_ATTR_BLOCK: the nested block's schema */
+};
+
+struct kiln_schema {
+	const struct kiln_attr *attrs;     /* terminated by an entry with name == NULL */
+	/* Keys that cannot be set together, as NULL-terminated groups: {"iso_url", "iso_urls", NULL}. The
+	 * list of groups is terminated by a NULL group. */
+	const char *const *const *conflicts;
+};
+
+/* ------------------------------------------------------------------------------------------------
+ * Decoded configuration (implemented in src/template/config.c over HCL values)
+ *
+ * Accessors return the value the user set, or the given default when the key is unset. A value that is
+ * not known yet (it refers to build.* or a data source during `validate`) reads as unset; check
+ * kiln_config_is_known() where that matters. Strings are owned by the config. */
+
+struct kiln_config;
+
+bool kiln_config_has(const struct kiln_config *c, const char *name);        /* set by the user */
+bool kiln_config_is_known(const struct kiln_config *c, const char *name);
+const char *kiln_config_string(const struct kiln_config *c, const char *name, const char *def);
+bool kiln_config_bool(const struct kiln_config *c, const char *name, bool def);
+int64_t kiln_config_int(const struct kiln_config *c, const char *name, int64_t def);
+double kiln_config_number(const struct kiln_config *c, const char *name, double def);
+/* Go duration string ("5m", "1h30m"); a bare number is seconds. */
+int kiln_config_duration_ms(const struct kiln_config *c, const char *name, const char *def,
+			    int64_t *ms, struct kiln_error *err);
+size_t kiln_config_list_len(const struct kiln_config *c, const char *name);
+const char *kiln_config_list_string(const struct kiln_config *c, const char *name, size_t i);
+/* list(string) as a strv (appended to out). */
+void kiln_config_list_strv(const struct kiln_config *c, const char *name, struct strv *out);
+size_t kiln_config_map_len(const struct kiln_config *c, const char *name);
+const char *kiln_config_map_key(const struct kiln_config *c, const char *name, size_t i);
+const char *kiln_config_map_string(const struct kiln_config *c, const char *name, size_t i);
+size_t kiln_config_block_count(const struct kiln_config *c, const char *name);
+const struct kiln_config *kiln_config_block(const struct kiln_config *c, const char *name, size_t i);
+/* The raw HCL value (NULL when unset), for nested lists like qemuargs. */
+const struct hcl_value *kiln_config_value(const struct kiln_config *c, const char *name);
+/* Fail with a message located at the attribute (file:line:col), e.g. for conflicting or invalid values.
+ * Returns -1. */
+int kiln_config_error(const struct kiln_config *c, const char *name, struct kiln_error *err,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* "source.qemu.debian" style label of the block, for messages. */
+const char *kiln_config_label(const struct kiln_config *c);
+
+/* ------------------------------------------------------------------------------------------------
+ * Artifacts */
+
+struct kiln_kv {
+	char *key;
+	char *value;
+};
+
+struct kiln_artifact {
+	char *builder_id;        /* Packer-compatible id: "transcend.qemu", "packer.post-processor.checksum" */
+	char *id;                /* e.g. the VM name */
+	char *description;       /* what `kiln build` prints at the end: "VM files in directory: output" */
+	struct strv files;       /* every file that makes up the artifact */
+	struct kiln_kv *state;   /* data for later post-processors: "format", "accelerator", ... */
+	size_t nstate, capstate;
+};
+
+struct kiln_artifact *kiln_artifact_new(const char *builder_id, const char *id, const char *description);
+void kiln_artifact_add_file(struct kiln_artifact *a, const char *path);
+void kiln_artifact_set(struct kiln_artifact *a, const char *key, const char *value);
+const char *kiln_artifact_get(const struct kiln_artifact *a, const char *key);
+/* Remove the artifact's files from disk (keep_input_artifact = false). */
+int kiln_artifact_destroy_files(struct kiln_artifact *a, struct kiln_error *err);
+void kiln_artifact_free(struct kiln_artifact *a);
+
+/* ------------------------------------------------------------------------------------------------
+ * Communicator: how provisioners reach the machine being built */
+
+#define KILN_EXIT_DISCONNECTED (-1)  /* exit status when the connection dropped mid-command */
+
+typedef void (*kiln_line_fn)(void *arg, bool is_stderr, const char *line);
+
+struct kiln_comm;
+
+struct kiln_comm_ops {
+	/* Run a shell command; stream output lines; *exit_status gets its exit code, or
+	 * KILN_EXIT_DISCONNECTED when the connection dropped (a reboot) — not an error. */
+	int (*exec)(struct kiln_comm *c, const char *command, kiln_line_fn on_line, void *arg,
+		    int *exit_status, struct kiln_error *err);
+	int (*upload_file)(struct kiln_comm *c, const char *local_path, const char *remote_path, struct kiln_error *err);
+	int (*upload_data)(struct kiln_comm *c, const void *data, size_t len, const char *remote_path,
+			   unsigned mode, struct kiln_error *err);
+	/* Packer's rule: local "dir/" uploads the contents, "dir" uploads the directory itself. */
+	int (*upload_dir)(struct kiln_comm *c, const char *local_dir, const char *remote_dir, struct kiln_error *err);
+	int (*download_file)(struct kiln_comm *c, const char *remote_path, const char *local_path, struct kiln_error *err);
+	int (*download_dir)(struct kiln_comm *c, const char *remote_dir, const char *local_dir, struct kiln_error *err);
+	/* Drop the connection and connect again, waiting up to timeout_ms (after expect_disconnect). */
+	int (*reconnect)(struct kiln_comm *c, int64_t timeout_ms, struct kiln_error *err);
+	/* Is the remote path a directory? (file provisioner download) */
+	int (*is_dir)(struct kiln_comm *c, const char *remote_path, bool *is_dir, struct kiln_error *err);
+};
+
+struct kiln_comm {
+	const struct kiln_comm_ops *ops;
+	void *impl;
+	const char *type;  /* "ssh" */
+};
+
+/* ------------------------------------------------------------------------------------------------
+ * Run context: what the engine gives a component while it runs */
+
+enum kiln_on_error { KILN_ON_ERROR_CLEANUP = 0, KILN_ON_ERROR_ABORT, KILN_ON_ERROR_ASK, KILN_ON_ERROR_RUN_CLEANUP_PROVISIONER };
+
+struct kiln_ctx;
+
+struct kiln_ctx_ops {
+	/* Builders call this once the communicator is up: runs the build's provisioners through comm. */
+	int (*provision)(struct kiln_ctx *ctx, struct kiln_comm *comm, struct kiln_error *err);
+	/* -debug: wait for the user before the named step; returns -1 when cancelled. */
+	int (*pause)(struct kiln_ctx *ctx, const char *step_name);
+};
+
+struct kiln_ctx {
+	int abi;
+	struct ui *ui;                 /* prefixed with the build's name */
+	const char *build_name;        /* "qemu.debian" */
+	const char *builder_type;      /* "qemu" */
+	const char *source_name;       /* "debian" */
+	const char *template_dir;      /* path.root: relative paths in the config are relative to it */
+	bool debug;                    /* -debug */
+	bool force;                    /* -force */
+	enum kiln_on_error on_error;
+	const struct kiln_ctx_ops *ops;
+	struct strv build_data;        /* build.* / Go-template values as "Key=Value" entries */
+	void *engine;                  /* the engine's own state */
+};
+
+/* build.* values (Host, Port, User, SSHPublicKey, PackerHTTPAddr, ...); components set, templates read. */
+void kiln_ctx_set(struct kiln_ctx *ctx, const char *key, const char *value);
+const char *kiln_ctx_get(const struct kiln_ctx *ctx, const char *key);
+bool kiln_ctx_cancelled(const struct kiln_ctx *ctx);
+/* Expand Go-template text ({{ .HTTPIP }}, {{ .Name }}, {{ build `Host` }}) against the ctx values and
+ * `extra` ("Key=Value" entries, may be NULL). Unknown names are an error naming the key. */
+int kiln_ctx_expand(const struct kiln_ctx *ctx, const char *text, char *const *extra, char **out,
+		    struct kiln_error *err);
+
+/* ------------------------------------------------------------------------------------------------
+ * The four component kinds */
+
+struct kiln_builder {
+	int abi;
+	const char *type;               /* "qemu" */
+	const char *builder_id;         /* Packer's artifact builder id */
+	const char *doc;                /* one line */
+	const struct kiln_schema *schema;
+	/* Check the configuration and build an instance. warnings may be appended to. */
+	int (*prepare)(const struct kiln_config *cfg, void **instance, struct strv *warnings, struct kiln_error *err);
+	/* Build. Steps clean up after themselves in reverse order on failure or cancellation, honouring
+	 * ctx->on_error. On success *artifact is set. */
+	int (*run)(void *instance, struct kiln_ctx *ctx, struct kiln_artifact **artifact, struct kiln_error *err);
+	void (*destroy)(void *instance);
+};
+
+struct kiln_provisioner {
+	int abi;
+	const char *type;               /* "shell" */
+	const char *doc;
+	const struct kiln_schema *schema;
+	int (*prepare)(const struct kiln_config *cfg, void **instance, struct strv *warnings, struct kiln_error *err);
+	/* comm is NULL for provisioners that run locally with builders that have no communicator. */
+	int (*provision)(void *instance, struct kiln_ctx *ctx, struct kiln_comm *comm, struct kiln_error *err);
+	void (*destroy)(void *instance);
+};
+
+struct kiln_postprocessor {
+	int abi;
+	const char *type;               /* "checksum" */
+	const char *doc;
+	const struct kiln_schema *schema;
+	int (*prepare)(const struct kiln_config *cfg, void **instance, struct strv *warnings, struct kiln_error *err);
+	/* Produce *out from in. *keep_input: whether the input artifact must be kept regardless of
+	 * keep_input_artifact (Packer's "forceOverride"); leave false normally. */
+	int (*run)(void *instance, struct kiln_ctx *ctx, struct kiln_artifact *in, struct kiln_artifact **out,
+		   bool *keep_input, struct kiln_error *err);
+	void (*destroy)(void *instance);
+};
+
+struct kiln_datasource {
+	int abi;
+	const char *type;
+	const char *doc;
+	const struct kiln_schema *schema;
+	/* The HCL type of the result, as a type-constraint string: "object({id=string})". */
+	const char *output_type;
+	int (*execute)(const struct kiln_config *cfg, struct kiln_ctx *ctx, struct hcl_value **out, struct kiln_error *err);
+};
+
+/* ------------------------------------------------------------------------------------------------
+ * Registry (src/registry.c): the table of built-in components */
+
+const struct kiln_builder *kiln_find_builder(const char *type);
+const struct kiln_provisioner *kiln_find_provisioner(const char *type);
+const struct kiln_postprocessor *kiln_find_postprocessor(const char *type);
+const struct kiln_datasource *kiln_find_datasource(const char *type);
+/* Names of all registered components of a kind ("builder", "provisioner", "post-processor",
+ * "data"), sorted, appended to out. */
+void kiln_component_names(const char *kind, struct strv *out);
+
+#endif

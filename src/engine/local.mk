@@ -1,0 +1,12 @@
+# src/engine: component registry, artifacts, run context, build steps
+src_libkiln_a_SOURCES += \
+	src/component.h \
+	src/registry.c \
+	src/engine/artifact.c \
+	src/engine/ctx.c
+
+check_PROGRAMS += tests/unit/test-engine
+TESTS += tests/unit/test-engine
+tests_unit_test_engine_SOURCES = tests/unit/test-engine.c
+tests_unit_test_engine_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_engine_LDADD = $(UNIT_LDADD)

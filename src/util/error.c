@@ -1,0 +1,140 @@
+/* error.c — error values with a chain of context (see error.h). */
+#include "util/error.h"
+#include "util/buf.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int err_setv(struct kiln_error *e, const char *fmt, va_list ap)
+{
+	if (!e || e->set)
+		return -1;
+	e->set = true;
+	strv_push_owned(&e->frames, xvasprintf(fmt, ap));
+	return -1;
+}
+
+int err_set(struct kiln_error *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_setv(e, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_set_kind(struct kiln_error *e, enum err_kind kind, const char *fmt, ...)
+{
+	if (!e || e->set)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	err_setv(e, fmt, ap);
+	va_end(ap);
+	e->kind = kind;
+	return -1;
+}
+
+int err_set_errno(struct kiln_error *e, int errnum, const char *fmt, ...)
+{
+	if (!e || e->set)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	err_set(e, "%s: %s", msg, strerror(errnum));
+	free(msg);
+	e->errnum = errnum;
+	if (errnum == ENOENT)
+		e->kind = ERR_NOT_FOUND;
+	else
+		e->kind = ERR_IO;
+	return -1;
+}
+
+int err_wrap(struct kiln_error *e, const char *fmt, ...)
+{
+	if (!e || !e->set)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	strv_push_owned(&e->frames, xvasprintf(fmt, ap));
+	va_end(ap);
+	return -1;
+}
+
+void err_hint(struct kiln_error *e, const char *fmt, ...)
+{
+	if (!e || !e->set || e->hint)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	e->hint = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void err_location(struct kiln_error *e, const char *file, int line, int col)
+{
+	if (!e || !e->set || e->file)
+		return;
+	e->file = xstrdup(file);
+	e->line = line;
+	e->col = col;
+}
+
+bool err_isset(const struct kiln_error *e)
+{
+	return e && e->set;
+}
+
+bool err_is(const struct kiln_error *e, enum err_kind kind)
+{
+	return e && e->set && e->kind == kind;
+}
+
+const char *err_cause(const struct kiln_error *e)
+{
+	return e && e->set && e->frames.n ? e->frames.v[0] : "";
+}
+
+char *err_text(const struct kiln_error *e)
+{
+	struct buf b = BUF_INIT;
+	if (!e || !e->set)
+		return buf_detach(&b);
+	for (size_t i = e->frames.n; i-- > 0;) {
+		buf_puts(&b, e->frames.v[i]);
+		if (i)
+			buf_puts(&b, ": ");
+	}
+	if (e->file) {
+		char *loc = e->line ? xasprintf("%s:%d:%d: ", e->file, e->line, e->col) : xasprintf("%s: ", e->file);
+		struct buf out = BUF_INIT;
+		buf_puts(&out, loc);
+		buf_append(&out, b.data, b.len);
+		free(loc);
+		buf_free(&b);
+		return buf_detach(&out);
+	}
+	return buf_detach(&b);
+}
+
+void err_clear(struct kiln_error *e)
+{
+	if (!e)
+		return;
+	strv_free(&e->frames);
+	free(e->hint);
+	free(e->file);
+	memset(e, 0, sizeof *e);
+}
+
+void err_move(struct kiln_error *dst, struct kiln_error *src)
+{
+	err_clear(dst);
+	*dst = *src;
+	memset(src, 0, sizeof *src);
+}

@@ -1,0 +1,390 @@
+/* file.c — files, paths and temporary directories (see file.h). */
+#include "util/file.h"
+#include "util/mem.h"
+#include "util/signals.h"
+#include "util/strv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int file_read_all(const char *path, struct buf *out, struct kiln_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set_errno(err, errno, "cannot open %s", path);
+	char tmp[65536];
+	for (;;) {
+		ssize_t n = read(fd, tmp, sizeof tmp);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			return err_set_errno(err, e, "cannot read %s", path);
+		}
+		if (n == 0)
+			break;
+		buf_append(out, tmp, (size_t)n);
+	}
+	close(fd);
+	if (!out->data)
+		buf_append(out, "", 0);
+	return 0;
+}
+
+static int write_fd_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int file_write(const char *path, const void *data, size_t len, mode_t mode, struct kiln_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return err_set_errno(err, errno, "cannot create %s", path);
+	if (write_fd_all(fd, data, len) < 0) {
+		int e = errno;
+		close(fd);
+		return err_set_errno(err, e, "cannot write %s", path);
+	}
+	if (close(fd) < 0)
+		return err_set_errno(err, errno, "cannot write %s", path);
+	return 0;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct kiln_error *err)
+{
+	char *tmp = xasprintf("%s.tmp-XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		err_set_errno(err, errno, "cannot create a temporary file next to %s", path);
+		free(tmp);
+		return -1;
+	}
+	int rc = -1;
+	if (fchmod(fd, mode) < 0 || write_fd_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		err_set_errno(err, errno, "cannot write %s", tmp);
+		close(fd);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		err_set_errno(err, errno, "cannot write %s", tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		err_set_errno(err, errno, "cannot rename %s to %s", tmp, path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+bool file_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+bool file_is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool file_is_regular(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int file_size(const char *path, off_t *size, struct kiln_error *err)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return err_set_errno(err, errno, "cannot stat %s", path);
+	*size = st.st_size;
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, struct kiln_error *err)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				rc = err_set_errno(err, errno, "cannot create directory %s", p);
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	if (rc == 0 && !file_is_dir(path))
+		rc = err_set(err, "%s exists and is not a directory", path);
+	free(p);
+	return rc;
+}
+
+static int rm_at(int parent, const char *name, struct kiln_error *err, const char *shown)
+{
+	struct stat st;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : err_set_errno(err, errno, "cannot stat %s", shown);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
+			return err_set_errno(err, errno, "cannot remove %s", shown);
+		return 0;
+	}
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_set_errno(err, errno, "cannot open %s", shown);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_set_errno(err, errno, "cannot open %s", shown);
+	}
+	int rc = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *child = xasprintf("%s/%s", shown, de->d_name);
+		rc = rm_at(dirfd(d), de->d_name, err, child);
+		free(child);
+		if (rc < 0)
+			break;
+	}
+	closedir(d);
+	if (rc == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		rc = err_set_errno(err, errno, "cannot remove %s", shown);
+	return rc;
+}
+
+int rm_rf(const char *path, struct kiln_error *err)
+{
+	return rm_at(AT_FDCWD, path, err, path);
+}
+
+int file_copy(const char *src, const char *dst, mode_t mode, struct kiln_error *err)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return err_set_errno(err, errno, "cannot open %s", src);
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out < 0) {
+		int e = errno;
+		close(in);
+		return err_set_errno(err, e, "cannot create %s", dst);
+	}
+	int rc = 0;
+	char *tmp = xmalloc(1 << 20);
+	for (;;) {
+		ssize_t n = read(in, tmp, 1 << 20);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set_errno(err, errno, "cannot read %s", src);
+			break;
+		}
+		if (n == 0)
+			break;
+		if (write_fd_all(out, tmp, (size_t)n) < 0) {
+			rc = err_set_errno(err, errno, "cannot write %s", dst);
+			break;
+		}
+	}
+	free(tmp);
+	close(in);
+	if (close(out) < 0 && rc == 0)
+		rc = err_set_errno(err, errno, "cannot write %s", dst);
+	return rc;
+}
+
+char *path_join(const char *a, const char *b)
+{
+	if (!a || !*a)
+		return xstrdup(b);
+	if (b[0] == '/')
+		return xstrdup(b);
+	size_t la = strlen(a);
+	return xasprintf("%s%s%s", a, (la && a[la - 1] == '/') ? "" : "/", b);
+}
+
+char *path_basename(const char *path)
+{
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	if (n == 0)
+		return xstrdup(".");
+	return xstrndup(path + start, n - start);
+}
+
+char *path_dirname(const char *path)
+{
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	while (n > 0 && path[n - 1] != '/')
+		n--;
+	if (n == 0)
+		return xstrdup(".");
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return xstrndup(path, n);
+}
+
+char *path_clean(const char *path)
+{
+	if (!*path)
+		return xstrdup(".");
+	bool rooted = path[0] == '/';
+	struct strv parts = STRV_INIT;
+	const char *p = path;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *s = p;
+		while (*p && *p != '/')
+			p++;
+		size_t n = (size_t)(p - s);
+		if (n == 0 || (n == 1 && s[0] == '.'))
+			continue;
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			if (parts.n && strcmp(parts.v[parts.n - 1], "..") != 0) {
+				free(parts.v[--parts.n]);
+				parts.v[parts.n] = NULL;
+				continue;
+			}
+			if (rooted)
+				continue;
+		}
+		strv_push_owned(&parts, xstrndup(s, n));
+	}
+	char *joined = strv_join(&parts, "/");
+	strv_free(&parts);
+	char *out;
+	if (rooted)
+		out = xasprintf("/%s", joined);
+	else
+		out = xstrdup(*joined ? joined : ".");
+	free(joined);
+	return out;
+}
+
+char *path_abs(const char *path)
+{
+	if (path[0] == '/')
+		return path_clean(path);
+	char *cwd = getcwd(NULL, 0);
+	char *j = path_join(cwd ? cwd : "/", path);
+	free(cwd);
+	char *c = path_clean(j);
+	free(j);
+	return c;
+}
+
+bool path_has_suffix(const char *path, const char *suffix)
+{
+	size_t a = strlen(path), b = strlen(suffix);
+	return a >= b && strcmp(path + a - b, suffix) == 0;
+}
+
+/* --- temporary directories --- */
+
+static pthread_mutex_t tmp_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct strv tmp_dirs;
+static bool tmp_registered;
+
+static void tmp_remove_all_locked(void)
+{
+	for (size_t i = 0; i < tmp_dirs.n; i++)
+		rm_rf(tmp_dirs.v[i], NULL);
+	strv_free(&tmp_dirs);
+}
+
+void tmpdir_cleanup_all(void)
+{
+	pthread_mutex_lock(&tmp_lock);
+	tmp_remove_all_locked();
+	pthread_mutex_unlock(&tmp_lock);
+}
+
+static void tmp_force_exit(void *arg)
+{
+	(void)arg;
+	/* The main thread may hold tmp_lock; a forced exit must not wait for it. */
+	if (pthread_mutex_trylock(&tmp_lock) == 0) {
+		tmp_remove_all_locked();
+		pthread_mutex_unlock(&tmp_lock);
+	}
+}
+
+char *tmpdir_make(const char *prefix, struct kiln_error *err)
+{
+	const char *base = getenv("TMPDIR");
+	if (!base || !*base)
+		base = "/tmp";
+	char *path = xasprintf("%s/%s-XXXXXX", base, prefix);
+	if (!mkdtemp(path)) {
+		err_set_errno(err, errno, "cannot create a temporary directory in %s", base);
+		free(path);
+		return NULL;
+	}
+	pthread_mutex_lock(&tmp_lock);
+	if (!tmp_registered) {
+		tmp_registered = true;
+		atexit(tmpdir_cleanup_all);
+		sig_on_force_exit(tmp_force_exit, NULL);
+	}
+	strv_push(&tmp_dirs, path);
+	pthread_mutex_unlock(&tmp_lock);
+	return path;
+}
+
+void tmpdir_release(const char *path)
+{
+	if (!path)
+		return;
+	pthread_mutex_lock(&tmp_lock);
+	for (size_t i = 0; i < tmp_dirs.n; i++) {
+		if (strcmp(tmp_dirs.v[i], path) == 0) {
+			free(tmp_dirs.v[i]);
+			memmove(&tmp_dirs.v[i], &tmp_dirs.v[i + 1], (tmp_dirs.n - i) * sizeof *tmp_dirs.v);
+			tmp_dirs.n--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tmp_lock);
+	rm_rf(path, NULL);
+}

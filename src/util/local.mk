@@ -1,0 +1,17 @@
+# src/util: buffers, strings, errors, files, temp dirs, subprocesses, hashing, time, signals
+src_libkiln_a_SOURCES += \
+	src/util/buf.c src/util/buf.h \
+	src/util/error.c src/util/error.h \
+	src/util/file.c src/util/file.h \
+	src/util/hash.c src/util/hash.h \
+	src/util/mem.c src/util/mem.h \
+	src/util/proc.c src/util/proc.h \
+	src/util/signals.c src/util/signals.h \
+	src/util/strv.c src/util/strv.h \
+	src/util/timeutil.c src/util/timeutil.h
+
+check_PROGRAMS += tests/unit/test-util
+TESTS += tests/unit/test-util
+tests_unit_test_util_SOURCES = tests/unit/test-util.c
+tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_util_LDADD = $(UNIT_LDADD)

@@ -1,0 +1,40 @@
+/* proc.h — run a subprocess from an argv array (never a shell string), with its output captured or
+ * streamed line by line, and killed when the build is cancelled or a timeout passes. */
+#ifndef KILN_UTIL_PROC_H
+#define KILN_UTIL_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+/* Called for each complete output line (without the newline); is_stderr tells the stream. */
+typedef void (*proc_line_fn)(void *arg, bool is_stderr, const char *line);
+
+struct proc_opts {
+	const char *cwd;             /* NULL: inherit */
+	char *const *env_extra;      /* "K=V" entries added to (and overriding) the environment */
+	const void *stdin_data;      /* NULL: stdin is /dev/null */
+	size_t stdin_len;
+	struct buf *out;             /* capture stdout (NULL: not captured) */
+	struct buf *errout;          /* capture stderr */
+	proc_line_fn on_line;        /* stream lines (in addition to capture) */
+	void *line_arg;
+	long timeout_ms;             /* 0: none */
+	bool inherit_stdio;          /* child writes straight to our stdout/stderr; stdin inherited */
+	bool ignore_cancel;          /* keep running when the build is cancelled (cleanup commands) */
+};
+
+/* Runs argv[0] (looked up in PATH). *exit_status gets the exit code, or 128+signal.
+ * Returns -1 with err set when the program cannot start, times out or is cancelled; a non-zero exit
+ * status is not an error here (callers decide). */
+int proc_run(char *const argv[], const struct proc_opts *opts, int *exit_status, struct kiln_error *err);
+
+/* Convenience: run and fail unless exit status is 0; stderr's last lines go into the error. */
+int proc_run_checked(char *const argv[], const struct proc_opts *opts, struct kiln_error *err);
+
+/* Is `name` an executable in PATH? */
+bool proc_in_path(const char *name);
+
+#endif

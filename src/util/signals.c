@@ -1,0 +1,148 @@
+/* signals.c — SIGINT/SIGTERM handling on a dedicated thread (see signals.h). */
+#include "util/signals.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct force_cb {
+	void (*fn)(void *);
+	void *arg;
+	bool live;
+};
+
+static atomic_bool cancelled;
+static int cancel_pipe[2] = {-1, -1};
+static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct force_cb *cbs;
+static size_t ncbs, capcbs;
+static bool setup_done;
+
+static void notify_cancel(void)
+{
+	atomic_store(&cancelled, true);
+	if (cancel_pipe[1] >= 0) {
+		char c = 'x';
+		ssize_t r = write(cancel_pipe[1], &c, 1);
+		(void)r;
+	}
+}
+
+static void run_force_cleanups(void)
+{
+	pthread_mutex_lock(&cb_lock);
+	for (size_t i = ncbs; i-- > 0;)
+		if (cbs[i].live) {
+			cbs[i].live = false;
+			cbs[i].fn(cbs[i].arg);
+		}
+	pthread_mutex_unlock(&cb_lock);
+}
+
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int count = 0;
+	for (;;) {
+		int sig = 0;
+		if (sigwait(set, &sig) != 0)
+			continue;
+		count++;
+		if (count == 1) {
+			static const char msg[] = "\nkiln: interrupted, cleaning up (press Ctrl-C again to force exit)\n";
+			ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
+			(void)r;
+			notify_cancel();
+		} else {
+			static const char msg[] = "\nkiln: forced exit, removing what is safe to remove\n";
+			ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
+			(void)r;
+			run_force_cleanups();
+			_exit(130);
+		}
+	}
+	return NULL;
+}
+
+void sig_setup(void)
+{
+	static sigset_t set;
+	if (setup_done)
+		return;
+	setup_done = true;
+	if (pipe(cancel_pipe) == 0) {
+		for (int i = 0; i < 2; i++)
+			fcntl(cancel_pipe[i], F_SETFD, FD_CLOEXEC);
+		fcntl(cancel_pipe[1], F_SETFL, O_NONBLOCK);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A write to a closed SSH or HTTP socket must be an error return, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+	pthread_t t;
+	if (pthread_create(&t, NULL, signal_thread, &set) == 0)
+		pthread_detach(t);
+}
+
+bool sig_cancelled(void)
+{
+	return atomic_load(&cancelled);
+}
+
+int sig_cancel_fd(void)
+{
+	return cancel_pipe[0];
+}
+
+void sig_request_cancel(void)
+{
+	notify_cancel();
+}
+
+void sig_reset(void)
+{
+	atomic_store(&cancelled, false);
+	if (cancel_pipe[0] >= 0) {
+		int fl = fcntl(cancel_pipe[0], F_GETFL);
+		fcntl(cancel_pipe[0], F_SETFL, fl | O_NONBLOCK);
+		char tmp[64];
+		while (read(cancel_pipe[0], tmp, sizeof tmp) > 0)
+			;
+		fcntl(cancel_pipe[0], F_SETFL, fl);
+	}
+}
+
+int sig_on_force_exit(void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&cb_lock);
+	cbs = xgrow(cbs, &capcbs, ncbs + 1, sizeof *cbs);
+	cbs[ncbs] = (struct force_cb){fn, arg, true};
+	int h = (int)ncbs++;
+	pthread_mutex_unlock(&cb_lock);
+	return h;
+}
+
+void sig_forget(int handle)
+{
+	pthread_mutex_lock(&cb_lock);
+	if (handle >= 0 && (size_t)handle < ncbs)
+		cbs[handle].live = false;
+	pthread_mutex_unlock(&cb_lock);
+}
+
+void sig_child_reset(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	signal(SIGPIPE, SIG_DFL);
+}

@@ -1,0 +1,26 @@
+/* signals.h — SIGINT/SIGTERM as a cancellation flag.
+ *
+ * sig_setup() blocks the signals in every thread and handles them on one dedicated thread. The first
+ * signal sets the cancellation flag that long operations poll (sig_cancelled(), or poll() on
+ * sig_cancel_fd()); they stop, and the normal cleanup path runs. A second SIGINT runs the registered
+ * emergency cleanups (what is safe to undo from any state: temp dirs, transient domains) and exits 130. */
+#ifndef KILN_UTIL_SIGNALS_H
+#define KILN_UTIL_SIGNALS_H
+
+#include <stdbool.h>
+
+void sig_setup(void);
+bool sig_cancelled(void);
+int sig_cancel_fd(void);      /* readable once cancelled; -1 before sig_setup() */
+void sig_request_cancel(void);
+/* Reset the cancellation state (tests; `kiln console` between lines). */
+void sig_reset(void);
+
+/* Emergency cleanups, run on the signal thread at a forced exit, newest first. Returns a handle for
+ * sig_forget(); the callback must tolerate running concurrently with the main program. */
+int sig_on_force_exit(void (*fn)(void *), void *arg);
+void sig_forget(int handle);
+/* Restore the default signal mask in a child between fork() and exec(). */
+void sig_child_reset(void);
+
+#endif

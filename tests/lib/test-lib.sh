@@ -1,0 +1,129 @@
+# test-lib.sh — the helper library of kiln's shell tests (TAP output), in the manner of git's t/test-lib.sh.
+#
+#   . "$KILN_SRCDIR/tests/lib/test-lib.sh"
+#   test_expect_success 'what it shows' '
+#           "$KILN" version >out &&
+#           grep "^kiln v" out
+#   '
+#   test_done
+#
+# Every test file runs in its own throwaway directory ($TEST_DIR, also the cwd), removed at the end.
+# test_when_finished 'cmd' registers cleanup that runs after the current test, pass or fail.
+# test_atexit 'cmd' registers cleanup that runs when the file ends, however it ends.
+
+: "${KILN_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${KILN_BUILDDIR:=$KILN_SRCDIR/build}"
+: "${KILN:=$KILN_BUILDDIR/kiln}"
+export KILN KILN_SRCDIR KILN_BUILDDIR
+
+test_count=0
+test_failed=0
+TEST_NAME=$(basename "$0" .sh)
+TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kiln-$TEST_NAME.XXXXXX")
+export TEST_DIR
+_test_atexit="$TEST_DIR/.atexit"
+: >"$_test_atexit"
+
+_test_cleanup_all() {
+	cd / || :
+	if [ -s "$_test_atexit" ]; then
+		(. "$_test_atexit") >/dev/null 2>&1 || :
+	fi
+	rm -rf "$TEST_DIR"
+}
+trap '_test_cleanup_all' EXIT
+trap '_test_cleanup_all; exit 130' INT TERM
+
+cd "$TEST_DIR" || exit 1
+
+test_when_finished() {
+	printf '%s\n' "$1" >>"$TEST_DIR/.when_finished"
+}
+
+test_atexit() {
+	printf '%s\n' "$1" >>"$_test_atexit"
+}
+
+# say what we are about to run, for the log of a failure
+_test_diag() {
+	sed 's/^/# /' "$1"
+}
+
+test_expect_success() {
+	if [ $# -eq 3 ]; then
+		_prereq=$1
+		shift
+		if ! test_have_prereq "$_prereq"; then
+			echo "Bail out! $TEST_NAME: missing prerequisite $_prereq for '$1'"
+			exit 1
+		fi
+	fi
+	test_count=$((test_count + 1))
+	: >"$TEST_DIR/.when_finished"
+	_out="$TEST_DIR/.out.$test_count"
+	(
+		set -u
+		eval "$2"
+	) >"$_out" 2>&1 </dev/null
+	_rc=$?
+	if [ -s "$TEST_DIR/.when_finished" ]; then
+		(. "$TEST_DIR/.when_finished") >>"$_out" 2>&1 </dev/null || :
+	fi
+	if [ $_rc -eq 0 ]; then
+		echo "ok $test_count - $1"
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $1"
+		echo "#   exit status $_rc; commands:"
+		printf '%s\n' "$2" | sed 's/^/#     /'
+		echo "#   output:"
+		tail -n 60 "$_out" | _test_diag /dev/stdin
+	fi
+	rm -f "$_out"
+}
+
+test_expect_code() {
+	# test_expect_code CODE cmd args...: run cmd, succeed only when it exits with CODE
+	_want=$1
+	shift
+	"$@"
+	_got=$?
+	if [ "$_got" != "$_want" ]; then
+		echo "test_expect_code: '$*' exited $_got, expected $_want" >&2
+		return 1
+	fi
+	return 0
+}
+
+test_have_prereq() {
+	case "$1" in
+	ROOT) [ "$(id -u)" -eq 0 ] ;;
+	LIBVIRT) virsh -c qemu:///system version >/dev/null 2>&1 ;;
+	*) command -v "$1" >/dev/null 2>&1 ;;
+	esac
+}
+
+# grep with a message on failure
+test_grep() {
+	if ! grep "$@"; then
+		echo "test_grep: no match for: $*" >&2
+		_f=$(eval echo \${$#})
+		[ -f "$_f" ] && { echo "--- $_f:" >&2; head -n 40 "$_f" >&2; }
+		return 1
+	fi
+}
+
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+test_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+test_done() {
+	echo "1..$test_count"
+	[ "$test_failed" -eq 0 ]
+	exit $?
+}

@@ -1,0 +1,296 @@
+/* test-util.c — unit tests of src/util: buffers, string vectors, errors, paths, durations, hashing,
+ * subprocesses, temp dirs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <errno.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/hash.h"
+#include "util/mem.h"
+#include "util/proc.h"
+#include "util/strv.h"
+#include "util/timeutil.h"
+
+static void test_buf_grows_and_stays_terminated(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	assert_string_equal(buf_cstr(&b), "");
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&b, "%d,", i);
+	assert_true(b.len > 3000);
+	assert_int_equal(b.data[b.len], '\0');
+	assert_true(strncmp(b.data, "0,1,2,", 6) == 0);
+	assert_true(buf_ends_with(&b, "999,"));
+	buf_truncate(&b, 4);
+	assert_string_equal(buf_cstr(&b), "0,1,");
+	buf_remove_prefix(&b, 2);
+	assert_string_equal(buf_cstr(&b), "1,");
+	buf_append(&b, "a\0b", 3);
+	assert_int_equal(b.len, 5);
+	assert_memory_equal(b.data, "1,a\0b", 5);
+	char *s = buf_detach(&b);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	free(s);
+	buf_repeat(&b, '-', 3);
+	assert_string_equal(buf_cstr(&b), "---");
+	buf_reset(&b);
+	assert_string_equal(buf_cstr(&b), "");
+	buf_free(&b);
+	buf_free(&b); /* twice is fine */
+}
+
+static void test_strv(void **state)
+{
+	(void)state;
+	struct strv sv = STRV_INIT;
+	assert_null(strv_argv(&sv)[0]);
+	strv_push(&sv, "b");
+	strv_pushf(&sv, "%s", "a");
+	strv_push(&sv, "c");
+	assert_int_equal(sv.n, 3);
+	assert_null(sv.v[3]);
+	assert_true(strv_contains(&sv, "a"));
+	assert_false(strv_contains(&sv, "d"));
+	strv_sort(&sv);
+	char *j = strv_join(&sv, ", ");
+	assert_string_equal(j, "a, b, c");
+	free(j);
+	strv_free(&sv);
+	assert_int_equal(sv.n, 0);
+}
+
+static void test_error_chain(void **state)
+{
+	(void)state;
+	struct kiln_error e = ERR_INIT;
+	assert_false(err_isset(&e));
+	assert_int_equal(err_wrap(&e, "ignored"), -1); /* no-op while unset */
+	assert_false(err_isset(&e));
+	assert_int_equal(err_set(&e, "connection refused"), -1);
+	err_set(&e, "second cause is ignored");
+	err_wrap(&e, "waiting for SSH on %s", "127.0.0.1:2222");
+	err_wrap(&e, "step \"connect\"");
+	err_hint(&e, "check the serial log");
+	char *t = err_text(&e);
+	assert_string_equal(t, "step \"connect\": waiting for SSH on 127.0.0.1:2222: connection refused");
+	free(t);
+	assert_string_equal(err_cause(&e), "connection refused");
+	assert_string_equal(e.hint, "check the serial log");
+	struct kiln_error moved = ERR_INIT;
+	err_move(&moved, &e);
+	assert_false(err_isset(&e));
+	assert_true(err_isset(&moved));
+	err_clear(&moved);
+	assert_false(err_isset(&moved));
+
+	err_set_errno(&e, ENOENT, "cannot open %s", "/nope");
+	assert_true(err_is(&e, ERR_NOT_FOUND));
+	t = err_text(&e);
+	assert_string_equal(t, "cannot open /nope: No such file or directory");
+	free(t);
+	err_location(&e, "a.pkr.hcl", 3, 7);
+	t = err_text(&e);
+	assert_string_equal(t, "a.pkr.hcl:3:7: cannot open /nope: No such file or directory");
+	free(t);
+	err_clear(&e);
+}
+
+static void test_paths(void **state)
+{
+	(void)state;
+	static const char *cases[][2] = {
+		{"", "."}, {"/", "/"}, {"a//b/./c/", "a/b/c"}, {"a/../..", ".."}, {"/../a", "/a"},
+		{"./", "."}, {"a/b/../../c", "c"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *c = path_clean(cases[i][0]);
+		assert_string_equal(c, cases[i][1]);
+		free(c);
+	}
+	char *s = path_basename("/x/y.qcow2/");
+	assert_string_equal(s, "y.qcow2");
+	free(s);
+	s = path_dirname("/x/y");
+	assert_string_equal(s, "/x");
+	free(s);
+	s = path_dirname("y");
+	assert_string_equal(s, ".");
+	free(s);
+	s = path_join("a/", "b");
+	assert_string_equal(s, "a/b");
+	free(s);
+	s = path_join("a", "/abs");
+	assert_string_equal(s, "/abs");
+	free(s);
+	s = path_abs("/a/./b/..");
+	assert_string_equal(s, "/a");
+	free(s);
+}
+
+static void test_durations(void **state)
+{
+	(void)state;
+	struct kiln_error e = ERR_INIT;
+	int64_t ms = 0;
+	assert_int_equal(duration_parse("1m30s", &ms, &e), 0);
+	assert_int_equal(ms, 90000);
+	assert_int_equal(duration_parse("1.5h", &ms, &e), 0);
+	assert_int_equal(ms, 5400000);
+	assert_int_equal(duration_parse("250ms", &ms, &e), 0);
+	assert_int_equal(ms, 250);
+	assert_int_equal(duration_parse("0", &ms, &e), 0);
+	assert_int_equal(ms, 0);
+	assert_int_equal(duration_parse("10", &ms, &e), -1);
+	assert_true(err_is(&e, ERR_INVALID));
+	err_clear(&e);
+	assert_int_equal(duration_parse("5x", &ms, &e), -1);
+	err_clear(&e);
+	assert_int_equal(duration_parse("", &ms, &e), -1);
+	err_clear(&e);
+	static const struct { int64_t ns; const char *s; } fmts[] = {
+		{0, "0s"}, {1500000000LL, "1.5s"}, {70000000000LL, "1m10s"}, {3600000000000LL, "1h0m0s"},
+		{250000000LL, "250ms"}, {-2000000000LL, "-2s"}, {1500, "1.5\xc2\xb5s"},
+	};
+	for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+		char *f = duration_format_ns(fmts[i].ns);
+		assert_string_equal(f, fmts[i].s);
+		free(f);
+	}
+}
+
+static void test_hash(void **state)
+{
+	(void)state;
+	char *h = hash_hex("sha256", "abc", 3);
+	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	free(h);
+	h = hash_hex("MD5", "", 0);
+	assert_string_equal(h, "d41d8cd98f00b204e9800998ecf8427e");
+	free(h);
+	assert_null(hash_hex("crc32", "", 0));
+	assert_int_equal(hash_hex_len("sha512"), 128);
+}
+
+static void test_files_and_tmpdir(void **state)
+{
+	(void)state;
+	struct kiln_error e = ERR_INIT;
+	char *d = tmpdir_make("kiln-unit", &e);
+	assert_non_null(d);
+	char *sub = path_join(d, "a/b/c");
+	assert_int_equal(mkdir_p(sub, 0755, &e), 0);
+	assert_true(file_is_dir(sub));
+	char *f = path_join(sub, "f.txt");
+	assert_int_equal(file_write_atomic(f, "hello", 5, 0600, &e), 0);
+	struct stat st;
+	assert_int_equal(stat(f, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	struct buf b = BUF_INIT;
+	assert_int_equal(file_read_all(f, &b, &e), 0);
+	assert_string_equal(buf_cstr(&b), "hello");
+	buf_free(&b);
+	char *link = path_join(sub, "escape");
+	assert_int_equal(symlink("/etc", link), 0);
+	tmpdir_release(d);
+	assert_false(file_exists(d));
+	assert_true(file_is_dir("/etc")); /* the symlink was removed, not followed */
+	assert_int_equal(file_read_all("/nonexistent/x", &b, &e), -1);
+	assert_true(err_is(&e, ERR_NOT_FOUND));
+	err_clear(&e);
+	buf_free(&b);
+	free(link);
+	free(f);
+	free(sub);
+	free(d);
+}
+
+static void on_line(void *arg, bool is_stderr, const char *line)
+{
+	struct strv *sv = arg;
+	strv_pushf(sv, "%s:%s", is_stderr ? "err" : "out", line);
+}
+
+static void test_proc(void **state)
+{
+	(void)state;
+	struct kiln_error e = ERR_INIT;
+	struct buf out = BUF_INIT;
+	struct strv lines = STRV_INIT;
+	char *const argv[] = {"sh", "-c", "echo one; echo two >&2; printf three; exit 3", NULL};
+	struct proc_opts o = {.out = &out, .on_line = on_line, .line_arg = &lines};
+	int status = -1;
+	assert_int_equal(proc_run(argv, &o, &status, &e), 0);
+	assert_int_equal(status, 3);
+	assert_string_equal(buf_cstr(&out), "one\nthree");
+	assert_true(strv_contains(&lines, "out:one"));
+	assert_true(strv_contains(&lines, "err:two"));
+	assert_true(strv_contains(&lines, "out:three"));
+	strv_free(&lines);
+	buf_free(&out);
+
+	char *const cat[] = {"cat", NULL};
+	struct proc_opts o2 = {.out = &out, .stdin_data = "piped", .stdin_len = 5};
+	assert_int_equal(proc_run_checked(cat, &o2, &e), 0);
+	assert_string_equal(buf_cstr(&out), "piped");
+	buf_free(&out);
+
+	char *const missing[] = {"kiln-no-such-program", NULL};
+	assert_int_equal(proc_run(missing, NULL, &status, &e), -1);
+	assert_non_null(strstr(err_cause(&e), "cannot run kiln-no-such-program"));
+	err_clear(&e);
+
+	char *const fails[] = {"sh", "-c", "echo bad thing >&2; exit 1", NULL};
+	assert_int_equal(proc_run_checked(fails, NULL, &e), -1);
+	assert_string_equal(err_cause(&e), "sh exited with status 1: bad thing");
+	err_clear(&e);
+
+	char *const slow[] = {"sleep", "5", NULL};
+	struct proc_opts o3 = {.timeout_ms = 200};
+	long t0 = time_mono_ms();
+	assert_int_equal(proc_run(slow, &o3, &status, &e), -1);
+	assert_true(err_is(&e, ERR_TIMEOUT));
+	assert_true(time_mono_ms() - t0 < 3000);
+	err_clear(&e);
+}
+
+static void test_xgrow(void **state)
+{
+	(void)state;
+	int *a = NULL;
+	size_t cap = 0;
+	a = xgrow(a, &cap, 100, sizeof *a);
+	assert_true(cap >= 100);
+	a[99] = 1;
+	free(a);
+	char *s = xstrndup("abcdef", 3);
+	assert_string_equal(s, "abc");
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_grows_and_stays_terminated),
+		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_error_chain),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_files_and_tmpdir),
+		cmocka_unit_test(test_proc),
+		cmocka_unit_test(test_xgrow),
+	};
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
