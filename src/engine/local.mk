@@ -3,7 +3,8 @@ src_libkiln_a_SOURCES += \
 	src/component.h \
 	src/registry.c \
 	src/engine/artifact.c \
-	src/engine/ctx.c
+	src/engine/ctx.c \
+	src/engine/plan.h
 
 check_PROGRAMS += tests/unit/test-engine
 TESTS += tests/unit/test-engine

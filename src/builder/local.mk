@@ -1,0 +1,1 @@
+# src/builder: builders that are not qemu (null)

@@ -1,0 +1,1 @@
+# src/hcl: the HCL language — syntax side (lexer, parser, AST, diagnostics, formatter)

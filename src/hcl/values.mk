@@ -1,0 +1,1 @@
+# src/hcl: the HCL language — values, types, conversions, evaluation, functions
