@@ -4,6 +4,7 @@ src_libkiln_a_SOURCES += \
 	src/registry.c \
 	src/engine/artifact.c \
 	src/engine/ctx.c \
+	src/engine/steps.c src/engine/steps.h \
 	src/engine/plan.h
 
 check_PROGRAMS += tests/unit/test-engine
@@ -11,3 +12,9 @@ TESTS += tests/unit/test-engine
 tests_unit_test_engine_SOURCES = tests/unit/test-engine.c
 tests_unit_test_engine_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_engine_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-engine-steps
+TESTS += tests/unit/test-engine-steps
+tests_unit_test_engine_steps_SOURCES = tests/unit/test-engine-steps.c
+tests_unit_test_engine_steps_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_engine_steps_LDADD = $(UNIT_LDADD)
