@@ -2,6 +2,7 @@
 src_libkiln_a_SOURCES += \
 	src/cli/cli.c src/cli/cli.h \
 	src/cli/commands.c \
+	src/cli/cmd-console.c \
 	src/cli/cmd-help.c \
 	src/cli/cmd-version.c
 

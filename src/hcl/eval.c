@@ -1032,15 +1032,49 @@ static struct hcl_value *eval_try_can(const struct hcl_expr *e, bool is_can, str
 	return dynval();
 }
 
+/* convert(value, type): the second argument is a type constraint, not a value. */
+static struct hcl_value *eval_convert(const struct hcl_expr *e, struct hcl_eval_ctx *ctx, struct hcl_diags *diags)
+{
+	if (e->u.call.nargs != 2) {
+		if (e->u.call.nargs < 2)
+			err_at(diags, &e->u.call.close_paren_range, &e->range, "Not enough function arguments",
+			       "Function \"convert\" expects 2 argument(s). Missing value for \"%s\".",
+			       e->u.call.nargs == 0 ? "value" : "type");
+		else
+			err_at(diags, &e->u.call.args[2]->range, &e->range, "Too many function arguments",
+			       "Function \"convert\" expects only 2 argument(s).");
+		return dynval();
+	}
+	struct hcl_value *v = eval(e->u.call.args[0], ctx, diags);
+	struct hcl_type *t = hcl_eval_type_expr(e->u.call.args[1], true, diags);
+	if (!t) {
+		hcl_value_unref(v);
+		return dynval();
+	}
+	struct hcl_convert_error ce = {0};
+	struct hcl_value *r = hcl_convert(v, t, &ce);
+	if (!r) {
+		err_at(diags, &e->u.call.args[0]->range, &e->range, "Invalid function argument",
+		       "Invalid value for \"value\" parameter: %s.", ce.msg);
+		hcl_convert_error_free(&ce);
+		r = hcl_unknown(hcl_type_ref(t));
+	}
+	hcl_type_unref(t);
+	hcl_value_unref(v);
+	return r;
+}
+
 static struct hcl_value *eval_call(const struct hcl_expr *e, struct hcl_eval_ctx *ctx, struct hcl_diags *diags)
 {
 	const char *name = e->u.call.name;
+	if (ctx_has_funcs(ctx)) {
+		if (strcmp(name, "try") == 0 || strcmp(name, "can") == 0)
+			return eval_try_can(e, name[0] == 'c', ctx, diags);
+		if (strcmp(name, "convert") == 0)
+			return eval_convert(e, ctx, diags);
+	}
 	const struct hcl_func *fn = hcl_eval_ctx_func(ctx, name);
 	if (!fn) {
-		if (strcmp(name, "try") == 0 || strcmp(name, "can") == 0) {
-			if (ctx_has_funcs(ctx))
-				return eval_try_can(e, name[0] == 'c', ctx, diags);
-		}
 		if (!ctx_has_funcs(ctx)) {
 			err_at(diags, &e->u.call.name_range, &e->range, "Function calls not allowed",
 			       "Functions may not be called here.");
@@ -1048,8 +1082,6 @@ static struct hcl_value *eval_call(const struct hcl_expr *e, struct hcl_eval_ctx
 		}
 		struct strv names = STRV_INIT;
 		hcl_eval_ctx_func_names(ctx, &names);
-		strv_push(&names, "can");
-		strv_push(&names, "try");
 		const char *sug = hcl_name_suggestion(name, (const char *const *)names.v, names.n);
 		if (sug)
 			err_at(diags, &e->u.call.name_range, &e->range, "Call to unknown function",
