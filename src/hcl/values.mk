@@ -17,3 +17,9 @@ src_libkiln_a_SOURCES += \
 	src/hcl/func_crypto.c \
 	src/hcl/func_net.c \
 	src/hcl/func_misc.c
+
+check_PROGRAMS += tests/unit/test-hcl-value
+TESTS += tests/unit/test-hcl-value
+tests_unit_test_hcl_value_SOURCES = tests/unit/test-hcl-value.c
+tests_unit_test_hcl_value_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hcl_value_LDADD = $(UNIT_LDADD)
