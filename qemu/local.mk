@@ -2,7 +2,11 @@
 qemu_libkilnqemu_a_SOURCES += \
 	qemu/boot_command.c qemu/boot_command.h \
 	qemu/checksum.c qemu/checksum.h \
-	qemu/download.c qemu/download.h
+	qemu/config.c qemu/config.h \
+	qemu/domain_xml.c qemu/domain_xml.h \
+	qemu/download.c qemu/download.h \
+	qemu/libvirt.c qemu/libvirt.h \
+	qemu/serial_log.c qemu/serial_log.h
 
 check_PROGRAMS += tests/unit/test-qemu-checksum
 TESTS += tests/unit/test-qemu-checksum
@@ -21,3 +25,9 @@ TESTS += tests/unit/test-qemu-boot-command
 tests_unit_test_qemu_boot_command_SOURCES = tests/unit/test-qemu-boot-command.c
 tests_unit_test_qemu_boot_command_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_qemu_boot_command_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-qemu-serial-log
+TESTS += tests/unit/test-qemu-serial-log
+tests_unit_test_qemu_serial_log_SOURCES = tests/unit/test-qemu-serial-log.c
+tests_unit_test_qemu_serial_log_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_serial_log_LDADD = $(UNIT_LDADD)
