@@ -99,6 +99,7 @@ struct qemu_domain {
 	size_t nmetadata;
 
 	struct strv qemu_args;     /* extra QEMU arguments (qemuargs), already expanded */
+	char *machine_store;       /* owned copy behind `machine` when qemuargs set it */
 };
 
 /* Render the domain. Caller frees. */

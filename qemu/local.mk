@@ -1,12 +1,16 @@
 # qemu: the libvirt/QEMU builder
 qemu_libkilnqemu_a_SOURCES += \
+	qemu/accel.c qemu/accel.h \
 	qemu/boot_command.c qemu/boot_command.h \
 	qemu/checksum.c qemu/checksum.h \
 	qemu/config.c qemu/config.h \
+	qemu/disk.c qemu/disk.h \
 	qemu/domain_xml.c qemu/domain_xml.h \
 	qemu/download.c qemu/download.h \
 	qemu/libvirt.c qemu/libvirt.h \
-	qemu/serial_log.c qemu/serial_log.h
+	qemu/ports.c qemu/ports.h \
+	qemu/serial_log.c qemu/serial_log.h \
+	qemu/vm_config.c qemu/vm_config.h
 
 check_PROGRAMS += tests/unit/test-qemu-checksum
 TESTS += tests/unit/test-qemu-checksum
