@@ -152,6 +152,8 @@ static void render_os(struct buf *b, const struct qemu_domain *d)
 	else
 		xf(b, 1, "<os>");
 	xf(b, 2, "<type arch='%s' machine='%s'>hvm</type>", d->arch ? d->arch : "x86_64", d->machine ? d->machine : "pc");
+	if (d->smbios_serial)
+		xf(b, 2, "<smbios mode='sysinfo'/>");
 	switch (d->firmware) {
 	case QEMU_FW_BIOS:
 		break;
@@ -244,6 +246,13 @@ char *qemu_domain_xml(const struct qemu_domain *d)
 		xf(&b, 1, "</metadata>");
 	}
 	xf(&b, 1, "<memory unit='MiB'>%llu</memory>", (unsigned long long)d->memory_mib);
+	if (d->smbios_serial) {
+		xf(&b, 1, "<sysinfo type='smbios'>");
+		xf(&b, 2, "<system>");
+		xf(&b, 3, "<entry name='serial'>%s</entry>", d->smbios_serial);
+		xf(&b, 2, "</system>");
+		xf(&b, 1, "</sysinfo>");
+	}
 	unsigned maxv = d->max_vcpus ? d->max_vcpus : d->vcpus ? d->vcpus : 1;
 	unsigned cur = d->vcpus ? d->vcpus : maxv;
 	if (cur < maxv)

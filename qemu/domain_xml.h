@@ -92,6 +92,8 @@ struct qemu_domain {
 	struct qemu_port_forward *forwards;
 	size_t nforwards;
 
+	const char *smbios_serial; /* SMBIOS system serial (cloud-init's "ds=nocloud-net;s=..."), or NULL */
+
 	bool dac_label;            /* run QEMU as dac_uid:dac_gid and leave file ownership alone */
 	unsigned dac_uid, dac_gid;
 

@@ -97,9 +97,26 @@ int qemu_virt_open(const char *uri, struct qemu_virt **out, struct kiln_error *e
 	v->conn = c;
 	v->uri = xstrdup(uri);
 	v->remote = uri_is_remote(uri) && strncmp(uri, "qemu+unix", 9) != 0;
-	char *h = virConnectGetHostname(c);
-	v->host = h ? xstrdup(h) : xstrdup("localhost");
-	free(h);
+	if (v->remote) {
+		/* where we reach the hypervisor: the URI's host, without user@ and :port */
+		const char *h = strstr(uri, "://") + 3;
+		const char *at = strchr(h, '@');
+		const char *slash = strchr(h, '/');
+		if (at && (!slash || at < slash))
+			h = at + 1;
+		size_t n = strcspn(h, "/?");
+		if (h[0] == '[') {
+			const char *close = memchr(h, ']', n);
+			v->host = close ? xstrndup(h + 1, (size_t)(close - h - 1)) : xstrndup(h, n);
+		} else {
+			v->host = xstrndup(h, strcspn(h, ":/?"));
+		}
+	} else {
+		char *h = virConnectGetHostname(c);
+		v->host = h ? xstrdup(h) : xstrdup("localhost");
+		free(h);
+		virResetLastError();
+	}
 	*out = v;
 	return 0;
 }
@@ -349,6 +366,32 @@ void qemu_vm_free(struct qemu_vm *vm)
 	virDomainFree(vm->dom);
 	free(vm->name);
 	free(vm);
+}
+
+int qemu_vm_guest_address(struct qemu_vm *vm, char **addr, struct kiln_error *err)
+{
+	*addr = NULL;
+	static const unsigned sources[] = {VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+					   VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP,
+					   VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT};
+	for (size_t s = 0; s < sizeof sources / sizeof sources[0] && !*addr; s++) {
+		virDomainInterfacePtr *ifaces = NULL;
+		int n = virDomainInterfaceAddresses(vm->dom, &ifaces, sources[s], 0);
+		if (n < 0) {
+			virResetLastError();
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			for (unsigned j = 0; j < ifaces[i]->naddrs && !*addr; j++)
+				if (ifaces[i]->addrs[j].type == VIR_IP_ADDR_TYPE_IPV4 && ifaces[i]->addrs[j].addr &&
+				    strncmp(ifaces[i]->addrs[j].addr, "127.", 4) != 0)
+					*addr = xstrdup(ifaces[i]->addrs[j].addr);
+			virDomainInterfaceFree(ifaces[i]);
+		}
+		free(ifaces);
+	}
+	(void)err;
+	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------------

@@ -54,6 +54,9 @@ int qemu_vm_vnc_port(struct qemu_vm *vm);
 /* Open the serial console as a stream and copy it to a local file on a thread until the domain stops
  * (remote hypervisors, whose file-backed serial ports are on their disk, not ours). */
 int qemu_vm_console_to_file(struct qemu_vm *vm, const char *path, struct kiln_error *err);
+/* The guest's IPv4 address from DHCP leases, ARP or the guest agent (bridged and network modes);
+ * *addr NULL while unknown. */
+int qemu_vm_guest_address(struct qemu_vm *vm, char **addr, struct kiln_error *err);
 /* Frees the handle (stops a console pump); does not touch the domain. */
 void qemu_vm_free(struct qemu_vm *vm);
 

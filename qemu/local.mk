@@ -2,14 +2,20 @@
 qemu_libkilnqemu_a_SOURCES += \
 	qemu/accel.c qemu/accel.h \
 	qemu/boot_command.c qemu/boot_command.h \
+	qemu/build.h \
+	qemu/builder.c \
 	qemu/checksum.c qemu/checksum.h \
 	qemu/config.c qemu/config.h \
+	qemu/config_qemuargs.c \
 	qemu/disk.c qemu/disk.h \
 	qemu/domain_xml.c qemu/domain_xml.h \
 	qemu/download.c qemu/download.h \
 	qemu/libvirt.c qemu/libvirt.h \
 	qemu/ports.c qemu/ports.h \
 	qemu/serial_log.c qemu/serial_log.h \
+	qemu/step_finish.c \
+	qemu/step_prepare.c \
+	qemu/step_vm.c \
 	qemu/vm_config.c qemu/vm_config.h
 
 check_PROGRAMS += tests/unit/test-qemu-checksum

@@ -258,6 +258,7 @@ int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p,
 		}
 	}
 
+	d->smbios_serial = p->smbios_serial;
 	d->dac_label = p->dac;
 	d->dac_uid = p->uid;
 	d->dac_gid = p->gid;

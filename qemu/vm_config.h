@@ -31,6 +31,7 @@ struct qemu_vm_plan {
 	const char *forward_addr;      /* "127.0.0.1" (local) or "" (all addresses on a remote host) */
 	unsigned vnc_port;             /* 0: autoport */
 	const char *nvram;             /* UEFI variable store path */
+	const char *smbios_serial;     /* cloud-init network seed: "ds=nocloud-net;s=http://..." */
 	bool dac;                      /* run QEMU as uid:gid, no relabelling */
 	unsigned uid, gid;
 	const struct qemu_kv *metadata;
