@@ -2,6 +2,7 @@
 src_libkiln_a_SOURCES += \
 	src/hcl/ast.c src/hcl/ast.h \
 	src/hcl/diag.c src/hcl/diag.h \
+	src/hcl/format.c src/hcl/format.h \
 	src/hcl/lexer.c src/hcl/lexer.h \
 	src/hcl/parser.c src/hcl/parser.h
 
