@@ -9,7 +9,7 @@
 #include "component.h"
 #include "engine/steps.h"
 #include "qemu/accel.h"
-#include "qemu/config.h"
+#include "qemu/builder_config.h"
 #include "qemu/download.h"
 #include "qemu/ports.h"
 #include "util/strv.h"

@@ -3,7 +3,7 @@
  * domain settings, console and monitor switches libvirt owns are dropped with a warning, the rest are
  * passed to QEMU as they are. */
 #include "qemu/vm_config.h"
-#include "qemu/config.h"
+#include "qemu/builder_config.h"
 #include "util/buf.h"
 #include "util/mem.h"
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "component.h"
-#include "qemu/config.h"
+#include "qemu/builder_config.h"
 #include "qemu/domain_xml.h"
 #include "util/error.h"
 #include "util/strv.h"

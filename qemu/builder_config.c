@@ -1,6 +1,6 @@
-/* config.c — the qemu builder's schema and the decoding of a source block into struct qemu_config,
+/* builder_config.c — the qemu builder's schema and the decoding of a source block into struct qemu_config,
  * with Packer's defaults and checks (builder/qemu/config.go) and kiln's additions. */
-#include "qemu/config.h"
+#include "qemu/builder_config.h"
 #include "qemu/checksum.h"
 #include "qemu/domain_xml.h"
 #include "util/buf.h"

@@ -1,6 +1,6 @@
-/* config_qemuargs.c — reading `qemuargs` (list(list(string))), the one qemu key the flat kiln_config
+/* builder_config_qemuargs.c — reading `qemuargs` (list(list(string))), the one qemu key the flat kiln_config
  * accessors cannot express: each inner list is one switch and its values. */
-#include "qemu/config.h"
+#include "qemu/builder_config.h"
 #include "util/mem.h"
 
 #include <stdlib.h>

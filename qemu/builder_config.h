@@ -1,7 +1,7 @@
-/* config.h — the qemu builder's configuration: its schema (every key of Packer's qemu builder, plus
+/* builder_config.h — the qemu builder's configuration: its schema (every key of Packer's qemu builder, plus
  * kiln's own) and the decoded, validated, defaulted form the build steps read. */
-#ifndef KILN_QEMU_CONFIG_H
-#define KILN_QEMU_CONFIG_H
+#ifndef KILN_QEMU_BUILDER_CONFIG_H
+#define KILN_QEMU_BUILDER_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
