@@ -410,6 +410,8 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 		c->memory = 512;   /* Packer: "MemorySize %d is too small, using default: 512" */
 	c->machine_type = str_or(cfg, "machine_type", "pc");
 	c->firmware = str_or(cfg, "firmware", NULL);
+	c->use_pflash = kiln_config_bool(cfg, "use_pflash", false);
+	c->efi_drop_efivars = kiln_config_bool(cfg, "efi_drop_efivars", false);
 	c->efi_firmware_code = str_or(cfg, "efi_firmware_code", NULL);
 	c->efi_firmware_vars = str_or(cfg, "efi_firmware_vars", NULL);
 	c->efi_boot = kiln_config_bool(cfg, "efi_boot", false) || c->efi_firmware_code || c->efi_firmware_vars;

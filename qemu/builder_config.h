@@ -51,6 +51,8 @@ struct qemu_config {
 	int memory;                      /* MiB */
 	char *machine_type;
 	char *firmware;                  /* a ROM file (-bios) */
+	bool use_pflash;                 /* load `firmware` as pflash */
+	bool efi_drop_efivars;
 	bool efi_boot;
 	char *efi_firmware_code, *efi_firmware_vars;
 	bool efi_secure_boot;            /* kiln */
