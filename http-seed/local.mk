@@ -12,3 +12,4 @@ tests_unit_test_http_seed_LDADD = $(UNIT_LDADD)
 
 TESTS += tests/integration/t0200-seed-server.sh tests/integration/t0201-seed-valgrind.sh
 EXTRA_DIST += tests/integration/t0200-seed-server.sh tests/integration/t0201-seed-valgrind.sh tests/lib/seed-lib.sh
+EXTRA_DIST += docs/http-seed.md bench/seed.sh
