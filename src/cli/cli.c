@@ -154,6 +154,8 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_a
 			break;
 		case CLI_LIST:
 			strv_push(&v->list, val);
+			strv_push(&out->list_flags, f->name);
+			strv_push(&out->list_values, val);
 			v->s = val;
 			break;
 		case CLI_INT: {
@@ -185,6 +187,8 @@ void cli_args_free(struct cli_args *a)
 		return;
 	for (size_t i = 0; a->cmd->flags && a->cmd->flags[i].name; i++)
 		strv_free(&a->values[i].list);
+	strv_free(&a->list_flags);
+	strv_free(&a->list_values);
 	free(a->values);
 	a->values = NULL;
 }

@@ -50,6 +50,10 @@ struct cli_args {
 	int argc;                      /* positional arguments */
 	char **argv;
 	struct cli_flag_value *values; /* parallel to cmd->flags */
+	/* Every occurrence of a CLI_LIST flag in command-line order, across flags: list_flags.v[i] is
+	 * the flag's name, list_values.v[i] its value (e.g. -var and -var-file interleaved). */
+	struct strv list_flags;
+	struct strv list_values;
 };
 
 bool cli_bool(const struct cli_args *a, const char *name);
