@@ -15,7 +15,8 @@ static int run_validate(struct cli_args *a)
 	bool syntax_only = cli_bool(a, "syntax-only");
 	struct hcl_diags d = HCL_DIAGS_INIT;
 	struct tmpl *t = cli_load_template(a, a->argv[0], syntax_only ? TMPL_SYNTAX_ONLY : TMPL_FULL, false, &d);
-	if (!syntax_only && !hcl_diags_has_errors(&d)) {
+	if (!syntax_only) {
+		/* components are checked even when variables or locals had errors: every problem in one run */
 		struct strv only = STRV_INIT, except = STRV_INIT;
 		if (cli_string(a, "only"))
 			strv_push(&only, cli_string(a, "only"));

@@ -133,8 +133,8 @@ static void set_value(struct tmpl_var *v, struct hcl_value *val, const struct hc
 		v->value_range = *r;
 }
 
-/* A value given as text (-var, PKR_VAR_): a string variable takes it literally, others parse it as
- * an HCL expression. */
+/* A value given as text (-var, PKR_VAR_): string and number variables take it literally (converted
+ * later, as Packer does), others parse it as an HCL expression. */
 static struct hcl_value *text_value(struct tmpl *t, struct tmpl_var *v, const char *text, const char *origin,
 				    struct hcl_range *range, struct hcl_diags *d)
 {
@@ -145,7 +145,7 @@ static struct hcl_value *text_value(struct tmpl *t, struct tmpl_var *v, const ch
 	range->filename = f->filename;
 	range->start = (struct hcl_pos){1, 1, 0};
 	range->end = (struct hcl_pos){1, 1 + (int)strlen(text), strlen(text)};
-	if (!v->type || v->type->kind == HCL_STRING)
+	if (!v->type || v->type->kind == HCL_STRING || v->type->kind == HCL_NUMBER)
 		return hcl_string(text);
 	struct hcl_pos start = {1, 1, 0};
 	size_t nd = d->n;
@@ -299,6 +299,8 @@ static void finish_vars(struct tmpl *t, bool allow_unset, struct hcl_diags *d)
 			v->value = hcl_unknown(v->type ? hcl_type_ref(v->type) : HCL_T_DYNAMIC);
 			continue;
 		}
+		if (v->sensitive)
+			register_secrets(v->value); /* before conversion: a value that fails is still a secret */
 		if (v->type && !hcl_is_null(v->value)) {
 			struct hcl_convert_error ce = {0};
 			struct hcl_value *c = hcl_convert(v->value, v->type, &ce);
@@ -427,7 +429,7 @@ static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d
 			if (strcmp(stack->v[i], l->name) == 0)
 				from = i;
 		for (size_t i = from; i < stack->n; i++)
-			buf_printf(&loop, "local.%s refers to ", stack->v[i]);
+			buf_printf(&loop, i == from ? "local.%s refers to " : "local.%s, which refers to ", stack->v[i]);
 		buf_printf(&loop, "local.%s", l->name);
 		hcl_error(d, &l->range, "Cyclic local values",
 			  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "

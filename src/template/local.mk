@@ -12,3 +12,12 @@ src_libkiln_a_SOURCES += \
 	src/template/pending_schemas.c \
 	src/template/plan.c \
 	src/template/version.c
+
+check_PROGRAMS += tests/unit/test-template
+TESTS += tests/unit/test-template
+tests_unit_test_template_SOURCES = tests/unit/test-template.c
+tests_unit_test_template_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_template_LDADD = $(UNIT_LDADD)
+
+TESTS += tests/integration/t0101-validate.sh tests/integration/t0102-inspect-variables.sh
+EXTRA_DIST += tests/data/hcl-malformed tests/data/template-inspect tests/data/hcl-fmt

@@ -402,7 +402,26 @@ int tmpl_validate(struct tmpl *t, const struct plan_options *opts, struct hcl_di
 	struct plan p;
 	int rc = make_plan(t, opts, &p, true, d);
 	plan_free(&p);
-	return rc;
+	if (opts && ((opts->only && opts->only->n) || (opts->except && opts->except->n)))
+		return rc;
+	/* sources no build uses are checked too: a typo there is still a typo */
+	size_t nerr = hcl_diags_count(d, HCL_DIAG_ERROR);
+	for (size_t i = 0; i < t->nsources; i++) {
+		struct tmpl_source *s = &t->sources[i];
+		bool used = false;
+		for (size_t b = 0; b < t->nbuilds && !used; b++)
+			for (size_t k = 0; k < t->builds[b]->nsources && !used; k++)
+				used = t->builds[b]->sources[k].src == s;
+		if (used || !s->comp_ok)
+			continue;
+		struct tmpl_build_source bs = {0};
+		bs.type = s->type;
+		bs.name = s->name;
+		bs.src = s;
+		bs.ref_range = s->block->type_range;
+		kiln_config_free(decode_builder(t, &bs, d));
+	}
+	return hcl_diags_count(d, HCL_DIAG_ERROR) > nerr ? -1 : rc;
 }
 
 int tmpl_eval_step(struct tmpl *t, const struct plan_build *b, const struct plan_step *s,
