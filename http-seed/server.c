@@ -28,7 +28,7 @@
 #define DEFAULT_ADDRESS "127.0.0.1"
 #define DEFAULT_CONNECTIONS 64
 #define DEFAULT_THREADS 2
-#define CONNECTION_MEMORY (32 * 1024)   /* bounds request line + headers */
+#define CONNECTION_MEMORY (16 * 1024)   /* bounds request line + headers */
 #define IDLE_TIMEOUT_S 30
 #define LISTEN_BACKLOG 128
 #define SMALL_FILE (64 * 1024)          /* read into memory below this, sendfile above */
