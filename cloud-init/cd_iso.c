@@ -343,7 +343,8 @@ int cd_iso_write(const char *path, const struct cd_iso_spec *spec, struct kiln_e
 	}
 	if (add_files(&t, spec, err) < 0 || add_content(&t, spec, err) < 0)
 		goto out;
-	qsort(t.v, t.n, sizeof *t.v, node_cmp);   /* parents before children */
+	if (t.n)
+		qsort(t.v, t.n, sizeof *t.v, node_cmp);   /* parents before children */
 	if (strcasecmp(label, "cidata") == 0 && validate_seed(&t, err) < 0)
 		goto out;
 	rc = write_iso(path, label, &t, err);

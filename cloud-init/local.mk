@@ -8,3 +8,7 @@ TESTS += tests/unit/test-cloud-init
 tests_unit_test_cloud_init_SOURCES = tests/unit/test-cloud-init.c
 tests_unit_test_cloud_init_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cloud_init_LDADD = $(UNIT_LDADD)
+
+TESTS += tests/integration/t0210-cidata-iso.sh
+EXTRA_DIST += tests/integration/t0210-cidata-iso.sh
+EXTRA_DIST += docs/cloud-init.md

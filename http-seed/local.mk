@@ -9,3 +9,7 @@ TESTS += tests/unit/test-http-seed
 tests_unit_test_http_seed_SOURCES = tests/unit/test-http-seed.c
 tests_unit_test_http_seed_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_http_seed_LDADD = $(UNIT_LDADD)
+
+TESTS += tests/integration/t0200-seed-server.sh tests/integration/t0201-seed-valgrind.sh
+EXTRA_DIST += tests/integration/t0200-seed-server.sh tests/integration/t0201-seed-valgrind.sh tests/lib/seed-lib.sh
+EXTRA_DIST += docs/http-seed.md bench/seed.sh
