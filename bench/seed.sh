@@ -12,7 +12,8 @@
 # Each figure is the median of BENCH_ROUNDS runs (default 5) of BENCH_DURATION (default 3s), the two
 # servers taking turns, because this machine's two cores are shared and single runs are noisy.
 #
-# Both servers get the same number of workers (2: this machine's cores) and serve the same tree.
+# nginx runs BENCH_WORKERS worker processes (default 2: this machine's cores); the seed server runs a
+# thread per connection, as it does in a build. Both serve the same tree.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${KILN_BUILDDIR:-$top/build}
@@ -73,7 +74,7 @@ wait_port() {
 }
 
 # kiln's seed server
-"$driver" -d "$tmp/www" -p 0-0 -j "$workers" -c 1024 >"$tmp/seed.out" 2>"$tmp/seed.err" &
+"$driver" -d "$tmp/www" -p 0-0 -c 1024 >"$tmp/seed.out" 2>"$tmp/seed.err" &
 seed_pid=$!
 i=0
 until grep -q '^port ' "$tmp/seed.out" 2>/dev/null; do
@@ -195,6 +196,6 @@ bench() {
 }
 
 echo "seed server vs nginx $("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///'): wrk -t 2 -c $conns -d $duration," \
-	"median of $rounds rounds, $workers workers each, loopback"
+	"median of $rounds rounds, nginx with $workers workers, loopback"
 bench "1 MiB file" "/big.bin"
 bench "1000 small files" / -s "$tmp/small.lua"

@@ -264,7 +264,7 @@ test_expect_success 'a port range gives parallel servers distinct ports' '
 '
 
 test_expect_success 'the connection limit turns extra clients away, then serves again' '
-	seed_serve lim -d www -p 0-0 -c 2 -j 1 &&
+	seed_serve lim -d www -p 0-0 -c 2 &&
 	lp=$(seed_port lim) &&
 	python3 - "$lp" <<-\EOF
 	import socket, sys, time, urllib.request
