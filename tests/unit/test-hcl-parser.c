@@ -146,6 +146,9 @@ static void test_literals_and_strings(void **state)
 	/* identifiers may contain dashes: a-b is one name, a - b a subtraction */
 	assert_parses_to("x = a-b\ny = a - b\n",
 			 "attr x\n  scope_traversal a-b\nattr y\n  binary_op -\n    scope_traversal a\n    scope_traversal b\n");
+	/* literal text is NFC-normalized: n + combining tilde is the precomposed ñ, also in labels */
+	assert_parses_to("s = \"an\xcc\x83o\"\nb \"n\xcc\x83\" {}\n",
+			 "attr s\n  template\n    lit \"a\xc3\xb1o\"\nblock b \"\xc3\xb1\"\n");
 	/* Go-template text is plain literal text */
 	assert_parses_to("c = \"<esc>{{ .HTTPIP }}:{{ .HTTPPort }}\"\n",
 			 "attr c\n  template\n    lit \"<esc>{{ .HTTPIP }}:{{ .HTTPPort }}\"\n");
@@ -352,6 +355,13 @@ static void test_render(void **state)
 	hcl_diag_render(&d.v[0], NULL, NULL, &b);
 	assert_non_null(strstr(buf_cstr(&b), "  on b.pkr.hcl line 2:\n  (source code not available)\n"));
 	buf_free(&b);
+	/* the same problem reported twice (one block checked per build) is kept once */
+	size_t n = d.n;
+	hcl_diags_copy_one(&d, &d.v[0]);
+	hcl_warning(&d, &a->name_range, "Unsupported argument", "different severity: kept");
+	hcl_diags_dedup(&d, n);
+	assert_int_equal(d.n, n + 1);
+	assert_int_equal(d.v[n].severity, HCL_DIAG_WARNING);
 	hcl_diags_free(&d);
 	hcl_fileset_free(&fs);
 }
