@@ -149,8 +149,10 @@ int qemu_step_connect(void *state, struct kiln_error *err)
 	if (!b->accel.kvm && b->accel.automatic && b->attempt == 1)
 		ui_warn(b->ui, "KVM is not available (%s): the VM runs under TCG, software emulation, which is much "
 			       "slower; an ssh_timeout you did not set is tripled", b->accel.why);
-	if (!b->accel.kvm && !b->cfg->ssh_timeout_set && b->attempt == 1)
+	if (!b->accel.kvm && !b->cfg->ssh_timeout_set && !b->inst->ssh_timeout_scaled) {
 		b->cfg->ssh_timeout_ms *= 3;
+		b->inst->ssh_timeout_scaled = true;
+	}
 	return 0;
 }
 
