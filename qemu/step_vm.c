@@ -473,6 +473,7 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 		}
 		return -1;
 	}
+	ui_say(b->ui, "Connected to SSH!");
 #else
 	ui_say(b->ui, "SSH is up (no SSH communicator in this build of kiln: provisioning is skipped)");
 #endif
