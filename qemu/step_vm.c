@@ -516,6 +516,16 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
+#ifdef KILN_HAVE_SSH
+	/* ssh_clear_authorized_keys: Packer's cleanup of the temporary key, before the guest goes down */
+	if (b->inst->ssh.clear_authorized_keys && b->keypair && b->comm) {
+		struct kiln_error e = ERR_INIT;
+		ui_say(b->ui, "Trying to remove the temporary key from authorized_keys...");
+		if (ssh_comm_clear_authorized_key(b->comm, b->keypair, &e) < 0)
+			ui_warn(b->ui, "Cannot remove the temporary key: %s", err_cause(&e));
+		err_clear(&e);
+	}
+#endif
 	long t0 = time_mono_ms();
 	if (c->shutdown_command && b->comm) {
 		ui_say(b->ui, "Gracefully halting virtual machine...");
