@@ -63,6 +63,10 @@ void tmpl_free(struct tmpl *t);
 const struct hcl_fileset *tmpl_files(const struct tmpl *t);
 /* path.root: the template's directory. */
 const char *tmpl_dir(const struct tmpl *t);
+/* The file-wide evaluation context (var, local, data, path, packer) after a full load, owned by t;
+ * NULL in syntax-only mode. `kiln console` evaluates its expressions in a child of it. */
+struct hcl_eval_ctx;
+struct hcl_eval_ctx *tmpl_eval_ctx(struct tmpl *t);
 
 /* Like tmpl_plan (engine/plan.h) but reporting diagnostics (errors and warnings) instead of a
  * rendered error: for commands that print them themselves. */
