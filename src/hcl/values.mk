@@ -28,3 +28,6 @@ tests_unit_test_hcl_value_LDADD = $(UNIT_LDADD)
 TESTS += tests/integration/t0150-console-diff.sh tests/integration/t0151-console.sh
 EXTRA_DIST += tests/integration/t0150-console-diff.sh tests/integration/t0151-console.sh tests/console/cases.txt tests/console/expected.txt \
 	tests/console/expected-doc.txt tests/console/regen.sh tests/console/fixtures
+
+# libFuzzer targets: built and run by tests/fuzz/run.sh (a step of scripts/test), not by make check
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/fuzz-hcl-parser.c tests/fuzz/fuzz-hcl-eval.c
