@@ -31,3 +31,9 @@ EXTRA_DIST += tests/integration/t0150-console-diff.sh tests/integration/t0151-co
 
 # libFuzzer targets: built and run by tests/fuzz/run.sh (a step of scripts/test), not by make check
 EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/fuzz-hcl-parser.c tests/fuzz/fuzz-hcl-eval.c
+
+check_PROGRAMS += tests/unit/test-hcl-eval
+TESTS += tests/unit/test-hcl-eval
+tests_unit_test_hcl_eval_SOURCES = tests/unit/test-hcl-eval.c
+tests_unit_test_hcl_eval_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hcl_eval_LDADD = $(UNIT_LDADD)
