@@ -37,3 +37,9 @@ TESTS += tests/unit/test-hcl-eval
 tests_unit_test_hcl_eval_SOURCES = tests/unit/test-hcl-eval.c
 tests_unit_test_hcl_eval_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hcl_eval_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-hcl-funcs
+TESTS += tests/unit/test-hcl-funcs
+tests_unit_test_hcl_funcs_SOURCES = tests/unit/test-hcl-funcs.c
+tests_unit_test_hcl_funcs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hcl_funcs_LDADD = $(UNIT_LDADD)
