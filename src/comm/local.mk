@@ -13,3 +13,5 @@ tests_lib_kiln_ssh_driver_SOURCES = tests/lib/kiln-ssh-driver.c
 tests_lib_kiln_ssh_driver_LDADD = $(KILN_LINK)
 EXTRA_DIST += tests/lib/sshd.sh
 TESTS += tests/integration/t0300-ssh-connect.sh
+TESTS += tests/integration/t0301-ssh-exec.sh
+TESTS += tests/integration/t0302-ssh-files.sh

@@ -178,6 +178,8 @@ int sshc_exec(struct kiln_comm *comm, const char *command, kiln_line_fn on_line,
 			break;
 		}
 		if (sig_cancelled()) {
+			/* Closing the channel alone leaves a command without a PTY running on the machine. */
+			ssh_channel_request_send_signal(ch, "TERM");
 			err_set_kind(err, ERR_CANCELLED, "cancelled while running a remote command");
 			goto out;
 		}
