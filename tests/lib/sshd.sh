@@ -101,8 +101,12 @@ sshd_stop() {
 	rm -f "$SSHD_DIR/listener.pid"
 	kill -0 "$_pid" 2>/dev/null || return 0
 	# Sessions are the listener's children (each has its own session id, so no process-group kill).
+	# Freeze the listener first, so that it cannot fork a session for a connection that arrives now.
+	kill -STOP "$_pid" 2>/dev/null
 	_kids=$(ps -o pid= --ppid "$_pid" 2>/dev/null)
-	kill "$_pid" $_kids 2>/dev/null
+	[ -z "$_kids" ] || kill $_kids 2>/dev/null
+	kill -TERM "$_pid" 2>/dev/null
+	kill -CONT "$_pid" 2>/dev/null
 	_i=0
 	while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
 	kill -9 "$_pid" 2>/dev/null || :
