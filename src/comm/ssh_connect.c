@@ -768,8 +768,6 @@ int ssh_comm_connect(const struct ssh_config *sc, const struct ssh_connect_opts 
 		c->jump->fd = -1;
 		c->jump->pump_fd = -1;
 	}
-	if (c->ui)
-		ui_say(c->ui, "Waiting for SSH to become available...");
 	if (connect_loop(c, sc->timeout_ms, err) < 0)
 		goto fail;
 	if (sc->pause_before_connecting_ms > 0) {
@@ -785,8 +783,6 @@ int ssh_comm_connect(const struct ssh_config *sc, const struct ssh_connect_opts 
 		if (connect_loop(c, sc->timeout_ms, err) < 0)
 			goto fail;
 	}
-	if (c->ui)
-		ui_say(c->ui, "Connected to SSH!");
 	*out = &c->base;
 	return 0;
 fail:
