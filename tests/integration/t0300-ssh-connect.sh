@@ -49,14 +49,19 @@ done
 
 test_expect_success 'the temporary key file is 0600 while the build runs' '
 	cp "$SSHD_DIR/authorized_keys" ak.orig &&
-	test_when_finished "cp ak.orig \"$SSHD_DIR/authorized_keys\"" &&
-	{ drive --temp-key ed25519 --authorized-keys "$SSHD_DIR/authorized_keys" exec "sleep 2" >out & } &&
+	test_when_finished "cp ak.orig \"$SSHD_DIR/authorized_keys\"; touch \"$SSHD_HOME/go\"" &&
+	# (a fresh file: the loop below must not read an older "out" before the job truncates it)
+	rm -f "$SSHD_HOME/go" keyout &&
+	{ drive --temp-key ed25519 --authorized-keys "$SSHD_DIR/authorized_keys" \
+		exec "while [ ! -e go ]; do sleep 0.1; done" >keyout & } &&
 	pid=$! &&
-	i=0 && while ! grep -q "^keyfile: " out 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done &&
-	keyfile=$(sed -n "s/^keyfile: //p" out) &&
+	i=0 && while ! grep -q "^keyfile: " keyout 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done &&
+	keyfile=$(sed -n "s/^keyfile: //p" keyout) &&
 	stat -c %a "$keyfile" >mode &&
+	touch "$SSHD_HOME/go" &&
 	echo 600 >want && test_cmp want mode &&
-	wait $pid
+	wait $pid &&
+	test ! -e "$keyfile"
 '
 
 test_expect_success 'unknown temporary key types and sizes are refused' '
@@ -126,6 +131,7 @@ while True:
 '
 
 test_expect_success 'the host key is pinned: a different key after a reconnect is an error' '
+	rm -f "$SSHD_HOME/marker" &&
 	{ drive --key "$SSHD_KEY" fingerprint exec "touch marker" exec "sleep 30" reconnect 30s exec true >out 2>err & } &&
 	pid=$! &&
 	i=0 && while [ ! -f "$SSHD_HOME/marker" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
