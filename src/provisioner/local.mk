@@ -1,1 +1,7 @@
-# src/provisioner
+# src/provisioner: one file per provisioner, and the helpers the shell-like ones share
+src_libkiln_a_SOURCES += \
+	src/provisioner/common.c src/provisioner/common.h \
+	src/provisioner/breakpoint.c \
+	src/provisioner/file.c \
+	src/provisioner/shell.c \
+	src/provisioner/shell_local.c
