@@ -5,3 +5,6 @@ src_libkiln_a_SOURCES += \
 	src/provisioner/file.c \
 	src/provisioner/shell.c \
 	src/provisioner/shell_local.c
+TESTS += tests/integration/t0311-provisioner-shell.sh
+TESTS += tests/integration/t0312-provisioner-file.sh
+TESTS += tests/integration/t0313-provisioner-local.sh

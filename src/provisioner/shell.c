@@ -163,8 +163,13 @@ static int retrying(struct run *r, int (*fn)(struct run *r, void *arg, struct ki
 	for (;;) {
 		if (r->link_dropped) {
 			int64_t left = r->deadline - time_mono_ms();
-			if (r->comm->ops->reconnect(r->comm, left > 1000 ? left : 1000, err) < 0)
-				return err_wrap(err, "the machine did not come back within start_retry_timeout");
+			if (r->comm->ops->reconnect(r->comm, left > 1000 ? left : 1000, err) < 0) {
+				err_wrap(err, "the machine did not come back within start_retry_timeout");
+				free(err->hint);   /* the connect hint names ssh_timeout, which is not the limit here */
+				err->hint = NULL;
+				err_hint(err, "raise start_retry_timeout if the machine takes longer to restart");
+				return -1;
+			}
 			r->link_dropped = false;
 		}
 		struct kiln_error e = ERR_INIT;

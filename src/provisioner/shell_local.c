@@ -82,6 +82,10 @@ static int shell_local_prepare(const struct kiln_config *cfg, void **instance, s
 	}
 	for (size_t i = 0; i < p->scripts.n; i++) {
 		const char *key = kiln_config_has(cfg, "script") ? "script" : "scripts";
+		/* absolute, as in Packer: `sh -c "x.sh"` would look for x.sh in PATH */
+		char *abs = path_abs(p->scripts.v[i]);
+		free(p->scripts.v[i]);
+		p->scripts.v[i] = abs;
 		if (!file_is_regular(p->scripts.v[i])) {
 			kiln_config_error(cfg, key, err, "bad script \"%s\": no such file", p->scripts.v[i]);
 			goto fail;
