@@ -167,4 +167,42 @@ test_expect_success 'only, except and override pick and change provisioners per 
 	test_grep "null.two: overridden" out
 '
 
+test_expect_success 'one build with all four provisioners' '
+	echo "from the build" >payload.txt &&
+	{
+		source_block box "ssh_private_key_file = \"$SSHD_KEY\"" &&
+		cat <<-\HCL
+		build {
+		  sources = ["source.null.box"]
+		  provisioner "shell-local" {
+		    inline = ["echo local side > local.txt"]
+		  }
+		  provisioner "file" {
+		    source      = "payload.txt"
+		    destination = "payload.txt"
+		  }
+		  provisioner "breakpoint" {
+		    note = "between the uploads"
+		  }
+		  provisioner "shell" {
+		    environment_vars = ["WHO=${build.User}"]
+		    inline           = ["cat payload.txt", "echo \"shell as $WHO\""]
+		  }
+		  provisioner "file" {
+		    direction   = "download"
+		    source      = "payload.txt"
+		    destination = "back/"
+		  }
+		}
+		HCL
+	} >t.pkr.hcl &&
+	"$KILN" build t.pkr.hcl >out 2>err </dev/null &&
+	test_grep "^local side$" local.txt &&
+	test_grep "null.box: from the build$" out &&
+	test_grep "null.box: shell as $SSHD_USER$" out &&
+	test_grep "Breakpoint provisioner with note \"between the uploads\"" out &&
+	test_cmp payload.txt back/payload.txt &&
+	test_grep "^--> null.box: Did not export anything" out
+'
+
 test_done
