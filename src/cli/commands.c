@@ -4,10 +4,12 @@
 #include <stddef.h>
 
 extern const struct cli_command cmd_help;
+extern const struct cli_command cmd_inspect_image;
 extern const struct cli_command cmd_version;
 
 const struct cli_command *const cli_commands[] = {
 	&cmd_help,
+	&cmd_inspect_image,
 	&cmd_version,
 	NULL,
 };
