@@ -1,1 +1,43 @@
 # qemu: the libvirt/QEMU builder
+qemu_libkilnqemu_a_SOURCES += \
+	qemu/accel.c qemu/accel.h \
+	qemu/boot_command.c qemu/boot_command.h \
+	qemu/build.h \
+	qemu/builder.c \
+	qemu/checksum.c qemu/checksum.h \
+	qemu/builder_config.c qemu/builder_config.h \
+	qemu/builder_config_qemuargs.c \
+	qemu/disk.c qemu/disk.h \
+	qemu/domain_xml.c qemu/domain_xml.h \
+	qemu/download.c qemu/download.h \
+	qemu/libvirt.c qemu/libvirt.h \
+	qemu/ports.c qemu/ports.h \
+	qemu/serial_log.c qemu/serial_log.h \
+	qemu/step_finish.c \
+	qemu/step_prepare.c \
+	qemu/step_vm.c \
+	qemu/vm_config.c qemu/vm_config.h
+
+check_PROGRAMS += tests/unit/test-qemu-checksum
+TESTS += tests/unit/test-qemu-checksum
+tests_unit_test_qemu_checksum_SOURCES = tests/unit/test-qemu-checksum.c
+tests_unit_test_qemu_checksum_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_checksum_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-qemu-download
+TESTS += tests/unit/test-qemu-download
+tests_unit_test_qemu_download_SOURCES = tests/unit/test-qemu-download.c
+tests_unit_test_qemu_download_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_download_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-qemu-boot-command
+TESTS += tests/unit/test-qemu-boot-command
+tests_unit_test_qemu_boot_command_SOURCES = tests/unit/test-qemu-boot-command.c
+tests_unit_test_qemu_boot_command_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_boot_command_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-qemu-serial-log
+TESTS += tests/unit/test-qemu-serial-log
+tests_unit_test_qemu_serial_log_SOURCES = tests/unit/test-qemu-serial-log.c
+tests_unit_test_qemu_serial_log_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_serial_log_LDADD = $(UNIT_LDADD)

@@ -221,8 +221,9 @@ struct kiln_postprocessor {
 	const char *doc;
 	const struct kiln_schema *schema;
 	int (*prepare)(const struct kiln_config *cfg, void **instance, struct strv *warnings, struct kiln_error *err);
-	/* Produce *out from in. *keep_input: whether the input artifact must be kept regardless of
-	 * keep_input_artifact (Packer's "forceOverride"); leave false normally. */
+	/* Produce *out from in (*out may be `in` itself when the post-processor only adds files beside it,
+	 * like manifest). *keep_input: the post-processor's default for keeping the input artifact, used
+	 * when the user did not set keep_input_artifact (checksum and manifest keep it; compress does not). */
 	int (*run)(void *instance, struct kiln_ctx *ctx, struct kiln_artifact *in, struct kiln_artifact **out,
 		   bool *keep_input, struct kiln_error *err);
 	void (*destroy)(void *instance);

@@ -5,7 +5,10 @@
 
 #include <string.h>
 
+extern const struct kiln_builder qemu_builder;
+
 static const struct kiln_builder *const builders[] = {
+	&qemu_builder,
 	NULL,
 };
 

@@ -1,2 +1,12 @@
 # tests: shared test library, fixtures and suites that do not belong to one module
 EXTRA_DIST += tests/lib/test-lib.sh
+
+# The HTTP seed server's test and benchmark driver (tests/integration/t02*-seed-*.sh, bench/seed.sh).
+check_PROGRAMS += tests/integration/seed-serve
+tests_integration_seed_serve_SOURCES = tests/integration/seed-serve.c
+tests_integration_seed_serve_LDADD = $(KILN_LINK)
+
+# cloud-init/'s test driver: writes CDs and seeds for the tests to read back (t02*-cidata-*.sh).
+check_PROGRAMS += tests/integration/cidata-tool
+tests_integration_cidata_tool_SOURCES = tests/integration/cidata-tool.c
+tests_integration_cidata_tool_LDADD = $(KILN_LINK)

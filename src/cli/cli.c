@@ -53,6 +53,12 @@ const struct strv *cli_list(const struct cli_args *a, const char *name)
 	return v ? &v->list : NULL;
 }
 
+int cli_list_order(const struct cli_args *a, const char *name, size_t i)
+{
+	const struct cli_flag_value *v = value_of(a, name);
+	return v && i < v->list.n ? v->order[i] : -1;
+}
+
 bool cli_flag_set(const struct cli_args *a, const char *name)
 {
 	const struct cli_flag_value *v = value_of(a, name);
@@ -153,6 +159,8 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_a
 			v->s = val;
 			break;
 		case CLI_LIST:
+			v->order = xrealloc(v->order, (v->list.n + 1) * sizeof *v->order);
+			v->order[v->list.n] = i;
 			strv_push(&v->list, val);
 			v->s = val;
 			break;
@@ -183,8 +191,10 @@ void cli_args_free(struct cli_args *a)
 {
 	if (!a->values)
 		return;
-	for (size_t i = 0; a->cmd->flags && a->cmd->flags[i].name; i++)
+	for (size_t i = 0; a->cmd->flags && a->cmd->flags[i].name; i++) {
 		strv_free(&a->values[i].list);
+		free(a->values[i].order);
+	}
 	free(a->values);
 	a->values = NULL;
 }

@@ -43,6 +43,7 @@ struct cli_flag_value {
 	long long i;
 	const char *s;        /* points into argv or def */
 	struct strv list;
+	int *order;           /* CLI_LIST: position of each list item on the command line */
 };
 
 struct cli_args {
@@ -57,6 +58,9 @@ const char *cli_string(const struct cli_args *a, const char *name);  /* NULL whe
 long long cli_int(const struct cli_args *a, const char *name);
 const struct strv *cli_list(const struct cli_args *a, const char *name);
 bool cli_flag_set(const struct cli_args *a, const char *name);
+/* Where the i-th value of a list flag stood on the command line, to merge two list flags in the
+ * order the user gave them (-var and -var-file). */
+int cli_list_order(const struct cli_args *a, const char *name, size_t i);
 
 /* The table (commands.c), terminated by NULL. */
 extern const struct cli_command *const cli_commands[];

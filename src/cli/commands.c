@@ -3,11 +3,15 @@
 
 #include <stddef.h>
 
+extern const struct cli_command cmd_console;
+extern const struct cli_command cmd_fmt;
 extern const struct cli_command cmd_help;
 extern const struct cli_command cmd_inspect_image;
 extern const struct cli_command cmd_version;
 
 const struct cli_command *const cli_commands[] = {
+	&cmd_console,
+	&cmd_fmt,
 	&cmd_help,
 	&cmd_inspect_image,
 	&cmd_version,

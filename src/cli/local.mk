@@ -2,6 +2,7 @@
 src_libkiln_a_SOURCES += \
 	src/cli/cli.c src/cli/cli.h \
 	src/cli/commands.c \
+	src/cli/cmd-console.c \
 	src/cli/cmd-help.c \
 	src/cli/cmd-inspect-image.c \
 	src/cli/cmd-version.c
@@ -11,3 +12,7 @@ TESTS += tests/unit/test-cli tests/integration/t0001-cli.sh
 tests_unit_test_cli_SOURCES = tests/unit/test-cli.c
 tests_unit_test_cli_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cli_LDADD = $(UNIT_LDADD)
+
+# HCL and template commands (fmt, validate, inspect, init) and diagnostics output
+src_libkiln_a_SOURCES += src/cli/diagout.c src/cli/diagout.h src/cli/cmd-fmt.c
+TESTS += tests/integration/t0100-fmt.sh

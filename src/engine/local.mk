@@ -4,6 +4,7 @@ src_libkiln_a_SOURCES += \
 	src/registry.c \
 	src/engine/artifact.c \
 	src/engine/ctx.c \
+	src/engine/steps.c src/engine/steps.h \
 	src/engine/plan.h
 
 check_PROGRAMS += tests/unit/test-engine
@@ -11,3 +12,19 @@ TESTS += tests/unit/test-engine
 tests_unit_test_engine_SOURCES = tests/unit/test-engine.c
 tests_unit_test_engine_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_engine_LDADD = $(UNIT_LDADD)
+
+src_libkiln_a_SOURCES += \
+	src/engine/build.c src/engine/build.h \
+	src/engine/engine.c src/engine/engine.h
+
+check_PROGRAMS += tests/unit/test-engine-run
+TESTS += tests/unit/test-engine-run
+tests_unit_test_engine_run_SOURCES = tests/unit/test-engine-run.c
+tests_unit_test_engine_run_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_engine_run_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-engine-steps
+TESTS += tests/unit/test-engine-steps
+tests_unit_test_engine_steps_SOURCES = tests/unit/test-engine-steps.c
+tests_unit_test_engine_steps_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_engine_steps_LDADD = $(UNIT_LDADD)

@@ -31,6 +31,7 @@ struct plan_step {
 	int max_retries;
 	bool keep_input_artifact;      /* post-processors */
 	bool keep_input_artifact_set;
+	const char *location;          /* "build.pkr.hcl:12" where the block starts, for messages */
 	void *tmpl_block;              /* the template's handle for late evaluation */
 };
 

@@ -1,1 +1,25 @@
 # src/hcl: the HCL language — values, types, conversions, evaluation, functions
+src_libkiln_a_SOURCES += \
+	src/hcl/number.c src/hcl/number.h \
+	src/hcl/value.c src/hcl/value.h \
+	src/hcl/type.c \
+	src/hcl/convert.c \
+	src/hcl/eval.c src/hcl/eval.h \
+	src/hcl/func.c src/hcl/func.h \
+	src/hcl/funcutil.c src/hcl/funcutil.h \
+	src/hcl/regex.c src/hcl/regex.h \
+	src/hcl/func_string.c \
+	src/hcl/func_number.c \
+	src/hcl/func_collection.c \
+	src/hcl/func_encoding.c \
+	src/hcl/func_file.c \
+	src/hcl/func_time.c \
+	src/hcl/func_crypto.c \
+	src/hcl/func_net.c \
+	src/hcl/func_misc.c
+
+check_PROGRAMS += tests/unit/test-hcl-value
+TESTS += tests/unit/test-hcl-value
+tests_unit_test_hcl_value_SOURCES = tests/unit/test-hcl-value.c
+tests_unit_test_hcl_value_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hcl_value_LDADD = $(UNIT_LDADD)

@@ -121,7 +121,8 @@ static void clear_bar_locked(void)
 	}
 }
 
-/* Write `text` (possibly several lines) with Packer's layout. kind: 's' say, 'm' message, 'e' error, 'w' warn */
+/* Write `text` (possibly several lines) with Packer's layout. kind: 's' say, 'm' message, 'e' error,
+ * 'w' warn; 'S' and 'E' are say and error without any prefix. */
 static void emit(struct ui *ui, char kind, const char *raw)
 {
 	if (!ui)
@@ -132,28 +133,40 @@ static void emit(struct ui *ui, char kind, const char *raw)
 	if (settings.machine_readable) {
 		/* Packer: the targeted UI prefixes the text, then the machine UI writes it as ui,<kind>. */
 		struct buf line = BUF_INIT;
-		if (kind == 'm')
+		if (kind == 'S' || kind == 'E')
+			buf_puts(&line, text);
+		else if (kind == 'm')
 			buf_printf(&line, "    %s%s%s", ui->target, *ui->target ? ": " : "", text);
 		else
 			buf_printf(&line, "==> %s%s%s%s", ui->target, *ui->target ? ": " : "", kind == 'w' ? "Warning: " : "", text);
 		char *esc = ui_machine_escape(buf_cstr(&line));
 		fprintf(settings.out, "%lld,,ui,%s,%s\n", (long long)time(NULL),
-			kind == 's' ? "say" : kind == 'm' ? "message" : "error", esc);
+			kind == 's' || kind == 'S' ? "say" : kind == 'm' ? "message" : "error", esc);
 		fflush(settings.out);
 		free(esc);
 		buf_free(&line);
 		goto out;
 	}
-	FILE *f = (kind == 'e' || kind == 'w') ? settings.err : settings.out;
+	FILE *f = (kind == 'e' || kind == 'w' || kind == 'E') ? settings.err : settings.out;
 	clear_bar_locked();
 	bool color = use_color(f);
-	int col = kind == 'e' ? COL_RED : kind == 'w' ? COL_YELLOW : ui->color;
+	int col = kind == 'e' || kind == 'E' ? COL_RED : kind == 'w' ? COL_YELLOW : ui->color;
+
 	char ts[40] = "";
 	if (settings.timestamps) {
 		time_t t = time(NULL);
 		struct tm tm;
 		gmtime_r(&t, &tm);
 		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ: ", &tm);
+	}
+	if (kind == 'S' || kind == 'E') {
+		/* Unprefixed lines are the summary: bold in the target's colour, red for errors. */
+		if (color && (kind == 'E' || ui->color))
+			fprintf(f, "%s\033[1;%dm%s\033[0m\n", ts, col, text);
+		else
+			fprintf(f, "%s%s\n", ts, text);
+		fflush(f);
+		goto out;
 	}
 	/* Each line of a multi-line text gets the prefix, as Packer's prefixLines does. */
 	const char *p = text;
@@ -214,6 +227,8 @@ UI_EMITTER(ui_say, 's')
 UI_EMITTER(ui_message, 'm')
 UI_EMITTER(ui_error, 'e')
 UI_EMITTER(ui_warn, 'w')
+UI_EMITTER(ui_say_plain, 'S')
+UI_EMITTER(ui_error_plain, 'E')
 
 void ui_machine(struct ui *ui, const char *type, ...)
 {

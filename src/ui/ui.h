@@ -42,6 +42,10 @@ void ui_error(struct ui *ui, const char *fmt, ...) __attribute__((format(printf,
 void ui_warn(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ui_vsay(struct ui *ui, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void ui_vmessage(struct ui *ui, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Lines without the "==> target: " prefix, as Packer prints its end-of-build summary
+ * ("Build 'x' finished after 1 second.", "\n==> Builds finished..."). */
+void ui_say_plain(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ui_error_plain(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A machine-readable event (only printed with -machine-readable): type and NULL-terminated data. */
 void ui_machine(struct ui *ui, const char *type, ...) __attribute__((sentinel));
 /* Ask a question on the terminal; returns a malloc'd line without newline, or NULL (no TTY, EOF,

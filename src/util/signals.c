@@ -1,6 +1,7 @@
 /* signals.c — SIGINT/SIGTERM handling on a dedicated thread (see signals.h). */
 #include "util/signals.h"
 #include "util/mem.h"
+#include "util/timeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -93,9 +94,21 @@ void sig_setup(void)
 		pthread_detach(t);
 }
 
+static _Thread_local long thread_deadline;
+
+void sig_set_thread_deadline(long mono_ms)
+{
+	thread_deadline = mono_ms;
+}
+
+bool sig_thread_deadline_passed(void)
+{
+	return thread_deadline && time_mono_ms() >= thread_deadline;
+}
+
 bool sig_cancelled(void)
 {
-	return atomic_load(&cancelled);
+	return atomic_load(&cancelled) || sig_thread_deadline_passed();
 }
 
 int sig_cancel_fd(void)

@@ -10,7 +10,12 @@
 #include <stdbool.h>
 
 void sig_setup(void);
+/* True once the user interrupted, or when the calling thread's deadline (below) has passed. */
 bool sig_cancelled(void);
+/* A per-thread deadline (time_mono_ms() value; 0 clears): long operations on this thread see
+ * sig_cancelled() once it passes. The engine uses it for provisioner `timeout`. */
+void sig_set_thread_deadline(long mono_ms);
+bool sig_thread_deadline_passed(void);
 int sig_cancel_fd(void);      /* readable once cancelled; -1 before sig_setup() */
 void sig_request_cancel(void);
 /* Reset the cancellation state (tests; `kiln console` between lines). */

@@ -166,6 +166,30 @@ char *duration_format_ns(int64_t d)
 	return buf_detach(&b);
 }
 
+char *duration_words_ns(int64_t ns)
+{
+	static const struct { const char *one, *many; int64_t us; } words[] = {
+		{"year", "years", 365LL * 86400 * 1000000}, {"week", "weeks", 7LL * 86400 * 1000000},
+		{"day", "days", 86400LL * 1000000}, {"hour", "hours", 3600LL * 1000000},
+		{"minute", "minutes", 60LL * 1000000}, {"second", "seconds", 1000000},
+		{"millisecond", "milliseconds", 1000}, {"microsecond", "microseconds", 1},
+	};
+	int64_t us = (ns < 0 ? -ns : ns) / 1000;
+	struct buf b = BUF_INIT;
+	int shown = 0;
+	for (size_t i = 0; i < sizeof words / sizeof words[0] && shown < 2; i++) {
+		int64_t n = us / words[i].us;
+		us %= words[i].us;
+		if (n == 0)
+			continue;
+		buf_printf(&b, "%s%lld %s", shown ? " " : "", (long long)n, n == 1 ? words[i].one : words[i].many);
+		shown++;
+	}
+	if (!shown)
+		buf_puts(&b, "0 microseconds");
+	return buf_detach(&b);
+}
+
 char *duration_human_ms(int64_t ms)
 {
 	int64_t s = ms / 1000;

@@ -16,6 +16,9 @@ int duration_parse(const char *s, int64_t *ms, struct kiln_error *err);
 int duration_parse_ns(const char *s, int64_t *ns, struct kiln_error *err);
 /* Go's Duration.String() of ns: "1m10s", "1.5s", "250ms", "0s". Caller frees. */
 char *duration_format_ns(int64_t ns);
+/* Packer's build-time wording (durafmt, first two units): "1 minute 2 seconds",
+ * "16 milliseconds 13 microseconds". Caller frees. */
+char *duration_words_ns(int64_t ns);
 /* Short human form for the UI: "7s", "1m10s", "2h03m". Caller frees. */
 char *duration_human_ms(int64_t ms);
 /* Sleep up to ms, returning early (-1) when the build is cancelled. */

@@ -58,6 +58,9 @@ static void test_flags_go_style(void **state)
 	assert_int_equal(vars->n, 2);
 	assert_string_equal(vars->v[0], "a=1");
 	assert_string_equal(vars->v[1], "b=2");
+	assert_true(cli_list_order(&a, "var", 0) < cli_list_order(&a, "var", 1));
+	assert_true(cli_list_order(&a, "force", 0) < 0);
+	assert_true(cli_list_order(&a, "var", 2) < 0);
 	assert_int_equal(cli_int(&a, "parallel-builds"), 3);
 	assert_false(cli_bool(&a, "color"));
 	assert_int_equal(a.argc, 1);

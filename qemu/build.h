@@ -1,0 +1,134 @@
+/* build.h — the state one qemu build carries through its steps (qemu/step_*.c), and the step functions.
+ * Internal to qemu/. */
+#ifndef KILN_QEMU_BUILD_H
+#define KILN_QEMU_BUILD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "component.h"
+#include "engine/steps.h"
+#include "qemu/accel.h"
+#include "qemu/builder_config.h"
+#include "qemu/download.h"
+#include "qemu/ports.h"
+#include "util/strv.h"
+
+#if __has_include("comm/ssh.h")
+#define KILN_HAVE_SSH 1
+#include "comm/ssh.h"
+#endif
+#if __has_include("image/image.h")
+#define KILN_HAVE_IMAGE 1
+#include "image/image.h"
+#endif
+
+struct qemu_virt;
+struct qemu_vm;
+struct qemu_serial;
+struct seed_server;
+
+struct qemu_instance {
+	struct qemu_config cfg;
+#ifdef KILN_HAVE_SSH
+	struct ssh_config ssh;
+#endif
+#ifdef KILN_HAVE_IMAGE
+	struct img_sanitize_opts sanitize;
+	struct img_export_opts export;
+#endif
+	bool output_dir_set, vm_name_set;
+};
+
+struct qemu_build {
+	struct qemu_instance *inst;
+	struct qemu_config *cfg;
+	struct kiln_ctx *ctx;
+	struct ui *ui;
+	enum steps_outcome outcome;
+	int attempt;                  /* 1, or 2 when retrying under TCG */
+
+	char *output_dir;             /* absolute */
+	bool output_dir_created;
+	char *vm_name;
+	char *tmpdir;                 /* seed ISOs, console pump, removed at the end */
+
+	struct qemu_virt *virt;
+	bool remote;
+	struct qemu_accel accel;
+	bool kvm_died;                /* the guest died with a KVM internal error */
+
+	struct qemu_fetch_result source;
+	char *source_format;
+	uint64_t source_size;
+
+	/* disks as the VM sees them */
+	char *disk_path;              /* local: output_dir/vm_name (while running and after) */
+	char *disk_format;            /* format of disk_path while the VM runs */
+	struct strv extra_disks;      /* local paths, output_dir/vm_name-N */
+	char *base_volume, *disk_volume, *iso_volume, *cd_volume, *seed_volume;   /* remote */
+	struct strv extra_volumes;
+	char *nvram_path;
+
+	char *cd_iso;                 /* cd_files/cd_content CD (local path) */
+	char *seed_iso;               /* generated cloud-init seed (local path) */
+	char *seed_serial;            /* SMBIOS serial of the network seed form */
+
+	struct seed_server *http;
+	char *http_ip;
+	int http_port;
+
+#ifdef KILN_HAVE_SSH
+	struct ssh_keypair *keypair;
+#endif
+	char *public_key;             /* {{ .SSHPublicKey }} */
+
+	struct qemu_port ssh_port;
+	char *ssh_host;               /* where to connect */
+	int ssh_connect_port;
+	char *domain_name;
+	struct qemu_vm *vm;
+	int force_exit_handle;
+	char *serial_path;
+	struct qemu_serial *serial;
+	struct kiln_comm *comm;
+	int64_t vm_started_ms;
+
+	struct kiln_artifact *artifact;
+	struct strv template_vars;    /* HTTPIP=, HTTPPort=, Name=, SSHHostPort=, ... */
+	int64_t timing_boot_to_ssh_ms, timing_provision_ms, timing_shutdown_ms;
+};
+
+/* The Go-template values boot_command, qemuargs and cloud-init text may use. */
+void qemu_build_set_var(struct qemu_build *b, const char *key, const char *value);
+
+/* Is the VM still running? -1 with a helpful error (and b->kvm_died) when it stopped by itself. */
+int qemu_build_check_vm(void *build, struct kiln_error *err);
+/* Sleep up to ms while watching the VM. */
+int qemu_build_sleep(struct qemu_build *b, int64_t ms, struct kiln_error *err);
+
+/* Steps (see builder.c for their order). */
+int qemu_step_output_dir(void *state, struct kiln_error *err);
+void qemu_cleanup_output_dir(void *state);
+int qemu_step_connect(void *state, struct kiln_error *err);
+void qemu_cleanup_connect(void *state);
+int qemu_step_fetch(void *state, struct kiln_error *err);
+int qemu_step_ssh_key(void *state, struct kiln_error *err);
+void qemu_cleanup_ssh_key(void *state);
+int qemu_step_http(void *state, struct kiln_error *err);
+void qemu_cleanup_http(void *state);
+int qemu_step_disk(void *state, struct kiln_error *err);
+void qemu_cleanup_disk(void *state);
+int qemu_step_cd(void *state, struct kiln_error *err);
+void qemu_cleanup_cd(void *state);
+int qemu_step_start_vm(void *state, struct kiln_error *err);
+void qemu_cleanup_vm(void *state);
+int qemu_step_boot(void *state, struct kiln_error *err);
+int qemu_step_wait_ssh(void *state, struct kiln_error *err);
+void qemu_cleanup_comm(void *state);
+int qemu_step_provision(void *state, struct kiln_error *err);
+int qemu_step_shutdown(void *state, struct kiln_error *err);
+int qemu_step_finish_disk(void *state, struct kiln_error *err);
+int qemu_step_artifact(void *state, struct kiln_error *err);
+
+#endif

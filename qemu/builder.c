@@ -1,0 +1,201 @@
+/* builder.c — the "qemu" builder (Packer's builder id "transcend.qemu"): a source "qemu" block runs as a
+ * list of steps on a libvirt domain, like Packer's builder/qemu. When kiln chose KVM itself and the guest
+ * dies with a KVM internal error, the whole list runs once more under TCG. */
+#include "qemu/build.h"
+#include "qemu/libvirt.h"
+#include "ui/ui.h"
+#include "util/file.h"
+#include "util/mem.h"
+#include "util/signals.h"
+#include "util/timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct step qemu_steps[] = {
+	{"prepare output directory", qemu_step_output_dir, qemu_cleanup_output_dir},
+	{"connect to libvirt", qemu_step_connect, qemu_cleanup_connect},
+	{"download", qemu_step_fetch, NULL},
+	{"create SSH key", qemu_step_ssh_key, qemu_cleanup_ssh_key},
+	{"start HTTP server", qemu_step_http, qemu_cleanup_http},
+	{"create disk", qemu_step_disk, qemu_cleanup_disk},
+	{"create CD", qemu_step_cd, qemu_cleanup_cd},
+	{"start VM", qemu_step_start_vm, qemu_cleanup_vm},
+	{"boot", qemu_step_boot, NULL},
+	{"wait for SSH", qemu_step_wait_ssh, qemu_cleanup_comm},
+	{"provision", qemu_step_provision, NULL},
+	{"shut down", qemu_step_shutdown, NULL},
+	{"finish disk", qemu_step_finish_disk, NULL},
+	{"artifact", qemu_step_artifact, NULL},
+};
+#define NSTEPS (sizeof qemu_steps / sizeof qemu_steps[0])
+
+static int qemu_prepare(const struct kiln_config *cfg, void **instance, struct strv *warnings, struct kiln_error *err)
+{
+	struct qemu_instance *inst = xcalloc(1, sizeof *inst);
+	if (qemu_config_decode(cfg, NULL, &inst->cfg, warnings, err) < 0) {
+		free(inst);
+		return -1;
+	}
+	inst->output_dir_set = kiln_config_has(cfg, "output_directory");
+	inst->vm_name_set = kiln_config_has(cfg, "vm_name");
+#ifdef KILN_HAVE_SSH
+	if (ssh_config_decode(cfg, &inst->ssh, err) < 0) {
+		qemu_config_free(&inst->cfg);
+		free(inst);
+		return -1;
+	}
+#endif
+#ifdef KILN_HAVE_IMAGE
+	if (img_sanitize_opts_from_config(cfg, &inst->sanitize, err) < 0 ||
+	    img_export_opts_from_config(cfg, inst->cfg.format, inst->cfg.disk_compression, &inst->export, err) < 0) {
+		img_sanitize_opts_free(&inst->sanitize);
+#ifdef KILN_HAVE_SSH
+		ssh_config_free(&inst->ssh);
+#endif
+		qemu_config_free(&inst->cfg);
+		free(inst);
+		return -1;
+	}
+#endif
+	*instance = inst;
+	return 0;
+}
+
+static void qemu_destroy(void *instance)
+{
+	struct qemu_instance *inst = instance;
+	if (!inst)
+		return;
+#ifdef KILN_HAVE_IMAGE
+	img_sanitize_opts_free(&inst->sanitize);
+	img_export_opts_free(&inst->export);
+#endif
+#ifdef KILN_HAVE_SSH
+	ssh_config_free(&inst->ssh);
+#endif
+	qemu_config_free(&inst->cfg);
+	free(inst);
+}
+
+void qemu_build_set_var(struct qemu_build *b, const char *key, const char *value)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < b->template_vars.n; i++)
+		if (strncmp(b->template_vars.v[i], key, kl) == 0 && b->template_vars.v[i][kl] == '=') {
+			free(b->template_vars.v[i]);
+			b->template_vars.v[i] = xasprintf("%s=%s", key, value ? value : "");
+			return;
+		}
+	strv_pushf(&b->template_vars, "%s=%s", key, value ? value : "");
+}
+
+/* -on-error: a failure that will be retried under TCG is always cleaned up first. */
+static int retry_policy(void *state, const struct kiln_error *err)
+{
+	(void)err;
+	struct qemu_build *b = state;
+	return b->kvm_died && b->accel.automatic && b->attempt == 1 ? KILN_ON_ERROR_CLEANUP : -1;
+}
+
+static void free_build(struct qemu_build *b)
+{
+	free(b->output_dir);
+	free(b->vm_name);
+	if (b->tmpdir) {
+		tmpdir_release(b->tmpdir);
+		free(b->tmpdir);
+	}
+	qemu_accel_free(&b->accel);
+	qemu_fetch_result_free(&b->source);
+	free(b->source_format);
+	free(b->disk_path);
+	free(b->disk_format);
+	strv_free(&b->extra_disks);
+	free(b->base_volume);
+	free(b->disk_volume);
+	free(b->iso_volume);
+	free(b->cd_volume);
+	free(b->seed_volume);
+	strv_free(&b->extra_volumes);
+	free(b->nvram_path);
+	free(b->cd_iso);
+	free(b->seed_iso);
+	free(b->seed_serial);
+	free(b->http_ip);
+	free(b->public_key);
+	free(b->ssh_host);
+	free(b->domain_name);
+	free(b->serial_path);
+	strv_free(&b->template_vars);
+	kiln_artifact_free(b->artifact);
+	memset(b, 0, sizeof *b);
+}
+
+static void log_timings(struct qemu_build *b, const int64_t *times, int64_t total_ns)
+{
+	struct buf line = BUF_INIT;
+	int64_t guest_ns = 0;
+	for (size_t i = 0; i < NSTEPS; i++)
+		buf_printf(&line, "%s%s=%.3f", i ? " " : "", qemu_steps[i].name, (double)times[i] / 1e9);
+	log_debug("qemu: step timings (s): %s", buf_cstr(&line));
+	guest_ns = (b->timing_boot_to_ssh_ms + b->timing_provision_ms + b->timing_shutdown_ms) * 1000000LL;
+	log_debug("qemu: phase timings (s): total=%.3f boot_to_ssh=%.3f provision=%.3f shutdown=%.3f "
+		  "compaction=%.3f outside_guest=%.3f",
+		  (double)total_ns / 1e9, (double)b->timing_boot_to_ssh_ms / 1e3, (double)b->timing_provision_ms / 1e3,
+		  (double)b->timing_shutdown_ms / 1e3, (double)times[12] / 1e9, (double)(total_ns - guest_ns) / 1e9);
+	buf_free(&line);
+}
+
+static int qemu_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifact **artifact, struct kiln_error *err)
+{
+	struct qemu_instance *inst = instance;
+	int rc = -1;
+	for (int attempt = 1; attempt <= 2; attempt++) {
+		struct qemu_build b = {0};
+		b.inst = inst;
+		b.cfg = &inst->cfg;
+		b.ctx = ctx;
+		b.ui = ctx->ui ? ctx->ui : ui_global();
+		b.attempt = attempt;
+		b.force_exit_handle = -1;
+		b.ssh_port.fd = -1;
+		int64_t times[NSTEPS];
+		int64_t t0 = time_mono_ns();
+		struct steps_opts o = {.ctx = ctx, .outcome = &b.outcome, .policy = retry_policy, .times_ns = times};
+		struct kiln_error e = ERR_INIT;
+		rc = steps_run(qemu_steps, NSTEPS, &b, &o, &e);
+		log_timings(&b, times, time_mono_ns() - t0);
+		bool retry = rc < 0 && attempt == 1 && b.kvm_died && b.accel.automatic && !sig_cancelled();
+		if (rc == 0) {
+			*artifact = b.artifact;
+			b.artifact = NULL;
+		} else if (retry) {
+			ui_warn(b.ui, "The VM died with a KVM internal error: this host's KVM cannot run the guest. "
+				      "Retrying once under TCG (software emulation, slower). Set accelerator = \"tcg\" "
+				      "to skip the KVM attempt.");
+			err_clear(&e);
+		} else {
+			if (b.outcome == STEPS_ABORTED)
+				ui_error(b.ui, "Build aborted (-on-error=abort): everything is left as it was: output "
+					       "directory %s, domain %s on %s", b.output_dir ? b.output_dir : "(none)",
+					 b.domain_name ? b.domain_name : "(not started)", b.cfg->libvirt_uri);
+			err_move(err, &e);
+		}
+		free_build(&b);
+		if (!retry)
+			break;
+	}
+	return rc;
+}
+
+const struct kiln_builder qemu_builder = {
+	.abi = KILN_COMPONENT_ABI,
+	.type = "qemu",
+	.builder_id = "transcend.qemu",
+	.doc = "Builds a VM image with QEMU through libvirt, from a cloud image or an installer ISO",
+	.schema = &qemu_schema,
+	.prepare = qemu_prepare,
+	.run = qemu_run,
+	.destroy = qemu_destroy,
+};

@@ -1,0 +1,127 @@
+/* builder_config.h — the qemu builder's configuration: its schema (every key of Packer's qemu builder, plus
+ * kiln's own) and the decoded, validated, defaulted form the build steps read. */
+#ifndef KILN_QEMU_BUILDER_CONFIG_H
+#define KILN_QEMU_BUILDER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "component.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+extern const struct kiln_schema qemu_schema;
+
+struct qemu_kvpair {
+	char *key;
+	char *value;
+};
+
+struct qemu_config {
+	const struct kiln_config *raw;   /* the block (for located errors and other modules' decoders) */
+
+	/* source */
+	struct strv iso_urls;            /* iso_url, or iso_urls */
+	char *iso_checksum;
+	char *iso_target_path;
+	char *iso_target_extension;
+	bool disk_image;
+	bool use_backing_file;
+
+	/* disks */
+	char *disk_size;                 /* as qemu-img takes it: "40960M" */
+	uint64_t disk_size_bytes;
+	bool disk_size_set;
+	bool skip_resize_disk;
+	struct strv disk_additional_size;
+	char *disk_interface;            /* virtio, virtio-scsi, scsi, sata, ide */
+	char *disk_cache;
+	char *disk_discard;
+	char *disk_detect_zeroes;
+	char *format;                    /* qcow2, raw */
+	bool disk_compression;
+	bool skip_compaction;
+	struct strv qemu_img_create, qemu_img_convert, qemu_img_resize;
+	char *cdrom_interface;           /* NULL: the machine's default */
+
+	/* machine */
+	char *accelerator;               /* "auto" (unset), "kvm", "tcg", "none" */
+	int cpus, sockets, cores, threads;
+	int memory;                      /* MiB */
+	char *machine_type;
+	char *firmware;                  /* a ROM file (-bios) */
+	bool efi_boot;
+	char *efi_firmware_code, *efi_firmware_vars;
+	bool efi_secure_boot;            /* kiln */
+	bool vtpm, use_tpm1;
+	char *tpm_device_type;
+	char *qemu_binary;
+	struct strv *qemuargs;           /* each one switch with its values */
+	size_t nqemuargs;
+
+	/* network and consoles */
+	char *net_device;
+	char *net_bridge;
+	char *network;                   /* kiln: a libvirt network */
+	int host_port_min, host_port_max;
+	bool skip_nat_mapping;
+	bool headless;
+	bool disable_vnc;
+	char *vnc_bind_address;
+	int vnc_port_min, vnc_port_max;
+	bool serial_log;                 /* kiln */
+	char *libvirt_uri;               /* kiln */
+	char *libvirt_pool;              /* kiln: storage pool for remote hypervisors */
+
+	/* boot */
+	int64_t boot_wait_ms;
+	struct strv boot_command;
+	int64_t boot_key_interval_ms;
+
+	/* HTTP seed and CD */
+	char *http_directory;
+	struct qemu_kvpair *http_content;
+	size_t nhttp_content;
+	int http_port_min, http_port_max;
+	char *http_bind_address;
+	struct strv cd_files;
+	struct qemu_kvpair *cd_content;
+	size_t ncd_content;
+	char *cd_label;
+	bool cloud_init;                 /* kiln: generate a NoCloud seed */
+	char *cloud_init_seed;           /* kiln: "cd" or "net" */
+
+	/* communicator (the SSH module decodes the rest of ssh_*) */
+	char *communicator;              /* "ssh", "none" */
+	char *ssh_host;
+	int ssh_port;                    /* the guest's port */
+	char *ssh_username;
+	int64_t ssh_timeout_ms;
+	bool ssh_timeout_set;
+	int64_t pause_before_connecting_ms;
+
+	/* shutdown */
+	char *shutdown_command;
+	int64_t shutdown_timeout_ms;
+	bool shutdown_timeout_set;
+
+	/* output */
+	char *output_directory;          /* as configured (relative to the working directory) */
+	char *vm_name;
+};
+
+/* Decode and validate a qemu source block. build_name is "qemu.<source>" (Packer's defaults for
+ * output_directory and vm_name). Problems found are all reported in err, located at the key. */
+int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, struct qemu_config *out,
+		       struct strv *warnings, struct kiln_error *err);
+void qemu_config_free(struct qemu_config *c);
+
+/* qemuargs (list(list(string))) as one strv per switch. */
+int qemu_config_read_qemuargs(const struct kiln_config *cfg, struct strv **out, size_t *n, struct kiln_error *err);
+
+/* Parse a qemu-img size ("40960M", "10G", "1024", "512k"); a bare number is bytes when
+ * bare_unit is 'B', mebibytes when 'M' (Packer's disk_size rule). */
+int qemu_parse_size(const char *s, char bare_unit, uint64_t *bytes, struct kiln_error *err);
+
+#endif

@@ -1,0 +1,173 @@
+/* disk.c — qemu-img subcommands as argv arrays (see disk.h). */
+#include "qemu/disk.h"
+#include "ui/ui.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+#include "util/proc.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void add_extra(struct strv *argv, const struct strv *extra)
+{
+	for (size_t i = 0; extra && i < extra->n; i++)
+		strv_push(argv, extra->v[i]);
+}
+
+static int run(struct strv *argv, struct buf *out, struct kiln_error *err)
+{
+	if (log_enabled()) {
+		char *line = strv_join(argv, " ");
+		log_debug("qemu-img: %s", line);
+		free(line);
+	}
+	struct proc_opts o = {.out = out};
+	int rc = proc_run_checked(strv_argv(argv), &o, err);
+	strv_free(argv);
+	return rc;
+}
+
+int qemu_img_info(const char *path, struct qemu_img_info *out, struct kiln_error *err)
+{
+	memset(out, 0, sizeof *out);
+	struct strv argv = STRV_INIT;
+	strv_push(&argv, "qemu-img");
+	strv_push(&argv, "info");
+	strv_push(&argv, "--output=json");
+	/* a raw image being inspected must not be probed as something else later: -U tolerates a
+	 * running VM's lock */
+	strv_push(&argv, "-U");
+	strv_push(&argv, path);
+	struct buf b = BUF_INIT;
+	if (run(&argv, &b, err) < 0) {
+		buf_free(&b);
+		return err_wrap(err, "inspecting %s", path);
+	}
+	json_error_t je;
+	json_t *root = json_loads(buf_cstr(&b), 0, &je);
+	buf_free(&b);
+	if (!root)
+		return err_set(err, "qemu-img info %s: unreadable output: %s", path, je.text);
+	const char *fmt = json_string_value(json_object_get(root, "format"));
+	out->format = xstrdup(fmt ? fmt : "raw");
+	out->virtual_size = (uint64_t)json_integer_value(json_object_get(root, "virtual-size"));
+	out->actual_size = (uint64_t)json_integer_value(json_object_get(root, "actual-size"));
+	const char *bf = json_string_value(json_object_get(root, "backing-filename"));
+	out->backing_file = bf ? xstrdup(bf) : NULL;
+	json_decref(root);
+	return 0;
+}
+
+void qemu_img_info_free(struct qemu_img_info *i)
+{
+	if (!i)
+		return;
+	free(i->format);
+	free(i->backing_file);
+	memset(i, 0, sizeof *i);
+}
+
+int qemu_img_create(const char *path, const char *format, const char *size, const char *backing,
+		    const char *backing_format, const struct strv *extra, struct kiln_error *err)
+{
+	struct strv argv = STRV_INIT;
+	strv_push(&argv, "qemu-img");
+	strv_push(&argv, "create");
+	strv_push(&argv, "-q");
+	strv_push(&argv, "-f");
+	strv_push(&argv, format);
+	add_extra(&argv, extra);
+	if (backing) {
+		strv_push(&argv, "-b");
+		strv_push(&argv, backing);
+		strv_push(&argv, "-F");
+		strv_push(&argv, backing_format ? backing_format : "qcow2");
+	}
+	strv_push(&argv, path);
+	if (size)
+		strv_push(&argv, size);
+	if (run(&argv, NULL, err) < 0)
+		return err_wrap(err, "creating disk %s", path);
+	return 0;
+}
+
+int qemu_img_convert(const char *src, const char *src_format, const char *dst, const char *dst_format,
+		     bool compress, const struct strv *extra, struct kiln_error *err)
+{
+	char *tmp = xasprintf("%s.kiln-tmp", dst);
+	struct strv argv = STRV_INIT;
+	strv_push(&argv, "qemu-img");
+	strv_push(&argv, "convert");
+	add_extra(&argv, extra);
+	if (src_format) {
+		strv_push(&argv, "-f");
+		strv_push(&argv, src_format);
+	}
+	strv_push(&argv, "-O");
+	strv_push(&argv, dst_format);
+	if (compress)
+		strv_push(&argv, "-c");
+	strv_push(&argv, src);
+	strv_push(&argv, tmp);
+	int rc = run(&argv, NULL, err);
+	if (rc == 0 && rename(tmp, dst) < 0)
+		rc = err_set_errno(err, errno, "renaming %s", tmp);
+	if (rc < 0) {
+		unlink(tmp);
+		err_wrap(err, "converting %s to %s", src, dst_format);
+	}
+	free(tmp);
+	return rc;
+}
+
+int qemu_img_resize(const char *path, const char *format, uint64_t bytes, const struct strv *extra,
+		    struct kiln_error *err)
+{
+	struct strv argv = STRV_INIT;
+	strv_push(&argv, "qemu-img");
+	strv_push(&argv, "resize");
+	strv_push(&argv, "-q");
+	strv_push(&argv, "-f");
+	strv_push(&argv, format);
+	add_extra(&argv, extra);
+	strv_push(&argv, path);
+	strv_pushf(&argv, "%llu", (unsigned long long)bytes);
+	if (run(&argv, NULL, err) < 0)
+		return err_wrap(err, "resizing %s", path);
+	return 0;
+}
+
+int qemu_img_rebase_unsafe(const char *path, const char *backing, const char *backing_format, struct kiln_error *err)
+{
+	struct strv argv = STRV_INIT;
+	strv_push(&argv, "qemu-img");
+	strv_push(&argv, "rebase");
+	strv_push(&argv, "-u");
+	strv_push(&argv, "-b");
+	strv_push(&argv, backing);
+	strv_push(&argv, "-F");
+	strv_push(&argv, backing_format);
+	strv_push(&argv, path);
+	if (run(&argv, NULL, err) < 0)
+		return err_wrap(err, "re-pointing %s at %s", path, backing);
+	return 0;
+}
+
+int qemu_img_check(const char *path, const char *format, struct kiln_error *err)
+{
+	struct strv argv = STRV_INIT;
+	strv_push(&argv, "qemu-img");
+	strv_push(&argv, "check");
+	strv_push(&argv, "-q");
+	if (format) {
+		strv_push(&argv, "-f");
+		strv_push(&argv, format);
+	}
+	strv_push(&argv, path);
+	return run(&argv, NULL, err);
+}

@@ -1,0 +1,671 @@
+/* libvirt.c — connections, transient domains, keys, power, strays and storage volumes through
+ * libvirt's C API (see libvirt.h). */
+#include "qemu/libvirt.h"
+#include "qemu/domain_xml.h"
+#include "ui/ui.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+struct qemu_virt {
+	virConnectPtr conn;
+	char *uri;
+	char *host;
+	bool remote;
+};
+
+struct console_pump {
+	virStreamPtr st;
+	int fd;
+	pthread_t thread;
+	bool running;
+};
+
+struct qemu_vm {
+	struct qemu_virt *virt;
+	virDomainPtr dom;
+	char *name;
+	struct console_pump *console;
+};
+
+static void quiet_errors(void *data, virErrorPtr e)
+{
+	(void)data;
+	(void)e;
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void virt_init(void)
+{
+	virInitialize();
+	virSetErrorFunc(NULL, quiet_errors);
+}
+
+/* err := "<what>: <libvirt's message>" */
+static int virt_fail(struct kiln_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int virt_fail(struct kiln_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *what = xvasprintf(fmt, ap);
+	va_end(ap);
+	virErrorPtr e = virGetLastError();
+	const char *msg = e && e->message ? e->message : "unknown libvirt error";
+	enum err_kind kind = e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_NO_STORAGE_VOL ||
+				   e->code == VIR_ERR_NO_STORAGE_POOL) ? ERR_NOT_FOUND : ERR_GENERIC;
+	err_set_kind(err, kind, "%s: %s", what, msg);
+	free(what);
+	virResetLastError();
+	return -1;
+}
+
+static bool uri_is_remote(const char *uri)
+{
+	const char *colon = strstr(uri, "://");
+	if (!colon)
+		return false;
+	const char *scheme_end = colon;
+	if (memchr(uri, '+', (size_t)(scheme_end - uri)))
+		return true;   /* qemu+ssh, qemu+tcp, qemu+tls, qemu+unix is local but has no host */
+	const char *host = colon + 3;
+	return *host && *host != '/';
+}
+
+int qemu_virt_open(const char *uri, struct qemu_virt **out, struct kiln_error *err)
+{
+	pthread_once(&init_once, virt_init);
+	virConnectPtr c = virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0);
+	if (!c) {
+		virt_fail(err, "cannot connect to libvirt at %s", uri);
+		if (strncmp(uri, "qemu:///", 8) == 0)
+			err_hint(err, "is libvirtd running? (scripts/install-deps starts virtlogd and libvirtd on hosts without systemd)");
+		return -1;
+	}
+	struct qemu_virt *v = xcalloc(1, sizeof *v);
+	v->conn = c;
+	v->uri = xstrdup(uri);
+	v->remote = uri_is_remote(uri) && strncmp(uri, "qemu+unix", 9) != 0;
+	if (v->remote) {
+		/* where we reach the hypervisor: the URI's host, without user@ and :port */
+		const char *h = strstr(uri, "://") + 3;
+		const char *at = strchr(h, '@');
+		const char *slash = strchr(h, '/');
+		if (at && (!slash || at < slash))
+			h = at + 1;
+		size_t n = strcspn(h, "/?");
+		if (h[0] == '[') {
+			const char *close = memchr(h, ']', n);
+			v->host = close ? xstrndup(h + 1, (size_t)(close - h - 1)) : xstrndup(h, n);
+		} else {
+			v->host = xstrndup(h, strcspn(h, ":/?"));
+		}
+	} else {
+		char *h = virConnectGetHostname(c);
+		v->host = h ? xstrdup(h) : xstrdup("localhost");
+		free(h);
+		virResetLastError();
+	}
+	*out = v;
+	return 0;
+}
+
+void qemu_virt_close(struct qemu_virt *v)
+{
+	if (!v)
+		return;
+	if (v->conn)
+		virConnectClose(v->conn);
+	free(v->uri);
+	free(v->host);
+	free(v);
+}
+
+bool qemu_virt_is_remote(const struct qemu_virt *v)
+{
+	return v->remote;
+}
+
+const char *qemu_virt_uri(const struct qemu_virt *v)
+{
+	return v->uri;
+}
+
+const char *qemu_virt_host(const struct qemu_virt *v)
+{
+	return v->host;
+}
+
+bool qemu_virt_has_domain_type(struct qemu_virt *v, const char *type)
+{
+	char *caps = virConnectGetCapabilities(v->conn);
+	if (!caps) {
+		virResetLastError();
+		return false;
+	}
+	char *needle = xasprintf("<domain type='%s'", type);
+	bool found = strstr(caps, needle) != NULL;
+	free(needle);
+	free(caps);
+	return found;
+}
+
+int qemu_vm_create(struct qemu_virt *v, const char *xml, bool autodestroy, bool paused, struct qemu_vm **out,
+		   struct kiln_error *err)
+{
+	unsigned flags = 0;
+	if (autodestroy)
+		flags |= VIR_DOMAIN_START_AUTODESTROY;
+	if (paused)
+		flags |= VIR_DOMAIN_START_PAUSED;
+	log_debug("libvirt: creating domain on %s:\n%s", v->uri, xml);
+	virDomainPtr d = virDomainCreateXML(v->conn, xml, flags);
+	if (!d)
+		return virt_fail(err, "starting the virtual machine");
+	struct qemu_vm *vm = xcalloc(1, sizeof *vm);
+	vm->virt = v;
+	vm->dom = d;
+	const char *name = virDomainGetName(d);
+	vm->name = xstrdup(name ? name : "");
+	*out = vm;
+	return 0;
+}
+
+int qemu_vm_resume(struct qemu_vm *vm, struct kiln_error *err)
+{
+	if (virDomainResume(vm->dom) < 0)
+		return virt_fail(err, "resuming %s", vm->name);
+	return 0;
+}
+
+const char *qemu_vm_name(const struct qemu_vm *vm)
+{
+	return vm->name;
+}
+
+int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, struct kiln_error *err)
+{
+	int st = 0, rs = 0;
+	if (reason)
+		*reason = 0;
+	if (virDomainGetState(vm->dom, &st, &rs, 0) < 0) {
+		virErrorPtr e = virGetLastError();
+		if (e && e->code == VIR_ERR_NO_DOMAIN) {
+			virResetLastError();
+			*state = QEMU_VM_OFF;
+			return 0;
+		}
+		return virt_fail(err, "reading the state of %s", vm->name);
+	}
+	if (reason)
+		*reason = rs;
+	switch (st) {
+	case VIR_DOMAIN_RUNNING:
+	case VIR_DOMAIN_BLOCKED:
+		*state = QEMU_VM_RUNNING;
+		break;
+	case VIR_DOMAIN_PAUSED:
+		*state = QEMU_VM_PAUSED;
+		break;
+	case VIR_DOMAIN_SHUTDOWN:
+		*state = QEMU_VM_SHUTTING_DOWN;
+		break;
+	case VIR_DOMAIN_SHUTOFF:
+		*state = QEMU_VM_OFF;
+		break;
+	case VIR_DOMAIN_CRASHED:
+		*state = QEMU_VM_CRASHED;
+		break;
+	default:
+		*state = QEMU_VM_OTHER;
+	}
+	return 0;
+}
+
+const char *qemu_vm_state_name(enum qemu_vm_state s)
+{
+	switch (s) {
+	case QEMU_VM_RUNNING: return "running";
+	case QEMU_VM_PAUSED: return "paused";
+	case QEMU_VM_SHUTTING_DOWN: return "shutting down";
+	case QEMU_VM_OFF: return "off";
+	case QEMU_VM_CRASHED: return "crashed";
+	default: return "in an unexpected state";
+	}
+}
+
+int qemu_vm_send_keys(struct qemu_vm *vm, const unsigned *keys, size_t n, unsigned hold_ms, struct kiln_error *err)
+{
+	unsigned codes[VIR_DOMAIN_SEND_KEY_MAX_KEYS];
+	if (n > VIR_DOMAIN_SEND_KEY_MAX_KEYS)
+		return err_set_kind(err, ERR_INVALID, "too many keys pressed at once (%zu)", n);
+	memcpy(codes, keys, n * sizeof *codes);
+	if (virDomainSendKey(vm->dom, VIR_KEYCODE_SET_LINUX, hold_ms, codes, (int)n, 0) < 0)
+		return virt_fail(err, "sending keys to %s", vm->name);
+	return 0;
+}
+
+int qemu_vm_shutdown(struct qemu_vm *vm, struct kiln_error *err)
+{
+	if (virDomainShutdownFlags(vm->dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0) {
+		virErrorPtr e = virGetLastError();
+		if (e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_OPERATION_INVALID)) {
+			virResetLastError();   /* already off */
+			return 0;
+		}
+		return virt_fail(err, "sending the ACPI power button to %s", vm->name);
+	}
+	return 0;
+}
+
+int qemu_vm_destroy(struct qemu_vm *vm, struct kiln_error *err)
+{
+	if (virDomainDestroy(vm->dom) < 0) {
+		virErrorPtr e = virGetLastError();
+		if (e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_OPERATION_INVALID)) {
+			virResetLastError();
+			return 0;
+		}
+		return virt_fail(err, "destroying %s", vm->name);
+	}
+	return 0;
+}
+
+int qemu_vm_vnc_port(struct qemu_vm *vm)
+{
+	char *xml = virDomainGetXMLDesc(vm->dom, 0);
+	if (!xml) {
+		virResetLastError();
+		return 0;
+	}
+	int port = 0;
+	const char *g = strstr(xml, "<graphics type='vnc'");
+	const char *p = g ? strstr(g, "port='") : NULL;
+	if (p)
+		port = atoi(p + 6);
+	free(xml);
+	return port > 0 ? port : 0;
+}
+
+static void *console_thread(void *arg)
+{
+	struct console_pump *c = arg;
+	char buf[4096];
+	for (;;) {
+		int n = virStreamRecv(c->st, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		ssize_t off = 0;
+		while (off < n) {
+			ssize_t w = write(c->fd, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += w;
+		}
+	}
+	virResetLastError();
+	return NULL;
+}
+
+int qemu_vm_console_to_file(struct qemu_vm *vm, const char *path, struct kiln_error *err)
+{
+	struct console_pump *c = xcalloc(1, sizeof *c);
+	c->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (c->fd < 0) {
+		int e = errno;
+		free(c);
+		return err_set_errno(err, e, "creating %s", path);
+	}
+	c->st = virStreamNew(vm->virt->conn, 0);
+	if (!c->st || virDomainOpenConsole(vm->dom, NULL, c->st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
+		virt_fail(err, "opening the serial console of %s", vm->name);
+		if (c->st)
+			virStreamFree(c->st);
+		close(c->fd);
+		free(c);
+		return -1;
+	}
+	if (pthread_create(&c->thread, NULL, console_thread, c) != 0) {
+		virStreamAbort(c->st);
+		virStreamFree(c->st);
+		close(c->fd);
+		free(c);
+		return err_set(err, "cannot start the console thread");
+	}
+	c->running = true;
+	vm->console = c;
+	return 0;
+}
+
+void qemu_vm_free(struct qemu_vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->console) {
+		virStreamAbort(vm->console->st);
+		if (vm->console->running)
+			pthread_join(vm->console->thread, NULL);
+		virStreamFree(vm->console->st);
+		close(vm->console->fd);
+		free(vm->console);
+		virResetLastError();
+	}
+	virDomainFree(vm->dom);
+	free(vm->name);
+	free(vm);
+}
+
+int qemu_vm_guest_address(struct qemu_vm *vm, char **addr, struct kiln_error *err)
+{
+	*addr = NULL;
+	static const unsigned sources[] = {VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+					   VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP,
+					   VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT};
+	for (size_t s = 0; s < sizeof sources / sizeof sources[0] && !*addr; s++) {
+		virDomainInterfacePtr *ifaces = NULL;
+		int n = virDomainInterfaceAddresses(vm->dom, &ifaces, sources[s], 0);
+		if (n < 0) {
+			virResetLastError();
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			for (unsigned j = 0; j < ifaces[i]->naddrs && !*addr; j++)
+				if (ifaces[i]->addrs[j].type == VIR_IP_ADDR_TYPE_IPV4 && ifaces[i]->addrs[j].addr &&
+				    strncmp(ifaces[i]->addrs[j].addr, "127.", 4) != 0)
+					*addr = xstrdup(ifaces[i]->addrs[j].addr);
+			virDomainInterfaceFree(ifaces[i]);
+		}
+		free(ifaces);
+	}
+	(void)err;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Strays */
+
+/* The value of attribute `name` in a metadata element (either quote style). Caller frees. */
+static char *meta_attr(const char *xml, const char *name)
+{
+	char *pat = xasprintf(" %s=", name);
+	const char *p = strstr(xml, pat);
+	size_t pl = strlen(pat);
+	free(pat);
+	if (!p || (p[pl] != '"' && p[pl] != '\''))
+		return NULL;
+	char q = p[pl];
+	const char *start = p + pl + 1;
+	const char *end = strchr(start, q);
+	return end ? xstrndup(start, (size_t)(end - start)) : NULL;
+}
+
+static bool pid_is_kiln(long pid)
+{
+	if (pid <= 0)
+		return false;
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return false;
+	char *p = xasprintf("/proc/%ld/comm", pid);
+	struct buf b = BUF_INIT;
+	struct kiln_error e = ERR_INIT;
+	bool kiln = true;   /* when we cannot tell, assume it is alive */
+	if (file_read_all(p, &b, &e) == 0)
+		kiln = strstr(buf_cstr(&b), "kiln") != NULL;
+	err_clear(&e);
+	buf_free(&b);
+	free(p);
+	return kiln;
+}
+
+static char *domain_kiln_meta(virDomainPtr d)
+{
+	char *m = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, QEMU_KILN_XMLNS, 0);
+	if (!m)
+		virResetLastError();
+	return m;
+}
+
+int qemu_virt_list_strays(struct qemu_virt *v, struct strv *names, struct kiln_error *err)
+{
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(v->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (n < 0)
+		return virt_fail(err, "listing domains");
+	char host[256] = "";
+	gethostname(host, sizeof host - 1);
+	for (int i = 0; i < n; i++) {
+		char *m = domain_kiln_meta(doms[i]);
+		if (m) {
+			char *h = meta_attr(m, "host");
+			char *pid = meta_attr(m, "pid");
+			if (h && pid && strcmp(h, host) == 0 && !pid_is_kiln(atol(pid)))
+				strv_push(names, virDomainGetName(doms[i]));
+			free(h);
+			free(pid);
+			free(m);
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	return 0;
+}
+
+int qemu_virt_remove_domain(struct qemu_virt *v, const char *name, struct kiln_error *err)
+{
+	virDomainPtr d = virDomainLookupByName(v->conn, name);
+	if (!d)
+		return virt_fail(err, "looking up %s", name);
+	int rc = 0;
+	char *m = domain_kiln_meta(d);
+	if (!m) {
+		rc = err_set_kind(err, ERR_INVALID, "%s was not created by kiln; leaving it alone", name);
+	} else if (virDomainDestroy(d) < 0) {
+		rc = virt_fail(err, "destroying %s", name);
+	} else {
+		/* transient domains vanish; a persistent one (defined by someone later) is left defined */
+	}
+	free(m);
+	virDomainFree(d);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Storage volumes */
+
+static virStoragePoolPtr pool_lookup(struct qemu_virt *v, const char *pool, struct kiln_error *err)
+{
+	virStoragePoolPtr p = virStoragePoolLookupByName(v->conn, pool);
+	if (!p) {
+		virt_fail(err, "storage pool \"%s\" on %s", pool, v->uri);
+		err_hint(err, "set libvirt_pool to a pool that exists on the hypervisor");
+	}
+	return p;
+}
+
+static char *vol_xml(const char *name, const char *format, uint64_t capacity, const char *backing_path,
+		     const char *backing_format)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>", name,
+		   (unsigned long long)capacity);
+	buf_printf(&b, "<target><format type='%s'/></target>", format);
+	if (backing_path)
+		buf_printf(&b, "<backingStore><path>%s</path><format type='%s'/></backingStore>", backing_path,
+			   backing_format ? backing_format : "qcow2");
+	buf_puts(&b, "</volume>");
+	return buf_detach(&b);
+}
+
+static int send_cb(virStreamPtr st, char *data, size_t n, void *arg)
+{
+	(void)st;
+	int fd = *(int *)arg;
+	ssize_t r;
+	do {
+		r = read(fd, data, n);
+	} while (r < 0 && errno == EINTR);
+	return (int)r;
+}
+
+static int recv_cb(virStreamPtr st, const char *data, size_t n, void *arg)
+{
+	(void)st;
+	int fd = *(int *)arg;
+	size_t off = 0;
+	while (off < n) {
+		ssize_t w = write(fd, data + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return (int)n;
+}
+
+int qemu_vol_create(struct qemu_virt *v, const char *pool, const char *name, const char *format, uint64_t capacity,
+		    const char *backing_vol, const char *backing_format, struct kiln_error *err)
+{
+	virStoragePoolPtr p = pool_lookup(v, pool, err);
+	if (!p)
+		return -1;
+	char *bpath = NULL;
+	int rc = -1;
+	if (backing_vol && qemu_vol_path(v, pool, backing_vol, &bpath, err) < 0)
+		goto out;
+	char *xml = vol_xml(name, format, capacity, bpath, backing_format);
+	virStorageVolPtr vol = virStorageVolCreateXML(p, xml, 0);
+	free(xml);
+	if (!vol) {
+		virt_fail(err, "creating volume %s in pool %s", name, pool);
+		goto out;
+	}
+	virStorageVolFree(vol);
+	rc = 0;
+out:
+	free(bpath);
+	virStoragePoolFree(p);
+	return rc;
+}
+
+int qemu_vol_upload(struct qemu_virt *v, const char *pool, const char *name, const char *local_path,
+		    const char *format, uint64_t capacity, struct kiln_error *err)
+{
+	int fd = open(local_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set_errno(err, errno, "opening %s", local_path);
+	int rc = -1;
+	virStoragePoolPtr p = pool_lookup(v, pool, err);
+	virStorageVolPtr vol = NULL;
+	virStreamPtr st = NULL;
+	if (!p)
+		goto out;
+	char *xml = vol_xml(name, format, capacity, NULL, NULL);
+	vol = virStorageVolCreateXML(p, xml, 0);
+	free(xml);
+	if (!vol) {
+		virt_fail(err, "creating volume %s in pool %s", name, pool);
+		goto out;
+	}
+	st = virStreamNew(v->conn, 0);
+	if (virStorageVolUpload(vol, st, 0, 0, 0) < 0 || virStreamSendAll(st, send_cb, &fd) < 0 ||
+	    virStreamFinish(st) < 0) {
+		virt_fail(err, "uploading %s to volume %s", local_path, name);
+		virStreamAbort(st);
+		virStorageVolDelete(vol, 0);
+		virResetLastError();
+		goto out;
+	}
+	rc = 0;
+out:
+	if (st)
+		virStreamFree(st);
+	if (vol)
+		virStorageVolFree(vol);
+	if (p)
+		virStoragePoolFree(p);
+	close(fd);
+	return rc;
+}
+
+static virStorageVolPtr vol_lookup(struct qemu_virt *v, const char *pool, const char *name, struct kiln_error *err)
+{
+	virStoragePoolPtr p = pool_lookup(v, pool, err);
+	if (!p)
+		return NULL;
+	virStorageVolPtr vol = virStorageVolLookupByName(p, name);
+	if (!vol)
+		virt_fail(err, "volume %s in pool %s", name, pool);
+	virStoragePoolFree(p);
+	return vol;
+}
+
+int qemu_vol_download(struct qemu_virt *v, const char *pool, const char *name, const char *local_path,
+		      struct kiln_error *err)
+{
+	virStorageVolPtr vol = vol_lookup(v, pool, name, err);
+	if (!vol)
+		return -1;
+	int fd = open(local_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		virStorageVolFree(vol);
+		return err_set_errno(err, errno, "creating %s", local_path);
+	}
+	int rc = 0;
+	virStreamPtr st = virStreamNew(v->conn, 0);
+	if (virStorageVolDownload(vol, st, 0, 0, 0) < 0 || virStreamRecvAll(st, recv_cb, &fd) < 0 ||
+	    virStreamFinish(st) < 0) {
+		rc = virt_fail(err, "downloading volume %s", name);
+		virStreamAbort(st);
+		virResetLastError();
+	}
+	virStreamFree(st);
+	if (close(fd) < 0 && rc == 0)
+		rc = err_set_errno(err, errno, "writing %s", local_path);
+	virStorageVolFree(vol);
+	return rc;
+}
+
+int qemu_vol_delete(struct qemu_virt *v, const char *pool, const char *name, struct kiln_error *err)
+{
+	virStorageVolPtr vol = vol_lookup(v, pool, name, err);
+	if (!vol) {
+		if (err_is(err, ERR_NOT_FOUND)) {
+			err_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	int rc = 0;
+	if (virStorageVolDelete(vol, 0) < 0)
+		rc = virt_fail(err, "deleting volume %s", name);
+	virStorageVolFree(vol);
+	return rc;
+}
+
+int qemu_vol_path(struct qemu_virt *v, const char *pool, const char *name, char **path, struct kiln_error *err)
+{
+	virStorageVolPtr vol = vol_lookup(v, pool, name, err);
+	if (!vol)
+		return -1;
+	char *p = virStorageVolGetPath(vol);
+	virStorageVolFree(vol);
+	if (!p)
+		return virt_fail(err, "path of volume %s", name);
+	*path = xstrdup(p);
+	free(p);
+	return 0;
+}

@@ -1,0 +1,79 @@
+/* libvirt.h — kiln's use of libvirt's C API: connections, transient domains that carry kiln's metadata
+ * (so strays left by a crashed kiln can be found and removed), key presses, power, state, and storage
+ * volumes for hypervisors that do not share our file system (remote URIs). Never virsh. */
+#ifndef KILN_QEMU_LIBVIRT_H
+#define KILN_QEMU_LIBVIRT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+#include "util/strv.h"
+
+struct qemu_virt;
+struct qemu_vm;
+
+/* Connect. A URI with a transport (qemu+ssh://, qemu+tcp://) or a host name is remote: its disks and
+ * consoles are not on this machine's file system. */
+int qemu_virt_open(const char *uri, struct qemu_virt **out, struct kiln_error *err);
+void qemu_virt_close(struct qemu_virt *v);
+bool qemu_virt_is_remote(const struct qemu_virt *v);
+const char *qemu_virt_uri(const struct qemu_virt *v);
+/* The hypervisor's host name (for a remote URI: the host in the URI). */
+const char *qemu_virt_host(const struct qemu_virt *v);
+/* Domain types the hypervisor offers for x86_64 ("kvm", "qemu"). */
+bool qemu_virt_has_domain_type(struct qemu_virt *v, const char *type);
+
+enum qemu_vm_state {
+	QEMU_VM_RUNNING,
+	QEMU_VM_PAUSED,        /* stopped by QEMU itself: e.g. KVM internal error */
+	QEMU_VM_SHUTTING_DOWN,
+	QEMU_VM_OFF,           /* shut off, or gone (transient domains vanish when they stop) */
+	QEMU_VM_CRASHED,
+	QEMU_VM_OTHER,
+};
+
+/* Start a transient domain. autodestroy: libvirt destroys it when this connection closes (a kiln that
+ * dies cannot leave it running). paused: created paused (resume with qemu_vm_resume). */
+int qemu_vm_create(struct qemu_virt *v, const char *xml, bool autodestroy, bool paused, struct qemu_vm **out,
+		   struct kiln_error *err);
+int qemu_vm_resume(struct qemu_vm *vm, struct kiln_error *err);
+const char *qemu_vm_name(const struct qemu_vm *vm);
+int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, struct kiln_error *err);
+/* "running", "paused (unknown)" ... for messages. */
+const char *qemu_vm_state_name(enum qemu_vm_state s);
+/* Press keys (Linux keycodes) together, hold them hold_ms (0: libvirt's default), release. */
+int qemu_vm_send_keys(struct qemu_vm *vm, const unsigned *keys, size_t n, unsigned hold_ms, struct kiln_error *err);
+/* ACPI power button. */
+int qemu_vm_shutdown(struct qemu_vm *vm, struct kiln_error *err);
+/* Hard stop; a domain already gone is not an error. */
+int qemu_vm_destroy(struct qemu_vm *vm, struct kiln_error *err);
+/* The VNC port libvirt gave the domain (autoport), or 0. */
+int qemu_vm_vnc_port(struct qemu_vm *vm);
+/* Open the serial console as a stream and copy it to a local file on a thread until the domain stops
+ * (remote hypervisors, whose file-backed serial ports are on their disk, not ours). */
+int qemu_vm_console_to_file(struct qemu_vm *vm, const char *path, struct kiln_error *err);
+/* The guest's IPv4 address from DHCP leases, ARP or the guest agent (bridged and network modes);
+ * *addr NULL while unknown. */
+int qemu_vm_guest_address(struct qemu_vm *vm, char **addr, struct kiln_error *err);
+/* Frees the handle (stops a console pump); does not touch the domain. */
+void qemu_vm_free(struct qemu_vm *vm);
+
+/* Domains kiln created on this hypervisor whose kiln process is gone (same host, dead pid). */
+int qemu_virt_list_strays(struct qemu_virt *v, struct strv *names, struct kiln_error *err);
+/* Destroy a domain by name if it carries kiln's metadata. */
+int qemu_virt_remove_domain(struct qemu_virt *v, const char *name, struct kiln_error *err);
+
+/* Storage volumes (remote hypervisors). */
+int qemu_vol_upload(struct qemu_virt *v, const char *pool, const char *name, const char *local_path,
+		    const char *format, uint64_t capacity, struct kiln_error *err);
+int qemu_vol_create(struct qemu_virt *v, const char *pool, const char *name, const char *format,
+		    uint64_t capacity, const char *backing_vol, const char *backing_format, struct kiln_error *err);
+int qemu_vol_download(struct qemu_virt *v, const char *pool, const char *name, const char *local_path,
+		      struct kiln_error *err);
+int qemu_vol_delete(struct qemu_virt *v, const char *pool, const char *name, struct kiln_error *err);
+/* The volume's path on the hypervisor host (caller frees). */
+int qemu_vol_path(struct qemu_virt *v, const char *pool, const char *name, char **path, struct kiln_error *err);
+
+#endif

@@ -1,0 +1,147 @@
+/* step_finish.c — after the VM is off: bring a remote hypervisor's disks home, sanitize and export (or
+ * compact with qemu-img convert, as Packer does, unless skip_compaction), and describe the artifact. */
+#include "qemu/build.h"
+#include "qemu/disk.h"
+#include "qemu/libvirt.h"
+#include "ui/ui.h"
+#include "util/file.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Download the remote disk volumes into the output directory. The main disk is an overlay on the
+ * uploaded base: it comes back as one, re-pointed at the local base image, then flattened unless
+ * use_backing_file keeps it an overlay. */
+static int bring_home(struct qemu_build *b, struct kiln_error *err)
+{
+	const struct qemu_config *c = b->cfg;
+	ui_say(b->ui, "Downloading the disk from %s...", qemu_virt_host(b->virt));
+	char *tmp = xasprintf("%s.remote", b->disk_path);
+	int rc = -1;
+	if (qemu_vol_download(b->virt, c->libvirt_pool, b->disk_volume, tmp, err) < 0)
+		goto out;
+	if (c->disk_image) {
+		if (qemu_img_rebase_unsafe(tmp, b->source.path, b->source_format, err) < 0)
+			goto out;
+		if (c->use_backing_file) {
+			if (rename(tmp, b->disk_path) < 0) {
+				err_set_errno(err, errno, "renaming %s", tmp);
+				goto out;
+			}
+		} else if (qemu_img_convert(tmp, "qcow2", b->disk_path, c->format, false, &c->qemu_img_convert, err) < 0) {
+			goto out;
+		}
+	} else if (rename(tmp, b->disk_path) < 0) {
+		err_set_errno(err, errno, "renaming %s", tmp);
+		goto out;
+	}
+	free(b->disk_format);
+	b->disk_format = xstrdup(c->format);
+	for (size_t i = 0; i < b->extra_volumes.n; i++) {
+		char *name = xasprintf("%s-%zu", b->vm_name, i + 1);
+		char *path = path_join(b->output_dir, name);
+		free(name);
+		strv_push_owned(&b->extra_disks, path);
+		if (qemu_vol_download(b->virt, c->libvirt_pool, b->extra_volumes.v[i], path, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+int qemu_step_finish_disk(void *state, struct kiln_error *err)
+{
+	struct qemu_build *b = state;
+	const struct qemu_config *c = b->cfg;
+	if (b->remote && bring_home(b, err) < 0)
+		return -1;
+	b->artifact = kiln_artifact_new("transcend.qemu", b->vm_name, NULL);
+#ifdef KILN_HAVE_IMAGE
+	struct qemu_instance *inst = b->inst;
+	enum img_accel accel = b->accel.kvm ? IMG_ACCEL_KVM : IMG_ACCEL_TCG;
+	if (inst->sanitize.enabled) {
+		free(inst->sanitize.build_user);
+		inst->sanitize.build_user = c->ssh_username ? xstrdup(c->ssh_username) : NULL;
+		inst->sanitize.build_user_created = c->cloud_init && c->ssh_username && strcmp(c->ssh_username, "root") != 0;
+		free(inst->sanitize.build_pubkey);
+		inst->sanitize.build_pubkey = b->public_key ? xstrdup(b->public_key) : NULL;
+		struct img_sanitize_report report;
+		memset(&report, 0, sizeof report);
+		ui_say(b->ui, "Sanitizing the disk...");
+		int rc = img_sanitize(b->disk_path, b->disk_format, &inst->sanitize, accel, b->ui, &report, err);
+		if (rc == 0)
+			img_sanitize_report_to_artifact(&report, b->artifact);
+		img_sanitize_report_free(&report);
+		if (rc < 0)
+			return err_wrap(err, "sanitizing the disk");
+	}
+	if (!c->skip_compaction || inst->export.nformats > 1 ||
+	    (inst->export.nformats == 1 && strcmp(img_format_name(inst->export.formats[0]), b->disk_format) != 0)) {
+		ui_say(b->ui, "Converting hard drive...");
+		if (img_export(b->disk_path, b->disk_format, &inst->export, b->output_dir, b->vm_name, b->ui, b->artifact, err) < 0)
+			return -1;
+		return 0;
+	}
+#else
+	if (!c->skip_compaction) {
+		ui_say(b->ui, "Converting hard drive...");
+		if (qemu_img_convert(b->disk_path, b->disk_format, b->disk_path, c->format, c->disk_compression,
+				     &c->qemu_img_convert, err) < 0)
+			return -1;
+		free(b->disk_format);
+		b->disk_format = xstrdup(c->format);
+	}
+#endif
+	kiln_artifact_add_file(b->artifact, b->disk_path);
+	return 0;
+}
+
+int qemu_step_artifact(void *state, struct kiln_error *err)
+{
+	struct qemu_build *b = state;
+	struct kiln_artifact *a = b->artifact;
+	(void)err;
+	free(a->description);
+	a->description = xasprintf("VM files in directory: %s", b->cfg->output_directory && b->inst->output_dir_set
+								       ? b->cfg->output_directory : b->output_dir);
+	for (size_t i = 0; i < b->extra_disks.n; i++)
+		kiln_artifact_add_file(a, b->extra_disks.v[i]);
+	if (b->nvram_path && file_exists(b->nvram_path))
+		kiln_artifact_add_file(a, b->nvram_path);
+	struct qemu_img_info info;
+	struct kiln_error e = ERR_INIT;
+	char size[32] = "";
+	if (qemu_img_info(b->disk_path, &info, &e) == 0) {
+		snprintf(size, sizeof size, "%llu", (unsigned long long)info.virtual_size);
+		kiln_artifact_set(a, "format", info.format);
+		kiln_artifact_set(a, "diskType", info.format);
+		qemu_img_info_free(&info);
+	} else {
+		kiln_artifact_set(a, "format", b->cfg->format);
+		kiln_artifact_set(a, "diskType", b->cfg->format);
+	}
+	err_clear(&e);
+	kiln_artifact_set(a, "diskName", b->vm_name);
+	kiln_artifact_set(a, "disk_path", b->disk_path);
+	kiln_artifact_set(a, "diskSize", size);
+	kiln_artifact_set(a, "disk_size", size);
+	kiln_artifact_set(a, "accelerator", qemu_accel_name(&b->accel));
+	kiln_artifact_set(a, "domainType", b->accel.kvm ? "kvm" : "qemu");
+	kiln_artifact_set(a, "vm_name", b->vm_name);
+	kiln_artifact_set(a, "output_directory", b->output_dir);
+	kiln_artifact_set(a, "firmware", b->cfg->efi_boot ? "efi" : "bios");
+	if (b->nvram_path && file_exists(b->nvram_path))
+		kiln_artifact_set(a, "efi_vars", b->nvram_path);
+	if (b->serial_path)
+		kiln_artifact_set(a, "serial_log", b->serial_path);
+	kiln_artifact_set(a, "libvirt_uri", b->cfg->libvirt_uri);
+	if (b->cfg->use_backing_file)
+		kiln_artifact_set(a, "backing_file", b->source.path);
+	return 0;
+}

@@ -1,0 +1,553 @@
+/* step_prepare.c — the steps before the VM starts: output directory, libvirt connection and
+ * accelerator, download, the build's SSH key, the HTTP seed server, disks and CDs. */
+#include "cloud-init/cd_iso.h"
+#include "cloud-init/nocloud.h"
+#include "http-seed/seed_server.h"
+#include "qemu/build.h"
+#include "qemu/disk.h"
+#include "qemu/libvirt.h"
+#include "ui/ui.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/hash.h"
+#include "util/mem.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------------------------------
+ * Output directory */
+
+int qemu_step_output_dir(void *state, struct kiln_error *err)
+{
+	struct qemu_build *b = state;
+	const char *src = b->ctx->source_name && *b->ctx->source_name ? b->ctx->source_name : "qemu";
+	char *out = b->inst->output_dir_set ? xstrdup(b->cfg->output_directory) : xasprintf("output-%s", src);
+	b->vm_name = b->inst->vm_name_set ? xstrdup(b->cfg->vm_name) : xasprintf("packer-%s", src);
+	b->output_dir = path_abs(out);
+	if (file_exists(b->output_dir)) {
+		if (!b->ctx->force) {
+			err_set_kind(err, ERR_INVALID, "output directory %s already exists", out);
+			err_hint(err, "remove it, choose another output_directory, or run with -force to replace it");
+			free(out);
+			return -1;
+		}
+		ui_say(b->ui, "Deleting previous output directory %s (-force)...", out);
+		if (rm_rf(b->output_dir, err) < 0) {
+			free(out);
+			return err_wrap(err, "removing the previous output directory");
+		}
+	}
+	free(out);
+	if (mkdir_p(b->output_dir, 0755, err) < 0)
+		return err_wrap(err, "creating the output directory");
+	b->output_dir_created = true;
+	qemu_build_set_var(b, "OutputDir", b->output_dir);
+	qemu_build_set_var(b, "Name", b->vm_name);
+	return 0;
+}
+
+void qemu_cleanup_output_dir(void *state)
+{
+	struct qemu_build *b = state;
+	if (!b->output_dir_created || b->outcome == STEPS_SUCCEEDED)
+		return;
+	struct kiln_error e = ERR_INIT;
+	ui_say(b->ui, "Deleting output directory...");
+	if (rm_rf(b->output_dir, &e) < 0)
+		ui_error(b->ui, "Cannot remove %s: %s", b->output_dir, err_cause(&e));
+	err_clear(&e);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * libvirt, strays, accelerator */
+
+static char *random_hex(size_t bytes)
+{
+	unsigned char r[16];
+	if (bytes > sizeof r)
+		bytes = sizeof r;
+	if (getrandom(r, bytes, 0) != (ssize_t)bytes)
+		for (size_t i = 0; i < bytes; i++)
+			r[i] = (unsigned char)(rand() & 0xff);
+	char *hex = xmalloc(2 * bytes + 1);
+	hex_encode(r, bytes, hex);
+	return hex;
+}
+
+/* A domain name unique on the hypervisor: kiln-<vm_name>-<random>. */
+static char *domain_name_for(const char *vm_name)
+{
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "kiln-");
+	for (const char *p = vm_name; *p && b.len < 48; p++)
+		buf_putc(&b, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+				     *p == '_' || *p == '.' ? *p : '-');
+	char *r = random_hex(4);
+	buf_printf(&b, "-%s", r);
+	free(r);
+	return buf_detach(&b);
+}
+
+int qemu_step_connect(void *state, struct kiln_error *err)
+{
+	struct qemu_build *b = state;
+	if (qemu_virt_open(b->cfg->libvirt_uri, &b->virt, err) < 0)
+		return -1;
+	b->remote = qemu_virt_is_remote(b->virt);
+	b->domain_name = domain_name_for(b->vm_name);
+
+	/* Strays: domains a kiln on this host started and did not live to remove. */
+	struct strv strays = STRV_INIT;
+	struct kiln_error e = ERR_INIT;
+	if (qemu_virt_list_strays(b->virt, &strays, &e) == 0) {
+		for (size_t i = 0; i < strays.n; i++) {
+			ui_warn(b->ui, "Removing stray VM %s left by a kiln process that is gone", strays.v[i]);
+			if (qemu_virt_remove_domain(b->virt, strays.v[i], &e) < 0) {
+				ui_warn(b->ui, "Cannot remove %s: %s", strays.v[i], err_cause(&e));
+				err_clear(&e);
+			}
+		}
+	} else {
+		log_debug("qemu: cannot list stray domains: %s", err_cause(&e));
+	}
+	err_clear(&e);
+	strv_free(&strays);
+
+	if (b->attempt > 1) {
+		b->accel.kvm = false;
+		b->accel.automatic = true;
+		b->accel.why = xstrdup("retry after a KVM internal error");
+	} else if (qemu_accel_choose(b->cfg->accelerator, b->virt, &b->accel, err) < 0) {
+		return -1;
+	}
+	log_debug("qemu: accelerator %s (%s)", qemu_accel_name(&b->accel), b->accel.why);
+	if (!b->accel.kvm && b->accel.automatic && b->attempt == 1)
+		ui_warn(b->ui, "KVM is not available (%s): the VM runs under TCG, software emulation, which is much "
+			       "slower; timeouts you did not set are tripled", b->accel.why);
+	if (!b->accel.kvm) {
+		if (!b->cfg->ssh_timeout_set)
+			b->cfg->ssh_timeout_ms *= 3;
+		if (!b->cfg->shutdown_timeout_set)
+			b->cfg->shutdown_timeout_ms *= 3;
+	}
+	return 0;
+}
+
+void qemu_cleanup_connect(void *state)
+{
+	struct qemu_build *b = state;
+	qemu_virt_close(b->virt);
+	b->virt = NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Download */
+
+int qemu_step_fetch(void *state, struct kiln_error *err)
+{
+	struct qemu_build *b = state;
+	const struct qemu_config *c = b->cfg;
+	ui_say(b->ui, c->disk_image ? "Retrieving disk image..." : "Retrieving ISO...");
+	struct qemu_fetch_req req = {
+		.urls = c->iso_urls.v, .nurls = c->iso_urls.n, .checksum = c->iso_checksum,
+		.target_path = c->iso_target_path, .extension = c->iso_target_extension, .ui = b->ui,
+	};
+	if (qemu_fetch(&req, &b->source, err) < 0)
+		return -1;
+	ui_message(b->ui, "%s %s", b->source.in_place ? "Using" : b->source.cached ? "Using cached" : "Downloaded",
+		   b->source.path);
+	if (c->disk_image) {
+		struct qemu_img_info info;
+		if (qemu_img_info(b->source.path, &info, err) < 0)
+			return -1;
+		b->source_format = xstrdup(info.format);
+		b->source_size = info.virtual_size;
+		qemu_img_info_free(&info);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * SSH key */
+
+int qemu_step_ssh_key(void *state, struct kiln_error *err)
+{
+	struct qemu_build *b = state;
+#ifdef KILN_HAVE_SSH
+	struct ssh_config *sc = &b->inst->ssh;
+	if (ssh_config_enabled(sc) && sc->wants_temp_key) {
+		ui_say(b->ui, "Creating temporary SSH key for instance...");
+		if (ssh_keypair_generate(sc->temp_key_type, sc->temp_key_bits, sc->temp_key_name, &b->keypair, err) < 0)
+			return -1;
+		b->public_key = xstrdup(b->keypair->public_line);
+	} else if (sc->private_key_file) {
+		char *pub = xasprintf("%s.pub", sc->private_key_file);
+		struct buf t = BUF_INIT;
+		struct kiln_error e = ERR_INIT;
+		if (file_read_all(pub, &t, &e) == 0) {
+			while (t.len && (t.data[t.len - 1] == '\n' || t.data[t.len - 1] == '\r'))
+				buf_truncate(&t, t.len - 1);
+			b->public_key = buf_detach(&t);
+		}
+		err_clear(&e);
+		buf_free(&t);
+		free(pub);
+	}
+#else
+	(void)err;
+#endif
+	qemu_build_set_var(b, "SSHPublicKey", b->public_key ? b->public_key : "");
+	if (b->cfg->cloud_init && !b->public_key)
+		return err_set_kind(err, ERR_INVALID,
+				    "cloud_init needs a public key for %s: let kiln make a temporary key (no ssh_private_key_file), "
+				    "or put the public key next to the private one as <file>.pub",
+				    b->cfg->ssh_username ? b->cfg->ssh_username : "the SSH user");
+	return 0;
+}
+
+void qemu_cleanup_ssh_key(void *state)
+{
+	struct qemu_build *b = state;
+#ifdef KILN_HAVE_SSH
+	ssh_keypair_free(b->keypair);
+	b->keypair = NULL;
+#else
+	(void)b;
+#endif
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * HTTP seed server */
+
+static char *interface_ipv4(const char *ifname)
+{
+	struct ifaddrs *ifs = NULL;
+	char *found = NULL;
+	if (getifaddrs(&ifs) < 0)
+		return NULL;
+	for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		if (ifname ? strcmp(i->ifa_name, ifname) != 0 : strcmp(i->ifa_name, "lo") == 0)
+			continue;
+		char buf[INET_ADDRSTRLEN];
+		if (inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, buf, sizeof buf))
+			found = xstrdup(buf);
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+static void on_first_fetch(void *arg, const char *path, const char *client)
+{
+	struct qemu_build *b = arg;
+	ui_message(b->ui, "HTTP seed: %s fetched %s", client, path);
+}
+
+static int generate_seed(struct qemu_build *b, struct nocloud_seed *seed, struct kiln_error *err)
+{
+	struct nocloud_defaults d = {.vm_name = b->vm_name, .ssh_username = b->cfg->ssh_username,
+				     .ssh_public_key = b->public_key};
+	if (nocloud_seed_generate(&d, seed, err) < 0)
+		return err_wrap(err, "generating the cloud-init seed");
+	return 0;
+}
+
+int qemu_step_http(void *state, struct kiln_error *err)
+{
+	struct qemu_build *b = state;
+	const struct qemu_config *c = b->cfg;
+	bool net_seed = c->cloud_init && strcmp(c->cloud_init_seed, "net") == 0;
+	if (c->net_bridge)
+		b->http_ip = interface_ipv4(c->net_bridge);
+	else if (c->network)
+		b->http_ip = interface_ipv4(NULL);
+	else
+		b->http_ip = xstrdup("10.0.2.2");   /* the host, as QEMU's user-mode network shows it */
+	if (!b->http_ip)
+		b->http_ip = xstrdup("127.0.0.1");
+	qemu_build_set_var(b, "HTTPIP", b->http_ip);
+	if (!c->http_directory && c->nhttp_content == 0 && !net_seed) {
+		qemu_build_set_var(b, "HTTPPort", "0");
+		return 0;
+	}
+	if (b->remote && !c->net_bridge && !c->network)
+		ui_warn(b->ui, "The HTTP seed runs on this machine, but the VM runs on %s with user-mode networking, "
+			       "where 10.0.2.2 is that host: the guest cannot reach it. Use cd_content or a bridge.",
+			qemu_virt_host(b->virt));
+
+	struct nocloud_seed seed = {0};
+	struct seed_content *content = NULL;
+	size_t n = 0;
+	int rc = -1;
+	if (net_seed && generate_seed(b, &seed, err) < 0)
+		goto out;
+	struct nocloud_file files[NOCLOUD_MAX_FILES];
+	size_t nfiles = net_seed ? nocloud_seed_files(&seed, NOCLOUD_NET, files) : 0;
+	content = xcalloc(c->nhttp_content + nfiles + 1, sizeof *content);
+	char **paths = xcalloc(c->nhttp_content + nfiles + 1, sizeof *paths);
+	for (size_t i = 0; i < c->nhttp_content; i++) {
+		const char *k = c->http_content[i].key;
+		paths[n] = k[0] == '/' ? xstrdup(k) : xasprintf("/%s", k);
+		content[n] = (struct seed_content){paths[n], c->http_content[i].value, strlen(c->http_content[i].value)};
+		n++;
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		paths[n] = xasprintf("/%s", files[i].name);
+		content[n] = (struct seed_content){paths[n], files[i].data, files[i].len};
+		n++;
+	}
+	struct seed_server_options o = {
+		.directory = c->http_directory, .content = content, .n_content = n,
+		.bind_address = c->http_bind_address, .port_min = c->http_port_min, .port_max = c->http_port_max,
+		.on_first_fetch = on_first_fetch, .fetch_arg = b,
+	};
+	ui_say(b->ui, "Starting HTTP server on port %d-%d...", c->http_port_min, c->http_port_max);
+	rc = seed_server_start(&o, &b->http, err);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	if (rc < 0) {
+		err_wrap(err, "starting the HTTP seed server");
+		goto out;
+	}
+	b->http_port = seed_server_port(b->http);
+	char port[16];
+	snprintf(port, sizeof port, "%d", b->http_port);
+	qemu_build_set_var(b, "HTTPPort", port);
+	qemu_build_set_var(b, "HTTPDir", c->http_directory ? c->http_directory : "");
+	kiln_ctx_set(b->ctx, "PackerHTTPIP", b->http_ip);
+	kiln_ctx_set(b->ctx, "PackerHTTPPort", port);
+	char *addr = xasprintf("%s:%s", b->http_ip, port);
+	kiln_ctx_set(b->ctx, "PackerHTTPAddr", addr);
+	free(addr);
+	if (net_seed)
+		b->seed_serial = nocloud_net_serial(b->http_ip, b->http_port);
+	ui_message(b->ui, "HTTP server: http://%s:%d/ (on this machine: %s)", b->http_ip, b->http_port,
+		   seed_server_address(b->http));
+	rc = 0;
+out:
+	free(content);
+	nocloud_seed_free(&seed);
+	return rc;
+}
+
+void qemu_cleanup_http(void *state)
+{
+	struct qemu_build *b = state;
+	seed_server_stop(b->http);
+	b->http = NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Disks */
+
+static int resize_if_needed(struct qemu_build *b, const char *path, const char *format, uint64_t current,
+			    struct kiln_error *err)
+{
+	const struct qemu_config *c = b->cfg;
+	if (c->skip_resize_disk)
+		return 0;
+	if (c->disk_size_bytes > current) {
+		ui_say(b->ui, "Resizing hard drive to %s...", c->disk_size);
+		return qemu_img_resize(path, format, c->disk_size_bytes, &c->qemu_img_resize, err);
+	}
+	if (c->disk_size_bytes < current && c->disk_size_set) {
+		char *have = ui_format_bytes(current);
+		ui_warn(b->ui, "disk_size %s is smaller than the image (%s): keeping the image's size", c->disk_size, have);
+		free(have);
+	}
+	return 0;
+}
+
+static int disk_local(struct qemu_build *b, struct kiln_error *err)
+{
+	const struct qemu_config *c = b->cfg;
+	b->disk_path = path_join(b->output_dir, b->vm_name);
+	if (c->disk_image) {
+		if (c->use_backing_file) {
+			ui_say(b->ui, "Creating overlay on %s...", b->source.path);
+			if (qemu_img_create(b->disk_path, "qcow2", NULL, b->source.path, b->source_format,
+					    &c->qemu_img_create, err) < 0)
+				return -1;
+			b->disk_format = xstrdup("qcow2");
+		} else {
+			ui_say(b->ui, "Copying hard drive...");
+			if (qemu_img_convert(b->source.path, b->source_format, b->disk_path, c->format, false,
+					     &c->qemu_img_convert, err) < 0)
+				return -1;
+			b->disk_format = xstrdup(c->format);
+		}
+		if (resize_if_needed(b, b->disk_path, b->disk_format, b->source_size, err) < 0)
+			return -1;
+	} else {
+		ui_say(b->ui, "Creating hard drive %s with size %s...", b->vm_name, c->disk_size);
+		char *size = xasprintf("%llu", (unsigned long long)c->disk_size_bytes);
+		int rc = qemu_img_create(b->disk_path, c->format, size, NULL, NULL, &c->qemu_img_create, err);
+		free(size);
+		if (rc < 0)
+			return -1;
+		b->disk_format = xstrdup(c->format);
+	}
+	for (size_t i = 0; i < c->disk_additional_size.n; i++) {
+		char *name = xasprintf("%s-%zu", b->vm_name, i + 1);
+		char *path = path_join(b->output_dir, name);
+		free(name);
+		uint64_t bytes = 0;
+		qemu_parse_size(c->disk_additional_size.v[i], 'B', &bytes, err);
+		char *size = xasprintf("%llu", (unsigned long long)bytes);
+		int rc = qemu_img_create(path, c->format, size, NULL, NULL, &c->qemu_img_create, err);
+		free(size);
+		strv_push_owned(&b->extra_disks, path);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A remote hypervisor cannot see our files: the base image (or ISO) goes up as a volume, the VM's disk
+ * is a qcow2 overlay volume on it, and the finished disk comes back down after shutdown. */
+static int disk_remote(struct qemu_build *b, struct kiln_error *err)
+{
+	const struct qemu_config *c = b->cfg;
+	const char *pool = c->libvirt_pool;
+	uint64_t cap = c->disk_size_bytes;
+	b->disk_volume = xasprintf("%s-disk", b->domain_name);
+	if (c->disk_image) {
+		b->base_volume = xasprintf("%s-base", b->domain_name);
+		ui_say(b->ui, "Uploading %s to pool %s on %s...", b->source.path, pool, qemu_virt_host(b->virt));
+		if (qemu_vol_upload(b->virt, pool, b->base_volume, b->source.path, b->source_format, b->source_size, err) < 0)
+			return -1;
+		if (c->skip_resize_disk || cap < b->source_size)
+			cap = b->source_size;
+		if (qemu_vol_create(b->virt, pool, b->disk_volume, "qcow2", cap, b->base_volume, b->source_format, err) < 0)
+			return -1;
+		b->disk_format = xstrdup("qcow2");
+	} else {
+		b->iso_volume = xasprintf("%s-iso", b->domain_name);
+		ui_say(b->ui, "Uploading %s to pool %s on %s...", b->source.path, pool, qemu_virt_host(b->virt));
+		off_t size = 0;
+		if (file_size(b->source.path, &size, err) < 0 ||
+		    qemu_vol_upload(b->virt, pool, b->iso_volume, b->source.path, "raw", (uint64_t)size, err) < 0)
+			return -1;
+		if (qemu_vol_create(b->virt, pool, b->disk_volume, c->format, cap, NULL, NULL, err) < 0)
+			return -1;
+		b->disk_format = xstrdup(c->format);
+	}
+	for (size_t i = 0; i < c->disk_additional_size.n; i++) {
+		uint64_t bytes = 0;
+		qemu_parse_size(c->disk_additional_size.v[i], 'B', &bytes, err);
+		char *name = xasprintf("%s-disk-%zu", b->domain_name, i + 1);
+		strv_push_owned(&b->extra_volumes, name);
+		if (qemu_vol_create(b->virt, pool, name, c->format, bytes, NULL, NULL, err) < 0)
+			return -1;
+	}
+	b->disk_path = path_join(b->output_dir, b->vm_name);
+	return 0;
+}
+
+int qemu_step_disk(void *state, struct kiln_error *err)
+{
+	struct qemu_build *b = state;
+	if (b->cfg->efi_boot) {
+		char *name = xasprintf("%s_VARS.fd", b->vm_name);
+		b->nvram_path = b->remote ? NULL : path_join(b->output_dir, name);
+		free(name);
+	}
+	return b->remote ? disk_remote(b, err) : disk_local(b, err);
+}
+
+static void delete_volume(struct qemu_build *b, char **name)
+{
+	if (!*name || !b->virt)
+		return;
+	struct kiln_error e = ERR_INIT;
+	if (qemu_vol_delete(b->virt, b->cfg->libvirt_pool, *name, &e) < 0)
+		ui_warn(b->ui, "Cannot delete volume %s: %s", *name, err_cause(&e));
+	err_clear(&e);
+	free(*name);
+	*name = NULL;
+}
+
+void qemu_cleanup_disk(void *state)
+{
+	struct qemu_build *b = state;
+	if (!b->remote)
+		return;   /* local disks live in the output directory */
+	for (size_t i = 0; i < b->extra_volumes.n; i++)
+		delete_volume(b, &b->extra_volumes.v[i]);
+	delete_volume(b, &b->disk_volume);
+	delete_volume(b, &b->base_volume);
+	delete_volume(b, &b->iso_volume);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * CDs: cd_files/cd_content, and the generated cloud-init seed */
+
+int qemu_step_cd(void *state, struct kiln_error *err)
+{
+	struct qemu_build *b = state;
+	const struct qemu_config *c = b->cfg;
+	if (c->cd_files.n || c->ncd_content) {
+		ui_say(b->ui, "Creating CD%s...", c->cd_label ? "" : " (label \"packer\")");
+		struct cd_iso_content *content = xcalloc(c->ncd_content + 1, sizeof *content);
+		for (size_t i = 0; i < c->ncd_content; i++)
+			content[i] = (struct cd_iso_content){c->cd_content[i].key, c->cd_content[i].value,
+							     strlen(c->cd_content[i].value)};
+		struct cd_iso_spec spec = {(const char *const *)c->cd_files.v, c->cd_files.n, content, c->ncd_content,
+					   c->cd_label};
+		char *name = xasprintf("%s-cd.iso", b->vm_name);
+		b->cd_iso = path_join(b->output_dir, name);
+		free(name);
+		int rc = cd_iso_write(b->cd_iso, &spec, err);
+		free(content);
+		if (rc < 0)
+			return err_wrap(err, "creating the CD from cd_files/cd_content");
+	}
+	if (c->cloud_init && strcmp(c->cloud_init_seed, "cd") == 0) {
+		ui_say(b->ui, "Creating cloud-init seed (user %s, temporary key)...", c->ssh_username);
+		struct nocloud_seed seed = {0};
+		if (generate_seed(b, &seed, err) < 0)
+			return -1;
+		char *name = xasprintf("%s-cidata.iso", b->vm_name);
+		b->seed_iso = path_join(b->output_dir, name);
+		free(name);
+		int rc = nocloud_write_cidata_iso(b->seed_iso, &seed, err);
+		nocloud_seed_free(&seed);
+		if (rc < 0)
+			return err_wrap(err, "writing the cloud-init seed");
+	}
+	if (b->remote) {
+		off_t size = 0;
+		if (b->cd_iso) {
+			b->cd_volume = xasprintf("%s-cd", b->domain_name);
+			if (file_size(b->cd_iso, &size, err) < 0 ||
+			    qemu_vol_upload(b->virt, c->libvirt_pool, b->cd_volume, b->cd_iso, "raw", (uint64_t)size, err) < 0)
+				return -1;
+		}
+		if (b->seed_iso) {
+			b->seed_volume = xasprintf("%s-cidata", b->domain_name);
+			if (file_size(b->seed_iso, &size, err) < 0 ||
+			    qemu_vol_upload(b->virt, c->libvirt_pool, b->seed_volume, b->seed_iso, "raw", (uint64_t)size, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+void qemu_cleanup_cd(void *state)
+{
+	struct qemu_build *b = state;
+	delete_volume(b, &b->cd_volume);
+	delete_volume(b, &b->seed_volume);
+	char *isos[] = {b->cd_iso, b->seed_iso};
+	for (size_t i = 0; i < 2; i++)
+		if (isos[i])
+			unlink(isos[i]);
+}

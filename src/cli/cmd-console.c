@@ -1,0 +1,280 @@
+/* cmd-console.c — `kiln console`: evaluate HCL expressions as `packer console` does. One expression
+ * per line; each result printed the way Packer 1.6.6 prints it (strings raw, collections in its
+ * indented layout, errors as HCL diagnostics on stdout). On a terminal: a prompt, line editing and
+ * history (libedit). Without a template the scope holds `var`, `local` (empty), `path`, `packer`, and
+ * the unknown `build` and `source`. */
+#include "config.h"
+#include "cli/cli.h"
+
+#include <editline/readline.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hcl/eval.h"
+#include "hcl/parser.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+
+static const char console_help[] =
+	"Packer console HCL2 Mode.\n"
+	"The Packer console allows you to experiment with Packer interpolations.\n"
+	"You may access variables and functions in the Packer config you called the\n"
+	"console with.\n"
+	"\n"
+	"Type in the interpolation to test and hit <enter> to see the result.\n"
+	"\n"
+	"\"upper(var.foo.id)\" would evaluate to the ID of \"foo\" and uppercase is, if it\n"
+	"exists in your config file.\n"
+	"\n"
+	"\"variables\" will dump all available variables and their values.\n"
+	"\n"
+	"To exit the console, type \"exit\" and hit <enter>, or use Control-C.\n"
+	"\n"
+	"/!\\ It is not possible to use go templating interpolation like \"{{timestamp}}\"\n"
+	"with in HCL2 mode.";
+
+/* mitchellh/go-wordwrap's WrapString, which HCL's diagnostic writer uses */
+static void wordwrap(const char *s, size_t lim, struct buf *out)
+{
+	struct buf word = BUF_INIT, space = BUF_INIT;
+	size_t current = 0, wordlen = 0, spacelen = 0;
+	for (const char *p = s; *p;) {
+		unsigned char c = (unsigned char)*p;
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+		if (*p == '\n') {
+			buf_append(out, space.data, space.len);
+			buf_reset(&space);
+			spacelen = 0;
+			buf_append(out, word.data, word.len);
+			buf_reset(&word);
+			wordlen = 0;
+			buf_putc(out, '\n');
+			current = 0;
+		} else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\v' || *p == '\f') {
+			if (space.len == 0 || word.len > 0) {
+				current += spacelen + wordlen;
+				buf_append(out, space.data, space.len);
+				buf_reset(&space);
+				spacelen = 0;
+				buf_append(out, word.data, word.len);
+				buf_reset(&word);
+				wordlen = 0;
+			}
+			buf_putc(&space, *p);
+			spacelen++;
+		} else {
+			buf_append(&word, p, n);
+			wordlen++;
+			if (current + spacelen + wordlen > lim && wordlen < lim) {
+				buf_putc(out, '\n');
+				current = 0;
+				buf_reset(&space);
+				spacelen = 0;
+			}
+		}
+		p += n;
+	}
+	if (word.len == 0) {
+		if (current + spacelen <= lim)
+			buf_append(out, space.data, space.len);
+	} else {
+		buf_append(out, space.data, space.len);
+		buf_append(out, word.data, word.len);
+	}
+	buf_free(&word);
+	buf_free(&space);
+}
+
+/* HCL's diagnostic text writer with no source files, as `packer console` renders (width 80). */
+static void render_diags(const struct hcl_diags *d, struct buf *out)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct hcl_diag *g = &d->v[i];
+		buf_puts(out, g->severity == HCL_DIAG_ERROR ? "Error: " : "Warning: ");
+		buf_printf(out, "%s\n\n", g->summary);
+		if (g->has_subject)
+			buf_printf(out, "  on %s line %d:\n  (source code not available)\n\n",
+				   g->subject.filename ? g->subject.filename : "<console-input>", g->subject.start.line);
+		if (g->detail && *g->detail) {
+			wordwrap(g->detail, 80, out);
+			buf_puts(out, "\n\n");
+		}
+	}
+}
+
+struct console {
+	struct hcl_eval_ctx *ctx;
+	int status;
+};
+
+static void print_variables(struct console *c, struct buf *out)
+{
+	buf_puts(out, "> input-variables:\n\n");
+	struct hcl_value *vars = hcl_eval_ctx_get_var(c->ctx, "var");
+	for (size_t i = 0; vars && i < hcl_len(vars); i++) {
+		struct buf v = BUF_INIT;
+		hcl_value_format_repl(hcl_elem(vars, i), &v);
+		buf_printf(out, "var.%s: ", hcl_key(vars, i));
+		hcl_go_quote(buf_cstr(&v), v.len, out);
+		buf_putc(out, '\n');
+		buf_free(&v);
+	}
+	buf_puts(out, "\n> local-variables:\n\n");
+	struct hcl_value *locals = hcl_eval_ctx_get_var(c->ctx, "local");
+	for (size_t i = 0; locals && i < hcl_len(locals); i++) {
+		struct buf v = BUF_INIT;
+		hcl_value_format_repl(hcl_elem(locals, i), &v);
+		buf_printf(out, "local.%s: ", hcl_key(locals, i));
+		hcl_go_quote(buf_cstr(&v), v.len, out);
+		buf_putc(out, '\n');
+		buf_free(&v);
+	}
+}
+
+/* Evaluate one line; returns false when the console should exit. */
+static bool console_line(struct console *c, const char *raw, struct buf *out)
+{
+	/* strings.TrimSpace */
+	while (*raw == ' ' || *raw == '\t' || *raw == '\r' || *raw == '\n' || *raw == '\v' || *raw == '\f')
+		raw++;
+	size_t len = strlen(raw);
+	while (len && (raw[len - 1] == ' ' || raw[len - 1] == '\t' || raw[len - 1] == '\r' || raw[len - 1] == '\n' ||
+		       raw[len - 1] == '\v' || raw[len - 1] == '\f'))
+		len--;
+	char *line = xstrndup(raw, len);
+	bool go_on = true;
+	struct buf result = BUF_INIT;
+	struct hcl_diags diags = HCL_DIAGS_INIT;
+	if (len == 0) {
+		/* nothing */
+	} else if (strcmp(line, "exit") == 0) {
+		go_on = false;
+	} else if (strcmp(line, "help") == 0) {
+		buf_puts(&result, console_help);
+	} else if (strcmp(line, "variables") == 0) {
+		print_variables(c, &result);
+	} else {
+		struct hcl_expr *e = hcl_parse_expression(line, len, "<console-input>", (struct hcl_pos){1, 1, 0}, &diags);
+		if (!hcl_diags_has_errors(&diags)) {
+			struct hcl_value *v = hcl_eval(e, c->ctx, &diags);
+			if (!hcl_diags_has_errors(&diags)) {
+				if (!hcl_is_wholly_known(v))
+					buf_puts(&result, "<unknown>");
+				else
+					hcl_value_format_repl(v, &result);
+			}
+			hcl_value_unref(v);
+		}
+		hcl_expr_free(e);
+	}
+	if (!go_on) {
+		free(line);
+		buf_free(&result);
+		hcl_diags_free(&diags);
+		return false;
+	}
+	if (diags.n) {
+		struct buf d = BUF_INIT;
+		render_diags(&diags, &d);
+		if (d.len) {
+			buf_append(out, d.data, d.len);
+			buf_putc(out, '\n');
+		}
+		buf_free(&d);
+		if (hcl_diags_has_errors(&diags))
+			c->status = 1;
+	}
+	buf_append(out, result.data, result.len);
+	buf_putc(out, '\n');
+	buf_free(&result);
+	hcl_diags_free(&diags);
+	free(line);
+	return true;
+}
+
+static void setup_scope(struct console *c)
+{
+	c->ctx = hcl_eval_ctx_new();
+	char *cwd = getcwd(NULL, 0);
+	const char *names[] = {"cwd", "root"};
+	struct hcl_value *vals[] = {hcl_string(cwd ? cwd : "."), hcl_string(".")};
+	free(cwd);
+	hcl_eval_ctx_set_var(c->ctx, "path", hcl_object(names, vals, 2));
+	hcl_eval_ctx_set_var(c->ctx, "var", hcl_empty_object());
+	hcl_eval_ctx_set_var(c->ctx, "local", hcl_empty_object());
+	const char *pn[] = {"version"};
+	struct hcl_value *pv[] = {hcl_string(kiln_version_string)};
+	hcl_eval_ctx_set_var(c->ctx, "packer", hcl_object(pn, pv, 1));
+	hcl_eval_ctx_set_var(c->ctx, "build", hcl_unknown(HCL_T_DYNAMIC));
+	hcl_eval_ctx_set_var(c->ctx, "source", hcl_unknown(HCL_T_DYNAMIC));
+}
+
+static int run_console(struct cli_args *a)
+{
+	struct console c = {NULL, 0};
+	if (a->argc > 0) {
+		fprintf(stderr, "kiln console: loading a template (%s) is not supported yet; run kiln console without a path\n",
+			a->argv[0]);
+		return 1;
+	}
+	const struct strv *vars = cli_list(a, "var");
+	const struct strv *varfiles = cli_list(a, "var-file");
+	if ((vars && vars->n) || (varfiles && varfiles->n)) {
+		fprintf(stderr, "Error: Undefined -var variable\n\nA \"var\" flag was used to set a variable, but no template declares it: run kiln console with the template that declares it.\n");
+		return 1;
+	}
+	setup_scope(&c);
+	if (isatty(STDIN_FILENO)) {
+		using_history();
+		char *line;
+		while ((line = readline("> "))) {
+			if (*line)
+				add_history(line);
+			struct buf out = BUF_INIT;
+			bool go_on = console_line(&c, line, &out);
+			fwrite(out.data ? out.data : "", 1, out.len, stdout);
+			fflush(stdout);
+			buf_free(&out);
+			free(line);
+			if (!go_on)
+				break;
+		}
+		clear_history();
+	} else {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+		while ((n = getline(&line, &cap, stdin)) >= 0) {
+			struct buf out = BUF_INIT;
+			bool go_on = console_line(&c, line, &out);
+			fwrite(out.data ? out.data : "", 1, out.len, stdout);
+			buf_free(&out);
+			if (!go_on)
+				break;
+		}
+		free(line);
+		fflush(stdout);
+	}
+	hcl_eval_ctx_free(c.ctx);
+	return c.status;
+}
+
+const struct cli_command cmd_console = {
+	.name = "console",
+	.synopsis = "Creates a console for testing variable interpolation",
+	.usage = "kiln console [options] [TEMPLATE]",
+	.help = "Starts an interactive console for experimenting with HCL expressions and functions.\n"
+		"With standard input not a terminal, reads one expression per line and prints each result\n"
+		"as `packer console` does; the exit status is 1 when any expression failed.",
+	.flags = (const struct cli_flag[]){
+		{"var", CLI_LIST, "NAME=VALUE", NULL, "Variable for the template (repeatable)."},
+		{"var-file", CLI_LIST, "FILE", NULL, "JSON or HCL file with variables (repeatable)."},
+		{NULL, 0, NULL, NULL, NULL},
+	},
+	.min_args = 0,
+	.max_args = 1,
+	.run = run_console,
+};

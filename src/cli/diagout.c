@@ -1,0 +1,36 @@
+/* diagout.c — printing HCL diagnostics from commands (see diagout.h). */
+#include "cli/diagout.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "ui/ui.h"
+#include "util/buf.h"
+
+static int use_color(FILE *f)
+{
+	const struct ui_settings *s = ui_current_settings();
+	if (s && s->color == UI_COLOR_NEVER)
+		return 0;
+	if (s && s->color == UI_COLOR_ALWAYS)
+		return 1;
+	const char *nc = getenv("NO_COLOR");
+	if (nc && *nc)
+		return 0;
+	return isatty(fileno(f));
+}
+
+void cli_print_diags(FILE *f, const struct hcl_diags *d, const struct hcl_fileset *files)
+{
+	if (!d || d->n == 0)
+		return;
+	struct hcl_render_opts o = {0};
+	o.color = use_color(f);
+	struct buf b = BUF_INIT;
+	hcl_diags_render(d, files, &o, &b);
+	char *masked = ui_mask(buf_cstr(&b));
+	fputs(masked, f);
+	fflush(f);
+	free(masked);
+	buf_free(&b);
+}

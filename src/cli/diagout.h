@@ -1,0 +1,14 @@
+/* diagout.h — how commands print HCL diagnostics: HCL's text style on stderr, coloured on a terminal
+ * (unless NO_COLOR or -color=false), secrets masked. */
+#ifndef KILN_CLI_DIAGOUT_H
+#define KILN_CLI_DIAGOUT_H
+
+#include <stdio.h>
+
+#include "hcl/ast.h"
+#include "hcl/diag.h"
+
+/* Print every diagnostic to f (stderr normally). files supplies the source lines; may be NULL. */
+void cli_print_diags(FILE *f, const struct hcl_diags *d, const struct hcl_fileset *files);
+
+#endif

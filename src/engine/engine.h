@@ -1,0 +1,38 @@
+/* engine.h — runs a plan: every build (in parallel up to a limit), each one builder run with the
+ * provisioners hooked in and the post-processor chains after it, then Packer's end-of-build summary. */
+#ifndef KILN_ENGINE_ENGINE_H
+#define KILN_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+
+#include "component.h"
+#include "engine/plan.h"
+
+/* How the engine reaches the template layer: {tmpl_eval_step, kiln_config_free} in normal use; tests
+ * substitute their own, so the engine does not depend on src/template/. */
+struct engine_tmpl_ops {
+	int (*eval_step)(struct tmpl *t, const struct plan_build *b, const struct plan_step *s,
+			 const struct strv *build_data, struct kiln_config **cfg, struct kiln_error *err);
+	void (*config_free)(struct kiln_config *c);
+};
+
+struct engine_opts {
+	bool debug;                     /* -debug: pause before each step, builds one at a time */
+	bool force;                     /* -force */
+	enum kiln_on_error on_error;    /* -on-error */
+	int parallel_builds;            /* -parallel-builds: 0 = no limit */
+	struct tmpl *tmpl;              /* for late evaluation */
+	const struct engine_tmpl_ops *tmpl_ops;
+};
+
+struct engine_result {
+	size_t succeeded;
+	size_t failed;
+	size_t artifacts;
+	bool cancelled;
+};
+
+/* Runs every build of the plan and prints the summary. Returns 0 when every build succeeded. */
+int engine_run(const struct plan *plan, const struct engine_opts *opts, struct engine_result *res);
+
+#endif

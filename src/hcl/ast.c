@@ -1,0 +1,767 @@
+/* ast.c — freeing, walking and statically analysing the HCL syntax tree; file sets. */
+#include "hcl/ast.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/mem.h"
+
+/* ------------------------------------------------------------------------------------------------
+ * Files */
+
+struct hcl_file *hcl_file_new_source(const char *filename, const char *bytes, size_t len)
+{
+	struct hcl_file *f = xcalloc(1, sizeof *f);
+	f->filename = xstrdup(filename ? filename : "");
+	f->bytes = xmalloc(len + 1);
+	if (len)
+		memcpy(f->bytes, bytes, len);
+	f->bytes[len] = '\0';
+	f->len = len;
+	return f;
+}
+
+void hcl_file_free(struct hcl_file *f)
+{
+	if (!f)
+		return;
+	hcl_body_free(f->body);
+	free(f->bytes);
+	free(f->filename);
+	free(f);
+}
+
+void hcl_fileset_add(struct hcl_fileset *fs, struct hcl_file *f)
+{
+	fs->v = xgrow(fs->v, &fs->cap, fs->n + 1, sizeof *fs->v);
+	fs->v[fs->n++] = f;
+}
+
+const struct hcl_file *hcl_fileset_find(const struct hcl_fileset *fs, const char *filename)
+{
+	if (!fs || !filename)
+		return NULL;
+	/* the newest wins: a file re-registered after an edit shadows the old one */
+	for (size_t i = fs->n; i-- > 0;)
+		if (strcmp(fs->v[i]->filename, filename) == 0)
+			return fs->v[i];
+	return NULL;
+}
+
+void hcl_fileset_free(struct hcl_fileset *fs)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		hcl_file_free(fs->v[i]);
+	free(fs->v);
+	fs->v = NULL;
+	fs->n = fs->cap = 0;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Freeing */
+
+static void literal_free(struct hcl_literal *l)
+{
+	free(l->text);
+	l->text = NULL;
+}
+
+static void traversal_free_steps(struct hcl_traversal *t)
+{
+	free(t->root);
+	for (size_t i = 0; i < t->nsteps; i++) {
+		free(t->steps[i].name);
+		literal_free(&t->steps[i].key);
+	}
+	free(t->steps);
+}
+
+void hcl_template_free(struct hcl_template *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nparts; i++) {
+		struct hcl_template_part *p = &t->parts[i];
+		free(p->text);
+		hcl_expr_free(p->expr);
+		hcl_expr_free(p->cond);
+		hcl_template_free(p->then_t);
+		hcl_template_free(p->else_t);
+		free(p->key_var);
+		free(p->value_var);
+		hcl_expr_free(p->coll);
+		hcl_template_free(p->body);
+	}
+	free(t->parts);
+	free(t);
+}
+
+void hcl_expr_free(struct hcl_expr *e)
+{
+	if (!e)
+		return;
+	switch (e->kind) {
+	case HCL_EXPR_LITERAL:
+		literal_free(&e->u.literal);
+		break;
+	case HCL_EXPR_TEMPLATE:
+		hcl_template_free(e->u.template_.tmpl);
+		break;
+	case HCL_EXPR_TEMPLATE_WRAP:
+	case HCL_EXPR_PARENS:
+		hcl_expr_free(e->u.wrap.inner);
+		break;
+	case HCL_EXPR_SCOPE_TRAVERSAL:
+		traversal_free_steps(&e->u.traversal);
+		break;
+	case HCL_EXPR_RELATIVE_TRAVERSAL:
+		hcl_expr_free(e->u.rel.source);
+		traversal_free_steps(&e->u.rel.traversal);
+		break;
+	case HCL_EXPR_INDEX:
+		hcl_expr_free(e->u.index.coll);
+		hcl_expr_free(e->u.index.key);
+		break;
+	case HCL_EXPR_SPLAT:
+		hcl_expr_free(e->u.splat.source);
+		/* item is part of each's tree (or each itself) */
+		hcl_expr_free(e->u.splat.each);
+		break;
+	case HCL_EXPR_FUNCTION_CALL:
+		free(e->u.call.name);
+		for (size_t i = 0; i < e->u.call.nargs; i++)
+			hcl_expr_free(e->u.call.args[i]);
+		free(e->u.call.args);
+		break;
+	case HCL_EXPR_CONDITIONAL:
+		hcl_expr_free(e->u.cond.cond);
+		hcl_expr_free(e->u.cond.true_expr);
+		hcl_expr_free(e->u.cond.false_expr);
+		break;
+	case HCL_EXPR_BINARY_OP:
+		hcl_expr_free(e->u.binary.lhs);
+		hcl_expr_free(e->u.binary.rhs);
+		break;
+	case HCL_EXPR_UNARY_OP:
+		hcl_expr_free(e->u.unary.operand);
+		break;
+	case HCL_EXPR_TUPLE_CONS:
+		for (size_t i = 0; i < e->u.tuple.nitems; i++)
+			hcl_expr_free(e->u.tuple.items[i]);
+		free(e->u.tuple.items);
+		break;
+	case HCL_EXPR_OBJECT_CONS:
+		for (size_t i = 0; i < e->u.object.nitems; i++) {
+			hcl_expr_free(e->u.object.items[i].key);
+			hcl_expr_free(e->u.object.items[i].value);
+		}
+		free(e->u.object.items);
+		break;
+	case HCL_EXPR_FOR:
+		free(e->u.for_.key_var);
+		free(e->u.for_.value_var);
+		hcl_expr_free(e->u.for_.coll);
+		hcl_expr_free(e->u.for_.key_expr);
+		hcl_expr_free(e->u.for_.value_expr);
+		hcl_expr_free(e->u.for_.cond);
+		break;
+	case HCL_EXPR_ANON_SYMBOL:
+	case HCL_EXPR_INVALID:
+		break;
+	}
+	free(e);
+}
+
+void hcl_body_free(struct hcl_body *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->nattrs; i++) {
+		struct hcl_attribute *a = b->attrs[i];
+		free(a->name);
+		hcl_expr_free(a->expr);
+		free(a);
+	}
+	free(b->attrs);
+	for (size_t i = 0; i < b->nblocks; i++) {
+		struct hcl_block *blk = b->blocks[i];
+		free(blk->type);
+		for (size_t j = 0; j < blk->nlabels; j++)
+			free(blk->labels[j]);
+		free(blk->labels);
+		free(blk->label_ranges);
+		hcl_body_free(blk->body);
+		free(blk);
+	}
+	free(b->blocks);
+	free(b);
+}
+
+const struct hcl_attribute *hcl_body_attr(const struct hcl_body *b, const char *name)
+{
+	if (!b)
+		return NULL;
+	for (size_t i = 0; i < b->nattrs; i++)
+		if (strcmp(b->attrs[i]->name, name) == 0)
+			return b->attrs[i];
+	return NULL;
+}
+
+const char *hcl_binary_op_symbol(enum hcl_binary_op op)
+{
+	switch (op) {
+	case HCL_OP_OR: return "||";
+	case HCL_OP_AND: return "&&";
+	case HCL_OP_EQ: return "==";
+	case HCL_OP_NE: return "!=";
+	case HCL_OP_LT: return "<";
+	case HCL_OP_LE: return "<=";
+	case HCL_OP_GT: return ">";
+	case HCL_OP_GE: return ">=";
+	case HCL_OP_ADD: return "+";
+	case HCL_OP_SUB: return "-";
+	case HCL_OP_MUL: return "*";
+	case HCL_OP_DIV: return "/";
+	case HCL_OP_MOD: return "%";
+	}
+	return "?";
+}
+
+const char *hcl_expr_kind_name(enum hcl_expr_kind kind)
+{
+	switch (kind) {
+	case HCL_EXPR_LITERAL: return "literal";
+	case HCL_EXPR_TEMPLATE: return "template";
+	case HCL_EXPR_TEMPLATE_WRAP: return "template_wrap";
+	case HCL_EXPR_SCOPE_TRAVERSAL: return "scope_traversal";
+	case HCL_EXPR_RELATIVE_TRAVERSAL: return "relative_traversal";
+	case HCL_EXPR_INDEX: return "index";
+	case HCL_EXPR_SPLAT: return "splat";
+	case HCL_EXPR_ANON_SYMBOL: return "anon_symbol";
+	case HCL_EXPR_FUNCTION_CALL: return "function_call";
+	case HCL_EXPR_CONDITIONAL: return "conditional";
+	case HCL_EXPR_BINARY_OP: return "binary_op";
+	case HCL_EXPR_UNARY_OP: return "unary_op";
+	case HCL_EXPR_TUPLE_CONS: return "tuple_cons";
+	case HCL_EXPR_OBJECT_CONS: return "object_cons";
+	case HCL_EXPR_FOR: return "for";
+	case HCL_EXPR_PARENS: return "parens";
+	case HCL_EXPR_INVALID: return "invalid";
+	}
+	return "?";
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Walking */
+
+static int walk_template(const struct hcl_template *t, hcl_expr_fn fn, void *arg);
+
+int hcl_expr_walk(const struct hcl_expr *e, hcl_expr_fn fn, void *arg)
+{
+	if (!e)
+		return 0;
+	int rc = fn(arg, e);
+	if (rc)
+		return rc;
+#define W(x)                                             \
+	do {                                             \
+		if ((rc = hcl_expr_walk((x), fn, arg)))  \
+			return rc;                       \
+	} while (0)
+	switch (e->kind) {
+	case HCL_EXPR_TEMPLATE:
+		return walk_template(e->u.template_.tmpl, fn, arg);
+	case HCL_EXPR_TEMPLATE_WRAP:
+	case HCL_EXPR_PARENS:
+		W(e->u.wrap.inner);
+		break;
+	case HCL_EXPR_RELATIVE_TRAVERSAL:
+		W(e->u.rel.source);
+		break;
+	case HCL_EXPR_INDEX:
+		W(e->u.index.coll);
+		W(e->u.index.key);
+		break;
+	case HCL_EXPR_SPLAT:
+		W(e->u.splat.source);
+		W(e->u.splat.each);
+		break;
+	case HCL_EXPR_FUNCTION_CALL:
+		for (size_t i = 0; i < e->u.call.nargs; i++)
+			W(e->u.call.args[i]);
+		break;
+	case HCL_EXPR_CONDITIONAL:
+		W(e->u.cond.cond);
+		W(e->u.cond.true_expr);
+		W(e->u.cond.false_expr);
+		break;
+	case HCL_EXPR_BINARY_OP:
+		W(e->u.binary.lhs);
+		W(e->u.binary.rhs);
+		break;
+	case HCL_EXPR_UNARY_OP:
+		W(e->u.unary.operand);
+		break;
+	case HCL_EXPR_TUPLE_CONS:
+		for (size_t i = 0; i < e->u.tuple.nitems; i++)
+			W(e->u.tuple.items[i]);
+		break;
+	case HCL_EXPR_OBJECT_CONS:
+		for (size_t i = 0; i < e->u.object.nitems; i++) {
+			W(e->u.object.items[i].key);
+			W(e->u.object.items[i].value);
+		}
+		break;
+	case HCL_EXPR_FOR:
+		W(e->u.for_.coll);
+		W(e->u.for_.key_expr);
+		W(e->u.for_.value_expr);
+		W(e->u.for_.cond);
+		break;
+	default:
+		break;
+	}
+#undef W
+	return 0;
+}
+
+static int walk_template(const struct hcl_template *t, hcl_expr_fn fn, void *arg)
+{
+	if (!t)
+		return 0;
+	int rc;
+	for (size_t i = 0; i < t->nparts; i++) {
+		const struct hcl_template_part *p = &t->parts[i];
+		if ((rc = hcl_expr_walk(p->expr, fn, arg)) || (rc = hcl_expr_walk(p->cond, fn, arg)) ||
+		    (rc = walk_template(p->then_t, fn, arg)) || (rc = walk_template(p->else_t, fn, arg)) ||
+		    (rc = hcl_expr_walk(p->coll, fn, arg)) || (rc = walk_template(p->body, fn, arg)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Variables: a walk that tracks names bound by for expressions/directives. */
+struct scope {
+	const char *a, *b;
+	const struct scope *up;
+};
+
+static bool bound(const struct scope *s, const char *name)
+{
+	for (; s; s = s->up)
+		if ((s->a && strcmp(s->a, name) == 0) || (s->b && strcmp(s->b, name) == 0))
+			return true;
+	return false;
+}
+
+static int vars_expr(const struct hcl_expr *e, const struct scope *s, hcl_traversal_fn fn, void *arg);
+
+static int vars_template(const struct hcl_template *t, const struct scope *s, hcl_traversal_fn fn, void *arg)
+{
+	if (!t)
+		return 0;
+	int rc;
+	for (size_t i = 0; i < t->nparts; i++) {
+		const struct hcl_template_part *p = &t->parts[i];
+		switch (p->kind) {
+		case HCL_TPART_INTERP:
+			if ((rc = vars_expr(p->expr, s, fn, arg)))
+				return rc;
+			break;
+		case HCL_TPART_IF:
+			if ((rc = vars_expr(p->cond, s, fn, arg)) || (rc = vars_template(p->then_t, s, fn, arg)) ||
+			    (rc = vars_template(p->else_t, s, fn, arg)))
+				return rc;
+			break;
+		case HCL_TPART_FOR: {
+			if ((rc = vars_expr(p->coll, s, fn, arg)))
+				return rc;
+			struct scope inner = {p->key_var, p->value_var, s};
+			if ((rc = vars_template(p->body, &inner, fn, arg)))
+				return rc;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static int vars_expr(const struct hcl_expr *e, const struct scope *s, hcl_traversal_fn fn, void *arg)
+{
+	if (!e)
+		return 0;
+	int rc;
+#define V(x)                                              \
+	do {                                              \
+		if ((rc = vars_expr((x), s, fn, arg)))    \
+			return rc;                        \
+	} while (0)
+	switch (e->kind) {
+	case HCL_EXPR_SCOPE_TRAVERSAL:
+		if (!bound(s, e->u.traversal.root))
+			return fn(arg, e);
+		return 0;
+	case HCL_EXPR_TEMPLATE:
+		return vars_template(e->u.template_.tmpl, s, fn, arg);
+	case HCL_EXPR_TEMPLATE_WRAP:
+	case HCL_EXPR_PARENS:
+		V(e->u.wrap.inner);
+		return 0;
+	case HCL_EXPR_RELATIVE_TRAVERSAL:
+		V(e->u.rel.source);
+		return 0;
+	case HCL_EXPR_INDEX:
+		V(e->u.index.coll);
+		V(e->u.index.key);
+		return 0;
+	case HCL_EXPR_SPLAT:
+		V(e->u.splat.source);
+		V(e->u.splat.each);
+		return 0;
+	case HCL_EXPR_FUNCTION_CALL:
+		for (size_t i = 0; i < e->u.call.nargs; i++)
+			V(e->u.call.args[i]);
+		return 0;
+	case HCL_EXPR_CONDITIONAL:
+		V(e->u.cond.cond);
+		V(e->u.cond.true_expr);
+		V(e->u.cond.false_expr);
+		return 0;
+	case HCL_EXPR_BINARY_OP:
+		V(e->u.binary.lhs);
+		V(e->u.binary.rhs);
+		return 0;
+	case HCL_EXPR_UNARY_OP:
+		V(e->u.unary.operand);
+		return 0;
+	case HCL_EXPR_TUPLE_CONS:
+		for (size_t i = 0; i < e->u.tuple.nitems; i++)
+			V(e->u.tuple.items[i]);
+		return 0;
+	case HCL_EXPR_OBJECT_CONS:
+		for (size_t i = 0; i < e->u.object.nitems; i++) {
+			V(e->u.object.items[i].key);
+			V(e->u.object.items[i].value);
+		}
+		return 0;
+	case HCL_EXPR_FOR: {
+		V(e->u.for_.coll);
+		struct scope inner = {e->u.for_.key_var, e->u.for_.value_var, s};
+		const struct scope *saved = s;
+		s = &inner;
+		V(e->u.for_.key_expr);
+		V(e->u.for_.value_expr);
+		V(e->u.for_.cond);
+		s = saved;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+#undef V
+}
+
+int hcl_expr_variables(const struct hcl_expr *e, hcl_traversal_fn fn, void *arg)
+{
+	return vars_expr(e, NULL, fn, arg);
+}
+
+int hcl_body_variables(const struct hcl_body *b, hcl_traversal_fn fn, void *arg)
+{
+	if (!b)
+		return 0;
+	int rc;
+	for (size_t i = 0; i < b->nattrs; i++)
+		if ((rc = hcl_expr_variables(b->attrs[i]->expr, fn, arg)))
+			return rc;
+	for (size_t i = 0; i < b->nblocks; i++)
+		if ((rc = hcl_body_variables(b->blocks[i]->body, fn, arg)))
+			return rc;
+	return 0;
+}
+
+const char *hcl_expr_as_keyword(const struct hcl_expr *e)
+{
+	while (e && e->kind == HCL_EXPR_PARENS)
+		e = e->u.wrap.inner;
+	if (!e)
+		return NULL;
+	if (e->kind == HCL_EXPR_SCOPE_TRAVERSAL && e->u.traversal.nsteps == 0)
+		return e->u.traversal.root;
+	if (e->kind == HCL_EXPR_LITERAL && e->u.literal.kind == HCL_LIT_BOOL)
+		return e->u.literal.b ? "true" : "false";
+	if (e->kind == HCL_EXPR_LITERAL && e->u.literal.kind == HCL_LIT_NULL)
+		return "null";
+	return NULL;
+}
+
+const char *hcl_expr_as_string_literal(const struct hcl_expr *e, size_t *len)
+{
+	if (!e)
+		return NULL;
+	if (e->kind == HCL_EXPR_LITERAL && e->u.literal.kind == HCL_LIT_STRING) {
+		if (len)
+			*len = e->u.literal.len;
+		return e->u.literal.text;
+	}
+	if (e->kind != HCL_EXPR_TEMPLATE)
+		return NULL;
+	const struct hcl_template *t = e->u.template_.tmpl;
+	if (t->nparts != 1 || t->parts[0].kind != HCL_TPART_LITERAL)
+		return NULL;
+	if (len)
+		*len = t->parts[0].len;
+	return t->parts[0].text;
+}
+
+char *hcl_traversal_string(const struct hcl_traversal *t)
+{
+	struct buf b = BUF_INIT;
+	if (t->root)
+		buf_puts(&b, t->root);
+	for (size_t i = 0; i < t->nsteps; i++) {
+		const struct hcl_traverser *s = &t->steps[i];
+		if (s->kind == HCL_TRAVERSE_ATTR) {
+			buf_printf(&b, ".%s", s->name);
+			continue;
+		}
+		switch (s->key.kind) {
+		case HCL_LIT_NUMBER:
+			buf_printf(&b, "[%s]", s->key.text);
+			break;
+		case HCL_LIT_STRING:
+			buf_putc(&b, '[');
+			buf_putc(&b, '"');
+			for (size_t j = 0; j < s->key.len; j++) {
+				char c = s->key.text[j];
+				if (c == '"' || c == '\\')
+					buf_putc(&b, '\\');
+				buf_putc(&b, c);
+			}
+			buf_puts(&b, "\"]");
+			break;
+		case HCL_LIT_BOOL:
+			buf_printf(&b, "[%s]", s->key.b ? "true" : "false");
+			break;
+		case HCL_LIT_NULL:
+			buf_puts(&b, "[null]");
+			break;
+		default:
+			buf_puts(&b, "[?]");
+			break;
+		}
+	}
+	char *s = buf_detach(&b);
+	return s ? s : xstrdup("");
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Debug dump */
+
+static void dump_expr(const struct hcl_expr *e, int ind, struct buf *out);
+
+static void dump_str(struct buf *out, const char *s, size_t n)
+{
+	buf_putc(out, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			buf_printf(out, "\\%c", c);
+		else if (c == '\n')
+			buf_puts(out, "\\n");
+		else if (c == '\t')
+			buf_puts(out, "\\t");
+		else if (c == '\r')
+			buf_puts(out, "\\r");
+		else if (c < 0x20)
+			buf_printf(out, "\\u%04x", c);
+		else
+			buf_putc(out, (char)c);
+	}
+	buf_putc(out, '"');
+}
+
+static void dump_literal(const struct hcl_literal *l, struct buf *out)
+{
+	switch (l->kind) {
+	case HCL_LIT_NULL: buf_puts(out, "null"); break;
+	case HCL_LIT_BOOL: buf_puts(out, l->b ? "true" : "false"); break;
+	case HCL_LIT_NUMBER: buf_puts(out, l->text); break;
+	case HCL_LIT_STRING: dump_str(out, l->text, l->len); break;
+	default: buf_puts(out, "?"); break;
+	}
+}
+
+static void dump_traversal(const struct hcl_traversal *t, struct buf *out)
+{
+	char *s = hcl_traversal_string(t);
+	buf_puts(out, s);
+	free(s);
+}
+
+static void dump_template(const struct hcl_template *t, int ind, struct buf *out)
+{
+	for (size_t i = 0; i < t->nparts; i++) {
+		const struct hcl_template_part *p = &t->parts[i];
+		buf_repeat(out, ' ', (size_t)ind);
+		switch (p->kind) {
+		case HCL_TPART_LITERAL:
+			buf_puts(out, "lit ");
+			dump_str(out, p->text, p->len);
+			buf_putc(out, '\n');
+			break;
+		case HCL_TPART_INTERP:
+			buf_puts(out, "interp\n");
+			dump_expr(p->expr, ind + 2, out);
+			break;
+		case HCL_TPART_IF:
+			buf_puts(out, "if\n");
+			dump_expr(p->cond, ind + 2, out);
+			buf_repeat(out, ' ', (size_t)ind);
+			buf_puts(out, "then\n");
+			dump_template(p->then_t, ind + 2, out);
+			if (p->else_t) {
+				buf_repeat(out, ' ', (size_t)ind);
+				buf_puts(out, "else\n");
+				dump_template(p->else_t, ind + 2, out);
+			}
+			break;
+		case HCL_TPART_FOR:
+			buf_printf(out, "for %s%s%s\n", p->key_var ? p->key_var : "", p->key_var ? ", " : "", p->value_var);
+			dump_expr(p->coll, ind + 2, out);
+			buf_repeat(out, ' ', (size_t)ind);
+			buf_puts(out, "do\n");
+			dump_template(p->body, ind + 2, out);
+			break;
+		}
+	}
+}
+
+static void dump_expr(const struct hcl_expr *e, int ind, struct buf *out)
+{
+	buf_repeat(out, ' ', (size_t)ind);
+	if (!e) {
+		buf_puts(out, "(nil)\n");
+		return;
+	}
+	buf_puts(out, hcl_expr_kind_name(e->kind));
+	switch (e->kind) {
+	case HCL_EXPR_LITERAL:
+		buf_putc(out, ' ');
+		dump_literal(&e->u.literal, out);
+		buf_putc(out, '\n');
+		break;
+	case HCL_EXPR_TEMPLATE:
+		buf_puts(out, e->u.template_.heredoc ? " heredoc\n" : "\n");
+		dump_template(e->u.template_.tmpl, ind + 2, out);
+		break;
+	case HCL_EXPR_TEMPLATE_WRAP:
+	case HCL_EXPR_PARENS:
+		buf_putc(out, '\n');
+		dump_expr(e->u.wrap.inner, ind + 2, out);
+		break;
+	case HCL_EXPR_SCOPE_TRAVERSAL:
+		buf_putc(out, ' ');
+		dump_traversal(&e->u.traversal, out);
+		buf_putc(out, '\n');
+		break;
+	case HCL_EXPR_RELATIVE_TRAVERSAL:
+		buf_putc(out, ' ');
+		dump_traversal(&e->u.rel.traversal, out);
+		buf_putc(out, '\n');
+		dump_expr(e->u.rel.source, ind + 2, out);
+		break;
+	case HCL_EXPR_INDEX:
+		buf_putc(out, '\n');
+		dump_expr(e->u.index.coll, ind + 2, out);
+		dump_expr(e->u.index.key, ind + 2, out);
+		break;
+	case HCL_EXPR_SPLAT:
+		buf_puts(out, e->u.splat.full ? " [*]\n" : " .*\n");
+		dump_expr(e->u.splat.source, ind + 2, out);
+		dump_expr(e->u.splat.each, ind + 2, out);
+		break;
+	case HCL_EXPR_FUNCTION_CALL:
+		buf_printf(out, " %s%s\n", e->u.call.name, e->u.call.expand_final ? " ..." : "");
+		for (size_t i = 0; i < e->u.call.nargs; i++)
+			dump_expr(e->u.call.args[i], ind + 2, out);
+		break;
+	case HCL_EXPR_CONDITIONAL:
+		buf_putc(out, '\n');
+		dump_expr(e->u.cond.cond, ind + 2, out);
+		dump_expr(e->u.cond.true_expr, ind + 2, out);
+		dump_expr(e->u.cond.false_expr, ind + 2, out);
+		break;
+	case HCL_EXPR_BINARY_OP:
+		buf_printf(out, " %s\n", hcl_binary_op_symbol(e->u.binary.op));
+		dump_expr(e->u.binary.lhs, ind + 2, out);
+		dump_expr(e->u.binary.rhs, ind + 2, out);
+		break;
+	case HCL_EXPR_UNARY_OP:
+		buf_puts(out, e->u.unary.op == HCL_OP_NEG ? " -\n" : " !\n");
+		dump_expr(e->u.unary.operand, ind + 2, out);
+		break;
+	case HCL_EXPR_TUPLE_CONS:
+		buf_putc(out, '\n');
+		for (size_t i = 0; i < e->u.tuple.nitems; i++)
+			dump_expr(e->u.tuple.items[i], ind + 2, out);
+		break;
+	case HCL_EXPR_OBJECT_CONS:
+		buf_putc(out, '\n');
+		for (size_t i = 0; i < e->u.object.nitems; i++) {
+			buf_repeat(out, ' ', (size_t)ind + 2);
+			buf_puts(out, e->u.object.items[i].key_is_name ? "item (name key)\n" : "item\n");
+			dump_expr(e->u.object.items[i].key, ind + 4, out);
+			dump_expr(e->u.object.items[i].value, ind + 4, out);
+		}
+		break;
+	case HCL_EXPR_FOR:
+		buf_printf(out, " %s %s%s%s%s%s\n", e->u.for_.is_object ? "object" : "tuple",
+			   e->u.for_.key_var ? e->u.for_.key_var : "", e->u.for_.key_var ? ", " : "", e->u.for_.value_var,
+			   e->u.for_.group ? " group" : "", e->u.for_.cond ? " if" : "");
+		dump_expr(e->u.for_.coll, ind + 2, out);
+		if (e->u.for_.key_expr)
+			dump_expr(e->u.for_.key_expr, ind + 2, out);
+		dump_expr(e->u.for_.value_expr, ind + 2, out);
+		if (e->u.for_.cond)
+			dump_expr(e->u.for_.cond, ind + 2, out);
+		break;
+	default:
+		buf_putc(out, '\n');
+		break;
+	}
+}
+
+static void dump_body(const struct hcl_body *b, int ind, struct buf *out)
+{
+	for (size_t i = 0; i < b->nattrs; i++) {
+		buf_repeat(out, ' ', (size_t)ind);
+		buf_printf(out, "attr %s\n", b->attrs[i]->name);
+		dump_expr(b->attrs[i]->expr, ind + 2, out);
+	}
+	for (size_t i = 0; i < b->nblocks; i++) {
+		const struct hcl_block *blk = b->blocks[i];
+		buf_repeat(out, ' ', (size_t)ind);
+		buf_printf(out, "block %s", blk->type);
+		for (size_t j = 0; j < blk->nlabels; j++) {
+			buf_putc(out, ' ');
+			dump_str(out, blk->labels[j], strlen(blk->labels[j]));
+		}
+		buf_putc(out, '\n');
+		dump_body(blk->body, ind + 2, out);
+	}
+}
+
+void hcl_expr_dump(const struct hcl_expr *e, struct buf *out)
+{
+	dump_expr(e, 0, out);
+}
+
+void hcl_body_dump(const struct hcl_body *b, struct buf *out)
+{
+	if (b)
+		dump_body(b, 0, out);
+}

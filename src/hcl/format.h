@@ -1,0 +1,17 @@
+/* format.h — canonical formatting of HCL native syntax, byte-identical to `packer fmt` (Packer 1.6.6,
+ * which uses hclwrite.Format from HCL 2.8): indentation by bracket nesting (two spaces), spacing
+ * between tokens, `=` aligned across runs of consecutive attribute lines, trailing comments aligned;
+ * everything else (blank lines, comments, heredoc contents, line breaks) is left as it is. */
+#ifndef KILN_HCL_FORMAT_H
+#define KILN_HCL_FORMAT_H
+
+#include <stddef.h>
+
+struct buf;
+
+/* Append the formatted form of src to out. Only whitespace between tokens changes. The input should
+ * parse without errors (callers check with hcl_parse_config first, as Packer does); formatting input
+ * with syntax errors gives a best-effort result. */
+void hcl_format(const char *src, size_t len, struct buf *out);
+
+#endif

@@ -1,0 +1,194 @@
+/* funcutil.c — UTF-8, grapheme clusters, case mapping and small helpers for the function groups. */
+#include "hcl/funcutil.h"
+
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
+#include "hcl/eval.h"
+#include "util/file.h"
+#include "util/mem.h"
+
+size_t hcl_utf8_next(const char *str, size_t len, uint32_t *cp)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	if (len == 0) {
+		*cp = 0;
+		return 0;
+	}
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	size_t n;
+	uint32_t c, min;
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2, c = s[0] & 0x1f, min = 0x80;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, c = s[0] & 0x0f, min = 0x800;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, c = s[0] & 0x07, min = 0x10000;
+	else
+		goto bad;
+	if (n > len)
+		goto bad;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			goto bad;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		goto bad;
+	*cp = c;
+	return n;
+bad:
+	*cp = 0xfffd;
+	return 1;
+}
+
+void hcl_utf8_put(struct buf *b, uint32_t c)
+{
+	if (c < 0x80) {
+		buf_putc(b, (char)c);
+	} else if (c < 0x800) {
+		buf_putc(b, (char)(0xc0 | (c >> 6)));
+		buf_putc(b, (char)(0x80 | (c & 0x3f)));
+	} else if (c < 0x10000) {
+		buf_putc(b, (char)(0xe0 | (c >> 12)));
+		buf_putc(b, (char)(0x80 | ((c >> 6) & 0x3f)));
+		buf_putc(b, (char)(0x80 | (c & 0x3f)));
+	} else {
+		buf_putc(b, (char)(0xf0 | (c >> 18)));
+		buf_putc(b, (char)(0x80 | ((c >> 12) & 0x3f)));
+		buf_putc(b, (char)(0x80 | ((c >> 6) & 0x3f)));
+		buf_putc(b, (char)(0x80 | (c & 0x3f)));
+	}
+}
+
+static bool is_extend(uint32_t c)
+{
+	return (c >= 0x300 && c <= 0x36f) || (c >= 0x483 && c <= 0x489) || (c >= 0x591 && c <= 0x5bd) ||
+	       (c >= 0x610 && c <= 0x61a) || (c >= 0x64b && c <= 0x65f) || (c >= 0x900 && c <= 0x903) ||
+	       (c >= 0x93a && c <= 0x94f) || (c >= 0x1ab0 && c <= 0x1aff) || (c >= 0x1dc0 && c <= 0x1dff) ||
+	       (c >= 0x20d0 && c <= 0x20ff) || (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0xfe20 && c <= 0xfe2f) ||
+	       (c >= 0x1f3fb && c <= 0x1f3ff) || (c >= 0xe0020 && c <= 0xe007f) || (c >= 0xe0100 && c <= 0xe01ef) ||
+	       c == 0x200c || c == 0x200d || (c >= 0x3099 && c <= 0x309a);
+}
+
+static bool is_regional(uint32_t c)
+{
+	return c >= 0x1f1e6 && c <= 0x1f1ff;
+}
+
+size_t hcl_grapheme_next(const char *s, size_t len)
+{
+	if (len == 0)
+		return 0;
+	uint32_t c;
+	size_t i = hcl_utf8_next(s, len, &c);
+	if (c == '\r' && i < len && s[i] == '\n')
+		return i + 1;
+	if (c == '\r' || c == '\n')
+		return i;
+	if (is_regional(c) && i < len) {
+		uint32_t d;
+		size_t n = hcl_utf8_next(s + i, len - i, &d);
+		if (is_regional(d))
+			i += n;
+	}
+	bool zwj = false;
+	while (i < len) {
+		uint32_t d;
+		size_t n = hcl_utf8_next(s + i, len - i, &d);
+		if (is_extend(d)) {
+			zwj = d == 0x200d;
+			i += n;
+			continue;
+		}
+		if (zwj && d >= 0x2000) {
+			/* emoji ZWJ sequence: the next pictograph joins the cluster */
+			zwj = false;
+			i += n;
+			continue;
+		}
+		break;
+	}
+	return i;
+}
+
+size_t hcl_grapheme_count(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; n++)
+		i += hcl_grapheme_next(s + i, len - i);
+	return n;
+}
+
+static locale_t utf8_locale(void)
+{
+	static locale_t loc;
+	if (!loc) {
+		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+		if (!loc)
+			loc = newlocale(LC_CTYPE_MASK, "C.utf8", (locale_t)0);
+	}
+	return loc;
+}
+
+uint32_t hcl_toupper(uint32_t cp)
+{
+	locale_t l = utf8_locale();
+	if (!l)
+		return cp < 0x80 && cp >= 'a' && cp <= 'z' ? cp - 32 : cp;
+	return (uint32_t)towupper_l((wint_t)cp, l);
+}
+
+uint32_t hcl_tolower(uint32_t cp)
+{
+	locale_t l = utf8_locale();
+	if (!l)
+		return cp < 0x80 && cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+	return (uint32_t)towlower_l((wint_t)cp, l);
+}
+
+bool hcl_isletter(uint32_t cp)
+{
+	locale_t l = utf8_locale();
+	if (!l)
+		return (cp | 32) >= 'a' && (cp | 32) <= 'z';
+	return iswalpha_l((wint_t)cp, l) != 0;
+}
+
+bool hcl_isspace(uint32_t c)
+{
+	switch (c) {
+	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ': case 0x85: case 0xa0:
+	case 0x1680: case 0x2028: case 0x2029: case 0x202f: case 0x205f: case 0x3000:
+		return true;
+	}
+	return c >= 0x2000 && c <= 0x200a;
+}
+
+struct hcl_value *hcl_string_list(char *const *v, size_t n)
+{
+	struct hcl_vec vec = HCL_VEC_INIT;
+	for (size_t i = 0; i < n; i++)
+		hcl_vec_push(&vec, hcl_string(v[i]));
+	return hcl_vec_to_list(&vec, HCL_T_STRING);
+}
+
+char *hcl_func_path(struct hcl_call *call, const char *path)
+{
+	const char *base = call->ctx ? hcl_eval_ctx_basedir(call->ctx) : NULL;
+	if (path[0] == '/' || !base)
+		return xstrdup(path);
+	return path_join(base, path);
+}
+
+char *hcl_num_go_g(const struct hcl_num *n)
+{
+	struct buf b = BUF_INIT;
+	hcl_double_format_g(hcl_num_to_double(n), &b);
+	return buf_detach(&b);
+}

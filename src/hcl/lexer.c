@@ -1,0 +1,794 @@
+/* lexer.c — the HCL native-syntax scanner: a small mode machine (main, quoted template, heredoc, bare
+ * template) producing the same tokens, with the same byte boundaries, as HCL's own scanner, so the
+ * formatter can reproduce hclwrite's results exactly. */
+#include "hcl/lexer.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+/* ------------------------------------------------------------------------------------------------
+ * UTF-8 and character classes */
+
+size_t hcl_utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+{
+	if (n == 0)
+		return 0;
+	unsigned c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	size_t len;
+	unsigned min;
+	if ((c & 0xE0) == 0xC0) {
+		len = 2;
+		c &= 0x1F;
+		min = 0x80;
+	} else if ((c & 0xF0) == 0xE0) {
+		len = 3;
+		c &= 0x0F;
+		min = 0x800;
+	} else if ((c & 0xF8) == 0xF0) {
+		len = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+bool hcl_is_unicode_space(unsigned cp)
+{
+	switch (cp) {
+	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
+	case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+		return true;
+	default:
+		return cp >= 0x2000 && cp <= 0x200A;
+	}
+}
+
+/* Non-ASCII code points that are punctuation, symbols or spaces rather than letters. This
+ * approximates Unicode's ID_Start/ID_Continue without carrying the full tables: the identifiers real
+ * templates use are ASCII, and what matters beyond that is that quotes, dashes and symbols from other
+ * scripts are not taken for identifier characters. */
+static bool non_ascii_is_symbol(unsigned cp)
+{
+	if (hcl_is_unicode_space(cp))
+		return true;
+	if (cp < 0xC0)
+		return !(cp == 0xAA || cp == 0xB5 || cp == 0xBA);
+	if (cp == 0xD7 || cp == 0xF7)
+		return true;
+	return (cp >= 0x2000 && cp <= 0x206F) ||   /* general punctuation, curly quotes */
+	       (cp >= 0x2190 && cp <= 0x2BFF) ||   /* arrows, math operators, box drawing, symbols */
+	       (cp >= 0x3000 && cp <= 0x303F) ||   /* CJK punctuation */
+	       (cp >= 0xE000 && cp <= 0xF8FF) ||   /* private use */
+	       (cp >= 0xFE10 && cp <= 0xFE6F) ||
+	       (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
+	       (cp >= 0xFFF0 && cp <= 0xFFFF) ||
+	       (cp >= 0x1F000 && cp <= 0x1FAFF);    /* emoji and pictographs */
+}
+
+static bool is_combining(unsigned cp)
+{
+	return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+	       (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+	       (cp >= 0xFE20 && cp <= 0xFE2F);
+}
+
+bool hcl_is_id_start(unsigned cp)
+{
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == '_';
+	return !non_ascii_is_symbol(cp) && !is_combining(cp);
+}
+
+bool hcl_is_id_continue(unsigned cp)
+{
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == '_' || (cp >= '0' && cp <= '9');
+	return !non_ascii_is_symbol(cp) || cp == 0x200C || cp == 0x200D;
+}
+
+/* Does this code point extend the previous user-perceived character (grapheme cluster)? */
+static bool is_extender(unsigned cp)
+{
+	return is_combining(cp) || (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0x200D ||
+	       (cp >= 0x1F3FB && cp <= 0x1F3FF) || (cp >= 0xE0020 && cp <= 0xE007F);
+}
+
+struct colstate {
+	bool after_zwj;
+	bool after_ri;     /* after an unpaired regional indicator */
+};
+
+/* 1 when cp starts a new column, 0 when it continues the previous character. */
+static int col_advance(struct colstate *st, unsigned cp)
+{
+	int adv = 1;
+	if (st->after_zwj || is_extender(cp))
+		adv = 0;
+	bool ri = cp >= 0x1F1E6 && cp <= 0x1F1FF;
+	if (ri && st->after_ri) {
+		adv = 0;
+		st->after_ri = false;
+	} else {
+		st->after_ri = ri;
+	}
+	st->after_zwj = cp == 0x200D;
+	return adv;
+}
+
+size_t hcl_text_columns(const char *s, size_t n)
+{
+	struct colstate st = {false, false};
+	size_t cols = 0;
+	size_t i = 0;
+	while (i < n) {
+		unsigned cp;
+		size_t l = hcl_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (l == 0) {
+			cols++;
+			i++;
+			st.after_zwj = st.after_ri = false;
+			continue;
+		}
+		cols += (size_t)col_advance(&st, cp);
+		i += l;
+	}
+	return cols;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * The scanner */
+
+enum mode { M_MAIN, M_STRING, M_HEREDOC, M_TEMPLATE };
+
+struct heredoc {
+	const char *marker;
+	size_t marker_len;
+	bool start_of_line;
+};
+
+struct lexer {
+	const char *src;
+	size_t len;
+	const char *filename;
+	struct hcl_tokens *out;
+
+	size_t p;               /* current byte offset */
+	struct hcl_pos pos;     /* position at p */
+	struct colstate cs;
+
+	enum mode *modes;
+	size_t nmodes, capmodes;
+	int braces;
+	int *ret_braces;
+	size_t nret, capret;
+	struct heredoc *heredocs;
+	size_t nheredocs, capheredocs;
+};
+
+static void push_mode(struct lexer *lx, enum mode m)
+{
+	lx->modes = xgrow(lx->modes, &lx->capmodes, lx->nmodes + 1, sizeof *lx->modes);
+	lx->modes[lx->nmodes++] = m;
+}
+
+static void pop_mode(struct lexer *lx)
+{
+	if (lx->nmodes > 1)
+		lx->nmodes--;
+}
+
+static enum mode cur_mode(const struct lexer *lx)
+{
+	return lx->modes[lx->nmodes - 1];
+}
+
+/* Advance the position over n bytes. */
+static void advance(struct lexer *lx, size_t n)
+{
+	size_t end = lx->p + n;
+	while (lx->p < end) {
+		unsigned char c = (unsigned char)lx->src[lx->p];
+		if (c == '\n') {
+			lx->pos.line++;
+			lx->pos.column = 1;
+			lx->cs.after_zwj = lx->cs.after_ri = false;
+			lx->p++;
+			continue;
+		}
+		unsigned cp;
+		size_t l = hcl_utf8_decode((const unsigned char *)lx->src + lx->p, lx->len - lx->p, &cp);
+		if (l == 0) {
+			lx->pos.column++;
+			lx->p++;
+			continue;
+		}
+		if (lx->p + l > end)
+			l = end - lx->p;
+		lx->pos.column += col_advance(&lx->cs, cp);
+		lx->p += l;
+	}
+}
+
+/* Emit a token of n bytes at the current position and advance past it. */
+static void emit(struct lexer *lx, enum hcl_token_type type, size_t n)
+{
+	struct hcl_tokens *t = lx->out;
+	t->v = xgrow(t->v, &t->cap, t->n + 1, sizeof *t->v);
+	struct hcl_token *tok = &t->v[t->n++];
+	tok->type = type;
+	tok->bytes = lx->src + lx->p;
+	tok->len = n;
+	tok->range.filename = lx->filename;
+	tok->range.start = lx->pos;
+	tok->range.start.byte = lx->pos.byte + lx->p;
+	advance(lx, n);
+	tok->range.end = lx->pos;
+	tok->range.end.byte = lx->pos.byte + lx->p;
+}
+
+static int peekc(const struct lexer *lx, size_t off)
+{
+	size_t i = lx->p + off;
+	return i < lx->len ? (unsigned char)lx->src[i] : -1;
+}
+
+static bool is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Length of an identifier starting at offset i (0 when none). */
+static size_t ident_len(const struct lexer *lx, size_t i)
+{
+	size_t start = i;
+	unsigned cp;
+	size_t l = hcl_utf8_decode((const unsigned char *)lx->src + i, lx->len - i, &cp);
+	if (l == 0 || !hcl_is_id_start(cp))
+		return 0;
+	i += l;
+	while (i < lx->len) {
+		l = hcl_utf8_decode((const unsigned char *)lx->src + i, lx->len - i, &cp);
+		if (l == 0 || !(hcl_is_id_continue(cp) || cp == '-'))
+			break;
+		i += l;
+	}
+	return i - start;
+}
+
+/* Number literal: digit (digit | '.' | [eE][+-]?digit)* not ending in '.'. */
+static size_t number_len(const struct lexer *lx)
+{
+	size_t i = lx->p + 1;
+	size_t last_good = i;
+	while (i < lx->len) {
+		char c = lx->src[i];
+		if (is_digit(c)) {
+			i++;
+			last_good = i;
+		} else if (c == '.') {
+			i++;
+		} else if ((c == 'e' || c == 'E') && i + 1 < lx->len &&
+			   (is_digit(lx->src[i + 1]) ||
+			    ((lx->src[i + 1] == '+' || lx->src[i + 1] == '-') && i + 2 < lx->len &&
+			     is_digit(lx->src[i + 2])))) {
+			i += is_digit(lx->src[i + 1]) ? 2 : 3;
+			last_good = i;
+		} else {
+			break;
+		}
+	}
+	return last_good - lx->p;
+}
+
+/* Length of the newline at offset i ("\n" or "\r\n"), 0 when none. */
+static size_t newline_at(const struct lexer *lx, size_t i)
+{
+	if (i < lx->len && lx->src[i] == '\n')
+		return 1;
+	if (i + 1 < lx->len && lx->src[i] == '\r' && lx->src[i + 1] == '\n')
+		return 2;
+	return 0;
+}
+
+static void open_template_seq(struct lexer *lx, enum hcl_token_type type)
+{
+	size_t n = peekc(lx, 2) == '~' ? 3 : 2;
+	emit(lx, type, n);
+	lx->braces++;
+	lx->ret_braces = xgrow(lx->ret_braces, &lx->capret, lx->nret + 1, sizeof *lx->ret_braces);
+	lx->ret_braces[lx->nret++] = lx->braces;
+	if (lx->nheredocs > 0)
+		lx->heredocs[lx->nheredocs - 1].start_of_line = false;
+	push_mode(lx, M_MAIN);
+}
+
+/* One code point that is not part of the language: Invalid, or BadUTF8 when not valid UTF-8. */
+static void emit_invalid_char(struct lexer *lx)
+{
+	unsigned cp;
+	size_t l = hcl_utf8_decode((const unsigned char *)lx->src + lx->p, lx->len - lx->p, &cp);
+	if (l == 0)
+		emit(lx, HCL_TOK_BAD_UTF8, 1);
+	else
+		emit(lx, HCL_TOK_INVALID, l);
+}
+
+static void scan_main(struct lexer *lx)
+{
+	int c = peekc(lx, 0);
+	int c1 = peekc(lx, 1);
+
+	if (c == ' ' || c == '\t') {
+		size_t n = 0;
+		while (peekc(lx, n) == ' ' || peekc(lx, n) == '\t')
+			n++;
+		advance(lx, n);
+		return;
+	}
+	size_t nl = newline_at(lx, lx->p);
+	if (nl) {
+		emit(lx, HCL_TOK_NEWLINE, nl);
+		return;
+	}
+	if (is_digit(c)) {
+		emit(lx, HCL_TOK_NUMBER_LIT, number_len(lx));
+		return;
+	}
+	size_t il = ident_len(lx, lx->p);
+	if (il) {
+		emit(lx, HCL_TOK_IDENT, il);
+		return;
+	}
+	if (c == '#' || (c == '/' && c1 == '/')) {
+		size_t i = lx->p;
+		while (i < lx->len && lx->src[i] != '\n')
+			i++;
+		if (i < lx->len)
+			i++;
+		emit(lx, HCL_TOK_COMMENT, i - lx->p);
+		return;
+	}
+	if (c == '/' && c1 == '*') {
+		const char *end = NULL;
+		for (size_t i = lx->p + 2; i + 1 < lx->len; i++)
+			if (lx->src[i] == '*' && lx->src[i + 1] == '/') {
+				end = lx->src + i + 2;
+				break;
+			}
+		if (end) {
+			emit(lx, HCL_TOK_COMMENT, (size_t)(end - (lx->src + lx->p)));
+			return;
+		}
+		/* unterminated: falls through to the single-character tokens */
+	}
+
+#define TWO(a, b, type)                          \
+	if (c == (a) && c1 == (b)) {             \
+		emit(lx, type, 2);               \
+		return;                          \
+	}
+	TWO('=', '=', HCL_TOK_EQUALOP)
+	TWO('!', '=', HCL_TOK_NOTEQUAL)
+	TWO('>', '=', HCL_TOK_GE)
+	TWO('<', '=', HCL_TOK_LE)
+	TWO('&', '&', HCL_TOK_AND)
+	TWO('|', '|', HCL_TOK_OR)
+	TWO('=', '>', HCL_TOK_FATARROW)
+#undef TWO
+	if (c == '.' && c1 == '.' && peekc(lx, 2) == '.') {
+		emit(lx, HCL_TOK_ELLIPSIS, 3);
+		return;
+	}
+	if (c == '~' && c1 == '}') {
+		/* Always a sequence end, even when it does not balance an interpolation, so the parser can
+		 * report a misused strip marker. */
+		emit(lx, HCL_TOK_TEMPLATE_SEQ_END, 2);
+		lx->braces--;
+		if (lx->nret > 0 && lx->ret_braces[lx->nret - 1] == lx->braces + 1) {
+			lx->nret--;
+			pop_mode(lx);
+		}
+		return;
+	}
+	if (c == '<' && c1 == '<') {
+		size_t i = lx->p + 2;
+		bool flush = false;
+		if (i < lx->len && lx->src[i] == '-') {
+			flush = true;
+			i++;
+		}
+		size_t ml = ident_len(lx, i);
+		size_t nl2 = ml ? newline_at(lx, i + ml) : 0;
+		if (ml && nl2) {
+			struct heredoc h = {lx->src + i, ml, true};
+			(void)flush;
+			emit(lx, HCL_TOK_OHEREDOC, i + ml + nl2 - lx->p);
+			lx->heredocs = xgrow(lx->heredocs, &lx->capheredocs, lx->nheredocs + 1, sizeof *lx->heredocs);
+			lx->heredocs[lx->nheredocs++] = h;
+			push_mode(lx, M_HEREDOC);
+			return;
+		}
+	}
+	switch (c) {
+	case '"':
+		emit(lx, HCL_TOK_OQUOTE, 1);
+		push_mode(lx, M_STRING);
+		return;
+	case '{':
+		emit(lx, HCL_TOK_OBRACE, 1);
+		lx->braces++;
+		return;
+	case '}':
+		if (lx->nret > 0 && lx->ret_braces[lx->nret - 1] == lx->braces) {
+			emit(lx, HCL_TOK_TEMPLATE_SEQ_END, 1);
+			lx->braces--;
+			lx->nret--;
+			pop_mode(lx);
+		} else {
+			emit(lx, HCL_TOK_CBRACE, 1);
+			lx->braces--;
+		}
+		return;
+	case '[': emit(lx, HCL_TOK_OBRACK, 1); return;
+	case ']': emit(lx, HCL_TOK_CBRACK, 1); return;
+	case '(': emit(lx, HCL_TOK_OPAREN, 1); return;
+	case ')': emit(lx, HCL_TOK_CPAREN, 1); return;
+	case '.': emit(lx, HCL_TOK_DOT, 1); return;
+	case ',': emit(lx, HCL_TOK_COMMA, 1); return;
+	case '*': emit(lx, HCL_TOK_STAR, 1); return;
+	case '/': emit(lx, HCL_TOK_SLASH, 1); return;
+	case '%': emit(lx, HCL_TOK_PERCENT, 1); return;
+	case '+': emit(lx, HCL_TOK_PLUS, 1); return;
+	case '-': emit(lx, HCL_TOK_MINUS, 1); return;
+	case '=': emit(lx, HCL_TOK_EQUAL, 1); return;
+	case '<': emit(lx, HCL_TOK_LT, 1); return;
+	case '>': emit(lx, HCL_TOK_GT, 1); return;
+	case '!': emit(lx, HCL_TOK_BANG, 1); return;
+	case '?': emit(lx, HCL_TOK_QUESTION, 1); return;
+	case ':': emit(lx, HCL_TOK_COLON, 1); return;
+	case '&': emit(lx, HCL_TOK_BITWISE_AND, 1); return;
+	case '|': emit(lx, HCL_TOK_BITWISE_OR, 1); return;
+	case '~': emit(lx, HCL_TOK_BITWISE_NOT, 1); return;
+	case '^': emit(lx, HCL_TOK_BITWISE_XOR, 1); return;
+	case ';': emit(lx, HCL_TOK_SEMICOLON, 1); return;
+	case '`': emit(lx, HCL_TOK_BACKTICK, 1); return;
+	case '\'': emit(lx, HCL_TOK_APOSTROPHE, 1); return;
+	default:
+		emit_invalid_char(lx);
+		return;
+	}
+}
+
+/* "$" or "%" not starting a sequence: "$${"/"%%{" (with an optional "~") is one escaped literal token,
+ * a lone "$"/"%" another. Returns its length, or 0 when c at p starts a real sequence. */
+static size_t template_not_seq_len(const struct lexer *lx, int sigil)
+{
+	if (peekc(lx, 0) != sigil)
+		return 0;
+	int c1 = peekc(lx, 1);
+	if (c1 == '{')
+		return 0;
+	if (c1 == sigil && peekc(lx, 2) == '{')
+		return peekc(lx, 3) == '~' ? 4 : 3;
+	return c1 < 0 ? 0 : 1;
+}
+
+static void scan_string(struct lexer *lx)
+{
+	int c = peekc(lx, 0);
+	int c1 = peekc(lx, 1);
+	if (c == '$' && c1 == '{') {
+		open_template_seq(lx, HCL_TOK_TEMPLATE_INTERP);
+		return;
+	}
+	if (c == '%' && c1 == '{') {
+		open_template_seq(lx, HCL_TOK_TEMPLATE_CONTROL);
+		return;
+	}
+	if (c == '"') {
+		emit(lx, HCL_TOK_CQUOTE, 1);
+		pop_mode(lx);
+		return;
+	}
+	if (c == '\r' || c == '\n') {
+		/* A quoted string cannot span lines. Unlike HCL's scanner (which carries on in the string,
+		 * so one missing quote garbles the rest of the file) the string ends here with an empty
+		 * marker token, and the newline is scanned as a normal newline. */
+		emit(lx, HCL_TOK_QUOTED_NEWLINE, 0);
+		pop_mode(lx);
+		return;
+	}
+	size_t n = template_not_seq_len(lx, '$');
+	if (!n)
+		n = template_not_seq_len(lx, '%');
+	if (n) {
+		emit(lx, HCL_TOK_QUOTED_LIT, n);
+		return;
+	}
+	/* A run of ordinary characters and backslash escapes. */
+	size_t i = lx->p;
+	while (i < lx->len) {
+		unsigned char ch = (unsigned char)lx->src[i];
+		if (ch == '$' || ch == '%' || ch == '"' || ch == '\r' || ch == '\n')
+			break;
+		unsigned cp;
+		if (ch == '\\') {
+			if (i + 1 >= lx->len)
+				break;
+			size_t l = hcl_utf8_decode((const unsigned char *)lx->src + i + 1, lx->len - i - 1, &cp);
+			if (l == 0 || cp == '\r' || cp == '\n')
+				break;
+			i += 1 + l;
+			continue;
+		}
+		size_t l = hcl_utf8_decode((const unsigned char *)lx->src + i, lx->len - i, &cp);
+		if (l == 0)
+			break;
+		i += l;
+	}
+	if (i > lx->p) {
+		emit(lx, HCL_TOK_QUOTED_LIT, i - lx->p);
+		return;
+	}
+	emit_invalid_char(lx);
+}
+
+/* Literal text of a heredoc or bare template line: "$"/"%" forms or a run without $ % \r \n. */
+static size_t template_literal_len(const struct lexer *lx)
+{
+	size_t n = template_not_seq_len(lx, '$');
+	if (!n)
+		n = template_not_seq_len(lx, '%');
+	if (n)
+		return n;
+	size_t i = lx->p;
+	while (i < lx->len) {
+		char ch = lx->src[i];
+		if (ch == '$' || ch == '%' || ch == '\n')
+			break;
+		if (ch == '\r' && i + 1 < lx->len && lx->src[i + 1] == '\n')
+			break;
+		i++;
+	}
+	return i - lx->p;
+}
+
+static bool is_trim_space(const char *s, size_t i, size_t n, size_t *l)
+{
+	unsigned cp;
+	*l = hcl_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+	return *l && hcl_is_unicode_space(cp);
+}
+
+/* bytes.TrimSpace(s) == marker */
+static bool is_marker_line(const char *s, size_t n, const char *marker, size_t ml)
+{
+	size_t a = 0, l;
+	while (a < n && is_trim_space(s, a, n, &l))
+		a += l;
+	size_t b = n;
+	while (b > a) {
+		/* step back one code point */
+		size_t k = b - 1;
+		while (k > a && ((unsigned char)s[k] & 0xC0) == 0x80)
+			k--;
+		if (!is_trim_space(s, k, b, &l) || k + l != b)
+			break;
+		b = k;
+	}
+	return b - a == ml && memcmp(s + a, marker, ml) == 0;
+}
+
+static void scan_heredoc(struct lexer *lx)
+{
+	int c = peekc(lx, 0);
+	int c1 = peekc(lx, 1);
+	if (c == '$' && c1 == '{') {
+		open_template_seq(lx, HCL_TOK_TEMPLATE_INTERP);
+		return;
+	}
+	if (c == '%' && c1 == '{') {
+		open_template_seq(lx, HCL_TOK_TEMPLATE_CONTROL);
+		return;
+	}
+	struct heredoc *h = &lx->heredocs[lx->nheredocs - 1];
+	size_t n = template_literal_len(lx);
+	size_t nl = newline_at(lx, lx->p + n);
+	if (!nl) {
+		if (n == 0) {
+			/* a lone '\r' */
+			emit_invalid_char(lx);
+			return;
+		}
+		h->start_of_line = false;
+		emit(lx, HCL_TOK_STRING_LIT, n);
+		return;
+	}
+	if (h->start_of_line && is_marker_line(lx->src + lx->p, n, h->marker, h->marker_len)) {
+		emit(lx, HCL_TOK_CHEREDOC, n);
+		emit(lx, HCL_TOK_NEWLINE, nl);
+		lx->nheredocs--;
+		pop_mode(lx);
+		return;
+	}
+	h->start_of_line = true;
+	emit(lx, HCL_TOK_STRING_LIT, n + nl);
+}
+
+static void scan_bare_template(struct lexer *lx)
+{
+	int c = peekc(lx, 0);
+	int c1 = peekc(lx, 1);
+	if (c == '$' && c1 == '{') {
+		open_template_seq(lx, HCL_TOK_TEMPLATE_INTERP);
+		return;
+	}
+	if (c == '%' && c1 == '{') {
+		open_template_seq(lx, HCL_TOK_TEMPLATE_CONTROL);
+		return;
+	}
+	size_t n = template_literal_len(lx);
+	size_t nl = newline_at(lx, lx->p + n);
+	if (n + nl == 0) {
+		emit_invalid_char(lx);
+		return;
+	}
+	emit(lx, HCL_TOK_STRING_LIT, n + nl);
+}
+
+void hcl_lex(const char *src, size_t len, const char *filename, struct hcl_pos start, enum hcl_lex_mode mode,
+	     struct hcl_tokens *out)
+{
+	struct lexer lx = {0};
+	lx.src = src;
+	lx.len = len;
+	lx.filename = filename;
+	lx.out = out;
+	/* pos.byte holds the base offset; the offset within src is added when emitting */
+	lx.pos.line = start.line > 0 ? start.line : 1;
+	lx.pos.column = start.column > 0 ? start.column : 1;
+	lx.pos.byte = start.byte;
+	push_mode(&lx, mode == HCL_LEX_TEMPLATE ? M_TEMPLATE : M_MAIN);
+
+	while (lx.p < lx.len) {
+		switch (cur_mode(&lx)) {
+		case M_MAIN:
+			scan_main(&lx);
+			break;
+		case M_STRING:
+			scan_string(&lx);
+			break;
+		case M_HEREDOC:
+			scan_heredoc(&lx);
+			break;
+		case M_TEMPLATE:
+			scan_bare_template(&lx);
+			break;
+		}
+	}
+	emit(&lx, HCL_TOK_EOF, 0);
+	free(lx.modes);
+	free(lx.ret_braces);
+	free(lx.heredocs);
+}
+
+void hcl_tokens_free(struct hcl_tokens *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = t->cap = 0;
+}
+
+const char *hcl_token_type_name(enum hcl_token_type t)
+{
+	static const char *const names[] = {
+		[HCL_TOK_OBRACE] = "OBrace", [HCL_TOK_CBRACE] = "CBrace", [HCL_TOK_OBRACK] = "OBrack",
+		[HCL_TOK_CBRACK] = "CBrack", [HCL_TOK_OPAREN] = "OParen", [HCL_TOK_CPAREN] = "CParen",
+		[HCL_TOK_OQUOTE] = "OQuote", [HCL_TOK_CQUOTE] = "CQuote", [HCL_TOK_OHEREDOC] = "OHeredoc",
+		[HCL_TOK_CHEREDOC] = "CHeredoc", [HCL_TOK_STAR] = "Star", [HCL_TOK_SLASH] = "Slash",
+		[HCL_TOK_PLUS] = "Plus", [HCL_TOK_MINUS] = "Minus", [HCL_TOK_PERCENT] = "Percent",
+		[HCL_TOK_EQUAL] = "Equal", [HCL_TOK_EQUALOP] = "EqualOp", [HCL_TOK_NOTEQUAL] = "NotEqual",
+		[HCL_TOK_LT] = "LessThan", [HCL_TOK_LE] = "LessThanEq", [HCL_TOK_GT] = "GreaterThan",
+		[HCL_TOK_GE] = "GreaterThanEq", [HCL_TOK_AND] = "And", [HCL_TOK_OR] = "Or",
+		[HCL_TOK_BANG] = "Bang", [HCL_TOK_DOT] = "Dot", [HCL_TOK_COMMA] = "Comma",
+		[HCL_TOK_ELLIPSIS] = "Ellipsis", [HCL_TOK_FATARROW] = "FatArrow", [HCL_TOK_QUESTION] = "Question",
+		[HCL_TOK_COLON] = "Colon", [HCL_TOK_TEMPLATE_INTERP] = "TemplateInterp",
+		[HCL_TOK_TEMPLATE_CONTROL] = "TemplateControl", [HCL_TOK_TEMPLATE_SEQ_END] = "TemplateSeqEnd",
+		[HCL_TOK_QUOTED_LIT] = "QuotedLit", [HCL_TOK_STRING_LIT] = "StringLit",
+		[HCL_TOK_NUMBER_LIT] = "NumberLit", [HCL_TOK_IDENT] = "Ident", [HCL_TOK_COMMENT] = "Comment",
+		[HCL_TOK_NEWLINE] = "Newline", [HCL_TOK_EOF] = "EOF", [HCL_TOK_BITWISE_AND] = "BitwiseAnd",
+		[HCL_TOK_BITWISE_OR] = "BitwiseOr", [HCL_TOK_BITWISE_NOT] = "BitwiseNot",
+		[HCL_TOK_BITWISE_XOR] = "BitwiseXor", [HCL_TOK_APOSTROPHE] = "Apostrophe",
+		[HCL_TOK_BACKTICK] = "Backtick", [HCL_TOK_SEMICOLON] = "Semicolon", [HCL_TOK_INVALID] = "Invalid",
+		[HCL_TOK_BAD_UTF8] = "BadUTF8", [HCL_TOK_QUOTED_NEWLINE] = "QuotedNewline",
+	};
+	if ((size_t)t < sizeof names / sizeof names[0] && names[t])
+		return names[t];
+	return "?";
+}
+
+void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags)
+{
+	int told_bitwise = 0, told_backtick = 0, told_apostrophe = 0, told_semicolon = 0, told_utf8 = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct hcl_token *tok = &t->v[i];
+		switch (tok->type) {
+		case HCL_TOK_BITWISE_AND:
+		case HCL_TOK_BITWISE_OR:
+		case HCL_TOK_BITWISE_XOR:
+		case HCL_TOK_BITWISE_NOT:
+			if (told_bitwise++ < 4) {
+				const char *sugg = tok->type == HCL_TOK_BITWISE_AND   ? " Did you mean boolean AND (\"&&\")?"
+						   : tok->type == HCL_TOK_BITWISE_OR  ? " Did you mean boolean OR (\"||\")?"
+						   : tok->type == HCL_TOK_BITWISE_NOT ? " Did you mean boolean NOT (\"!\")?"
+										      : "";
+				hcl_error(diags, &tok->range, "Unsupported operator", "Bitwise operators are not supported.%s",
+					  sugg);
+			}
+			break;
+		case HCL_TOK_BACKTICK:
+			if (told_backtick % 2 == 0)
+				hcl_error(diags, &tok->range, "Invalid character",
+					  "The \"`\" character is not valid. To create a multi-line string, use the "
+					  "\"heredoc\" syntax, like \"<<EOT\".");
+			told_backtick++;
+			break;
+		case HCL_TOK_APOSTROPHE:
+			if (told_apostrophe % 2 == 0)
+				hcl_error(diags, &tok->range, "Invalid character",
+					  "Single quotes are not valid. Use double quotes (\") to enclose strings.");
+			told_apostrophe++;
+			break;
+		case HCL_TOK_SEMICOLON:
+			if (told_semicolon++ < 1)
+				hcl_error(diags, &tok->range, "Invalid character",
+					  "The \";\" character is not valid. Use newlines to separate arguments and blocks, "
+					  "and commas to separate items in collection values.");
+			break;
+		case HCL_TOK_BAD_UTF8:
+			if (told_utf8++ < 1)
+				hcl_error(diags, &tok->range, "Invalid character encoding",
+					  "All input files must be UTF-8 encoded. Ensure that UTF-8 encoding is selected in "
+					  "your editor.");
+			break;
+		case HCL_TOK_QUOTED_NEWLINE:
+			hcl_error(diags, &tok->range, "Invalid multi-line string",
+				  "Quoted strings may not be split over multiple lines. To produce a multi-line string, "
+				  "either use the \\n escape to represent a newline character or use the \"heredoc\" "
+				  "multi-line template syntax.");
+			break;
+		case HCL_TOK_INVALID:
+			if ((tok->len == 3 && (memcmp(tok->bytes, "\xe2\x80\x9c", 3) == 0 ||
+					       memcmp(tok->bytes, "\xe2\x80\x9d", 3) == 0)))
+				hcl_error(diags, &tok->range, "Invalid character",
+					  "\"Curly quotes\" are not valid here. These can sometimes be inadvertently "
+					  "introduced when sharing code via documents or discussion forums. It might help to "
+					  "replace the character with a \"normal\" quote.");
+			else
+				hcl_error(diags, &tok->range, "Invalid character",
+					  "This character is not used within the language.");
+			break;
+		default:
+			break;
+		}
+	}
+}

@@ -1,0 +1,2301 @@
+/* parser.c — recursive-descent parser for HCL native syntax: bodies, expressions (precedence climbing
+ * over the spec's six binary levels), templates, traversals. Error recovery resynchronises at the next
+ * body item so that every syntax error in a file is reported in one run. */
+#include "hcl/parser.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcl/lexer.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+
+#define MAX_NEWLINE_STACK 256
+#define MAX_DEPTH 500
+
+struct parser {
+	const struct hcl_tokens *toks;
+	size_t next;                  /* index of the next raw token */
+	struct hcl_token fake_newline; /* a line comment read as a newline */
+	struct hcl_range prev_range;  /* range of the last token read */
+	bool nl_stack[MAX_NEWLINE_STACK];
+	int nl_top;
+	int nl_overflow;
+	bool recovery;
+	int depth;
+	struct hcl_diags *diags;
+};
+
+/* ------------------------------------------------------------------------------------------------
+ * Token peeking: comments are skipped; newlines are significant only in body context (a line comment
+ * then counts as a newline, since its token swallows the newline) */
+
+static bool including_newlines(const struct parser *p)
+{
+	return p->nl_stack[p->nl_top];
+}
+
+static void push_newlines(struct parser *p, bool include)
+{
+	if (p->nl_top + 1 >= MAX_NEWLINE_STACK) {
+		p->nl_overflow++;
+		return;
+	}
+	p->nl_stack[++p->nl_top] = include;
+}
+
+static void pop_newlines(struct parser *p)
+{
+	if (p->nl_overflow > 0) {
+		p->nl_overflow--;
+		return;
+	}
+	if (p->nl_top > 0)
+		p->nl_top--;
+}
+
+/* Find the next significant token from index i; *after gets the index after it. */
+static const struct hcl_token *next_token(struct parser *p, size_t *after)
+{
+	for (size_t i = p->next; i < p->toks->n; i++) {
+		const struct hcl_token *tok = &p->toks->v[i];
+		if (tok->type == HCL_TOK_COMMENT) {
+			if (!including_newlines(p))
+				continue;
+			if (tok->len > 0 && tok->bytes[tok->len - 1] == '\n') {
+				p->fake_newline = *tok;
+				p->fake_newline.type = HCL_TOK_NEWLINE;
+				p->fake_newline.bytes = tok->bytes + tok->len - 1;
+				p->fake_newline.len = 1;
+				*after = i + 1;
+				return &p->fake_newline;
+			}
+			continue;
+		}
+		if (tok->type == HCL_TOK_NEWLINE && !including_newlines(p))
+			continue;
+		*after = i + 1;
+		return tok;
+	}
+	*after = p->toks->n;
+	return &p->toks->v[p->toks->n - 1];
+}
+
+static const struct hcl_token *peek(struct parser *p)
+{
+	size_t after;
+	return next_token(p, &after);
+}
+
+static struct hcl_token read_tok(struct parser *p)
+{
+	size_t after;
+	const struct hcl_token *t = next_token(p, &after);
+	struct hcl_token copy = *t;
+	p->next = after;
+	p->prev_range = copy.range;
+	return copy;
+}
+
+static struct hcl_range next_range(struct parser *p)
+{
+	return peek(p)->range;
+}
+
+static bool tok_is_keyword(const struct hcl_token *t, const char *kw)
+{
+	size_t n = strlen(kw);
+	return t->type == HCL_TOK_IDENT && t->len == n && memcmp(t->bytes, kw, n) == 0;
+}
+
+static enum hcl_token_type opposite(enum hcl_token_type t)
+{
+	switch (t) {
+	case HCL_TOK_OBRACE: return HCL_TOK_CBRACE;
+	case HCL_TOK_CBRACE: return HCL_TOK_OBRACE;
+	case HCL_TOK_OBRACK: return HCL_TOK_CBRACK;
+	case HCL_TOK_CBRACK: return HCL_TOK_OBRACK;
+	case HCL_TOK_OPAREN: return HCL_TOK_CPAREN;
+	case HCL_TOK_CPAREN: return HCL_TOK_OPAREN;
+	case HCL_TOK_OQUOTE: return HCL_TOK_CQUOTE;
+	case HCL_TOK_CQUOTE: return HCL_TOK_OQUOTE;
+	case HCL_TOK_OHEREDOC: return HCL_TOK_CHEREDOC;
+	case HCL_TOK_CHEREDOC: return HCL_TOK_OHEREDOC;
+	case HCL_TOK_TEMPLATE_CONTROL:
+	case HCL_TOK_TEMPLATE_INTERP: return HCL_TOK_TEMPLATE_SEQ_END;
+	case HCL_TOK_TEMPLATE_SEQ_END: return HCL_TOK_TEMPLATE_INTERP;
+	default: return 0;
+	}
+}
+
+/* Skip to just after the token of type end that closes the current nesting level. */
+static struct hcl_token recover_to(struct parser *p, enum hcl_token_type end)
+{
+	enum hcl_token_type start = opposite(end);
+	p->recovery = true;
+	int nest = 0;
+	for (;;) {
+		struct hcl_token tok = read_tok(p);
+		enum hcl_token_type ty = tok.type;
+		if (end == HCL_TOK_TEMPLATE_SEQ_END && ty == HCL_TOK_TEMPLATE_CONTROL)
+			ty = HCL_TOK_TEMPLATE_INTERP;
+		if (ty == start) {
+			nest++;
+		} else if (ty == end) {
+			if (nest < 1)
+				return tok;
+			nest--;
+		} else if (ty == HCL_TOK_EOF) {
+			return tok;
+		}
+	}
+}
+
+/* Skip to the start of the next body item: past the next newline outside any brackets. A closing
+ * brace that would close the enclosing body is left unread. */
+static void recover_after_body_item(struct parser *p)
+{
+	p->recovery = true;
+	enum hcl_token_type open[64];
+	size_t nopen = 0, overflow = 0;
+	for (;;) {
+		const struct hcl_token *t = peek(p);
+		enum hcl_token_type ty = t->type;
+		if (ty == HCL_TOK_EOF)
+			return;
+		if (ty == HCL_TOK_CBRACE && nopen == 0 && overflow == 0)
+			return;
+		read_tok(p);
+		switch (ty) {
+		case HCL_TOK_NEWLINE:
+			if (nopen == 0 && overflow == 0)
+				return;
+			break;
+		case HCL_TOK_OBRACE: case HCL_TOK_OBRACK: case HCL_TOK_OPAREN: case HCL_TOK_OQUOTE:
+		case HCL_TOK_OHEREDOC: case HCL_TOK_TEMPLATE_INTERP: case HCL_TOK_TEMPLATE_CONTROL:
+			if (nopen < 64)
+				open[nopen++] = ty;
+			else
+				overflow++;
+			break;
+		case HCL_TOK_CBRACE: case HCL_TOK_CBRACK: case HCL_TOK_CPAREN: case HCL_TOK_CQUOTE:
+		case HCL_TOK_CHEREDOC: {
+			if (overflow > 0) {
+				overflow--;
+				break;
+			}
+			enum hcl_token_type opener = opposite(ty);
+			while (nopen > 0 && open[nopen - 1] != opener)
+				nopen--;
+			if (nopen > 0)
+				nopen--;
+			break;
+		}
+		case HCL_TOK_TEMPLATE_SEQ_END:
+			if (overflow > 0) {
+				overflow--;
+				break;
+			}
+			while (nopen > 0 && open[nopen - 1] != HCL_TOK_TEMPLATE_INTERP &&
+			       open[nopen - 1] != HCL_TOK_TEMPLATE_CONTROL)
+				nopen--;
+			if (nopen > 0)
+				nopen--;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Node construction */
+
+static struct hcl_expr *new_expr(enum hcl_expr_kind kind, struct hcl_range r)
+{
+	struct hcl_expr *e = xcalloc(1, sizeof *e);
+	e->kind = kind;
+	e->range = r;
+	return e;
+}
+
+static struct hcl_expr *invalid_expr(struct hcl_range r)
+{
+	return new_expr(HCL_EXPR_INVALID, r);
+}
+
+static char *tok_str(const struct hcl_token *t)
+{
+	return xstrndup(t->bytes, t->len);
+}
+
+static void push_expr(struct hcl_expr ***v, size_t *n, size_t *cap, struct hcl_expr *e)
+{
+	*v = xgrow(*v, cap, *n + 1, sizeof **v);
+	(*v)[(*n)++] = e;
+}
+
+static void push_step(struct hcl_traversal *t, size_t *cap, struct hcl_traverser step)
+{
+	t->steps = xgrow(t->steps, cap, t->nsteps + 1, sizeof *t->steps);
+	t->steps[t->nsteps++] = step;
+}
+
+/* Validate a number literal's text: digits ("." digits)? ([eE] [+-]? digits)? */
+static bool valid_number(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (i >= n || s[i] < '0' || s[i] > '9')
+		return false;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i < n && s[i] == '.') {
+		i++;
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return false;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return false;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == n;
+}
+
+static bool number_literal(struct parser *p, const struct hcl_token *t, struct hcl_literal *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!valid_number(t->bytes, t->len)) {
+		hcl_error(p->diags, &t->range, "Invalid number literal",
+			  "Failed to recognize the value of this number literal.");
+		return false;
+	}
+	out->kind = HCL_LIT_NUMBER;
+	out->text = tok_str(t);
+	out->len = t->len;
+	return true;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * String literal tokens: escapes (quoted only), $${ and %%{ */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static void utf8_put(struct buf *b, unsigned cp)
+{
+	if (cp < 0x80) {
+		buf_putc(b, (char)cp);
+	} else if (cp < 0x800) {
+		buf_putc(b, (char)(0xC0 | (cp >> 6)));
+		buf_putc(b, (char)(0x80 | (cp & 0x3F)));
+	} else if (cp < 0x10000) {
+		buf_putc(b, (char)(0xE0 | (cp >> 12)));
+		buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
+		buf_putc(b, (char)(0x80 | (cp & 0x3F)));
+	} else {
+		buf_putc(b, (char)(0xF0 | (cp >> 18)));
+		buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3F)));
+		buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
+		buf_putc(b, (char)(0x80 | (cp & 0x3F)));
+	}
+}
+
+/* Range of bytes [a, b) inside token t (same line: tokens with escapes never span lines). */
+static struct hcl_range sub_range(const struct hcl_token *t, size_t a, size_t b)
+{
+	struct hcl_range r = t->range;
+	r.start.byte = t->range.start.byte + a;
+	r.start.column = t->range.start.column + (int)hcl_text_columns(t->bytes, a);
+	r.end = r.start;
+	r.end.byte = t->range.start.byte + b;
+	r.end.column = r.start.column + (int)hcl_text_columns(t->bytes + a, b - a);
+	return r;
+}
+
+static void decode_string_token(struct parser *p, const struct hcl_token *t, struct buf *out)
+{
+	bool quoted = t->type == HCL_TOK_QUOTED_LIT;
+	const char *s = t->bytes;
+	size_t n = t->len;
+	size_t i = 0;
+	while (i < n) {
+		char c = s[i];
+		if ((c == '$' || c == '%') && i + 2 < n && s[i + 1] == c && s[i + 2] == '{') {
+			buf_putc(out, c);
+			buf_putc(out, '{');
+			i += 3;
+			continue;
+		}
+		if (c != '\\' || !quoted) {
+			buf_putc(out, c);
+			i++;
+			continue;
+		}
+		/* escape sequence */
+		if (i + 1 >= n) {
+			struct hcl_range r = sub_range(t, i, i + 1);
+			hcl_error(p->diags, &r, "Invalid escape sequence",
+				  "A backslash must be followed by an escape sequence selector; to write a literal "
+				  "backslash, use \"\\\\\".");
+			i++;
+			continue;
+		}
+		char sel = s[i + 1];
+		switch (sel) {
+		case 'n': buf_putc(out, '\n'); i += 2; continue;
+		case 'r': buf_putc(out, '\r'); i += 2; continue;
+		case 't': buf_putc(out, '\t'); i += 2; continue;
+		case '"': buf_putc(out, '"'); i += 2; continue;
+		case '\\': buf_putc(out, '\\'); i += 2; continue;
+		case 'u':
+		case 'U': {
+			size_t want = sel == 'u' ? 4 : 8;
+			size_t j = i + 2;
+			unsigned cp = 0;
+			size_t got = 0;
+			while (got < want && j < n && hexval(s[j]) >= 0) {
+				cp = cp * 16 + (unsigned)hexval(s[j]);
+				j++;
+				got++;
+			}
+			if (got < want) {
+				struct hcl_range r = sub_range(t, i, j);
+				hcl_error(p->diags, &r, "Invalid escape sequence",
+					  "The \\%c escape sequence must be followed by exactly %zu hexadecimal digits.", sel,
+					  want);
+				i = j;
+				continue;
+			}
+			if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+				struct hcl_range r = sub_range(t, i, j);
+				hcl_error(p->diags, &r, "Invalid escape sequence",
+					  "The escape sequence \\%c%.*s does not name a valid Unicode character.", sel,
+					  (int)want, s + i + 2);
+				i = j;
+				continue;
+			}
+			utf8_put(out, cp);
+			i = j;
+			continue;
+		}
+		default: {
+			unsigned cp;
+			size_t l = hcl_utf8_decode((const unsigned char *)s + i + 1, n - i - 1, &cp);
+			if (l == 0)
+				l = 1;
+			struct hcl_range r = sub_range(t, i, i + 1 + l);
+			hcl_error(p->diags, &r, "Invalid escape sequence",
+				  "The symbol \"%.*s\" is not a valid escape sequence selector. Valid escapes are \\n, \\r, "
+				  "\\t, \\\", \\\\, \\uNNNN and \\UNNNNNNNN; to write a literal backslash, use \"\\\\\".",
+				  (int)l, s + i + 1);
+			buf_append(out, s + i + 1, l);
+			i += 1 + l;
+			continue;
+		}
+		}
+	}
+}
+
+/* A quoted string with no template sequences (block labels). */
+static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *range)
+{
+	struct hcl_token oq = read_tok(p);
+	struct buf b = BUF_INIT;
+	struct hcl_range end = oq.range;
+	for (;;) {
+		struct hcl_token tok = read_tok(p);
+		if (tok.type == HCL_TOK_CQUOTE) {
+			end = tok.range;
+			break;
+		}
+		if (tok.type == HCL_TOK_QUOTED_LIT) {
+			decode_string_token(p, &tok, &b);
+			end = tok.range;
+			continue;
+		}
+		if (tok.type == HCL_TOK_TEMPLATE_INTERP || tok.type == HCL_TOK_TEMPLATE_CONTROL) {
+			const char *which = tok.type == HCL_TOK_TEMPLATE_CONTROL ? "%" : "$";
+			struct hcl_diag *d = hcl_error(p->diags, &tok.range, "Invalid string literal",
+						       "Template sequences are not allowed in this string. To include a "
+						       "literal \"%s\", double it (as \"%s%s\") to escape it.",
+						       which, which, which);
+			struct hcl_range ctx = hcl_range_between(oq.range, tok.range);
+			hcl_diag_set_context(d, &ctx);
+			buf_puts(&b, which);
+			buf_puts(&b, "{ ... }");
+			recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
+			continue;
+		}
+		if (tok.type == HCL_TOK_QUOTED_NEWLINE) {
+			end = tok.range;
+			p->recovery = true;
+			break;
+		}
+		if (tok.type == HCL_TOK_EOF) {
+			struct hcl_diag *d = hcl_error(p->diags, &oq.range, "Unterminated template string",
+						       "No closing marker was found for the string.");
+			struct hcl_range ctx = hcl_range_between(oq.range, tok.range);
+			hcl_diag_set_context(d, &ctx);
+			end = tok.range;
+			break;
+		}
+		if (!p->recovery) {
+			struct hcl_diag *d = hcl_error(p->diags, &tok.range, "Invalid string literal",
+						       "This item is not valid in a string literal.");
+			struct hcl_range ctx = hcl_range_between(oq.range, tok.range);
+			hcl_diag_set_context(d, &ctx);
+		}
+		end = recover_to(p, HCL_TOK_CQUOTE).range;
+		break;
+	}
+	*range = hcl_range_between(oq.range, end);
+	char *s = buf_detach(&b);
+	return s ? s : xstrdup("");
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Expressions */
+
+static struct hcl_expr *parse_expression(struct parser *p);
+static struct hcl_expr *parse_expression_with_traversals(struct parser *p);
+static struct hcl_expr *parse_template_expr(struct parser *p);
+
+/* Extend a traversal expression with one more step, or wrap another expression in a relative
+ * traversal. */
+static struct hcl_expr *make_relative_traversal(struct hcl_expr *e, struct hcl_traverser step, size_t *cap)
+{
+	if (e->kind == HCL_EXPR_SCOPE_TRAVERSAL) {
+		push_step(&e->u.traversal, cap, step);
+		e->range = hcl_range_between(e->range, step.range);
+		return e;
+	}
+	if (e->kind == HCL_EXPR_RELATIVE_TRAVERSAL) {
+		push_step(&e->u.rel.traversal, cap, step);
+		e->range = hcl_range_between(e->range, step.range);
+		return e;
+	}
+	struct hcl_expr *r = new_expr(HCL_EXPR_RELATIVE_TRAVERSAL, hcl_range_between(e->range, step.range));
+	r->u.rel.source = e;
+	*cap = 0;
+	push_step(&r->u.rel.traversal, cap, step);
+	return r;
+}
+
+static void legacy_index_chain_error(struct parser *p, const struct hcl_token *num)
+{
+	const char *dot = memchr(num->bytes, '.', num->len);
+	int first = (int)(dot - num->bytes);
+	hcl_error(p->diags, &num->range, "Invalid legacy index syntax",
+		  "When using the legacy index syntax, chaining two indexes together is not permitted. Use the "
+		  "proper index syntax instead, like [%.*s][%.*s].",
+		  first, num->bytes, (int)num->len - first - 1, dot + 1);
+}
+
+/* Steps after a term: .attr, .0, .*, [key], [*] */
+static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from)
+{
+	struct hcl_expr *ret = from;
+	size_t cap = (from->kind == HCL_EXPR_SCOPE_TRAVERSAL) ? from->u.traversal.nsteps : 0;
+
+	for (;;) {
+		const struct hcl_token *next = peek(p);
+		if (next->type == HCL_TOK_DOT) {
+			struct hcl_token dot = read_tok(p);
+			const struct hcl_token *at = peek(p);
+			if (at->type == HCL_TOK_IDENT) {
+				struct hcl_token name = read_tok(p);
+				struct hcl_traverser step = {0};
+				step.kind = HCL_TRAVERSE_ATTR;
+				step.name = tok_str(&name);
+				step.range = hcl_range_between(dot.range, name.range);
+				ret = make_relative_traversal(ret, step, &cap);
+			} else if (at->type == HCL_TOK_NUMBER_LIT) {
+				struct hcl_token num = read_tok(p);
+				struct hcl_traverser step = {0};
+				step.kind = HCL_TRAVERSE_INDEX;
+				step.range = hcl_range_between(dot.range, num.range);
+				if (memchr(num.bytes, '.', num.len))
+					legacy_index_chain_error(p, &num);
+				else
+					number_literal(p, &num, &step.key);
+				ret = make_relative_traversal(ret, step, &cap);
+			} else if (at->type == HCL_TOK_STAR) {
+				/* attribute-only splat: .*.a.b */
+				struct hcl_token star = read_tok(p);
+				struct hcl_range marker = hcl_range_between(dot.range, star.range);
+				struct hcl_expr *item = new_expr(HCL_EXPR_ANON_SYMBOL, marker);
+				struct hcl_expr *each = item;
+				size_t ecap = 0;
+				struct hcl_range last = marker;
+				while (peek(p)->type == HCL_TOK_DOT) {
+					struct hcl_token d2 = read_tok(p);
+					const struct hcl_token *nt = peek(p);
+					struct hcl_traverser step = {0};
+					if (nt->type == HCL_TOK_NUMBER_LIT) {
+						struct hcl_token num = read_tok(p);
+						step.kind = HCL_TRAVERSE_INDEX;
+						step.range = hcl_range_between(d2.range, num.range);
+						if (memchr(num.bytes, '.', num.len))
+							legacy_index_chain_error(p, &num);
+						else
+							number_literal(p, &num, &step.key);
+					} else if (nt->type == HCL_TOK_IDENT) {
+						struct hcl_token name = read_tok(p);
+						step.kind = HCL_TRAVERSE_ATTR;
+						step.name = tok_str(&name);
+						step.range = hcl_range_between(d2.range, name.range);
+					} else {
+						if (!p->recovery) {
+							if (nt->type == HCL_TOK_STAR)
+								hcl_error(p->diags, &nt->range, "Nested splat expression not allowed",
+									  "A splat expression (*) cannot be used inside another "
+									  "attribute-only splat expression.");
+							else
+								hcl_error(p->diags, &nt->range, "Invalid attribute name",
+									  "An attribute name is required after a dot.");
+						}
+						p->recovery = true;
+						break;
+					}
+					last = step.range;
+					if (each == item) {
+						each = new_expr(HCL_EXPR_RELATIVE_TRAVERSAL, step.range);
+						each->u.rel.source = item;
+					}
+					push_step(&each->u.rel.traversal, &ecap, step);
+					each->range = hcl_range_between(each->range, step.range);
+				}
+				struct hcl_expr *s = new_expr(HCL_EXPR_SPLAT, hcl_range_between(ret->range, last));
+				s->u.splat.source = ret;
+				s->u.splat.each = each;
+				s->u.splat.item = item;
+				s->u.splat.marker_range = marker;
+				s->u.splat.full = false;
+				ret = s;
+				cap = 0;
+			} else {
+				if (!p->recovery)
+					hcl_error(p->diags, &at->range, "Invalid attribute name",
+						  "An attribute name is required after a dot.");
+				p->recovery = true;
+				return ret;
+			}
+			continue;
+		}
+		if (next->type == HCL_TOK_OBRACK) {
+			struct hcl_token open = read_tok(p);
+			if (peek(p)->type == HCL_TOK_STAR) {
+				read_tok(p);
+				struct hcl_token close = read_tok(p);
+				if (close.type != HCL_TOK_CBRACK && !p->recovery) {
+					hcl_error(p->diags, &close.range, "Missing close bracket on splat index",
+						  "The star for a full splat operator must be immediately followed by a "
+						  "closing bracket (\"]\").");
+					close = recover_to(p, HCL_TOK_CBRACK);
+				}
+				struct hcl_range marker = hcl_range_between(open.range, close.range);
+				struct hcl_expr *item = new_expr(HCL_EXPR_ANON_SYMBOL, marker);
+				struct hcl_expr *each = parse_traversals(p, item);
+				struct hcl_expr *s = new_expr(HCL_EXPR_SPLAT, hcl_range_between(ret->range, each->range));
+				s->u.splat.source = ret;
+				s->u.splat.each = each;
+				s->u.splat.item = item;
+				s->u.splat.marker_range = marker;
+				s->u.splat.full = true;
+				ret = s;
+				cap = 0;
+				/* the recursive call consumed every following step */
+				return ret;
+			}
+			push_newlines(p, false);
+			size_t ndiags = p->diags->n;
+			struct hcl_expr *key = parse_expression(p);
+			bool failed = hcl_diags_has_errors(p->diags) && p->diags->n > ndiags;
+			struct hcl_token close;
+			if (p->recovery && failed) {
+				close = recover_to(p, HCL_TOK_CBRACK);
+			} else {
+				close = read_tok(p);
+				if (close.type != HCL_TOK_CBRACK && !p->recovery) {
+					hcl_error(p->diags, &close.range, "Missing close bracket on index",
+						  "The index operator must end with a closing bracket (\"]\").");
+					close = recover_to(p, HCL_TOK_CBRACK);
+				}
+			}
+			pop_newlines(p);
+			struct hcl_range rng = hcl_range_between(open.range, close.range);
+			size_t slen;
+			const char *str;
+			if (key->kind == HCL_EXPR_LITERAL) {
+				struct hcl_traverser step = {0};
+				step.kind = HCL_TRAVERSE_INDEX;
+				step.key = key->u.literal;
+				memset(&key->u.literal, 0, sizeof key->u.literal);
+				step.range = rng;
+				hcl_expr_free(key);
+				ret = make_relative_traversal(ret, step, &cap);
+			} else if ((str = hcl_expr_as_string_literal(key, &slen)) && key->kind == HCL_EXPR_TEMPLATE) {
+				struct hcl_traverser step = {0};
+				step.kind = HCL_TRAVERSE_INDEX;
+				step.key.kind = HCL_LIT_STRING;
+				step.key.text = xmalloc(slen + 1);
+				memcpy(step.key.text, str, slen);
+				step.key.text[slen] = '\0';
+				step.key.len = slen;
+				step.range = rng;
+				hcl_expr_free(key);
+				ret = make_relative_traversal(ret, step, &cap);
+			} else {
+				struct hcl_expr *ix = new_expr(HCL_EXPR_INDEX, hcl_range_between(ret->range, rng));
+				ix->u.index.coll = ret;
+				ix->u.index.key = key;
+				ix->u.index.bracket_range = rng;
+				ret = ix;
+				cap = 0;
+			}
+			continue;
+		}
+		return ret;
+	}
+}
+
+static struct hcl_expr *finish_function_call(struct parser *p, struct hcl_token name)
+{
+	struct hcl_token open = read_tok(p);
+	struct hcl_expr *e = new_expr(HCL_EXPR_FUNCTION_CALL, name.range);
+	e->u.call.name = tok_str(&name);
+	e->u.call.name_range = name.range;
+	e->u.call.open_paren_range = open.range;
+	size_t cap = 0;
+	struct hcl_token close = open;
+
+	push_newlines(p, false);
+	for (;;) {
+		if (peek(p)->type == HCL_TOK_CPAREN) {
+			close = read_tok(p);
+			break;
+		}
+		size_t ndiags = p->diags->n;
+		struct hcl_expr *arg = parse_expression(p);
+		push_expr(&e->u.call.args, &e->u.call.nargs, &cap, arg);
+		if (p->recovery && p->diags->n > ndiags && hcl_diags_has_errors(p->diags)) {
+			close = recover_to(p, HCL_TOK_CPAREN);
+			break;
+		}
+		struct hcl_token sep = read_tok(p);
+		if (sep.type == HCL_TOK_CPAREN) {
+			close = sep;
+			break;
+		}
+		if (sep.type == HCL_TOK_ELLIPSIS) {
+			e->u.call.expand_final = true;
+			if (peek(p)->type != HCL_TOK_CPAREN) {
+				if (!p->recovery) {
+					struct hcl_diag *d = hcl_error(p->diags, &sep.range, "Missing closing parenthesis",
+								       "An expanded function argument (with ...) must be "
+								       "immediately followed by closing parentheses.");
+					struct hcl_range ctx = hcl_range_between(name.range, sep.range);
+					hcl_diag_set_context(d, &ctx);
+				}
+				close = recover_to(p, HCL_TOK_CPAREN);
+			} else {
+				close = read_tok(p);
+			}
+			break;
+		}
+		if (sep.type != HCL_TOK_COMMA) {
+			if (!p->recovery) {
+				struct hcl_diag *d = hcl_error(p->diags, &sep.range, "Missing argument separator",
+							       "A comma is required to separate each function argument from "
+							       "the next.");
+				struct hcl_range ctx = hcl_range_between(name.range, sep.range);
+				hcl_diag_set_context(d, &ctx);
+			}
+			close = sep.type == HCL_TOK_EOF ? sep : recover_to(p, HCL_TOK_CPAREN);
+			p->recovery = true;
+			break;
+		}
+		if (peek(p)->type == HCL_TOK_CPAREN) {
+			close = read_tok(p);
+			break;
+		}
+	}
+	pop_newlines(p);
+	e->u.call.close_paren_range = close.range;
+	e->range = hcl_range_between(name.range, close.range);
+	return e;
+}
+
+static struct hcl_expr *finish_for_expr(struct parser *p, struct hcl_token open)
+{
+	push_newlines(p, false);
+	read_tok(p); /* "for" */
+	bool is_object = open.type == HCL_TOK_OBRACE;
+	enum hcl_token_type close_type = is_object ? HCL_TOK_CBRACE : HCL_TOK_CBRACK;
+	struct hcl_expr *e = new_expr(HCL_EXPR_FOR, open.range);
+	e->u.for_.is_object = is_object;
+	e->u.for_.open_range = open.range;
+	struct hcl_token close;
+	size_t ndiags = p->diags->n;
+#define FOR_FAIL(...)                                                                          \
+	do {                                                                                   \
+		if (!p->recovery) {                                                            \
+			const struct hcl_token *bad = peek(p);                                 \
+			struct hcl_diag *d_ = hcl_error(p->diags, &bad->range, "Invalid 'for' expression", \
+							__VA_ARGS__);                          \
+			struct hcl_range ctx_ = hcl_range_between(open.range, bad->range);     \
+			hcl_diag_set_context(d_, &ctx_);                                       \
+		}                                                                              \
+		close = recover_to(p, close_type);                                             \
+		goto fail;                                                                     \
+	} while (0)
+
+	if (peek(p)->type != HCL_TOK_IDENT)
+		FOR_FAIL("For expression requires variable name after 'for'.");
+	struct hcl_token name = read_tok(p);
+	e->u.for_.value_var = tok_str(&name);
+	if (peek(p)->type == HCL_TOK_COMMA) {
+		read_tok(p);
+		e->u.for_.key_var = e->u.for_.value_var;
+		e->u.for_.value_var = NULL;
+		if (peek(p)->type != HCL_TOK_IDENT)
+			FOR_FAIL("For expression requires value variable name after comma.");
+		name = read_tok(p);
+		e->u.for_.value_var = tok_str(&name);
+	}
+	if (!tok_is_keyword(peek(p), "in"))
+		FOR_FAIL("For expression requires the 'in' keyword after its name declarations.");
+	read_tok(p);
+	e->u.for_.coll = parse_expression(p);
+	if (p->recovery && p->diags->n > ndiags) {
+		close = recover_to(p, close_type);
+		goto fail;
+	}
+	if (peek(p)->type != HCL_TOK_COLON)
+		FOR_FAIL("For expression requires a colon after the collection expression.");
+	read_tok(p);
+	e->u.for_.value_expr = parse_expression(p);
+	if (peek(p)->type == HCL_TOK_FATARROW) {
+		read_tok(p);
+		e->u.for_.key_expr = e->u.for_.value_expr;
+		e->u.for_.value_expr = parse_expression(p);
+	}
+	if (p->recovery && p->diags->n > ndiags) {
+		close = recover_to(p, close_type);
+		goto fail;
+	}
+	struct hcl_range ellipsis = {0};
+	if (peek(p)->type == HCL_TOK_ELLIPSIS) {
+		ellipsis = read_tok(p).range;
+		e->u.for_.group = true;
+	}
+	if (tok_is_keyword(peek(p), "if")) {
+		read_tok(p);
+		e->u.for_.cond = parse_expression(p);
+		if (p->recovery && p->diags->n > ndiags) {
+			close = recover_to(p, close_type);
+			goto fail;
+		}
+	}
+	if (peek(p)->type == close_type) {
+		close = read_tok(p);
+	} else {
+		if (!p->recovery) {
+			const struct hcl_token *bad = peek(p);
+			struct hcl_diag *d = hcl_error(p->diags, &bad->range, "Invalid 'for' expression",
+						       "Extra characters after the end of the 'for' expression.");
+			struct hcl_range ctx = hcl_range_between(open.range, bad->range);
+			hcl_diag_set_context(d, &ctx);
+		}
+		close = recover_to(p, close_type);
+	}
+	e->u.for_.close_range = close.range;
+	e->range = hcl_range_between(open.range, close.range);
+	struct hcl_range whole = e->range;
+	if (!is_object) {
+		if (e->u.for_.key_expr) {
+			struct hcl_diag *d = hcl_error(p->diags, &e->u.for_.key_expr->range, "Invalid 'for' expression",
+						       "Key expression is not valid when building a tuple.");
+			hcl_diag_set_context(d, &whole);
+		}
+		if (e->u.for_.group) {
+			struct hcl_diag *d = hcl_error(p->diags, &ellipsis, "Invalid 'for' expression",
+						       "Grouping ellipsis (...) cannot be used when building a tuple.");
+			hcl_diag_set_context(d, &whole);
+		}
+	} else if (!e->u.for_.key_expr) {
+		struct hcl_diag *d = hcl_error(p->diags, &e->u.for_.value_expr->range, "Invalid 'for' expression",
+					       "Key expression is required when building an object.");
+		hcl_diag_set_context(d, &whole);
+	}
+	pop_newlines(p);
+	return e;
+fail:
+#undef FOR_FAIL
+	pop_newlines(p);
+	hcl_expr_free(e);
+	return invalid_expr(hcl_range_between(open.range, close.range));
+}
+
+static struct hcl_expr *parse_tuple_cons(struct parser *p)
+{
+	struct hcl_token open = read_tok(p);
+	push_newlines(p, false);
+	if (tok_is_keyword(peek(p), "for")) {
+		struct hcl_expr *f = finish_for_expr(p, open);
+		pop_newlines(p);
+		return f;
+	}
+	struct hcl_expr *e = new_expr(HCL_EXPR_TUPLE_CONS, open.range);
+	e->u.tuple.open_range = open.range;
+	size_t cap = 0;
+	struct hcl_token close;
+	for (;;) {
+		if (peek(p)->type == HCL_TOK_CBRACK) {
+			close = read_tok(p);
+			break;
+		}
+		size_t ndiags = p->diags->n;
+		struct hcl_expr *item = parse_expression(p);
+		push_expr(&e->u.tuple.items, &e->u.tuple.nitems, &cap, item);
+		if (p->recovery && p->diags->n > ndiags) {
+			close = recover_to(p, HCL_TOK_CBRACK);
+			break;
+		}
+		const struct hcl_token *next = peek(p);
+		if (next->type == HCL_TOK_CBRACK) {
+			close = read_tok(p);
+			break;
+		}
+		if (next->type != HCL_TOK_COMMA) {
+			if (!p->recovery) {
+				struct hcl_diag *d = hcl_error(p->diags, &next->range, "Missing item separator",
+							       "Expected a comma to mark the beginning of the next item.");
+				struct hcl_range ctx = hcl_range_between(open.range, next->range);
+				hcl_diag_set_context(d, &ctx);
+			}
+			close = recover_to(p, HCL_TOK_CBRACK);
+			break;
+		}
+		read_tok(p);
+	}
+	pop_newlines(p);
+	e->range = hcl_range_between(open.range, close.range);
+	return e;
+}
+
+static struct hcl_expr *parse_object_cons(struct parser *p)
+{
+	struct hcl_token open = read_tok(p);
+	push_newlines(p, false);
+	bool is_for = tok_is_keyword(peek(p), "for");
+	pop_newlines(p);
+	if (is_for) {
+		push_newlines(p, false);
+		struct hcl_expr *f = finish_for_expr(p, open);
+		pop_newlines(p);
+		return f;
+	}
+	push_newlines(p, true);
+	struct hcl_expr *e = new_expr(HCL_EXPR_OBJECT_CONS, open.range);
+	e->u.object.open_range = open.range;
+	size_t cap = 0;
+	struct hcl_token close;
+	for (;;) {
+		const struct hcl_token *next = peek(p);
+		if (next->type == HCL_TOK_NEWLINE) {
+			read_tok(p);
+			continue;
+		}
+		if (next->type == HCL_TOK_CBRACE) {
+			close = read_tok(p);
+			break;
+		}
+		bool force_expr = next->type == HCL_TOK_OPAREN;
+		size_t ndiags = p->diags->n;
+		struct hcl_expr *key = parse_expression(p);
+		if (p->recovery && p->diags->n > ndiags) {
+			hcl_expr_free(key);
+			close = recover_to(p, HCL_TOK_CBRACE);
+			break;
+		}
+		bool key_is_name = false;
+		if (!force_expr) {
+			const char *kw = NULL;
+			if (key->kind == HCL_EXPR_SCOPE_TRAVERSAL && key->u.traversal.nsteps == 0)
+				kw = key->u.traversal.root;
+			else if (key->kind == HCL_EXPR_LITERAL && key->u.literal.kind == HCL_LIT_BOOL)
+				kw = key->u.literal.b ? "true" : "false";
+			else if (key->kind == HCL_EXPR_LITERAL && key->u.literal.kind == HCL_LIT_NULL)
+				kw = "null";
+			if (kw) {
+				struct hcl_expr *lit = new_expr(HCL_EXPR_LITERAL, key->range);
+				lit->u.literal.kind = HCL_LIT_STRING;
+				lit->u.literal.text = xstrdup(kw);
+				lit->u.literal.len = strlen(kw);
+				hcl_expr_free(key);
+				key = lit;
+				key_is_name = true;
+			}
+		}
+		next = peek(p);
+		if (next->type != HCL_TOK_EQUAL && next->type != HCL_TOK_COLON) {
+			if (!p->recovery) {
+				struct hcl_diag *d;
+				if (next->type == HCL_TOK_NEWLINE || next->type == HCL_TOK_COMMA)
+					d = hcl_error(p->diags, &next->range, "Missing attribute value",
+						      "Expected an attribute value, introduced by an equals sign (\"=\").");
+				else if (next->type == HCL_TOK_IDENT)
+					d = hcl_error(p->diags, &next->range, "Missing key/value separator",
+						      "Expected an equals sign (\"=\") to mark the beginning of the attribute "
+						      "value. If you intended to given an attribute name containing periods or "
+						      "spaces, write the name in quotes to create a string literal.");
+				else
+					d = hcl_error(p->diags, &next->range, "Missing key/value separator",
+						      "Expected an equals sign (\"=\") to mark the beginning of the attribute "
+						      "value.");
+				struct hcl_range ctx = hcl_range_between(open.range, next->range);
+				hcl_diag_set_context(d, &ctx);
+			}
+			hcl_expr_free(key);
+			close = recover_to(p, HCL_TOK_CBRACE);
+			break;
+		}
+		read_tok(p);
+		ndiags = p->diags->n;
+		struct hcl_expr *value = parse_expression(p);
+		e->u.object.items = xgrow(e->u.object.items, &cap, e->u.object.nitems + 1, sizeof *e->u.object.items);
+		struct hcl_object_item *it = &e->u.object.items[e->u.object.nitems++];
+		it->key = key;
+		it->value = value;
+		it->key_is_name = key_is_name;
+		if (p->recovery && p->diags->n > ndiags) {
+			close = recover_to(p, HCL_TOK_CBRACE);
+			break;
+		}
+		next = peek(p);
+		if (next->type == HCL_TOK_CBRACE) {
+			close = read_tok(p);
+			break;
+		}
+		if (next->type != HCL_TOK_COMMA && next->type != HCL_TOK_NEWLINE) {
+			if (!p->recovery) {
+				struct hcl_diag *d = hcl_error(p->diags, &next->range, "Missing attribute separator",
+							       "Expected a newline or comma to mark the beginning of the next "
+							       "attribute.");
+				struct hcl_range ctx = hcl_range_between(open.range, next->range);
+				hcl_diag_set_context(d, &ctx);
+			}
+			close = recover_to(p, HCL_TOK_CBRACE);
+			break;
+		}
+		read_tok(p);
+	}
+	pop_newlines(p);
+	e->range = hcl_range_between(open.range, close.range);
+	return e;
+}
+
+static struct hcl_expr *parse_term(struct parser *p)
+{
+	const struct hcl_token *start = peek(p);
+	switch (start->type) {
+	case HCL_TOK_OPAREN: {
+		struct hcl_token open = read_tok(p);
+		push_newlines(p, false);
+		size_t ndiags = p->diags->n;
+		struct hcl_expr *inner = parse_expression(p);
+		if (p->diags->n > ndiags && hcl_diags_has_errors(p->diags)) {
+			struct hcl_token close = recover_to(p, HCL_TOK_CPAREN);
+			pop_newlines(p);
+			struct hcl_expr *e = new_expr(HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
+			e->u.wrap.inner = inner;
+			return e;
+		}
+		const struct hcl_token *c = peek(p);
+		if (c->type != HCL_TOK_CPAREN) {
+			struct hcl_diag *d = hcl_error(p->diags, &c->range, "Unbalanced parentheses",
+						       "Expected a closing parenthesis to terminate the expression.");
+			struct hcl_range ctx = hcl_range_between(open.range, c->range);
+			hcl_diag_set_context(d, &ctx);
+			p->recovery = true;
+		}
+		struct hcl_token close = read_tok(p);
+		pop_newlines(p);
+		struct hcl_expr *e = new_expr(HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
+		e->u.wrap.inner = inner;
+		return e;
+	}
+	case HCL_TOK_NUMBER_LIT: {
+		struct hcl_token t = read_tok(p);
+		struct hcl_expr *e = new_expr(HCL_EXPR_LITERAL, t.range);
+		if (!number_literal(p, &t, &e->u.literal)) {
+			e->kind = HCL_EXPR_INVALID;
+		}
+		return e;
+	}
+	case HCL_TOK_IDENT: {
+		struct hcl_token t = read_tok(p);
+		if (peek(p)->type == HCL_TOK_OPAREN)
+			return finish_function_call(p, t);
+		struct hcl_expr *e;
+		if (tok_is_keyword(&t, "true") || tok_is_keyword(&t, "false")) {
+			e = new_expr(HCL_EXPR_LITERAL, t.range);
+			e->u.literal.kind = HCL_LIT_BOOL;
+			e->u.literal.b = t.bytes[0] == 't';
+		} else if (tok_is_keyword(&t, "null")) {
+			e = new_expr(HCL_EXPR_LITERAL, t.range);
+			e->u.literal.kind = HCL_LIT_NULL;
+		} else {
+			e = new_expr(HCL_EXPR_SCOPE_TRAVERSAL, t.range);
+			e->u.traversal.root = tok_str(&t);
+			e->u.traversal.root_range = t.range;
+		}
+		return e;
+	}
+	case HCL_TOK_OQUOTE:
+	case HCL_TOK_OHEREDOC:
+		return parse_template_expr(p);
+	case HCL_TOK_MINUS:
+	case HCL_TOK_BANG: {
+		struct hcl_token op = read_tok(p);
+		struct hcl_expr *operand = parse_expression_with_traversals(p);
+		struct hcl_expr *e = new_expr(HCL_EXPR_UNARY_OP, hcl_range_between(op.range, operand->range));
+		e->u.unary.op = op.type == HCL_TOK_MINUS ? HCL_OP_NEG : HCL_OP_NOT;
+		e->u.unary.operand = operand;
+		e->u.unary.op_range = op.range;
+		return e;
+	}
+	case HCL_TOK_OBRACK:
+		return parse_tuple_cons(p);
+	case HCL_TOK_OBRACE:
+		return parse_object_cons(p);
+	default: {
+		struct hcl_range r = start->range;
+		if (!p->recovery) {
+			if (start->type == HCL_TOK_EOF)
+				hcl_error(p->diags, &r, "Missing expression",
+					  "Expected the start of an expression, but found the end of the file.");
+			else
+				hcl_error(p->diags, &r, "Invalid expression",
+					  "Expected the start of an expression, but found an invalid expression token.");
+		}
+		p->recovery = true;
+		return invalid_expr(r);
+	}
+	}
+}
+
+static struct hcl_expr *parse_expression_with_traversals(struct parser *p)
+{
+	if (++p->depth > MAX_DEPTH) {
+		const struct hcl_token *t = peek(p);
+		if (!p->recovery)
+			hcl_error(p->diags, &t->range, "Expression too deeply nested",
+				  "This expression nests more than %d levels deep; simplify it.", MAX_DEPTH);
+		p->recovery = true;
+		/* consume the rest of the line so the caller resynchronises */
+		p->depth--;
+		return invalid_expr(t->range);
+	}
+	struct hcl_expr *term = parse_term(p);
+	struct hcl_expr *e = parse_traversals(p, term);
+	p->depth--;
+	return e;
+}
+
+/* Binary operator precedence levels, loosest first. */
+static int op_level(enum hcl_token_type t, enum hcl_binary_op *op)
+{
+	switch (t) {
+	case HCL_TOK_OR: *op = HCL_OP_OR; return 0;
+	case HCL_TOK_AND: *op = HCL_OP_AND; return 1;
+	case HCL_TOK_EQUALOP: *op = HCL_OP_EQ; return 2;
+	case HCL_TOK_NOTEQUAL: *op = HCL_OP_NE; return 2;
+	case HCL_TOK_GT: *op = HCL_OP_GT; return 3;
+	case HCL_TOK_GE: *op = HCL_OP_GE; return 3;
+	case HCL_TOK_LT: *op = HCL_OP_LT; return 3;
+	case HCL_TOK_LE: *op = HCL_OP_LE; return 3;
+	case HCL_TOK_PLUS: *op = HCL_OP_ADD; return 4;
+	case HCL_TOK_MINUS: *op = HCL_OP_SUB; return 4;
+	case HCL_TOK_STAR: *op = HCL_OP_MUL; return 5;
+	case HCL_TOK_SLASH: *op = HCL_OP_DIV; return 5;
+	case HCL_TOK_PERCENT: *op = HCL_OP_MOD; return 5;
+	default: return -1;
+	}
+}
+
+#define NLEVELS 6
+
+static struct hcl_expr *parse_binary(struct parser *p, int level)
+{
+	if (level >= NLEVELS)
+		return parse_expression_with_traversals(p);
+	size_t ndiags = p->diags->n;
+	struct hcl_expr *lhs = parse_binary(p, level + 1);
+	if (p->recovery && p->diags->n > ndiags)
+		return lhs;
+	for (;;) {
+		enum hcl_binary_op op = HCL_OP_OR;
+		const struct hcl_token *next = peek(p);
+		if (op_level(next->type, &op) != level)
+			return lhs;
+		struct hcl_token optok = read_tok(p);
+		struct hcl_expr *rhs = parse_binary(p, level + 1);
+		struct hcl_expr *e = new_expr(HCL_EXPR_BINARY_OP, hcl_range_between(lhs->range, rhs->range));
+		e->u.binary.op = op;
+		e->u.binary.lhs = lhs;
+		e->u.binary.rhs = rhs;
+		e->u.binary.op_range = optok.range;
+		lhs = e;
+		if (p->recovery && p->diags->n > ndiags)
+			return lhs;
+	}
+}
+
+static struct hcl_expr *parse_expression(struct parser *p)
+{
+	struct hcl_range start = next_range(p);
+	size_t ndiags = p->diags->n;
+	struct hcl_expr *cond = parse_binary(p, 0);
+	if (p->recovery && p->diags->n > ndiags)
+		return cond;
+	if (peek(p)->type != HCL_TOK_QUESTION)
+		return cond;
+	read_tok(p);
+	struct hcl_expr *t = parse_expression(p);
+	if (p->recovery && p->diags->n > ndiags) {
+		hcl_expr_free(t);
+		return cond;
+	}
+	const struct hcl_token *colon = peek(p);
+	if (colon->type != HCL_TOK_COLON) {
+		struct hcl_diag *d = hcl_error(p->diags, &colon->range, "Missing false expression in conditional",
+					       "The conditional operator (...?...:...) requires a false expression, "
+					       "delimited by a colon.");
+		struct hcl_range ctx = hcl_range_between(start, colon->range);
+		hcl_diag_set_context(d, &ctx);
+		p->recovery = true;
+		hcl_expr_free(t);
+		return cond;
+	}
+	read_tok(p);
+	struct hcl_expr *f = parse_expression(p);
+	struct hcl_expr *e = new_expr(HCL_EXPR_CONDITIONAL, hcl_range_between(start, f->range));
+	e->u.cond.cond = cond;
+	e->u.cond.true_expr = t;
+	e->u.cond.false_expr = f;
+	return e;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Templates */
+
+enum ttok_kind { TT_LITERAL, TT_INTERP, TT_IF, TT_ELSE, TT_ENDIF, TT_FOR, TT_ENDFOR, TT_END };
+
+struct ttok {
+	enum ttok_kind kind;
+	struct hcl_range range;
+	char *text;              /* LITERAL */
+	size_t len;
+	bool from_line_start;    /* LITERAL: heredoc line start (for <<- indentation) */
+	struct hcl_expr *expr;   /* INTERP, IF (cond), FOR (coll) */
+	char *key_var, *value_var;
+};
+
+struct ttoks {
+	struct ttok *v;
+	size_t n, cap;
+};
+
+static struct ttok *ttok_push(struct ttoks *t, enum ttok_kind kind, struct hcl_range r)
+{
+	t->v = xgrow(t->v, &t->cap, t->n + 1, sizeof *t->v);
+	struct ttok *x = &t->v[t->n++];
+	memset(x, 0, sizeof *x);
+	x->kind = kind;
+	x->range = r;
+	return x;
+}
+
+static void ttoks_free(struct ttoks *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].text);
+		hcl_expr_free(t->v[i].expr);
+		free(t->v[i].key_var);
+		free(t->v[i].value_var);
+	}
+	free(t->v);
+}
+
+static void trim_right_space(struct ttok *lit)
+{
+	size_t n = lit->len;
+	while (n > 0) {
+		size_t k = n - 1;
+		while (k > 0 && ((unsigned char)lit->text[k] & 0xC0) == 0x80)
+			k--;
+		unsigned cp;
+		size_t l = hcl_utf8_decode((const unsigned char *)lit->text + k, n - k, &cp);
+		if (l == 0 || k + l != n || !hcl_is_unicode_space(cp))
+			break;
+		n = k;
+	}
+	lit->len = n;
+	lit->text[n] = '\0';
+}
+
+static size_t leading_space_bytes(const char *s, size_t n, size_t *chars)
+{
+	size_t i = 0, c = 0;
+	while (i < n) {
+		unsigned cp;
+		size_t l = hcl_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (l == 0 || !hcl_is_unicode_space(cp))
+			break;
+		i += l;
+		c++;
+	}
+	if (chars)
+		*chars = c;
+	return i;
+}
+
+static void trim_left_space(struct ttok *lit)
+{
+	size_t i = leading_space_bytes(lit->text, lit->len, NULL);
+	memmove(lit->text, lit->text + i, lit->len - i + 1);
+	lit->len -= i;
+}
+
+/* Collect the flat sequence of template tokens up to the closing token `end`. */
+static void parse_template_parts(struct parser *p, enum hcl_token_type end, const struct hcl_token *opener,
+				 struct ttoks *parts)
+{
+	struct hcl_range start = next_range(p);
+	struct hcl_range end_range = start;
+	bool ltrim_next = false, next_can_trim_prev = false;
+	bool at_line_start = true;
+
+	for (;;) {
+		struct hcl_token next = read_tok(p);
+		if (next.type == end) {
+			end_range = next.range;
+			break;
+		}
+		bool ltrim = ltrim_next;
+		ltrim_next = false;
+		bool can_trim_prev = next_can_trim_prev;
+		next_can_trim_prev = false;
+
+		if (next.type == HCL_TOK_STRING_LIT || next.type == HCL_TOK_QUOTED_LIT) {
+			struct buf b = BUF_INIT;
+			decode_string_token(p, &next, &b);
+			struct ttok *lit = ttok_push(parts, TT_LITERAL, next.range);
+			lit->len = b.len;
+			lit->text = buf_detach(&b);
+			if (!lit->text)
+				lit->text = xstrdup("");
+			lit->from_line_start = at_line_start;
+			if (ltrim)
+				trim_left_space(lit);
+			next_can_trim_prev = true;
+			at_line_start = next.len > 0 && next.bytes[next.len - 1] == '\n';
+			continue;
+		}
+		at_line_start = false;
+		if (next.type == HCL_TOK_TEMPLATE_INTERP) {
+			if (can_trim_prev && next.len == 3 && parts->n > 0 && parts->v[parts->n - 1].kind == TT_LITERAL)
+				trim_right_space(&parts->v[parts->n - 1]);
+			push_newlines(p, false);
+			struct hcl_expr *expr = parse_expression(p);
+			const struct hcl_token *close = peek(p);
+			struct hcl_range close_range = close->range;
+			if (close->type != HCL_TOK_TEMPLATE_SEQ_END) {
+				if (!p->recovery) {
+					struct hcl_diag *d;
+					if (close->type == HCL_TOK_EOF)
+						d = hcl_error(p->diags, &next.range, "Unclosed template interpolation sequence",
+							      "There is no closing brace for this interpolation sequence "
+							      "before the end of the file. This might be caused by incorrect "
+							      "nesting inside the given expression.");
+					else if (close->type == HCL_TOK_COLON)
+						d = hcl_error(p->diags, &close->range,
+							      "Extra characters after interpolation expression",
+							      "Template interpolation doesn't expect a colon at this "
+							      "location. Did you intend this to be a literal sequence to be "
+							      "processed as part of another language? If so, you can escape "
+							      "it by starting with \"$${\" instead of just \"${\".");
+					else
+						d = hcl_error(p->diags, &close->range,
+							      "Extra characters after interpolation expression",
+							      "Expected a closing brace to end the interpolation expression, "
+							      "but found extra characters.");
+					struct hcl_range ctx = hcl_range_between(next.range, close->range);
+					hcl_diag_set_context(d, &ctx);
+				}
+				close_range = recover_to(p, HCL_TOK_TEMPLATE_SEQ_END).range;
+			} else {
+				struct hcl_token c = read_tok(p);
+				if (c.len == 2 && c.bytes[0] == '~')
+					ltrim_next = true;
+			}
+			pop_newlines(p);
+			struct ttok *it = ttok_push(parts, TT_INTERP, hcl_range_between(next.range, close_range));
+			it->expr = expr;
+			continue;
+		}
+		if (next.type == HCL_TOK_TEMPLATE_CONTROL) {
+			if (can_trim_prev && next.len == 3 && parts->n > 0 && parts->v[parts->n - 1].kind == TT_LITERAL)
+				trim_right_space(&parts->v[parts->n - 1]);
+			push_newlines(p, false);
+			const struct hcl_token *kw = peek(p);
+			if (kw->type != HCL_TOK_IDENT) {
+				if (!p->recovery) {
+					struct hcl_diag *d = hcl_error(p->diags, &kw->range, "Invalid template directive",
+								       "A template directive keyword (\"if\", \"for\", etc) "
+								       "is expected at the beginning of a %%{ sequence.");
+					struct hcl_range ctx = hcl_range_between(next.range, kw->range);
+					hcl_diag_set_context(d, &ctx);
+				}
+				recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
+				pop_newlines(p);
+				continue;
+			}
+			struct hcl_token kwt = read_tok(p);
+			struct ttok *dir = NULL;
+			if (tok_is_keyword(&kwt, "if")) {
+				struct hcl_expr *cond = parse_expression(p);
+				dir = ttok_push(parts, TT_IF, hcl_range_between(next.range, next_range(p)));
+				dir->expr = cond;
+			} else if (tok_is_keyword(&kwt, "else")) {
+				dir = ttok_push(parts, TT_ELSE, hcl_range_between(next.range, next_range(p)));
+			} else if (tok_is_keyword(&kwt, "endif")) {
+				dir = ttok_push(parts, TT_ENDIF, hcl_range_between(next.range, next_range(p)));
+			} else if (tok_is_keyword(&kwt, "endfor")) {
+				dir = ttok_push(parts, TT_ENDFOR, hcl_range_between(next.range, next_range(p)));
+			} else if (tok_is_keyword(&kwt, "for")) {
+				char *key_var = NULL, *value_var = NULL;
+				const char *problem = NULL;
+				if (peek(p)->type != HCL_TOK_IDENT) {
+					problem = "For directive requires variable name after 'for'.";
+				} else {
+					struct hcl_token n1 = read_tok(p);
+					value_var = tok_str(&n1);
+					if (peek(p)->type == HCL_TOK_COMMA) {
+						read_tok(p);
+						key_var = value_var;
+						value_var = NULL;
+						if (peek(p)->type != HCL_TOK_IDENT) {
+							problem = "For directive requires value variable name after comma.";
+						} else {
+							struct hcl_token n2 = read_tok(p);
+							value_var = tok_str(&n2);
+						}
+					}
+					if (!problem && !tok_is_keyword(peek(p), "in"))
+						problem = "For directive requires 'in' keyword after names.";
+				}
+				if (problem) {
+					if (!p->recovery) {
+						const struct hcl_token *bad = peek(p);
+						hcl_error(p->diags, &bad->range, "Invalid 'for' directive", "%s", problem);
+					}
+					free(key_var);
+					free(value_var);
+					recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
+					pop_newlines(p);
+					continue;
+				}
+				read_tok(p); /* in */
+				struct hcl_expr *coll = parse_expression(p);
+				dir = ttok_push(parts, TT_FOR, hcl_range_between(next.range, next_range(p)));
+				dir->expr = coll;
+				dir->key_var = key_var;
+				dir->value_var = value_var;
+			} else {
+				if (!p->recovery) {
+					static const char *const kws[] = {"if", "for", "else", "endif", "endfor"};
+					char *given = tok_str(&kwt);
+					const char *sugg = hcl_name_suggestion(given, kws, 5);
+					struct hcl_diag *d = hcl_error(p->diags, &kwt.range, "Invalid template control keyword",
+								       "\"%s\" is not a valid template control keyword.%s%s%s",
+								       given, sugg ? " Did you mean \"" : "", sugg ? sugg : "",
+								       sugg ? "\"?" : "");
+					struct hcl_range ctx = hcl_range_between(next.range, kwt.range);
+					hcl_diag_set_context(d, &ctx);
+					free(given);
+				}
+				recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
+				pop_newlines(p);
+				continue;
+			}
+			const struct hcl_token *close = peek(p);
+			if (close->type != HCL_TOK_TEMPLATE_SEQ_END) {
+				if (!p->recovery) {
+					struct hcl_diag *d = hcl_error(p->diags, &close->range, "Extra characters in directive",
+								       "Expected a closing brace to end the %.*s directive, "
+								       "but found extra characters.",
+								       (int)kwt.len, kwt.bytes);
+					struct hcl_range ctx = hcl_range_between(start, close->range);
+					hcl_diag_set_context(d, &ctx);
+				}
+				recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
+			} else {
+				struct hcl_token c = read_tok(p);
+				if (c.len == 2 && c.bytes[0] == '~')
+					ltrim_next = true;
+			}
+			pop_newlines(p);
+			continue;
+		}
+		if (next.type == HCL_TOK_QUOTED_NEWLINE) {
+			/* reported by hcl_tokens_check; the string ends at the end of the line */
+			end_range = next.range;
+			p->recovery = true;
+			break;
+		}
+		/* anything else: the string is not terminated properly */
+		if (!p->recovery) {
+			struct hcl_diag *d;
+			if (next.type == HCL_TOK_EOF && end == HCL_TOK_CHEREDOC && opener) {
+				/* point at "<<EOT", not at its newline */
+				struct hcl_range r = opener->range;
+				size_t n = opener->len;
+				while (n > 0 && (opener->bytes[n - 1] == '\n' || opener->bytes[n - 1] == '\r'))
+					n--;
+				r.end = r.start;
+				r.end.byte += n;
+				r.end.column += (int)n;
+				d = hcl_error(p->diags, &r, "Unterminated template string",
+					      "No closing marker \"%.*s\" was found for this heredoc before the end of the "
+					      "file.",
+					      (int)(n - (opener->bytes[2] == '-' ? 3 : 2)),
+					      opener->bytes + (opener->bytes[2] == '-' ? 3 : 2));
+			}
+			else if (next.type == HCL_TOK_QUOTED_NEWLINE || next.type == HCL_TOK_EOF)
+				d = hcl_error(p->diags, &next.range, "Unterminated template string",
+					      "No closing marker was found for the string.");
+			else
+				d = hcl_error(p->diags, &next.range, "Unterminated template string",
+					      "No closing marker was found for the string.");
+			struct hcl_range ctx = hcl_range_between(start, next.range);
+			hcl_diag_set_context(d, &ctx);
+		}
+		end_range = next.type == HCL_TOK_EOF ? next.range : recover_to(p, end).range;
+		p->recovery = true;
+		break;
+	}
+	(void)end_range;
+	if (parts->n == 0) {
+		struct hcl_range r = start;
+		r.end = r.start;
+		struct ttok *lit = ttok_push(parts, TT_LITERAL, r);
+		lit->text = xstrdup("");
+	}
+	ttok_push(parts, TT_END, end_range);
+}
+
+/* <<- : remove the common leading whitespace from literal text at line starts. */
+static void flush_heredoc(struct ttoks *parts)
+{
+	size_t min = (size_t)-1;
+	bool newline = true;
+	for (size_t i = 0; i < parts->n; i++)
+		parts->v[i].from_line_start = false;
+	for (size_t i = 0; i < parts->n; i++) {
+		struct ttok *t = &parts->v[i];
+		if (newline) {
+			newline = false;
+			size_t spaces;
+			if (t->kind == TT_LITERAL) {
+				size_t chars;
+				size_t nbytes = leading_space_bytes(t->text, t->len, &chars);
+				if (nbytes == t->len && t->len > 0 && t->text[t->len - 1] == '\n') {
+					spaces = (size_t)-1; /* blank line: not counted */
+				} else {
+					spaces = chars;
+					t->from_line_start = true;
+				}
+			} else if (t->kind == TT_END) {
+				break;
+			} else {
+				spaces = 0;
+			}
+			if (spaces < min)
+				min = spaces;
+		}
+		if (t->kind == TT_LITERAL && t->len > 0 && t->text[t->len - 1] == '\n')
+			newline = true;
+	}
+	if (min == (size_t)-1)
+		return;
+	for (size_t i = 0; i < parts->n; i++) {
+		struct ttok *t = &parts->v[i];
+		if (t->kind != TT_LITERAL || !t->from_line_start)
+			continue;
+		size_t i2 = 0, c = 0;
+		while (c < min && i2 < t->len) {
+			unsigned cp;
+			size_t l = hcl_utf8_decode((const unsigned char *)t->text + i2, t->len - i2, &cp);
+			if (l == 0)
+				l = 1;
+			i2 += l;
+			c++;
+		}
+		memmove(t->text, t->text + i2, t->len - i2 + 1);
+		t->len -= i2;
+		t->range.start.column += (int)c;
+		t->range.start.byte += i2;
+	}
+}
+
+struct tparser {
+	struct parser *p;
+	struct ttoks *t;
+	size_t i;
+};
+
+static struct hcl_template *tp_new(struct hcl_range r)
+{
+	struct hcl_template *t = xcalloc(1, sizeof *t);
+	t->range = r;
+	return t;
+}
+
+static struct hcl_template_part *tp_add(struct hcl_template *t, size_t *cap, enum hcl_template_part_kind kind,
+					struct hcl_range r)
+{
+	t->parts = xgrow(t->parts, cap, t->nparts + 1, sizeof *t->parts);
+	struct hcl_template_part *part = &t->parts[t->nparts++];
+	memset(part, 0, sizeof *part);
+	part->kind = kind;
+	part->range = r;
+	return part;
+}
+
+static const char *ttok_name(enum ttok_kind k)
+{
+	switch (k) {
+	case TT_ELSE: return "else";
+	case TT_ENDIF: return "endif";
+	case TT_ENDFOR: return "endfor";
+	default: return "?";
+	}
+}
+
+static bool tp_parse_part(struct tparser *tp, struct hcl_template *into, size_t *cap);
+
+/* Parse parts into `into` until one of the stop kinds (not consumed) or the end. */
+static void tp_parse_seq(struct tparser *tp, struct hcl_template *into, size_t *cap, bool stop_else_endif,
+			 bool stop_endfor)
+{
+	for (;;) {
+		struct ttok *t = &tp->t->v[tp->i];
+		if (t->kind == TT_END)
+			return;
+		if (stop_else_endif && (t->kind == TT_ELSE || t->kind == TT_ENDIF))
+			return;
+		if (stop_endfor && t->kind == TT_ENDFOR)
+			return;
+		if (!tp_parse_part(tp, into, cap))
+			return;
+	}
+}
+
+static char *steal(char **s)
+{
+	char *r = *s;
+	*s = NULL;
+	return r;
+}
+
+static bool tp_parse_part(struct tparser *tp, struct hcl_template *into, size_t *cap)
+{
+	struct parser *p = tp->p;
+	struct ttok *t = &tp->t->v[tp->i];
+	switch (t->kind) {
+	case TT_LITERAL: {
+		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_LITERAL, t->range);
+		part->len = t->len;
+		part->text = steal(&t->text);
+		tp->i++;
+		return true;
+	}
+	case TT_INTERP: {
+		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_INTERP, t->range);
+		part->expr = t->expr;
+		t->expr = NULL;
+		tp->i++;
+		return true;
+	}
+	case TT_IF: {
+		struct ttok *open = t;
+		tp->i++;
+		struct hcl_template *then_t = tp_new(open->range), *else_t = NULL;
+		size_t tcap = 0, ecap = 0;
+		tp_parse_seq(tp, then_t, &tcap, true, false);
+		struct ttok *nt = &tp->t->v[tp->i];
+		if (nt->kind == TT_ELSE) {
+			tp->i++;
+			else_t = tp_new(nt->range);
+			tp_parse_seq(tp, else_t, &ecap, true, false);
+			nt = &tp->t->v[tp->i];
+			if (nt->kind == TT_ELSE) {
+				char *at = hcl_range_string(&open->range);
+				hcl_error(p->diags, &nt->range, "Unexpected else directive",
+					  "Already in the else clause for the if started at %s.", at);
+				free(at);
+				tp->i++;
+				hcl_template_free(then_t);
+				hcl_template_free(else_t);
+				return true;
+			}
+		}
+		struct hcl_range end_range = nt->range;
+		if (nt->kind != TT_ENDIF) {
+			char *at = hcl_range_string(&open->range);
+			hcl_error(p->diags, &nt->range, "Unexpected end of template",
+				  "The if directive at %s is missing its corresponding endif directive.", at);
+			free(at);
+			hcl_template_free(then_t);
+			hcl_template_free(else_t);
+			return false;
+		}
+		tp->i++;
+		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_IF, hcl_range_between(open->range, end_range));
+		part->cond = open->expr;
+		open->expr = NULL;
+		part->then_t = then_t;
+		part->else_t = else_t;
+		return true;
+	}
+	case TT_FOR: {
+		struct ttok *open = t;
+		tp->i++;
+		struct hcl_template *body = tp_new(open->range);
+		size_t bcap = 0;
+		tp_parse_seq(tp, body, &bcap, false, true);
+		struct ttok *nt = &tp->t->v[tp->i];
+		if (nt->kind != TT_ENDFOR) {
+			char *at = hcl_range_string(&open->range);
+			hcl_error(p->diags, &nt->range, "Unexpected end of template",
+				  "The for directive at %s is missing its corresponding endfor directive.", at);
+			free(at);
+			hcl_template_free(body);
+			return false;
+		}
+		tp->i++;
+		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_FOR, hcl_range_between(open->range, nt->range));
+		part->key_var = steal(&open->key_var);
+		part->value_var = steal(&open->value_var);
+		part->coll = open->expr;
+		open->expr = NULL;
+		part->body = body;
+		return true;
+	}
+	case TT_ELSE:
+	case TT_ENDIF:
+	case TT_ENDFOR:
+		hcl_error(p->diags, &t->range, "Unexpected directive",
+			  "The \"%s\" directive has no matching opening directive: the control directives within "
+			  "this template are unbalanced.",
+			  ttok_name(t->kind));
+		tp->i++;
+		return true;
+	case TT_END:
+		return false;
+	}
+	return false;
+}
+
+/* Build the template tree from parts; *passthru when it is exactly one interpolation. */
+static struct hcl_template *build_template(struct parser *p, struct ttoks *parts, struct hcl_range range,
+					   bool *passthru)
+{
+	struct tparser tp = {p, parts, 0};
+	struct hcl_template *t = tp_new(range);
+	size_t cap = 0;
+	while (parts->v[tp.i].kind != TT_END) {
+		tp_parse_seq(&tp, t, &cap, false, false);
+		if (parts->v[tp.i].kind != TT_END && !tp_parse_part(&tp, t, &cap))
+			break;
+	}
+	*passthru = parts->n == 2 && parts->v[0].kind == TT_INTERP && t->nparts == 1 &&
+		    t->parts[0].kind == HCL_TPART_INTERP;
+	return t;
+}
+
+static struct hcl_expr *parse_template_expr(struct parser *p)
+{
+	struct hcl_token open = read_tok(p);
+	enum hcl_token_type closer = open.type == HCL_TOK_OQUOTE ? HCL_TOK_CQUOTE : HCL_TOK_CHEREDOC;
+	bool flush = open.type == HCL_TOK_OHEREDOC && open.len > 2 && open.bytes[2] == '-';
+	struct ttoks parts = {0};
+	parse_template_parts(p, closer, &open, &parts);
+	if (flush)
+		flush_heredoc(&parts);
+	struct hcl_range range = hcl_range_between(open.range, p->prev_range);
+	bool passthru;
+	struct hcl_template *t = build_template(p, &parts, range, &passthru);
+	ttoks_free(&parts);
+	if (passthru) {
+		struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE_WRAP, range);
+		e->u.wrap.inner = t->parts[0].expr;
+		t->parts[0].expr = NULL;
+		hcl_template_free(t);
+		return e;
+	}
+	struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE, range);
+	e->u.template_.tmpl = t;
+	e->u.template_.heredoc = open.type == HCL_TOK_OHEREDOC;
+	return e;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Bodies */
+
+struct body_builder {
+	struct hcl_body *b;
+	size_t acap, bcap;
+};
+
+static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, struct hcl_range open_range);
+
+static struct hcl_attribute *finish_attribute(struct parser *p, struct hcl_token name, bool single_line)
+{
+	struct hcl_token eq = read_tok(p);
+	struct hcl_attribute *a = xcalloc(1, sizeof *a);
+	a->name = tok_str(&name);
+	a->name_range = name.range;
+	a->equals_range = eq.range;
+	size_t ndiags = p->diags->n;
+	a->expr = parse_expression(p);
+	struct hcl_range end = a->expr->range;
+	if (p->recovery && p->diags->n > ndiags) {
+		if (!single_line)
+			recover_after_body_item(p);
+	} else {
+		end = p->prev_range;
+		if (!single_line) {
+			const struct hcl_token *t = peek(p);
+			if (t->type != HCL_TOK_NEWLINE && t->type != HCL_TOK_EOF) {
+				if (!p->recovery) {
+					struct hcl_diag *d;
+					if (t->type == HCL_TOK_COMMA)
+						d = hcl_error(p->diags, &t->range, "Unexpected comma after argument",
+							      "Argument definitions must be separated by newlines, not "
+							      "commas. An argument definition must end with a newline.");
+					else
+						d = hcl_error(p->diags, &t->range, "Missing newline after argument",
+							      "An argument definition must end with a newline.");
+					struct hcl_range ctx = hcl_range_between(name.range, t->range);
+					hcl_diag_set_context(d, &ctx);
+				}
+				recover_after_body_item(p);
+			} else {
+				read_tok(p);
+			}
+		}
+	}
+	a->range = hcl_range_between(name.range, end);
+	return a;
+}
+
+static struct hcl_body *empty_body(struct hcl_range r)
+{
+	struct hcl_body *b = xcalloc(1, sizeof *b);
+	b->range = r;
+	b->end_range = r;
+	b->end_range.start = r.end;
+	return b;
+}
+
+/* `a { b = 1 }`: a block holding exactly one attribute on its own line. */
+static struct hcl_body *parse_single_attr_body(struct parser *p, struct hcl_token open)
+{
+	struct hcl_body *body = xcalloc(1, sizeof *body);
+	const struct hcl_token *first = peek(p);
+	if (first->type != HCL_TOK_IDENT) {
+		if (!p->recovery)
+			hcl_error(p->diags, &first->range, "Invalid single-argument block definition",
+				  "A single-line block definition must contain exactly one argument definition, like "
+				  "`name { key = value }`.");
+		struct hcl_token close = recover_to(p, HCL_TOK_CBRACE);
+		body->range = hcl_range_between(open.range, close.range);
+		body->end_range = close.range;
+		return body;
+	}
+	struct hcl_token name = read_tok(p);
+	const struct hcl_token *next = peek(p);
+	if (next->type != HCL_TOK_EQUAL) {
+		if (!p->recovery) {
+			if (next->type == HCL_TOK_OBRACE || next->type == HCL_TOK_OQUOTE || next->type == HCL_TOK_IDENT) {
+				struct hcl_range r = hcl_range_between(name.range, next->range);
+				hcl_error(p->diags, &r, "Unexpected block definition",
+					  "A single-line block definition cannot contain another block definition.");
+			} else {
+				hcl_error(p->diags, &name.range, "Invalid single-argument block definition",
+					  "A single-line block definition must contain exactly one argument definition, "
+					  "like `name { key = value }`.");
+			}
+		}
+		struct hcl_token close = recover_to(p, HCL_TOK_CBRACE);
+		body->range = hcl_range_between(open.range, close.range);
+		body->end_range = close.range;
+		return body;
+	}
+	struct hcl_attribute *a = finish_attribute(p, name, true);
+	body->attrs = xmalloc(sizeof *body->attrs);
+	body->attrs[0] = a;
+	body->nattrs = 1;
+	struct hcl_token close;
+	const struct hcl_token *t = peek(p);
+	if (t->type == HCL_TOK_CBRACE) {
+		close = read_tok(p);
+	} else {
+		if (!p->recovery) {
+			if (t->type == HCL_TOK_COMMA)
+				hcl_error(p->diags, &t->range, "Unexpected comma after argument",
+					  "Only one argument is allowed in a single-line block definition. Put each argument "
+					  "on its own line between the braces.");
+			else if (t->type == HCL_TOK_NEWLINE)
+				hcl_error(p->diags, &t->range, "Missing closing brace",
+					  "The closing brace for a single-line block definition must be on the same line as "
+					  "its argument; otherwise put the argument on its own line after the opening "
+					  "brace.");
+			else
+				hcl_error(p->diags, &t->range, "Missing closing brace",
+					  "A single-line block definition must end with a closing brace immediately after "
+					  "its single argument.");
+		}
+		close = recover_to(p, HCL_TOK_CBRACE);
+	}
+	body->range = hcl_range_between(open.range, close.range);
+	body->end_range = close.range;
+	body->end_range.start = close.range.end;
+	return body;
+}
+
+static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
+{
+	struct hcl_block *blk = xcalloc(1, sizeof *blk);
+	blk->type = tok_str(&type);
+	blk->type_range = type.range;
+	size_t lcap = 0, rcap = 0;
+	struct hcl_token open;
+	for (;;) {
+		const struct hcl_token *t = peek(p);
+		if (t->type == HCL_TOK_OBRACE) {
+			open = read_tok(p);
+			break;
+		}
+		if (t->type == HCL_TOK_OQUOTE || t->type == HCL_TOK_IDENT) {
+			struct hcl_range lr;
+			char *label;
+			if (t->type == HCL_TOK_OQUOTE) {
+				label = parse_quoted_string_literal(p, &lr);
+			} else {
+				struct hcl_token id = read_tok(p);
+				label = tok_str(&id);
+				lr = id.range;
+			}
+			blk->labels = xgrow(blk->labels, &lcap, blk->nlabels + 1, sizeof *blk->labels);
+			blk->label_ranges = xgrow(blk->label_ranges, &rcap, blk->nlabels + 1, sizeof *blk->label_ranges);
+			blk->labels[blk->nlabels] = label;
+			blk->label_ranges[blk->nlabels] = lr;
+			blk->nlabels++;
+			continue;
+		}
+		if (!p->recovery) {
+			struct hcl_diag *d;
+			if (t->type == HCL_TOK_EQUAL)
+				d = hcl_error(p->diags, &t->range, "Invalid block definition",
+					      "The equals sign \"=\" indicates an argument definition, and must not be used "
+					      "when defining a block.");
+			else if (t->type == HCL_TOK_NEWLINE)
+				d = hcl_error(p->diags, &t->range, "Invalid block definition",
+					      "A block definition must have block content delimited by \"{\" and \"}\", "
+					      "starting on the same line as the block header.");
+			else
+				d = hcl_error(p->diags, &t->range, "Invalid block definition",
+					      "Either a quoted string block label or an opening brace (\"{\") is expected "
+					      "here.");
+			struct hcl_range ctx = hcl_range_between(type.range, t->range);
+			hcl_diag_set_context(d, &ctx);
+		}
+		recover_after_body_item(p);
+		blk->body = empty_body(type.range);
+		blk->open_brace_range = blk->close_brace_range = type.range;
+		blk->range = type.range;
+		return blk;
+	}
+	blk->open_brace_range = open.range;
+	enum hcl_token_type nt = peek(p)->type;
+	if (nt == HCL_TOK_NEWLINE || nt == HCL_TOK_EOF || nt == HCL_TOK_CBRACE) {
+		blk->body = parse_body(p, HCL_TOK_CBRACE, open.range);
+	} else {
+		blk->body = parse_single_attr_body(p, open);
+	}
+	blk->close_brace_range = p->prev_range;
+	blk->range = hcl_range_between(type.range, blk->close_brace_range);
+	const struct hcl_token *eol = peek(p);
+	if (eol->type == HCL_TOK_NEWLINE || eol->type == HCL_TOK_EOF) {
+		read_tok(p);
+	} else {
+		if (!p->recovery) {
+			struct hcl_diag *d = hcl_error(p->diags, &eol->range, "Missing newline after block definition",
+						       "A block definition must end with a newline.");
+			struct hcl_range ctx = hcl_range_between(type.range, eol->range);
+			hcl_diag_set_context(d, &ctx);
+		}
+		recover_after_body_item(p);
+	}
+	return blk;
+}
+
+static void body_add_attr(struct parser *p, struct body_builder *bb, struct hcl_attribute *a)
+{
+	const struct hcl_attribute *existing = hcl_body_attr(bb->b, a->name);
+	if (existing) {
+		char *at = hcl_range_string(&existing->name_range);
+		hcl_error(p->diags, &a->name_range, "Attribute redefined",
+			  "The argument \"%s\" was already set at %s. Each argument may be set only once.", a->name, at);
+		free(at);
+		hcl_expr_free(a->expr);
+		free(a->name);
+		free(a);
+		return;
+	}
+	bb->b->attrs = xgrow(bb->b->attrs, &bb->acap, bb->b->nattrs + 1, sizeof *bb->b->attrs);
+	bb->b->attrs[bb->b->nattrs++] = a;
+}
+
+static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, struct hcl_range open_range)
+{
+	struct body_builder bb = {xcalloc(1, sizeof(struct hcl_body)), 0, 0};
+	struct hcl_range start = open_range, endr = open_range;
+	if (++p->depth > MAX_DEPTH) {
+		if (!p->recovery)
+			hcl_error(p->diags, &open_range, "Blocks too deeply nested",
+				  "Blocks are nested more than %d levels deep here.", MAX_DEPTH);
+		p->recovery = true;
+		p->depth--;
+		struct hcl_token close = recover_to(p, HCL_TOK_CBRACE);
+		bb.b->range = hcl_range_between(open_range, close.range);
+		bb.b->end_range = close.range;
+		return bb.b;
+	}
+	for (;;) {
+		const struct hcl_token *next = peek(p);
+		if (next->type == end) {
+			endr = read_tok(p).range;
+			break;
+		}
+		if (next->type == HCL_TOK_NEWLINE) {
+			read_tok(p);
+			continue;
+		}
+		if (next->type == HCL_TOK_IDENT) {
+			/* every body item starts fresh: errors in one item do not silence the next */
+			p->recovery = false;
+			struct hcl_token ident = read_tok(p);
+			const struct hcl_token *after = peek(p);
+			if (after->type == HCL_TOK_EQUAL) {
+				body_add_attr(p, &bb, finish_attribute(p, ident, false));
+			} else if (after->type == HCL_TOK_OQUOTE || after->type == HCL_TOK_OBRACE ||
+				   after->type == HCL_TOK_IDENT) {
+				struct hcl_block *blk = finish_block(p, ident);
+				bb.b->blocks = xgrow(bb.b->blocks, &bb.bcap, bb.b->nblocks + 1, sizeof *bb.b->blocks);
+				bb.b->blocks[bb.b->nblocks++] = blk;
+			} else {
+				hcl_error(p->diags, &ident.range, "Argument or block definition required",
+					  "An argument or block definition is required here. To set an argument, use the "
+					  "equals sign \"=\" to introduce the argument value.");
+				recover_after_body_item(p);
+			}
+			continue;
+		}
+		if (next->type == HCL_TOK_EOF) {
+			/* end == CBRACE: the block is never closed */
+			hcl_error(p->diags, &open_range, "Unclosed configuration block",
+					  "There is no closing brace for this block before the end of the file. This may be "
+					  "caused by incorrect brace nesting elsewhere in this file.");
+			endr = next->range;
+			break;
+		}
+		if (next->type == HCL_TOK_CBRACE && end == HCL_TOK_EOF) {
+			struct hcl_token bad = read_tok(p);
+			hcl_error(p->diags, &bad.range, "Unexpected closing brace",
+				  "This closing brace does not match any opening brace; check the nesting of the "
+				  "blocks above it.");
+			continue;
+		}
+		p->recovery = false;
+		struct hcl_token bad = read_tok(p);
+		if (bad.type == HCL_TOK_OQUOTE)
+			hcl_error(p->diags, &bad.range, "Invalid argument name", "Argument names must not be quoted.");
+		else
+			hcl_error(p->diags, &bad.range, "Argument or block definition required",
+				  "An argument or block definition is required here.");
+		recover_after_body_item(p);
+	}
+	p->depth--;
+	bb.b->range = hcl_range_between(start, endr);
+	bb.b->end_range = endr;
+	bb.b->end_range.start = endr.end;
+	return bb.b;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Entry points */
+
+static void parser_init(struct parser *p, const struct hcl_tokens *toks, struct hcl_diags *diags, bool newlines)
+{
+	memset(p, 0, sizeof *p);
+	p->toks = toks;
+	p->diags = diags;
+	p->nl_stack[0] = newlines;
+	p->prev_range = toks->v[0].range;
+}
+
+/* Order the diagnostics added since `from` by position (stable), so that scanner and parser reports
+ * interleave in source order. */
+static void sort_new_diags(struct hcl_diags *d, size_t from)
+{
+	for (size_t i = from + 1; i < d->n; i++) {
+		struct hcl_diag x = d->v[i];
+		size_t j = i;
+		while (j > from && d->v[j - 1].has_subject && x.has_subject &&
+		       d->v[j - 1].subject.start.byte > x.subject.start.byte) {
+			d->v[j] = d->v[j - 1];
+			j--;
+		}
+		d->v[j] = x;
+	}
+}
+
+struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags)
+{
+	size_t first_diag = diags->n;
+	struct hcl_file *f = hcl_file_new_source(filename, bytes, len);
+	struct hcl_tokens toks = {0};
+	struct hcl_pos start = {1, 1, 0};
+	size_t skip = 0;
+	if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
+		struct hcl_range r = {f->filename, start, {1, 2, 3}};
+		hcl_error(diags, &r, "Invalid character encoding",
+			  "The file starts with a UTF-8 byte order mark, which HCL does not allow. Save the file as "
+			  "UTF-8 without a byte order mark.");
+		skip = 3;
+		start.byte = 3;
+		start.column = 2;
+	}
+	hcl_lex(f->bytes + skip, len - skip, f->filename, start, HCL_LEX_CONFIG, &toks);
+	hcl_tokens_check(&toks, diags);
+	struct parser p;
+	parser_init(&p, &toks, diags, true);
+	struct hcl_range file_start = toks.v[0].range;
+	file_start.start = start;
+	file_start.end = start;
+	f->body = parse_body(&p, HCL_TOK_EOF, file_start);
+	hcl_tokens_free(&toks);
+	sort_new_diags(diags, first_diag);
+	return f;
+}
+
+struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags)
+{
+	struct kiln_error err = ERR_INIT;
+	struct buf data = BUF_INIT;
+	if (file_read_all(path, &data, &err) < 0) {
+		char *msg = err_text(&err);
+		hcl_error(diags, NULL, "Failed to read file", "The file \"%s\" could not be read: %s.", path, msg);
+		free(msg);
+		err_clear(&err);
+		return NULL;
+	}
+	struct hcl_file *f = hcl_parse_config(buf_cstr(&data), data.len, path, diags);
+	buf_free(&data);
+	return f;
+}
+
+struct hcl_expr *hcl_parse_expression(const char *bytes, size_t len, const char *filename, struct hcl_pos start,
+				      struct hcl_diags *diags)
+{
+	struct hcl_tokens toks = {0};
+	hcl_lex(bytes, len, filename, start, HCL_LEX_CONFIG, &toks);
+	hcl_tokens_check(&toks, diags);
+	struct parser p;
+	parser_init(&p, &toks, diags, false);
+	size_t ndiags = diags->n;
+	struct hcl_expr *e = parse_expression(&p);
+	const struct hcl_token *t = peek(&p);
+	if (t->type != HCL_TOK_EOF && !(p.recovery && diags->n > ndiags))
+		hcl_error(diags, &t->range, "Extra characters after expression",
+			  "An expression was successfully parsed, but extra characters were found after it.");
+	hcl_tokens_free(&toks);
+	return e;
+}
+
+struct hcl_expr *hcl_parse_template(const char *bytes, size_t len, const char *filename, struct hcl_pos start,
+				    struct hcl_diags *diags)
+{
+	struct hcl_tokens toks = {0};
+	hcl_lex(bytes, len, filename, start, HCL_LEX_TEMPLATE, &toks);
+	hcl_tokens_check(&toks, diags);
+	struct parser p;
+	parser_init(&p, &toks, diags, false);
+	struct ttoks parts = {0};
+	struct hcl_range range = toks.v[0].range;
+	parse_template_parts(&p, HCL_TOK_EOF, NULL, &parts);
+	range = hcl_range_between(range, toks.v[toks.n - 1].range);
+	bool passthru;
+	struct hcl_template *t = build_template(&p, &parts, range, &passthru);
+	ttoks_free(&parts);
+	hcl_tokens_free(&toks);
+	if (passthru) {
+		struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE_WRAP, range);
+		e->u.wrap.inner = t->parts[0].expr;
+		t->parts[0].expr = NULL;
+		hcl_template_free(t);
+		return e;
+	}
+	struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE, range);
+	e->u.template_.tmpl = t;
+	return e;
+}
+
+void hcl_traversal_free(struct hcl_traversal *t)
+{
+	if (!t)
+		return;
+	free(t->root);
+	for (size_t i = 0; i < t->nsteps; i++) {
+		free(t->steps[i].name);
+		free(t->steps[i].key.text);
+	}
+	free(t->steps);
+	memset(t, 0, sizeof *t);
+}
+
+int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, struct hcl_pos start,
+			struct hcl_traversal *out, struct hcl_diags *diags)
+{
+	memset(out, 0, sizeof *out);
+	struct hcl_tokens toks = {0};
+	hcl_lex(bytes, len, filename, start, HCL_LEX_CONFIG, &toks);
+	struct parser p;
+	parser_init(&p, &toks, diags, false);
+	size_t cap = 0;
+	int rc = -1;
+	struct hcl_token root = read_tok(&p);
+	if (root.type != HCL_TOK_IDENT) {
+		hcl_error(diags, &root.range, "Variable name required", "Must begin with a variable name.");
+		goto out;
+	}
+	out->root = tok_str(&root);
+	out->root_range = root.range;
+	for (;;) {
+		struct hcl_token t = read_tok(&p);
+		if (t.type == HCL_TOK_EOF)
+			break;
+		struct hcl_traverser step = {0};
+		if (t.type == HCL_TOK_DOT) {
+			struct hcl_token name = read_tok(&p);
+			if (name.type == HCL_TOK_IDENT) {
+				step.kind = HCL_TRAVERSE_ATTR;
+				step.name = tok_str(&name);
+			} else if (name.type == HCL_TOK_NUMBER_LIT && !memchr(name.bytes, '.', name.len)) {
+				step.kind = HCL_TRAVERSE_INDEX;
+				if (!number_literal(&p, &name, &step.key))
+					goto out;
+			} else {
+				hcl_error(diags, &name.range, "Attribute name required",
+					  name.type == HCL_TOK_STAR ? "Splat expressions (.*) may not be used here."
+								    : "Dot must be followed by attribute name.");
+				goto out;
+			}
+			step.range = hcl_range_between(t.range, name.range);
+		} else if (t.type == HCL_TOK_OBRACK) {
+			const struct hcl_token *k = peek(&p);
+			if (k->type == HCL_TOK_NUMBER_LIT) {
+				struct hcl_token num = read_tok(&p);
+				step.kind = HCL_TRAVERSE_INDEX;
+				if (!number_literal(&p, &num, &step.key))
+					goto out;
+			} else if (k->type == HCL_TOK_OQUOTE) {
+				struct hcl_range r;
+				size_t nd = diags->n;
+				step.kind = HCL_TRAVERSE_INDEX;
+				step.key.kind = HCL_LIT_STRING;
+				step.key.text = parse_quoted_string_literal(&p, &r);
+				step.key.len = strlen(step.key.text);
+				if (diags->n > nd) {
+					free(step.key.text);
+					goto out;
+				}
+			} else {
+				hcl_error(diags, &k->range, "Index value required",
+					  k->type == HCL_TOK_STAR
+						  ? "Splat expressions ([*]) may not be used here."
+						  : "Index brackets must contain either a literal number or a literal string.");
+				goto out;
+			}
+			struct hcl_token close = read_tok(&p);
+			if (close.type != HCL_TOK_CBRACK) {
+				hcl_error(diags, &close.range, "Unclosed index brackets",
+					  "Index key must be followed by a closing bracket.");
+				free(step.key.text);
+				goto out;
+			}
+			step.range = hcl_range_between(t.range, close.range);
+		} else {
+			struct hcl_range ctx = hcl_range_between(root.range, t.range);
+			struct hcl_diag *d = hcl_error(diags, &t.range, "Invalid character",
+						       "Expected an attribute access or an index operator.");
+			hcl_diag_set_context(d, &ctx);
+			goto out;
+		}
+		push_step(out, &cap, step);
+	}
+	rc = 0;
+out:
+	hcl_tokens_free(&toks);
+	if (rc < 0)
+		hcl_traversal_free(out);
+	return rc;
+}
+
+bool hcl_valid_identifier(const char *s)
+{
+	size_t n = strlen(s);
+	unsigned cp;
+	size_t l = hcl_utf8_decode((const unsigned char *)s, n, &cp);
+	if (l == 0 || !hcl_is_id_start(cp))
+		return false;
+	for (size_t i = l; i < n; i += l) {
+		l = hcl_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (l == 0 || !(hcl_is_id_continue(cp) || cp == '-'))
+			return false;
+	}
+	return true;
+}

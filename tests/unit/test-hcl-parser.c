@@ -1,0 +1,508 @@
+/* test-hcl-parser.c — unit tests of the HCL syntax side: lexer, parser (tree shape, ranges, error
+ * recovery), diagnostics rendering, static analysis helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcl/ast.h"
+#include "hcl/diag.h"
+#include "hcl/lexer.h"
+#include "hcl/parser.h"
+#include "util/buf.h"
+#include "util/strv.h"
+
+/* Parse src; return the tree dump (caller frees); diagnostics go to *d. */
+static char *parse_dump(const char *src, struct hcl_diags *d)
+{
+	struct hcl_file *f = hcl_parse_config(src, strlen(src), "t.hcl", d);
+	struct buf b = BUF_INIT;
+	hcl_body_dump(f->body, &b);
+	hcl_file_free(f);
+	char *s = buf_detach(&b);
+	return s ? s : strdup("");
+}
+
+static void assert_parses_to(const char *src, const char *want)
+{
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	char *got = parse_dump(src, &d);
+	if (hcl_diags_has_errors(&d)) {
+		struct buf b = BUF_INIT;
+		hcl_diags_render_short(&d, &b);
+		print_error("unexpected diagnostics:\n%s", buf_cstr(&b));
+		buf_free(&b);
+	}
+	assert_false(hcl_diags_has_errors(&d));
+	if (strcmp(got, want) != 0)
+		print_error("got:\n%s\nwant:\n%s", got, want);
+	assert_string_equal(got, want);
+	free(got);
+	hcl_diags_free(&d);
+}
+
+/* The diagnostics of src as "line:col-line:col summary" lines. */
+static char *diag_lines(const char *src)
+{
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_file *f = hcl_parse_config(src, strlen(src), "t.hcl", &d);
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < d.n; i++) {
+		const struct hcl_diag *x = &d.v[i];
+		buf_printf(&b, "%d:%d/%zu-%d:%d/%zu %s\n", x->subject.start.line, x->subject.start.column,
+			   x->subject.start.byte, x->subject.end.line, x->subject.end.column, x->subject.end.byte,
+			   x->summary);
+	}
+	hcl_file_free(f);
+	hcl_diags_free(&d);
+	char *s = buf_detach(&b);
+	return s ? s : strdup("");
+}
+
+static void assert_diags(const char *src, const char *want)
+{
+	char *got = diag_lines(src);
+	if (strcmp(got, want) != 0)
+		print_error("got:\n%s\nwant:\n%s", got, want);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_operator_precedence(void **state)
+{
+	(void)state;
+	assert_parses_to("a = 1 + 2 * 3 - -4 > 5 == true || !false && x\n",
+			 "attr a\n"
+			 "  binary_op ||\n"
+			 "    binary_op ==\n"
+			 "      binary_op >\n"
+			 "        binary_op -\n"
+			 "          binary_op +\n"
+			 "            literal 1\n"
+			 "            binary_op *\n"
+			 "              literal 2\n"
+			 "              literal 3\n"
+			 "          unary_op -\n"
+			 "            literal 4\n"
+			 "        literal 5\n"
+			 "      literal true\n"
+			 "    binary_op &&\n"
+			 "      unary_op !\n"
+			 "        literal false\n"
+			 "      scope_traversal x\n");
+	/* left associativity within a level; unary binds tighter than binary */
+	assert_parses_to("a = x / y * z % w\n",
+			 "attr a\n"
+			 "  binary_op %\n"
+			 "    binary_op *\n"
+			 "      binary_op /\n"
+			 "        scope_traversal x\n"
+			 "        scope_traversal y\n"
+			 "      scope_traversal z\n"
+			 "    scope_traversal w\n");
+	assert_parses_to("a = -46 + 5\n",
+			 "attr a\n  binary_op +\n    unary_op -\n      literal 46\n    literal 5\n");
+	/* the conditional is right-associative and loosest */
+	assert_parses_to("a = c ? x + 1 : d ? y : z\n",
+			 "attr a\n"
+			 "  conditional\n"
+			 "    scope_traversal c\n"
+			 "    binary_op +\n"
+			 "      scope_traversal x\n"
+			 "      literal 1\n"
+			 "    conditional\n"
+			 "      scope_traversal d\n"
+			 "      scope_traversal y\n"
+			 "      scope_traversal z\n");
+	/* newlines inside parentheses are insignificant */
+	assert_parses_to("a = (1 +\n 2)\n", "attr a\n  parens\n    binary_op +\n      literal 1\n      literal 2\n");
+}
+
+static void test_literals_and_strings(void **state)
+{
+	(void)state;
+	assert_parses_to("n = 3.14e+10\nt = true\nz = null\n",
+			 "attr n\n  literal 3.14e+10\nattr t\n  literal true\nattr z\n  literal null\n");
+	assert_parses_to("s = \"a\\n\\t\\\"\\\\\\u00e9\\U0001F600 $${x} %%{y} $5 100%\"\n",
+			 "attr s\n"
+			 "  template\n"
+			 "    lit \"a\\n\\t\\\"\\\\é😀 \"\n"
+			 "    lit \"${\"\n"
+			 "    lit \"x} \"\n"
+			 "    lit \"%{\"\n"
+			 "    lit \"y} \"\n"
+			 "    lit \"$\"\n"
+			 "    lit \"5 100\"\n"
+			 "    lit \"%\"\n");
+	/* a lone interpolation is unwrapped; anything more is a template */
+	assert_parses_to("a = \"${x}\"\nb = \"${x}${y}\"\nc = \"\"\n",
+			 "attr a\n  template_wrap\n    scope_traversal x\n"
+			 "attr b\n  template\n    interp\n      scope_traversal x\n    interp\n      scope_traversal y\n"
+			 "attr c\n  template\n    lit \"\"\n");
+	/* identifiers may contain dashes: a-b is one name, a - b a subtraction */
+	assert_parses_to("x = a-b\ny = a - b\n",
+			 "attr x\n  scope_traversal a-b\nattr y\n  binary_op -\n    scope_traversal a\n    scope_traversal b\n");
+	/* Go-template text is plain literal text */
+	assert_parses_to("c = \"<esc>{{ .HTTPIP }}:{{ .HTTPPort }}\"\n",
+			 "attr c\n  template\n    lit \"<esc>{{ .HTTPIP }}:{{ .HTTPPort }}\"\n");
+}
+
+static void test_strip_markers(void **state)
+{
+	(void)state;
+	assert_parses_to("a = \"hello ${~ \"world\" ~} !\"\n",
+			 "attr a\n  template\n    lit \"hello\"\n    interp\n      template\n        lit \"world\"\n"
+			 "    lit \"!\"\n");
+	assert_parses_to("a = \"%{ if true ~} hello %{~ endif }\"\n",
+			 "attr a\n  template\n    if\n      literal true\n    then\n      lit \"hello\"\n");
+	/* stripping is syntactic: spaces produced by an interpolation stay */
+	assert_parses_to("a = \"${\"hello\" ~}${\" world\"}\"\n",
+			 "attr a\n  template\n    interp\n      template\n        lit \"hello\"\n"
+			 "    interp\n      template\n        lit \" world\"\n");
+}
+
+static void test_template_directives(void **state)
+{
+	(void)state;
+	assert_parses_to("a = \"%{for k, v in m}${k}=${v},%{endfor}%{if c}y%{else}n%{endif}\"\n",
+			 "attr a\n"
+			 "  template\n"
+			 "    for k, v\n"
+			 "      scope_traversal m\n"
+			 "    do\n"
+			 "      interp\n"
+			 "        scope_traversal k\n"
+			 "      lit \"=\"\n"
+			 "      interp\n"
+			 "        scope_traversal v\n"
+			 "      lit \",\"\n"
+			 "    if\n"
+			 "      scope_traversal c\n"
+			 "    then\n"
+			 "      lit \"y\"\n"
+			 "    else\n"
+			 "      lit \"n\"\n");
+	assert_diags("a = \"%{ if x }y\"\n", "1:16/15-1:17/16 Unexpected end of template\n");
+	assert_diags("a = \"%{ endif }\"\n", "1:6/5-1:16/15 Unexpected directive\n");
+	assert_diags("a = \"%{ iff x }\"\n", "1:9/8-1:12/11 Invalid template control keyword\n");
+}
+
+static void test_heredocs(void **state)
+{
+	(void)state;
+	assert_parses_to("a = <<EOT\nFoo\n  Bar\nEOT\n", "attr a\n  template heredoc\n    lit \"Foo\\n\"\n    lit \"  Bar\\n\"\n");
+	/* the closing marker may be indented; NOT EOT is not the marker */
+	assert_parses_to("a = <<EOT\n    NOT EOT\n  EOT\n", "attr a\n  template heredoc\n    lit \"    NOT EOT\\n\"\n");
+	/* <<- removes the smallest indentation; blank lines do not count; tabs count as one */
+	assert_parses_to("a = <<-EOT\n    Foo\n\n      Bar\n  EOT\n",
+			 "attr a\n  template heredoc\n    lit \"Foo\\n\"\n    lit \"\\n\"\n    lit \"  Bar\\n\"\n");
+	assert_parses_to("a = <<-EOT\n\tFoo\n  Bar\n  EOT\n",
+			 "attr a\n  template heredoc\n    lit \"Foo\\n\"\n    lit \" Bar\\n\"\n");
+	assert_parses_to("a = <<-EOT\n    Foo\n  ${x}\n  EOT\n",
+			 "attr a\n  template heredoc\n    lit \"  Foo\\n\"\n    lit \"\"\n    interp\n"
+			 "      scope_traversal x\n    lit \"\\n\"\n");
+	/* two heredocs in one expression, CRLF line ends */
+	assert_parses_to("a = [<<A\r\nx\r\nA\r\n, <<B\r\ny\r\nB\r\n]\r\n",
+			 "attr a\n  tuple_cons\n    template heredoc\n      lit \"x\\r\\n\"\n    template heredoc\n"
+			 "      lit \"y\\r\\n\"\n");
+	assert_diags("a = <<EOT\nfoo\n", "1:5/4-1:10/9 Unterminated template string\n");
+}
+
+static void test_traversals_and_splats(void **state)
+{
+	(void)state;
+	assert_parses_to("g = foo.bar[0].baz[\"q\"].0[true]\n", "attr g\n  scope_traversal foo.bar[0].baz[\"q\"][0][true]\n");
+	assert_parses_to("h = list[*].id[0]\n",
+			 "attr h\n  splat [*]\n    scope_traversal list\n    relative_traversal .id[0]\n      anon_symbol\n");
+	assert_parses_to("i = list.*.a.b[1]\n",
+			 "attr i\n  relative_traversal [1]\n    splat .*\n      scope_traversal list\n"
+			 "      relative_traversal .a.b\n        anon_symbol\n");
+	assert_parses_to("j = f(x).y[k]\n",
+			 "attr j\n  index\n    relative_traversal .y\n      function_call f\n        scope_traversal x\n"
+			 "    scope_traversal k\n");
+	assert_parses_to("k = x[*]\n", "attr k\n  splat [*]\n    scope_traversal x\n    anon_symbol\n");
+	assert_diags("a = foo.0.1\n", "1:9/8-1:12/11 Invalid legacy index syntax\n");
+}
+
+static void test_collections_and_for(void **state)
+{
+	(void)state;
+	assert_parses_to("k = { a = 1, \"b\" = 2, (c) = 3, null = 4\n  d: 5, }\n",
+			 "attr k\n"
+			 "  object_cons\n"
+			 "    item (name key)\n      literal \"a\"\n      literal 1\n"
+			 "    item\n      template\n        lit \"b\"\n      literal 2\n"
+			 "    item\n      parens\n        scope_traversal c\n      literal 3\n"
+			 "    item (name key)\n      literal \"null\"\n      literal 4\n"
+			 "    item (name key)\n      literal \"d\"\n      literal 5\n");
+	assert_parses_to("t = [\n  1,\n  2,\n]\n", "attr t\n  tuple_cons\n    literal 1\n    literal 2\n");
+	assert_parses_to("e = [for i, v in list : v.name if i > 0]\n",
+			 "attr e\n  for tuple i, v if\n    scope_traversal list\n    scope_traversal v.name\n"
+			 "    binary_op >\n      scope_traversal i\n      literal 0\n");
+	assert_parses_to("f = {for k, v in m : upper(k) => v...}\n",
+			 "attr f\n  for object k, v group\n    scope_traversal m\n    function_call upper\n"
+			 "      scope_traversal k\n    scope_traversal v\n");
+	assert_parses_to("j = concat(a, [b]...)\n",
+			 "attr j\n  function_call concat ...\n    scope_traversal a\n    tuple_cons\n      scope_traversal b\n");
+	assert_diags("e = [for v in x : k => v]\n", "1:19/18-1:20/19 Invalid 'for' expression\n");
+	assert_diags("e = {for v in x : v}\n", "1:19/18-1:20/19 Invalid 'for' expression\n");
+	assert_diags("t = [1 2]\n", "1:8/7-1:9/8 Missing item separator\n");
+	assert_diags("o = {a = 1 b = 2}\n", "1:12/11-1:13/12 Missing attribute separator\n");
+	assert_diags("c = f(a b)\n", "1:9/8-1:10/9 Missing argument separator\n");
+}
+
+static void test_blocks(void **state)
+{
+	(void)state;
+	assert_parses_to("source \"qemu\" \"x\" {\n  a = 1\n  inner {\n  }\n}\nb ident \"q\" {}\nc { d = 2 }\n",
+			 "block source \"qemu\" \"x\"\n  attr a\n    literal 1\n  block inner\n"
+			 "block b \"ident\" \"q\"\n"
+			 "block c\n  attr d\n    literal 2\n");
+	/* every comment form; a line comment ends an attribute like a newline */
+	assert_parses_to("# hash\n// slash\n/* multi\nline */ a = 1 # trailing\nb = /* inline */ 2 // x\n",
+			 "attr a\n  literal 1\nattr b\n  literal 2\n");
+	assert_diags("a = 1\na = 2\n", "2:1/6-2:2/7 Attribute redefined\n");
+}
+
+/* The specsuite's structural error cases, with HCL's exact ranges. */
+static void test_structure_errors(void **state)
+{
+	(void)state;
+	assert_diags("a = \"a value\", b = \"b value\"\n", "1:14/13-1:15/14 Unexpected comma after argument\n");
+	assert_diags("a { b = \"foo\", c = \"bar\" }\n"
+		     "a { b = \"foo\"\n"
+		     "}\n"
+		     "a { b = \"foo\"\n"
+		     "  c = \"bar\" }\n"
+		     "a { b = \"foo\"\n"
+		     "  c = \"bar\"\n"
+		     "}\n"
+		     "a { d {} }\n",
+		     "1:14/13-1:15/14 Unexpected comma after argument\n"
+		     "2:14/40-3:1/41 Missing closing brace\n"
+		     "4:14/56-5:1/57 Missing closing brace\n"
+		     "6:14/84-7:1/85 Missing closing brace\n"
+		     "9:5/103-9:8/106 Unexpected block definition\n");
+	assert_diags("a {\n", "1:3/2-1:4/3 Unclosed configuration block\n");
+	assert_diags("variable \"region\" {\n  type =string\n}\n\ninvalid\n\nsource \"x\" \"y\" {\n}\n",
+		     "5:1/38-5:8/45 Argument or block definition required\n");
+}
+
+/* One run reports every error, each at its own place, and the tree stays usable. */
+static void test_multiple_errors(void **state)
+{
+	(void)state;
+	assert_diags("a = \"x\\q\"\n"
+		     "b = 1.2.3\n"
+		     "c = [1 2]\n"
+		     "d = 'x'\n"
+		     "block {\n"
+		     "  e = \"unterminated\n"
+		     "  f = 1 ;\n"
+		     "}\n"
+		     "g = \"${a b}\"\n",
+		     "1:7/6-1:9/8 Invalid escape sequence\n"
+		     "2:5/14-2:10/19 Invalid number literal\n"
+		     "3:8/27-3:9/28 Missing item separator\n"
+		     "4:5/34-4:6/35 Invalid character\n"
+		     "4:5/34-4:6/35 Invalid expression\n"
+		     "6:20/65-6:20/65 Invalid multi-line string\n"
+		     "7:9/74-7:10/75 Invalid character\n"
+		     "7:9/74-7:10/75 Missing newline after argument\n"
+		     "9:10/87-9:11/88 Extra characters after interpolation expression\n");
+}
+
+static void test_render(void **state)
+{
+	(void)state;
+	const char *src = "source \"qemu\" \"x\" {\n\tdisk_sise = \"10G\"\n}\n";
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_fileset fs = HCL_FILESET_INIT;
+	struct hcl_file *f = hcl_parse_config(src, strlen(src), "b.pkr.hcl", &d);
+	hcl_fileset_add(&fs, f);
+	const struct hcl_attribute *a = f->body->blocks[0]->body->attrs[0];
+	hcl_error(&d, &a->name_range, "Unsupported argument",
+		  "An argument named \"%s\" is not expected here. Did you mean \"disk_size\"? This sentence is here "
+		  "to make the detail long enough to wrap.",
+		  a->name);
+	hcl_warning(&d, NULL, "No subject", NULL);
+	struct buf b = BUF_INIT;
+	hcl_diags_render(&d, &fs, NULL, &b);
+	assert_string_equal(buf_cstr(&b),
+			    "Error: Unsupported argument\n"
+			    "\n"
+			    "  on b.pkr.hcl line 2, in source \"qemu\" \"x\":\n"
+			    "   2: \tdisk_sise = \"10G\"\n"
+			    "      \t^^^^^^^^^\n"
+			    "\n"
+			    "An argument named \"disk_sise\" is not expected here. Did you mean \"disk_size\"?\n"
+			    "This sentence is here to make the detail long enough to wrap.\n"
+			    "\n"
+			    "Warning: No subject\n"
+			    "\n");
+	buf_reset(&b);
+	hcl_diags_render_short(&d, &b);
+	assert_string_equal(buf_cstr(&b), "b.pkr.hcl:2:2: error: Unsupported argument\nwarning: No subject\n");
+	/* without the source, the location is still named */
+	buf_reset(&b);
+	hcl_diag_render(&d.v[0], NULL, NULL, &b);
+	assert_non_null(strstr(buf_cstr(&b), "  on b.pkr.hcl line 2:\n  (source code not available)\n"));
+	buf_free(&b);
+	hcl_diags_free(&d);
+	hcl_fileset_free(&fs);
+}
+
+static int collect_var(void *arg, const struct hcl_expr *e)
+{
+	char *s = hcl_traversal_string(&e->u.traversal);
+	strv_push_owned(arg, s);
+	return 0;
+}
+
+static void test_variables(void **state)
+{
+	(void)state;
+	const char *src = "x = [for k, v in var.m : \"${k}${v.a}${local.z}\" if v != path.root]\n"
+			  "y = \"%{for s in var.list}${s}${upper(var.q)}%{endfor}\"\n"
+			  "z = var.l[*].name\n";
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_file *f = hcl_parse_config(src, strlen(src), "v.hcl", &d);
+	assert_false(hcl_diags_has_errors(&d));
+	struct strv names = STRV_INIT;
+	hcl_body_variables(f->body, collect_var, &names);
+	char *joined = strv_join(&names, " ");
+	assert_string_equal(joined, "var.m local.z path.root var.list var.q var.l");
+	free(joined);
+	strv_free(&names);
+	assert_null(hcl_expr_as_keyword(hcl_body_attr(f->body, "z")->expr));
+	hcl_file_free(f);
+	hcl_diags_free(&d);
+}
+
+static void test_standalone_parsers(void **state)
+{
+	(void)state;
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_pos start = {1, 1, 0};
+	const char *src = "[\n1,\n2\n]";
+	struct hcl_expr *e = hcl_parse_expression(src, strlen(src), "<expr>", start, &d);
+	assert_false(hcl_diags_has_errors(&d));
+	assert_int_equal(e->kind, HCL_EXPR_TUPLE_CONS);
+	assert_int_equal(e->u.tuple.nitems, 2);
+	hcl_expr_free(e);
+
+	e = hcl_parse_expression("1 2", 3, "<expr>", start, &d);
+	assert_true(hcl_diags_has_errors(&d));
+	assert_string_equal(d.v[0].summary, "Extra characters after expression");
+	hcl_expr_free(e);
+	hcl_diags_free(&d);
+
+	src = "Hello ${name}!\n%{ for x in xs ~}\n- ${x}\n%{ endfor ~}\n";
+	e = hcl_parse_template(src, strlen(src), "t.tpl", start, &d);
+	assert_false(hcl_diags_has_errors(&d));
+	struct buf b = BUF_INIT;
+	hcl_expr_dump(e, &b);
+	assert_string_equal(buf_cstr(&b), "template\n  lit \"Hello \"\n  interp\n    scope_traversal name\n"
+					  "  lit \"!\\n\"\n  for x\n    scope_traversal xs\n  do\n    lit \"\"\n    lit \"- \"\n"
+					  "    interp\n      scope_traversal x\n    lit \"\\n\"\n  lit \"\"\n");
+	buf_free(&b);
+	hcl_expr_free(e);
+
+	e = hcl_parse_template("${true}", 7, "t.tpl", start, &d);
+	assert_int_equal(e->kind, HCL_EXPR_TEMPLATE_WRAP);
+	hcl_expr_free(e);
+
+	struct hcl_traversal t;
+	assert_int_equal(hcl_parse_traversal("source.amazon-ebs.example[0][\"k\"]", 33, "<t>", start, &t, &d), 0);
+	char *s = hcl_traversal_string(&t);
+	assert_string_equal(s, "source.amazon-ebs.example[0][\"k\"]");
+	free(s);
+	assert_int_equal(t.nsteps, 4);
+	hcl_traversal_free(&t);
+	assert_int_equal(hcl_parse_traversal("source.*", 8, "<t>", start, &t, &d), -1);
+	assert_true(hcl_diags_has_errors(&d));
+	hcl_diags_free(&d);
+
+	e = hcl_parse_expression("(string)", 8, "<expr>", start, &d);
+	assert_string_equal(hcl_expr_as_keyword(e), "string");
+	hcl_expr_free(e);
+	e = hcl_parse_expression("\"lit\"", 5, "<expr>", start, &d);
+	size_t len;
+	assert_string_equal(hcl_expr_as_string_literal(e, &len), "lit");
+	assert_int_equal(len, 3);
+	hcl_expr_free(e);
+
+	assert_true(hcl_valid_identifier("amazon-ebs"));
+	assert_true(hcl_valid_identifier("_x1"));
+	assert_false(hcl_valid_identifier("1x"));
+	assert_false(hcl_valid_identifier("a.b"));
+}
+
+/* Token boundaries as HCL's scanner draws them (the formatter depends on them). */
+static void test_lexer_tokens(void **state)
+{
+	(void)state;
+	const char *src = "a = <<-EOT\n  x ${y}\n  EOT\n# c\nb = \"q$${r}\" // d";
+	struct hcl_tokens t = {0};
+	struct hcl_pos start = {1, 1, 0};
+	hcl_lex(src, strlen(src), "t", start, HCL_LEX_CONFIG, &t);
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < t.n; i++) {
+		buf_printf(&b, "%s[", hcl_token_type_name(t.v[i].type));
+		for (size_t j = 0; j < t.v[i].len; j++)
+			buf_puts(&b, t.v[i].bytes[j] == '\n' ? "\\n" : (char[]){t.v[i].bytes[j], 0});
+		buf_puts(&b, "] ");
+	}
+	assert_string_equal(buf_cstr(&b), "Ident[a] Equal[=] OHeredoc[<<-EOT\\n] StringLit[  x ] TemplateInterp[${] "
+					  "Ident[y] TemplateSeqEnd[}] StringLit[\\n] CHeredoc[  EOT] Newline[\\n] "
+					  "Comment[# c\\n] Ident[b] Equal[=] OQuote[\"] QuotedLit[q] QuotedLit[$${] "
+					  "QuotedLit[r}] CQuote[\"] Comment[// d] EOF[] ");
+	assert_int_equal(t.v[8].range.start.line, 3);
+	assert_int_equal(t.v[8].range.end.column, 6);
+	buf_free(&b);
+	hcl_tokens_free(&t);
+}
+
+static void test_deep_nesting_is_an_error(void **state)
+{
+	(void)state;
+	struct buf src = BUF_INIT;
+	buf_puts(&src, "a = ");
+	buf_repeat(&src, '[', 5000);
+	buf_repeat(&src, ']', 5000);
+	buf_puts(&src, "\nb = 1\n");
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_file *f = hcl_parse_config(src.data, src.len, "deep.hcl", &d);
+	assert_true(hcl_diags_has_errors(&d));
+	assert_string_equal(d.v[0].summary, "Expression too deeply nested");
+	assert_non_null(hcl_body_attr(f->body, "b"));
+	hcl_file_free(f);
+	hcl_diags_free(&d);
+	buf_free(&src);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_operator_precedence),
+		cmocka_unit_test(test_literals_and_strings),
+		cmocka_unit_test(test_strip_markers),
+		cmocka_unit_test(test_template_directives),
+		cmocka_unit_test(test_heredocs),
+		cmocka_unit_test(test_traversals_and_splats),
+		cmocka_unit_test(test_collections_and_for),
+		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_structure_errors),
+		cmocka_unit_test(test_multiple_errors),
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_variables),
+		cmocka_unit_test(test_standalone_parsers),
+		cmocka_unit_test(test_lexer_tokens),
+		cmocka_unit_test(test_deep_nesting_is_an_error),
+	};
+	return cmocka_run_group_tests_name("hcl-parser", tests, NULL, NULL);
+}
