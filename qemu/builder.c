@@ -2,6 +2,7 @@
  * list of steps on a libvirt domain, like Packer's builder/qemu. When kiln chose KVM itself and the guest
  * dies with a KVM internal error, the whole list runs once more under TCG. */
 #include "qemu/build.h"
+#include "http-seed/seed_server.h"
 #include "qemu/libvirt.h"
 #include "ui/ui.h"
 #include "util/file.h"
@@ -100,6 +101,12 @@ static int retry_policy(void *state, const struct kiln_error *err)
 
 static void free_build(struct qemu_build *b)
 {
+	/* After -on-error=abort the VM is left running on purpose; only our handles go. */
+	if (b->force_exit_handle >= 0)
+		sig_forget(b->force_exit_handle);
+	qemu_vm_free(b->vm);
+	qemu_virt_close(b->virt);
+	seed_server_stop(b->http);
 	free(b->output_dir);
 	free(b->vm_name);
 	if (b->tmpdir) {

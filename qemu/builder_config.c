@@ -175,37 +175,6 @@ const struct kiln_schema qemu_schema = {qemu_attrs, qemu_conflicts};
 
 /* ------------------------------------------------------------------------------------------------ */
 
-int qemu_parse_size(const char *s, char bare_unit, uint64_t *bytes, struct kiln_error *err)
-{
-	const char *p = s;
-	uint64_t v = 0;
-	if (!isdigit((unsigned char)*p))
-		return err_set_kind(err, ERR_INVALID, "invalid size \"%s\" (use a number with an optional k, M, G or T)", s);
-	while (isdigit((unsigned char)*p)) {
-		if (v > UINT64_MAX / 10)
-			return err_set_kind(err, ERR_INVALID, "size \"%s\" is too large", s);
-		v = v * 10 + (uint64_t)(*p++ - '0');
-	}
-	char unit = *p ? (char)tolower((unsigned char)*p) : (char)tolower((unsigned char)bare_unit);
-	if (*p && p[1] && !(tolower((unsigned char)p[1]) == 'b' && !p[2]) && !(tolower((unsigned char)p[1]) == 'i' && tolower((unsigned char)p[2]) == 'b' && !p[3]))
-		return err_set_kind(err, ERR_INVALID, "invalid size \"%s\" (use a number with an optional k, M, G or T)", s);
-	unsigned shift;
-	switch (unit) {
-	case 'b': shift = 0; break;
-	case 'k': shift = 10; break;
-	case 'm': shift = 20; break;
-	case 'g': shift = 30; break;
-	case 't': shift = 40; break;
-	case 'p': shift = 50; break;
-	default:
-		return err_set_kind(err, ERR_INVALID, "invalid size \"%s\": unknown unit '%c'", s, *p);
-	}
-	if (shift && v > (UINT64_MAX >> shift))
-		return err_set_kind(err, ERR_INVALID, "size \"%s\" is too large", s);
-	*bytes = v << shift;
-	return 0;
-}
-
 /* ------------------------------------------------------------------------------------------------ */
 
 static char *str_or(const struct kiln_config *c, const char *name, const char *def)
@@ -410,6 +379,8 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 		c->memory = 512;   /* Packer: "MemorySize %d is too small, using default: 512" */
 	c->machine_type = str_or(cfg, "machine_type", "pc");
 	c->firmware = str_or(cfg, "firmware", NULL);
+	c->use_pflash = kiln_config_bool(cfg, "use_pflash", false);
+	c->efi_drop_efivars = kiln_config_bool(cfg, "efi_drop_efivars", false);
 	c->efi_firmware_code = str_or(cfg, "efi_firmware_code", NULL);
 	c->efi_firmware_vars = str_or(cfg, "efi_firmware_vars", NULL);
 	c->efi_boot = kiln_config_bool(cfg, "efi_boot", false) || c->efi_firmware_code || c->efi_firmware_vars;

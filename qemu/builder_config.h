@@ -9,6 +9,7 @@
 
 #include "component.h"
 #include "util/error.h"
+#include "qemu/disk.h"
 #include "util/strv.h"
 
 extern const struct kiln_schema qemu_schema;
@@ -51,6 +52,8 @@ struct qemu_config {
 	int memory;                      /* MiB */
 	char *machine_type;
 	char *firmware;                  /* a ROM file (-bios) */
+	bool use_pflash;                 /* load `firmware` as pflash */
+	bool efi_drop_efivars;
 	bool efi_boot;
 	char *efi_firmware_code, *efi_firmware_vars;
 	bool efi_secure_boot;            /* kiln */
@@ -119,9 +122,5 @@ void qemu_config_free(struct qemu_config *c);
 
 /* qemuargs (list(list(string))) as one strv per switch. */
 int qemu_config_read_qemuargs(const struct kiln_config *cfg, struct strv **out, size_t *n, struct kiln_error *err);
-
-/* Parse a qemu-img size ("40960M", "10G", "1024", "512k"); a bare number is bytes when
- * bare_unit is 'B', mebibytes when 'M' (Packer's disk_size rule). */
-int qemu_parse_size(const char *s, char bare_unit, uint64_t *bytes, struct kiln_error *err);
 
 #endif

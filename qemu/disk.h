@@ -34,5 +34,8 @@ int qemu_img_resize(const char *path, const char *format, uint64_t bytes, const 
 int qemu_img_rebase_unsafe(const char *path, const char *backing, const char *backing_format, struct kiln_error *err);
 /* `qemu-img check` passes. */
 int qemu_img_check(const char *path, const char *format, struct kiln_error *err);
+/* Parse a qemu-img size ("40960M", "10G", "1024", "512k"); a bare number is bytes when bare_unit is
+ * 'B', mebibytes when 'M' (Packer's disk_size rule). */
+int qemu_parse_size(const char *s, char bare_unit, uint64_t *bytes, struct kiln_error *err);
 
 #endif

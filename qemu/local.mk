@@ -41,3 +41,15 @@ TESTS += tests/unit/test-qemu-serial-log
 tests_unit_test_qemu_serial_log_SOURCES = tests/unit/test-qemu-serial-log.c
 tests_unit_test_qemu_serial_log_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_qemu_serial_log_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-qemu-domain-xml
+TESTS += tests/unit/test-qemu-domain-xml
+tests_unit_test_qemu_domain_xml_SOURCES = tests/unit/test-qemu-domain-xml.c
+tests_unit_test_qemu_domain_xml_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_domain_xml_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-qemu-disk
+TESTS += tests/unit/test-qemu-disk
+tests_unit_test_qemu_disk_SOURCES = tests/unit/test-qemu-disk.c
+tests_unit_test_qemu_disk_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_disk_LDADD = $(UNIT_LDADD)

@@ -112,6 +112,8 @@ int qemu_step_artifact(void *state, struct kiln_error *err)
 								       ? b->cfg->output_directory : b->output_dir);
 	for (size_t i = 0; i < b->extra_disks.n; i++)
 		kiln_artifact_add_file(a, b->extra_disks.v[i]);
+	if (b->nvram_path && b->cfg->efi_drop_efivars)
+		unlink(b->nvram_path);
 	if (b->nvram_path && file_exists(b->nvram_path))
 		kiln_artifact_add_file(a, b->nvram_path);
 	struct qemu_img_info info;

@@ -185,6 +185,7 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 		qemu_port_hand_over(&vnc);
 		bool autodestroy = b->ctx->on_error == KILN_ON_ERROR_CLEANUP && !b->ctx->debug;
 		struct kiln_error e = ERR_INIT;
+		b->vm_started_ms = time_mono_ms();   /* QEMU starting up is part of the boot */
 		if (qemu_vm_create(b->virt, xml, autodestroy, b->remote, &b->vm, &e) == 0)
 			break;
 		if (is_port_clash(&e) && tries < 4) {
@@ -195,7 +196,6 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 		err_move(err, &e);
 		goto out;
 	}
-	b->vm_started_ms = time_mono_ms();
 	b->force_exit_handle = sig_on_force_exit(force_destroy, b);
 	if (b->remote && b->serial_path) {
 		struct kiln_error e = ERR_INIT;

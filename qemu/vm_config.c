@@ -195,7 +195,7 @@ int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p,
 		d->firmware = QEMU_FW_EFI_AUTO;
 		d->nvram = p->nvram;
 	} else if (c->firmware) {
-		d->firmware = QEMU_FW_ROM;
+		d->firmware = c->use_pflash ? QEMU_FW_EFI_FILES : QEMU_FW_ROM;
 		d->loader = c->firmware;
 	}
 	d->secure_boot = c->efi_secure_boot;

@@ -1,0 +1,87 @@
+#!/bin/sh
+# t0400-qemu-tiny — the tiny image (busybox + dropbear) builds with disk_image = true, ssh_username =
+# "root" and a key: shell and file provisioners run, the artifact is a clean qcow2 that records the
+# accelerator, nothing is left running, and a second boot of the artifact shows the provisioned files.
+. "$KILN_SRCDIR/tests/lib/test-lib.sh"
+. "$KILN_SRCDIR/tests/lib/qemu.sh"
+qemu_setup
+
+TINY=$("$FIXTURES/mk-tiny-image")
+KEY=$("$FIXTURES/mk-test-key")
+
+test_expect_success 'the tiny image builds' '
+	echo "from the host" >data.txt &&
+	cat >tiny.pkr.hcl <<-EOF &&
+	source "qemu" "tiny" {
+	  iso_url              = "$TINY"
+	  iso_checksum         = "none"
+	  disk_image           = true
+	  use_backing_file     = true
+	  accelerator          = "tcg"
+	  memory               = 256
+	  ssh_username         = "root"
+	  ssh_private_key_file = "$KEY"
+	  shutdown_command     = "poweroff"
+	  output_directory     = "out"
+	  vm_name              = "tiny.qcow2"
+	}
+	build {
+	  sources = ["source.qemu.tiny"]
+	  provisioner "shell" {
+	    inline = ["echo provisioned > /root/hello", "uname -r"]
+	  }
+	  provisioner "file" {
+	    source      = "data.txt"
+	    destination = "/root/data.txt"
+	  }
+	}
+	EOF
+	KILN_LOG=1 KILN_LOG_PATH=build.log "$KILN" build -machine-readable tiny.pkr.hcl >out.txt 2>err.txt ||
+		{ cat out.txt err.txt; false; } &&
+	test_grep "Connected to SSH" out.txt &&
+	test -f out/tiny.qcow2 &&
+	test -s out/tiny.qcow2-serial.log &&
+	qemu-img check out/tiny.qcow2 &&
+	qemu-img info out/tiny.qcow2 | test_grep "backing file: $TINY" &&
+	test_grep "artifact,0,id" out.txt &&
+	qemu_no_test_domains
+'
+
+test_expect_success 'the forwarded SSH port is free again' '
+	port=$(qemu_forwarded_port build.log) &&
+	test -n "$port" &&
+	! qemu_port_listening "$port"
+'
+
+test_expect_success 'the build logs its phase timings' '
+	test_grep "qemu: phase timings (s): total=" build.log &&
+	test_grep "outside_guest=" build.log
+'
+
+test_expect_success 'a second boot of the artifact shows the provisioned files' '
+	cat >again.pkr.hcl <<-EOF &&
+	source "qemu" "again" {
+	  iso_url              = "out/tiny.qcow2"
+	  iso_checksum         = "none"
+	  disk_image           = true
+	  use_backing_file     = true
+	  accelerator          = "tcg"
+	  memory               = 256
+	  ssh_username         = "root"
+	  ssh_private_key_file = "$KEY"
+	  shutdown_command     = "poweroff"
+	  output_directory     = "out2"
+	}
+	build {
+	  sources = ["source.qemu.again"]
+	  provisioner "shell" {
+	    inline = ["test \"\$(cat /root/hello)\" = provisioned", "cat /root/data.txt"]
+	  }
+	}
+	EOF
+	"$KILN" build again.pkr.hcl >out2.txt 2>&1 || { cat out2.txt; false; } &&
+	test_grep "from the host" out2.txt &&
+	qemu_no_test_domains
+'
+
+test_done
