@@ -6,14 +6,20 @@
 extern const struct cli_command cmd_console;
 extern const struct cli_command cmd_fmt;
 extern const struct cli_command cmd_help;
+extern const struct cli_command cmd_init;
+extern const struct cli_command cmd_inspect;
 extern const struct cli_command cmd_inspect_image;
+extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_version;
 
 const struct cli_command *const cli_commands[] = {
 	&cmd_console,
 	&cmd_fmt,
 	&cmd_help,
+	&cmd_init,
+	&cmd_inspect,
 	&cmd_inspect_image,
+	&cmd_validate,
 	&cmd_version,
 	NULL,
 };

@@ -2,6 +2,7 @@
 #include "cli/diagout.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ui/ui.h"
@@ -27,7 +28,11 @@ void cli_print_diags(FILE *f, const struct hcl_diags *d, const struct hcl_filese
 	struct hcl_render_opts o = {0};
 	o.color = use_color(f);
 	struct buf b = BUF_INIT;
-	hcl_diags_render(d, files, &o, &b);
+	const char *format = getenv("KILN_DIAG_FORMAT");
+	if (format && strcmp(format, "short") == 0)
+		hcl_diags_render_short(d, &b);
+	else
+		hcl_diags_render(d, files, &o, &b);
 	char *masked = ui_mask(buf_cstr(&b));
 	fputs(masked, f);
 	fflush(f);

@@ -8,7 +8,9 @@
 #include "hcl/ast.h"
 #include "hcl/diag.h"
 
-/* Print every diagnostic to f (stderr normally). files supplies the source lines; may be NULL. */
+/* Print every diagnostic to f (stderr normally). files supplies the source lines; may be NULL.
+ * With KILN_DIAG_FORMAT=short in the environment, one "file:line:col: error: summary" line each
+ * (for editors and scripts). */
 void cli_print_diags(FILE *f, const struct hcl_diags *d, const struct hcl_fileset *files);
 
 #endif

@@ -1,0 +1,85 @@
+/* cmd-inspect.c — `kiln inspect`: what a template defines, in `packer inspect`'s layout. */
+#include "cli/cli.h"
+#include "cli/diagout.h"
+#include "cli/tmplargs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "template/template.h"
+#include "ui/ui.h"
+#include "util/buf.h"
+
+static void print_masked(const char *s)
+{
+	char *m = ui_mask(s);
+	fputs(m, stdout);
+	free(m);
+}
+
+static int run_inspect(struct cli_args *a)
+{
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct tmpl *t = cli_load_template(a, a->argv[0], TMPL_FULL, true, &d);
+	cli_print_diags(stderr, &d, tmpl_files(t));
+	if (hcl_diags_has_errors(&d)) {
+		hcl_diags_free(&d);
+		tmpl_free(t);
+		return 1;
+	}
+	struct tmpl_inspect in;
+	tmpl_inspect(t, &in);
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "Packer Inspect: HCL2 mode\n\n> input-variables:\n\n");
+	for (size_t i = 0; i < in.nvars; i++)
+		buf_printf(&b, "var.%s: %s\n", in.vars[i].name, in.vars[i].value);
+	buf_puts(&b, "\n> local-variables:\n\n");
+	for (size_t i = 0; i < in.nlocals; i++)
+		buf_printf(&b, "local.%s: %s\n", in.locals[i].name, in.locals[i].value);
+	buf_puts(&b, "\n> builds:\n\n");
+	for (size_t i = 0; i < in.nbuilds; i++) {
+		const struct tmpl_inspect_build *ib = &in.builds[i];
+		buf_printf(&b, "  > %s:\n\n", ib->name);
+		if (ib->description && *ib->description)
+			buf_printf(&b, "  > Description: %s\n\n", ib->description);
+		buf_puts(&b, "    sources:\n\n");
+		for (size_t j = 0; j < ib->sources.n; j++)
+			buf_printf(&b, "      %s\n\n", ib->sources.v[j]);
+		buf_puts(&b, "    provisioners:\n\n");
+		if (ib->provisioners.n == 0)
+			buf_puts(&b, "      <no provisioner>\n");
+		for (size_t j = 0; j < ib->provisioners.n; j++)
+			buf_printf(&b, "      %s\n", ib->provisioners.v[j]);
+		buf_puts(&b, "\n    post-processors:\n\n");
+		if (ib->nchains == 0)
+			buf_puts(&b, "      <no post-processor>\n\n");
+		for (size_t c = 0; c < ib->nchains; c++) {
+			buf_printf(&b, "      %zu:\n", c);
+			for (size_t j = 0; j < ib->chains[c].n; j++)
+				buf_printf(&b, "        %s\n", ib->chains[c].v[j]);
+			buf_putc(&b, '\n');
+		}
+	}
+	print_masked(buf_cstr(&b));
+	buf_free(&b);
+	tmpl_inspect_free(&in);
+	hcl_diags_free(&d);
+	tmpl_free(t);
+	return 0;
+}
+
+const struct cli_command cmd_inspect = {
+	.name = "inspect",
+	.synopsis = "Shows the variables, locals and builds a template defines",
+	.usage = "kiln inspect [options] PATH",
+	.help = "  Lists the input variables with their values, the local values, and each build's sources,\n"
+		"  provisioners and post-processor chains, in the layout of `packer inspect`. Sensitive values\n"
+		"  show as <sensitive>; variables without a value as <unknown>.\n",
+	.flags = (const struct cli_flag[]){
+		CLI_VAR_FLAGS,
+		{NULL},
+	},
+	.min_args = 1,
+	.max_args = 1,
+	.run = run_inspect,
+};

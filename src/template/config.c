@@ -1,0 +1,603 @@
+/* config.c — a component's block decoded against its struct kiln_schema into a struct kiln_config,
+ * and the kiln_config_* accessors components read it through (component.h).
+ *
+ * Decoding reports, each at its exact place: arguments the schema does not have (with a suggestion),
+ * values that do not convert to the argument's type, nested blocks that are unknown or repeated,
+ * missing required arguments and conflicting ones. Values are converted to the schema's types, so the
+ * accessors only read. A value that is not known yet (build.*, data sources during validate) reads as
+ * unset. */
+#include "template/internal.h"
+#include "engine/plan.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcl/eval.h"
+#include "hcl/value.h"
+#include "ui/ui.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/timeutil.h"
+
+struct cfg_attr {
+	char *name;
+	struct hcl_value *value;
+	struct hcl_range range;       /* the argument (name = value) */
+	char *filename;               /* owned copy backing range.filename */
+};
+
+struct cfg_blocks {
+	char *name;
+	struct kiln_config **v;
+	size_t n;
+	struct hcl_range first;
+};
+
+struct kiln_config {
+	char *label;
+	const struct kiln_schema *schema;
+	struct cfg_attr *attrs;
+	size_t nattrs;
+	struct cfg_blocks *blocks;
+	size_t nblocks;
+	struct strv texts;            /* strings handed out by the accessors */
+};
+
+/* ------------------------------------------------------------------------------------------------
+ * Accessors */
+
+static const struct cfg_attr *find_attr(const struct kiln_config *c, const char *name)
+{
+	for (size_t i = 0; c && i < c->nattrs; i++)
+		if (strcmp(c->attrs[i].name, name) == 0)
+			return &c->attrs[i];
+	return NULL;
+}
+
+static const struct cfg_blocks *find_blocks(const struct kiln_config *c, const char *name)
+{
+	for (size_t i = 0; c && i < c->nblocks; i++)
+		if (strcmp(c->blocks[i].name, name) == 0)
+			return &c->blocks[i];
+	return NULL;
+}
+
+/* The value when set and known, else NULL. */
+static const struct hcl_value *usable(const struct kiln_config *c, const char *name)
+{
+	const struct cfg_attr *a = find_attr(c, name);
+	if (!a || !a->value || hcl_is_null(a->value) || !hcl_is_wholly_known(a->value))
+		return NULL;
+	return a->value;
+}
+
+bool kiln_config_has(const struct kiln_config *c, const char *name)
+{
+	const struct cfg_attr *a = find_attr(c, name);
+	if (a && a->value && !hcl_is_null(a->value))
+		return true;
+	const struct cfg_blocks *b = find_blocks(c, name);
+	return b && b->n > 0;
+}
+
+bool kiln_config_is_known(const struct kiln_config *c, const char *name)
+{
+	const struct cfg_attr *a = find_attr(c, name);
+	return !a || !a->value || hcl_is_wholly_known(a->value);
+}
+
+/* Text of a primitive value, kept by the config. */
+static const char *text_of(const struct kiln_config *c, const struct hcl_value *v)
+{
+	if (!v || hcl_is_null(v) || !hcl_is_known(v))
+		return NULL;
+	if (hcl_kind(v) == HCL_STRING)
+		return hcl_str(v);
+	char *s = hcl_value_as_text(v);
+	if (!s)
+		return NULL;
+	struct kiln_config *mc = (struct kiln_config *)c;
+	strv_push_owned(&mc->texts, s);
+	return s;
+}
+
+const char *kiln_config_string(const struct kiln_config *c, const char *name, const char *def)
+{
+	const char *s = text_of(c, usable(c, name));
+	return s ? s : def;
+}
+
+bool kiln_config_bool(const struct kiln_config *c, const char *name, bool def)
+{
+	const struct hcl_value *v = usable(c, name);
+	if (!v)
+		return def;
+	if (hcl_kind(v) == HCL_BOOL)
+		return hcl_true(v);
+	if (hcl_kind(v) == HCL_STRING)
+		return strcmp(hcl_str(v), "true") == 0 || strcmp(hcl_str(v), "1") == 0;
+	return def;
+}
+
+static bool number_of(const struct hcl_value *v, double *out, int64_t *iout, bool *is_int)
+{
+	if (!v)
+		return false;
+	if (hcl_kind(v) == HCL_NUMBER) {
+		*out = hcl_num_to_double(hcl_num_of(v));
+		*is_int = hcl_num_to_int64(hcl_num_of(v), iout);
+		return true;
+	}
+	if (hcl_kind(v) == HCL_STRING) {
+		char *end;
+		*out = strtod(hcl_str(v), &end);
+		if (end == hcl_str(v) || *end)
+			return false;
+		*is_int = (double)(int64_t)*out == *out;
+		*iout = (int64_t)*out;
+		return true;
+	}
+	return false;
+}
+
+int64_t kiln_config_int(const struct kiln_config *c, const char *name, int64_t def)
+{
+	double d;
+	int64_t i;
+	bool is_int;
+	if (!number_of(usable(c, name), &d, &i, &is_int))
+		return def;
+	return is_int ? i : (int64_t)d;
+}
+
+double kiln_config_number(const struct kiln_config *c, const char *name, double def)
+{
+	double d;
+	int64_t i;
+	bool is_int;
+	return number_of(usable(c, name), &d, &i, &is_int) ? d : def;
+}
+
+int kiln_config_duration_ms(const struct kiln_config *c, const char *name, const char *def, int64_t *ms,
+			    struct kiln_error *err)
+{
+	const struct hcl_value *v = usable(c, name);
+	if (v && hcl_kind(v) == HCL_NUMBER) {
+		*ms = (int64_t)(hcl_num_to_double(hcl_num_of(v)) * 1000.0);
+		return 0;
+	}
+	const char *s = v ? text_of(c, v) : def;
+	if (!s) {
+		*ms = 0;
+		return 0;
+	}
+	/* a bare number is seconds */
+	char *end;
+	double secs = strtod(s, &end);
+	if (end != s && *end == '\0') {
+		*ms = (int64_t)(secs * 1000.0);
+		return 0;
+	}
+	struct kiln_error e = ERR_INIT;
+	if (duration_parse(s, ms, &e) < 0) {
+		err_clear(&e);
+		if (!v)
+			return err_set(err, "invalid default duration \"%s\" for %s", s, name);
+		return kiln_config_error(c, name, err,
+					 "\"%s\" is not a duration: use a number with a unit, like \"90s\", \"5m\" or "
+					 "\"1h30m\"",
+					 s);
+	}
+	return 0;
+}
+
+size_t kiln_config_list_len(const struct kiln_config *c, const char *name)
+{
+	const struct hcl_value *v = usable(c, name);
+	return v && hcl_is_collection_value(v) ? hcl_len(v) : 0;
+}
+
+const char *kiln_config_list_string(const struct kiln_config *c, const char *name, size_t i)
+{
+	const struct hcl_value *v = usable(c, name);
+	if (!v || !hcl_is_collection_value(v) || i >= hcl_len(v))
+		return NULL;
+	return text_of(c, hcl_elem(v, i));
+}
+
+void kiln_config_list_strv(const struct kiln_config *c, const char *name, struct strv *out)
+{
+	size_t n = kiln_config_list_len(c, name);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = kiln_config_list_string(c, name, i);
+		if (s)
+			strv_push(out, s);
+	}
+}
+
+size_t kiln_config_map_len(const struct kiln_config *c, const char *name)
+{
+	const struct hcl_value *v = usable(c, name);
+	return v && hcl_is_mapping(v) ? hcl_len(v) : 0;
+}
+
+const char *kiln_config_map_key(const struct kiln_config *c, const char *name, size_t i)
+{
+	const struct hcl_value *v = usable(c, name);
+	return v && hcl_is_mapping(v) && i < hcl_len(v) ? hcl_key(v, i) : NULL;
+}
+
+const char *kiln_config_map_string(const struct kiln_config *c, const char *name, size_t i)
+{
+	const struct hcl_value *v = usable(c, name);
+	return v && hcl_is_mapping(v) && i < hcl_len(v) ? text_of(c, hcl_elem(v, i)) : NULL;
+}
+
+size_t kiln_config_block_count(const struct kiln_config *c, const char *name)
+{
+	const struct cfg_blocks *b = find_blocks(c, name);
+	return b ? b->n : 0;
+}
+
+const struct kiln_config *kiln_config_block(const struct kiln_config *c, const char *name, size_t i)
+{
+	const struct cfg_blocks *b = find_blocks(c, name);
+	return b && i < b->n ? b->v[i] : NULL;
+}
+
+const struct hcl_value *kiln_config_value(const struct kiln_config *c, const char *name)
+{
+	const struct cfg_attr *a = find_attr(c, name);
+	return a && a->value && !hcl_is_null(a->value) ? a->value : NULL;
+}
+
+int kiln_config_error(const struct kiln_config *c, const char *name, struct kiln_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	const struct cfg_attr *a = find_attr(c, name);
+	const struct cfg_blocks *b = a ? NULL : find_blocks(c, name);
+	err_set(err, "%s: %s: %s", c ? c->label : "?", name, msg);
+	free(msg);
+	if (a)
+		err_location(err, a->range.filename, a->range.start.line, a->range.start.column);
+	else if (b)
+		err_location(err, b->first.filename, b->first.start.line, b->first.start.column);
+	return -1;
+}
+
+const char *kiln_config_label(const struct kiln_config *c)
+{
+	return c ? c->label : "";
+}
+
+void kiln_config_free(struct kiln_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nattrs; i++) {
+		free(c->attrs[i].name);
+		free(c->attrs[i].filename);
+		hcl_value_unref(c->attrs[i].value);
+	}
+	free(c->attrs);
+	for (size_t i = 0; i < c->nblocks; i++) {
+		for (size_t j = 0; j < c->blocks[i].n; j++)
+			kiln_config_free(c->blocks[i].v[j]);
+		free(c->blocks[i].v);
+		free(c->blocks[i].name);
+		free((char *)c->blocks[i].first.filename);
+	}
+	free(c->blocks);
+	strv_free(&c->texts);
+	free(c->label);
+	free(c);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Decoding */
+
+static void set_attr(struct kiln_config *c, const char *name, struct hcl_value *v, const struct hcl_range *r)
+{
+	for (size_t i = 0; i < c->nattrs; i++) {
+		if (strcmp(c->attrs[i].name, name) == 0) {
+			hcl_value_unref(c->attrs[i].value);
+			c->attrs[i].value = v;
+			return;
+		}
+	}
+	c->attrs = xrealloc(c->attrs, (c->nattrs + 1) * sizeof *c->attrs);
+	struct cfg_attr *a = &c->attrs[c->nattrs++];
+	a->name = xstrdup(name);
+	a->value = v;
+	a->filename = xstrdup(r->filename ? r->filename : "");
+	a->range = *r;
+	a->range.filename = a->filename;
+}
+
+static void add_block(struct kiln_config *c, const char *name, struct kiln_config *sub, const struct hcl_range *r)
+{
+	struct cfg_blocks *b = (struct cfg_blocks *)find_blocks(c, name);
+	if (!b) {
+		c->blocks = xrealloc(c->blocks, (c->nblocks + 1) * sizeof *c->blocks);
+		b = &c->blocks[c->nblocks++];
+		memset(b, 0, sizeof *b);
+		b->name = xstrdup(name);
+		b->first = *r;
+		b->first.filename = xstrdup(r->filename ? r->filename : "");
+	}
+	b->v = xrealloc(b->v, (b->n + 1) * sizeof *b->v);
+	b->v[b->n++] = sub;
+}
+
+static const struct kiln_attr *schema_attr(const struct kiln_schema *s, const char *name)
+{
+	for (size_t i = 0; s && s->attrs && s->attrs[i].name; i++)
+		if (strcmp(s->attrs[i].name, name) == 0)
+			return &s->attrs[i];
+	return NULL;
+}
+
+static bool in_list(const char *const *v, const char *name)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void schema_names(const struct kiln_schema *s, bool blocks, struct strv *out)
+{
+	for (size_t i = 0; s && s->attrs && s->attrs[i].name; i++) {
+		const struct kiln_attr *a = &s->attrs[i];
+		bool is_block = a->flags & KILN_ATTR_BLOCK;
+		if (blocks ? is_block : a->type != NULL)
+			strv_push(out, a->name);
+	}
+}
+
+/* Convert v to the argument's type; NULL (with a diagnostic) when it does not fit. */
+static struct hcl_value *convert_arg(const struct kiln_attr *sa, struct hcl_value *v, const struct hcl_range *r,
+				     struct hcl_diags *d)
+{
+	if (!sa->type || strcmp(sa->type, "any") == 0 || hcl_is_null(v))
+		return hcl_value_ref(v);
+	char *why = NULL;
+	struct hcl_type *ty = hcl_type_parse(sa->type, &why);
+	if (!ty) {
+		hcl_error(d, r, "Invalid component schema",
+			  "The schema gives argument \"%s\" the type \"%s\", which is not a type: %s. This is a bug in "
+			  "the component.",
+			  sa->name, sa->type, why ? why : "?");
+		free(why);
+		return NULL;
+	}
+	struct hcl_convert_error ce = {0};
+	struct hcl_value *c = hcl_convert(v, ty, &ce);
+	if (!c) {
+		hcl_error(d, r, "Incorrect attribute value type", "Inappropriate value for attribute \"%s\": %s%s%s.",
+			  sa->name, ce.path && *ce.path ? ce.path : "", ce.path && *ce.path ? ": " : "", ce.msg);
+		hcl_convert_error_free(&ce);
+	}
+	hcl_type_unref(ty);
+	return c;
+}
+
+static void unsupported_arg(const struct kiln_schema *s, const struct hcl_attribute *a, struct hcl_diags *d)
+{
+	const struct kiln_attr *sa = schema_attr(s, a->name);
+	if (sa && (sa->flags & KILN_ATTR_BLOCK) && !sa->type) {
+		hcl_error(d, &a->name_range, "Unsupported argument",
+			  "An argument named \"%s\" is not expected here. Did you mean to define a block of type "
+			  "\"%s\"?",
+			  a->name, a->name);
+		return;
+	}
+	struct strv names = STRV_INIT;
+	schema_names(s, false, &names);
+	char *sugg = tmpl_suggest(a->name, (const char *const *)names.v, names.n);
+	hcl_error(d, &a->name_range, "Unsupported argument", "An argument named \"%s\" is not expected here.%s",
+		  a->name, sugg);
+	free(sugg);
+	strv_free(&names);
+}
+
+struct decode_state {
+	struct tmpl *t;
+	const struct kiln_schema *schema;
+	struct kiln_config *c;
+	struct hcl_eval_ctx *ctx;
+	struct hcl_diags *d;
+	struct strv block_once;           /* non-repeated blocks seen */
+	struct hcl_range *block_once_at;
+	const char *label;
+};
+
+static struct kiln_config *decode_body(struct tmpl *t, const struct kiln_schema *schema, const char *label,
+				       const struct hcl_body *body, const struct hcl_range *def_range,
+				       const struct hcl_body *extra, const struct hcl_range *extra_range,
+				       const char *const *skip, const char *const *extra_skip,
+				       struct hcl_value *override, struct hcl_eval_ctx *ctx,
+				       const struct tmpl_bindings *bind, struct hcl_diags *d);
+
+static void on_nested_block(void *arg, const char *type, const struct hcl_block *origin, struct strv *labels,
+			    const struct hcl_body *body, const struct tmpl_bindings *bind)
+{
+	struct decode_state *st = arg;
+	const struct kiln_attr *sa = schema_attr(st->schema, type);
+	if (!sa || !(sa->flags & KILN_ATTR_BLOCK)) {
+		if (sa) {
+			hcl_error(st->d, &origin->type_range, "Unsupported block type",
+				  "Blocks of type \"%s\" are not expected here. Did you mean to define an argument named "
+				  "\"%s\"?",
+				  type, type);
+			return;
+		}
+		struct strv names = STRV_INIT;
+		schema_names(st->schema, true, &names);
+		char *sugg = tmpl_suggest(type, (const char *const *)names.v, names.n);
+		hcl_error(st->d, &origin->type_range, "Unsupported block type",
+			  "Blocks of type \"%s\" are not expected here.%s", type, sugg);
+		free(sugg);
+		strv_free(&names);
+		return;
+	}
+	if (labels->n > 0) {
+		hcl_error(st->d, origin->nlabels ? &origin->label_ranges[0] : &origin->type_range,
+			  "Extraneous label for block", "No labels are expected for %s blocks.", type);
+		return;
+	}
+	if (!(sa->flags & KILN_ATTR_REPEATED)) {
+		for (size_t i = 0; i < st->block_once.n; i++) {
+			if (strcmp(st->block_once.v[i], type) == 0) {
+				char *at = hcl_range_string(&st->block_once_at[i]);
+				char *summary = xasprintf("Duplicate %s block", type);
+				hcl_error(st->d, &origin->type_range, summary,
+					  "Only one %s block is allowed. Another was defined at %s.", type, at);
+				free(summary);
+				free(at);
+				return;
+			}
+		}
+		st->block_once_at = xrealloc(st->block_once_at, (st->block_once.n + 1) * sizeof *st->block_once_at);
+		st->block_once_at[st->block_once.n] = origin->type_range;
+		strv_push(&st->block_once, type);
+	}
+	if (find_attr(st->c, type)) {
+		hcl_error(st->d, &origin->type_range, "Conflicting configuration",
+			  "\"%s\" is set both as an argument and as a block; use one of them.", type);
+		return;
+	}
+	char *sublabel = xasprintf("%s.%s", st->label, type);
+	struct hcl_range def = origin->type_range;
+	struct kiln_config *sub = decode_body(st->t, sa->block, sublabel, body, &def, NULL, NULL, NULL, NULL, NULL,
+					      st->ctx, bind, st->d);
+	free(sublabel);
+	add_block(st->c, type, sub, &origin->type_range);
+}
+
+static void decode_attrs(struct decode_state *st, const struct hcl_body *body, const char *const *skip,
+			 const struct tmpl_bindings *bind, bool from_extra, const struct hcl_range *extra_range)
+{
+	struct hcl_eval_ctx *ctx = tmpl_bind(st->ctx, bind);
+	for (size_t i = 0; i < body->nattrs; i++) {
+		const struct hcl_attribute *a = body->attrs[i];
+		if (in_list(skip, a->name))
+			continue;
+		const struct kiln_attr *sa = schema_attr(st->schema, a->name);
+		if (!sa || !sa->type) {
+			unsupported_arg(st->schema, a, st->d);
+			continue;
+		}
+		if (from_extra && find_attr(st->c, a->name)) {
+			char *at = hcl_range_string(&find_attr(st->c, a->name)->range);
+			hcl_error(st->d, &a->name_range, "Duplicate argument",
+				  "\"%s\" is already set in the source block (at %s); a build-level source block can only "
+				  "fill in arguments the source leaves unset.",
+				  a->name, at);
+			free(at);
+			continue;
+		}
+		(void)extra_range;
+		if (!tmpl_check_refs(st->t, a->expr, st->d))
+			continue;
+		size_t nd = st->d->n;
+		struct hcl_value *v = hcl_eval(a->expr, ctx, st->d);
+		if (st->d->n > nd && hcl_diags_has_errors(st->d)) {
+			hcl_value_unref(v);
+			continue;
+		}
+		struct hcl_value *cv = convert_arg(sa, v, &a->expr->range, st->d);
+		hcl_value_unref(v);
+		if (!cv)
+			continue;
+		if (sa->flags & KILN_ATTR_SENSITIVE) {
+			unsigned marks;
+			struct hcl_value *plain = hcl_unmark_deep(hcl_value_ref(cv), &marks);
+			if (hcl_is_wholly_known(plain) && hcl_kind(plain) == HCL_STRING && hcl_str_len(plain) > 0)
+				ui_secret_add(hcl_str(plain));
+			hcl_value_unref(plain);
+		}
+		if (sa->flags & KILN_ATTR_DEPRECATED)
+			hcl_warning(st->d, &a->name_range, "Deprecated argument",
+				    "The argument \"%s\" is deprecated: %s", a->name, sa->doc ? sa->doc : "see the documentation.");
+		set_attr(st->c, a->name, cv, &a->range);
+	}
+	hcl_eval_ctx_free(ctx);
+}
+
+static struct kiln_config *decode_body(struct tmpl *t, const struct kiln_schema *schema, const char *label,
+				       const struct hcl_body *body, const struct hcl_range *def_range,
+				       const struct hcl_body *extra, const struct hcl_range *extra_range,
+				       const char *const *skip, const char *const *extra_skip,
+				       struct hcl_value *override, struct hcl_eval_ctx *ctx,
+				       const struct tmpl_bindings *bind, struct hcl_diags *d)
+{
+	struct kiln_config *c = xcalloc(1, sizeof *c);
+	c->label = xstrdup(label);
+	c->schema = schema;
+	struct decode_state st = {t, schema, c, ctx, d, STRV_INIT, NULL, label};
+
+	decode_attrs(&st, body, skip, bind, false, NULL);
+	tmpl_expand_blocks(t, body, ctx, bind, on_nested_block, &st, d);
+	if (extra) {
+		decode_attrs(&st, extra, extra_skip, NULL, true, extra_range);
+		tmpl_expand_blocks(t, extra, ctx, NULL, on_nested_block, &st, d);
+	}
+	/* provisioner override: values for this source replace the block's */
+	if (override && hcl_is_wholly_known(override) && hcl_is_mapping(override)) {
+		for (size_t i = 0; i < hcl_len(override); i++) {
+			const char *name = hcl_key(override, i);
+			const struct kiln_attr *sa = schema_attr(schema, name);
+			if (!sa || !sa->type) {
+				hcl_error(d, def_range, "Unsupported argument in override",
+					  "The override sets \"%s\", which %s does not have.", name, label);
+				continue;
+			}
+			struct hcl_value *cv = convert_arg(sa, hcl_elem(override, i), def_range, d);
+			if (cv)
+				set_attr(c, name, cv, def_range);
+		}
+	}
+	for (size_t i = 0; schema && schema->attrs && schema->attrs[i].name; i++) {
+		const struct kiln_attr *sa = &schema->attrs[i];
+		if ((sa->flags & KILN_ATTR_REQUIRED) && !find_attr(c, sa->name) && !find_blocks(c, sa->name))
+			hcl_error(d, def_range, "Missing required argument",
+				  "The argument \"%s\" is required, but no definition was found%s%s%s.", sa->name,
+				  sa->doc ? " (" : "", sa->doc ? sa->doc : "", sa->doc ? ")" : "");
+	}
+	for (size_t g = 0; schema && schema->conflicts && schema->conflicts[g]; g++) {
+		const char *const *group = schema->conflicts[g];
+		const struct cfg_attr *first = NULL;
+		for (size_t k = 0; group[k]; k++) {
+			const struct cfg_attr *a = find_attr(c, group[k]);
+			if (!a || !a->value || hcl_is_null(a->value))
+				continue;
+			if (!first) {
+				first = a;
+				continue;
+			}
+			struct buf names = BUF_INIT;
+			for (size_t m = 0; group[m]; m++)
+				buf_printf(&names, "%s\"%s\"", m == 0 ? "" : group[m + 1] ? ", " : " and ", group[m]);
+			char *at = hcl_range_string(&first->range);
+			hcl_error(d, &a->range, "Conflicting configuration arguments",
+				  "Only one of %s can be set: \"%s\" conflicts with \"%s\" (set at %s).", buf_cstr(&names),
+				  a->name, first->name, at);
+			free(at);
+			buf_free(&names);
+		}
+	}
+	strv_free(&st.block_once);
+	free(st.block_once_at);
+	return c;
+}
+
+struct kiln_config *tmpl_decode_config(const struct tmpl_decode *in, struct hcl_eval_ctx *ctx, struct hcl_diags *d)
+{
+	return decode_body(in->t, in->schema, in->label, in->body, &in->def_range, in->extra, &in->extra_range, in->skip,
+			   in->extra_skip, in->override, ctx, NULL, d);
+}

@@ -1,0 +1,599 @@
+/* evaluate.c — giving a loaded template its values: input variables in Packer's precedence (default <
+ * PKR_VAR_name < *.auto.pkrvars.hcl in lexical order < -var and -var-file in command-line order),
+ * their type constraints and validation rules, sensitive values, locals in dependency order (cycles
+ * are reported), data sources, and the evaluation context (var, local, data, path, packer) the
+ * components' blocks are evaluated in. */
+#include "template/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcl/eval.h"
+#include "hcl/parser.h"
+#include "hcl/value.h"
+#include "ui/ui.h"
+#include "util/buf.h"
+#include "util/mem.h"
+
+extern char **environ;
+
+/* ------------------------------------------------------------------------------------------------
+ * Secrets */
+
+/* Register every string (and number) inside v as a secret, so all output masks it. */
+static void register_secrets(const struct hcl_value *v)
+{
+	if (!v || v->null || v->unknown)
+		return;
+	switch (v->type->kind) {
+	case HCL_STRING:
+		if (v->u.str.len > 0)
+			ui_secret_add(v->u.str.s);
+		break;
+	case HCL_NUMBER: {
+		char *s = hcl_value_as_text(v);
+		if (s && *s)
+			ui_secret_add(s);
+		free(s);
+		break;
+	}
+	case HCL_LIST: case HCL_SET: case HCL_MAP: case HCL_TUPLE: case HCL_OBJECT:
+		for (size_t i = 0; i < v->u.c.n; i++)
+			register_secrets(v->u.c.v[i]);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * References: undeclared var.x / local.x are reported by name, with a suggestion */
+
+struct refcheck {
+	struct tmpl *t;
+	struct hcl_diags *d;
+	bool ok;
+};
+
+static int check_one_ref(void *arg, const struct hcl_expr *e)
+{
+	struct refcheck *rc = arg;
+	const struct hcl_traversal *tr = &e->u.traversal;
+	if (tr->nsteps == 0 || tr->steps[0].kind != HCL_TRAVERSE_ATTR)
+		return 0;
+	const char *name = tr->steps[0].name;
+	struct hcl_range r = hcl_range_between(tr->root_range, tr->steps[0].range);
+	if (strcmp(tr->root, "var") == 0) {
+		if (tmpl_find_var(rc->t, name))
+			return 0;
+		struct strv names = STRV_INIT;
+		for (size_t i = 0; i < rc->t->nvars; i++)
+			strv_push(&names, rc->t->vars[i].name);
+		char *sugg = tmpl_suggest(name, (const char *const *)names.v, names.n);
+		hcl_error(rc->d, &r, "Reference to undeclared input variable",
+			  "An input variable with the name \"%s\" has not been declared.%s Declare it with a "
+			  "variable \"%s\" {} block.",
+			  name, sugg, name);
+		free(sugg);
+		strv_free(&names);
+		rc->ok = false;
+	} else if (strcmp(tr->root, "data") == 0) {
+		const char *dname = tr->nsteps > 1 && tr->steps[1].kind == HCL_TRAVERSE_ATTR ? tr->steps[1].name : NULL;
+		for (size_t i = 0; i < rc->t->ndatas; i++)
+			if (strcmp(rc->t->datas[i].type, name) == 0 && (!dname || strcmp(rc->t->datas[i].name, dname) == 0))
+				return 0;
+		struct hcl_range dr = tr->nsteps > 1 ? hcl_range_between(r, tr->steps[1].range) : r;
+		hcl_error(rc->d, &dr, "Reference to undeclared data source",
+			  "A data source \"%s\" \"%s\" has not been declared. Declare it with a data \"%s\" \"%s\" "
+			  "{} block.",
+			  name, dname ? dname : "?", name, dname ? dname : "...");
+		rc->ok = false;
+	} else if (strcmp(tr->root, "local") == 0) {
+		for (size_t i = 0; i < rc->t->nlocals; i++)
+			if (strcmp(rc->t->locals[i].name, name) == 0)
+				return 0;
+		struct strv names = STRV_INIT;
+		for (size_t i = 0; i < rc->t->nlocals; i++)
+			strv_push(&names, rc->t->locals[i].name);
+		char *sugg = tmpl_suggest(name, (const char *const *)names.v, names.n);
+		hcl_error(rc->d, &r, "Reference to undeclared local value",
+			  "A local value with the name \"%s\" has not been declared.%s", name, sugg);
+		free(sugg);
+		strv_free(&names);
+		rc->ok = false;
+	}
+	return 0;
+}
+
+bool tmpl_check_refs(struct tmpl *t, const struct hcl_expr *e, struct hcl_diags *d)
+{
+	struct refcheck rc = {t, d, true};
+	hcl_expr_variables(e, check_one_ref, &rc);
+	return rc.ok;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Input variables */
+
+/* Values in variable files and on the command line: no variables, no functions. */
+static struct hcl_value *eval_static(const struct hcl_expr *e, struct hcl_diags *d)
+{
+	struct hcl_eval_ctx *ctx = hcl_eval_ctx_new_empty();
+	struct hcl_value *v = hcl_eval(e, ctx, d);
+	hcl_eval_ctx_free(ctx);
+	return v;
+}
+
+static void set_value(struct tmpl_var *v, struct hcl_value *val, const struct hcl_range *r)
+{
+	hcl_value_clear(&v->value);
+	v->value = val;
+	v->has_value_range = r != NULL;
+	if (r)
+		v->value_range = *r;
+}
+
+/* A value given as text (-var, PKR_VAR_): string and number variables take it literally (converted
+ * later, as Packer does), others parse it as an HCL expression. */
+static struct hcl_value *text_value(struct tmpl *t, struct tmpl_var *v, const char *text, const char *origin,
+				    struct hcl_range *range, struct hcl_diags *d)
+{
+	char *name = xasprintf("<value for var.%s from %s>", v->name, origin);
+	struct hcl_file *f = hcl_file_new_source(name, text, strlen(text));
+	free(name);
+	hcl_fileset_add(&t->files, f);
+	range->filename = f->filename;
+	range->start = (struct hcl_pos){1, 1, 0};
+	range->end = (struct hcl_pos){1, 1 + (int)strlen(text), strlen(text)};
+	if (!v->type || v->type->kind == HCL_STRING || v->type->kind == HCL_NUMBER)
+		return hcl_string(text);
+	struct hcl_pos start = {1, 1, 0};
+	size_t nd = d->n;
+	struct hcl_expr *e = hcl_parse_expression(text, strlen(text), f->filename, start, d);
+	struct hcl_value *val = NULL;
+	if (d->n == nd)
+		val = eval_static(e, d);
+	hcl_expr_free(e);
+	return val;
+}
+
+static void apply_var_file(struct tmpl *t, const char *path, bool is_auto, struct hcl_diags *d)
+{
+	struct hcl_file *f = hcl_parse_config_file(path, d);
+	if (!f)
+		return;
+	hcl_fileset_add(&t->files, f);
+	const struct hcl_body *b = f->body;
+	for (size_t i = 0; i < b->nblocks; i++)
+		hcl_error(d, &b->blocks[i]->type_range, "Unexpected block in a variable file",
+			  "A variable file holds only assignments (name = value); blocks such as this %s belong in "
+			  "a template (*.pkr.hcl).",
+			  b->blocks[i]->type);
+	for (size_t i = 0; i < b->nattrs; i++) {
+		const struct hcl_attribute *a = b->attrs[i];
+		struct tmpl_var *v = tmpl_find_var(t, a->name);
+		if (!v) {
+			struct hcl_diag *w = hcl_warning(d, &a->name_range, "Undefined variable",
+							 "A \"%s\" variable was set but was not declared. To declare variable "
+							 "\"%s\", add a variable \"%s\" {} block to one of your .pkr.hcl "
+							 "files, such as variables.pkr.hcl.%s",
+							 a->name, a->name, a->name,
+							 is_auto ? "" : " (kiln ignores this value.)");
+			(void)w;
+			continue;
+		}
+		size_t nd = d->n;
+		struct hcl_value *val = eval_static(a->expr, d);
+		if (d->n > nd && hcl_diags_has_errors(d)) {
+			hcl_value_unref(val);
+			continue;
+		}
+		set_value(v, val, &a->expr->range);
+	}
+}
+
+static void apply_var_arg(struct tmpl *t, const char *arg, struct hcl_diags *d)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg) {
+		hcl_error(d, NULL, "Invalid -var option",
+			  "The given -var option \"%s\" is not correctly specified. It must be a variable name and a "
+			  "value separated by an equals sign, like -var \"key=value\".",
+			  arg);
+		return;
+	}
+	char *name = xstrndup(arg, (size_t)(eq - arg));
+	struct tmpl_var *v = tmpl_find_var(t, name);
+	if (!v) {
+		hcl_error(d, NULL, "Undefined -var variable",
+			  "A \"%s\" variable was passed on the command line but is not declared. To declare variable "
+			  "\"%s\", add a variable \"%s\" {} block to one of your .pkr.hcl files, such as "
+			  "variables.pkr.hcl.",
+			  name, name, name);
+		free(name);
+		return;
+	}
+	struct hcl_range r;
+	size_t nd = d->n;
+	struct hcl_value *val = text_value(t, v, eq + 1, "-var", &r, d);
+	if (val && !(d->n > nd && hcl_diags_has_errors(d)))
+		set_value(v, val, &r);
+	else
+		hcl_value_unref(val);
+	free(name);
+}
+
+static void apply_env(struct tmpl *t, char *const *env, struct hcl_diags *d)
+{
+	for (size_t i = 0; env && env[i]; i++) {
+		if (strncmp(env[i], "PKR_VAR_", 8) != 0)
+			continue;
+		const char *eq = strchr(env[i], '=');
+		if (!eq)
+			continue;
+		char *name = xstrndup(env[i] + 8, (size_t)(eq - env[i] - 8));
+		struct tmpl_var *v = tmpl_find_var(t, name);
+		if (v) {
+			struct hcl_range r;
+			size_t nd = d->n;
+			char *origin = xasprintf("environment variable PKR_VAR_%s", name);
+			struct hcl_value *val = text_value(t, v, eq + 1, origin, &r, d);
+			free(origin);
+			if (val && !(d->n > nd && hcl_diags_has_errors(d)))
+				set_value(v, val, &r);
+			else
+				hcl_value_unref(val);
+		}
+		free(name);
+	}
+}
+
+/* Declarations: type, default, description, sensitive. */
+static void declare_vars(struct tmpl *t, struct hcl_diags *d)
+{
+	for (size_t i = 0; i < t->nvars; i++) {
+		struct tmpl_var *v = &t->vars[i];
+		if (v->type_expr)
+			v->type = hcl_eval_type_expr(v->type_expr, true, d);
+		if (v->sensitive_expr) {
+			struct hcl_eval_ctx *e = hcl_eval_ctx_new_empty();
+			struct hcl_value *s = hcl_eval_as(v->sensitive_expr, HCL_T_BOOL, e, NULL, d);
+			hcl_eval_ctx_free(e);
+			v->sensitive = hcl_is_known(s) && !hcl_is_null(s) && hcl_true(s);
+			hcl_value_unref(s);
+		}
+		if (v->description_expr) {
+			struct hcl_value *s = eval_static(v->description_expr, d);
+			char *text = hcl_value_as_text(s);
+			v->description = text;
+			hcl_value_unref(s);
+		}
+		if (v->default_expr) {
+			/* a default may call env() — Packer's only function there — but sees no variables */
+			struct hcl_eval_ctx *ctx = hcl_eval_ctx_new_empty();
+			hcl_eval_ctx_add_func(ctx, hcl_builtin_func("env"));
+			struct hcl_value *def = hcl_eval(v->default_expr, ctx, d);
+			hcl_eval_ctx_free(ctx);
+			set_value(v, def, &v->default_expr->range);
+			if (!v->type && !hcl_is_null(def))
+				v->type = hcl_type_ref(def->type);
+		}
+	}
+}
+
+/* Convert each value to its type, check validation rules, mark secrets; report unset variables. */
+static void finish_vars(struct tmpl *t, bool allow_unset, struct hcl_diags *d)
+{
+	for (size_t i = 0; i < t->nvars; i++) {
+		struct tmpl_var *v = &t->vars[i];
+		if (!v->value && allow_unset) {
+			v->value = hcl_unknown(v->type ? hcl_type_ref(v->type) : HCL_T_DYNAMIC);
+			continue;
+		}
+		if (!v->value) {
+			hcl_error(d, &v->decl_range, "Unset variable",
+				  "The variable \"%s\" has no default and no value was given. Set it with -var "
+				  "\"%s=...\", in a -var-file or *.auto.pkrvars.hcl file, or with the environment variable "
+				  "PKR_VAR_%s.",
+				  v->name, v->name, v->name);
+			v->value = hcl_unknown(v->type ? hcl_type_ref(v->type) : HCL_T_DYNAMIC);
+			continue;
+		}
+		if (v->sensitive)
+			register_secrets(v->value); /* before conversion: a value that fails is still a secret */
+		if (v->type && !hcl_is_null(v->value)) {
+			struct hcl_convert_error ce = {0};
+			struct hcl_value *c = hcl_convert(v->value, v->type, &ce);
+			if (!c) {
+				char *tn = hcl_type_to_string(v->type);
+				struct hcl_diag *x = hcl_error(d, v->has_value_range ? &v->value_range : &v->decl_range,
+							       "Invalid value for variable",
+							       "The value for %s is not compatible with the variable's type "
+							       "constraint %s: %s%s%s.",
+							       v->name, tn, ce.path && *ce.path ? ce.path : "",
+							       ce.path && *ce.path ? ": " : "", ce.msg);
+				(void)x;
+				free(tn);
+				hcl_convert_error_free(&ce);
+				hcl_value_unref(v->value);
+				v->value = hcl_unknown(hcl_type_ref(v->type));
+				continue;
+			}
+			hcl_value_unref(v->value);
+			v->value = c;
+		}
+		if (v->sensitive) {
+			register_secrets(v->value);
+			v->value = hcl_mark(v->value, HCL_MARK_SENSITIVE);
+		}
+	}
+}
+
+/* Validation rules see only the variable being checked. */
+static void validate_vars(struct tmpl *t, struct hcl_diags *d)
+{
+	for (size_t i = 0; i < t->nvars; i++) {
+		struct tmpl_var *v = &t->vars[i];
+		if (v->nvalidations == 0 || !hcl_is_wholly_known(v->value))
+			continue;
+		struct hcl_eval_ctx *ctx = hcl_eval_ctx_new();
+		const char *key = v->name;
+		struct hcl_value *val = hcl_value_ref(v->value);
+		hcl_eval_ctx_set_var(ctx, "var", hcl_object(&key, &val, 1));
+		for (size_t j = 0; j < v->nvalidations; j++) {
+			const struct tmpl_validation *rule = &v->validations[j];
+			size_t nd = d->n;
+			struct hcl_value *ok = hcl_eval_as(rule->condition, HCL_T_BOOL, ctx, "Invalid validation condition", d);
+			if (d->n > nd || !hcl_is_known(ok) || hcl_is_null(ok) || hcl_true(ok)) {
+				hcl_value_unref(ok);
+				continue;
+			}
+			hcl_value_unref(ok);
+			struct hcl_value *msg = hcl_eval_as(rule->error_message, HCL_T_STRING, ctx, NULL, d);
+			const char *text = hcl_is_known(msg) && !hcl_is_null(msg) ? hcl_str(msg) : "(no message)";
+			char *at = hcl_range_string(&rule->range);
+			hcl_error(d, v->has_value_range ? &v->value_range : &v->decl_range, "Invalid value for variable",
+				  "%s\n\nThis was checked by the validation rule at %s.", text, at);
+			free(at);
+			hcl_value_unref(msg);
+		}
+		hcl_eval_ctx_free(ctx);
+	}
+}
+
+static struct hcl_value *vars_object(struct tmpl *t)
+{
+	const char **keys = xcalloc(t->nvars + 1, sizeof *keys);
+	struct hcl_value **vals = xcalloc(t->nvars + 1, sizeof *vals);
+	for (size_t i = 0; i < t->nvars; i++) {
+		keys[i] = t->vars[i].name;
+		vals[i] = hcl_value_ref(t->vars[i].value);
+	}
+	struct hcl_value *o = hcl_object(keys, vals, t->nvars);
+	free(keys);
+	free(vals);
+	return o;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Locals */
+
+struct local_deps {
+	struct tmpl *t;
+	struct strv names;
+};
+
+static int collect_local_ref(void *arg, const struct hcl_expr *e)
+{
+	struct local_deps *ld = arg;
+	const struct hcl_traversal *tr = &e->u.traversal;
+	if (strcmp(tr->root, "local") == 0 && tr->nsteps > 0 && tr->steps[0].kind == HCL_TRAVERSE_ATTR)
+		strv_push(&ld->names, tr->steps[0].name);
+	return 0;
+}
+
+static struct tmpl_local *local_by_name(struct tmpl *t, const char *name)
+{
+	for (size_t i = 0; i < t->nlocals; i++)
+		if (strcmp(t->locals[i].name, name) == 0)
+			return &t->locals[i];
+	return NULL;
+}
+
+static struct hcl_value *locals_object(struct tmpl *t)
+{
+	const char **keys = xcalloc(t->nlocals + 1, sizeof *keys);
+	struct hcl_value **vals = xcalloc(t->nlocals + 1, sizeof *vals);
+	size_t n = 0;
+	for (size_t i = 0; i < t->nlocals; i++) {
+		if (t->locals[i].state != 2)
+			continue;
+		keys[n] = t->locals[i].name;
+		vals[n++] = hcl_value_ref(t->locals[i].value);
+	}
+	struct hcl_value *o = hcl_object(keys, vals, n);
+	free(keys);
+	free(vals);
+	return o;
+}
+
+static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d, struct strv *stack)
+{
+	if (l->state == 2)
+		return;
+	if (l->state == 1) {
+		/* a cycle: name the whole loop */
+		struct buf loop = BUF_INIT;
+		size_t from = 0;
+		for (size_t i = 0; i < stack->n; i++)
+			if (strcmp(stack->v[i], l->name) == 0)
+				from = i;
+		for (size_t i = from; i < stack->n; i++)
+			buf_printf(&loop, i == from ? "local.%s refers to " : "local.%s, which refers to ", stack->v[i]);
+		buf_printf(&loop, "local.%s", l->name);
+		hcl_error(d, &l->range, "Cyclic local values",
+			  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
+			  "directly or through other locals.",
+			  buf_cstr(&loop));
+		buf_free(&loop);
+		return;
+	}
+	l->state = 1;
+	strv_push(stack, l->name);
+	struct local_deps ld = {t, STRV_INIT};
+	hcl_expr_variables(l->expr, collect_local_ref, &ld);
+	bool cyclic = false;
+	for (size_t i = 0; i < ld.names.n; i++) {
+		struct tmpl_local *dep = local_by_name(t, ld.names.v[i]);
+		if (!dep)
+			continue; /* reported by the reference check */
+		if (dep->state == 1) {
+			eval_local(t, dep, d, stack);
+			cyclic = true;
+			continue;
+		}
+		eval_local(t, dep, d, stack);
+	}
+	strv_free(&ld.names);
+	stack->n--;
+	free(stack->v[stack->n]);
+	stack->v[stack->n] = NULL;
+	if (cyclic) {
+		l->value = hcl_unknown(HCL_T_DYNAMIC);
+		l->state = 2;
+		return;
+	}
+	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
+	if (tmpl_check_refs(t, l->expr, d))
+		l->value = hcl_eval(l->expr, t->ctx, d);
+	else
+		l->value = hcl_unknown(HCL_T_DYNAMIC);
+	if (l->sensitive_expr) {
+		struct hcl_eval_ctx *e = hcl_eval_ctx_new_empty();
+		struct hcl_value *s = hcl_eval_as(l->sensitive_expr, HCL_T_BOOL, e, NULL, d);
+		hcl_eval_ctx_free(e);
+		l->sensitive = hcl_is_known(s) && !hcl_is_null(s) && hcl_true(s);
+		hcl_value_unref(s);
+	}
+	if (l->sensitive) {
+		register_secrets(l->value);
+		l->value = hcl_mark(l->value, HCL_MARK_SENSITIVE);
+	}
+	l->state = 2;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Data sources: their results are known only when they run; until then they are unknown values of
+ * the component's output type. */
+
+static struct hcl_value *data_object(struct tmpl *t, struct hcl_diags *d)
+{
+	struct hcl_vec types = HCL_VEC_INIT;
+	struct strv done = STRV_INIT;
+	for (size_t i = 0; i < t->ndatas; i++) {
+		struct tmpl_data *x = &t->datas[i];
+		if (!x->comp_ok)
+			x->comp_ok = tmpl_find_component(TMPL_DATASOURCE, x->type, &x->block->label_ranges[0], d, &x->comp);
+		if (!x->value) {
+			struct hcl_type *ty = NULL;
+			if (x->comp_ok && x->comp.datasource && x->comp.datasource->output_type) {
+				char *why = NULL;
+				ty = hcl_type_parse(x->comp.datasource->output_type, &why);
+				free(why);
+			}
+			/* also for a type kiln lacks (reported above), so references to it do not cascade */
+			x->value = hcl_unknown(ty ? ty : HCL_T_DYNAMIC);
+		}
+	}
+	for (size_t i = 0; i < t->ndatas; i++) {
+		if (strv_contains(&done, t->datas[i].type))
+			continue;
+		strv_push(&done, t->datas[i].type);
+		struct hcl_vec names = HCL_VEC_INIT;
+		for (size_t j = i; j < t->ndatas; j++)
+			if (strcmp(t->datas[j].type, t->datas[i].type) == 0)
+				hcl_vec_push_kv(&names, t->datas[j].name, hcl_value_ref(t->datas[j].value));
+		hcl_vec_push_kv(&types, t->datas[i].type, hcl_vec_to_object(&names));
+		hcl_vec_free(&names);
+	}
+	strv_free(&done);
+	struct hcl_value *o = hcl_vec_to_object(&types);
+	hcl_vec_free(&types);
+	return o;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * The whole evaluation */
+
+static struct hcl_value *str_object2(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	const char *keys[2] = {k1, k2};
+	struct hcl_value *vals[2] = {hcl_string(v1), k2 ? hcl_string(v2) : NULL};
+	return hcl_object(keys, vals, k2 ? 2 : 1);
+}
+
+void tmpl_check_types(struct tmpl *t, struct hcl_diags *d)
+{
+	for (size_t i = 0; i < t->nvars; i++) {
+		if (!t->vars[i].type_expr)
+			continue;
+		struct hcl_type *ty = hcl_eval_type_expr(t->vars[i].type_expr, true, d);
+		if (ty)
+			hcl_type_unref(ty);
+	}
+}
+
+void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct strv *autovars,
+		   struct hcl_diags *d)
+{
+	t->ctx = hcl_eval_ctx_new();
+	hcl_eval_ctx_set_var(t->ctx, "path", str_object2("cwd", t->cwd, "root", t->dir));
+	hcl_eval_ctx_set_var(t->ctx, "packer", str_object2("version", TMPL_PACKER_VERSION, NULL, NULL));
+
+	declare_vars(t, d);
+	apply_env(t, opts->env ? opts->env : environ, d);
+	for (size_t i = 0; i < autovars->n; i++)
+		apply_var_file(t, autovars->v[i], true, d);
+	for (size_t i = 0; i < opts->nvar_args; i++) {
+		if (opts->var_args[i].kind == TMPL_ARG_VAR_FILE)
+			apply_var_file(t, opts->var_args[i].text, false, d);
+		else
+			apply_var_arg(t, opts->var_args[i].text, d);
+	}
+	finish_vars(t, opts->allow_unset, d);
+	validate_vars(t, d);
+	hcl_eval_ctx_set_var(t->ctx, "var", vars_object(t));
+	hcl_eval_ctx_set_var(t->ctx, "data", data_object(t, d));
+
+	struct strv stack = STRV_INIT;
+	for (size_t i = 0; i < t->nlocals; i++)
+		eval_local(t, &t->locals[i], d, &stack);
+	strv_free(&stack);
+	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
+	t->evaluated = true;
+	tmpl_decode_builds(t, d);
+}
+
+struct hcl_eval_ctx *tmpl_source_ctx(struct tmpl *t, const char *type, const char *name,
+				     const struct strv *build_data)
+{
+	struct hcl_eval_ctx *ctx = hcl_eval_ctx_child(t->ctx);
+	hcl_eval_ctx_set_var(ctx, "source", str_object2("name", name, "type", type));
+	if (!build_data) {
+		hcl_eval_ctx_set_var(ctx, "build", hcl_unknown(HCL_T_DYNAMIC));
+		return ctx;
+	}
+	struct hcl_vec kv = HCL_VEC_INIT;
+	for (size_t i = 0; i < build_data->n; i++) {
+		const char *e = build_data->v[i];
+		const char *eq = strchr(e, '=');
+		if (!eq)
+			continue;
+		char *k = xstrndup(e, (size_t)(eq - e));
+		hcl_vec_push_kv(&kv, k, hcl_string(eq + 1));
+		free(k);
+	}
+	hcl_eval_ctx_set_var(ctx, "build", hcl_vec_to_object(&kv));
+	hcl_vec_free(&kv);
+	return ctx;
+}

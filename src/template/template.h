@@ -1,0 +1,126 @@
+/* template.h — the Packer template model: loading a template (one *.pkr.hcl file, or a directory of
+ * them with its *.auto.pkrvars.hcl files), variables with Packer's precedence, locals, data sources,
+ * sources and builds, checked against each component's schema. The build engine's side of the
+ * contract (tmpl_plan, tmpl_eval_step) is in engine/plan.h.
+ *
+ *     struct hcl_diags diags = HCL_DIAGS_INIT;
+ *     struct tmpl_options o = {.var_args = args, .nvar_args = n};
+ *     struct tmpl *t = tmpl_load("dir/", &o, &diags);     // never NULL
+ *     if (hcl_diags_has_errors(&diags)) ... print with tmpl_files(t) ...
+ *     tmpl_plan(t, &plan_opts, &plan, &err);               // engine/plan.h
+ *     tmpl_free(t);
+ *
+ * Every problem is an HCL diagnostic naming file:line:col; loading goes on after an error to report
+ * as many as it can. Sensitive variable values are registered with ui_secret_add as they are set. */
+#ifndef KILN_TEMPLATE_TEMPLATE_H
+#define KILN_TEMPLATE_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hcl/ast.h"
+#include "hcl/diag.h"
+#include "util/strv.h"
+
+/* The Packer release whose template language kiln implements: `packer.version`, and what
+ * `packer { required_version = ... }` is checked against. */
+#define TMPL_PACKER_VERSION "1.11.2"
+
+struct tmpl;
+
+/* -var NAME=VALUE and -var-file PATH, in command-line order (later ones win). */
+enum tmpl_var_arg_kind {
+	TMPL_ARG_VAR = 1,
+	TMPL_ARG_VAR_FILE,
+};
+
+struct tmpl_var_arg {
+	enum tmpl_var_arg_kind kind;
+	const char *text;              /* "name=value" or a file path */
+};
+
+enum tmpl_mode {
+	TMPL_FULL = 0,        /* evaluate variables, locals and data sources; decode every component */
+	TMPL_SYNTAX_ONLY,     /* parse and check the template's structure; evaluate nothing */
+};
+
+struct tmpl_options {
+	enum tmpl_mode mode;
+	const struct tmpl_var_arg *var_args;
+	size_t nvar_args;
+	/* The environment to read PKR_VAR_* from ("K=V" entries); NULL = the process environment. */
+	char *const *env;
+	/* A variable with no value is unknown rather than an error (inspect shows "<unknown>"). */
+	bool allow_unset;
+};
+
+/* Load a template. Never returns NULL: on errors (see diags) the template holds what could be read,
+ * and tmpl_files() still serves to render the diagnostics. */
+struct tmpl *tmpl_load(const char *path, const struct tmpl_options *opts, struct hcl_diags *diags);
+void tmpl_free(struct tmpl *t);
+
+/* The parsed files (templates, variable files, command-line values), for rendering diagnostics. */
+const struct hcl_fileset *tmpl_files(const struct tmpl *t);
+/* path.root: the template's directory. */
+const char *tmpl_dir(const struct tmpl *t);
+
+/* Like tmpl_plan (engine/plan.h) but reporting diagnostics (errors and warnings) instead of a
+ * rendered error: for commands that print them themselves. */
+struct plan;
+struct plan_options;
+int tmpl_plan_diags(struct tmpl *t, const struct plan_options *opts, struct plan *out, struct hcl_diags *d);
+
+/* Full validation beyond loading: decode every build's sources, provisioners and post-processors
+ * against their schemas (with build.* values unknown), honouring -only/-except. */
+int tmpl_validate(struct tmpl *t, const struct plan_options *opts, struct hcl_diags *diags);
+
+/* --- what `kiln inspect` shows --- */
+
+struct tmpl_inspect_var {
+	const char *name;
+	char *value;          /* as Packer prints it ("\"x\"", "<sensitive>", "<unknown>"); owned */
+};
+
+struct tmpl_inspect_step {
+	char *label;          /* "shell" or "shell.name" */
+};
+
+struct tmpl_inspect_build {
+	char *name;           /* "" for an unnamed build */
+	char *description;    /* or NULL */
+	struct strv sources;  /* "qemu.debian" */
+	struct strv provisioners;
+	struct strv *chains;  /* post-processor chains, each a list of labels */
+	size_t nchains;
+};
+
+struct tmpl_inspect {
+	struct tmpl_inspect_var *vars;   /* sorted by name */
+	size_t nvars;
+	struct tmpl_inspect_var *locals; /* sorted by name */
+	size_t nlocals;
+	struct tmpl_inspect_build *builds;
+	size_t nbuilds;
+};
+
+void tmpl_inspect(struct tmpl *t, struct tmpl_inspect *out);
+void tmpl_inspect_free(struct tmpl_inspect *in);
+
+/* --- what `kiln init` checks --- */
+
+struct tmpl_plugin_req {
+	const char *name;          /* the key in required_plugins: "qemu" */
+	const char *source;        /* "github.com/hashicorp/qemu", or NULL */
+	const char *version;       /* constraint text, or NULL */
+	struct hcl_range range;
+};
+
+/* required_version constraints (one per packer block that sets one) and required_plugins entries. */
+size_t tmpl_required_versions(const struct tmpl *t, const char *const **texts, const struct hcl_range **ranges);
+size_t tmpl_required_plugins(const struct tmpl *t, const struct tmpl_plugin_req **reqs);
+
+/* Does version (e.g. "1.11.2") satisfy a Go-style constraint list (">= 1.7, < 2", "~> 1.2")?
+ * Returns 1 yes, 0 no, -1 when the constraint cannot be parsed (*why says what is wrong). */
+int tmpl_version_satisfies(const char *constraint, const char *version, char **why);
+
+#endif

@@ -1,0 +1,2 @@
+source "null" "x" {
+  communicator = "none"

@@ -1,0 +1,3 @@
+locals {
+  a = "C:\\ok \\q \q"
+}

@@ -1,0 +1,2 @@
+sorce "null" "x" {
+}

@@ -1,0 +1,4 @@
+source "file" "x" {
+  contnt = "hello"
+  target = "out.txt"
+}

@@ -1,0 +1,3 @@
+source "null" "x" {
+  ssh_port = "twenty-two"
+}

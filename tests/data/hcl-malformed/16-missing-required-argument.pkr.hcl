@@ -1,0 +1,3 @@
+source "file" "x" {
+  content = "hello"
+}

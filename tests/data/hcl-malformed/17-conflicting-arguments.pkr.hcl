@@ -1,0 +1,5 @@
+source "file" "x" {
+  content = "hello"
+  source  = "in.txt"
+  target  = "out.txt"
+}

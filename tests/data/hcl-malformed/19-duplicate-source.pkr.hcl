@@ -1,0 +1,5 @@
+source "null" "x" {
+}
+
+source "null" "x" {
+}

@@ -1,0 +1,7 @@
+variable "region" {
+  default = "eu"
+}
+
+locals {
+  where = var.regoin
+}

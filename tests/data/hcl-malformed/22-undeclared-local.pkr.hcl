@@ -1,0 +1,4 @@
+locals {
+  a = "x"
+  b = local.c
+}

@@ -1,0 +1,3 @@
+variable "iso_url" {
+  type = string
+}

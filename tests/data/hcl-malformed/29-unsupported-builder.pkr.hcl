@@ -1,0 +1,6 @@
+source "amazon-ebs" "x" {
+}
+
+build {
+  sources = ["source.amazon-ebs.x"]
+}

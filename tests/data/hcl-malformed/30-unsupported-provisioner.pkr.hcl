@@ -1,0 +1,9 @@
+source "null" "x" {
+}
+
+build {
+  sources = ["source.null.x"]
+
+  provisioner "ansibel" {
+  }
+}

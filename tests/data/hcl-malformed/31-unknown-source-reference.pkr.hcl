@@ -1,0 +1,6 @@
+source "null" "x" {
+}
+
+build {
+  sources = ["source.null.y"]
+}

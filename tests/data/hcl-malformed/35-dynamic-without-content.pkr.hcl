@@ -1,0 +1,5 @@
+source "null" "x" {
+  dynamic "ssh_ciphers" {
+    for_each = []
+  }
+}

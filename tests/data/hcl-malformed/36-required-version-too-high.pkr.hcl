@@ -1,0 +1,3 @@
+packer {
+  required_version = ">= 99.0.0"
+}

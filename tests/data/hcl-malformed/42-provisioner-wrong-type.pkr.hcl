@@ -1,0 +1,10 @@
+source "null" "x" {
+}
+
+build {
+  sources = ["source.null.x"]
+
+  provisioner "shell" {
+    inline = "echo not a list"
+  }
+}
