@@ -7,15 +7,15 @@
 #   bench/seed.sh                    (builds tests/integration/seed-serve in ./build if needed)
 #   BENCH_DURATION=10s BENCH_ROUNDS=5 BENCH_CONNECTIONS=64 bench/seed.sh
 #
-# Each figure is the median of BENCH_ROUNDS runs (default 3) of BENCH_DURATION (default 5s), the two
+# Each figure is the median of BENCH_ROUNDS runs (default 5) of BENCH_DURATION (default 3s), the two
 # servers taking turns, because this machine's two cores are shared and single runs are noisy.
 #
 # Both servers get the same number of workers (2: this machine's cores) and serve the same tree.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${KILN_BUILDDIR:-$top/build}
-duration=${BENCH_DURATION:-5s}
-rounds=${BENCH_ROUNDS:-3}
+duration=${BENCH_DURATION:-3s}
+rounds=${BENCH_ROUNDS:-5}
 conns=${BENCH_CONNECTIONS:-32}
 workers=${BENCH_WORKERS:-2}
 driver=$build/tests/integration/seed-serve

@@ -155,6 +155,7 @@ static const struct {
 	const char *ext;
 	const char *type;
 } types[] = {
+	{"bin", "application/octet-stream"},
 	{"cfg", "text/plain; charset=utf-8"},
 	{"conf", "text/plain; charset=utf-8"},
 	{"css", "text/css; charset=utf-8"},

@@ -53,3 +53,9 @@ TESTS += tests/unit/test-qemu-disk
 tests_unit_test_qemu_disk_SOURCES = tests/unit/test-qemu-disk.c
 tests_unit_test_qemu_disk_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_qemu_disk_LDADD = $(UNIT_LDADD)
+
+# The domain XML golden files' driver (tests/data/domain-xml/regenerate, t0410-qemu-domain-xml.sh).
+check_PROGRAMS += tests/helpers/qemu-domain-xml
+tests_helpers_qemu_domain_xml_SOURCES = tests/helpers/qemu-domain-xml.c
+tests_helpers_qemu_domain_xml_LDADD = $(KILN_LINK)
+TESTS += tests/integration/t0410-qemu-domain-xml.sh

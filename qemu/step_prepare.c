@@ -101,6 +101,25 @@ int qemu_step_connect(void *state, struct kiln_error *err)
 		return -1;
 	b->remote = qemu_virt_is_remote(b->virt);
 	b->domain_name = domain_name_for(b->vm_name);
+	/* qemu_binary: a path is used as it is; another name than libvirt's default is looked up here */
+	const char *qb = b->cfg->qemu_binary;
+	if (!b->remote && qb && !strchr(qb, '/') && strcmp(qb, "qemu-system-x86_64") != 0) {
+		char *found = NULL;
+		const char *path = getenv("PATH");
+		char *copy = xstrdup(path ? path : "/usr/bin:/bin");
+		for (char *save = NULL, *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+			char *cand = path_join(d, qb);
+			if (access(cand, X_OK) == 0)
+				found = cand;
+			else
+				free(cand);
+		}
+		free(copy);
+		if (!found)
+			return err_set_kind(err, ERR_NOT_FOUND, "qemu_binary \"%s\" is not in PATH", qb);
+		free(b->cfg->qemu_binary);
+		b->cfg->qemu_binary = found;
+	}
 
 	/* Strays: domains a kiln on this host started and did not live to remove. */
 	struct strv strays = STRV_INIT;

@@ -197,6 +197,22 @@ test_expect_success 'concurrent clients all get their files' '
 	done
 '
 
+test_expect_success 'clients that hang up mid-download do not hurt the server' '
+	head -c 20000000 /dev/zero >www/huge.bin &&
+	test_when_finished "rm -f www/huge.bin" &&
+	python3 - "$port" <<-\EOF &&
+	import socket, struct, sys
+	for linger in (False, True, False, True):
+	    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+	    s.sendall(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+	    s.recv(4096)
+	    if linger:  # reset instead of a clean close
+	        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+	    s.close()
+	EOF
+	fetch /a.txt -o body && test_cmp www/a.txt body
+'
+
 test_expect_success 'keep-alive: one connection serves several requests' '
 	curl -sS --noproxy "*" -v -o /dev/null -o /dev/null \
 		"http://127.0.0.1:$port/a.txt" "http://127.0.0.1:$port/ks.cfg" 2>err &&

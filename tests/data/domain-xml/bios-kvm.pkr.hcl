@@ -1,7 +1,7 @@
 # KVM: host-passthrough CPU; more memory and CPUs; a raw disk with Packer's disk options.
 source "qemu" "kvm" {
   iso_url            = "base.img"
-  iso_checksum       = "none"
+  iso_checksum       = "file:SHA256SUMS"
   disk_image         = true
   format             = "raw"
   accelerator        = "kvm"

@@ -2,7 +2,7 @@
 # port forward, serial log, VNC.
 source "qemu" "tiny" {
   iso_url          = "tiny.qcow2"
-  iso_checksum     = "none"
+  iso_checksum     = "file:SHA256SUMS"
   disk_image       = true
   use_backing_file = true
   accelerator      = "tcg"

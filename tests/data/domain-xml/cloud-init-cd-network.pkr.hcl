@@ -2,7 +2,7 @@
 # DHCP leases).
 source "qemu" "seedcd" {
   iso_url      = "base.qcow2"
-  iso_checksum = "none"
+  iso_checksum = "file:SHA256SUMS"
   disk_image   = true
   accelerator  = "tcg"
   cloud_init   = true

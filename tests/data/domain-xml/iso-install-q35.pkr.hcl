@@ -2,7 +2,7 @@
 # two additional disks, a cd_content CD, the installer's boot command.
 source "qemu" "installer" {
   iso_url              = "debian.iso"
-  iso_checksum         = "none"
+  iso_checksum         = "file:SHA256SUMS"
   accelerator          = "tcg"
   machine_type         = "q35"
   disk_interface       = "sata"

@@ -2,7 +2,7 @@
 # the rest goes to QEMU with {{ .HTTPIP }}/{{ .HTTPPort }}/{{ .SSHHostPort }} expanded.
 source "qemu" "args" {
   iso_url      = "base.qcow2"
-  iso_checksum = "none"
+  iso_checksum = "file:SHA256SUMS"
   disk_image   = true
   accelerator  = "tcg"
   http_content = { "/user-data" = "#cloud-config\n", "/meta-data" = "" }

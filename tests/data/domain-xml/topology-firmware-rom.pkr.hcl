@@ -2,7 +2,7 @@
 # no serial log, VNC on a fixed address.
 source "qemu" "topo" {
   iso_url          = "base.qcow2"
-  iso_checksum     = "none"
+  iso_checksum     = "file:SHA256SUMS"
   disk_image       = true
   accelerator      = "tcg"
   cpus             = 2

@@ -1,7 +1,7 @@
 # Packer's explicit OVMF files: CODE as read-only pflash, VARS copied into the output directory.
 source "qemu" "ovmf" {
   iso_url           = "base.qcow2"
-  iso_checksum      = "none"
+  iso_checksum      = "file:SHA256SUMS"
   disk_image        = true
   accelerator       = "tcg"
   efi_firmware_code = "/usr/share/OVMF/OVMF_CODE_4M.fd"

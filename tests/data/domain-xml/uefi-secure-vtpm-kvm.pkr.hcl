@@ -1,7 +1,7 @@
 # Secure Boot (enrolled keys, SMM) and an emulated TPM 2.0 under KVM.
 source "qemu" "secure" {
   iso_url         = "base.qcow2"
-  iso_checksum    = "none"
+  iso_checksum    = "file:SHA256SUMS"
   disk_image      = true
   accelerator     = "kvm"
   machine_type    = "q35"
