@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 
+extern const struct cli_command cmd_build;
 extern const struct cli_command cmd_console;
 extern const struct cli_command cmd_fmt;
 extern const struct cli_command cmd_help;
@@ -13,6 +14,7 @@ extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_version;
 
 const struct cli_command *const cli_commands[] = {
+	&cmd_build,
 	&cmd_console,
 	&cmd_fmt,
 	&cmd_help,

@@ -2,13 +2,14 @@
 src_libkiln_a_SOURCES += \
 	src/cli/cli.c src/cli/cli.h \
 	src/cli/commands.c \
+	src/cli/cmd-build.c \
 	src/cli/cmd-console.c \
 	src/cli/cmd-help.c \
 	src/cli/cmd-inspect-image.c \
 	src/cli/cmd-version.c
 
 check_PROGRAMS += tests/unit/test-cli
-TESTS += tests/unit/test-cli tests/integration/t0001-cli.sh
+TESTS += tests/unit/test-cli tests/integration/t0001-cli.sh tests/integration/t0600-build-cli.sh
 tests_unit_test_cli_SOURCES = tests/unit/test-cli.c
 tests_unit_test_cli_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cli_LDADD = $(UNIT_LDADD)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uninorm.h>
 
 #include "hcl/lexer.h"
 #include "util/buf.h"
@@ -329,7 +330,34 @@ static struct hcl_range sub_range(const struct hcl_token *t, size_t a, size_t b)
 	return r;
 }
 
+static void decode_string_raw(struct parser *p, const struct hcl_token *t, struct buf *out);
+
+/* HCL normalizes literal text to Unicode NFC (so a combining accent and its precomposed form are the
+ * same string); libunistring does the work. */
+static void nfc_normalize(struct buf *b, size_t from)
+{
+	bool ascii = true;
+	for (size_t i = from; i < b->len && ascii; i++)
+		ascii = (unsigned char)b->data[i] < 0x80;
+	if (ascii)
+		return;
+	size_t n = 0;
+	uint8_t *norm = u8_normalize(UNINORM_NFC, (const uint8_t *)b->data + from, b->len - from, NULL, &n);
+	if (!norm)
+		return; /* invalid UTF-8 was reported by the scanner; keep the bytes */
+	buf_truncate(b, from);
+	buf_append(b, norm, n);
+	free(norm);
+}
+
 static void decode_string_token(struct parser *p, const struct hcl_token *t, struct buf *out)
+{
+	size_t start = out->len;
+	decode_string_raw(p, t, out);
+	nfc_normalize(out, start);
+}
+
+static void decode_string_raw(struct parser *p, const struct hcl_token *t, struct buf *out)
 {
 	bool quoted = t->type == HCL_TOK_QUOTED_LIT;
 	const char *s = t->bytes;

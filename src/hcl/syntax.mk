@@ -11,3 +11,12 @@ TESTS += tests/unit/test-hcl-parser
 tests_unit_test_hcl_parser_SOURCES = tests/unit/test-hcl-parser.c
 tests_unit_test_hcl_parser_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hcl_parser_LDADD = $(UNIT_LDADD)
+
+# HCL's conformance suite (tests/hcl-specsuite/tests, from the HCL repository; MPL-2.0, see
+# tests/hcl-specsuite/LICENSE), run by kiln's own hcldec-style driver.
+check_PROGRAMS += tests/hcl-specsuite/specsuite
+TESTS += tests/hcl-specsuite/specsuite
+tests_hcl_specsuite_specsuite_SOURCES = tests/hcl-specsuite/specsuite.c
+tests_hcl_specsuite_specsuite_LDADD = $(KILN_LINK)
+EXTRA_DIST += tests/hcl-specsuite/tests tests/hcl-specsuite/LICENSE tests/hcl-specsuite/README.upstream.md \
+	tests/hcl-specsuite/known-failures

@@ -146,6 +146,9 @@ static void test_literals_and_strings(void **state)
 	/* identifiers may contain dashes: a-b is one name, a - b a subtraction */
 	assert_parses_to("x = a-b\ny = a - b\n",
 			 "attr x\n  scope_traversal a-b\nattr y\n  binary_op -\n    scope_traversal a\n    scope_traversal b\n");
+	/* literal text is NFC-normalized: n + combining tilde is the precomposed ñ, also in labels */
+	assert_parses_to("s = \"an\xcc\x83o\"\nb \"n\xcc\x83\" {}\n",
+			 "attr s\n  template\n    lit \"a\xc3\xb1o\"\nblock b \"\xc3\xb1\"\n");
 	/* Go-template text is plain literal text */
 	assert_parses_to("c = \"<esc>{{ .HTTPIP }}:{{ .HTTPPort }}\"\n",
 			 "attr c\n  template\n    lit \"<esc>{{ .HTTPIP }}:{{ .HTTPPort }}\"\n");

@@ -1,0 +1,116 @@
+/* cmd-build.c — `kiln build`: load the template, make the plan, run it. */
+#include "cli/cli.h"
+#include "cli/diagout.h"
+#include "cli/tmplargs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "engine/plan.h"
+#include "template/template.h"
+#include "ui/ui.h"
+#include "util/mem.h"
+#include "util/signals.h"
+
+static int parse_on_error(const char *s, enum kiln_on_error *out)
+{
+	static const struct { const char *name; enum kiln_on_error v; } modes[] = {
+		{"cleanup", KILN_ON_ERROR_CLEANUP}, {"abort", KILN_ON_ERROR_ABORT}, {"ask", KILN_ON_ERROR_ASK},
+		{"run-cleanup-provisioner", KILN_ON_ERROR_RUN_CLEANUP_PROVISIONER},
+	};
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (strcmp(s, modes[i].name) == 0) {
+			*out = modes[i].v;
+			return 0;
+		}
+	return -1;
+}
+
+static const struct engine_tmpl_ops tmpl_ops = {tmpl_eval_step, kiln_config_free};
+
+static int run_build(struct cli_args *a)
+{
+	enum kiln_on_error on_error;
+	if (parse_on_error(cli_string(a, "on-error"), &on_error) < 0) {
+		fprintf(stderr, "kiln build: -on-error must be cleanup, abort, ask or run-cleanup-provisioner, not \"%s\"\n",
+			cli_string(a, "on-error"));
+		return 1;
+	}
+	if (cli_int(a, "parallel-builds") < 0) {
+		fprintf(stderr, "kiln build: -parallel-builds must be 0 (no limit) or more\n");
+		return 1;
+	}
+	struct ui_settings us = {
+		.color = cli_bool(a, "color") ? UI_COLOR_AUTO : UI_COLOR_NEVER,
+		.machine_readable = cli_bool(a, "machine-readable"),
+		.timestamps = cli_bool(a, "timestamp-ui"),
+	};
+	ui_configure(&us);
+
+	struct hcl_diags diags = HCL_DIAGS_INIT;
+	struct tmpl *t = cli_load_template(a, a->argv[0], TMPL_FULL, false, &diags);
+	const struct strv *only = cli_list(a, "only"), *except = cli_list(a, "except");
+	struct plan plan = {0};
+	int rc = 1;
+
+	if (!hcl_diags_has_errors(&diags) && only->n && except->n)
+		hcl_error(&diags, NULL, "Conflicting -only and -except", "Use -only or -except, not both.");
+	if (!hcl_diags_has_errors(&diags)) {
+		struct plan_options popts = {.only = only, .except = except};
+		tmpl_plan_diags(t, &popts, &plan, &diags);
+	}
+	cli_print_diags(stderr, &diags, tmpl_files(t));
+	if (hcl_diags_has_errors(&diags))
+		goto out;
+	if (plan.nbuilds == 0) {
+		fprintf(stderr, "Error: no builds to run\n\n%s\n",
+			only->n || except->n ? "-only/-except left no build of the template to run."
+					     : "The template has no build block with sources.");
+		goto out;
+	}
+	struct engine_opts eopts = {
+		.debug = cli_bool(a, "debug"),
+		.force = cli_bool(a, "force"),
+		.on_error = on_error,
+		.parallel_builds = (int)cli_int(a, "parallel-builds"),
+		.tmpl = t,
+		.tmpl_ops = &tmpl_ops,
+	};
+	struct engine_result res;
+	rc = engine_run(&plan, &eopts, &res) == 0 ? 0 : 1;
+	if (res.cancelled)
+		rc = 130;
+out:
+	plan_free(&plan);
+	hcl_diags_free(&diags);
+	tmpl_free(t);
+	return rc;
+}
+
+const struct cli_command cmd_build = {
+	.name = "build",
+	.synopsis = "Build image(s) from a template",
+	.usage = "kiln build [options] PATH",
+	.help = "  Runs every build of the template at PATH (a .pkr.hcl file or a directory of them, with its\n"
+		"  *.auto.pkrvars.hcl files): each source is booted, provisioned, shut down, sanitized and\n"
+		"  exported, then handed to the post-processors. Builds run in parallel.\n",
+	.flags = (const struct cli_flag[]){
+		{"color", CLI_BOOL, NULL, "true", "Colour the output (only on a terminal; NO_COLOR turns it off)"},
+		{"debug", CLI_BOOL, NULL, NULL, "Pause before each step; builds run one at a time"},
+		{"except", CLI_LIST, "foo,bar.*", NULL, "Run every build except these (globs on build names)"},
+		{"only", CLI_LIST, "foo,bar.*", NULL, "Run only these builds (globs on build names)"},
+		{"force", CLI_BOOL, NULL, NULL, "Replace existing artifacts and output directories"},
+		{"machine-readable", CLI_BOOL, NULL, NULL, "Print Packer's machine-readable lines"},
+		{"on-error", CLI_STRING, "cleanup|abort|ask|run-cleanup-provisioner", "cleanup",
+		 "What to do when a build fails"},
+		{"parallel-builds", CLI_INT, "N", "0", "Run at most N builds at once (0: no limit)"},
+		{"timestamp-ui", CLI_BOOL, NULL, NULL, "Prefix every line with an RFC 3339 timestamp"},
+		CLI_VAR_FLAGS,
+		{NULL},
+	},
+	.min_args = 1,
+	.max_args = 1,
+	.run = run_build,
+};
