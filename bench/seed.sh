@@ -2,7 +2,9 @@
 # bench/seed.sh — the HTTP seed server against nginx (Debian's nginx-light), same machine, same run,
 # loopback only. wrk loads each server with a 1 MiB file and with 1000 small files (one request per
 # file in turn), and the script prints requests/s, average and p99 latency for both, then the ratios.
-# Goal: kiln's requests/s >= 0.8x nginx's, latency within 2x.
+# Goal: kiln's requests/s >= 0.8x nginx's, latency within 2x. The server CPU time per request (from
+# /proc, all of nginx's processes counted) is printed too: on a busy shared machine it varies far less
+# than requests/s.
 #
 #   bench/seed.sh                    (builds tests/integration/seed-serve in ./build if needed)
 #   BENCH_DURATION=10s BENCH_ROUNDS=5 BENCH_CONNECTIONS=64 bench/seed.sh
@@ -10,7 +12,8 @@
 # Each figure is the median of BENCH_ROUNDS runs (default 5) of BENCH_DURATION (default 3s), the two
 # servers taking turns, because this machine's two cores are shared and single runs are noisy.
 #
-# Both servers get the same number of workers (2: this machine's cores) and serve the same tree.
+# nginx runs BENCH_WORKERS worker processes (default 2: this machine's cores); the seed server runs a
+# thread per connection, as it does in a build. Both serve the same tree.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${KILN_BUILDDIR:-$top/build}
@@ -71,7 +74,7 @@ wait_port() {
 }
 
 # kiln's seed server
-"$driver" -d "$tmp/www" -p 0-0 -j "$workers" -c 1024 >"$tmp/seed.out" 2>"$tmp/seed.err" &
+"$driver" -d "$tmp/www" -p 0-0 -c 1024 >"$tmp/seed.out" 2>"$tmp/seed.err" &
 seed_pid=$!
 i=0
 until grep -q '^port ' "$tmp/seed.out" 2>/dev/null; do
@@ -123,13 +126,26 @@ for p in ("/big.bin", "/small/f0007.txt"):
 EOF
 done
 
-# run_wrk PORT PATH [wrk args...] → "reqs avg_ms p99_ms"
+# CPU time (clock ticks) used so far by a process and its children, e.g. nginx's workers
+cpu_ticks() {
+	t=0
+	for p in $1 $(pgrep -P "$1"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+hz=$(getconf CLK_TCK)
+
+# run_wrk PORT PID PATH [wrk args...] → "reqs/s avg_ms p99_ms server_cpu_us_per_request"
 run_wrk() {
 	port=$1
-	path=$2
-	shift 2
+	pid=$2
+	path=$3
+	shift 3
+	before=$(cpu_ticks "$pid")
 	wrk -t 2 -c "$conns" -d "$duration" --latency "$@" "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1 ||
 		{ cat "$tmp/wrk.out" >&2; exit 1; }
+	after=$(cpu_ticks "$pid")
 	if grep -q 'Non-2xx' "$tmp/wrk.out"; then
 		echo "bench/seed.sh: non-2xx answers:" >&2
 		cat "$tmp/wrk.out" >&2
@@ -140,7 +156,9 @@ run_wrk() {
 	/^ +Latency/ && !avg { avg = ms($2) }
 	/^ +99%/ { p99 = ms($2) }
 	/^Requests\/sec:/ { rps = $2 }
-	END { printf "%.0f %.3f %.3f\n", rps, avg, p99 }' "$tmp/wrk.out"
+	/ requests in / { n = $1 }
+	END { printf "%.0f %.3f %.3f %.1f\n", rps, avg, p99, (ticks * 1e6 / hz) / n }' \
+		ticks=$((after - before)) hz="$hz" "$tmp/wrk.out"
 }
 
 # median of each column over the rounds in a file of "reqs avg p99" lines
@@ -158,24 +176,26 @@ bench() {
 	r=0
 	while [ $r -lt "$rounds" ]; do
 		if [ $((r % 2)) -eq 0 ]; then
-			run_wrk "$seed_port" "$@" >>"$tmp/seed.runs"
-			run_wrk "$nginx_port" "$@" >>"$tmp/nginx.runs"
+			run_wrk "$seed_port" "$seed_pid" "$@" >>"$tmp/seed.runs"
+			run_wrk "$nginx_port" "$nginx_pid" "$@" >>"$tmp/nginx.runs"
 		else
-			run_wrk "$nginx_port" "$@" >>"$tmp/nginx.runs"
-			run_wrk "$seed_port" "$@" >>"$tmp/seed.runs"
+			run_wrk "$nginx_port" "$nginx_pid" "$@" >>"$tmp/nginx.runs"
+			run_wrk "$seed_port" "$seed_pid" "$@" >>"$tmp/seed.runs"
 		fi
 		r=$((r + 1))
 	done
 	set -- "$(median "$tmp/seed.runs" 1)" "$(median "$tmp/seed.runs" 2)" "$(median "$tmp/seed.runs" 3)" \
-		"$(median "$tmp/nginx.runs" 1)" "$(median "$tmp/nginx.runs" 2)" "$(median "$tmp/nginx.runs" 3)"
+		"$(median "$tmp/nginx.runs" 1)" "$(median "$tmp/nginx.runs" 2)" "$(median "$tmp/nginx.runs" 3)" \
+		"$(median "$tmp/seed.runs" 4)" "$(median "$tmp/nginx.runs" 4)"
 	printf '%-22s %12s %12s %12s\n' "$name" "kiln" "nginx" "kiln/nginx"
 	printf '  %-20s %12s %12s %12s\n' "requests/s" "$1" "$4" "$(awk "BEGIN{printf \"%.2fx\", $1/$4}")"
 	printf '  %-20s %12s %12s %12s\n' "latency avg (ms)" "$2" "$5" "$(awk "BEGIN{printf \"%.2fx\", $2/$5}")"
 	printf '  %-20s %12s %12s %12s\n' "latency p99 (ms)" "$3" "$6" "$(awk "BEGIN{printf \"%.2fx\", $3/$6}")"
+	printf '  %-20s %12s %12s %12s\n' "server CPU/req (us)" "$7" "$8" "$(awk "BEGIN{printf \"%.2fx\", $7/$8}")"
 	awk "BEGIN{ok = $1 >= 0.8 * $4 && $2 <= 2 * $5; printf \"  goal (>=0.8x req/s, <=2x avg latency): %s\n\", ok ? \"met\" : \"NOT met\"}"
 }
 
 echo "seed server vs nginx $("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///'): wrk -t 2 -c $conns -d $duration," \
-	"median of $rounds rounds, $workers workers each, loopback"
+	"median of $rounds rounds, nginx with $workers workers, loopback"
 bench "1 MiB file" "/big.bin"
 bench "1000 small files" / -s "$tmp/small.lua"

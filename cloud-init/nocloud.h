@@ -28,14 +28,16 @@ struct nocloud_defaults {
 	const char *vm_name;         /* local-hostname (made a valid host name: nocloud_hostname) */
 	const char *ssh_username;    /* the user created, with passwordless sudo; "root" keeps root */
 	const char *ssh_public_key;  /* one authorized_keys line: the build's temporary key */
+	const char *ssh_password;    /* optional: set as the user's password, and SSH password login is
+	                              * switched on (ssh_pwauth); then the key may be NULL */
 	const char *instance_id;     /* NULL: "kiln-" + 16 random hex digits, unique per build */
 };
 
 /* The minimal seed for a stock cloud image when the template brings none: meta-data with a fresh
  * instance-id and local-hostname; user-data that authorizes the key for ssh_username, gives it
- * passwordless sudo and locks its password. Nothing else (no locale, packages or /etc/hosts
- * changes), so the image is changed as little as possible. ERR_INVALID for an empty or unsafe
- * user name or a key that is not one line. */
+ * passwordless sudo and locks its password (or sets ssh_password). Nothing else (no locale, packages
+ * or /etc/hosts changes), so the image is changed as little as possible. ERR_INVALID for an empty or
+ * unsafe user name, a key that is not one line, or neither a key nor a password. */
 int nocloud_seed_generate(const struct nocloud_defaults *d, struct nocloud_seed *out, struct kiln_error *err);
 
 /* A host name from a VM name: a disk extension (.qcow2, .raw, .img, .vmdk, .vhdx) dropped,

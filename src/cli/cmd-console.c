@@ -95,9 +95,15 @@ static void render_diags(const struct hcl_diags *d, struct buf *out)
 		const struct hcl_diag *g = &d->v[i];
 		buf_puts(out, g->severity == HCL_DIAG_ERROR ? "Error: " : "Warning: ");
 		buf_printf(out, "%s\n\n", g->summary);
-		if (g->has_subject)
+		if (g->has_subject) {
 			buf_printf(out, "  on %s line %d:\n  (source code not available)\n\n",
 				   g->subject.filename ? g->subject.filename : "<console-input>", g->subject.start.line);
+			for (size_t k = 0; k < g->values.n; k++) {
+				buf_puts(out, k == 0 ? "with " : "     ");
+				buf_puts(out, g->values.v[k]);
+				buf_puts(out, k + 1 == g->values.n ? ".\n\n" : ",\n");
+			}
+		}
 		if (g->detail && *g->detail) {
 			wordwrap(g->detail, 80, out);
 			buf_puts(out, "\n\n");

@@ -108,7 +108,10 @@ const struct cli_command cmd_init = {
 	.help = "  Reads the packer { required_version, required_plugins } blocks of the template in PATH.\n"
 		"  kiln's components are built in: for each required plugin, init reports which built-in\n"
 		"  component satisfies it, and fails naming any plugin kiln does not have. Nothing is\n"
-		"  downloaded.\n",
+		"  downloaded. required_version is checked against the Packer release whose template\n"
+		"  language kiln implements (" TMPL_PACKER_VERSION ").\n"
+		"\n"
+		"  Exit status: 0 when every requirement is satisfied, 1 otherwise.\n",
 	.flags = (const struct cli_flag[]){{NULL}},
 	.min_args = 1,
 	.max_args = 1,

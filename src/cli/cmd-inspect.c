@@ -74,7 +74,11 @@ const struct cli_command cmd_inspect = {
 	.usage = "kiln inspect [options] PATH",
 	.help = "  Lists the input variables with their values, the local values, and each build's sources,\n"
 		"  provisioners and post-processor chains, in the layout of `packer inspect`. Sensitive values\n"
-		"  show as <sensitive>; variables without a value as <unknown>.\n",
+		"  show as <sensitive>; variables without a value as <unknown>. Variable values are taken as\n"
+		"  for `kiln validate`: defaults, PKR_VAR_name, *.auto.pkrvars.hcl, then -var and -var-file in\n"
+		"  command-line order.\n"
+		"\n"
+		"  Exit status: 0 on success, 1 when the template has errors.\n",
 	.flags = (const struct cli_flag[]){
 		CLI_VAR_FLAGS,
 		{NULL},

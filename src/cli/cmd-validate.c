@@ -51,6 +51,9 @@ const struct cli_command cmd_validate = {
 		"  variables, *.auto.pkrvars.hcl files in lexical order, then -var and -var-file in the order\n"
 		"  given.\n"
 		"\n"
+		"  Environment: PKR_VAR_name gives variable name a value; KILN_DIAG_FORMAT=short prints each\n"
+		"  diagnostic as one FILE:LINE:COLUMN: error: SUMMARY line; NO_COLOR turns colour off.\n"
+		"\n"
 		"  Exit status: 0 when the template is valid (warnings may be shown), 1 otherwise.\n",
 	.flags = (const struct cli_flag[]){
 		{"syntax-only", CLI_BOOL, NULL, NULL,

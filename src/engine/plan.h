@@ -32,7 +32,7 @@ struct plan_step {
 	bool keep_input_artifact;      /* post-processors */
 	bool keep_input_artifact_set;
 	const char *location;          /* "build.pkr.hcl:12" where the block starts, for messages */
-	void *tmpl_block;              /* the template's handle for late evaluation */
+	void *tmpl_block;              /* the template's handle for late evaluation (owned by the plan) */
 };
 
 struct plan_chain {                 /* one `post-processors {}` block, or a lone `post-processor` */
@@ -46,7 +46,7 @@ struct plan_build {
 	char *builder_type;            /* "qemu" */
 	char *source_name;             /* "debian" */
 	const struct kiln_builder *builder;
-	struct kiln_config *builder_config;   /* evaluated, owned by the template */
+	struct kiln_config *builder_config;   /* evaluated; owned by the plan (plan_free) */
 	struct plan_step *provisioners;
 	size_t nprovisioners;
 	struct plan_step *error_cleanup;      /* error-cleanup-provisioner, or NULL */
@@ -65,8 +65,9 @@ struct plan_options {
 	const struct strv *except;
 };
 
-/* Make the plan. Diagnostics (already rendered in HCL's style) are appended to *diag_text; returns -1
- * when there are errors. */
+/* Make the plan. On errors returns -1 with err holding the diagnostics already rendered in HCL's style
+ * (commands that print diagnostics themselves use tmpl_plan_diags, template/template.h). Components
+ * that kiln only knows the configuration of (placeholder schemas) are errors here: they cannot run. */
 int tmpl_plan(struct tmpl *t, const struct plan_options *opts, struct plan *out, struct kiln_error *err);
 void plan_free(struct plan *p);
 

@@ -202,16 +202,34 @@ static struct hcl_type *unify_same_kind(struct hcl_type *const *types, size_t n,
 			first = types[i];
 			break;
 		}
+	bool same_shape = true;
 	for (size_t i = 0; i < n; i++) {
 		const struct hcl_type *t = types[i];
 		if (t->kind == HCL_DYNAMIC)
 			continue;
 		if (t->n != first->n)
-			return NULL;
-		if (kind == HCL_OBJECT)
+			same_shape = false;
+		else if (kind == HCL_OBJECT)
 			for (size_t j = 0; j < t->n; j++)
 				if (strcmp(t->names[j], first->names[j]) != 0)
-					return NULL;
+					same_shape = false;
+	}
+	if (!same_shape) {
+		/* cty: tuples of different lengths unify as a list, objects with different attributes as a
+		 * map, when all their element types unify */
+		size_t total = 0;
+		for (size_t i = 0; i < n; i++)
+			total += types[i]->n;
+		struct hcl_type **all = xcalloc(total ? total : 1, sizeof(*all));
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < types[i]->n; j++)
+				all[m++] = types[i]->elems[j];
+		struct hcl_type *e = m ? unify(all, m, unsafe) : HCL_T_DYNAMIC;
+		free(all);
+		if (!e)
+			return NULL;
+		return kind == HCL_TUPLE ? hcl_type_list(e) : hcl_type_map(e);
 	}
 	struct hcl_type **res = xcalloc(first->n ? first->n : 1, sizeof(*res));
 	struct hcl_type **col = xcalloc(n, sizeof(*col));

@@ -135,17 +135,52 @@ void hcl_diags_copy_one(struct hcl_diags *dst, const struct hcl_diag *src)
 		strv_push(&x->values, src->values.v[i]);
 }
 
+static void diag_free_one(struct hcl_diag *x);
+
 void hcl_diags_free(struct hcl_diags *d)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		free(d->v[i].summary);
-		free(d->v[i].detail);
-		free(d->v[i].filename_);
-		strv_free(&d->v[i].values);
-	}
+	for (size_t i = 0; i < d->n; i++)
+		diag_free_one(&d->v[i]);
 	free(d->v);
 	d->v = NULL;
 	d->n = d->cap = 0;
+}
+
+static bool same_range(const struct hcl_range *a, const struct hcl_range *b)
+{
+	return a->start.byte == b->start.byte && a->end.byte == b->end.byte &&
+	       strcmp(a->filename ? a->filename : "", b->filename ? b->filename : "") == 0;
+}
+
+static bool same_diag(const struct hcl_diag *a, const struct hcl_diag *b)
+{
+	return a->severity == b->severity && a->has_subject == b->has_subject &&
+	       (!a->has_subject || same_range(&a->subject, &b->subject)) && strcmp(a->summary, b->summary) == 0 &&
+	       strcmp(a->detail ? a->detail : "", b->detail ? b->detail : "") == 0;
+}
+
+static void diag_free_one(struct hcl_diag *x)
+{
+	free(x->summary);
+	free(x->detail);
+	free(x->filename_);
+	strv_free(&x->values);
+}
+
+void hcl_diags_dedup(struct hcl_diags *d, size_t from)
+{
+	size_t out = from;
+	for (size_t i = from; i < d->n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < out && !dup; j++)
+			dup = same_diag(&d->v[j], &d->v[i]);
+		if (dup) {
+			diag_free_one(&d->v[i]);
+			continue;
+		}
+		d->v[out++] = d->v[i];
+	}
+	d->n = out;
 }
 
 /* ------------------------------------------------------------------------------------------------

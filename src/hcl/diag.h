@@ -96,6 +96,9 @@ void hcl_diags_append(struct hcl_diags *dst, struct hcl_diags *src);
 /* Copy one diagnostic to the end of dst. */
 void hcl_diags_copy_one(struct hcl_diags *dst, const struct hcl_diag *src);
 void hcl_diags_free(struct hcl_diags *d);
+/* Drop diagnostics from index `from` on that repeat an earlier one (same severity, summary, detail
+ * and subject), e.g. when one block is checked once per build that uses it. */
+void hcl_diags_dedup(struct hcl_diags *d, size_t from);
 
 /* --- rendering --- */
 

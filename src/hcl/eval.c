@@ -6,6 +6,7 @@
 #include "hcl/eval.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +178,95 @@ static struct hcl_diag *err_at(struct hcl_diags *d, const struct hcl_range *subj
 static size_t diag_errors(const struct hcl_diags *d)
 {
 	return hcl_diags_count(d, HCL_DIAG_ERROR);
+}
+
+/* HCL's diagnostic writer lists the values of the variables an expression refers to ("with x as
+ * 1."): the diagnostics carry them as "x as 1" statements, computed here. */
+static struct hcl_value *eval(const struct hcl_expr *e, struct hcl_eval_ctx *ctx, struct hcl_diags *diags);
+
+static void value_statement(const struct hcl_value *v, struct buf *b)
+{
+	const struct hcl_type *t = v->type;
+	if (v->null) {
+		buf_puts(b, "null");
+	} else if (v->unknown) {
+		buf_puts(b, "(not yet known)");
+	} else if (v->marks & HCL_MARK_SENSITIVE) {
+		buf_puts(b, "(sensitive value)");
+	} else if (t->kind == HCL_BOOL) {
+		buf_puts(b, hcl_true(v) ? "true" : "false");
+	} else if (t->kind == HCL_NUMBER) {
+		/* big.Float Text('g', 10) */
+		char tmp[64];
+		double d = hcl_num_to_double(hcl_num_of(v));
+		snprintf(tmp, sizeof(tmp), "%.10g", d);
+		buf_puts(b, tmp);
+	} else if (t->kind == HCL_STRING) {
+		hcl_go_quote(hcl_str(v), hcl_str_len(v), b);
+	} else if (t->kind == HCL_OBJECT) {
+		if (t->n == 0)
+			buf_puts(b, "object with no attributes");
+		else if (t->n == 1)
+			buf_printf(b, "object with 1 attribute \"%s\"", t->names[0]);
+		else
+			buf_printf(b, "object with %zu attributes", t->n);
+	} else if (hcl_is_collection_value(v)) {
+		char *fn = hcl_type_friendly_name(t);
+		size_t l = hcl_len(v);
+		if (l == 0)
+			buf_printf(b, "empty %s", fn);
+		else if (l == 1)
+			buf_printf(b, "%s with 1 element", fn);
+		else
+			buf_printf(b, "%s with %zu elements", fn, l);
+		free(fn);
+	} else {
+		char *fn = hcl_type_friendly_name(t);
+		buf_puts(b, fn);
+		free(fn);
+	}
+}
+
+struct annotate_state {
+	struct hcl_eval_ctx *ctx;
+	struct strv stmts, seen;
+};
+
+static int annotate_one(void *arg, const struct hcl_expr *trav)
+{
+	struct annotate_state *st = arg;
+	struct hcl_diags scratch = HCL_DIAGS_INIT;
+	struct hcl_value *v = eval(trav, st->ctx, &scratch);
+	bool bad = hcl_diags_has_errors(&scratch);
+	hcl_diags_free(&scratch);
+	char *name = hcl_traversal_string(&trav->u.traversal);
+	if (!bad && !v->unknown && !strv_contains(&st->seen, name)) {
+		struct buf b = BUF_INIT;
+		if (v->null) {
+			buf_printf(&b, "%s set to null", name);
+		} else {
+			buf_printf(&b, "%s as ", name);
+			value_statement(v, &b);
+		}
+		strv_push_owned(&st->stmts, buf_detach(&b));
+		strv_push(&st->seen, name);
+	}
+	free(name);
+	hcl_value_unref(v);
+	return 0;
+}
+
+static void annotate(struct hcl_diag *d, const struct hcl_expr *expr, struct hcl_eval_ctx *ctx)
+{
+	if (!d || !expr || !ctx)
+		return;
+	struct annotate_state st = {ctx, STRV_INIT, STRV_INIT};
+	hcl_expr_variables(expr, annotate_one, &st);
+	strv_sort(&st.stmts);
+	for (size_t i = 0; i < st.stmts.n; i++)
+		strv_push(&d->values, st.stmts.v[i]);
+	strv_free(&st.stmts);
+	strv_free(&st.seen);
 }
 
 /* ---- index and attribute access (hcl.Index, hcl.GetAttr) ---- */
@@ -438,14 +528,14 @@ static struct hcl_value *eval_binary(const struct hcl_expr *e, struct hcl_eval_c
 	struct hcl_convert_error ce = {0};
 	struct hcl_value *l = hcl_convert(gl, pt, &ce);
 	if (!l) {
-		err_at(diags, &e->u.binary.lhs->range, &e->range, "Invalid operand",
-		       "Unsuitable value for left operand: %s.", ce.msg);
+		annotate(err_at(diags, &e->u.binary.lhs->range, &e->range, "Invalid operand",
+				"Unsuitable value for left operand: %s.", ce.msg), e->u.binary.lhs, ctx);
 		hcl_convert_error_free(&ce);
 	}
 	struct hcl_value *r = hcl_convert(gr, pt, &ce);
 	if (!r) {
-		err_at(diags, &e->u.binary.rhs->range, &e->range, "Invalid operand",
-		       "Unsuitable value for right operand: %s.", ce.msg);
+		annotate(err_at(diags, &e->u.binary.rhs->range, &e->range, "Invalid operand",
+				"Unsuitable value for right operand: %s.", ce.msg), e->u.binary.rhs, ctx);
 		hcl_convert_error_free(&ce);
 	}
 	hcl_value_unref(gl);
@@ -522,7 +612,7 @@ static struct hcl_value *eval_binary(const struct hcl_expr *e, struct hcl_eval_c
 			res = hcl_number(n);
 	}
 	if (fail) {
-		err_at(diags, &e->range, NULL, "Operation failed", "Error during operation: %s.", fail);
+		annotate(err_at(diags, &e->range, NULL, "Operation failed", "Error during operation: %s.", fail), e, ctx);
 		goto unknown;
 	}
 	res = with_marks(res, marks);
@@ -545,8 +635,8 @@ static struct hcl_value *eval_unary(const struct hcl_expr *e, struct hcl_eval_ct
 	struct hcl_value *v = hcl_convert(g, t, &ce);
 	hcl_value_unref(g);
 	if (!v) {
-		err_at(diags, &e->u.unary.operand->range, &e->range, "Invalid operand",
-		       "Unsuitable value for unary operand: %s.", ce.msg);
+		annotate(err_at(diags, &e->u.unary.operand->range, &e->range, "Invalid operand",
+				"Unsuitable value for unary operand: %s.", ce.msg), e->u.unary.operand, ctx);
 		hcl_convert_error_free(&ce);
 	}
 	if (diag_errors(diags) > before) {
@@ -607,8 +697,8 @@ static struct hcl_value *eval_conditional(const struct hcl_expr *e, struct hcl_e
 	}
 	struct hcl_value *c = eval(e->u.cond.cond, ctx, diags);
 	if (c->null) {
-		err_at(diags, &e->u.cond.cond->range, &e->range, "Null condition",
-		       "The condition value is null. Conditions must either be true or false.");
+		annotate(err_at(diags, &e->u.cond.cond->range, &e->range, "Null condition",
+				"The condition value is null. Conditions must either be true or false."), e->u.cond.cond, ctx);
 		hcl_value_unref(c);
 		res = hcl_unknown(hcl_type_ref(rtype));
 		goto out;
@@ -621,8 +711,8 @@ static struct hcl_value *eval_conditional(const struct hcl_expr *e, struct hcl_e
 	struct hcl_value *cb = hcl_convert(c, HCL_T_BOOL, NULL);
 	hcl_value_unref(c);
 	if (!cb) {
-		err_at(diags, &e->u.cond.cond->range, &e->range, "Incorrect condition type",
-		       "The condition expression must be of type bool.");
+		annotate(err_at(diags, &e->u.cond.cond->range, &e->range, "Incorrect condition type",
+				"The condition expression must be of type bool."), e->u.cond.cond, ctx);
 		res = hcl_unknown(hcl_type_ref(rtype));
 		goto out;
 	}
@@ -775,15 +865,15 @@ static struct hcl_value *eval_for(const struct hcl_expr *e, struct hcl_eval_ctx 
 				continue;
 			}
 			if (c->null) {
-				err_at(diags, &f->cond->range, &e->range, "Condition is null",
-				       "The value of the 'if' clause must not be null.");
+				annotate(err_at(diags, &f->cond->range, &e->range, "Condition is null",
+						"The value of the 'if' clause must not be null."), f->cond, child);
 				failed = true;
 			} else {
 				struct hcl_convert_error ce = {0};
 				struct hcl_value *cb = hcl_convert(c, HCL_T_BOOL, &ce);
 				if (!cb) {
-					err_at(diags, &f->cond->range, &e->range, "Invalid 'for' condition",
-					       "The 'if' clause value is invalid: %s.", ce.msg);
+					annotate(err_at(diags, &f->cond->range, &e->range, "Invalid 'for' condition",
+							"The 'if' clause value is invalid: %s.", ce.msg), f->cond, child);
 					hcl_convert_error_free(&ce);
 					failed = true;
 				} else if (cb->unknown) {
@@ -812,8 +902,8 @@ static struct hcl_value *eval_for(const struct hcl_expr *e, struct hcl_eval_ctx 
 			if (diag_errors(diags) > before) {
 				known = false;
 			} else if (k->null) {
-				err_at(diags, &f->key_expr->range, &e->range, "Invalid object key",
-				       "Key expression in 'for' expression must not produce a null value.");
+				annotate(err_at(diags, &f->key_expr->range, &e->range, "Invalid object key",
+						"Key expression in 'for' expression must not produce a null value."), f->key_expr, child);
 				known = false;
 			} else if (k->unknown) {
 				known = false;
@@ -821,8 +911,8 @@ static struct hcl_value *eval_for(const struct hcl_expr *e, struct hcl_eval_ctx 
 				struct hcl_convert_error ce = {0};
 				struct hcl_value *ks = hcl_convert(k, HCL_T_STRING, &ce);
 				if (!ks) {
-					err_at(diags, &f->key_expr->range, &e->range, "Invalid object key",
-					       "The key expression produced an invalid result: %s.", ce.msg);
+					annotate(err_at(diags, &f->key_expr->range, &e->range, "Invalid object key",
+							"The key expression produced an invalid result: %s.", ce.msg), f->key_expr, child);
 					hcl_convert_error_free(&ce);
 					known = false;
 				} else {
@@ -845,9 +935,9 @@ static struct hcl_value *eval_for(const struct hcl_expr *e, struct hcl_eval_ctx 
 							if (strcmp(vec.k[j], key) == 0)
 								dup = true;
 						if (dup) {
-							err_at(diags, &f->key_expr->range, &e->range, "Duplicate object key",
+							annotate(err_at(diags, &f->key_expr->range, &e->range, "Duplicate object key",
 							       "Two different items produced the key \"%s\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.",
-							       key);
+							       key), f->key_expr, child);
 							known = false;
 						} else {
 							hcl_vec_push_kv(&vec, key, hcl_value_ref(v));
@@ -892,6 +982,11 @@ static struct hcl_value *eval_splat(const struct hcl_expr *e, struct hcl_eval_ct
 	}
 	enum hcl_kind k = src->type->kind;
 	bool upgrade = !(k == HCL_TUPLE || k == HCL_LIST || k == HCL_SET);
+	if (k == HCL_DYNAMIC) {
+		/* HCL: a source of unknown type (also a literal null) gives an unknown result */
+		hcl_value_unref(src);
+		return dynval();
+	}
 	if (src->null) {
 		hcl_value_unref(src);
 		if (upgrade)
@@ -1155,16 +1250,40 @@ static struct hcl_value *eval_call(const struct hcl_expr *e, struct hcl_eval_ctx
 		res = dynval();
 		goto out;
 	}
+	/* HCL converts every argument to its parameter's type first and reports each failure */
+	for (size_t i = 0; i < args.n; i++) {
+		const struct hcl_param *p = hcl_func_param(fn, i);
+		struct hcl_type *pt = p->type ? hcl_type_parse(p->type, NULL) : NULL;
+		if (!pt)
+			continue;
+		struct hcl_convert_error ce = {0};
+		struct hcl_value *cv = hcl_convert(args.v[i], pt, &ce);
+		if (!cv) {
+			struct hcl_diag *d = err_at(diags, &arg_exprs[i]->range, &e->range, "Invalid function argument",
+						    "Invalid value for \"%s\" parameter: %s.", p->name, ce.msg);
+			annotate(d, arg_exprs[i], ctx);
+			hcl_convert_error_free(&ce);
+		}
+		hcl_value_unref(cv);
+		hcl_type_unref(pt);
+	}
+	if (diag_errors(diags) > before) {
+		res = dynval();
+		goto out;
+	}
 	struct hcl_call call = {.fn = fn, .ctx = ctx, .err = NULL, .err_arg = -1, .marks = 0};
 	res = hcl_func_call(&call, args.v, args.n);
 	if (!res) {
 		if (call.err_arg >= 0 && (size_t)call.err_arg < args.n) {
 			const struct hcl_param *p = hcl_func_param(fn, (size_t)call.err_arg);
-			err_at(diags, &arg_exprs[call.err_arg]->range, &e->range, "Invalid function argument",
-			       "Invalid value for \"%s\" parameter: %s.", p->name, call.err);
+			struct hcl_diag *d = err_at(diags, &arg_exprs[call.err_arg]->range, &e->range,
+						    "Invalid function argument", "Invalid value for \"%s\" parameter: %s.",
+						    p->name, call.err);
+			annotate(d, arg_exprs[call.err_arg], ctx);
 		} else {
-			err_at(diags, &e->range, NULL, "Error in function call",
-			       "Call to function \"%s\" failed: %s.", name, call.err);
+			struct hcl_diag *d = err_at(diags, &e->range, NULL, "Error in function call",
+						    "Call to function \"%s\" failed: %s.", name, call.err);
+			annotate(d, e, ctx);
 		}
 		hcl_call_clear(&call);
 		res = dynval();
@@ -1179,13 +1298,14 @@ out:
 static void eval_template_parts(const struct hcl_template *t, struct hcl_eval_ctx *ctx, struct hcl_diags *diags,
 				struct buf *out, bool *known, unsigned *marks, const struct hcl_range *whole);
 
-static void append_template_value(struct hcl_value *v, const struct hcl_range *part_range,
+static void append_template_value(struct hcl_value *v, const struct hcl_expr *part, struct hcl_eval_ctx *ctx,
 				  const struct hcl_range *whole, struct hcl_diags *diags, struct buf *out, bool *known,
 				  unsigned *marks)
 {
+	const struct hcl_range *part_range = &part->range;
 	if (v->null) {
-		err_at(diags, part_range, whole, "Invalid template interpolation value",
-		       "The expression result is null. Cannot include a null value in a string template.");
+		annotate(err_at(diags, part_range, whole, "Invalid template interpolation value",
+				"The expression result is null. Cannot include a null value in a string template."), part, ctx);
 		return;
 	}
 	if (v->unknown) {
@@ -1195,8 +1315,8 @@ static void append_template_value(struct hcl_value *v, const struct hcl_range *p
 	struct hcl_convert_error ce = {0};
 	struct hcl_value *s = hcl_convert(v, HCL_T_STRING, &ce);
 	if (!s) {
-		err_at(diags, part_range, whole, "Invalid template interpolation value",
-		       "Cannot include the given value in a string template: %s.", ce.msg);
+		annotate(err_at(diags, part_range, whole, "Invalid template interpolation value",
+				"Cannot include the given value in a string template: %s.", ce.msg), part, ctx);
 		hcl_convert_error_free(&ce);
 		return;
 	}
@@ -1216,7 +1336,7 @@ static void eval_template_parts(const struct hcl_template *t, struct hcl_eval_ct
 			break;
 		case HCL_TPART_INTERP: {
 			struct hcl_value *v = eval(p->expr, ctx, diags);
-			append_template_value(v, &p->expr->range, whole, diags, out, known, marks);
+			append_template_value(v, p->expr, ctx, whole, diags, out, known, marks);
 			hcl_value_unref(v);
 			break;
 		}

@@ -182,12 +182,10 @@ int hcl_arg_int(struct hcl_call *call, struct hcl_value *const *args, size_t i, 
 {
 	int64_t v;
 	const struct hcl_num *n = hcl_num_of(args[i]);
-	if (!hcl_num_is_int(n)) {
-		hcl_call_arg_error(call, (int)i, "value must be a whole number, between -9223372036854775808 and 9223372036854775807");
-		return -1;
-	}
-	if (!hcl_num_to_int64(n, &v)) {
-		hcl_call_arg_error(call, (int)i, "value must be a whole number, between -9223372036854775808 and 9223372036854775807");
+	/* cty's gocty conversion inside the function body: a plain (not argument) error */
+	(void)i;
+	if (!hcl_num_is_int(n) || !hcl_num_to_int64(n, &v)) {
+		hcl_call_error(call, "value must be a whole number, between -9223372036854775808 and 9223372036854775807");
 		return -1;
 	}
 	*out = v;

@@ -20,7 +20,7 @@ static struct hcl_value *f_length(struct hcl_call *c, struct hcl_value **a, size
 	if (k == HCL_TUPLE || k == HCL_OBJECT)
 		return hcl_number_int((int64_t)v->type->n);
 	if (k != HCL_STRING && !hcl_type_is_collection(v->type))
-		return hcl_call_arg_error(c, 0, "argument must be a string, a collection type, or a structural type");
+		return hcl_call_error(c, "argument must be a string, a collection type, or a structural type");
 	if (v->unknown)
 		return hcl_unknown(HCL_T_NUMBER);
 	if (k == HCL_STRING)
@@ -40,9 +40,7 @@ static struct hcl_type *unify_args(struct hcl_value **a, size_t n, bool unsafe)
 
 static struct hcl_value *f_coalesce(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
-	if (n == 0)
-		return hcl_call_error(c, "no non-null, non-empty-string arguments");
-	struct hcl_type *rt = unify_args(a, n, true);
+	struct hcl_type *rt = n ? unify_args(a, n, true) : NULL;
 	if (!rt)
 		return hcl_call_error(c, "all arguments must have the same type");
 	struct hcl_value *res = NULL;
@@ -74,11 +72,7 @@ static struct hcl_value *f_coalescelist(struct hcl_call *c, struct hcl_value **a
 	for (size_t i = 0; i < n; i++) {
 		enum hcl_kind k = a[i]->type->kind;
 		if (k != HCL_LIST && k != HCL_TUPLE && k != HCL_DYNAMIC) {
-			char *tn = hcl_type_friendly_name(a[i]->type);
-			struct hcl_value *r = hcl_call_arg_error(c, (int)i,
-				"coalescelist arguments must be lists or tuples, got %s", tn);
-			free(tn);
-			return r;
+			return hcl_call_error(c, "coalescelist arguments must be lists or tuples");
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -150,7 +144,7 @@ static struct hcl_value *f_contains(struct hcl_call *c, struct hcl_value **a, si
 	struct hcl_value *l = a[0];
 	enum hcl_kind k = l->type->kind;
 	if (k != HCL_LIST && k != HCL_SET && k != HCL_TUPLE)
-		return hcl_call_arg_error(c, 0, "argument must be list, tuple, or set");
+		return hcl_call_error(c, "argument must be list, tuple, or set");
 	if (!hcl_is_wholly_known(l) || !hcl_is_wholly_known(a[1]))
 		return hcl_unknown(HCL_T_BOOL);
 	for (size_t i = 0; i < hcl_len(l); i++) {
@@ -183,8 +177,12 @@ static struct hcl_value *f_element(struct hcl_call *c, struct hcl_value **a, siz
 {
 	struct hcl_value *l = a[0];
 	enum hcl_kind k = l->type->kind;
-	if (k != HCL_LIST && k != HCL_TUPLE)
-		return hcl_call_arg_error(c, 0, "cannot read elements from %s", k == HCL_SET ? "set of ..." : "this value");
+	if (k != HCL_LIST && k != HCL_TUPLE) {
+		char *tn = hcl_type_friendly_name(l->type);
+		struct hcl_value *r = hcl_call_error(c, "cannot read elements from %s", tn);
+		free(tn);
+		return r;
+	}
 	if (l->unknown)
 		return hcl_unknown(k == HCL_LIST ? hcl_type_ref(l->type->elem) : HCL_T_DYNAMIC);
 	long long idx;
@@ -219,7 +217,7 @@ static bool flatten_into(struct hcl_value *v, struct hcl_vec *out, bool *unknown
 static struct hcl_value *f_flatten(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
 	if (!hcl_is_sequence(a[0]))
-		return hcl_call_arg_error(c, 0, "can only flatten lists, sets and tuples");
+		return hcl_call_error(c, "can only flatten lists, sets and tuples");
 	if (a[0]->unknown)
 		return hcl_unknown(HCL_T_DYNAMIC);
 	struct hcl_vec vec = HCL_VEC_INIT;
@@ -232,23 +230,47 @@ static struct hcl_value *f_flatten(struct hcl_call *c, struct hcl_value **a, siz
 	return hcl_vec_to_tuple(&vec);
 }
 
+/* Packer's index is cty's IndexFunc: index(collection, key) is collection[key] (not Terraform's
+ * "position of a value" function, whatever later documentation says). */
 static struct hcl_value *f_index(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
-	enum hcl_kind k = a[0]->type->kind;
-	if (k != HCL_LIST && k != HCL_TUPLE && k != HCL_SET)
-		return hcl_call_arg_error(c, 0, "argument must be a list or tuple");
-	if (!hcl_is_wholly_known(a[0]) || !hcl_is_wholly_known(a[1]))
-		return hcl_unknown(HCL_T_NUMBER);
-	if (hcl_len(a[0]) == 0)
-		return hcl_call_error(c, "cannot search an empty list");
-	for (size_t i = 0; i < hcl_len(a[0]); i++) {
-		struct hcl_value *eq = hcl_value_equals(hcl_elem(a[0], i), a[1]);
-		bool t = hcl_true(eq);
-		hcl_value_unref(eq);
-		if (t)
-			return hcl_number_int((int64_t)i);
+	struct hcl_value *coll = a[0], *key = a[1];
+	enum hcl_kind k = coll->type->kind, kk = key->type->kind;
+	switch (k) {
+	case HCL_TUPLE:
+		if (kk != HCL_NUMBER && kk != HCL_DYNAMIC)
+			return hcl_call_error(c, "key for tuple must be number");
+		if (key->unknown)
+			return hcl_unknown(HCL_T_DYNAMIC);
+		{
+			int64_t i;
+			if (!hcl_num_is_int(hcl_num_of(key)) || !hcl_num_to_int64(hcl_num_of(key), &i))
+				return hcl_call_error(c, "invalid key for tuple: value must be a whole number, between -9223372036854775808 and 9223372036854775807");
+			if (i < 0 || (size_t)i >= coll->type->n)
+				return hcl_call_error(c, "key must be between 0 and %zu inclusive", coll->type->n);
+		}
+		break;
+	case HCL_LIST:
+		if (kk != HCL_NUMBER && kk != HCL_DYNAMIC)
+			return hcl_call_error(c, "key for list must be number");
+		break;
+	case HCL_MAP:
+		if (kk != HCL_STRING && kk != HCL_DYNAMIC)
+			return hcl_call_error(c, "key for map must be string");
+		break;
+	default:
+		return hcl_call_error(c, "collection must be a list, a map or a tuple");
 	}
-	return hcl_call_error(c, "item not found");
+	if (!hcl_is_wholly_known(coll) || key->unknown)
+		return hcl_unknown(k == HCL_TUPLE ? HCL_T_DYNAMIC : hcl_type_ref(coll->type->elem));
+	if (k == HCL_MAP) {
+		struct hcl_value *e = hcl_get(coll, hcl_str(key));
+		return e ? hcl_value_ref(e) : hcl_call_error(c, "invalid index");
+	}
+	int64_t i;
+	if (!hcl_num_to_int64(hcl_num_of(key), &i) || i < 0 || (uint64_t)i >= hcl_len(coll))
+		return hcl_call_error(c, "invalid index");
+	return hcl_value_ref(hcl_elem(coll, (size_t)i));
 }
 
 static struct hcl_value *f_keys(struct hcl_call *c, struct hcl_value **a, size_t n)
@@ -276,7 +298,7 @@ static struct hcl_value *f_values(struct hcl_call *c, struct hcl_value **a, size
 	struct hcl_value *m = a[0];
 	enum hcl_kind k = m->type->kind;
 	if (k != HCL_MAP && k != HCL_OBJECT)
-		return hcl_call_arg_error(c, 0, "values() requires a map as the first argument");
+		return hcl_call_error(c, "values() requires a map as the first argument");
 	if (m->unknown)
 		return hcl_unknown(k == HCL_MAP ? hcl_type_list(hcl_type_ref(m->type->elem)) : HCL_T_DYNAMIC);
 	struct hcl_vec vec = HCL_VEC_INIT;
@@ -289,12 +311,10 @@ static struct hcl_value *f_values(struct hcl_call *c, struct hcl_value **a, size
 
 static struct hcl_value *f_lookup(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
-	if (n > 3)
-		return hcl_call_error(c, "lookup() takes no more than three arguments");
 	struct hcl_value *m = a[0];
 	enum hcl_kind k = m->type->kind;
 	if (k != HCL_MAP && k != HCL_OBJECT)
-		return hcl_call_arg_error(c, 0, "the first argument must be a map, but is %s", "not");
+		return hcl_call_arg_error(c, 0, "lookup() requires a map as the first argument");
 	if (m->unknown)
 		return hcl_unknown(k == HCL_MAP ? hcl_type_ref(m->type->elem) : HCL_T_DYNAMIC);
 	const char *key = hcl_str(a[1]);
@@ -321,15 +341,21 @@ static struct hcl_value *f_merge(struct hcl_call *c, struct hcl_value **a, size_
 {
 	bool all_maps = true;
 	struct hcl_type *ety = NULL;
+	if (n == 0)
+		return hcl_null(HCL_T_DYNAMIC);
 	for (size_t i = 0; i < n; i++) {
 		enum hcl_kind k = a[i]->type->kind;
-		if (k == HCL_DYNAMIC)
+		if (k == HCL_DYNAMIC && a[i]->null)
+			continue;
+		if (k == HCL_DYNAMIC) {
+			hcl_type_unref(ety);
 			return hcl_unknown(HCL_T_DYNAMIC);
+		}
 		if (k != HCL_MAP && k != HCL_OBJECT) {
 			hcl_type_unref(ety);
-			return hcl_call_arg_error(c, (int)i, "arguments must be maps or objects, got \"%s\"",
-						  k == HCL_STRING ? "string" : k == HCL_NUMBER ? "number" :
-						  k == HCL_BOOL ? "bool" : k == HCL_TUPLE ? "tuple" : "list");
+			return hcl_call_error(c, "arguments must be maps or objects, got \"%s\"",
+					      k == HCL_STRING ? "string" : k == HCL_NUMBER ? "number" :
+					      k == HCL_BOOL ? "bool" : k == HCL_TUPLE ? "tuple" : k == HCL_SET ? "set" : "list");
 		}
 		if (a[i]->null)
 			continue;
@@ -397,19 +423,18 @@ static struct hcl_value *f_range(struct hcl_call *c, struct hcl_value **a, size_
 		step = hcl_num_from_int(-1);
 	}
 	int ss = hcl_num_sign(step);
-	if (ss == 0) {
-		res = hcl_call_arg_error(c, 2, "step must not be zero");
+	if (ss < 0 && hcl_num_cmp(start, end) < 0) {
+		res = hcl_call_arg_error(c, 0, "end must be less than start when step is negative");
 		goto out;
 	}
-	int dir = hcl_num_cmp(end, start);
-	if (dir != 0 && dir != ss) {
-		res = hcl_call_arg_error(c, 2, ss < 0 ? "step must be negative for a range that decreases"
-						  : "step must be positive for a range that increases");
+	if (ss > 0 && hcl_num_cmp(start, end) > 0) {
+		res = hcl_call_arg_error(c, 0, "end must be greater than start when step is positive");
 		goto out;
 	}
 	struct hcl_vec vec = HCL_VEC_INIT;
 	struct hcl_num *cur = hcl_num_copy(start);
-	while (ss > 0 ? hcl_num_cmp(cur, end) < 0 : hcl_num_cmp(cur, end) > 0) {
+	/* a zero step never reaches the end: cty stops at the 1024-element limit */
+	while (ss >= 0 ? hcl_num_cmp(cur, end) < 0 : hcl_num_cmp(cur, end) > 0) {
 		if (vec.n >= 1024) {
 			hcl_num_free(cur);
 			hcl_vec_free(&vec);
@@ -538,7 +563,7 @@ static struct hcl_value *f_chunklist(struct hcl_call *c, struct hcl_value **a, s
 	if (hcl_arg_int(c, a, 1, &size) < 0)
 		return NULL;
 	if (size < 0)
-		return hcl_call_arg_error(c, 1, "the size argument must be positive");
+		return hcl_call_error(c, "the size argument must be positive");
 	struct hcl_type *lt = hcl_type_ref(a[0]->type);
 	if (!hcl_is_wholly_known(a[0]))
 		return hcl_unknown(hcl_type_list(lt));
@@ -741,13 +766,14 @@ const struct hcl_func hcl_funcs_collection[] = {
 	 "An element by index, wrapping around."},
 	{"flatten", (const struct hcl_param[]){P("list", "any"), END}, NULL, NULL, f_flatten,
 	 "Flatten nested lists."},
-	{"index", (const struct hcl_param[]){P("list", "any"), P("value", "any"), END}, NULL, "number", f_index,
-	 "The index of a value in a list."},
+	{"index", (const struct hcl_param[]){P("collection", "any"), {"key", "any", HCL_PARAM_ALLOW_DYNAMIC}, END}, NULL,
+	 NULL, f_index, "collection[key] (cty's index function, as Packer has it)."},
 	{"keys", (const struct hcl_param[]){P("inputMap", "any"), END}, NULL, NULL, f_keys, "The keys of a map."},
 	{"length", (const struct hcl_param[]){{"value", "any", HCL_PARAM_ALLOW_DYNAMIC | HCL_PARAM_ALLOW_UNKNOWN}, END},
 	 NULL, "number", f_length, "The length of a string or collection."},
-	{"lookup", (const struct hcl_param[]){P("inputMap", "any"), P("key", "string"), END},
-	 &(const struct hcl_param){"default", "any", HCL_PARAM_ALLOW_NULL | HCL_PARAM_ALLOW_UNKNOWN}, NULL, f_lookup,
+	{"lookup", (const struct hcl_param[]){P("inputMap", "any"), P("key", "string"),
+					      {"default", "any", HCL_PARAM_ALLOW_NULL | HCL_PARAM_ALLOW_UNKNOWN}, END},
+	 NULL, NULL, f_lookup,
 	 "A map element by key, or a default."},
 	{"merge", (const struct hcl_param[]){END},
 	 &(const struct hcl_param){"maps", "any", HCL_PARAM_ALLOW_NULL | HCL_PARAM_ALLOW_DYNAMIC}, NULL, f_merge,

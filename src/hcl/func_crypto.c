@@ -47,8 +47,10 @@ static struct hcl_value *f_bcrypt(struct hcl_call *c, struct hcl_value **a, size
 		return hcl_call_error(c, "bcrypt() takes no more than two arguments");
 	if (n == 2 && hcl_arg_int(c, a, 1, &cost) < 0)
 		return NULL;
-	if (cost < 4 || cost > 31)
-		return hcl_call_error(c, "crypto/bcrypt: cost %lld is outside allowed range (4,31)", cost);
+	if (cost < 4)
+		cost = 10; /* Go's bcrypt uses its default cost below the minimum */
+	if (cost > 31)
+		return hcl_call_error(c, "error occured generating password crypto/bcrypt: cost %lld is outside allowed range (4,31)", cost);
 	unsigned char rnd[16];
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return hcl_call_error(c, "failed to generate a random salt");

@@ -109,7 +109,7 @@ static struct hcl_value *f_base64decode(struct hcl_call *c, struct hcl_value **a
 	}
 	if (!valid_utf8(buf_cstr(&b), b.len)) {
 		buf_free(&b);
-		return hcl_call_error(c, "the result of decoding the provided string is not valid UTF-8");
+		return hcl_call_error(c, "the result of decoding the the provided string is not valid UTF-8");
 	}
 	struct hcl_value *r = hcl_string_n(buf_cstr(&b), b.len);
 	buf_free(&b);
@@ -313,8 +313,8 @@ static struct hcl_value *f_jsondecode(struct hcl_call *c, struct hcl_value **a, 
 	json_t *j = json_loadb(hcl_str(a[0]), hcl_str_len(a[0]), JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (!j) {
 		/* Go's encoding/json says "EOF" / "unexpected end of JSON input" for truncated text */
-		if (strstr(jerr.text, "end of file") || strstr(jerr.text, "premature end"))
-			return hcl_call_error(c, "%s", hcl_str_len(a[0]) == 0 ? "EOF" : "unexpected end of JSON input");
+		if (strstr(jerr.text, "end of file") || strstr(jerr.text, "premature end") || strstr(jerr.text, "'[' or '{' expected"))
+			return hcl_call_error(c, "EOF");
 		return hcl_call_error(c, "%s", jerr.text);
 	}
 	struct hcl_value *r = from_json(j);
@@ -553,6 +553,11 @@ static struct hcl_value *f_yamlencode(struct hcl_call *c, struct hcl_value **a, 
 	y_event(&y, &ev);
 	yaml_emitter_flush(&y.em);
 	struct hcl_value *r;
+	/* go-yaml closes a document whose root is a plain scalar with "..." */
+	struct hcl_value *root = a[0];
+	if (!y.failed && (root->null || root->type->kind == HCL_NUMBER || root->type->kind == HCL_BOOL) &&
+	    !buf_ends_with(&y.out, "...\n"))
+		buf_puts(&y.out, "...\n");
 	if (y.failed)
 		r = hcl_call_error(c, "%s", y.em.problem ? y.em.problem : "cannot encode the value as YAML");
 	else
@@ -577,8 +582,8 @@ static bool yp_next(struct yparse *y)
 	y->have = false;
 	if (!yaml_parser_parse(&y->p, &y->ev)) {
 		if (!y->err)
-			y->err = xasprintf("on line %zu, column %zu: %s", y->p.problem_mark.line + 1,
-					   y->p.problem_mark.column + 1, y->p.problem ? y->p.problem : "invalid YAML");
+			/* cty's go-cty-yaml reports the (zeroed) mark of the event it failed to read: always 1, 1 */
+		y->err = xasprintf("on line 1, column 1: %s", y->p.problem ? y->p.problem : "invalid YAML");
 		return false;
 	}
 	y->have = true;
@@ -628,14 +633,9 @@ static struct hcl_value *y_resolve_plain(const char *s)
 		if (*p == '+' || *p == '-')
 			neg = *p++ == '-';
 		struct hcl_num *num = NULL;
-		if ((p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) && all_digits(p + 2, "0123456789abcdefABCDEF"))
-			num = hcl_num_parse_int(p + 2, 16);
-		else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B') && all_digits(p + 2, "01"))
+		/* decimal and 0b binary only: 0x and 0o forms stay strings, as in cty's YAML decoder */
+		if (p[0] == '0' && p[1] == 'b' && all_digits(p + 2, "01"))
 			num = hcl_num_parse_int(p + 2, 2);
-		else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O') && all_digits(p + 2, "01234567"))
-			num = hcl_num_parse_int(p + 2, 8);
-		else if (p[0] == '0' && p[1] && all_digits(p + 1, "01234567"))
-			num = hcl_num_parse_int(p + 1, 8);
 		else if (all_digits(p, "0123456789"))
 			num = hcl_num_parse_int(p, 10);
 		if (num) {
@@ -808,8 +808,8 @@ static struct hcl_value *f_yamldecode(struct hcl_call *c, struct hcl_value **a, 
 		goto out;
 	if (!yp_next(&y))
 		goto out;
-	if (y.ev.type == YAML_STREAM_END_EVENT) {
-		res = hcl_null(HCL_T_DYNAMIC);
+	if (y.ev.type != YAML_DOCUMENT_START_EVENT) {
+		y.err = xstrdup("on line 1, column 1: missing start of document");
 		goto out;
 	}
 	/* document start */
@@ -851,7 +851,7 @@ const struct hcl_func hcl_funcs_encoding[] = {
 	 "Decode CSV with a header row."},
 	{"jsondecode", (const struct hcl_param[]){P("str", "string"), END}, NULL, NULL, f_jsondecode,
 	 "Decode JSON."},
-	{"jsonencode", (const struct hcl_param[]){{"val", "any", HCL_PARAM_ALLOW_NULL | HCL_PARAM_ALLOW_DYNAMIC}, END},
+	{"jsonencode", (const struct hcl_param[]){{"val", "any", HCL_PARAM_ALLOW_DYNAMIC}, END},
 	 NULL, "string", f_jsonencode, "Encode a value as JSON."},
 	{"textdecodebase64", (const struct hcl_param[]){P("source", "string"), P("encoding", "string"), END}, NULL,
 	 "string", f_textdecodebase64, "Decode Base64 text in a character encoding."},

@@ -73,9 +73,9 @@ static int read_file(struct hcl_call *c, const char *arg, struct buf *out, char 
 	struct kiln_error err = ERR_INIT;
 	if (file_read_all(path, out, &err) < 0) {
 		if (err.errnum == ENOENT)
-			hcl_call_arg_error(c, 0, "no file exists at %s", path);
+			hcl_call_error(c, "no file exists at %s", path);
 		else
-			hcl_call_arg_error(c, 0, "failed to read %s", path);
+			hcl_call_error(c, "failed to read %s", path);
 		err_clear(&err);
 		free(path);
 		return -1;
@@ -92,7 +92,7 @@ static struct hcl_value *f_file(struct hcl_call *c, struct hcl_value **a, size_t
 		return NULL;
 	struct hcl_value *r;
 	if (!valid_utf8(buf_cstr(&b), b.len))
-		r = hcl_call_arg_error(c, 0, "contents of %s are not valid UTF-8; use the filebase64 function to obtain the Base64 encoded contents or the other file functions (e.g. filemd5, filesha256) to obtain file hashing results instead", path);
+		r = hcl_call_error(c, "contents of %s are not valid UTF-8; use the filebase64 function to obtain the Base64 encoded contents or the other file functions (e.g. filemd5, filesha256) to obtain file hashing results instead", path);
 	else
 		r = hcl_string_n(buf_cstr(&b), b.len);
 	free(path);
@@ -141,8 +141,22 @@ static struct hcl_value *f_fileexists(struct hcl_call *c, struct hcl_value **a, 
 	} else if (S_ISREG(st.st_mode)) {
 		r = hcl_bool(true);
 	} else {
-		r = hcl_call_arg_error(c, 0, "%s is not a regular file, but \"%s\"", path,
-				       S_ISDIR(st.st_mode) ? "d---------" : "?---------");
+		/* Go's os.FileMode.String() */
+		char mode[16];
+		size_t k = 0;
+		if (S_ISDIR(st.st_mode)) mode[k++] = 'd';
+		else if (S_ISLNK(st.st_mode)) mode[k++] = 'L';
+		else if (S_ISFIFO(st.st_mode)) mode[k++] = 'p';
+		else if (S_ISSOCK(st.st_mode)) mode[k++] = 'S';
+		else if (S_ISCHR(st.st_mode)) { mode[k++] = 'D'; mode[k++] = 'c'; }
+		else if (S_ISBLK(st.st_mode)) mode[k++] = 'D';
+		if (!k)
+			mode[k++] = '-';
+		static const char rwx[] = "rwxrwxrwx";
+		for (int i = 0; i < 9; i++)
+			mode[k++] = (st.st_mode & (1u << (8 - i))) ? rwx[i] : '-';
+		mode[k] = '\0';
+		r = hcl_call_error(c, "%s is not a regular file, but \"%s\"", path, mode);
 	}
 	free(path);
 	return r;
@@ -248,11 +262,8 @@ static void glob_walk(const char *root, const char *rel, char **segs, size_t nse
 	for (size_t i = 0; i < names.n; i++) {
 		char *child = rel[0] ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
 		if (strcmp(seg, "**") == 0) {
-			char *full = path_join(root, child);
-			struct stat st;
-			if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
-				glob_walk(root, child, segs, nsegs, si, out);
-			free(full);
+			/* ** matches any number of path elements, files included */
+			glob_walk(root, child, segs, nsegs, si, out);
 		} else if (seg_match(seg, names.v[i])) {
 			glob_walk(root, child, segs, nsegs, si + 1, out);
 		}
@@ -277,8 +288,11 @@ static struct hcl_value *f_fileset(struct hcl_call *c, struct hcl_value **a, siz
 			depth--;
 	}
 	if (depth) {
+		char *full = xasprintf("%s/%s", hcl_str(a[0]), pattern);
+		struct hcl_value *r = hcl_call_error(c, "failed to glob pattern (%s): syntax error in pattern", full);
+		free(full);
 		free(root);
-		return hcl_call_arg_error(c, 1, "failed to glob pattern (%s): syntax error in pattern", pattern);
+		return r;
 	}
 	struct strv segs = STRV_INIT;
 	char *pcopy = xstrdup(pattern);

@@ -93,7 +93,7 @@ static char *fmt_addr(u128 a, int bits)
 
 static struct hcl_value *bad_cidr(struct hcl_call *c, const char *s)
 {
-	return hcl_call_arg_error(c, 0, "invalid CIDR expression: invalid CIDR address: %s", s);
+	return hcl_call_error(c, "invalid CIDR expression: invalid CIDR address: %s", s);
 }
 
 static struct hcl_value *f_cidrhost(struct hcl_call *c, struct hcl_value **a, size_t n)
@@ -202,9 +202,11 @@ static struct hcl_value *f_cidrsubnets(struct hcl_call *c, struct hcl_value **a,
 		if (block && (next & (block - 1)))
 			next = (next | (block - 1)) + 1;
 		if (exhausted || next > end || (block && next + (block - 1) > end)) {
+			struct hcl_value *r = hcl_call_arg_error(c, (int)i,
+				"not enough remaining address space for a subnet with a prefix of %d bits after %s",
+				np, vec.n ? hcl_str(vec.v[vec.n - 1]) : hcl_str(a[0]));
 			hcl_vec_free(&vec);
-			return hcl_call_arg_error(c, (int)i, "not enough remaining address space for a subnet with a prefix of %d bits after %s",
-						  np, vec.n ? hcl_str(vec.v[vec.n - 1]) : hcl_str(a[0]));
+			return r;
 		}
 		char *ip = fmt_addr(next, net.bits);
 		hcl_vec_push(&vec, hcl_string_printf("%s/%d", ip, np));

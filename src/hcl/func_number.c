@@ -44,7 +44,11 @@ static struct hcl_value *f_pow(struct hcl_call *c, struct hcl_value **a, size_t 
 
 static struct hcl_value *f_signum(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
-	return hcl_number_int(hcl_num_sign(hcl_num_of(a[0])));
+	/* cty 1.7 reads the argument as an int */
+	long long v;
+	if (hcl_arg_int(c, a, 0, &v) < 0)
+		return NULL;
+	return hcl_number_int(v < 0 ? -1 : v > 0);
 }
 
 static struct hcl_value *minmax(struct hcl_call *c, struct hcl_value **a, size_t n, int dir)

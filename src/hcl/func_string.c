@@ -191,8 +191,9 @@ static struct hcl_value *regex_replace_common(struct hcl_call *c, const char *pa
 {
 	char *err = NULL;
 	struct hcl_re *re = hcl_re_compile(pattern, &err);
+	(void)argidx;
 	if (!re) {
-		struct hcl_value *r = hcl_call_arg_error(c, argidx, "invalid regular expression pattern: %s", err);
+		struct hcl_value *r = hcl_call_error(c, "%s", err);
 		free(err);
 		return r;
 	}
@@ -204,14 +205,9 @@ static struct hcl_value *regex_replace_common(struct hcl_call *c, const char *pa
 
 static struct hcl_value *f_replace(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
+	/* Packer's replace is cty's: plain substrings only (a "/re/" substring is not a regex) */
 	const char *sub = hcl_str(a[1]);
 	size_t sublen = hcl_str_len(a[1]);
-	if (sublen > 1 && sub[0] == '/' && sub[sublen - 1] == '/') {
-		char *pat = xstrndup(sub + 1, sublen - 2);
-		struct hcl_value *r = regex_replace_common(c, pat, 1, a[0], a[2]);
-		free(pat);
-		return r;
-	}
 	struct buf b = BUF_INIT;
 	replace_plain(hcl_str(a[0]), hcl_str_len(a[0]), sub, sublen, hcl_str(a[2]), hcl_str_len(a[2]), &b);
 	return str_result(&b);
@@ -359,9 +355,11 @@ static struct hcl_value *f_substr(struct hcl_call *c, struct hcl_value **a, size
 		return NULL;
 	const char *s = hcl_str(a[0]);
 	size_t len = hcl_str_len(a[0]);
-	if (offset < 0)
+	if (offset < 0) {
 		offset += (long long)hcl_grapheme_count(s, len);
-	else if (length == 0)
+		if (offset < 0)
+			offset = 0;
+	} else if (length == 0)
 		return hcl_string("");
 	size_t i = 0, start = 0;
 	long long pos = 0;
@@ -637,8 +635,8 @@ static int format_one(struct hcl_call *c, const struct fmt_spec *sp, struct hcl_
 	struct hcl_value *v = NULL;
 	struct hcl_convert_error ce = {0};
 	char verb = sp->verb;
-	if (arg->null && verb != 'v') {
-		hcl_call_arg_error(c, argn, "unsupported value for \"%s\" at %zu: null value cannot be formatted", raw, offset);
+	if (arg->null) {
+		hcl_call_error(c, "unsupported value for \"%s\" at %zu: null value cannot be formatted", raw, offset);
 		return -1;
 	}
 	switch (verb) {
@@ -685,7 +683,7 @@ static int format_one(struct hcl_call *c, const struct fmt_spec *sp, struct hcl_
 		const struct hcl_num *num = hcl_num_of(v);
 		if (!hcl_num_is_int(num)) {
 			hcl_value_unref(v);
-			hcl_call_arg_error(c, argn, "unsupported value for \"%s\" at %zu: an integer is required", raw, offset);
+			hcl_call_error(c, "unsupported value for \"%s\" at %zu: an integer is required", raw, offset);
 			return -1;
 		}
 		char *dec = hcl_num_int_text(num);
@@ -753,7 +751,7 @@ static int format_one(struct hcl_call *c, const struct fmt_spec *sp, struct hcl_
 	buf_free(&t);
 	return 0;
 convfail:
-	hcl_call_arg_error(c, argn, "unsupported value for \"%s\" at %zu: %s", raw, offset, ce.msg);
+	hcl_call_error(c, "unsupported value for \"%s\" at %zu: %s", raw, offset, ce.msg);
 	hcl_convert_error_free(&ce);
 	buf_free(&t);
 	return -1;
@@ -763,9 +761,8 @@ convfail:
 static int do_format(struct hcl_call *c, const char *f, size_t flen, struct hcl_value **args, size_t nargs,
 		     int argbase, struct buf *out)
 {
-	size_t next = 0;
+	size_t next = 0, used = 0;
 	size_t i = 0;
-	bool used_any = false;
 	while (i < flen) {
 		if (f[i] != '%') {
 			buf_putc(out, f[i++]);
@@ -845,7 +842,7 @@ static int do_format(struct hcl_call *c, const char *f, size_t flen, struct hcl_
 			return -1;
 		}
 		if (!strchr("vtsqdboxXeEfFgG", sp.verb)) {
-			hcl_call_error(c, "unrecognized format verb '%c' at offset %zu", sp.verb, start);
+			hcl_call_error(c, "unsupported format verb '%c' in \"%s\" at offset %zu", sp.verb, raw, start);
 			free(raw);
 			return -1;
 		}
@@ -853,12 +850,12 @@ static int do_format(struct hcl_call *c, const char *f, size_t flen, struct hcl_
 		free(raw);
 		if (rc < 0)
 			return -1;
-		used_any = true;
 		next++;
+		if (next > used)
+			used = next;
 	}
-	(void)used_any;
-	if (next < nargs) {
-		hcl_call_error(c, "too many arguments; only %zu used by format string", next);
+	if (used < nargs) {
+		hcl_call_arg_error(c, argbase + (int)used, "too many arguments; only %zu used by format string", used);
 		return -1;
 	}
 	return 0;
@@ -894,7 +891,7 @@ static struct hcl_value *f_formatlist(struct hcl_call *c, struct hcl_value **a, 
 		} else if (l != iterlen) {
 			return hcl_call_arg_error(c, (int)i,
 						  "argument %zu has length %ld, which is inconsistent with argument %zu of length %ld",
-						  i + 1, l, lenarg + 1, iterlen);
+						  i, l, lenarg, iterlen);
 		}
 	}
 	if (iterlen < 0)

@@ -45,49 +45,121 @@ static int days_in_month(int y, int m)
 	return d[m - 1];
 }
 
-/* RFC 3339 as Go's time.Parse(time.RFC3339, s) accepts it. */
+/* RFC 3339 as Go's time.Parse(time.RFC3339, s) reads it, element by element, with the error
+ * messages Terraform's parseTimestamp derives from Go's ParseError. */
+static int ts_fail_elem(char **err, const char *what, const char *value)
+{
+	if (!*value)
+		*err = xasprintf("not a valid RFC3339 timestamp: end of string before %s", what);
+	else
+		*err = xasprintf("not a valid RFC3339 timestamp: cannot use \"%s\" as %s", value, what);
+	return -1;
+}
+
+static int ts_literal(const char **v, char lit, char **err)
+{
+	if (**v == lit) {
+		(*v)++;
+		return 0;
+	}
+	if (lit == 'T')
+		*err = xstrdup("not a valid RFC3339 timestamp: missing required time introducer 'T'");
+	else if (!**v)
+		*err = xasprintf("not a valid RFC3339 timestamp: end of string where \"%c\" is expected", lit);
+	else
+		*err = xasprintf("not a valid RFC3339 timestamp: found \"%s\" where \"%c\" is expected", *v, lit);
+	return -1;
+}
+
+static bool two_digits(const char *v, int *out)
+{
+	if (v[0] < '0' || v[0] > '9' || v[1] < '0' || v[1] > '9')
+		return false;
+	*out = (v[0] - '0') * 10 + (v[1] - '0');
+	return true;
+}
+
 static int parse_rfc3339(const char *s, struct ts *t, char **err)
 {
 	memset(t, 0, sizeof(*t));
+	const char *v = s;
 	int y, mo, d, h, mi, se;
-	size_t len = strlen(s);
-	if (len < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
-	    digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) || s[13] != ':' ||
-	    digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se))
-		goto bad;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59)
-		goto range;
-	const char *p = s + 19;
-	if (*p == '.') {
-		p++;
+	if (strlen(v) < 4 || digits(v, 4, &y))
+		return ts_fail_elem(err, "year", v);
+	v += 4;
+	if (ts_literal(&v, '-', err))
+		return -1;
+	if (!two_digits(v, &mo))
+		return ts_fail_elem(err, "month", v);
+	v += 2;
+	if (mo < 1 || mo > 12)
+		return ts_fail_elem(err, "month", v);
+	if (ts_literal(&v, '-', err))
+		return -1;
+	if (!two_digits(v, &d))
+		return ts_fail_elem(err, "day of month", v);
+	v += 2;
+	if (d > 31)
+		return ts_fail_elem(err, "day of month", v);
+	if (ts_literal(&v, 'T', err))
+		return -1;
+	/* the hour may have one digit */
+	if (v[0] < '0' || v[0] > '9')
+		return ts_fail_elem(err, "hour", v);
+	h = v[0] - '0';
+	if (v[1] >= '0' && v[1] <= '9') {
+		h = h * 10 + (v[1] - '0');
+		v += 2;
+	} else {
+		v += 1;
+	}
+	if (h >= 24)
+		return ts_fail_elem(err, "hour", v);
+	if (ts_literal(&v, ':', err))
+		return -1;
+	if (!two_digits(v, &mi))
+		return ts_fail_elem(err, "minute", v);
+	v += 2;
+	if (mi >= 60)
+		return ts_fail_elem(err, "minute", v);
+	if (ts_literal(&v, ':', err))
+		return -1;
+	if (!two_digits(v, &se))
+		return ts_fail_elem(err, "second", v);
+	v += 2;
+	if (se >= 60)
+		return ts_fail_elem(err, "second", v);
+	if (v[0] == '.' && v[1] >= '0' && v[1] <= '9') {
+		v++;
 		long ns = 0;
 		int nd = 0;
-		while (*p >= '0' && *p <= '9') {
+		while (*v >= '0' && *v <= '9') {
 			if (nd < 9)
-				ns = ns * 10 + (*p - '0');
+				ns = ns * 10 + (*v - '0');
 			nd++;
-			p++;
+			v++;
 		}
-		if (nd == 0)
-			goto bad;
 		for (; nd < 9; nd++)
 			ns *= 10;
 		t->nanos = ns;
 	}
-	if (*p == 'Z' || *p == 'z') {
+	if (*v == 'Z') {
 		t->utc = true;
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om;
-		if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om))
-			goto bad;
-		t->offset = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
-		p += 6;
+		v++;
 	} else {
-		goto bad;
+		int oh, om;
+		if (strlen(v) < 6 || (v[0] != '+' && v[0] != '-') || v[3] != ':' || !two_digits(v + 1, &oh) ||
+		    !two_digits(v + 4, &om))
+			return ts_fail_elem(err, "UTC offset", v);
+		t->offset = (oh * 3600 + om * 60) * (v[0] == '-' ? -1 : 1);
+		v += 6;
 	}
-	if (*p)
-		goto bad;
+	if (*v)
+		return ts_fail_elem(err, "timestamp segment", v);
+	if (d < 1 || d > days_in_month(y, mo)) {
+		*err = xstrdup("not a valid RFC3339 timestamp: day out of range");
+		return -1;
+	}
 	t->tm.tm_year = y - 1900;
 	t->tm.tm_mon = mo - 1;
 	t->tm.tm_mday = d;
@@ -95,15 +167,6 @@ static int parse_rfc3339(const char *s, struct ts *t, char **err)
 	t->tm.tm_min = mi;
 	t->tm.tm_sec = se;
 	return 0;
-bad:
-	*err = xasprintf("parsing time \"%s\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"%s\" as \"2006-01-02T15:04:05Z07:00\"",
-			 s, s);
-	return -1;
-range:
-	*err = xasprintf("parsing time \"%s\": %s out of range", s,
-			 (mo < 1 || mo > 12) ? "month" : (d < 1 || d > 31 || d > days_in_month(y, mo)) ? "day" :
-			 h > 23 ? "hour" : mi > 59 ? "minute" : "second");
-	return -1;
 }
 
 /* Normalise the broken-down fields (after adding seconds) and compute the weekday. */
@@ -154,42 +217,57 @@ static struct hcl_value *f_timestamp(struct hcl_call *c, struct hcl_value **a, s
 	return hcl_string_own(buf_detach(&b));
 }
 
-/* Go's time.ParseDuration */
-static int parse_go_duration(const char *s, double *ns_out)
+/* Go's time.ParseDuration; NULL or an error message (caller frees) */
+static char *parse_go_duration(const char *orig, double *ns_out)
 {
-	const char *p = s;
+	const char *s = orig;
 	bool neg = false;
-	if (*p == '+' || *p == '-')
-		neg = *p++ == '-';
-	if (strcmp(p, "0") == 0) {
+	if (*s == '+' || *s == '-')
+		neg = *s++ == '-';
+	if (strcmp(s, "0") == 0) {
 		*ns_out = 0;
-		return 0;
+		return NULL;
 	}
-	if (!*p)
-		return -1;
+	if (!*s)
+		return xasprintf("time: invalid duration \"%s\"", orig);
 	double total = 0;
-	while (*p) {
-		if (!((*p >= '0' && *p <= '9') || *p == '.'))
-			return -1;
-		char *end;
-		double v = strtod(p, &end);
-		if (end == p)
-			return -1;
-		p = end;
+	while (*s) {
+		if (!(*s == '.' || (*s >= '0' && *s <= '9')))
+			return xasprintf("time: invalid duration \"%s\"", orig);
+		const char *start = s;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		bool pre = s != start, post = false;
+		if (*s == '.') {
+			s++;
+			const char *fs = s;
+			while (*s >= '0' && *s <= '9')
+				s++;
+			post = s != fs;
+		}
+		if (!pre && !post)
+			return xasprintf("time: invalid duration \"%s\"", orig);
+		double v = strtod(start, NULL);
+		const char *u = s;
+		while (*s && *s != '.' && !(*s >= '0' && *s <= '9'))
+			s++;
+		size_t ul = (size_t)(s - u);
+		if (ul == 0)
+			return xasprintf("time: missing unit in duration \"%s\"", orig);
 		double unit;
-		if (strncmp(p, "ns", 2) == 0) unit = 1, p += 2;
-		else if (strncmp(p, "us", 2) == 0) unit = 1e3, p += 2;
-		else if (strncmp(p, "\xc2\xb5s", 3) == 0) unit = 1e3, p += 3;
-		else if (strncmp(p, "\xce\xbcs", 3) == 0) unit = 1e3, p += 3;
-		else if (strncmp(p, "ms", 2) == 0) unit = 1e6, p += 2;
-		else if (*p == 's') unit = 1e9, p += 1;
-		else if (*p == 'm') unit = 60e9, p += 1;
-		else if (*p == 'h') unit = 3600e9, p += 1;
-		else return -1;
+		if (ul == 2 && !strncmp(u, "ns", 2)) unit = 1;
+		else if (ul == 2 && !strncmp(u, "us", 2)) unit = 1e3;
+		else if (ul == 3 && (!strncmp(u, "\xc2\xb5s", 3) || !strncmp(u, "\xce\xbcs", 3))) unit = 1e3;
+		else if (ul == 2 && !strncmp(u, "ms", 2)) unit = 1e6;
+		else if (ul == 1 && *u == 's') unit = 1e9;
+		else if (ul == 1 && *u == 'm') unit = 60e9;
+		else if (ul == 1 && *u == 'h') unit = 3600e9;
+		else
+			return xasprintf("time: unknown unit \"%.*s\" in duration \"%s\"", (int)ul, u, orig);
 		total += v * unit;
 	}
 	*ns_out = neg ? -total : total;
-	return 0;
+	return NULL;
 }
 
 static struct hcl_value *f_timeadd(struct hcl_call *c, struct hcl_value **a, size_t n)
@@ -201,9 +279,13 @@ static struct hcl_value *f_timeadd(struct hcl_call *c, struct hcl_value **a, siz
 		free(err);
 		return r;
 	}
-	double ns;
-	if (parse_go_duration(hcl_str(a[1]), &ns) < 0)
-		return hcl_call_error(c, "time: invalid duration \"%s\"", hcl_str(a[1]));
+	double ns = 0;
+	char *derr = parse_go_duration(hcl_str(a[1]), &ns);
+	if (derr) {
+		struct hcl_value *r = hcl_call_error(c, "%s", derr);
+		free(derr);
+		return r;
+	}
 	long long whole = (long long)(ns / 1e9);
 	long long frac = (long long)(ns - (double)whole * 1e9);
 	long long nanos = t.nanos + frac;
@@ -350,11 +432,12 @@ static struct hcl_value *f_formatdate(struct hcl_call *c, struct hcl_value **a, 
 			else bad = "timezone must be Z, ZZZZ, or ZZZZZ";
 			break;
 		default:
-			bad = "unrecognized format verb";
+			bad = "";
 			break;
 		}
 		if (bad) {
-			struct hcl_value *r = hcl_call_arg_error(c, 0, "invalid date format verb \"%s\": %s", tok, bad);
+			struct hcl_value *r = *bad ? hcl_call_arg_error(c, 0, "invalid date format verb \"%s\": %s", tok, bad)
+						   : hcl_call_arg_error(c, 0, "invalid date format verb \"%s\"", tok);
 			free(tok);
 			buf_free(&b);
 			return r;

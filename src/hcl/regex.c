@@ -23,10 +23,31 @@ struct hcl_re *hcl_re_compile(const char *pattern, char **err)
 					 PCRE2_UTF | PCRE2_DOLLAR_ENDONLY,
 					 &errcode, &erroff, NULL);
 	if (!code) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(errcode, msg, sizeof(msg));
-		if (err)
-			*err = xasprintf("%s at offset %zu", (const char *)msg, (size_t)erroff);
+		if (err) {
+			/* worded as Go's regexp/syntax errors */
+			switch (errcode) {
+			case 114: /* missing closing parenthesis */
+				*err = xasprintf("error parsing regexp: missing closing ): `%s`", pattern);
+				break;
+			case 122: /* unmatched closing parenthesis */
+				*err = xasprintf("error parsing regexp: unexpected ): `%s`", pattern);
+				break;
+			case 106: { /* missing terminating ] */
+				const char *br = strrchr(pattern, '[');
+				*err = xasprintf("error parsing regexp: missing closing ]: `%s`", br ? br : pattern);
+				break;
+			}
+			case 109: /* quantifier does not follow a repeatable item */
+				*err = xasprintf("error parsing regexp: missing argument to repetition operator: `%c`",
+						 erroff > 0 ? pattern[erroff - 1] : '*');
+				break;
+			default: {
+				PCRE2_UCHAR msg[256];
+				pcre2_get_error_message(errcode, msg, sizeof(msg));
+				*err = xasprintf("error parsing regexp: %s: `%s`", (const char *)msg, pattern);
+			}
+			}
+		}
 		return NULL;
 	}
 	struct hcl_re *re = xcalloc(1, sizeof(*re));

@@ -775,10 +775,16 @@ static void format_repl(const struct hcl_value *v, bool nested, struct buf *out)
 		buf_putc(out, ']');
 		return;
 	case HCL_MAP: case HCL_OBJECT:
+		/* hcl2shim leaves null attributes out of maps */
+		size_t shown = 0;
+		for (size_t i = 0; i < v->u.c.n; i++)
+			shown += !v->u.c.v[i]->null;
 		buf_putc(out, '{');
-		if (v->u.c.n)
+		if (shown)
 			buf_putc(out, '\n');
 		for (size_t i = 0; i < v->u.c.n; i++) {
+			if (v->u.c.v[i]->null)
+				continue;
 			struct buf item = BUF_INIT;
 			hcl_go_quote(v->u.c.k[i], strlen(v->u.c.k[i]), &item);
 			buf_puts(&item, " = ");

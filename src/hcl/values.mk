@@ -23,3 +23,8 @@ TESTS += tests/unit/test-hcl-value
 tests_unit_test_hcl_value_SOURCES = tests/unit/test-hcl-value.c
 tests_unit_test_hcl_value_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hcl_value_LDADD = $(UNIT_LDADD)
+
+# kiln console against Packer 1.6.6 (tests/console/regen.sh regenerates expected.txt)
+TESTS += tests/integration/t0150-console-diff.sh
+EXTRA_DIST += tests/integration/t0150-console-diff.sh tests/console/cases.txt tests/console/expected.txt \
+	tests/console/expected-doc.txt tests/console/regen.sh tests/console/fixtures

@@ -139,6 +139,7 @@ static void fill_step(struct tmpl *t, struct plan_step *ps, struct tmpl_step *s,
 {
 	memset(ps, 0, sizeof *ps);
 	ps->type = xstrdup(s->type);
+	ps->location = xasprintf("%s:%d", s->def_range.filename, s->def_range.start.line);
 	struct hcl_value *name = step_attr(t, s->name_attr, HCL_T_STRING, ctx, d);
 	ps->name = name ? xstrdup(hcl_str(name)) : NULL;
 	hcl_value_unref(name);
@@ -173,6 +174,7 @@ static void fill_step(struct tmpl *t, struct plan_step *ps, struct tmpl_step *s,
 static void free_step(struct plan_step *ps)
 {
 	free((char *)ps->type);
+	free((char *)ps->location);
 	free((char *)ps->name);
 	free(ps->tmpl_block);
 }
@@ -274,7 +276,7 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 {
 	memset(out, 0, sizeof *out);
 	out->template_dir = xstrdup(t->dir);
-	size_t nerr = hcl_diags_count(d, HCL_DIAG_ERROR);
+	size_t nerr = hcl_diags_count(d, HCL_DIAG_ERROR), first = d->n;
 	for (size_t bi = 0; bi < t->nbuilds; bi++) {
 		struct tmpl_build *b = t->builds[bi];
 		for (size_t si = 0; si < b->nsources; si++) {
@@ -354,6 +356,8 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 			hcl_eval_ctx_free(ctx);
 		}
 	}
+	/* a source used by several builds is decoded once per build: report each problem once */
+	hcl_diags_dedup(d, first);
 	return hcl_diags_count(d, HCL_DIAG_ERROR) > nerr ? -1 : 0;
 }
 
@@ -405,7 +409,7 @@ int tmpl_validate(struct tmpl *t, const struct plan_options *opts, struct hcl_di
 	if (opts && ((opts->only && opts->only->n) || (opts->except && opts->except->n)))
 		return rc;
 	/* sources no build uses are checked too: a typo there is still a typo */
-	size_t nerr = hcl_diags_count(d, HCL_DIAG_ERROR);
+	size_t nerr = hcl_diags_count(d, HCL_DIAG_ERROR), first = d->n;
 	for (size_t i = 0; i < t->nsources; i++) {
 		struct tmpl_source *s = &t->sources[i];
 		bool used = false;
@@ -421,6 +425,7 @@ int tmpl_validate(struct tmpl *t, const struct plan_options *opts, struct hcl_di
 		bs.ref_range = s->block->type_range;
 		kiln_config_free(decode_builder(t, &bs, d));
 	}
+	hcl_diags_dedup(d, first);
 	return hcl_diags_count(d, HCL_DIAG_ERROR) > nerr ? -1 : rc;
 }
 

@@ -2,7 +2,7 @@
  * content entries until SIGTERM or SIGINT, then stops the server and exits 0 (so valgrind and
  * LeakSanitizer see a complete shutdown).
  *
- *   seed-serve [-d DIR] [-f /path=FILE]... [-t /path=TEXT]... [-b ADDR] [-p MIN-MAX] [-c CONNS] [-j THREADS]
+ *   seed-serve [-d DIR] [-f /path=FILE]... [-t /path=TEXT]... [-b ADDR] [-p MIN-MAX] [-c CONNS]
  *
  * stdout: "port N" once serving, "fetched PATH from CLIENT" for each first fetch, "stopped" at the
  * end, each line flushed. Errors go to stderr with exit status 1. */
@@ -32,7 +32,7 @@ static void on_fetch(void *arg, const char *path, const char *client)
 static int usage(void)
 {
 	fprintf(stderr, "usage: seed-serve [-d DIR] [-f /path=FILE]... [-t /path=TEXT]... [-b ADDR] "
-	                "[-p MIN-MAX] [-c CONNS] [-j THREADS]\n");
+	                "[-p MIN-MAX] [-c CONNS]\n");
 	return 2;
 }
 
@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
-	while ((opt = getopt(argc, argv, "d:f:t:b:p:c:j:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:f:t:b:p:c:")) != -1) {
 		switch (opt) {
 		case 'd':
 			o.directory = optarg;
@@ -85,9 +85,6 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			o.max_connections = (unsigned)atoi(optarg);
-			break;
-		case 'j':
-			o.threads = (unsigned)atoi(optarg);
 			break;
 		default:
 			rc = usage();

@@ -64,6 +64,7 @@ Unsupported post-processor type
 Unsupported data source type
 Unsupported argument
 Invalid function argument
+Error in function call
 Invalid type specification
 Inconsistent conditional result types
 Duplicate error-cleanup-provisioner block

@@ -264,13 +264,17 @@ test_expect_success 'a port range gives parallel servers distinct ports' '
 '
 
 test_expect_success 'the connection limit turns extra clients away, then serves again' '
-	seed_serve lim -d www -p 0-0 -c 2 -j 1 &&
+	seed_serve lim -d www -p 0-0 -c 2 &&
 	lp=$(seed_port lim) &&
 	python3 - "$lp" <<-\EOF
 	import socket, sys, time, urllib.request
 	port = int(sys.argv[1])
-	held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
-	time.sleep(0.3)
+	held = []
+	for _ in range(2):  # two keep-alive connections, each proven live by an answered request
+	    s = socket.create_connection(("127.0.0.1", port))
+	    s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+	    assert s.recv(4096).startswith(b"HTTP/1.1 200")
+	    held.append(s)
 	try:
 	    urllib.request.urlopen("http://127.0.0.1:%d/a.txt" % port, timeout=5).read()
 	    sys.exit("a third connection was served")
@@ -278,8 +282,14 @@ test_expect_success 'the connection limit turns extra clients away, then serves 
 	    pass
 	for s in held:
 	    s.close()
-	time.sleep(0.3)
-	assert urllib.request.urlopen("http://127.0.0.1:%d/a.txt" % port, timeout=5).read() == b"hello\n"
+	for _ in range(50):  # the server notices the closed connections within moments
+	    try:
+	        assert urllib.request.urlopen("http://127.0.0.1:%d/a.txt" % port, timeout=5).read() == b"hello\n"
+	        break
+	    except OSError:
+	        time.sleep(0.1)
+	else:
+	    sys.exit("no connection was served after the others closed")
 	EOF
 	seed_stop lim
 '

@@ -43,7 +43,7 @@ static void test_hostname(void **state)
 static void test_generate_user(void **state)
 {
 	(void)state;
-	struct nocloud_defaults d = {"Debian-12.qcow2", "packer", KEY "\n", NULL};
+	struct nocloud_defaults d = {"Debian-12.qcow2", "packer", KEY "\n", NULL, NULL};
 	struct nocloud_seed a = {0}, b = {0};
 	struct kiln_error err = ERR_INIT;
 	assert_int_equal(nocloud_seed_generate(&d, &a, &err), 0);
@@ -67,7 +67,7 @@ static void test_generate_user(void **state)
 static void test_generate_root_and_fixed_id(void **state)
 {
 	(void)state;
-	struct nocloud_defaults d = {"tiny", "root", KEY, "iid-fixed"};
+	struct nocloud_defaults d = {"tiny", "root", KEY, NULL, "iid-fixed"};
 	struct nocloud_seed s = {0};
 	struct kiln_error err = ERR_INIT;
 	assert_int_equal(nocloud_seed_generate(&d, &s, &err), 0);
@@ -78,18 +78,41 @@ static void test_generate_root_and_fixed_id(void **state)
 	nocloud_seed_free(&s);
 }
 
+static void test_generate_password(void **state)
+{
+	(void)state;
+	struct nocloud_defaults d = {"vm", "packer", NULL, "s3cret \"x\"", "i"};
+	struct nocloud_seed s = {0};
+	struct kiln_error err = ERR_INIT;
+	assert_int_equal(nocloud_seed_generate(&d, &s, &err), 0);
+	assert_non_null(strstr(s.user_data, "    lock_passwd: false\n    plain_text_passwd: \"s3cret \\\"x\\\"\"\n"));
+	assert_null(strstr(s.user_data, "ssh_authorized_keys"));
+	assert_non_null(strstr(s.user_data, "\nssh_pwauth: true\n"));
+	assert_int_equal(nocloud_seed_validate(&s, &err), 0);
+	nocloud_seed_free(&s);
+
+	struct nocloud_defaults r = {"vm", "root", KEY, "pw", "i"};
+	assert_int_equal(nocloud_seed_generate(&r, &s, &err), 0);
+	assert_non_null(strstr(s.user_data, "chpasswd:\n  expire: false\n  users:\n    - name: \"root\"\n"
+	                                    "      type: text\n      password: \"pw\"\n"));
+	assert_non_null(strstr(s.user_data, "ssh_authorized_keys:\n  - \"" KEY "\"\n"));
+	assert_int_equal(nocloud_seed_validate(&s, &err), 0);
+	nocloud_seed_free(&s);
+}
+
 static void test_generate_rejects(void **state)
 {
 	(void)state;
 	static const struct nocloud_defaults cases[] = {
-		{"vm", "", KEY, NULL},
-		{"vm", NULL, KEY, NULL},
-		{"vm", "bad user", KEY, NULL},
-		{"vm", "-rf", KEY, NULL},
-		{"vm", "a:b", KEY, NULL},
-		{"vm", "packer", "", NULL},
-		{"vm", "packer", NULL, NULL},
-		{"vm", "packer", KEY "\n" KEY, NULL},
+		{"vm", "", KEY, NULL, NULL},
+		{"vm", NULL, KEY, NULL, NULL},
+		{"vm", "bad user", KEY, NULL, NULL},
+		{"vm", "-rf", KEY, NULL, NULL},
+		{"vm", "a:b", KEY, NULL, NULL},
+		{"vm", "packer", "", NULL, NULL},
+		{"vm", "packer", NULL, "", NULL},
+		{"vm", "packer", KEY "\n" KEY, NULL, NULL},
+		{"vm", "packer", KEY "\n" KEY, "pw", NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct nocloud_seed s = {0};
@@ -105,7 +128,7 @@ static void test_yaml_quoting_survives_odd_input(void **state)
 {
 	(void)state;
 	/* a key comment with quotes and backslashes must not break the YAML */
-	struct nocloud_defaults d = {"vm", "packer", "ssh-rsa AAAA \"quoted\" back\\slash: #x", "id: \"1\""};
+	struct nocloud_defaults d = {"vm", "packer", "ssh-rsa AAAA \"quoted\" back\\slash: #x", NULL, "id: \"1\""};
 	struct nocloud_seed s = {0};
 	struct kiln_error err = ERR_INIT;
 	assert_int_equal(nocloud_seed_generate(&d, &s, &err), 0);
@@ -200,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_hostname),
 		cmocka_unit_test(test_generate_user),
 		cmocka_unit_test(test_generate_root_and_fixed_id),
+		cmocka_unit_test(test_generate_password),
 		cmocka_unit_test(test_generate_rejects),
 		cmocka_unit_test(test_yaml_quoting_survives_odd_input),
 		cmocka_unit_test(test_validate),

@@ -355,6 +355,13 @@ static void test_render(void **state)
 	hcl_diag_render(&d.v[0], NULL, NULL, &b);
 	assert_non_null(strstr(buf_cstr(&b), "  on b.pkr.hcl line 2:\n  (source code not available)\n"));
 	buf_free(&b);
+	/* the same problem reported twice (one block checked per build) is kept once */
+	size_t n = d.n;
+	hcl_diags_copy_one(&d, &d.v[0]);
+	hcl_warning(&d, &a->name_range, "Unsupported argument", "different severity: kept");
+	hcl_diags_dedup(&d, n);
+	assert_int_equal(d.n, n + 1);
+	assert_int_equal(d.v[n].severity, HCL_DIAG_WARNING);
 	hcl_diags_free(&d);
 	hcl_fileset_free(&fs);
 }

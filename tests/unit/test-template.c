@@ -277,6 +277,7 @@ static void test_plan(void **state)
 	assert_int_equal(sh->pause_before_ms, 5000);
 	assert_int_equal(sh->timeout_ms, 120000);
 	assert_int_equal(sh->max_retries, 3);
+	assert_non_null(strstr(sh->location, "build.pkr.hcl:19"));
 	assert_non_null(b2->error_cleanup);
 	/* chains: a lone post-processor, then the post-processors {} sequence */
 	assert_int_equal(b1->nchains, 2);
