@@ -9,6 +9,7 @@
 #include "template/internal.h"
 #include "engine/plan.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,7 +275,31 @@ const char *kiln_config_label(const struct kiln_config *c)
 	return c ? c->label : "";
 }
 
+/* HCL values are reference counted without atomics and configs share values with the template, so
+ * evaluation (tmpl_eval_step, from the engine's parallel build threads) and freeing a config are
+ * serialized by one lock. Reading a config through the accessors needs none. */
+static pthread_mutex_t eval_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void tmpl_lock(void)
+{
+	pthread_mutex_lock(&eval_lock);
+}
+
+void tmpl_unlock(void)
+{
+	pthread_mutex_unlock(&eval_lock);
+}
+
 void kiln_config_free(struct kiln_config *c)
+{
+	if (!c)
+		return;
+	tmpl_lock();
+	tmpl_config_free_locked(c);
+	tmpl_unlock();
+}
+
+void tmpl_config_free_locked(struct kiln_config *c)
 {
 	if (!c)
 		return;
@@ -286,7 +311,7 @@ void kiln_config_free(struct kiln_config *c)
 	free(c->attrs);
 	for (size_t i = 0; i < c->nblocks; i++) {
 		for (size_t j = 0; j < c->blocks[i].n; j++)
-			kiln_config_free(c->blocks[i].v[j]);
+			tmpl_config_free_locked(c->blocks[i].v[j]);
 		free(c->blocks[i].v);
 		free(c->blocks[i].name);
 		free((char *)c->blocks[i].first.filename);

@@ -257,6 +257,10 @@ struct tmpl_decode {
 	struct hcl_value *override;          /* provisioner override object for this source, or NULL */
 };
 struct kiln_config *tmpl_decode_config(const struct tmpl_decode *in, struct hcl_eval_ctx *ctx, struct hcl_diags *d);
+/* One lock around evaluation and freeing configs (values are not thread-safe); see config.c. */
+void tmpl_lock(void);
+void tmpl_unlock(void);
+void tmpl_config_free_locked(struct kiln_config *c);
 /* A child of ctx with the dynamic-block bindings set. */
 struct hcl_eval_ctx *tmpl_bind(struct hcl_eval_ctx *ctx, const struct tmpl_bindings *b);
 void tmpl_bindings_free(struct tmpl_bindings *b);

@@ -438,13 +438,16 @@ int tmpl_eval_step(struct tmpl *t, const struct plan_build *b, const struct plan
 	if (!h)
 		return err_set(err, "internal error: the step has no template handle");
 	struct hcl_diags d = HCL_DIAGS_INIT;
+	tmpl_lock();
 	struct kiln_config *c = decode_step(t, h->step, h->bs, build_data, &d);
 	if (hcl_diags_has_errors(&d)) {
 		render_into(t, &d, err);
-		kiln_config_free(c);
+		tmpl_config_free_locked(c);
+		tmpl_unlock();
 		hcl_diags_free(&d);
 		return -1;
 	}
+	tmpl_unlock();
 	hcl_diags_free(&d);
 	*cfg = c;
 	return 0;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -362,6 +363,64 @@ static void test_eval_step_reports_errors(void **state)
 	hcl_diags_free(&d);
 }
 
+struct eval_thread {
+	struct tmpl *t;
+	struct plan_build *b;
+	struct plan_step *s;
+	int failures;
+};
+
+static void *eval_many(void *arg)
+{
+	struct eval_thread *et = arg;
+	struct strv bd = STRV_INIT;
+	strv_push(&bd, "Host=10.0.2.15");
+	for (int i = 0; i < 2000; i++) {
+		struct kiln_config *cfg = NULL;
+		struct kiln_error err = ERR_INIT;
+		if (tmpl_eval_step(et->t, et->b, et->s, &bd, &cfg, &err) < 0 ||
+		    strcmp(kiln_config_list_string(cfg, "inline", 0), "overridden") != 0)
+			et->failures++;
+		err_clear(&err);
+		kiln_config_free(cfg);
+	}
+	strv_free(&bd);
+	return NULL;
+}
+
+/* The engine evaluates steps from parallel build threads; configs share values with the template
+ * (here local.cmds), whose reference counts must stay right. */
+static void test_eval_step_from_threads(void **state)
+{
+	(void)state;
+	write("build.pkr.hcl", "locals {\n  cmds = [\"overridden\", \"two\"]\n}\n"
+			       "source \"null\" \"x\" {}\n"
+			       "build {\n  sources = [\"source.null.x\"]\n"
+			       "  provisioner \"shell\" {\n    inline = local.cmds\n  }\n}\n");
+	char *const env[] = {NULL};
+	struct tmpl_options o = {0};
+	o.env = env;
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct tmpl *t = tmpl_load(dir, &o, &d);
+	assert_no_errors(&d);
+	struct plan p;
+	tmpl_plan_diags(t, NULL, &p, &d);
+	assert_int_equal(p.nbuilds, 1);
+	pthread_t th[4];
+	struct eval_thread et[4];
+	for (int i = 0; i < 4; i++) {
+		et[i] = (struct eval_thread){t, &p.builds[0], &p.builds[0].provisioners[0], 0};
+		assert_int_equal(pthread_create(&th[i], NULL, eval_many, &et[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(et[i].failures, 0);
+	}
+	plan_free(&p);
+	tmpl_free(t);
+	hcl_diags_free(&d);
+}
+
 static void test_version_constraints(void **state)
 {
 	(void)state;
@@ -391,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_sensitive_is_masked),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_eval_step_reports_errors),
+		cmocka_unit_test(test_eval_step_from_threads),
 		cmocka_unit_test(test_version_constraints),
 	};
 	return cmocka_run_group_tests_name("template", tests, setup, teardown);
