@@ -38,6 +38,7 @@ struct qemu_instance {
 	struct img_export_opts export;
 #endif
 	bool output_dir_set, vm_name_set;
+	bool ssh_timeout_scaled;         /* the default ssh_timeout was tripled for TCG */
 };
 
 struct qemu_build {

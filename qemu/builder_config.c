@@ -3,6 +3,12 @@
 #include "qemu/builder_config.h"
 #include "qemu/checksum.h"
 #include "qemu/domain_xml.h"
+#if __has_include("comm/ssh.h")
+#include "comm/ssh.h"
+#endif
+#if __has_include("image/image.h")
+#include "image/image.h"
+#endif
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/timeutil.h"
@@ -112,6 +118,9 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("floppy_content", "map(string)", NULL, "not supported"),
 	A("floppy_label", "string", NULL, "not supported"),
 	/* communicator */
+#if __has_include("comm/ssh.h")
+	SSH_CONFIG_ATTRS,
+#else
 	A("communicator", "string", "\"ssh\"", "ssh or none"),
 	A("pause_before_connecting", "string", NULL, "wait this long before connecting"),
 	A("ssh_host", "string", NULL, "connect here instead of the forwarded port on 127.0.0.1"),
@@ -159,6 +168,12 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("winrm_insecure", "bool", NULL, "not supported (WinRM)"),
 	A("winrm_use_ntlm", "bool", NULL, "not supported (WinRM)"),
 	A("winrm_no_proxy", "bool", NULL, "not supported (WinRM)"),
+#endif
+#if __has_include("image/image.h")
+	/* after shutdown */
+	IMG_SANITIZE_ATTR,
+	IMG_EXPORT_ATTR,
+#endif
 	/* shutdown and output */
 	A("shutdown_command", "string", NULL, "command that powers the guest off (else ACPI power button)"),
 	A("shutdown_timeout", "string", "\"5m\"", "how long to wait for the guest to power off"),

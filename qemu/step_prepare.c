@@ -148,12 +148,10 @@ int qemu_step_connect(void *state, struct kiln_error *err)
 	log_debug("qemu: accelerator %s (%s)", qemu_accel_name(&b->accel), b->accel.why);
 	if (!b->accel.kvm && b->accel.automatic && b->attempt == 1)
 		ui_warn(b->ui, "KVM is not available (%s): the VM runs under TCG, software emulation, which is much "
-			       "slower; timeouts you did not set are tripled", b->accel.why);
-	if (!b->accel.kvm) {
-		if (!b->cfg->ssh_timeout_set)
-			b->cfg->ssh_timeout_ms *= 3;
-		if (!b->cfg->shutdown_timeout_set)
-			b->cfg->shutdown_timeout_ms *= 3;
+			       "slower; an ssh_timeout you did not set is tripled", b->accel.why);
+	if (!b->accel.kvm && !b->cfg->ssh_timeout_set && !b->inst->ssh_timeout_scaled) {
+		b->cfg->ssh_timeout_ms *= 3;
+		b->inst->ssh_timeout_scaled = true;
 	}
 	return 0;
 }

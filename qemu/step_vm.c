@@ -438,7 +438,7 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 		b->ssh_connect_port = c->ssh_port;
 		ui_message(b->ui, "VM address: %s", b->ssh_host);
 	}
-	ui_say(b->ui, "Waiting for SSH to become available...");
+	ui_say(b->ui, "Waiting for the VM to boot and start SSH (%s:%d)...", b->ssh_host, b->ssh_connect_port);
 	long next_status = start + STATUS_EVERY_MS;
 	for (;;) {
 		if (qemu_build_check_vm(b, err) < 0)
@@ -473,7 +473,6 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 		}
 		return -1;
 	}
-	ui_say(b->ui, "Connected to SSH!");
 #else
 	ui_say(b->ui, "SSH is up (no SSH communicator in this build of kiln: provisioning is skipped)");
 #endif

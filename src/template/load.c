@@ -530,6 +530,11 @@ const char *tmpl_dir(const struct tmpl *t)
 	return t->dir;
 }
 
+struct hcl_eval_ctx *tmpl_eval_ctx(struct tmpl *t)
+{
+	return t->evaluated ? t->ctx : NULL;
+}
+
 size_t tmpl_required_versions(const struct tmpl *t, const char *const **texts, const struct hcl_range **ranges)
 {
 	*texts = (const char *const *)t->required_versions.v;

@@ -64,6 +64,13 @@ const struct hcl_fileset *tmpl_files(const struct tmpl *t);
 /* path.root: the template's directory. */
 const char *tmpl_dir(const struct tmpl *t);
 
+/* The template's evaluation context: var, local, data, path, packer and every function (what
+ * `kiln console PATH` evaluates its input in; use a child context to add more). Borrowed: lives as
+ * long as t. NULL when the template could not be evaluated (errors, or TMPL_SYNTAX_ONLY). Load with
+ * allow_unset to have unset variables be unknown instead of errors. */
+struct hcl_eval_ctx;
+struct hcl_eval_ctx *tmpl_eval_ctx(struct tmpl *t);
+
 /* Like tmpl_plan (engine/plan.h) but reporting diagnostics (errors and warnings) instead of a
  * rendered error: for commands that print them themselves. */
 struct plan;

@@ -43,8 +43,8 @@ test_expect_success 'Ctrl-C while waiting for SSH cleans everything up' '
 	KILN_LOG=1 KILN_LOG_PATH=build.log "$KILN" build t.pkr.hcl >out.txt 2>&1 &
 	pid=$! &&
 	i=0 &&
-	while ! grep -q "Waiting for SSH to become available" out.txt && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done &&
-	test_grep "Waiting for SSH to become available" out.txt &&
+	while ! grep -q "Waiting for the VM to boot and start SSH" out.txt && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done &&
+	test_grep "Waiting for the VM to boot and start SSH" out.txt &&
 	port=$(qemu_forwarded_port build.log) &&
 	test -n "$port" &&
 	qemu_port_listening "$port" &&

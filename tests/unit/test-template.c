@@ -13,6 +13,7 @@
 
 #include "component.h"
 #include "engine/plan.h"
+#include "hcl/eval.h"
 #include "hcl/value.h"
 #include "template/template.h"
 #include "ui/ui.h"
@@ -185,6 +186,11 @@ static void test_sensitive_is_masked(void **state)
 	assert_string_equal(in.vars[0].value, "\"<sensitive>\"");
 	assert_string_equal(in.locals[0].value, "\"<sensitive>\"");
 	tmpl_inspect_free(&in);
+	/* the evaluation context `kiln console` uses sees var and local */
+	struct hcl_eval_ctx *ctx = tmpl_eval_ctx(t);
+	assert_non_null(ctx);
+	assert_non_null(hcl_eval_ctx_get_var(ctx, "var"));
+	assert_non_null(hcl_get(hcl_eval_ctx_get_var(ctx, "local"), "greeting"));
 	char *m = ui_mask("echo s3cr3t-value");
 	assert_string_equal(m, "echo <sensitive>");
 	free(m);

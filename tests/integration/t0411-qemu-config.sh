@@ -1,0 +1,66 @@
+#!/bin/sh
+# t0411-qemu-config — the qemu builder's checks of a source block (Packer's rules, kiln's additions):
+# every problem in one report, the first located at file:line, before anything runs.
+. "$KILN_SRCDIR/tests/lib/test-lib.sh"
+
+driver=$KILN_BUILDDIR/tests/helpers/qemu-domain-xml
+
+source_block() {
+	printf 'source "qemu" "t" {\n  iso_checksum = "none"\n  ssh_username = "root"\n%s\n}\nbuild { sources = ["source.qemu.t"] }\n' "$1"
+}
+
+test_expect_success 'all problems are reported at once, the first with its location' '
+	source_block "  iso_url = \"a.qcow2\"
+  disk_interface = \"floppy\"
+  format = \"vmdk\"
+  use_backing_file = true
+  floppy_files = [\"a\"]" >t.pkr.hcl &&
+	test_expect_code 1 "$driver" t.pkr.hcl >out 2>err &&
+	test_grep "t.pkr.hcl:5" err &&
+	test_grep "disk_interface = \"floppy\" is not one of: virtio, virtio-scsi, scsi, sata, ide" err &&
+	test_grep "format = \"vmdk\" is not one of: qcow2, raw" err &&
+	test_grep "use_backing_file can only be enabled for QCOW2 images and when disk_image is true" err &&
+	test_grep "floppy disks are not supported by kiln" err
+'
+
+test_expect_success 'Packer rules: sizes, ports, accelerators, communicators' '
+	source_block "  iso_url = \"a.qcow2\"
+  disk_size = \"10 GB\"
+  vnc_port_min = 5000
+  accelerator = \"hvf\"
+  communicator = \"winrm\"
+  http_port_min = 9000
+  http_port_max = 8000" >t.pkr.hcl &&
+	test_expect_code 1 "$driver" t.pkr.hcl 2>err &&
+	test_grep "disk_size: invalid size \"10 GB\"" err &&
+	test_grep "vnc_port_min cannot be below 5900" err &&
+	test_grep "accelerator \"hvf\" is not available through libvirt" err &&
+	test_grep "communicator \"winrm\" is not supported by kiln" err &&
+	test_grep "http_port_min must not be above http_port_max" err
+'
+
+test_expect_success 'Packer defaults: a memory size below 10 MiB means 512, cpus 1' '
+	source_block "  iso_url = \"a.qcow2\"
+  disk_image = true
+  accelerator = \"tcg\"
+  memory = 5" >t.pkr.hcl &&
+	"$driver" t.pkr.hcl >out.xml 2>err &&
+	test_grep "<memory unit=.MiB.>512</memory>" out.xml &&
+	test_grep "<vcpu>1</vcpu>" out.xml
+'
+
+test_expect_success 'a missing ssh_username and iso_url are named' '
+	printf "source \"qemu\" \"t\" {\n  iso_checksum = \"none\"\n}\nbuild { sources = [\"source.qemu.t\"] }\n" >t.pkr.hcl &&
+	test_expect_code 1 "$driver" t.pkr.hcl 2>err &&
+	test_grep "one of iso_url or iso_urls must be set" err &&
+	test_grep "ssh_username must be specified" err
+'
+
+test_expect_success 'a checksum the builder cannot read is located' '
+	printf "source \"qemu\" \"t\" {\n  iso_url = \"a.qcow2\"\n  iso_checksum = \"crc32:abcd\"\n  ssh_username = \"root\"\n}\nbuild { sources = [\"source.qemu.t\"] }\n" >t.pkr.hcl &&
+	test_expect_code 1 "$driver" t.pkr.hcl 2>err &&
+	test_grep "t.pkr.hcl:3" err &&
+	test_grep "unknown checksum type \"crc32\"" err
+'
+
+test_done
