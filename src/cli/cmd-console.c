@@ -14,6 +14,7 @@
 
 #include "hcl/eval.h"
 #include "hcl/parser.h"
+#include "template/template.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/mem.h"
@@ -112,7 +113,8 @@ static void render_diags(const struct hcl_diags *d, struct buf *out)
 }
 
 struct console {
-	struct hcl_eval_ctx *ctx;
+	struct hcl_eval_ctx *ctx;   /* owned: a root context, or a child of the template's */
+	struct tmpl *tmpl;
 	int status;
 };
 
@@ -218,21 +220,61 @@ static void setup_scope(struct console *c)
 	hcl_eval_ctx_set_var(c->ctx, "source", hcl_unknown(HCL_T_DYNAMIC));
 }
 
-static int run_console(struct cli_args *a)
+/* With a template: var, local, data, path and packer come from it (Packer's precedence of -var,
+ * -var-file, *.auto.pkrvars.hcl and PKR_VAR_*); build and source stay unknown. */
+static int load_template(struct console *c, struct cli_args *a)
 {
-	struct console c = {NULL, 0};
-	if (a->argc > 0) {
-		fprintf(stderr, "kiln console: loading a template (%s) is not supported yet; run kiln console without a path\n",
-			a->argv[0]);
-		return 1;
-	}
 	const struct strv *vars = cli_list(a, "var");
 	const struct strv *varfiles = cli_list(a, "var-file");
-	if ((vars && vars->n) || (varfiles && varfiles->n)) {
-		fprintf(stderr, "Error: Undefined -var variable\n\nA \"var\" flag was used to set a variable, but no template declares it: run kiln console with the template that declares it.\n");
-		return 1;
+	size_t n = (vars ? vars->n : 0) + (varfiles ? varfiles->n : 0);
+	struct tmpl_var_arg *args = xcalloc(n ? n : 1, sizeof(*args));
+	size_t k = 0;
+	for (size_t i = 0; varfiles && i < varfiles->n; i++)
+		args[k++] = (struct tmpl_var_arg){TMPL_ARG_VAR_FILE, varfiles->v[i]};
+	for (size_t i = 0; vars && i < vars->n; i++)
+		args[k++] = (struct tmpl_var_arg){TMPL_ARG_VAR, vars->v[i]};
+	struct tmpl_options o = {.mode = TMPL_FULL, .var_args = args, .nvar_args = k, .allow_unset = true};
+	struct hcl_diags diags = HCL_DIAGS_INIT;
+	c->tmpl = tmpl_load(a->argv[0], &o, &diags);
+	free(args);
+	int rc = 0;
+	if (diags.n) {
+		struct buf out = BUF_INIT;
+		hcl_diags_render(&diags, tmpl_files(c->tmpl), NULL, &out);
+		fwrite(out.data ? out.data : "", 1, out.len, stderr);
+		buf_free(&out);
 	}
-	setup_scope(&c);
+	if (hcl_diags_has_errors(&diags) || !tmpl_eval_ctx(c->tmpl))
+		rc = -1;
+	hcl_diags_free(&diags);
+	if (rc < 0)
+		return -1;
+	c->ctx = hcl_eval_ctx_child(tmpl_eval_ctx(c->tmpl));
+	if (!hcl_eval_ctx_get_var(c->ctx, "build"))
+		hcl_eval_ctx_set_var(c->ctx, "build", hcl_unknown(HCL_T_DYNAMIC));
+	if (!hcl_eval_ctx_get_var(c->ctx, "source"))
+		hcl_eval_ctx_set_var(c->ctx, "source", hcl_unknown(HCL_T_DYNAMIC));
+	return 0;
+}
+
+static int run_console(struct cli_args *a)
+{
+	struct console c = {NULL, NULL, 0};
+	if (a->argc > 0) {
+		if (load_template(&c, a) < 0) {
+			hcl_eval_ctx_free(c.ctx);
+			tmpl_free(c.tmpl);
+			return 1;
+		}
+	} else {
+		const struct strv *vars = cli_list(a, "var");
+		const struct strv *varfiles = cli_list(a, "var-file");
+		if ((vars && vars->n) || (varfiles && varfiles->n)) {
+			fprintf(stderr, "Error: Undefined -var variable\n\nA \"var\" flag was used without a template: no variable is declared. Run kiln console with the template that declares it.\n");
+			return 1;
+		}
+		setup_scope(&c);
+	}
 	if (isatty(STDIN_FILENO)) {
 		using_history();
 		char *line;
@@ -265,6 +307,7 @@ static int run_console(struct cli_args *a)
 		fflush(stdout);
 	}
 	hcl_eval_ctx_free(c.ctx);
+	tmpl_free(c.tmpl);
 	return c.status;
 }
 

@@ -951,7 +951,7 @@ const struct hcl_func hcl_funcs_string[] = {
 	 NULL, "string", f_regex_replace, "Replace regular-expression matches."},
 	{"replace",
 	 (const struct hcl_param[]){P("str", "string"), P("substr", "string"), P("replace", "string"), {NULL, NULL, 0}},
-	 NULL, "string", f_replace, "Replace substrings (or /regex/ matches)."},
+	 NULL, "string", f_replace, "Replace every occurrence of a substring (plain text, as Packer 1.6.6)."},
 	{"split", (const struct hcl_param[]){P("separator", "string"), P("str", "string"), {NULL, NULL, 0}}, NULL,
 	 "list(string)", f_split, "Split a string at a separator."},
 	{"strrev", p_str, NULL, "string", f_strrev, "Reverse a string."},

@@ -2,9 +2,9 @@
  * precision rules (what cty numbers are), on top of OpenSSL's BIGNUM for the integer mantissa.
  *
  * A finite number is (-1)^neg × m × 2^e with m an odd integer (or zero) of at most `prec` bits.
- * Exponents are bounded to ±HCL_NUM_MAXEXP bits (Go allows ±2^31; nothing real gets near either, and
- * the bound keeps pathological literals such as 1e-999999999 from taking gigabytes): beyond it a
- * number overflows to ±Inf or underflows to ±0. */
+ * Exponents are bounded to ±HCL_NUM_MAXEXP bits, about 1e±39456 (Go allows ±2^31; nothing real gets
+ * near either, and the bound keeps pathological literals such as 1e-999999999 from taking gigabytes
+ * and minutes to print): beyond it a number overflows to ±Inf or underflows to ±0. */
 #include "hcl/number.h"
 
 #include <ctype.h>
@@ -17,7 +17,7 @@
 
 #include "util/mem.h"
 
-#define HCL_NUM_MAXEXP (1L << 20)
+#define HCL_NUM_MAXEXP (1L << 17)
 
 struct hcl_num {
 	unsigned prec;

@@ -105,7 +105,15 @@ static size_t rune_width(const char *s, size_t len, size_t pos)
 static bool match_at(const struct hcl_re *re, pcre2_match_data *md, const char *s, size_t len, size_t pos,
 		     long *offsets)
 {
-	int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, pos, 0, md, NULL);
+	/* RE2 matches in linear time; PCRE2 backtracks, so bound its work (a pathological pattern then
+	 * finds no match rather than hanging) */
+	static __thread pcre2_match_context *mctx;
+	if (!mctx) {
+		mctx = pcre2_match_context_create(NULL);
+		if (mctx)
+			pcre2_set_match_limit(mctx, 1000000);
+	}
+	int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, pos, 0, md, mctx);
 	if (rc < 0)
 		return false;
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);

@@ -774,7 +774,7 @@ static void format_repl(const struct hcl_value *v, bool nested, struct buf *out)
 		}
 		buf_putc(out, ']');
 		return;
-	case HCL_MAP: case HCL_OBJECT:
+	case HCL_MAP: case HCL_OBJECT: {
 		/* hcl2shim leaves null attributes out of maps */
 		size_t shown = 0;
 		for (size_t i = 0; i < v->u.c.n; i++)
@@ -795,6 +795,7 @@ static void format_repl(const struct hcl_value *v, bool nested, struct buf *out)
 		}
 		buf_putc(out, '}');
 		return;
+	}
 	case HCL_DYNAMIC:
 		buf_puts(out, "null");
 		return;

@@ -25,6 +25,21 @@ tests_unit_test_hcl_value_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hcl_value_LDADD = $(UNIT_LDADD)
 
 # kiln console against Packer 1.6.6 (tests/console/regen.sh regenerates expected.txt)
-TESTS += tests/integration/t0150-console-diff.sh
-EXTRA_DIST += tests/integration/t0150-console-diff.sh tests/console/cases.txt tests/console/expected.txt \
+TESTS += tests/integration/t0150-console-diff.sh tests/integration/t0151-console.sh
+EXTRA_DIST += tests/integration/t0150-console-diff.sh tests/integration/t0151-console.sh tests/console/cases.txt tests/console/expected.txt \
 	tests/console/expected-doc.txt tests/console/regen.sh tests/console/fixtures
+
+# libFuzzer targets: built and run by tests/fuzz/run.sh (a step of scripts/test), not by make check
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/fuzz-hcl-parser.c tests/fuzz/fuzz-hcl-eval.c
+
+check_PROGRAMS += tests/unit/test-hcl-eval
+TESTS += tests/unit/test-hcl-eval
+tests_unit_test_hcl_eval_SOURCES = tests/unit/test-hcl-eval.c
+tests_unit_test_hcl_eval_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hcl_eval_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-hcl-funcs
+TESTS += tests/unit/test-hcl-funcs
+tests_unit_test_hcl_funcs_SOURCES = tests/unit/test-hcl-funcs.c
+tests_unit_test_hcl_funcs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hcl_funcs_LDADD = $(UNIT_LDADD)
