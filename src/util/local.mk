@@ -15,3 +15,11 @@ TESTS += tests/unit/test-util
 tests_unit_test_util_SOURCES = tests/unit/test-util.c
 tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_util_LDADD = $(UNIT_LDADD)
+
+# the one audited quoting function for remote shells (owned by the ssh work)
+src_libkiln_a_SOURCES += src/util/shellquote.c src/util/shellquote.h
+check_PROGRAMS += tests/unit/test-shellquote
+TESTS += tests/unit/test-shellquote
+tests_unit_test_shellquote_SOURCES = tests/unit/test-shellquote.c
+tests_unit_test_shellquote_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_shellquote_LDADD = $(UNIT_LDADD)
