@@ -21,7 +21,9 @@ tests_helpers_image_driver_LDADD = $(KILN_LINK)
 
 check_PROGRAMS += tests/unit/test-image
 TESTS += tests/unit/test-image tests/integration/t0500-image-export.sh tests/integration/t0510-image-sanitize.sh
-EXTRA_DIST += tests/integration/t0500-image-export.sh tests/integration/t0510-image-sanitize.sh tests/lib/mk-fake-guest.sh
+EXTRA_DIST += tests/integration/t0500-image-export.sh tests/integration/t0510-image-sanitize.sh tests/lib/mk-fake-guest.sh \
+	tests/e2e/t0551-image-inspect.sh
+E2E_TESTS += tests/e2e/t0551-image-inspect.sh
 tests_unit_test_image_SOURCES = tests/unit/test-image.c
 tests_unit_test_image_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_image_LDADD = $(UNIT_LDADD)
