@@ -1253,9 +1253,7 @@ static struct hcl_value *eval_call(const struct hcl_expr *e, struct hcl_eval_ctx
 	/* HCL converts every argument to its parameter's type first and reports each failure */
 	for (size_t i = 0; i < args.n; i++) {
 		const struct hcl_param *p = hcl_func_param(fn, i);
-		struct hcl_type *pt = p->type ? hcl_type_parse(p->type, NULL) : NULL;
-		if (!pt)
-			continue;
+		const struct hcl_type *pt = hcl_param_type(p);
 		struct hcl_convert_error ce = {0};
 		struct hcl_value *cv = hcl_convert(args.v[i], pt, &ce);
 		if (!cv) {
@@ -1265,7 +1263,6 @@ static struct hcl_value *eval_call(const struct hcl_expr *e, struct hcl_eval_ctx
 			hcl_convert_error_free(&ce);
 		}
 		hcl_value_unref(cv);
-		hcl_type_unref(pt);
 	}
 	if (diag_errors(diags) > before) {
 		res = dynval();

@@ -2,6 +2,7 @@
  * and the table of built-in function groups. */
 #include "hcl/func.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,8 @@ struct type_cache_entry {
 };
 static struct type_cache_entry *type_cache;
 static size_t type_cache_n, type_cache_cap;
+/* builds may evaluate in parallel threads */
+static pthread_mutex_t type_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void type_cache_free(void)
 {
@@ -102,9 +105,13 @@ static const struct hcl_type *param_type(const char *text)
 {
 	if (!text)
 		return HCL_T_DYNAMIC;
+	pthread_mutex_lock(&type_cache_lock);
 	for (size_t i = 0; i < type_cache_n; i++)
-		if (type_cache[i].text == text || strcmp(type_cache[i].text, text) == 0)
-			return type_cache[i].type;
+		if (type_cache[i].text == text || strcmp(type_cache[i].text, text) == 0) {
+			struct hcl_type *found = type_cache[i].type;
+			pthread_mutex_unlock(&type_cache_lock);
+			return found;
+		}
 	char *err = NULL;
 	struct hcl_type *t = hcl_type_parse(text, &err);
 	if (!t) {
@@ -116,7 +123,13 @@ static const struct hcl_type *param_type(const char *text)
 		atexit(type_cache_free);
 	type_cache = xgrow(type_cache, &type_cache_cap, type_cache_n + 1, sizeof(*type_cache));
 	type_cache[type_cache_n++] = (struct type_cache_entry){text, t};
+	pthread_mutex_unlock(&type_cache_lock);
 	return t;
+}
+
+const struct hcl_type *hcl_param_type(const struct hcl_param *p)
+{
+	return param_type(p->type);
 }
 
 const struct hcl_type *hcl_func_ret_type(const struct hcl_func *fn);

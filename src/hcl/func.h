@@ -62,6 +62,8 @@ struct hcl_value *hcl_call_arg_error(struct hcl_call *call, int arg, const char 
 	__attribute__((format(printf, 3, 4)));
 
 size_t hcl_func_nparams(const struct hcl_func *fn);
+/* A parameter's type constraint, parsed once and cached (borrowed; lives until exit). */
+const struct hcl_type *hcl_param_type(const struct hcl_param *p);
 const struct hcl_param *hcl_func_param(const struct hcl_func *fn, size_t i); /* NULL past the end */
 
 /* Run fn on args (borrowed; arity already checked by the caller, see hcl_func_nparams). Returns a new

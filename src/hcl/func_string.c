@@ -662,7 +662,8 @@ static int format_one(struct hcl_call *c, const struct fmt_spec *sp, struct hcl_
 		if (!v)
 			goto convfail;
 		if (verb == 'q') {
-			hcl_go_quote(hcl_str(v), hcl_str_len(v), &t);
+			/* cty quotes as JSON does (HTML characters escaped), not as Go's %q */
+			json_string(hcl_str(v), hcl_str_len(v), &t);
 		} else {
 			size_t len = hcl_str_len(v);
 			if (sp->prec >= 0) {

@@ -2,6 +2,7 @@
 #include "hcl/funcutil.h"
 
 #include <locale.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
@@ -125,15 +126,20 @@ size_t hcl_grapheme_count(const char *s, size_t len)
 	return n;
 }
 
+static locale_t utf8_loc;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void)
+{
+	utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (!utf8_loc)
+		utf8_loc = newlocale(LC_CTYPE_MASK, "C.utf8", (locale_t)0);
+}
+
 static locale_t utf8_locale(void)
 {
-	static locale_t loc;
-	if (!loc) {
-		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-		if (!loc)
-			loc = newlocale(LC_CTYPE_MASK, "C.utf8", (locale_t)0);
-	}
-	return loc;
+	pthread_once(&utf8_once, utf8_locale_init);
+	return utf8_loc;
 }
 
 uint32_t hcl_toupper(uint32_t cp)

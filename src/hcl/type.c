@@ -17,13 +17,13 @@ struct hcl_type hcl_type_dynamic = {.refs = -1, .kind = HCL_DYNAMIC};
 struct hcl_type *hcl_type_ref(struct hcl_type *t)
 {
 	if (t && t->refs >= 0)
-		t->refs++;
+		__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
 	return t;
 }
 
 void hcl_type_unref(struct hcl_type *t)
 {
-	if (!t || t->refs < 0 || --t->refs > 0)
+	if (!t || t->refs < 0 || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	hcl_type_unref(t->elem);
 	for (size_t i = 0; i < t->n; i++) {

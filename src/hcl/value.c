@@ -17,10 +17,11 @@ static struct hcl_value *val_alloc(struct hcl_type *t)
 	return v;
 }
 
+/* Reference counts are atomic: parallel builds share the template's values between threads. */
 struct hcl_value *hcl_value_ref(struct hcl_value *v)
 {
 	if (v)
-		v->refs++;
+		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
 	return v;
 }
 
@@ -31,7 +32,7 @@ static bool val_has_payload(const struct hcl_value *v)
 
 void hcl_value_unref(struct hcl_value *v)
 {
-	if (!v || --v->refs > 0)
+	if (!v || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	if (val_has_payload(v)) {
 		switch (v->type->kind) {
@@ -490,7 +491,7 @@ struct hcl_value *hcl_mark(struct hcl_value *v, unsigned marks)
 {
 	if ((v->marks | marks) == v->marks)
 		return v;
-	struct hcl_value *c = v->refs == 1 ? v : val_shallow_copy(v);
+	struct hcl_value *c = __atomic_load_n(&v->refs, __ATOMIC_ACQUIRE) == 1 ? v : val_shallow_copy(v);
 	if (c != v)
 		hcl_value_unref(v);
 	c->marks |= marks;
@@ -503,7 +504,7 @@ struct hcl_value *hcl_unmark(struct hcl_value *v, unsigned *marks)
 		*marks = v->marks;
 	if (!v->marks)
 		return v;
-	struct hcl_value *c = v->refs == 1 ? v : val_shallow_copy(v);
+	struct hcl_value *c = __atomic_load_n(&v->refs, __ATOMIC_ACQUIRE) == 1 ? v : val_shallow_copy(v);
 	if (c != v)
 		hcl_value_unref(v);
 	c->marks = 0;
@@ -517,7 +518,7 @@ struct hcl_value *hcl_unmark_deep(struct hcl_value *v, unsigned *marks)
 		*marks = all;
 	if (!all)
 		return v;
-	struct hcl_value *c = v->refs == 1 ? v : val_shallow_copy(v);
+	struct hcl_value *c = __atomic_load_n(&v->refs, __ATOMIC_ACQUIRE) == 1 ? v : val_shallow_copy(v);
 	if (c != v)
 		hcl_value_unref(v);
 	c->marks = 0;

@@ -63,6 +63,7 @@ void tmpl_free(struct tmpl *t);
 const struct hcl_fileset *tmpl_files(const struct tmpl *t);
 /* path.root: the template's directory. */
 const char *tmpl_dir(const struct tmpl *t);
+
 /* The template's evaluation context: var, local, data, path, packer and every function (what
  * `kiln console PATH` evaluates its input in; use a child context to add more). Borrowed: lives as
  * long as t. NULL when the template could not be evaluated (errors, or TMPL_SYNTAX_ONLY). Load with
