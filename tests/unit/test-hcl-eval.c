@@ -254,6 +254,35 @@ static void test_template_directives(void **state)
 	hcl_diags_free(&d);
 }
 
+static void test_heredocs_in_a_body(void **state)
+{
+	(void)state;
+	const char *src = "a = <<EOT\nhello ${name}\n  indented\nEOT\nb = <<-EOT\n    strip\n      two\n    EOT\n"
+			  "c = [for s in split(\",\", \"x,y\") : \"${s}!\"]\n";
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_file *f = hcl_parse_config(src, strlen(src), "h.hcl", &d);
+	assert_false(hcl_diags_has_errors(&d));
+	struct hcl_eval_ctx *ctx = hcl_eval_ctx_new();
+	hcl_eval_ctx_set_var(ctx, "name", hcl_string("kiln"));
+	struct {
+		const char *attr, *want;
+	} cases[] = {{"a", "hello kiln\n  indented\n"}, {"b", "strip\n  two\n"}, {"c", "[\n  \"x!\",\n  \"y!\",\n]"}};
+	for (size_t i = 0; i < 3; i++) {
+		const struct hcl_attribute *at = hcl_body_attr(f->body, cases[i].attr);
+		assert_non_null(at);
+		struct hcl_value *v = hcl_eval(at->expr, ctx, &d);
+		assert_false(hcl_diags_has_errors(&d));
+		struct buf b = BUF_INIT;
+		hcl_value_format_repl(v, &b);
+		assert_string_equal(buf_cstr(&b), cases[i].want);
+		buf_free(&b);
+		hcl_value_unref(v);
+	}
+	hcl_eval_ctx_free(ctx);
+	hcl_file_free(f);
+	hcl_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_type_expressions),
 		cmocka_unit_test(test_optional_defaults),
 		cmocka_unit_test(test_template_directives),
+		cmocka_unit_test(test_heredocs_in_a_body),
 	};
 	return cmocka_run_group_tests_name("hcl-eval", tests, NULL, NULL);
 }
