@@ -13,3 +13,7 @@ tests_integration_seed_serve_LDADD = $(KILN_LINK)
 check_PROGRAMS += tests/integration/cidata-tool
 tests_integration_cidata_tool_SOURCES = tests/integration/cidata-tool.c
 tests_integration_cidata_tool_LDADD = $(KILN_LINK)
+
+# images/: the example templates validate and are fmt-clean (kiln and Packer 1.6.6)
+TESTS += tests/integration/t0700-images.sh
+EXTRA_DIST += tests/integration/t0700-images.sh

@@ -259,7 +259,50 @@ static struct hcl_value *f_jsonencode(struct hcl_call *c, struct hcl_value **a, 
 	return r;
 }
 
-static struct hcl_value *from_json(json_t *j)
+/* jansson keeps numbers as doubles; cty parses each literal at 512 bits. The number literals are
+ * therefore collected from the source text in document order and matched up with jansson's values
+ * as the tree is walked in the same order (a literal is used only when it agrees with jansson's
+ * double, so a reordering by duplicate keys falls back to the double). */
+struct json_nums {
+	struct strv lits;
+	size_t next;
+};
+
+static void json_scan_numbers(const char *s, size_t len, struct json_nums *nums)
+{
+	for (size_t i = 0; i < len;) {
+		char c = s[i];
+		if (c == '"') {
+			for (i++; i < len && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			i++;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			size_t st = i;
+			while (i < len && strchr("+-.eE0123456789", s[i]))
+				i++;
+			char *lit = xstrndup(s + st, i - st);
+			strv_push_owned(&nums->lits, lit);
+		} else {
+			i++;
+		}
+	}
+}
+
+static struct hcl_value *json_number(double d, struct json_nums *nums)
+{
+	if (nums->next < nums->lits.n) {
+		const char *lit = nums->lits.v[nums->next++];
+		if (strtod(lit, NULL) == d) {
+			struct hcl_value *v = hcl_number_parse(lit);
+			if (v)
+				return v;
+		}
+	}
+	return hcl_number_double(d);
+}
+
+static struct hcl_value *from_json(json_t *j, struct json_nums *nums)
 {
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: {
@@ -267,37 +310,21 @@ static struct hcl_value *from_json(json_t *j)
 		const char *k;
 		json_t *v;
 		json_object_foreach(j, k, v)
-			hcl_vec_push_kv(&vec, k, from_json(v));
+			hcl_vec_push_kv(&vec, k, from_json(v, nums));
 		return hcl_vec_to_object(&vec);
 	}
 	case JSON_ARRAY: {
 		struct hcl_vec vec = HCL_VEC_INIT;
 		for (size_t i = 0; i < json_array_size(j); i++)
-			hcl_vec_push(&vec, from_json(json_array_get(j, i)));
+			hcl_vec_push(&vec, from_json(json_array_get(j, i), nums));
 		return hcl_vec_to_tuple(&vec);
 	}
 	case JSON_STRING:
 		return hcl_string_n(json_string_value(j), json_string_length(j));
-	case JSON_INTEGER: {
-		char tmp[32];
-		snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(j));
-		return hcl_number_parse(tmp);
-	}
-	case JSON_REAL: {
-		/* jansson keeps a double; print it shortest and re-parse at cty's precision */
-		struct buf b = BUF_INIT;
-		char tmp[64];
-		snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(j));
-		for (int p = 1; p <= 17; p++) {
-			snprintf(tmp, sizeof(tmp), "%.*g", p, json_real_value(j));
-			if (strtod(tmp, NULL) == json_real_value(j))
-				break;
-		}
-		buf_puts(&b, tmp);
-		struct hcl_value *v = hcl_number_parse(buf_cstr(&b));
-		buf_free(&b);
-		return v ? v : hcl_number_double(json_real_value(j));
-	}
+	case JSON_INTEGER:
+		return json_number((double)json_integer_value(j), nums);
+	case JSON_REAL:
+		return json_number(json_real_value(j), nums);
 	case JSON_TRUE:
 		return hcl_bool(true);
 	case JSON_FALSE:
@@ -310,14 +337,18 @@ static struct hcl_value *from_json(json_t *j)
 static struct hcl_value *f_jsondecode(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
 	json_error_t jerr;
-	json_t *j = json_loadb(hcl_str(a[0]), hcl_str_len(a[0]), JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	json_t *j = json_loadb(hcl_str(a[0]), hcl_str_len(a[0]),
+			       JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
 	if (!j) {
 		/* Go's encoding/json says "EOF" / "unexpected end of JSON input" for truncated text */
 		if (strstr(jerr.text, "end of file") || strstr(jerr.text, "premature end") || strstr(jerr.text, "'[' or '{' expected"))
 			return hcl_call_error(c, "EOF");
 		return hcl_call_error(c, "%s", jerr.text);
 	}
-	struct hcl_value *r = from_json(j);
+	struct json_nums nums = {STRV_INIT, 0};
+	json_scan_numbers(hcl_str(a[0]), hcl_str_len(a[0]), &nums);
+	struct hcl_value *r = from_json(j, &nums);
+	strv_free(&nums.lits);
 	json_decref(j);
 	return r;
 }
