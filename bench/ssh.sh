@@ -27,7 +27,7 @@ TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kiln-bench-ssh.XXXXXX")
 SSHD_ATEXIT=$TEST_DIR/.atexit
 : >"$SSHD_ATEXIT"
 export TEST_DIR SSHD_ATEXIT
-trap '(. "$SSHD_ATEXIT") >/dev/null 2>&1; rm -rf "$TEST_DIR"' EXIT
+trap 'set +e; (. "$SSHD_ATEXIT") >/dev/null 2>&1; rm -rf "$TEST_DIR"' EXIT
 trap 'exit 130' INT TERM
 test_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

@@ -11,6 +11,7 @@
 # removed at exit together with its home; users left by a killed run are removed by the next setup.
 # Needs root, /usr/sbin/sshd (openssh-server), ssh-keygen and python3. Works with test-lib.sh
 # (test_atexit, test_free_port) and, outside it, with SSHD_ATEXIT set to a file of cleanup commands.
+# Safe under `set -e`: the stop and cleanup functions never fail.
 
 sshd_remove_stale_users() {
 	getent passwd | cut -d: -f1 | grep -E '^kilnt[0-9]+$' | while read -r _u; do
@@ -102,11 +103,11 @@ sshd_stop() {
 	kill -0 "$_pid" 2>/dev/null || return 0
 	# Sessions are the listener's children (each has its own session id, so no process-group kill).
 	# Freeze the listener first, so that it cannot fork a session for a connection that arrives now.
-	kill -STOP "$_pid" 2>/dev/null
-	_kids=$(ps -o pid= --ppid "$_pid" 2>/dev/null)
-	[ -z "$_kids" ] || kill $_kids 2>/dev/null
-	kill -TERM "$_pid" 2>/dev/null
-	kill -CONT "$_pid" 2>/dev/null
+	kill -STOP "$_pid" 2>/dev/null || :
+	_kids=$(ps -o pid= --ppid "$_pid" 2>/dev/null || :)
+	[ -z "$_kids" ] || kill $_kids 2>/dev/null || :
+	kill -TERM "$_pid" 2>/dev/null || :
+	kill -CONT "$_pid" 2>/dev/null || :
 	_i=0
 	while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
 	kill -9 "$_pid" 2>/dev/null || :
