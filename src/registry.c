@@ -6,13 +6,23 @@
 #include <string.h>
 
 extern const struct kiln_builder qemu_builder;
+extern const struct kiln_builder null_builder;
+extern const struct kiln_provisioner shell_provisioner;
+extern const struct kiln_provisioner file_provisioner;
+extern const struct kiln_provisioner shell_local_provisioner;
+extern const struct kiln_provisioner breakpoint_provisioner;
 
 static const struct kiln_builder *const builders[] = {
 	&qemu_builder,
+	&null_builder,
 	NULL,
 };
 
 static const struct kiln_provisioner *const provisioners[] = {
+	&shell_provisioner,
+	&file_provisioner,
+	&shell_local_provisioner,
+	&breakpoint_provisioner,
 	NULL,
 };
 

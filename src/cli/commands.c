@@ -9,6 +9,7 @@ extern const struct cli_command cmd_fmt;
 extern const struct cli_command cmd_help;
 extern const struct cli_command cmd_init;
 extern const struct cli_command cmd_inspect;
+extern const struct cli_command cmd_inspect_image;
 extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_version;
 
@@ -19,6 +20,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_help,
 	&cmd_init,
 	&cmd_inspect,
+	&cmd_inspect_image,
 	&cmd_validate,
 	&cmd_version,
 	NULL,

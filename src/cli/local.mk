@@ -5,6 +5,7 @@ src_libkiln_a_SOURCES += \
 	src/cli/cmd-build.c \
 	src/cli/cmd-console.c \
 	src/cli/cmd-help.c \
+	src/cli/cmd-inspect-image.c \
 	src/cli/cmd-version.c
 
 check_PROGRAMS += tests/unit/test-cli

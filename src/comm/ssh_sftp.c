@@ -63,11 +63,13 @@ static const char *sftp_reason(struct ssh_comm *c)
 	}
 }
 
-/* Fail with the SFTP reason; a dropped link also drops the session, so the next call reconnects. */
+/* Fail with the SFTP reason; a dropped link also drops the session, so that the next call reconnects. */
 static int sftp_fail(struct ssh_comm *c, struct kiln_error *err, const char *fmt, const char *path)
 {
-	err_set(err, fmt, path, sftp_reason(c));
-	if (!sshc_alive(c))
+	/* ERR_IO says "the link, not the request": callers may reconnect and try again */
+	bool alive = sshc_alive(c);
+	err_set_kind(err, alive ? ERR_GENERIC : ERR_IO, fmt, path, sftp_reason(c));
+	if (!alive)
 		sshc_disconnect(c);
 	return -1;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <pthread.h>
 
 #include "util/mem.h"
 
@@ -27,13 +28,30 @@ struct hcl_num {
 	long e;
 };
 
+/* One BN_CTX per thread, freed when the thread ends (builds evaluate numbers on their own threads). */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_free(void *ctx)
+{
+	BN_CTX_free(ctx);
+}
+
+static void ctx_key_init(void)
+{
+	if (pthread_key_create(&ctx_key, ctx_free) != 0)
+		abort();
+}
+
 static BN_CTX *num_ctx(void)
 {
-	static __thread BN_CTX *ctx;
-	if (!ctx)
+	pthread_once(&ctx_once, ctx_key_init);
+	BN_CTX *ctx = pthread_getspecific(ctx_key);
+	if (!ctx) {
 		ctx = BN_CTX_new();
-	if (!ctx)
-		abort();
+		if (!ctx || pthread_setspecific(ctx_key, ctx) != 0)
+			abort();
+	}
 	return ctx;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uninorm.h>
 
 #include "util/mem.h"
 
@@ -65,8 +66,41 @@ void hcl_value_clear(struct hcl_value **pv)
 	*pv = NULL;
 }
 
+/* cty keeps every string in Unicode NFC (a combining accent and its precomposed form are one
+ * string); returns a normalised copy, or NULL when s is ASCII (or not valid UTF-8) and needs none. */
+static char *nfc_copy(const char *s, size_t len, size_t *outlen)
+{
+	bool ascii = true;
+	for (size_t i = 0; i < len && ascii; i++)
+		ascii = (unsigned char)s[i] < 0x80;
+	if (ascii)
+		return NULL;
+	size_t n = 0;
+	uint8_t *norm = u8_normalize(UNINORM_NFC, (const uint8_t *)s, len, NULL, &n);
+	if (!norm)
+		return NULL;
+	if (n == len && memcmp(norm, s, len) == 0) {
+		free(norm);
+		return NULL;
+	}
+	char *r = xmalloc(n + 1);
+	memcpy(r, norm, n);
+	r[n] = '\0';
+	free(norm);
+	*outlen = n;
+	return r;
+}
+
 struct hcl_value *hcl_string_n(const char *s, size_t len)
 {
+	size_t nlen;
+	char *norm = nfc_copy(s, len, &nlen);
+	if (norm) {
+		struct hcl_value *v = val_alloc(HCL_T_STRING);
+		v->u.str.s = norm;
+		v->u.str.len = nlen;
+		return v;
+	}
 	struct hcl_value *v = val_alloc(HCL_T_STRING);
 	v->u.str.s = xmalloc(len + 1);
 	memcpy(v->u.str.s, s, len);
@@ -82,9 +116,16 @@ struct hcl_value *hcl_string(const char *s)
 
 struct hcl_value *hcl_string_own(char *s)
 {
+	size_t len = strlen(s), nlen;
+	char *norm = nfc_copy(s, len, &nlen);
+	if (norm) {
+		free(s);
+		s = norm;
+		len = nlen;
+	}
 	struct hcl_value *v = val_alloc(HCL_T_STRING);
 	v->u.str.s = s;
-	v->u.str.len = strlen(s);
+	v->u.str.len = len;
 	return v;
 }
 

@@ -118,6 +118,7 @@ void hcl_value_unref(struct hcl_value *v);
 /* unref and clear the pointer: for cleanup paths */
 void hcl_value_clear(struct hcl_value **pv);
 
+/* Strings are kept in Unicode NFC, as cty keeps them (non-ASCII text is normalised on creation). */
 struct hcl_value *hcl_string(const char *s);
 struct hcl_value *hcl_string_n(const char *s, size_t len);
 struct hcl_value *hcl_string_own(char *s);                 /* takes a malloc'd NUL-terminated string */

@@ -5,6 +5,8 @@
 #include "util/signals.h"
 #include "util/timeutil.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +268,17 @@ char *ui_ask(struct ui *ui, const char *question)
 	emit(ui, 's', question);
 	struct buf line = BUF_INIT;
 	for (;;) {
+		/* Wait for the answer or for Ctrl-C: signals go to the signal thread, so a plain read() would
+		 * not notice one. */
+		struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = sig_cancel_fd(), .events = POLLIN}};
+		if (poll(p, p[1].fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			break;
+		if (sig_cancelled()) {
+			buf_free(&line);
+			return NULL;
+		}
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
 		char c;
 		ssize_t n = read(STDIN_FILENO, &c, 1);
 		if (n <= 0) {

@@ -29,6 +29,15 @@ static void feed_lines(struct line_acc *acc, const char *data, size_t n, const s
 	buf_append(&acc->pending, data, n);
 	size_t start = 0;
 	for (size_t i = 0; i < acc->pending.len; i++) {
+		/* "\r\n" is one line end; a lone '\r' (a redrawn progress line) ends a line only with split_cr,
+		 * and only once the next byte is known not to be '\n'. */
+		if (o->split_cr && acc->pending.data[i] == '\r' && i + 1 < acc->pending.len &&
+		    acc->pending.data[i + 1] != '\n') {
+			acc->pending.data[i] = '\0';
+			o->on_line(o->line_arg, acc->is_stderr, acc->pending.data + start);
+			start = i + 1;
+			continue;
+		}
 		if (acc->pending.data[i] == '\n') {
 			acc->pending.data[i] = '\0';
 			size_t end = i;

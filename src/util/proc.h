@@ -24,6 +24,7 @@ struct proc_opts {
 	long timeout_ms;             /* 0: none */
 	bool inherit_stdio;          /* child writes straight to our stdout/stderr; stdin inherited */
 	bool ignore_cancel;          /* keep running when the build is cancelled (cleanup commands) */
+	bool split_cr;               /* a lone '\r' also ends a line (progress output: `qemu-img -p`) */
 };
 
 /* Runs argv[0] (looked up in PATH). *exit_status gets the exit code, or 128+signal.

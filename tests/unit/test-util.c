@@ -240,6 +240,17 @@ static void test_proc(void **state)
 	strv_free(&lines);
 	buf_free(&out);
 
+	/* split_cr: progress redrawn with '\r' arrives line by line; "\r\n" is still one line end. */
+	char *const prog[] = {"sh", "-c", "printf '  (1.00/100%%)\\r  (50.00/100%%)\\r  (100.00/100%%)\\r\\ndone\\r\\n'", NULL};
+	struct proc_opts op = {.on_line = on_line, .line_arg = &lines, .split_cr = true};
+	assert_int_equal(proc_run(prog, &op, &status, &e), 0);
+	assert_int_equal(lines.n, 4);
+	assert_string_equal(lines.v[0], "out:  (1.00/100%)");
+	assert_string_equal(lines.v[1], "out:  (50.00/100%)");
+	assert_string_equal(lines.v[2], "out:  (100.00/100%)");
+	assert_string_equal(lines.v[3], "out:done");
+	strv_free(&lines);
+
 	char *const cat[] = {"cat", NULL};
 	struct proc_opts o2 = {.out = &out, .stdin_data = "piped", .stdin_len = 5};
 	assert_int_equal(proc_run_checked(cat, &o2, &e), 0);

@@ -1,0 +1,36 @@
+/* export_internal.h — what export.c, ova.c and vagrant.c share inside src/image (and unit tests). */
+#ifndef KILN_IMAGE_EXPORT_INTERNAL_H
+#define KILN_IMAGE_EXPORT_INTERNAL_H
+
+#include "image/image.h"
+#include "util/strv.h"
+
+/* Run qemu-img (argv must include -p for progress) with a progress bar labelled `label` over `total`. */
+int img_qemu_img(struct strv *argv, struct ui *ui, const char *label, uint64_t total, struct kiln_error *err);
+/* One qemu-img conversion of src into dst as format f (a disk format, not ova/vagrant). */
+int img_convert(const char *src, const char *src_fmt, const char *dst, enum img_format f,
+		enum img_compression compression, uint64_t vsize, struct ui *ui, struct kiln_error *err);
+const char *img_compression_name(enum img_compression c);
+
+/* The OVF descriptor of an OVA whose only disk is `disk_file` (streamOptimized VMDK, `disk_size`
+ * bytes, `capacity` virtual bytes). Caller frees. */
+char *img_ovf_descriptor(const char *vm_name, const char *disk_file, uint64_t disk_size, uint64_t capacity,
+			 const struct img_export_opts *opts);
+/* The CIM operating system id OVF uses for a libguestfs distro name (101: "Linux 64-bit"). */
+int img_ovf_os_id(const char *distro, const char **description);
+
+/* Write the OVA to tmp (its final name gives the VM and file names). vmdk: an already converted
+ * streamOptimized VMDK to reuse, or NULL to convert one into workdir. */
+int img_write_ova(const char *disk, const char *disk_format, const struct img_info *info, const char *vmdk,
+		  const struct img_export_opts *opts, const char *final, const char *tmp, const char *workdir,
+		  struct ui *ui, struct kiln_error *err);
+/* Write the Vagrant box (libvirt provider) to tmp. qcow2: a compressed qcow2 to reuse as box.img, or
+ * NULL to convert one into workdir. */
+int img_write_vagrant_box(const char *disk, const char *disk_format, const struct img_info *info,
+			  const char *qcow2, const struct img_export_opts *opts, const char *tmp,
+			  const char *workdir, struct ui *ui, struct kiln_error *err);
+/* metadata.json and Vagrantfile of the box. Caller frees. */
+char *img_vagrant_metadata(uint64_t virtual_size);
+char *img_vagrant_vagrantfile(void);
+
+#endif

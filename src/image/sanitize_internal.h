@@ -1,0 +1,29 @@
+/* sanitize_internal.h — the operation table shared by sanitize.c (selection, running, report) and
+ * sanitize_ops.c (what each operation does in the guest). */
+#ifndef KILN_IMAGE_SANITIZE_INTERNAL_H
+#define KILN_IMAGE_SANITIZE_INTERNAL_H
+
+#include "image/guest.h"
+#include "image/image.h"
+
+struct img_op_ctx {
+	struct img_guest *s;
+	const struct img_sanitize_opts *opts;
+	struct img_op_result *res;
+};
+
+typedef int (*img_op_fn)(struct img_op_ctx *c, struct kiln_error *err);
+
+struct img_op {
+	struct img_operation_info info;
+	img_op_fn run;
+};
+
+/* The table, in the order operations run. */
+extern const struct img_op img_ops[];
+extern const size_t img_nops;
+
+/* Remove one path (file, symlink or whole tree) and count it. */
+int img_op_remove(struct img_op_ctx *c, const char *path, struct kiln_error *err);
+
+#endif

@@ -1,0 +1,41 @@
+/* sanitize_text.h — the text edits sanitize makes to guest files (passwd/shadow/group/gshadow,
+ * sudoers, authorized_keys, ifcfg), as pure functions over strings so they are tested without an
+ * appliance. Each returns a new malloc'd text and counts what it removed. */
+#ifndef KILN_IMAGE_SANITIZE_TEXT_H
+#define KILN_IMAGE_SANITIZE_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/strv.h"
+
+/* Lines of passwd, shadow, subuid or subgid whose first field is `user` removed. */
+char *img_text_remove_user_entries(const char *text, const char *user, unsigned *removed);
+
+/* group (gshadow = false: name:pw:gid:members) or gshadow (name:pw:admins:members): `user` removed
+ * from every member list (and gshadow's admin lists); the group named `user` is removed when no other
+ * member is left in it (the user's private group). *edited counts changed or removed lines. */
+char *img_text_remove_user_from_groups(const char *text, const char *user, bool gshadow, unsigned *edited);
+
+/* Sudoers lines that grant `user` something ("user ALL=(ALL) NOPASSWD:ALL") removed. *rest_empty is
+ * set when nothing but comments and blank lines is left. */
+char *img_text_remove_sudoers_user(const char *text, const char *user, unsigned *removed, bool *rest_empty);
+
+/* authorized_keys lines holding the same key as `pubkey` (a "type base64 [comment]" line; compared by
+ * the base64 key blob, whatever the options or comment) removed. *rest_empty: no key is left. */
+char *img_text_remove_authorized_key(const char *text, const char *pubkey, unsigned *removed, bool *rest_empty);
+
+/* Lines beginning with `prefix` removed (ifcfg HWADDR=). */
+char *img_text_remove_prefixed(const char *text, const char *prefix, unsigned *removed);
+
+/* The passwd entry of `user`: home directory (caller frees) and uid. false when not found. */
+bool img_text_passwd_lookup(const char *passwd, const char *user, long *uid, char **home);
+/* Users with uid_min <= uid < 60000 (ordinary accounts), appended to out. */
+void img_text_passwd_ordinary_users(const char *passwd, long uid_min, struct strv *out);
+/* UID_MIN from login.defs text; 1000 when unset. */
+long img_text_login_defs_uid_min(const char *login_defs);
+
+/* Is `name` a rotated or compressed log (syslog.1, auth.log.2.gz, messages-20240101, x.old)? */
+bool img_log_is_rotated(const char *name);
+
+#endif

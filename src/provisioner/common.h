@@ -1,0 +1,48 @@
+/* common.h — what the shell-like provisioners (shell, shell-local) share: the environment they hand a
+ * script (Packer's PACKER_* values, environment_vars, env) rendered for a shell as {{ .Vars }}, their
+ * valid_exit_codes, and printing a command's output lines. Not a component: a helper for src/provisioner/. */
+#ifndef KILN_PROVISIONER_COMMON_H
+#define KILN_PROVISIONER_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "component.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+/* Packer's exit status for "the connection dropped" (valid_exit_codes may list it). */
+#define PROV_PACKER_DISCONNECT_STATUS 2300218
+
+/* environment_vars (a list of "KEY=value") and env (a map) as "KEY=value" entries, env last so it wins.
+ * Keys must be shell variable names: they are pasted unquoted. */
+int prov_env_decode(const struct kiln_config *cfg, struct strv *out, struct kiln_error *err);
+/* The full environment of a script, sorted by key, later entries winning: PACKER_BUILD_NAME,
+ * PACKER_BUILDER_TYPE, PACKER_HTTP_ADDR/_IP/_PORT (when the builder serves HTTP), then user. */
+void prov_env_build(const struct kiln_ctx *ctx, const struct strv *user, struct strv *out);
+/* {{ .Vars }}: with format NULL, "KEY=<value quoted for a POSIX shell>" joined by spaces; otherwise
+ * Packer's env_var_format, each entry rendered with its first %s as the key and its second as the value
+ * (single quotes in the value written as '"'"'), "%%" as "%", entries concatenated. */
+char *prov_env_render(const struct strv *env, const char *format);
+/* The lines of an env var file (use_env_var_file): "export KEY=<quoted value>\n" each, or the format. */
+char *prov_env_file(const struct strv *env, const char *format);
+
+struct prov_exit_codes {
+	long *v;
+	size_t n;
+};
+/* valid_exit_codes, default [0]. */
+int prov_exit_codes_decode(const struct kiln_config *cfg, struct prov_exit_codes *out, struct kiln_error *err);
+bool prov_exit_code_ok(const struct prov_exit_codes *codes, long status);
+char *prov_exit_codes_text(const struct prov_exit_codes *codes);   /* "[0, 2]" */
+void prov_exit_codes_free(struct prov_exit_codes *codes);
+
+/* A kiln_line_fn printing a command's output to the build's ui (a struct ui *): stdout as messages,
+ * stderr as errors, as Packer does. */
+void prov_print_line(void *ui, bool is_stderr, const char *line);
+
+/* Read a local script, turning CRLF into LF unless binary. */
+int prov_read_script(const char *path, bool binary, struct buf *out, struct kiln_error *err);
+
+#endif

@@ -1,0 +1,344 @@
+/* shell.c — the "shell" provisioner: each script (the inline commands make one) is uploaded to the
+ * machine and run through execute_command with the build's environment in {{ .Vars }}. A script may
+ * reboot the machine: with expect_disconnect the dropped connection is fine, and uploads, runs and
+ * clean-ups are retried while the machine comes back, until start_retry_timeout. Packer's keys and
+ * defaults; environment values are quoted so that they arrive as they are and never run as code. */
+#include "component.h"
+#include "provisioner/common.h"
+#include "ui/ui.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+#include "util/shellquote.h"
+#include "util/signals.h"
+#include "util/timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define DEFAULT_EXECUTE "chmod +x {{.Path}}; {{.Vars}} {{.Path}}"
+#define DEFAULT_EXECUTE_ENV_FILE "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}"
+
+static const struct kiln_attr shell_attrs[] = {
+	{"inline", "list(string)", 0, NULL, "Commands to run, one per line of a single script.", NULL},
+	{"script", "string", 0, NULL, "A local script to upload and run.", NULL},
+	{"scripts", "list(string)", 0, NULL, "Local scripts to upload and run, in order, each on its own.", NULL},
+	{"environment_vars", "list(string)", 0, NULL, "KEY=value pairs for the scripts' environment.", NULL},
+	{"env", "map(string)", 0, NULL, "More environment for the scripts; wins over environment_vars.", NULL},
+	{"env_var_format", "string", 0, "computed", "How one variable is written into {{ .Vars }} (%s key, %s value).", NULL},
+	{"use_env_var_file", "bool", 0, "false", "Put the environment in a file that execute_command sources.", NULL},
+	{"execute_command", "string", KILN_ATTR_TEMPLATE, "\"" DEFAULT_EXECUTE "\"",
+	 "How to run a script: {{ .Path }}, {{ .Vars }}, {{ .EnvVarFile }}.", NULL},
+	{"inline_shebang", "string", 0, "\"/bin/sh -e\"", "Interpreter line of the inline script.", NULL},
+	{"remote_folder", "string", 0, "\"/tmp\"", "Where scripts are uploaded.", NULL},
+	{"remote_file", "string", 0, "\"script_NNNN.sh\"", "File name of the uploaded script.", NULL},
+	{"remote_path", "string", 0, "computed", "Full path of the uploaded script (overrides the two above).", NULL},
+	{"skip_clean", "bool", 0, "false", "Leave the uploaded scripts on the machine.", NULL},
+	{"expect_disconnect", "bool", 0, "false", "A dropped connection (a reboot) is not an error.", NULL},
+	{"start_retry_timeout", "string", 0, "\"5m\"", "How long to retry starting a script while the machine reboots.", NULL},
+	{"pause_after", "string", 0, NULL, "Wait this long after the scripts ran.", NULL},
+	{"valid_exit_codes", "list(number)", 0, "[0]", "Exit statuses that count as success.", NULL},
+	{"binary", "bool", 0, "false", "Upload scripts as they are (no CRLF to LF).", NULL},
+	{NULL, NULL, 0, NULL, NULL, NULL},
+};
+static const char *const one_source[] = {"inline", "script", "scripts", NULL};
+static const char *const *const shell_conflicts[] = {one_source, NULL};
+static const struct kiln_schema shell_schema = {shell_attrs, shell_conflicts};
+
+struct shell {
+	struct strv inline_cmds;
+	char *inline_shebang;
+	struct strv scripts;
+	struct strv env;
+	char *env_var_format;
+	bool use_env_var_file;
+	char *execute_command;
+	char *remote_folder;
+	char *remote_path;
+	bool skip_clean, expect_disconnect, binary;
+	int64_t start_retry_timeout_ms, pause_after_ms;
+	struct prov_exit_codes codes;
+};
+
+static void shell_destroy(void *instance)
+{
+	struct shell *p = instance;
+	if (!p)
+		return;
+	strv_free(&p->inline_cmds);
+	free(p->inline_shebang);
+	strv_free(&p->scripts);
+	strv_free(&p->env);
+	free(p->env_var_format);
+	free(p->execute_command);
+	free(p->remote_folder);
+	free(p->remote_path);
+	prov_exit_codes_free(&p->codes);
+	free(p);
+}
+
+static unsigned random_below(unsigned n)
+{
+	unsigned r = 0;
+	if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+		r = (unsigned)time_mono_ns();
+	return r % n;
+}
+
+static char *string_or(const struct kiln_config *cfg, const char *key, const char *def)
+{
+	const char *s = kiln_config_string(cfg, key, NULL);
+	return xstrdup(s && *s ? s : def);
+}
+
+static int shell_prepare(const struct kiln_config *cfg, void **instance, struct strv *warnings, struct kiln_error *err)
+{
+	(void)warnings;
+	struct shell *p = xcalloc(1, sizeof *p);
+	kiln_config_list_strv(cfg, "inline", &p->inline_cmds);
+	const char *script = kiln_config_string(cfg, "script", NULL);
+	if (script && *script)
+		strv_push(&p->scripts, script);
+	kiln_config_list_strv(cfg, "scripts", &p->scripts);
+	if (!kiln_config_has(cfg, "inline") && !kiln_config_has(cfg, "script") && !kiln_config_has(cfg, "scripts")) {
+		kiln_config_error(cfg, "inline", err, "either a script file or inline script must be specified "
+						      "(inline, script or scripts)");
+		goto fail;
+	}
+	for (size_t i = 0; i < p->scripts.n; i++) {
+		if (!file_is_regular(p->scripts.v[i])) {
+			kiln_config_error(cfg, kiln_config_has(cfg, "script") ? "script" : "scripts", err,
+					  "bad script \"%s\": no such file", p->scripts.v[i]);
+			goto fail;
+		}
+	}
+	p->inline_shebang = string_or(cfg, "inline_shebang", "/bin/sh -e");
+	if (prov_env_decode(cfg, &p->env, err) < 0)
+		goto fail;
+	p->use_env_var_file = kiln_config_bool(cfg, "use_env_var_file", false);
+	const char *format = kiln_config_string(cfg, "env_var_format", NULL);
+	p->env_var_format = format && *format ? xstrdup(format) : NULL;
+	p->execute_command = string_or(cfg, "execute_command",
+				       p->use_env_var_file ? DEFAULT_EXECUTE_ENV_FILE : DEFAULT_EXECUTE);
+	p->remote_folder = string_or(cfg, "remote_folder", "/tmp");
+	const char *remote_path = kiln_config_string(cfg, "remote_path", NULL);
+	if (remote_path && *remote_path) {
+		p->remote_path = xstrdup(remote_path);
+	} else {
+		const char *file = kiln_config_string(cfg, "remote_file", NULL);
+		char *def = xasprintf("script_%u.sh", random_below(10000));
+		p->remote_path = xasprintf("%s/%s", p->remote_folder, file && *file ? file : def);
+		free(def);
+	}
+	p->skip_clean = kiln_config_bool(cfg, "skip_clean", false);
+	p->expect_disconnect = kiln_config_bool(cfg, "expect_disconnect", false);
+	p->binary = kiln_config_bool(cfg, "binary", false);
+	if (kiln_config_duration_ms(cfg, "start_retry_timeout", "5m", &p->start_retry_timeout_ms, err) < 0 ||
+	    kiln_config_duration_ms(cfg, "pause_after", "0s", &p->pause_after_ms, err) < 0 ||
+	    prov_exit_codes_decode(cfg, &p->codes, err) < 0)
+		goto fail;
+	*instance = p;
+	return 0;
+fail:
+	shell_destroy(p);
+	return -1;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+
+struct run {
+	struct shell *p;
+	struct kiln_ctx *ctx;
+	struct kiln_comm *comm;
+	int64_t deadline;        /* start_retry_timeout */
+	bool link_dropped;       /* the last command ended with the connection */
+};
+
+/* Do one piece of work; while it fails because the link is down, reconnect and do it again, until
+ * start_retry_timeout. Other failures (permission denied, a full disk) are reported at once. */
+static int retrying(struct run *r, int (*fn)(struct run *r, void *arg, struct kiln_error *err), void *arg,
+		    struct kiln_error *err)
+{
+	for (;;) {
+		if (r->link_dropped) {
+			int64_t left = r->deadline - time_mono_ms();
+			if (r->comm->ops->reconnect(r->comm, left > 1000 ? left : 1000, err) < 0) {
+				err_wrap(err, "the machine did not come back within start_retry_timeout");
+				free(err->hint);   /* the connect hint names ssh_timeout, which is not the limit here */
+				err->hint = NULL;
+				err_hint(err, "raise start_retry_timeout if the machine takes longer to restart");
+				return -1;
+			}
+			r->link_dropped = false;
+		}
+		struct kiln_error e = ERR_INIT;
+		if (fn(r, arg, &e) == 0)
+			return 0;
+		if (!err_is(&e, ERR_IO) || time_mono_ms() >= r->deadline) {
+			err_move(err, &e);
+			return -1;
+		}
+		log_info("shell: %s; reconnecting (start_retry_timeout)", err_cause(&e));
+		err_clear(&e);
+		r->link_dropped = true;
+	}
+}
+
+struct script_job {
+	const char *content;
+	size_t len;
+	const char *command;
+	int status;
+};
+
+static int upload_and_run(struct run *r, void *arg, struct kiln_error *err)
+{
+	struct script_job *j = arg;
+	if (r->comm->ops->upload_data(r->comm, j->content, j->len, r->p->remote_path, 0755, err) < 0)
+		return err_wrap(err, "uploading the script");
+	if (r->comm->ops->exec(r->comm, j->command, prov_print_line, r->ctx->ui, &j->status, err) < 0)
+		return -1;
+	if (j->status == KILN_EXIT_DISCONNECTED)
+		r->link_dropped = true;
+	return 0;
+}
+
+static int remove_file(struct run *r, void *arg, struct kiln_error *err)
+{
+	char *q = shell_quote(arg);
+	char *cmd = xasprintf("rm -f %s", q);
+	int status = 0;
+	int rc = r->comm->ops->exec(r->comm, cmd, prov_print_line, r->ctx->ui, &status, err);
+	if (rc == 0 && status == KILN_EXIT_DISCONNECTED)
+		rc = err_set_kind(err, ERR_IO, "the connection dropped while removing %s", (const char *)arg);
+	else if (rc == 0 && status != 0)
+		rc = err_set(err, "removing %s on the machine failed (exit status %d)", (const char *)arg, status);
+	free(cmd);
+	free(q);
+	return rc;
+}
+
+struct upload_job {
+	const char *content;
+	const char *path;
+};
+
+static int upload_file(struct run *r, void *arg, struct kiln_error *err)
+{
+	struct upload_job *u = arg;
+	return r->comm->ops->upload_data(r->comm, u->content, strlen(u->content), u->path, 0600, err);
+}
+
+static int run_script(struct run *r, const char *name, const struct buf *content, const char *vars,
+		      const char *env_file, struct kiln_error *err)
+{
+	struct shell *p = r->p;
+	ui_say(r->ctx->ui, "Provisioning with shell script: %s", name);
+	char *path_q = shell_quote(p->remote_path);
+	char *file_q = env_file ? shell_quote(env_file) : xstrdup("");
+	char *extra_vars = xasprintf("Vars=%s", vars);
+	char *extra_path = xasprintf("Path=%s", path_q);
+	char *extra_file = xasprintf("EnvVarFile=%s", file_q);
+	char *extra[] = {extra_vars, extra_path, extra_file, NULL};
+	char *command = NULL;
+	int rc = kiln_ctx_expand(r->ctx, p->execute_command, extra, &command, err);
+	if (rc < 0) {
+		err_wrap(err, "execute_command");
+		goto out;
+	}
+	struct script_job job = {.content = buf_cstr(content), .len = content->len, .command = command};
+	rc = retrying(r, upload_and_run, &job, err);
+	if (rc < 0)
+		goto out;
+	if (job.status == KILN_EXIT_DISCONNECTED) {
+		if (!p->expect_disconnect && !prov_exit_code_ok(&p->codes, PROV_PACKER_DISCONNECT_STATUS)) {
+			rc = err_set(err, "script disconnected unexpectedly");
+			err_hint(err, "if the script restarts the machine or sshd, set expect_disconnect = true");
+			goto out;
+		}
+		ui_message(r->ctx->ui, "The connection dropped, as expected (expect_disconnect)");
+	} else if (!prov_exit_code_ok(&p->codes, job.status)) {
+		char *allowed = prov_exit_codes_text(&p->codes);
+		rc = err_set(err, "script exited with non-zero exit status: %d; allowed exit codes are: %s", job.status,
+			     allowed);
+		free(allowed);
+		goto out;
+	}
+	if (!p->skip_clean)
+		rc = retrying(r, remove_file, p->remote_path, err);
+out:
+	free(command);
+	free(extra_vars);
+	free(extra_path);
+	free(extra_file);
+	free(file_q);
+	free(path_q);
+	return rc;
+}
+
+static int shell_provision(void *instance, struct kiln_ctx *ctx, struct kiln_comm *comm, struct kiln_error *err)
+{
+	struct shell *p = instance;
+	if (!comm)
+		return err_set_kind(err, ERR_INVALID, "the shell provisioner needs a communicator, and this build has "
+						      "communicator = \"none\"; use shell-local for commands on this computer");
+	struct run r = {.p = p, .ctx = ctx, .comm = comm, .deadline = time_mono_ms() + p->start_retry_timeout_ms};
+	struct strv env = STRV_INIT;
+	prov_env_build(ctx, &p->env, &env);
+	char *vars = prov_env_render(&env, p->use_env_var_file ? NULL : p->env_var_format);
+	char *env_file = NULL;
+	struct buf content = BUF_INIT;
+	int rc = 0;
+	if (p->use_env_var_file) {
+		env_file = xasprintf("%s/varfile_%u.sh", p->remote_folder, random_below(10000));
+		char *lines = prov_env_file(&env, p->env_var_format);
+		struct upload_job u = {lines, env_file};
+		rc = retrying(&r, upload_file, &u, err);
+		free(lines);
+		if (rc < 0)
+			err_wrap(err, "uploading the environment file %s", env_file);
+	}
+	if (rc == 0 && p->inline_cmds.n) {
+		buf_printf(&content, "#!%s\n", p->inline_shebang);
+		for (size_t i = 0; i < p->inline_cmds.n; i++)
+			buf_printf(&content, "%s\n", p->inline_cmds.v[i]);
+		char *name = xasprintf("inline (%zu %s)", p->inline_cmds.n, p->inline_cmds.n == 1 ? "command" : "commands");
+		rc = run_script(&r, name, &content, vars, env_file, err);
+		free(name);
+	}
+	for (size_t i = 0; rc == 0 && i < p->scripts.n; i++) {
+		buf_reset(&content);
+		rc = prov_read_script(p->scripts.v[i], p->binary, &content, err);
+		if (rc == 0)
+			rc = run_script(&r, p->scripts.v[i], &content, vars, env_file, err);
+	}
+	if (env_file && !p->skip_clean) {
+		struct kiln_error e = ERR_INIT;
+		if (retrying(&r, remove_file, env_file, rc == 0 ? err : &e) < 0)
+			rc = -1;
+		err_clear(&e);
+	}
+	if (rc == 0 && p->pause_after_ms > 0) {
+		char *d = duration_format_ns(p->pause_after_ms * 1000000LL);
+		ui_say(ctx->ui, "Pausing %s after this provisioner...", d);
+		free(d);
+		if (sleep_cancellable_ms((long)p->pause_after_ms) < 0)
+			rc = err_set_kind(err, ERR_CANCELLED, "cancelled during pause_after");
+	}
+	buf_free(&content);
+	free(env_file);
+	free(vars);
+	strv_free(&env);
+	return rc;
+}
+
+const struct kiln_provisioner shell_provisioner = {
+	.abi = KILN_COMPONENT_ABI,
+	.type = "shell",
+	.doc = "Runs shell scripts on the machine over the communicator.",
+	.schema = &shell_schema,
+	.prepare = shell_prepare,
+	.provision = shell_provision,
+	.destroy = shell_destroy,
+};

@@ -1,0 +1,236 @@
+/* shell_local.c — the "shell-local" provisioner: runs commands or scripts on the computer kiln runs on,
+ * through execute_command (an argv list, by default /bin/sh -c "{{.Vars}} {{.Script}}") with the build's
+ * environment. Works without a communicator. Packer's keys and defaults. */
+#include "component.h"
+#include "provisioner/common.h"
+#include "ui/ui.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/mem.h"
+#include "util/proc.h"
+#include "util/shellquote.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct kiln_attr shell_local_attrs[] = {
+	{"command", "string", 0, NULL, "One command to run (written to a script like inline).", NULL},
+	{"inline", "list(string)", 0, NULL, "Commands to run, one per line of a single script.", NULL},
+	{"script", "string", 0, NULL, "A local script to run.", NULL},
+	{"scripts", "list(string)", 0, NULL, "Local scripts to run, in order.", NULL},
+	{"environment_vars", "list(string)", 0, NULL, "KEY=value pairs for the scripts' environment.", NULL},
+	{"env", "map(string)", 0, NULL, "More environment; wins over environment_vars.", NULL},
+	{"env_var_format", "string", 0, "computed", "How one variable is written into {{ .Vars }} (%s key, %s value).", NULL},
+	{"execute_command", "list(string)", KILN_ATTR_TEMPLATE, "[\"/bin/sh\", \"-c\", \"{{.Vars}} {{.Script}}\"]",
+	 "The program and arguments that run a script: {{ .Script }}, {{ .Vars }}.", NULL},
+	{"inline_shebang", "string", 0, "\"/bin/sh -e\"", "Interpreter line of the inline script.", NULL},
+	{"only_on", "list(string)", 0, NULL, "Run only on these operating systems (linux, darwin, windows, ...).", NULL},
+	{"use_linux_pathing", "bool", 0, "false", "Windows hosts only; ignored.", NULL},
+	{"tempfile_extension", "string", 0, NULL, "Extension of the temporary inline script.", NULL},
+	{"valid_exit_codes", "list(number)", 0, "[0]", "Exit statuses that count as success.", NULL},
+	{NULL, NULL, 0, NULL, NULL, NULL},
+};
+static const char *const one_source[] = {"command", "inline", "script", "scripts", NULL};
+static const char *const *const shell_local_conflicts[] = {one_source, NULL};
+static const struct kiln_schema shell_local_schema = {shell_local_attrs, shell_local_conflicts};
+
+struct shell_local {
+	struct strv inline_cmds;
+	char *inline_shebang;
+	struct strv scripts;
+	struct strv env;
+	char *env_var_format;
+	struct strv execute_command;
+	char *tempfile_extension;
+	bool skip;                 /* only_on does not list linux */
+	struct prov_exit_codes codes;
+};
+
+static void shell_local_destroy(void *instance)
+{
+	struct shell_local *p = instance;
+	if (!p)
+		return;
+	strv_free(&p->inline_cmds);
+	free(p->inline_shebang);
+	strv_free(&p->scripts);
+	strv_free(&p->env);
+	free(p->env_var_format);
+	strv_free(&p->execute_command);
+	free(p->tempfile_extension);
+	prov_exit_codes_free(&p->codes);
+	free(p);
+}
+
+static int shell_local_prepare(const struct kiln_config *cfg, void **instance, struct strv *warnings,
+			       struct kiln_error *err)
+{
+	struct shell_local *p = xcalloc(1, sizeof *p);
+	const char *command = kiln_config_string(cfg, "command", NULL);
+	if (command && *command)
+		strv_push(&p->inline_cmds, command);
+	kiln_config_list_strv(cfg, "inline", &p->inline_cmds);
+	const char *script = kiln_config_string(cfg, "script", NULL);
+	if (script && *script)
+		strv_push(&p->scripts, script);
+	kiln_config_list_strv(cfg, "scripts", &p->scripts);
+	if (!kiln_config_has(cfg, "command") && !kiln_config_has(cfg, "inline") && !kiln_config_has(cfg, "script") &&
+	    !kiln_config_has(cfg, "scripts")) {
+		kiln_config_error(cfg, "command", err, "command, inline, script or scripts must be specified");
+		goto fail;
+	}
+	for (size_t i = 0; i < p->scripts.n; i++) {
+		const char *key = kiln_config_has(cfg, "script") ? "script" : "scripts";
+		/* absolute, as in Packer: `sh -c "x.sh"` would look for x.sh in PATH */
+		char *abs = path_abs(p->scripts.v[i]);
+		free(p->scripts.v[i]);
+		p->scripts.v[i] = abs;
+		if (!file_is_regular(p->scripts.v[i])) {
+			kiln_config_error(cfg, key, err, "bad script \"%s\": no such file", p->scripts.v[i]);
+			goto fail;
+		}
+		if (access(p->scripts.v[i], X_OK) != 0)
+			strv_pushf(warnings, "shell-local: %s is not executable; the default execute_command runs it as "
+					     "a program (chmod +x it, or set execute_command = [\"/bin/sh\", \"{{.Script}}\"])",
+				   p->scripts.v[i]);
+	}
+	const char *shebang = kiln_config_string(cfg, "inline_shebang", NULL);
+	p->inline_shebang = xstrdup(shebang && *shebang ? shebang : "/bin/sh -e");
+	if (prov_env_decode(cfg, &p->env, err) < 0)
+		goto fail;
+	const char *format = kiln_config_string(cfg, "env_var_format", NULL);
+	p->env_var_format = format && *format ? xstrdup(format) : NULL;
+	kiln_config_list_strv(cfg, "execute_command", &p->execute_command);
+	if (p->execute_command.n == 0) {
+		strv_push(&p->execute_command, "/bin/sh");
+		strv_push(&p->execute_command, "-c");
+		strv_push(&p->execute_command, "{{.Vars}} {{.Script}}");
+	}
+	const char *ext = kiln_config_string(cfg, "tempfile_extension", NULL);
+	p->tempfile_extension = xstrdup(ext ? ext : "");
+	size_t n = kiln_config_list_len(cfg, "only_on");
+	p->skip = n > 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *os = kiln_config_list_string(cfg, "only_on", i);
+		if (os && strcmp(os, "linux") == 0)
+			p->skip = false;
+	}
+	if (prov_exit_codes_decode(cfg, &p->codes, err) < 0)
+		goto fail;
+	*instance = p;
+	return 0;
+fail:
+	shell_local_destroy(p);
+	return -1;
+}
+
+/* One element of execute_command. {{.Script}} alone is an argument and stays as it is; inside a longer
+ * element it is part of a shell command line and is quoted. */
+static int expand_arg(struct kiln_ctx *ctx, const char *arg, const char *script, const char *vars, char **out,
+		      struct kiln_error *err)
+{
+	char *trimmed = xstrdup(arg);
+	char *s = trimmed, *e = trimmed + strlen(trimmed);
+	while (*s == ' ')
+		s++;
+	while (e > s && e[-1] == ' ')
+		*--e = '\0';
+	bool alone = strcmp(s, "{{.Script}}") == 0 || strcmp(s, "{{ .Script }}") == 0 || strcmp(s, "{{.Command}}") == 0 ||
+		     strcmp(s, "{{ .Command }}") == 0;
+	free(trimmed);
+	char *q = alone ? xstrdup(script) : shell_quote(script);
+	char *x_script = xasprintf("Script=%s", q);
+	char *x_command = xasprintf("Command=%s", q);
+	char *x_vars = xasprintf("Vars=%s", vars);
+	char *extra[] = {x_script, x_command, x_vars, NULL};
+	int rc = kiln_ctx_expand(ctx, arg, extra, out, err);
+	free(x_vars);
+	free(x_command);
+	free(x_script);
+	free(q);
+	return rc;
+}
+
+static int run_one(struct shell_local *p, struct kiln_ctx *ctx, const char *script, const char *vars,
+		   const struct strv *env, struct kiln_error *err)
+{
+	struct strv argv = STRV_INIT;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < p->execute_command.n; i++) {
+		char *a = NULL;
+		rc = expand_arg(ctx, p->execute_command.v[i], script, vars, &a, err);
+		if (rc == 0)
+			strv_push_owned(&argv, a);
+	}
+	if (rc < 0) {
+		err_wrap(err, "execute_command");
+		goto out;
+	}
+	int status = 0;
+	struct proc_opts o = {.on_line = prov_print_line, .line_arg = ctx->ui, .env_extra = strv_argv((struct strv *)env)};
+	rc = proc_run(strv_argv(&argv), &o, &status, err);
+	if (rc == 0 && !prov_exit_code_ok(&p->codes, status)) {
+		char *allowed = prov_exit_codes_text(&p->codes);
+		rc = err_set(err, "script exited with non-zero exit status: %d; allowed exit codes are: %s", status, allowed);
+		free(allowed);
+	}
+out:
+	strv_free(&argv);
+	return rc;
+}
+
+static int shell_local_provision(void *instance, struct kiln_ctx *ctx, struct kiln_comm *comm, struct kiln_error *err)
+{
+	(void)comm;
+	struct shell_local *p = instance;
+	if (p->skip) {
+		ui_say(ctx->ui, "Skipping shell-local due to runtime OS");
+		return 0;
+	}
+	struct strv env = STRV_INIT;
+	prov_env_build(ctx, &p->env, &env);
+	char *vars = prov_env_render(&env, p->env_var_format);
+	char *dir = NULL;
+	int rc = 0;
+	if (p->inline_cmds.n) {
+		dir = tmpdir_make("kiln-shell-local", err);
+		if (!dir) {
+			rc = -1;
+			goto out;
+		}
+		struct buf text = BUF_INIT;
+		buf_printf(&text, "#!%s\n", p->inline_shebang);
+		for (size_t i = 0; i < p->inline_cmds.n; i++)
+			buf_printf(&text, "%s\n", p->inline_cmds.v[i]);
+		char *path = xasprintf("%s/script%s", dir, p->tempfile_extension);
+		rc = file_write(path, text.data, text.len, 0700, err);
+		buf_free(&text);
+		if (rc == 0) {
+			ui_say(ctx->ui, "Running local shell script: %s", path);
+			rc = run_one(p, ctx, path, vars, &env, err);
+		}
+		free(path);
+	}
+	for (size_t i = 0; rc == 0 && i < p->scripts.n; i++) {
+		ui_say(ctx->ui, "Running local shell script: %s", p->scripts.v[i]);
+		rc = run_one(p, ctx, p->scripts.v[i], vars, &env, err);
+	}
+out:
+	if (dir)
+		tmpdir_release(dir);
+	free(dir);
+	free(vars);
+	strv_free(&env);
+	return rc;
+}
+
+const struct kiln_provisioner shell_local_provisioner = {
+	.abi = KILN_COMPONENT_ABI,
+	.type = "shell-local",
+	.doc = "Runs commands or scripts on the computer kiln runs on.",
+	.schema = &shell_local_schema,
+	.prepare = shell_local_prepare,
+	.provision = shell_local_provision,
+	.destroy = shell_local_destroy,
+};
