@@ -14,10 +14,7 @@
 #include "qemu/ports.h"
 #include "util/strv.h"
 
-#if __has_include("comm/ssh.h")
-#define KILN_HAVE_SSH 1
 #include "comm/ssh.h"
-#endif
 #if __has_include("image/image.h")
 #define KILN_HAVE_IMAGE 1
 #include "image/image.h"
@@ -30,9 +27,7 @@ struct seed_server;
 
 struct qemu_instance {
 	struct qemu_config cfg;
-#ifdef KILN_HAVE_SSH
 	struct ssh_config ssh;
-#endif
 #ifdef KILN_HAVE_IMAGE
 	struct img_sanitize_opts sanitize;
 	struct img_export_opts export;
@@ -79,9 +74,7 @@ struct qemu_build {
 	char *http_ip;
 	int http_port;
 
-#ifdef KILN_HAVE_SSH
 	struct ssh_keypair *keypair;
-#endif
 	char *public_key;             /* {{ .SSHPublicKey }} */
 
 	struct qemu_port ssh_port;

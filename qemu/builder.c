@@ -40,20 +40,16 @@ static int qemu_prepare(const struct kiln_config *cfg, void **instance, struct s
 	}
 	inst->output_dir_set = kiln_config_has(cfg, "output_directory");
 	inst->vm_name_set = kiln_config_has(cfg, "vm_name");
-#ifdef KILN_HAVE_SSH
 	if (ssh_config_decode(cfg, &inst->ssh, err) < 0) {
 		qemu_config_free(&inst->cfg);
 		free(inst);
 		return -1;
 	}
-#endif
 #ifdef KILN_HAVE_IMAGE
 	if (img_sanitize_opts_from_config(cfg, &inst->sanitize, err) < 0 ||
 	    img_export_opts_from_config(cfg, inst->cfg.format, inst->cfg.disk_compression, &inst->export, err) < 0) {
 		img_sanitize_opts_free(&inst->sanitize);
-#ifdef KILN_HAVE_SSH
 		ssh_config_free(&inst->ssh);
-#endif
 		qemu_config_free(&inst->cfg);
 		free(inst);
 		return -1;
@@ -72,9 +68,7 @@ static void qemu_destroy(void *instance)
 	img_sanitize_opts_free(&inst->sanitize);
 	img_export_opts_free(&inst->export);
 #endif
-#ifdef KILN_HAVE_SSH
 	ssh_config_free(&inst->ssh);
-#endif
 	qemu_config_free(&inst->cfg);
 	free(inst);
 }

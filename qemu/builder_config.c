@@ -3,9 +3,7 @@
 #include "qemu/builder_config.h"
 #include "qemu/checksum.h"
 #include "qemu/domain_xml.h"
-#if __has_include("comm/ssh.h")
 #include "comm/ssh.h"
-#endif
 #if __has_include("image/image.h")
 #include "image/image.h"
 #endif
@@ -118,57 +116,7 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("floppy_content", "map(string)", NULL, "not supported"),
 	A("floppy_label", "string", NULL, "not supported"),
 	/* communicator */
-#if __has_include("comm/ssh.h")
 	SSH_CONFIG_ATTRS,
-#else
-	A("communicator", "string", "\"ssh\"", "ssh or none"),
-	A("pause_before_connecting", "string", NULL, "wait this long before connecting"),
-	A("ssh_host", "string", NULL, "connect here instead of the forwarded port on 127.0.0.1"),
-	A("ssh_port", "number", "22", "the guest's SSH port"),
-	A("ssh_username", "string", NULL, "user to connect as"),
-	SENS("ssh_password", "string", NULL, "password"),
-	A("ssh_private_key_file", "string", NULL, "private key (else a temporary key is made)"),
-	A("ssh_certificate_file", "string", NULL, "certificate for the private key"),
-	A("ssh_keypair_name", "string", NULL, "name of an existing key pair"),
-	A("temporary_key_pair_name", "string", NULL, "name of the temporary key pair"),
-	A("temporary_key_pair_type", "string", "\"rsa\"", "rsa, ed25519, ecdsa or dsa"),
-	A("temporary_key_pair_bits", "number", NULL, "size of the temporary key"),
-	A("ssh_timeout", "string", "\"5m\"", "how long to wait for SSH"),
-	DEPR("ssh_wait_timeout", "string", NULL, "old name of ssh_timeout"),
-	A("ssh_handshake_attempts", "number", "10", "SSH handshakes tried before giving up"),
-	A("ssh_pty", "bool", "false", "request a PTY"),
-	A("ssh_agent_auth", "bool", "false", "authenticate with the SSH agent"),
-	A("ssh_disable_agent_forwarding", "bool", "false", "no agent forwarding"),
-	A("ssh_clear_authorized_keys", "bool", "false", "remove the temporary key from the guest at the end"),
-	A("ssh_ciphers", "list(string)", NULL, "allowed ciphers"),
-	A("ssh_key_exchange_algorithms", "list(string)", NULL, "allowed key exchanges"),
-	A("ssh_keep_alive_interval", "string", "\"5s\"", "keep-alive interval"),
-	A("ssh_read_write_timeout", "string", NULL, "idle timeout of a session"),
-	A("ssh_file_transfer_method", "string", "\"scp\"", "scp or sftp"),
-	A("ssh_remote_tunnels", "list(string)", NULL, "remote tunnels"),
-	A("ssh_local_tunnels", "list(string)", NULL, "local tunnels"),
-	A("ssh_bastion_host", "string", NULL, "bastion host"),
-	A("ssh_bastion_port", "number", "22", "bastion port"),
-	A("ssh_bastion_agent_auth", "bool", "false", "bastion: agent authentication"),
-	A("ssh_bastion_username", "string", NULL, "bastion user"),
-	SENS("ssh_bastion_password", "string", NULL, "bastion password"),
-	A("ssh_bastion_interactive", "bool", "false", "bastion: keyboard-interactive"),
-	A("ssh_bastion_private_key_file", "string", NULL, "bastion private key"),
-	A("ssh_bastion_certificate_file", "string", NULL, "bastion certificate"),
-	A("ssh_proxy_host", "string", NULL, "SOCKS proxy host"),
-	A("ssh_proxy_port", "number", "1080", "SOCKS proxy port"),
-	A("ssh_proxy_username", "string", NULL, "SOCKS proxy user"),
-	SENS("ssh_proxy_password", "string", NULL, "SOCKS proxy password"),
-	A("winrm_username", "string", NULL, "not supported (WinRM)"),
-	SENS("winrm_password", "string", NULL, "not supported (WinRM)"),
-	A("winrm_host", "string", NULL, "not supported (WinRM)"),
-	A("winrm_port", "number", NULL, "not supported (WinRM)"),
-	A("winrm_timeout", "string", NULL, "not supported (WinRM)"),
-	A("winrm_use_ssl", "bool", NULL, "not supported (WinRM)"),
-	A("winrm_insecure", "bool", NULL, "not supported (WinRM)"),
-	A("winrm_use_ntlm", "bool", NULL, "not supported (WinRM)"),
-	A("winrm_no_proxy", "bool", NULL, "not supported (WinRM)"),
-#endif
 #if __has_include("image/image.h")
 	/* after shutdown */
 	IMG_SANITIZE_ATTR,

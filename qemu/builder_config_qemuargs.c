@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if __has_include("hcl/value.h")
 #include "hcl/value.h"
 
 int qemu_config_read_qemuargs(const struct kiln_config *cfg, struct strv **out, size_t *n, struct kiln_error *err)
@@ -36,13 +35,3 @@ int qemu_config_read_qemuargs(const struct kiln_config *cfg, struct strv **out, 
 	*n = len;
 	return 0;
 }
-#else
-int qemu_config_read_qemuargs(const struct kiln_config *cfg, struct strv **out, size_t *n, struct kiln_error *err)
-{
-	*out = NULL;
-	*n = 0;
-	if (kiln_config_has(cfg, "qemuargs"))
-		return err_set_kind(err, ERR_INVALID, "qemuargs cannot be read by this build of kiln (no HCL values)");
-	return 0;
-}
-#endif

@@ -58,4 +58,4 @@ tests_unit_test_qemu_disk_LDADD = $(UNIT_LDADD)
 check_PROGRAMS += tests/helpers/qemu-domain-xml
 tests_helpers_qemu_domain_xml_SOURCES = tests/helpers/qemu-domain-xml.c
 tests_helpers_qemu_domain_xml_LDADD = $(KILN_LINK)
-TESTS += tests/integration/t0410-qemu-domain-xml.sh tests/integration/t0411-qemu-config.sh
+TESTS += tests/integration/t0401-qemu-refusals.sh tests/integration/t0410-qemu-domain-xml.sh tests/integration/t0411-qemu-config.sh

@@ -196,7 +196,6 @@ int qemu_step_fetch(void *state, struct kiln_error *err)
 int qemu_step_ssh_key(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
-#ifdef KILN_HAVE_SSH
 	struct ssh_config *sc = &b->inst->ssh;
 	if (ssh_config_enabled(sc) && sc->wants_temp_key) {
 		ui_say(b->ui, "Creating temporary SSH key for instance...");
@@ -216,9 +215,6 @@ int qemu_step_ssh_key(void *state, struct kiln_error *err)
 		buf_free(&t);
 		free(pub);
 	}
-#else
-	(void)err;
-#endif
 	qemu_build_set_var(b, "SSHPublicKey", b->public_key ? b->public_key : "");
 	if (b->cfg->cloud_init && !b->public_key)
 		return err_set_kind(err, ERR_INVALID,
@@ -231,12 +227,8 @@ int qemu_step_ssh_key(void *state, struct kiln_error *err)
 void qemu_cleanup_ssh_key(void *state)
 {
 	struct qemu_build *b = state;
-#ifdef KILN_HAVE_SSH
 	ssh_keypair_free(b->keypair);
 	b->keypair = NULL;
-#else
-	(void)b;
-#endif
 }
 
 /* ------------------------------------------------------------------------------------------------

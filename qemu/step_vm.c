@@ -391,7 +391,6 @@ static int ssh_timeout_error(struct qemu_build *b, struct kiln_error *err)
 	return -1;
 }
 
-#ifdef KILN_HAVE_SSH
 static void ssh_status(void *arg, const char *line)
 {
 	struct qemu_build *b = arg;
@@ -403,7 +402,6 @@ static void ssh_status(void *arg, const char *line)
 	else
 		ui_message(b->ui, "%s", line);
 }
-#endif
 
 int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 {
@@ -459,7 +457,6 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 	}
 	log_debug("qemu: SSH answers on %s:%d after %.3fs", b->ssh_host, b->ssh_connect_port,
 		  (double)(time_mono_ms() - b->vm_started_ms) / 1e3);
-#ifdef KILN_HAVE_SSH
 	struct ssh_config sc = b->inst->ssh;   /* shallow: only the timeout changes */
 	long left = deadline - time_mono_ms();
 	sc.timeout_ms = left > 10000 ? left : 10000;
@@ -473,9 +470,7 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 		}
 		return -1;
 	}
-#else
-	ui_say(b->ui, "SSH is up (no SSH communicator in this build of kiln: provisioning is skipped)");
-#endif
+	ui_say(b->ui, "Connected to SSH!");
 	b->timing_boot_to_ssh_ms = time_mono_ms() - b->vm_started_ms;
 	return 0;
 }
@@ -483,10 +478,8 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 void qemu_cleanup_comm(void *state)
 {
 	struct qemu_build *b = state;
-#ifdef KILN_HAVE_SSH
 	if (b->comm)
 		ssh_comm_close(b->comm);
-#endif
 	b->comm = NULL;
 }
 
@@ -515,6 +508,14 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
+	/* ssh_clear_authorized_keys: Packer's cleanup of the temporary key, before the guest goes down */
+	if (b->inst->ssh.clear_authorized_keys && b->keypair && b->comm) {
+		struct kiln_error e = ERR_INIT;
+		ui_say(b->ui, "Trying to remove the temporary key from authorized_keys...");
+		if (ssh_comm_clear_authorized_key(b->comm, b->keypair, &e) < 0)
+			ui_warn(b->ui, "Cannot remove the temporary key: %s", err_cause(&e));
+		err_clear(&e);
+	}
 	long t0 = time_mono_ms();
 	if (c->shutdown_command && b->comm) {
 		ui_say(b->ui, "Gracefully halting virtual machine...");

@@ -14,6 +14,8 @@ POOL=kiln-t0450-$$
 
 test_expect_success 'setup: sshd on loopback and a scratch storage pool' '
 	mkdir -p sshd pool /run/sshd &&
+	# on the "remote" side QEMU runs as libvirt'"'"'s qemu user, which must reach the pool
+	chmod 0755 "$TEST_DIR" &&
 	ssh-keygen -q -t ed25519 -N "" -f sshd/host_key &&
 	ssh-keygen -q -t ed25519 -N "" -f sshd/client_key &&
 	SSHD_PORT=$(test_free_port) &&

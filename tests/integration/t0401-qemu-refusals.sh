@@ -39,7 +39,7 @@ test_expect_success 'a checksum mismatch removes the download and names both dig
 	actual=$(sha256sum served.img | cut -d" " -f1) &&
 	wrong=0000000000000000000000000000000000000000000000000000000000000000 &&
 	port=$(test_free_port) &&
-	python3 -m http.server --bind 127.0.0.1 "$port" >http.log 2>&1 &
+	{ python3 -m http.server --bind 127.0.0.1 "$port" >http.log 2>&1 & } &&
 	echo "kill $!" >>"$TEST_DIR/.when_finished" &&
 	i=0 && while ! python3 -c "import socket,sys; sys.exit(socket.socket().connect_ex((\"127.0.0.1\",$port)))" && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done &&
 	template "http://127.0.0.1:$port/served.img" "sha256:$wrong" >t.pkr.hcl &&
