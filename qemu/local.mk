@@ -59,3 +59,9 @@ check_PROGRAMS += tests/helpers/qemu-domain-xml
 tests_helpers_qemu_domain_xml_SOURCES = tests/helpers/qemu-domain-xml.c
 tests_helpers_qemu_domain_xml_LDADD = $(KILN_LINK)
 TESTS += tests/integration/t0401-qemu-refusals.sh tests/integration/t0410-qemu-domain-xml.sh tests/integration/t0411-qemu-config.sh
+
+check_PROGRAMS += tests/unit/test-qemu-docs
+TESTS += tests/unit/test-qemu-docs
+tests_unit_test_qemu_docs_SOURCES = tests/unit/test-qemu-docs.c
+tests_unit_test_qemu_docs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_docs_LDADD = $(UNIT_LDADD)
