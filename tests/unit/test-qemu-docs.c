@@ -1,5 +1,6 @@
 /* test-qemu-docs.c — docs/builder-qemu.md documents every key of the qemu builder's schema (nested block
- * keys as "block.key"), so a new key cannot land undocumented. */
+ * keys as "block.key"), so a new key cannot land undocumented. `test-qemu-docs --table` prints the rows of
+ * the doc's key table from the schema (paste them between the keys:begin/keys:end markers). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,8 +63,29 @@ static void test_builder_identity(void **state)
 	assert_ptr_equal(kiln_find_builder("qemu"), &qemu_builder);
 }
 
-int main(void)
+static void print_row(const struct kiln_attr *a, const char *prefix)
 {
+	printf("| `%s%s` | %s | ", prefix, a->name, a->type ? a->type : "block");
+	if (a->default_doc)
+		printf("`%s`", a->default_doc);
+	printf(" | %s%s%s |\n", a->doc ? a->doc : "", (a->flags & KILN_ATTR_SENSITIVE) ? " (sensitive)" : "",
+	       (a->flags & KILN_ATTR_DEPRECATED) ? " (deprecated)" : "");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--table") == 0) {
+		for (const struct kiln_attr *a = qemu_builder.schema->attrs; a->name; a++) {
+			print_row(a, "");
+			if (a->block) {
+				char *prefix = xasprintf("%s.", a->name);
+				for (const struct kiln_attr *b = a->block->attrs; b->name; b++)
+					print_row(b, prefix);
+				free(prefix);
+			}
+		}
+		return 0;
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_key_is_documented),
 		cmocka_unit_test(test_builder_identity),
