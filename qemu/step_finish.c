@@ -62,7 +62,6 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 	if (b->remote && bring_home(b, err) < 0)
 		return -1;
 	b->artifact = kiln_artifact_new("transcend.qemu", b->vm_name, NULL);
-#ifdef KILN_HAVE_IMAGE
 	struct qemu_instance *inst = b->inst;
 	enum img_accel accel = b->accel.kvm ? IMG_ACCEL_KVM : IMG_ACCEL_TCG;
 	if (inst->sanitize.enabled) {
@@ -88,16 +87,6 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 			return -1;
 		return 0;
 	}
-#else
-	if (!c->skip_compaction) {
-		ui_say(b->ui, "Converting hard drive...");
-		if (qemu_img_convert(b->disk_path, b->disk_format, b->disk_path, c->format, c->disk_compression,
-				     &c->qemu_img_convert, err) < 0)
-			return -1;
-		free(b->disk_format);
-		b->disk_format = xstrdup(c->format);
-	}
-#endif
 	kiln_artifact_add_file(b->artifact, b->disk_path);
 	return 0;
 }
