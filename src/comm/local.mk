@@ -4,6 +4,7 @@ src_libkiln_a_SOURCES += \
 	src/comm/ssh_config.c \
 	src/comm/ssh_connect.c \
 	src/comm/ssh_exec.c \
+	src/comm/ssh_jump.c \
 	src/comm/ssh_keys.c \
 	src/comm/ssh_sftp.c
 

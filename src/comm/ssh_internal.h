@@ -30,6 +30,43 @@ struct ssh_comm {
 	struct ssh_counter_struct rx;  /* bytes received: any traffic proves the link alive */
 };
 
+/* What one attempt to connect came to. */
+enum sshc_attempt {
+	SSHC_OK,
+	SSHC_RETRY,        /* not up yet: refused, closed, timed out */
+	SSHC_AUTH,         /* the server answered but refused our credentials */
+	SSHC_FATAL,        /* retrying cannot help (changed host key, unreadable key file, jump host login) */
+};
+
+/* Connect to host:port before deadline: a blocking socket with TCP_NODELAY, or -1 with *reason. */
+int sshc_tcp_connect(const char *host, int port, int64_t deadline, char **reason);
+/* A session over fd with kiln's options (no ~/.ssh/config, no known_hosts, handshake timeout). */
+ssh_session sshc_session_new(const struct ssh_config *sc, const char *host, int port, const char *user, int fd,
+			     int64_t deadline);
+/* Pin the first host key in *pinned; later keys must match it (SSHC_FATAL with err otherwise). */
+enum sshc_attempt sshc_check_host_key(ssh_session s, ssh_key *pinned, char **pinned_fp, const char *where,
+				      char **reason, struct kiln_error *err);
+
+struct sshc_credentials {
+	const char *user;
+	const char *password;          /* also answers keyboard-interactive prompts */
+	bool agent;
+	ssh_key keys[2];
+	const char *key_names[2];
+};
+/* Log in with whatever cr holds; SSHC_AUTH with *reason naming what was tried when all is refused. */
+enum sshc_attempt sshc_authenticate(ssh_session s, const struct sshc_credentials *cr, char **reason);
+/* libssh's message with a lower-case first letter, for the middle of a sentence. Caller frees. */
+char *sshc_lower_first(const char *s);
+
+/* ssh_jump.c */
+struct ssh_jump *sshc_jump_new(void);
+/* A socket reaching c->host:c->port through the jump host (logging in to it first if needed). */
+enum sshc_attempt sshc_jump_forward(struct ssh_comm *c, int64_t deadline, int *fd_out, char **reason,
+				    struct kiln_error *err);
+void sshc_jump_stop_forward(struct ssh_jump *j);
+void sshc_jump_free(struct ssh_jump *j);
+
 /* A connected session, reconnecting first (within ssh_timeout) when the link dropped. */
 int sshc_session(struct ssh_comm *c, struct kiln_error *err);
 /* Is the session still up? */

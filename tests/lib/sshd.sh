@@ -11,10 +11,23 @@
 # removed at exit together with its home; users left by a killed run are removed by the next setup.
 # Needs root, /usr/sbin/sshd (openssh-server), ssh-keygen and python3. Works with test-lib.sh
 # (test_atexit, test_free_port) and, outside it, with SSHD_ATEXIT set to a file of cleanup commands.
+# Safe under `set -e`: the stop and cleanup functions never fail.
+
+# Account tools fail at once when another run holds the lock on /etc/passwd: try a few times.
+_sshd_retry() {
+	_t=0
+	until "$@"; do
+		_t=$((_t + 1))
+		[ $_t -lt 20 ] || return 1
+		sleep 0.5
+	done
+}
 
 sshd_remove_stale_users() {
 	getent passwd | cut -d: -f1 | grep -E '^kilnt[0-9]+$' | while read -r _u; do
-		kill -0 "${_u#kilnt}" 2>/dev/null || userdel "$_u" >/dev/null 2>&1 || :
+		kill -0 "${_u#kilnt}" 2>/dev/null && continue
+		pkill -KILL -U "$_u" 2>/dev/null || :
+		_sshd_retry userdel "$_u" >/dev/null 2>&1 || :
 	done
 }
 
@@ -34,9 +47,9 @@ sshd_setup() {
 	mkdir -p "$SSHD_DIR" "$SSHD_HOME" /run/sshd || return 1
 	# The test user must reach its home and the files under the test directory.
 	chmod 0711 "$TEST_DIR" "$SSHD_DIR"
-	useradd -M -d "$SSHD_HOME" -s /bin/sh "$SSHD_USER" || return 1
+	_sshd_retry useradd -M -d "$SSHD_HOME" -s /bin/sh "$SSHD_USER" || return 1
 	sshd_atexit "sshd_cleanup"
-	printf '%s:%s\n' "$SSHD_USER" "$SSHD_PASSWORD" | chpasswd || return 1
+	_sshd_retry sshd_set_password || return 1
 	chown "$SSHD_USER:" "$SSHD_HOME"
 
 	ssh-keygen -q -t ed25519 -N '' -C kiln-test-host -f "$SSHD_DIR/host_ed25519" || return 1
@@ -102,11 +115,11 @@ sshd_stop() {
 	kill -0 "$_pid" 2>/dev/null || return 0
 	# Sessions are the listener's children (each has its own session id, so no process-group kill).
 	# Freeze the listener first, so that it cannot fork a session for a connection that arrives now.
-	kill -STOP "$_pid" 2>/dev/null
-	_kids=$(ps -o pid= --ppid "$_pid" 2>/dev/null)
-	[ -z "$_kids" ] || kill $_kids 2>/dev/null
-	kill -TERM "$_pid" 2>/dev/null
-	kill -CONT "$_pid" 2>/dev/null
+	kill -STOP "$_pid" 2>/dev/null || :
+	_kids=$(ps -o pid= --ppid "$_pid" 2>/dev/null || :)
+	[ -z "$_kids" ] || kill $_kids 2>/dev/null || :
+	kill -TERM "$_pid" 2>/dev/null || :
+	kill -CONT "$_pid" 2>/dev/null || :
 	_i=0
 	while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
 	kill -9 "$_pid" 2>/dev/null || :
@@ -118,5 +131,9 @@ sshd_stop() {
 sshd_cleanup() {
 	sshd_stop
 	pkill -KILL -U "$SSHD_USER" 2>/dev/null || :
-	userdel "$SSHD_USER" >/dev/null 2>&1 || :
+	_sshd_retry userdel "$SSHD_USER" >/dev/null 2>&1 || :
+}
+
+sshd_set_password() {
+	printf '%s:%s\n' "$SSHD_USER" "$SSHD_PASSWORD" | chpasswd
 }
