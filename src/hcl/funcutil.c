@@ -2,6 +2,7 @@
 #include "hcl/funcutil.h"
 
 #include <locale.h>
+#include <unigbrk.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,53 +68,57 @@ void hcl_utf8_put(struct buf *b, uint32_t c)
 	}
 }
 
-static bool is_extend(uint32_t c)
-{
-	return (c >= 0x300 && c <= 0x36f) || (c >= 0x483 && c <= 0x489) || (c >= 0x591 && c <= 0x5bd) ||
-	       (c >= 0x610 && c <= 0x61a) || (c >= 0x64b && c <= 0x65f) || (c >= 0x900 && c <= 0x903) ||
-	       (c >= 0x93a && c <= 0x94f) || (c >= 0x1ab0 && c <= 0x1aff) || (c >= 0x1dc0 && c <= 0x1dff) ||
-	       (c >= 0x20d0 && c <= 0x20ff) || (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0xfe20 && c <= 0xfe2f) ||
-	       (c >= 0x1f3fb && c <= 0x1f3ff) || (c >= 0xe0020 && c <= 0xe007f) || (c >= 0xe0100 && c <= 0xe01ef) ||
-	       c == 0x200c || c == 0x200d || (c >= 0x3099 && c <= 0x309a);
-}
-
 static bool is_regional(uint32_t c)
 {
 	return c >= 0x1f1e6 && c <= 0x1f1ff;
 }
 
+static bool is_pictographic(uint32_t c)
+{
+	return (c >= 0x1f000 && c <= 0x1faff) || (c >= 0x2600 && c <= 0x27bf) || (c >= 0x2300 && c <= 0x23ff) ||
+	       (c >= 0x2b00 && c <= 0x2bff) || c == 0x00a9 || c == 0x00ae || (c >= 0x2190 && c <= 0x21ff);
+}
+
+static size_t unistring_next(const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	const uint8_t *next = u8_grapheme_next(p, p + len);
+	if (!next || next <= p)
+		return 1;
+	return (size_t)(next - p);
+}
+
+/* Unicode extended grapheme clusters, as cty counts them (textseg): libunistring's boundaries, plus
+ * the two newer rules its tables predate — emoji joined by ZWJ (GB11) and regional-indicator pairs
+ * (GB12/13, flags). */
 size_t hcl_grapheme_next(const char *s, size_t len)
 {
 	if (len == 0)
 		return 0;
-	uint32_t c;
-	size_t i = hcl_utf8_next(s, len, &c);
-	if (c == '\r' && i < len && s[i] == '\n')
-		return i + 1;
-	if (c == '\r' || c == '\n')
-		return i;
-	if (is_regional(c) && i < len) {
+	size_t i = unistring_next(s, len);
+	uint32_t first;
+	size_t flen = hcl_utf8_next(s, len, &first);
+	if (is_regional(first) && i == flen && i < len) {
 		uint32_t d;
 		size_t n = hcl_utf8_next(s + i, len - i, &d);
 		if (is_regional(d))
 			i += n;
+		return i;
 	}
-	bool zwj = false;
-	while (i < len) {
+	for (;;) {
+		/* the last code point of the cluster so far */
+		size_t lp = i - 1;
+		while (lp > 0 && ((unsigned char)s[lp] & 0xc0) == 0x80)
+			lp--;
+		uint32_t last;
+		hcl_utf8_next(s + lp, i - lp, &last);
+		if (last != 0x200d || i >= len)
+			break;
 		uint32_t d;
-		size_t n = hcl_utf8_next(s + i, len - i, &d);
-		if (is_extend(d)) {
-			zwj = d == 0x200d;
-			i += n;
-			continue;
-		}
-		if (zwj && d >= 0x2000) {
-			/* emoji ZWJ sequence: the next pictograph joins the cluster */
-			zwj = false;
-			i += n;
-			continue;
-		}
-		break;
+		hcl_utf8_next(s + i, len - i, &d);
+		if (!is_pictographic(d))
+			break;
+		i += unistring_next(s + i, len - i);
 	}
 	return i;
 }

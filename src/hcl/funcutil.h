@@ -16,9 +16,7 @@
  * U+FFFD). */
 size_t hcl_utf8_next(const char *s, size_t len, uint32_t *cp);
 void hcl_utf8_put(struct buf *b, uint32_t cp);
-/* Length in bytes of the grapheme cluster starting at s (an approximation of Unicode's extended
- * grapheme clusters: a base character with its combining marks, ZWJ sequences, variation selectors,
- * emoji modifiers, regional-indicator pairs and CR LF). */
+/* Length in bytes of the Unicode extended grapheme cluster starting at s (libunistring). */
 size_t hcl_grapheme_next(const char *s, size_t len);
 size_t hcl_grapheme_count(const char *s, size_t len);
 /* Unicode simple case mapping (C.UTF-8 locale tables). */
