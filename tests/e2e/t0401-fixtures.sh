@@ -48,6 +48,21 @@ test_expect_success 'a fixture whose build fails leaves nothing in the cache' '
 	ls -A cache >left && ! grep -v -E "^(\.tiny\.lock|test-key|debs)$" left
 '
 
+test_expect_success 'two concurrent builds of a fixture build it once, and both get it' '
+	key=$(fixture_tiny_key) &&
+	mkdir cache2 && mkdir -p cache2/test-key && cp "$key" "$key.pub" cache2/test-key/ &&
+	ln -s "$FIXTURE_CACHE/debs" cache2/debs &&
+	KILN_FIXTURE_CACHE=$TEST_DIR/cache2 && export KILN_FIXTURE_CACHE &&
+	{ "$FIXTURE_DIR/mk-tiny-image" >out1 2>err1 & } && pid1=$! &&
+	"$FIXTURE_DIR/mk-tiny-image" >out2 2>err2 && wait $pid1 &&
+	test -s out1 && test_cmp out1 out2 && test -s "$(cat out1)" &&
+	cat err1 err2 >err &&
+	test "$(grep -c "building .*/tiny-[0-9a-f]*\.qcow2" err)" = 1 &&
+	test "$(grep -c "building .*/tiny-nosshd-[0-9a-f]*\.qcow2" err)" = 1 &&
+	test_grep "waiting for another build of tiny" err &&
+	ls cache2 >files && test "$(grep -c "^tiny-.*\.qcow2$" files)" = 2
+'
+
 test_expect_success 'tiny: SSH as root with the test key, scp and sftp, then shutdown -h now powers off' '
 	fixture_overlay "$(fixture_tiny_image)" tiny1.qcow2 &&
 	fixture_vm_start tiny1 tiny1.qcow2 -m 256 &&
@@ -90,6 +105,17 @@ test_expect_success 'tiny: keys from a cidata seed and from ds=nocloud-net in SM
 		"$(fixture_vm_serial tiny2)" &&
 	{ ssh_with cd_key "$port" root poweroff || :; } &&
 	fixture_vm_wait_exit tiny2 60
+'
+
+test_expect_success 'tiny boots with UEFI too (OVMF), and powers off' '
+	fixture_overlay "$(fixture_tiny_image)" tiny4.qcow2 &&
+	uefi=$(fixture_uefi_args vars.fd) &&
+	fixture_vm_start tiny4 tiny4.qcow2 -m 256 $uefi &&
+	fixture_vm_wait_ssh tiny4 root 180 &&
+	fixture_vm_ssh tiny4 root "test -d /sys/firmware/efi && echo uefi" >out &&
+	test "$(cat out)" = uefi &&
+	{ fixture_vm_ssh tiny4 root poweroff || :; } &&
+	fixture_vm_wait_exit tiny4 60
 '
 
 test_expect_success 'tiny without sshd: up on the serial console, no SSH, ACPI power button powers off' '

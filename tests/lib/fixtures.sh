@@ -7,7 +7,8 @@
 # Images (built offline from Debian packages on first use, cached in ${KILN_FIXTURE_CACHE:-/var/tmp/kiln-fixtures}
 # keyed by the content of the scripts in tests/fixtures/ that make them; each prints the path, or fails
 # with the build's messages on stderr). Never write to them: boot an overlay or a copy.
-#   fixture_tiny_image           tiny qcow2 (busybox + dropbear, root with the test key; tests/fixtures/tiny-lib.sh)
+#   fixture_tiny_image           tiny qcow2, BIOS and UEFI (busybox + dropbear, root with the test key;
+#                                tests/fixtures/tiny-lib.sh)
 #   fixture_tiny_nosshd_image    the same, booting without any SSH server (for ssh_timeout tests)
 #   fixture_tiny_key             private key (0600) of the fixed test key pair; "$key.pub" next to it
 #   fixture_debian_image         Debian 12 genericcloud-like qcow2: user "debian" from a NoCloud seed
@@ -36,6 +37,8 @@
 #   fixture_vm_wait_exit NAME [SECONDS]        wait until QEMU has exited (the guest powered off)
 #   fixture_vm_stop NAME                       kill QEMU if it still runs (also done at exit)
 #   fixture_overlay BASE OUT [SIZE]            qcow2 overlay backed by BASE
+#   fixture_uefi_args VARS                     QEMU options for UEFI (OVMF; VARS: a fresh copy of its
+#                                              variable store is made there), for fixture_vm_start
 
 : "${KILN_SRCDIR:?fixtures.sh needs KILN_SRCDIR}"
 FIXTURE_DIR=$KILN_SRCDIR/tests/fixtures
@@ -55,6 +58,13 @@ fixture_overlay() {
 	else
 		qemu-img create -q -f qcow2 -b "$1" -F qcow2 "$2"
 	fi
+}
+
+fixture_uefi_args() {
+	_fx_code=/usr/share/OVMF/OVMF_CODE_4M.fd
+	[ -r "$_fx_code" ] || { echo "fixture_uefi_args: no $_fx_code (package ovmf)" >&2; return 1; }
+	cp /usr/share/OVMF/OVMF_VARS_4M.fd "$1" || return 1
+	printf '%s\n' "-drive if=pflash,format=raw,readonly=on,file=$_fx_code -drive if=pflash,format=raw,file=$1"
 }
 
 fixture_cidata_iso() {
