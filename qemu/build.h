@@ -15,10 +15,7 @@
 #include "util/strv.h"
 
 #include "comm/ssh.h"
-#if __has_include("image/image.h")
-#define KILN_HAVE_IMAGE 1
 #include "image/image.h"
-#endif
 
 struct qemu_virt;
 struct qemu_vm;
@@ -28,10 +25,8 @@ struct seed_server;
 struct qemu_instance {
 	struct qemu_config cfg;
 	struct ssh_config ssh;
-#ifdef KILN_HAVE_IMAGE
 	struct img_sanitize_opts sanitize;
 	struct img_export_opts export;
-#endif
 	bool output_dir_set, vm_name_set;
 	bool ssh_timeout_scaled;         /* the default ssh_timeout was tripled for TCG */
 };

@@ -45,7 +45,6 @@ static int qemu_prepare(const struct kiln_config *cfg, void **instance, struct s
 		free(inst);
 		return -1;
 	}
-#ifdef KILN_HAVE_IMAGE
 	if (img_sanitize_opts_from_config(cfg, &inst->sanitize, err) < 0 ||
 	    img_export_opts_from_config(cfg, inst->cfg.format, inst->cfg.disk_compression, &inst->export, err) < 0) {
 		img_sanitize_opts_free(&inst->sanitize);
@@ -54,7 +53,6 @@ static int qemu_prepare(const struct kiln_config *cfg, void **instance, struct s
 		free(inst);
 		return -1;
 	}
-#endif
 	*instance = inst;
 	return 0;
 }
@@ -64,10 +62,8 @@ static void qemu_destroy(void *instance)
 	struct qemu_instance *inst = instance;
 	if (!inst)
 		return;
-#ifdef KILN_HAVE_IMAGE
 	img_sanitize_opts_free(&inst->sanitize);
 	img_export_opts_free(&inst->export);
-#endif
 	ssh_config_free(&inst->ssh);
 	qemu_config_free(&inst->cfg);
 	free(inst);

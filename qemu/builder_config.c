@@ -4,9 +4,7 @@
 #include "qemu/checksum.h"
 #include "qemu/domain_xml.h"
 #include "comm/ssh.h"
-#if __has_include("image/image.h")
 #include "image/image.h"
-#endif
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/timeutil.h"
@@ -117,11 +115,9 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("floppy_label", "string", NULL, "not supported"),
 	/* communicator */
 	SSH_CONFIG_ATTRS,
-#if __has_include("image/image.h")
 	/* after shutdown */
 	IMG_SANITIZE_ATTR,
 	IMG_EXPORT_ATTR,
-#endif
 	/* shutdown and output */
 	A("shutdown_command", "string", NULL, "command that powers the guest off (else ACPI power button)"),
 	A("shutdown_timeout", "string", "\"5m\"", "how long to wait for the guest to power off"),

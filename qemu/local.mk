@@ -58,4 +58,15 @@ tests_unit_test_qemu_disk_LDADD = $(UNIT_LDADD)
 check_PROGRAMS += tests/helpers/qemu-domain-xml
 tests_helpers_qemu_domain_xml_SOURCES = tests/helpers/qemu-domain-xml.c
 tests_helpers_qemu_domain_xml_LDADD = $(KILN_LINK)
-TESTS += tests/integration/t0401-qemu-refusals.sh tests/integration/t0410-qemu-domain-xml.sh tests/integration/t0411-qemu-config.sh
+TESTS += tests/integration/t0402-qemu-refusals.sh tests/integration/t0410-qemu-domain-xml.sh tests/integration/t0411-qemu-config.sh
+
+check_PROGRAMS += tests/unit/test-qemu-docs
+TESTS += tests/unit/test-qemu-docs
+tests_unit_test_qemu_docs_SOURCES = tests/unit/test-qemu-docs.c
+tests_unit_test_qemu_docs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_docs_LDADD = $(UNIT_LDADD)
+
+# End-to-end tests on real VMs under TCG (make check-e2e).
+E2E_TESTS += tests/e2e/t0400-qemu-tiny.sh tests/e2e/t0420-qemu-failures.sh tests/e2e/t0430-qemu-boot-iso.sh \
+	tests/e2e/t0440-qemu-debian.sh tests/e2e/t0450-qemu-remote.sh
+EXTRA_DIST += tests/lib/qemu.sh tests/data/domain-xml/regenerate

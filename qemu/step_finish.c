@@ -62,7 +62,6 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 	if (b->remote && bring_home(b, err) < 0)
 		return -1;
 	b->artifact = kiln_artifact_new("transcend.qemu", b->vm_name, NULL);
-#ifdef KILN_HAVE_IMAGE
 	struct qemu_instance *inst = b->inst;
 	enum img_accel accel = b->accel.kvm ? IMG_ACCEL_KVM : IMG_ACCEL_TCG;
 	if (inst->sanitize.enabled) {
@@ -86,18 +85,11 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 		ui_say(b->ui, "Converting hard drive...");
 		if (img_export(b->disk_path, b->disk_format, &inst->export, b->output_dir, b->vm_name, b->ui, b->artifact, err) < 0)
 			return -1;
+		/* the working disk is not an output of its own when only other formats were asked for */
+		if (!strv_contains(&b->artifact->files, b->disk_path))
+			unlink(b->disk_path);
 		return 0;
 	}
-#else
-	if (!c->skip_compaction) {
-		ui_say(b->ui, "Converting hard drive...");
-		if (qemu_img_convert(b->disk_path, b->disk_format, b->disk_path, c->format, c->disk_compression,
-				     &c->qemu_img_convert, err) < 0)
-			return -1;
-		free(b->disk_format);
-		b->disk_format = xstrdup(c->format);
-	}
-#endif
 	kiln_artifact_add_file(b->artifact, b->disk_path);
 	return 0;
 }
@@ -119,7 +111,8 @@ int qemu_step_artifact(void *state, struct kiln_error *err)
 	struct qemu_img_info info;
 	struct kiln_error e = ERR_INIT;
 	char size[32] = "";
-	if (qemu_img_info(b->disk_path, &info, &e) == 0) {
+	const char *main_disk = a->files.n ? a->files.v[0] : b->disk_path;
+	if (qemu_img_info(main_disk, &info, &e) == 0) {
 		snprintf(size, sizeof size, "%llu", (unsigned long long)info.virtual_size);
 		kiln_artifact_set(a, "format", info.format);
 		kiln_artifact_set(a, "diskType", info.format);
@@ -130,7 +123,7 @@ int qemu_step_artifact(void *state, struct kiln_error *err)
 	}
 	err_clear(&e);
 	kiln_artifact_set(a, "diskName", b->vm_name);
-	kiln_artifact_set(a, "disk_path", b->disk_path);
+	kiln_artifact_set(a, "disk_path", main_disk);
 	kiln_artifact_set(a, "diskSize", size);
 	kiln_artifact_set(a, "disk_size", size);
 	kiln_artifact_set(a, "accelerator", qemu_accel_name(&b->accel));

@@ -6,8 +6,8 @@
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 qemu_setup
 
-TINY=$("$FIXTURES/mk-tiny-image")
-KEY=$("$FIXTURES/mk-test-key")
+TINY=$(fixture_tiny_image)
+KEY=$(fixture_tiny_key)
 
 test_expect_success 'the tiny image builds' '
 	echo "from the host" >data.txt &&
@@ -18,6 +18,7 @@ test_expect_success 'the tiny image builds' '
 	  disk_image           = true
 	  use_backing_file     = true
 	  accelerator          = "tcg"
+	  sanitize             = false
 	  memory               = 256
 	  ssh_username         = "root"
 	  ssh_private_key_file = "$KEY"
@@ -66,6 +67,7 @@ test_expect_success 'a second boot of the artifact shows the provisioned files' 
 	  disk_image           = true
 	  use_backing_file     = true
 	  accelerator          = "tcg"
+	  sanitize             = false
 	  memory               = 256
 	  ssh_username         = "root"
 	  ssh_private_key_file = "$KEY"

@@ -6,8 +6,8 @@
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 qemu_setup
 
-NOSSHD=$("$FIXTURES/mk-tiny-image" --nosshd)
-KEY=$("$FIXTURES/mk-test-key")
+NOSSHD=$(fixture_tiny_nosshd_image)
+KEY=$(fixture_tiny_key)
 
 write_template() {
 	cat >"$1" <<-EOF
@@ -17,6 +17,7 @@ write_template() {
 	  disk_image           = true
 	  use_backing_file     = true
 	  accelerator          = "tcg"
+	  sanitize             = false
 	  memory               = 256
 	  ssh_username         = "root"
 	  ssh_private_key_file = "$KEY"

@@ -7,8 +7,8 @@
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 qemu_setup
 
-ISO=$("$FIXTURES/mk-boot-iso")
-KEY=$("$FIXTURES/mk-test-key")
+ISO=$(fixture_boot_iso)
+KEY=$(fixture_tiny_key)
 
 test_expect_success 'the boot command gets the ISO to SSH' '
 	mkdir http &&
@@ -18,6 +18,7 @@ test_expect_success 'the boot command gets the ISO to SSH' '
 	  iso_url              = "$ISO"
 	  iso_checksum         = "none"
 	  accelerator          = "tcg"
+	  sanitize             = false
 	  memory               = 512
 	  disk_size            = "64M"
 	  http_directory       = "http"

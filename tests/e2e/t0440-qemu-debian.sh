@@ -10,8 +10,8 @@
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 qemu_setup
 
-DEBIAN=$("$FIXTURES/mk-debian-image")
-KEY=$("$FIXTURES/mk-test-key")
+DEBIAN=$(fixture_debian_image)
+KEY=$(fixture_tiny_key)
 PUB=$(cat "$KEY.pub")
 
 test_expect_success 'a generated cloud-init seed, shell and file provisioners' '
@@ -76,6 +76,7 @@ test_expect_success 'the artifact boots again through the network seed form and 
 	  ssh_timeout          = "8m"
 	  shutdown_command     = "sudo poweroff"
 	  output_directory     = "out2"
+	  sanitize             = false
 	}
 	build {
 	  sources = ["source.qemu.net"]
@@ -111,6 +112,7 @@ test_expect_success 'the base boots through a cd_content seed' '
 	  ssh_timeout          = "8m"
 	  shutdown_command     = "sudo poweroff"
 	  output_directory     = "out3"
+	  sanitize             = false
 	}
 	build {
 	  sources = ["source.qemu.cd"]

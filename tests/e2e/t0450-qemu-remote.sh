@@ -8,8 +8,8 @@
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 qemu_setup
 
-TINY=$("$FIXTURES/mk-tiny-image")
-KEY=$("$FIXTURES/mk-test-key")
+TINY=$(fixture_tiny_image)
+KEY=$(fixture_tiny_key)
 POOL=kiln-t0450-$$
 
 test_expect_success 'setup: sshd on loopback and a scratch storage pool' '
@@ -44,6 +44,7 @@ test_expect_success 'the tiny image builds on the remote hypervisor' '
 	  iso_checksum         = "none"
 	  disk_image           = true
 	  accelerator          = "tcg"
+	  sanitize             = false
 	  memory               = 256
 	  disk_size            = "256M"
 	  libvirt_uri          = "qemu+ssh://root@127.0.0.1:$port/system?keyfile=$TEST_DIR/sshd/client_key&no_verify=1"

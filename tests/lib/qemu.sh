@@ -1,10 +1,8 @@
 # qemu.sh — helpers for the qemu builder's end-to-end tests (tests/e2e/t04*-qemu-*.sh). Sourced after
-# test-lib.sh. Builds run under TCG with user-mode networking (every host-side connection on loopback);
-# every domain a test starts is found by its output directory (kiln's domain metadata) and destroyed
-# when the test file ends, however it ends.
-
-# Fixture scripts (tests/fixtures/, the fixtures developer's): images cached outside the repository.
-FIXTURES=$KILN_SRCDIR/tests/fixtures
+# test-lib.sh; it sources fixtures.sh (the test images). Builds run under TCG with user-mode networking
+# (every host-side connection on loopback); every domain a test starts is found by its output directory
+# (kiln's domain metadata) and destroyed when the test file ends, however it ends.
+. "$KILN_SRCDIR/tests/lib/fixtures.sh"
 
 qemu_setup() {
 	test_have_prereq ROOT || { echo "Bail out! the qemu tests need root (libvirt's qemu:///system)"; exit 1; }

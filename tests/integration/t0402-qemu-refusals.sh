@@ -1,5 +1,5 @@
 #!/bin/sh
-# t0401-qemu-refusals — what the qemu builder refuses before any VM exists: an existing output_directory
+# t0402-qemu-refusals — what the qemu builder refuses before any VM exists: an existing output_directory
 # without -force (left untouched), and a download whose checksum does not match (the download is
 # removed from the cache and the error names both digests). The image is served over HTTP on loopback.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
