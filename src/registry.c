@@ -26,7 +26,16 @@ static const struct kiln_provisioner *const provisioners[] = {
 	NULL,
 };
 
+extern const struct kiln_postprocessor artifice_postprocessor;
+extern const struct kiln_postprocessor checksum_postprocessor;
+extern const struct kiln_postprocessor compress_postprocessor;
+extern const struct kiln_postprocessor manifest_postprocessor;
+
 static const struct kiln_postprocessor *const postprocessors[] = {
+	&artifice_postprocessor,
+	&checksum_postprocessor,
+	&compress_postprocessor,
+	&manifest_postprocessor,
 	NULL,
 };
 

@@ -94,6 +94,7 @@ struct img_op_result {
 	unsigned removed;      /* files or directories deleted */
 	unsigned emptied;      /* files truncated to zero length */
 	unsigned edited;       /* lines or entries removed from files */
+	const char *note;      /* static: why an operation held back ("kept: ..."), or NULL */
 };
 
 struct img_package {

@@ -118,6 +118,8 @@ char *img_op_result_summary(const struct img_op_result *r)
 		buf_printf(&b, "%s%u edited", b.len > start ? ", " : "", r->edited);
 	if (b.len == start)
 		buf_puts(&b, "nothing to do");
+	if (r->note)
+		buf_printf(&b, " (%s)", r->note);
 	return buf_detach(&b);
 }
 
@@ -327,6 +329,8 @@ char *img_sanitize_report_json(const struct img_sanitize_report *r)
 		json_object_set_new(o, "removed", json_integer(r->ops[i].removed));
 		json_object_set_new(o, "emptied", json_integer(r->ops[i].emptied));
 		json_object_set_new(o, "edited", json_integer(r->ops[i].edited));
+		if (r->ops[i].note)
+			json_object_set_new(o, "note", json_string(r->ops[i].note));
 		json_object_set_new(ops, r->ops[i].name, o);
 	}
 	json_object_set_new(root, "operations", ops);

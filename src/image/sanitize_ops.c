@@ -189,11 +189,37 @@ out:
 	return rc;
 }
 
+/* cloud-init logs whether it created a `users:` account or found it in the image ("User x already
+ * exists, skipping."): an account the image had before the build is not kiln's to remove. */
+static bool existed_before_build(struct img_op_ctx *c, const char *user)
+{
+	struct buf log = BUF_INIT;
+	struct kiln_error e = ERR_INIT;
+	bool existed = false;
+	if (img_guest_is_file(c->s, "/var/log/cloud-init.log") &&
+	    img_guest_read(c->s, "/var/log/cloud-init.log", &log, &e) == 0) {
+		char *needle = xasprintf("User %s already exists", user);
+		existed = strstr(buf_cstr(&log), needle) != NULL;
+		free(needle);
+	}
+	err_clear(&e);
+	buf_free(&log);
+	return existed;
+}
+
 static int op_build_user(struct img_op_ctx *c, struct kiln_error *err)
 {
 	const struct img_sanitize_opts *o = c->opts;
-	if (!o->build_user || !*o->build_user || !o->build_user_created || kept_account(o, o->build_user))
+	if (!o->build_user || !*o->build_user || !o->build_user_created || strcmp(o->build_user, "root") == 0)
 		return 0;
+	if (strv_contains(&o->keep_user_accounts, o->build_user)) {
+		c->res->note = "kept: listed in keep_user_accounts";
+		return 0;
+	}
+	if (existed_before_build(c, o->build_user)) {
+		c->res->note = "kept: the account was in the image before the build";
+		return 0;
+	}
 	return remove_account(c, o->build_user, err);
 }
 

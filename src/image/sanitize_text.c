@@ -21,7 +21,6 @@ static char *map_lines(const char *text, line_fn fn, void *arg)
 		fn(p, len, nl != NULL, &out, arg);
 		p += len + (nl ? 1 : 0);
 	}
-	buf_reserve(&out, 1);
 	if (!out.data)
 		return xstrdup("");
 	return buf_detach(&out);

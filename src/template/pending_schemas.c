@@ -35,24 +35,6 @@ static const char *const shell_local_conflict[] = {"command", "inline", "script"
 static const char *const *const shell_local_conflicts[] = {shell_local_conflict, NULL};
 static const struct kiln_schema shell_local_schema = {shell_local_attrs, shell_local_conflicts};
 
-/* --- post-processors --- */
-
-static const struct kiln_attr checksum_attrs[] = {
-	S("checksum_types", "list(string)", NULL), S("output", "string", NULL), END,
-};
-static const struct kiln_schema checksum_schema = {checksum_attrs, NULL};
-
-static const struct kiln_attr manifest_attrs[] = {
-	S("output", "string", NULL), S("strip_path", "bool", NULL), S("strip_time", "bool", NULL),
-	S("custom_data", "map(string)", NULL), END,
-};
-static const struct kiln_schema manifest_schema = {manifest_attrs, NULL};
-
-static const struct kiln_attr compress_attrs[] = {
-	S("output", "string", NULL), S("format", "string", NULL), S("compression_level", "number", NULL), END,
-};
-static const struct kiln_schema compress_schema = {compress_attrs, NULL};
-
 struct pending {
 	enum tmpl_kind kind;
 	const char *type;
@@ -61,9 +43,6 @@ struct pending {
 
 static const struct pending pending[] = {
 	{TMPL_BUILDER, "file", &file_builder_schema},
-	{TMPL_POSTPROCESSOR, "checksum", &checksum_schema},
-	{TMPL_POSTPROCESSOR, "manifest", &manifest_schema},
-	{TMPL_POSTPROCESSOR, "compress", &compress_schema},
 	{TMPL_POSTPROCESSOR, "shell-local", &shell_local_schema},
 	{0, NULL, NULL},
 };

@@ -91,7 +91,8 @@ f var/log/auth.log 'Accepted publickey for packer'
 f var/log/syslog.1 'older'
 printf 'gzipped\n' | gzip >"$r/var/log/dpkg.log.2.gz"
 f var/log/apt/history.log 'Start-Date: 2024-01-01'
-f var/log/cloud-init.log 'cloud-init ran'
+f var/log/cloud-init.log '2024-01-01 00:00:00,000 - distros[DEBUG]: Adding user packer
+2024-01-01 00:00:00,001 - distros[INFO]: User debian already exists, skipping.'
 f var/log/cloud-init-output.log 'cloud-init output'
 f var/log/journal/0123456789abcdef0123456789abcdef/system.journal 'journal'
 : >"$r/var/log/empty.log"

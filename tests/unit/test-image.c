@@ -190,7 +190,7 @@ static void test_report_json(void **state)
 {
 	(void)state;
 	struct img_sanitize_report r = {0};
-	struct img_op_result ops[2] = {{"machine-id", 0, 1, 0}, {"logfiles", 3, 12, 0}};
+	struct img_op_result ops[2] = {{"machine-id", 0, 1, 0, NULL}, {"logfiles", 3, 12, 0, NULL}};
 	r.ops = xcalloc(2, sizeof *r.ops);
 	memcpy(r.ops, ops, sizeof ops);
 	r.nops = 2;
@@ -215,9 +215,13 @@ static void test_report_json(void **state)
 	char *s = img_op_result_summary(&r.ops[1]);
 	assert_string_equal(s, "logfiles: 12 emptied, 3 removed");
 	free(s);
-	struct img_op_result none = {"utmp", 0, 0, 0};
+	struct img_op_result none = {"utmp", 0, 0, 0, NULL};
 	s = img_op_result_summary(&none);
 	assert_string_equal(s, "utmp: nothing to do");
+	free(s);
+	struct img_op_result kept = {"build-user", 0, 0, 0, "kept: listed in keep_user_accounts"};
+	s = img_op_result_summary(&kept);
+	assert_string_equal(s, "build-user: nothing to do (kept: listed in keep_user_accounts)");
 	free(s);
 
 	char *js = img_sanitize_report_json(&r);
