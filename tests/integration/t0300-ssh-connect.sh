@@ -175,4 +175,19 @@ test_expect_success 'ssh_pty gives commands a terminal' '
 	test_grep "^out: not a tty$" out
 '
 
+test_expect_success 'ssh_clear_authorized_keys removes the temporary key and nothing else' '
+	mkdir -p "$SSHD_HOME/.ssh" &&
+	echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeepMeKeepMeKeepMeKeepMeKeepMeKeepMeKeepMe keep-me" \
+		>"$SSHD_HOME/.ssh/authorized_keys" &&
+	chown -R "$SSHD_USER" "$SSHD_HOME/.ssh" &&
+	test_when_finished "rm -rf \"$SSHD_HOME/.ssh\"" &&
+	drive --temp-key ed25519 --authorized-keys "$SSHD_HOME/.ssh/authorized_keys" \
+		exec "grep -c kiln-test .ssh/authorized_keys" clear-key exec "cat .ssh/authorized_keys" >out &&
+	test_grep "^out: 1$" out &&
+	test_grep "^out: ssh-ed25519 .* keep-me$" out &&
+	! grep "kiln-test$" "$SSHD_HOME/.ssh/authorized_keys" &&
+	test_grep "keep-me" "$SSHD_HOME/.ssh/authorized_keys" &&
+	test ! -e "$SSHD_HOME/.ssh/authorized_keys.bak"
+'
+
 test_done

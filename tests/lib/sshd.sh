@@ -62,7 +62,7 @@ sshd_setup() {
 ListenAddress 127.0.0.1:$SSHD_PORT
 HostKey $SSHD_DIR/host_ed25519
 PidFile $SSHD_DIR/sshd.pid
-AuthorizedKeysFile $SSHD_DIR/authorized_keys
+AuthorizedKeysFile $SSHD_DIR/authorized_keys .ssh/authorized_keys
 AllowUsers $SSHD_USER
 PermitRootLogin no
 StrictModes no
