@@ -30,12 +30,14 @@ extern const struct kiln_postprocessor artifice_postprocessor;
 extern const struct kiln_postprocessor checksum_postprocessor;
 extern const struct kiln_postprocessor compress_postprocessor;
 extern const struct kiln_postprocessor manifest_postprocessor;
+extern const struct kiln_postprocessor shell_local_postprocessor;
 
 static const struct kiln_postprocessor *const postprocessors[] = {
 	&artifice_postprocessor,
 	&checksum_postprocessor,
 	&compress_postprocessor,
 	&manifest_postprocessor,
+	&shell_local_postprocessor,
 	NULL,
 };
 

@@ -20,7 +20,7 @@ packer {
 
 variable "debian_version" {
   type    = string
-  default = "12.12.0"
+  default = "12.15.0"
 }
 
 variable "ssh_password" {

@@ -7,6 +7,7 @@
 #include "util/file.h"
 #include "util/mem.h"
 
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@ struct artifice_pp {
 };
 
 static const struct kiln_attr artifice_attrs[] = {
-	{"files", "list(string)", KILN_ATTR_REQUIRED, NULL, "the files that make up the new artifact", NULL},
+	{"files", "list(string)", KILN_ATTR_REQUIRED, NULL, "the files (or glob patterns) that make up the new artifact", NULL},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
 static const struct kiln_schema artifice_schema = {artifice_attrs, NULL};
@@ -36,17 +37,42 @@ static int artifice_prepare(const struct kiln_config *cfg, void **instance, stru
 	return 0;
 }
 
+/* Each entry is a file or a glob pattern (Packer's filepath.Glob); one that matches nothing is an
+ * error here, where Packer silently drops it. */
+static int expand(const struct artifice_pp *p, struct strv *files, struct kiln_error *err)
+{
+	for (size_t i = 0; i < p->files.n; i++) {
+		const char *pat = p->files.v[i];
+		glob_t g;
+		int r = glob(pat, 0, NULL, &g);
+		if (r == 0) {
+			for (size_t k = 0; k < g.gl_pathc; k++)
+				if (!strv_contains(files, g.gl_pathv[k]))
+					strv_push(files, g.gl_pathv[k]);
+			globfree(&g);
+			continue;
+		}
+		if (r != GLOB_NOMATCH)
+			globfree(&g);
+		if (strpbrk(pat, "*?["))
+			err_set_kind(err, ERR_NOT_FOUND, "artifice: %s matches no file", pat);
+		else
+			err_set_kind(err, ERR_NOT_FOUND, "artifice: %s does not exist", pat);
+		err_hint(err, "list files that exist once the build has run (a file provisioner with "
+			      "direction = \"download\" can fetch them from the guest)");
+		return -1;
+	}
+	return 0;
+}
+
 static int artifice_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifact *in, struct kiln_artifact **out,
 			bool *keep_input, struct kiln_error *err)
 {
 	struct artifice_pp *p = instance;
-	for (size_t i = 0; i < p->files.n; i++) {
-		if (!file_exists(p->files.v[i])) {
-			err_set_kind(err, ERR_NOT_FOUND, "artifice: %s does not exist", p->files.v[i]);
-			err_hint(err, "list files that exist once the build has run (a file provisioner with "
-				      "direction = \"download\" can fetch them from the guest)");
-			return -1;
-		}
+	struct strv files = STRV_INIT;
+	if (expand(p, &files, err) < 0) {
+		strv_free(&files);
+		return -1;
 	}
 	if (in->files.n) {
 		char *old = strv_join(&in->files, ", ");
@@ -54,13 +80,14 @@ static int artifice_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifa
 		free(old);
 	}
 	struct kiln_artifact *a = kiln_artifact_new("packer.post-processor.artifice", "", NULL);
-	for (size_t i = 0; i < p->files.n; i++)
-		kiln_artifact_add_file(a, p->files.v[i]);
-	char *files = strv_join(&p->files, ", ");
-	ui_say(ctx->ui, "Using these artifact files: %s", files);
+	for (size_t i = 0; i < files.n; i++)
+		kiln_artifact_add_file(a, files.v[i]);
+	char *list = strv_join(&files, ", ");
+	ui_say(ctx->ui, "Using these artifact files: %s", list);
 	free(a->description);
-	a->description = xasprintf("Created artifact from files: %s", files);
-	free(files);
+	a->description = xasprintf("Created artifact from files: %s", list);
+	free(list);
+	strv_free(&files);
 	pp_copy_state(a, in);
 	*out = a;
 	/* Packer keeps the discarded artifact unless keep_input_artifact = false. */

@@ -113,7 +113,7 @@ static int checksum_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifa
 			bool *keep_input, struct kiln_error *err)
 {
 	struct checksum_pp *p = instance;
-	struct kiln_artifact *a = kiln_artifact_new("packer.post-processor.checksum", in->id, NULL);
+	struct kiln_artifact *a = kiln_artifact_new("packer.post-processor.checksum", "", NULL);
 	struct strv *digests = xcalloc(in->files.n ? in->files.n : 1, sizeof *digests);
 	struct strv outputs = STRV_INIT, extra = STRV_INIT;
 	struct buf text = BUF_INIT;

@@ -42,6 +42,9 @@ void prov_exit_codes_free(struct prov_exit_codes *codes);
  * stderr as errors, as Packer does. */
 void prov_print_line(void *ui, bool is_stderr, const char *line);
 
+/* The shell-local provisioner's schema: the shell-local post-processor has the same keys. */
+extern const struct kiln_schema prov_shell_local_schema;
+
 /* Read a local script, turning CRLF into LF unless binary. */
 int prov_read_script(const char *path, bool binary, struct buf *out, struct kiln_error *err);
 

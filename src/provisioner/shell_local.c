@@ -33,7 +33,8 @@ static const struct kiln_attr shell_local_attrs[] = {
 };
 static const char *const one_source[] = {"command", "inline", "script", "scripts", NULL};
 static const char *const *const shell_local_conflicts[] = {one_source, NULL};
-static const struct kiln_schema shell_local_schema = {shell_local_attrs, shell_local_conflicts};
+/* Shared with the shell-local post-processor (src/postprocessor/shell_local.c), which is this component. */
+const struct kiln_schema prov_shell_local_schema = {shell_local_attrs, shell_local_conflicts};
 
 struct shell_local {
 	struct strv inline_cmds;
@@ -229,7 +230,7 @@ const struct kiln_provisioner shell_local_provisioner = {
 	.abi = KILN_COMPONENT_ABI,
 	.type = "shell-local",
 	.doc = "Runs commands or scripts on the computer kiln runs on.",
-	.schema = &shell_local_schema,
+	.schema = &prov_shell_local_schema,
 	.prepare = shell_local_prepare,
 	.provision = shell_local_provision,
 	.destroy = shell_local_destroy,

@@ -22,19 +22,6 @@ static const char *const file_builder_conflict[] = {"content", "source", NULL};
 static const char *const *const file_builder_conflicts[] = {file_builder_conflict, NULL};
 static const struct kiln_schema file_builder_schema = {file_builder_attrs, file_builder_conflicts};
 
-/* --- the shell-local post-processor (the provisioner of that name is registered) --- */
-
-static const struct kiln_attr shell_local_attrs[] = {
-	S("command", "string", NULL), S("inline", "list(string)", NULL), S("inline_shebang", "string", NULL),
-	S("script", "string", NULL), S("scripts", "list(string)", NULL), S("environment_vars", "list(string)", NULL),
-	S("env", "map(string)", NULL), S("env_var_format", "string", NULL), S("execute_command", "list(string)", NULL),
-	S("only_on", "list(string)", NULL), S("use_linux_pathing", "bool", NULL),
-	S("valid_exit_codes", "list(number)", NULL), END,
-};
-static const char *const shell_local_conflict[] = {"command", "inline", "script", "scripts", NULL};
-static const char *const *const shell_local_conflicts[] = {shell_local_conflict, NULL};
-static const struct kiln_schema shell_local_schema = {shell_local_attrs, shell_local_conflicts};
-
 struct pending {
 	enum tmpl_kind kind;
 	const char *type;
@@ -43,7 +30,6 @@ struct pending {
 
 static const struct pending pending[] = {
 	{TMPL_BUILDER, "file", &file_builder_schema},
-	{TMPL_POSTPROCESSOR, "shell-local", &shell_local_schema},
 	{0, NULL, NULL},
 };
 

@@ -77,8 +77,11 @@ static const char build_tmpl[] =
 	"  post-processor \"compress\" {\n    output = \"arch/{{.BuildName}}.tar.zst\"\n    compression_level = 3\n  }\n"
 	"  post-processor \"compress\" {\n    output = \"both.zip\"\n  }\n"
 	"  post-processor \"compress\" {\n    output = \"single.xz\"\n  }\n"
-	"  post-processor \"artifice\" {\n    files = [\"extra.txt\"]\n  }\n"
+	"  post-processor \"artifice\" {\n    files = [\"extra.txt\", \"note*.txt\", \"extra.txt\"]\n  }\n"
 	"  post-processor \"artifice\" {\n    files = [\"missing.txt\"]\n  }\n"
+	"  post-processor \"shell-local\" {\n"
+	"    inline = [\"echo ran-after-the-build >shell-local.out\", \"echo \\\"$PACKER_BUILDER_TYPE\\\" >>shell-local.out\"]\n"
+	"  }\n"
 	"}\n";
 
 static const char bad_tmpl[] =
@@ -391,8 +394,10 @@ static void test_artifice(void **state)
 	pp->destroy(inst);
 	assert_true(keep);
 	assert_string_equal(out->builder_id, "packer.post-processor.artifice");
-	assert_int_equal(out->files.n, 1);
+	/* a glob, and a file named twice only once */
+	assert_int_equal(out->files.n, 2);
 	assert_string_equal(out->files.v[0], "extra.txt");
+	assert_string_equal(out->files.v[1], "notes.txt");
 	kiln_artifact_free(out);
 	out = NULL;
 	assert_int_equal(prepare(&l, 6, &pp, &inst, &err), 0);
@@ -402,6 +407,32 @@ static void test_artifice(void **state)
 	assert_null(out);
 	err_clear(&err);
 	pp->destroy(inst);
+	kiln_artifact_free(in);
+	unload(&l);
+}
+
+/* The provisioner of the same name, run once the artifact exists; the artifact passes on. */
+static void test_shell_local(void **state)
+{
+	(void)state;
+	struct loaded l;
+	struct kiln_error err = ERR_INIT;
+	load(&l, "t6", build_tmpl);
+	struct kiln_ctx ctx = mkctx();
+	struct kiln_artifact *in = input(), *out = NULL;
+	const struct kiln_postprocessor *pp;
+	void *inst = NULL;
+	bool keep = false;
+	assert_int_equal(prepare(&l, 7, &pp, &inst, &err), 0);
+	assert_ptr_equal(pp->schema, kiln_find_provisioner("shell-local")->schema);
+	assert_int_equal(pp->run(inst, &ctx, in, &out, &keep, &err), 0);
+	pp->destroy(inst);
+	assert_ptr_equal(out, in);
+	assert_true(keep);
+	struct buf got = BUF_INIT;
+	assert_int_equal(file_read_all("shell-local.out", &got, &err), 0);
+	assert_string_equal(buf_cstr(&got), "ran-after-the-build\nnull\n");
+	buf_free(&got);
 	kiln_artifact_free(in);
 	unload(&l);
 }
@@ -435,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_compress),
 		cmocka_unit_test(test_artifice),
+		cmocka_unit_test(test_shell_local),
 		cmocka_unit_test(test_prepare_errors),
 	};
 	return cmocka_run_group_tests_name("postprocessor", tests, setup, teardown);
