@@ -70,3 +70,9 @@ tests_unit_test_qemu_docs_LDADD = $(UNIT_LDADD)
 E2E_TESTS += tests/e2e/t0400-qemu-tiny.sh tests/e2e/t0420-qemu-failures.sh tests/e2e/t0430-qemu-boot-iso.sh \
 	tests/e2e/t0440-qemu-debian.sh tests/e2e/t0450-qemu-remote.sh
 EXTRA_DIST += tests/lib/qemu.sh tests/data/domain-xml/regenerate
+
+check_PROGRAMS += tests/unit/test-qemu-accel
+TESTS += tests/unit/test-qemu-accel
+tests_unit_test_qemu_accel_SOURCES = tests/unit/test-qemu-accel.c
+tests_unit_test_qemu_accel_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_accel_LDADD = $(UNIT_LDADD)

@@ -528,12 +528,14 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 		} else if (status != 0 && status != KILN_EXIT_DISCONNECTED) {
 			ui_warn(b->ui, "The shutdown command exited with status %d", status);
 		}
+		log_debug("qemu: shutdown command returned after %.3fs (status %d)", (double)(time_mono_ms() - t0) / 1e3, status);
 	} else {
 		ui_say(b->ui, "Halting the virtual machine (ACPI power button)...");
 		if (qemu_vm_shutdown(b->vm, err) < 0)
 			return -1;
 	}
 	qemu_cleanup_comm(b);
+	log_debug("qemu: connection closed after %.3fs; waiting for the VM to power off", (double)(time_mono_ms() - t0) / 1e3);
 	long deadline = t0 + (long)c->shutdown_timeout_ms;
 	long next_acpi = t0 + 10000;
 	for (;;) {
