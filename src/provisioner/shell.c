@@ -219,6 +219,22 @@ static int remove_file(struct run *r, void *arg, struct kiln_error *err)
 	return rc;
 }
 
+/* Remove path on the machine. After a failure (rc < 0) it is a quick best effort that keeps the first
+ * error: the build stops anyway, but should leave nothing behind. */
+static int clean_up(struct run *r, const char *path, int rc, struct kiln_error *err)
+{
+	if (sig_cancelled())
+		return rc;
+	if (rc == 0)
+		return retrying(r, remove_file, (void *)path, err);
+	if (!r->link_dropped && !err_is(err, ERR_IO) && !err_is(err, ERR_TIMEOUT)) {
+		struct kiln_error ignored = ERR_INIT;
+		remove_file(r, (void *)path, &ignored);
+		err_clear(&ignored);
+	}
+	return rc;
+}
+
 struct upload_job {
 	const char *content;
 	const char *path;
@@ -249,24 +265,21 @@ static int run_script(struct run *r, const char *name, const struct buf *content
 	}
 	struct script_job job = {.content = buf_cstr(content), .len = content->len, .command = command};
 	rc = retrying(r, upload_and_run, &job, err);
-	if (rc < 0)
-		goto out;
-	if (job.status == KILN_EXIT_DISCONNECTED) {
+	if (rc == 0 && job.status == KILN_EXIT_DISCONNECTED) {
 		if (!p->expect_disconnect && !prov_exit_code_ok(&p->codes, PROV_PACKER_DISCONNECT_STATUS)) {
 			rc = err_set(err, "script disconnected unexpectedly");
 			err_hint(err, "if the script restarts the machine or sshd, set expect_disconnect = true");
-			goto out;
+		} else {
+			ui_message(r->ctx->ui, "The connection dropped, as expected (expect_disconnect)");
 		}
-		ui_message(r->ctx->ui, "The connection dropped, as expected (expect_disconnect)");
-	} else if (!prov_exit_code_ok(&p->codes, job.status)) {
+	} else if (rc == 0 && !prov_exit_code_ok(&p->codes, job.status)) {
 		char *allowed = prov_exit_codes_text(&p->codes);
 		rc = err_set(err, "script exited with non-zero exit status: %d; allowed exit codes are: %s", job.status,
 			     allowed);
 		free(allowed);
-		goto out;
 	}
 	if (!p->skip_clean)
-		rc = retrying(r, remove_file, p->remote_path, err);
+		rc = clean_up(r, p->remote_path, rc, err);
 out:
 	free(command);
 	free(extra_vars);
@@ -313,12 +326,8 @@ static int shell_provision(void *instance, struct kiln_ctx *ctx, struct kiln_com
 		if (rc == 0)
 			rc = run_script(&r, p->scripts.v[i], &content, vars, env_file, err);
 	}
-	if (env_file && !p->skip_clean) {
-		struct kiln_error e = ERR_INIT;
-		if (retrying(&r, remove_file, env_file, rc == 0 ? err : &e) < 0)
-			rc = -1;
-		err_clear(&e);
-	}
+	if (env_file && !p->skip_clean)
+		rc = clean_up(&r, env_file, rc, err);
 	if (rc == 0 && p->pause_after_ms > 0) {
 		char *d = duration_format_ns(p->pause_after_ms * 1000000LL);
 		ui_say(ctx->ui, "Pausing %s after this provisioner...", d);

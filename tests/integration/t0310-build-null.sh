@@ -41,7 +41,7 @@ test_expect_success 'password login' '
 		source_block box "ssh_password = \"$SSHD_PASSWORD\"" &&
 		printf "build {\n  sources = [\"source.null.box\"]\n  provisioner \"shell\" {\n    inline = [\"id -un\"]\n  }\n}\n"
 	} >t.pkr.hcl &&
-	"$KILN" build t.pkr.hcl >out 2>err &&
+	{ "$KILN" build t.pkr.hcl >out 2>err || { cat out err; false; }; } &&
 	test_grep "null.box: $SSHD_USER$" out
 '
 
@@ -158,7 +158,7 @@ test_expect_success 'only, except and override pick and change provisioners per 
 		}
 		HCL
 	} >t.pkr.hcl &&
-	"$KILN" build t.pkr.hcl >out 2>err &&
+	{ "$KILN" build t.pkr.hcl >out 2>err || { cat out err; false; }; } &&
 	test_grep "null.one: only-one" out &&
 	! grep "null.two: only-one" out &&
 	test_grep "null.two: not-one" out &&

@@ -153,23 +153,23 @@ test_expect_success 'a missing script is refused with its name' '
 '
 
 test_expect_success 'execute_command, inline_shebang and remote_path; the script is removed afterwards' '
-	template t.pkr.hcl <<-\HCL &&
+	template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
 	    inline_shebang   = "/bin/sh -eu"
-	    remote_path      = "/tmp/kiln t0311 script.sh"
+	    remote_path      = "$SSHD_HOME/kiln t0311 script.sh"
 	    environment_vars = ["GREETING=hi there"]
 	    execute_command  = "echo running {{ .Path }}; env {{ .Vars }} sh {{ .Path }}"
-	    inline           = ["head -n 1 \"$0\"", "echo \"$GREETING\""]
+	    inline           = ["head -n 1 \\"\$0\\"", "echo \\"\$GREETING\\""]
 	  }
 	}
 	HCL
 	"$KILN" build t.pkr.hcl >out 2>err &&
-	test_grep "null.box: running /tmp/kiln t0311 script.sh$" out &&
+	test_grep "null.box: running $SSHD_HOME/kiln t0311 script.sh$" out &&
 	test_grep "null.box: #!/bin/sh -eu$" out &&
 	test_grep "null.box: hi there$" out &&
-	test ! -e "/tmp/kiln t0311 script.sh"
+	test ! -e "$SSHD_HOME/kiln t0311 script.sh"
 '
 
 test_expect_success 'remote_folder and remote_file, kept with skip_clean' '
@@ -202,7 +202,7 @@ test_expect_success 'use_env_var_file: the environment comes from a sourced file
 	HCL
 	"$KILN" build t.pkr.hcl >out 2>err &&
 	test_grep "null.box: \[a '"'"'quoted'"'"' value\]$" out &&
-	! ls /tmp/varfile_* 2>/dev/null | grep -q .
+	test -z "$(find /tmp -maxdepth 1 -user "$SSHD_USER" -name "varfile_*")"
 '
 
 test_expect_success 'a failing command fails the build with its exit status' '
@@ -217,7 +217,9 @@ test_expect_success 'a failing command fails the build with its exit status' '
 	test_expect_code 1 "$KILN" build t.pkr.hcl >out 2>err &&
 	test_grep "null.box: before" out &&
 	! grep "never" out &&
-	test_grep "script exited with non-zero exit status: 3; allowed exit codes are: \[0\]" err
+	test_grep "script exited with non-zero exit status: 3; allowed exit codes are: \[0\]" err &&
+	# the failed script was removed all the same
+	test -z "$(find /tmp -maxdepth 1 -user "$SSHD_USER" -name "script_*")"
 '
 
 test_expect_success 'valid_exit_codes accepts the listed statuses only' '

@@ -49,11 +49,10 @@ test_expect_success 'expect_disconnect: the build goes on after the machine come
 	  }
 	  provisioner "file" {
 	    content     = "after the reboot"
-	    destination = "/tmp/kiln-t0314-after"
+	    destination = "after-reboot"
 	  }
 	}
 	HCL
-	test_when_finished "rm -f /tmp/kiln-t0314-after" &&
 	reboot_when_marked 2 &&
 	"$KILN" build t.pkr.hcl >out 2>err &&
 	wait $watcher &&
@@ -61,7 +60,7 @@ test_expect_success 'expect_disconnect: the build goes on after the machine come
 	! grep "never printed" out &&
 	test_grep "The connection dropped, as expected (expect_disconnect)" out &&
 	test_grep "null.box: back up" out &&
-	printf "after the reboot" >want && test_cmp want /tmp/kiln-t0314-after
+	printf "after the reboot" >want && test_cmp want "$SSHD_HOME/after-reboot"
 '
 
 test_expect_success 'without expect_disconnect a dropped connection fails and says what to set' '

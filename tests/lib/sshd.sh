@@ -27,7 +27,7 @@ sshd_remove_stale_users() {
 	getent passwd | cut -d: -f1 | grep -E '^kilnt[0-9]+$' | while read -r _u; do
 		kill -0 "${_u#kilnt}" 2>/dev/null && continue
 		pkill -KILL -U "$_u" 2>/dev/null || :
-		find /tmp /var/tmp -xdev -maxdepth 1 -user "$_u" -exec rm -rf {} + 2>/dev/null || :
+		find /tmp /var/tmp -maxdepth 1 -user "$_u" -exec rm -rf {} + 2>/dev/null || :
 		_sshd_retry userdel "$_u" >/dev/null 2>&1 || :
 	done
 	# files of test users deleted by an earlier run that could not clean up
@@ -134,9 +134,8 @@ sshd_stop() {
 sshd_cleanup() {
 	sshd_stop
 	pkill -KILL -U "$SSHD_USER" 2>/dev/null || :
-	# What the sessions left in the shared temp dirs (scripts kept by skip_clean, a killed upload)
-	# would collide with a later test user's file of the same name.
-	find /tmp /var/tmp -xdev -maxdepth 1 -user "$SSHD_USER" -exec rm -rf {} + 2>/dev/null || :
+	# what the user left in the shared temporary directories (scripts a failed build could not remove)
+	find /tmp /var/tmp -maxdepth 1 -user "$SSHD_USER" -exec rm -rf {} + 2>/dev/null || :
 	_sshd_retry userdel "$SSHD_USER" >/dev/null 2>&1 || :
 }
 
