@@ -401,9 +401,11 @@ int hcl_num_mod(const struct hcl_num *a, const struct hcl_num *b, struct hcl_num
 		rat->inf = false;
 	}
 	num_trunc_inplace(rat);
-	/* work := new(big.Float).SetInt(trunc): precision max(64, bit length) */
-	unsigned bl = (unsigned)(BN_num_bits(rat->m) + (rat->e > 0 ? rat->e : 0));
-	unsigned wprec = bl > 64 ? bl : 64;
+	/* work := new(big.Float).Copy(a).SetInt(trunc): the dividend's precision, so that the product
+	 * and the difference keep it (the older cty in Packer 1.6.6 used max(64, bit length)). */
+	unsigned wprec = a->prec;
+	rat->prec = wprec;
+	num_round(rat);
 	struct hcl_num *work = num_mul_prec(b, rat, wprec);
 	hcl_num_free(rat);
 	struct hcl_num *res = num_addsub(a, work, true, wprec);

@@ -37,7 +37,7 @@ int hcl_num_add(const struct hcl_num *a, const struct hcl_num *b, struct hcl_num
 int hcl_num_sub(const struct hcl_num *a, const struct hcl_num *b, struct hcl_num **out);
 int hcl_num_mul(const struct hcl_num *a, const struct hcl_num *b, struct hcl_num **out);
 int hcl_num_quo(const struct hcl_num *a, const struct hcl_num *b, struct hcl_num **out);
-/* cty's Modulo: a - b*trunc(a/b); a%0 is a; infinities give a*b. */
+/* cty's Modulo: a - b*trunc(a/b) computed at a's precision; a%0 is a; infinities give a*b. */
 int hcl_num_mod(const struct hcl_num *a, const struct hcl_num *b, struct hcl_num **out);
 struct hcl_num *hcl_num_neg(const struct hcl_num *x);
 struct hcl_num *hcl_num_abs(const struct hcl_num *x);

@@ -39,6 +39,11 @@ static void test_number_arithmetic_is_exact_like_cty(void **state)
 	NUM_EQ("0.3", "0.1", '+', "0.2");
 	NUM_EQ("-2", "-5", '%', "3");
 	NUM_EQ("1.5", "5.5", '%', "2");
+	/* cty computes the modulo at the dividend's precision (512 bits for a literal), as HCL's spec
+	 * suite expects; Packer 1.6.6's older cty rounded the product to 64 bits (0.8000000000000000002) */
+	NUM_EQ("0.800000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+	       "00000000000000000000000000000000000000000000000000000000000024",
+	       "11", '%', "5.1");
 	NUM_EQ("1000000000000000000000", "1e21", 0, NULL);
 	NUM_EQ("0.000000000000000000000000000001", "1e-30", 0, NULL);
 	NUM_EQ("-0", "-0", 0, NULL);
