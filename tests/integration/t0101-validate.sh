@@ -66,7 +66,6 @@ Unsupported argument
 Invalid function argument
 Error in function call
 Invalid type specification
-Inconsistent conditional result types
 Duplicate error-cleanup-provisioner block
 Argument or block definition required
 EOT
@@ -86,6 +85,14 @@ test_expect_success 'full validate over the corpus: no crash, every error locate
 		rm -f t.pkr.hcl
 	done &&
 	test_cmp /dev/null failures
+'
+
+test_expect_success 'a conditional between a tuple and an empty tuple unifies (036, both branches)' '
+	cp "$CORPUS"/036__*windows.pkr.hcl t.pkr.hcl &&
+	"$KILN" validate t.pkr.hcl >out &&
+	test_grep "^The configuration is valid." out &&
+	"$KILN" validate -var use_tpm=yes t.pkr.hcl >out &&
+	test_grep "^The configuration is valid." out
 '
 
 test_expect_success 'every malformed template yields its diagnostic at file:line:col' '
