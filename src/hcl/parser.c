@@ -1479,10 +1479,11 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 			const struct hcl_token *close = peek(p);
 			if (close->type != HCL_TOK_TEMPLATE_SEQ_END) {
 				if (!p->recovery) {
-					struct hcl_diag *d = hcl_error(p->diags, &close->range, "Extra characters in directive",
-								       "Expected a closing brace to end the %.*s directive, "
-								       "but found extra characters.",
-								       (int)kwt.len, kwt.bytes);
+					char *summary = xasprintf("Extra characters in %.*s marker", (int)kwt.len, kwt.bytes);
+					struct hcl_diag *d = hcl_error(p->diags, &close->range, summary,
+								       "Expected a closing brace to end the sequence, but "
+								       "found extra characters.");
+					free(summary);
 					struct hcl_range ctx = hcl_range_between(start, close->range);
 					hcl_diag_set_context(d, &ctx);
 				}
@@ -1620,33 +1621,11 @@ static struct hcl_template_part *tp_add(struct hcl_template *t, size_t *cap, enu
 	return part;
 }
 
-static const char *ttok_name(enum ttok_kind k)
+/* HCL's summary for a closing directive found where it does not belong */
+static const char *unexpected_directive(enum ttok_kind k)
 {
-	switch (k) {
-	case TT_ELSE: return "else";
-	case TT_ENDIF: return "endif";
-	case TT_ENDFOR: return "endfor";
-	default: return "?";
-	}
-}
-
-static bool tp_parse_part(struct tparser *tp, struct hcl_template *into, size_t *cap);
-
-/* Parse parts into `into` until one of the stop kinds (not consumed) or the end. */
-static void tp_parse_seq(struct tparser *tp, struct hcl_template *into, size_t *cap, bool stop_else_endif,
-			 bool stop_endfor)
-{
-	for (;;) {
-		struct ttok *t = &tp->t->v[tp->i];
-		if (t->kind == TT_END)
-			return;
-		if (stop_else_endif && (t->kind == TT_ELSE || t->kind == TT_ENDIF))
-			return;
-		if (stop_endfor && t->kind == TT_ENDFOR)
-			return;
-		if (!tp_parse_part(tp, into, cap))
-			return;
-	}
+	return k == TT_ELSE ? "Unexpected else directive" :
+	       k == TT_ENDIF ? "Unexpected endif directive" : "Unexpected endfor directive";
 }
 
 static char *steal(char **s)
@@ -1656,9 +1635,102 @@ static char *steal(char **s)
 	return r;
 }
 
-static bool tp_parse_part(struct tparser *tp, struct hcl_template *into, size_t *cap)
+static void tp_parse_part(struct tparser *tp, struct hcl_template *into, size_t *cap);
+
+/* The body of an if or for directive, up to its closing directive, as HCL's templateParser does:
+ * returns the closing directive (consumed; an else only when else_t is given) or NULL after a
+ * diagnostic (the end of the template, not consumed, or a wrong closing directive, consumed). */
+static struct ttok *tp_parse_body(struct tparser *tp, const struct ttok *open, struct hcl_template *body,
+				  size_t *cap)
 {
 	struct parser *p = tp->p;
+	bool is_if = open->kind == TT_IF;
+	for (;;) {
+		struct ttok *nt = &tp->t->v[tp->i];
+		switch (nt->kind) {
+		case TT_END: {
+			char *at = hcl_range_string(&open->range);
+			hcl_error(p->diags, &nt->range, "Unexpected end of template",
+				  "The %s directive at %s is missing its corresponding %s directive.", is_if ? "if" : "for",
+				  at, is_if ? "endif" : "endfor");
+			free(at);
+			return NULL;
+		}
+		case TT_ELSE: case TT_ENDIF: case TT_ENDFOR:
+			tp->i++;
+			if (nt->kind == (is_if ? TT_ENDIF : TT_ENDFOR) || (is_if && nt->kind == TT_ELSE))
+				return nt;
+			if (nt->kind == TT_ELSE) {
+				hcl_error(p->diags, &nt->range, unexpected_directive(nt->kind),
+					  "An else clause is not expected for a for directive.");
+			} else {
+				char *at = hcl_range_string(&open->range);
+				if (is_if)
+					hcl_error(p->diags, &nt->range, unexpected_directive(nt->kind),
+						  "Expecting an endif directive for the if started at %s.", at);
+				else
+					hcl_error(p->diags, &nt->range, unexpected_directive(nt->kind),
+						  "Expecting an endfor directive corresponding to the for directive at %s.", at);
+				free(at);
+			}
+			return NULL;
+		default:
+			tp_parse_part(tp, body, cap);
+		}
+	}
+}
+
+static void tp_parse_if(struct tparser *tp, struct hcl_template *into, size_t *cap)
+{
+	struct ttok *open = &tp->t->v[tp->i++];
+	struct hcl_template *then_t = tp_new(open->range), *else_t = NULL;
+	size_t tcap = 0, ecap = 0;
+	struct ttok *close = tp_parse_body(tp, open, then_t, &tcap);
+	if (close && close->kind == TT_ELSE) {
+		else_t = tp_new(close->range);
+		close = tp_parse_body(tp, open, else_t, &ecap);
+		if (close && close->kind == TT_ELSE) {
+			char *at = hcl_range_string(&open->range);
+			hcl_error(tp->p->diags, &close->range, unexpected_directive(TT_ELSE),
+				  "Already in the else clause for the if started at %s.", at);
+			free(at);
+			close = NULL;
+		}
+	}
+	if (!close) {
+		hcl_template_free(then_t);
+		hcl_template_free(else_t);
+		return;
+	}
+	struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_IF, hcl_range_between(open->range, close->range));
+	part->cond = open->expr;
+	open->expr = NULL;
+	part->then_t = then_t;
+	part->else_t = else_t;
+}
+
+static void tp_parse_for(struct tparser *tp, struct hcl_template *into, size_t *cap)
+{
+	struct ttok *open = &tp->t->v[tp->i++];
+	struct hcl_template *body = tp_new(open->range);
+	size_t bcap = 0;
+	struct ttok *close = tp_parse_body(tp, open, body, &bcap);
+	if (!close) {
+		hcl_template_free(body);
+		return;
+	}
+	struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_FOR, hcl_range_between(open->range, close->range));
+	part->key_var = steal(&open->key_var);
+	part->value_var = steal(&open->value_var);
+	part->coll = open->expr;
+	open->expr = NULL;
+	part->body = body;
+}
+
+/* One part at tp->i (not the end): a literal, an interpolation, a directive with its body, or a
+ * stray closing directive (reported as HCL does). */
+static void tp_parse_part(struct tparser *tp, struct hcl_template *into, size_t *cap)
+{
 	struct ttok *t = &tp->t->v[tp->i];
 	switch (t->kind) {
 	case TT_LITERAL: {
@@ -1666,93 +1738,29 @@ static bool tp_parse_part(struct tparser *tp, struct hcl_template *into, size_t 
 		part->len = t->len;
 		part->text = steal(&t->text);
 		tp->i++;
-		return true;
+		return;
 	}
 	case TT_INTERP: {
 		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_INTERP, t->range);
 		part->expr = t->expr;
 		t->expr = NULL;
 		tp->i++;
-		return true;
+		return;
 	}
-	case TT_IF: {
-		struct ttok *open = t;
+	case TT_IF:
+		tp_parse_if(tp, into, cap);
+		return;
+	case TT_FOR:
+		tp_parse_for(tp, into, cap);
+		return;
+	case TT_ELSE: case TT_ENDIF: case TT_ENDFOR:
+		hcl_error(tp->p->diags, &t->range, unexpected_directive(t->kind),
+			  "The control directives within this template are unbalanced.");
 		tp->i++;
-		struct hcl_template *then_t = tp_new(open->range), *else_t = NULL;
-		size_t tcap = 0, ecap = 0;
-		tp_parse_seq(tp, then_t, &tcap, true, false);
-		struct ttok *nt = &tp->t->v[tp->i];
-		if (nt->kind == TT_ELSE) {
-			tp->i++;
-			else_t = tp_new(nt->range);
-			tp_parse_seq(tp, else_t, &ecap, true, false);
-			nt = &tp->t->v[tp->i];
-			if (nt->kind == TT_ELSE) {
-				char *at = hcl_range_string(&open->range);
-				hcl_error(p->diags, &nt->range, "Unexpected else directive",
-					  "Already in the else clause for the if started at %s.", at);
-				free(at);
-				tp->i++;
-				hcl_template_free(then_t);
-				hcl_template_free(else_t);
-				return true;
-			}
-		}
-		struct hcl_range end_range = nt->range;
-		if (nt->kind != TT_ENDIF) {
-			char *at = hcl_range_string(&open->range);
-			hcl_error(p->diags, &nt->range, "Unexpected end of template",
-				  "The if directive at %s is missing its corresponding endif directive.", at);
-			free(at);
-			hcl_template_free(then_t);
-			hcl_template_free(else_t);
-			return false;
-		}
-		tp->i++;
-		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_IF, hcl_range_between(open->range, end_range));
-		part->cond = open->expr;
-		open->expr = NULL;
-		part->then_t = then_t;
-		part->else_t = else_t;
-		return true;
-	}
-	case TT_FOR: {
-		struct ttok *open = t;
-		tp->i++;
-		struct hcl_template *body = tp_new(open->range);
-		size_t bcap = 0;
-		tp_parse_seq(tp, body, &bcap, false, true);
-		struct ttok *nt = &tp->t->v[tp->i];
-		if (nt->kind != TT_ENDFOR) {
-			char *at = hcl_range_string(&open->range);
-			hcl_error(p->diags, &nt->range, "Unexpected end of template",
-				  "The for directive at %s is missing its corresponding endfor directive.", at);
-			free(at);
-			hcl_template_free(body);
-			return false;
-		}
-		tp->i++;
-		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_FOR, hcl_range_between(open->range, nt->range));
-		part->key_var = steal(&open->key_var);
-		part->value_var = steal(&open->value_var);
-		part->coll = open->expr;
-		open->expr = NULL;
-		part->body = body;
-		return true;
-	}
-	case TT_ELSE:
-	case TT_ENDIF:
-	case TT_ENDFOR:
-		hcl_error(p->diags, &t->range, "Unexpected directive",
-			  "The \"%s\" directive has no matching opening directive: the control directives within "
-			  "this template are unbalanced.",
-			  ttok_name(t->kind));
-		tp->i++;
-		return true;
+		return;
 	case TT_END:
-		return false;
+		return;
 	}
-	return false;
 }
 
 /* Build the template tree from parts; *passthru when it is exactly one interpolation. */
@@ -1762,11 +1770,8 @@ static struct hcl_template *build_template(struct parser *p, struct ttoks *parts
 	struct tparser tp = {p, parts, 0};
 	struct hcl_template *t = tp_new(range);
 	size_t cap = 0;
-	while (parts->v[tp.i].kind != TT_END) {
-		tp_parse_seq(&tp, t, &cap, false, false);
-		if (parts->v[tp.i].kind != TT_END && !tp_parse_part(&tp, t, &cap))
-			break;
-	}
+	while (parts->v[tp.i].kind != TT_END)
+		tp_parse_part(&tp, t, &cap);
 	*passthru = parts->n == 2 && parts->v[0].kind == TT_INTERP && t->nparts == 1 &&
 		    t->parts[0].kind == HCL_TPART_INTERP;
 	return t;

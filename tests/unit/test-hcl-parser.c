@@ -72,6 +72,22 @@ static void assert_diags(const char *src, const char *want)
 	free(got);
 }
 
+/* The diagnostics of src as "summary: detail" lines, for checking wording. */
+static void assert_diag_texts(const char *src, const char *want)
+{
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_file *f = hcl_parse_config(src, strlen(src), "t.hcl", &d);
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < d.n; i++)
+		buf_printf(&b, "%s: %s\n", d.v[i].summary, d.v[i].detail);
+	hcl_file_free(f);
+	hcl_diags_free(&d);
+	if (strcmp(buf_cstr(&b), want) != 0)
+		print_error("got:\n%s\nwant:\n%s", buf_cstr(&b), want);
+	assert_string_equal(buf_cstr(&b), want);
+	buf_free(&b);
+}
+
 static void test_operator_precedence(void **state)
 {
 	(void)state;
@@ -190,8 +206,40 @@ static void test_template_directives(void **state)
 			 "    else\n"
 			 "      lit \"n\"\n");
 	assert_diags("a = \"%{ if x }y\"\n", "1:16/15-1:17/16 Unexpected end of template\n");
-	assert_diags("a = \"%{ endif }\"\n", "1:6/5-1:16/15 Unexpected directive\n");
+	assert_diags("a = \"%{ endif }\"\n", "1:6/5-1:16/15 Unexpected endif directive\n");
 	assert_diags("a = \"%{ iff x }\"\n", "1:9/8-1:12/11 Invalid template control keyword\n");
+}
+
+/* Unbalanced and malformed directives are worded as HCL's template parser words them (and so as
+ * Packer prints them), one diagnostic per problem. */
+static void test_template_directive_errors_word_as_hcl(void **state)
+{
+	(void)state;
+	assert_diag_texts("a = \"%{ endif }\"\n",
+			  "Unexpected endif directive: The control directives within this template are unbalanced.\n");
+	assert_diag_texts("a = \"%{ if x y }z%{ endif }\"\n",
+			  "Extra characters in if marker: Expected a closing brace to end the sequence, but found "
+			  "extra characters.\n");
+	/* (a file's diagnostics come in source order) */
+	assert_diag_texts("a = \"%{ endfor x }\"\n",
+			  "Unexpected endfor directive: The control directives within this template are unbalanced.\n"
+			  "Extra characters in endfor marker: Expected a closing brace to end the sequence, but found "
+			  "extra characters.\n");
+	assert_diag_texts("a = \"%{ if x }y%{ endfor }\"\n",
+			  "Unexpected endfor directive: Expecting an endif directive for the if started at "
+			  "t.hcl:1,6-15.\n");
+	assert_diag_texts("a = \"%{ for v in x }y%{ endif }\"\n",
+			  "Unexpected endif directive: Expecting an endfor directive corresponding to the for "
+			  "directive at t.hcl:1,6-21.\n");
+	assert_diag_texts("a = \"%{ for v in x }y%{ else }z%{ endfor }\"\n",
+			  "Unexpected else directive: An else clause is not expected for a for directive.\n"
+			  "Unexpected endfor directive: The control directives within this template are unbalanced.\n");
+	assert_diag_texts("a = \"%{ if x }1%{ else }2%{ else }3%{ endif }\"\n",
+			  "Unexpected else directive: Already in the else clause for the if started at t.hcl:1,6-15.\n"
+			  "Unexpected endif directive: The control directives within this template are unbalanced.\n");
+	assert_diag_texts("a = \"%{ for v in x }y\"\n",
+			  "Unexpected end of template: The for directive at t.hcl:1,6-21 is missing its corresponding "
+			  "endfor directive.\n");
 }
 
 static void test_heredocs(void **state)
@@ -502,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_literals_and_strings),
 		cmocka_unit_test(test_strip_markers),
 		cmocka_unit_test(test_template_directives),
+		cmocka_unit_test(test_template_directive_errors_word_as_hcl),
 		cmocka_unit_test(test_heredocs),
 		cmocka_unit_test(test_traversals_and_splats),
 		cmocka_unit_test(test_collections_and_for),
