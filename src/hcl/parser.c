@@ -1118,12 +1118,10 @@ static struct hcl_expr *parse_term(struct parser *p)
 	default: {
 		struct hcl_range r = start->range;
 		if (!p->recovery) {
-			if (start->type == HCL_TOK_EOF)
-				hcl_error(p->diags, &r, "Missing expression",
-					  "Expected the start of an expression, but found the end of the file.");
-			else
-				hcl_error(p->diags, &r, "Invalid expression",
-					  "Expected the start of an expression, but found an invalid expression token.");
+			/* Packer 1.6.6's HCL words the end of the input like any other token
+			 * (later HCL says "Missing expression"); the console oracle is 1.6.6. */
+			hcl_error(p->diags, &r, "Invalid expression",
+				  "Expected the start of an expression, but found an invalid expression token.");
 		}
 		p->recovery = true;
 		return invalid_expr(r);
@@ -1360,12 +1358,8 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 			if (close->type != HCL_TOK_TEMPLATE_SEQ_END) {
 				if (!p->recovery) {
 					struct hcl_diag *d;
-					if (close->type == HCL_TOK_EOF)
-						d = hcl_error(p->diags, &next.range, "Unclosed template interpolation sequence",
-							      "There is no closing brace for this interpolation sequence "
-							      "before the end of the file. This might be caused by incorrect "
-							      "nesting inside the given expression.");
-					else if (close->type == HCL_TOK_COLON)
+					/* The end of the input is "extra characters" too, as in Packer 1.6.6. */
+					if (close->type == HCL_TOK_COLON)
 						d = hcl_error(p->diags, &close->range,
 							      "Extra characters after interpolation expression",
 							      "Template interpolation doesn't expect a colon at this "
