@@ -20,10 +20,11 @@ tests_helpers_image_driver_SOURCES = tests/helpers/image-driver.c
 tests_helpers_image_driver_LDADD = $(KILN_LINK)
 
 check_PROGRAMS += tests/unit/test-image
-TESTS += tests/unit/test-image tests/integration/t0500-image-export.sh tests/integration/t0510-image-sanitize.sh
+TESTS += tests/unit/test-image tests/integration/t0500-image-export.sh tests/integration/t0510-image-sanitize.sh \
+	tests/integration/t0511-image-config.sh
 EXTRA_DIST += tests/integration/t0500-image-export.sh tests/integration/t0510-image-sanitize.sh tests/lib/mk-fake-guest.sh \
-	tests/e2e/t0551-image-inspect.sh
-E2E_TESTS += tests/e2e/t0551-image-inspect.sh
+	tests/integration/t0511-image-config.sh tests/e2e/t0550-image-sanitize-boot.sh tests/e2e/t0551-image-inspect.sh
+E2E_TESTS += tests/e2e/t0550-image-sanitize-boot.sh tests/e2e/t0551-image-inspect.sh
 tests_unit_test_image_SOURCES = tests/unit/test-image.c
 tests_unit_test_image_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_image_LDADD = $(UNIT_LDADD)

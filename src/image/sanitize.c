@@ -233,10 +233,13 @@ int img_sanitize(const char *disk, const char *format, const struct img_sanitize
 		err_hint(err, "set `sanitize = false` for this source");
 		goto out;
 	}
-	if (ui)
+	if (ui) {
+		/* Debian's product name is its version: say it once. */
+		bool product = *report->os.product_name && strcmp(report->os.product_name, report->os.version) != 0;
 		ui_message(ui, "Found %s %s%s%s%s on %s", *report->os.distro ? report->os.distro : report->os.type,
-			   report->os.version, *report->os.product_name ? " (" : "", report->os.product_name,
-			   *report->os.product_name ? ")" : "", report->os.root);
+			   report->os.version, product ? " (" : "", product ? report->os.product_name : "",
+			   product ? ")" : "", report->os.root);
+	}
 	if (img_guest_mount(&s, false, err) < 0)
 		goto out;
 	img_guest_list_kernels(&s, &report->os);
