@@ -74,7 +74,7 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 		inst->sanitize.build_pubkey = b->keypair ? xstrdup(b->keypair->public_line) : NULL;
 		struct img_sanitize_report report;
 		memset(&report, 0, sizeof report);
-		ui_say(b->ui, "Sanitizing the disk...");
+		/* img_sanitize announces itself ("Sanitizing the disk with libguestfs (TCG)..."): no line here */
 		int rc = img_sanitize(b->disk_path, b->disk_format, &inst->sanitize, accel, b->ui, &report, err);
 		if (rc == 0)
 			img_sanitize_report_to_artifact(&report, b->artifact);

@@ -43,6 +43,7 @@ test_expect_success 'the tiny image builds' '
 	test_grep "Connected to SSH" out.txt &&
 	test_grep "ssh-userdir: nothing to do" out.txt &&
 	test_grep "hostname: 2 edited" out.txt &&
+	test "$(grep -c "Sanitizing the disk" out.txt)" = 1 &&
 	test -f out/tiny.qcow2 &&
 	test -s out/tiny.qcow2-serial.log &&
 	qemu-img check out/tiny.qcow2 &&
