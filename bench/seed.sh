@@ -10,7 +10,7 @@
 #   bench/seed.sh                    (builds tests/integration/seed-serve in ./build if needed)
 #   BENCH_DURATION=10s BENCH_ROUNDS=5 BENCH_CONNECTIONS=64 bench/seed.sh
 #
-# Each figure is the median of BENCH_ROUNDS runs (default 5) of BENCH_DURATION (default 3s), the two
+# Each figure is the median of BENCH_ROUNDS runs (default 7) of BENCH_DURATION (default 3s), the two
 # servers taking turns, because this machine's two cores are shared and single runs are noisy.
 #
 # nginx runs BENCH_WORKERS worker processes (default 2: this machine's cores); the seed server runs a
@@ -19,7 +19,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${KILN_BUILDDIR:-$top/build}
 duration=${BENCH_DURATION:-3s}
-rounds=${BENCH_ROUNDS:-5}
+rounds=${BENCH_ROUNDS:-7}
 conns=${BENCH_CONNECTIONS:-32}
 workers=${BENCH_WORKERS:-2}
 driver=$build/tests/integration/seed-serve
