@@ -2,7 +2,9 @@
 # t0430-qemu-boot-iso — an installer-style boot: the ISO (tests/fixtures/mk-boot-iso) stops at a
 # `boot:` prompt that only a typed boot command gets past; kiln waits for the prompt on the serial
 # console (<waitFor>), types the label with {{ .HTTPIP }}/{{ .HTTPPort }} expanded, and the system it
-# boots fetches a key from the HTTP seed and is reached over SSH.
+# boots fetches a key from the HTTP seed and is reached over SSH. The system runs from RAM and leaves its
+# disk empty: built again with sanitize on (the default), libguestfs finds no OS on that disk after
+# shutdown, and the build fails with that error and leaves no artifact behind.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 qemu_setup
@@ -41,6 +43,19 @@ test_expect_success 'the boot command gets the ISO to SSH' '
 	test_grep "HTTP seed: .* fetched /key.pub" out.txt &&
 	test_grep "booted from the ISO" out.txt &&
 	qemu-img check out/packer-iso &&
+	qemu_no_test_domains
+'
+
+test_expect_success 'a disk libguestfs cannot inspect: a clear error after shutdown, no artifact left' '
+	sed -e "/sanitize *= false/d" -e "s/output_directory *= \"out\"/output_directory = \"out-sanitize\"/" \
+		iso.pkr.hcl >sanitize.pkr.hcl &&
+	test_grep "out-sanitize" sanitize.pkr.hcl &&
+	! grep sanitize.*false sanitize.pkr.hcl &&
+	test_expect_code 1 "$KILN" build sanitize.pkr.hcl >out.txt 2>&1 &&
+	test_grep "booted from the ISO" out.txt &&
+	test_grep "libguestfs found no operating system" out.txt &&
+	test_grep "sanitize = false" out.txt &&
+	! test -e out-sanitize &&
 	qemu_no_test_domains
 '
 
