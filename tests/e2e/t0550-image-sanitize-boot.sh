@@ -82,6 +82,8 @@ assert f[\"name\"].endswith(\"golden.qcow2\") and len(f[\"sha256\"]) == 64, f
 "
 '
 
+# cloud-init creates root's authorized_keys even with no key for it (an empty file): what matters is
+# that no key is in it.
 test_expect_success 'the image carries none of the build machine' '
 	guestfish --ro -a out/golden.qcow2 -i >state 2>&1 <<-\EOF &&
 	echo ==hostkeys
@@ -96,7 +98,7 @@ test_expect_success 'the image carries none of the build machine' '
 	echo ==home
 	ls /home
 	echo ==keys
-	glob-expand /root/.ssh/authorized_keys
+	-cat /root/.ssh/authorized_keys
 	echo ==history
 	exists /root/.bash_history
 	echo ==tmp
@@ -108,14 +110,16 @@ test_expect_success 'the image carries none of the build machine' '
 	EOF
 	test_grep "==end" state &&
 	section() { sed -n "/^==$1\$/,/^==/p" state | sed "1d;\$d"; } &&
-	section hostkeys >got && test ! -s got &&
-	section machine-id >got && echo 0 >want && test_cmp want got &&
-	section cloud >got && printf "false\nfalse\n" >want && test_cmp want got &&
-	section passwd >got && ! grep "^packer:" got &&
-	section home >got && ! grep packer got &&
-	section keys >got && test ! -s got &&
-	section history >got && echo false >want && test_cmp want got &&
-	section tmp >got && ! grep leftover got
+	{
+		section hostkeys >got && test ! -s got &&
+		section machine-id >got && echo 0 >want && test_cmp want got &&
+		section cloud >got && printf "false\nfalse\n" >want && test_cmp want got &&
+		section passwd >got && ! grep "^packer:" got &&
+		section home >got && ! grep packer got &&
+		section keys | grep -v "libguestfs: error" >got && ! grep -E "(^|[[:space:]])(ssh-|ecdsa-|sk-)" got &&
+		section history >got && echo false >want && test_cmp want got &&
+		section tmp >got && ! grep leftover got
+	} || { cat state; false; }
 '
 
 test_expect_success 'every log file is empty' '
