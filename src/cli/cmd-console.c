@@ -43,28 +43,26 @@ struct console {
 	int status;
 };
 
+/* `name.KEY: "VALUE"` for each attribute of the scope variable `name`, as `variables` lists them */
+static void print_scope(struct console *c, const char *name, struct buf *out)
+{
+	struct hcl_value *scope = hcl_eval_ctx_get_var(c->ctx, name);
+	for (size_t i = 0; scope && i < hcl_len(scope); i++) {
+		struct buf v = BUF_INIT;
+		hcl_value_format_repl(hcl_elem(scope, i), &v);
+		buf_printf(out, "%s.%s: ", name, hcl_key(scope, i));
+		hcl_go_quote(buf_cstr(&v), v.len, out);
+		buf_putc(out, '\n');
+		buf_free(&v);
+	}
+}
+
 static void print_variables(struct console *c, struct buf *out)
 {
 	buf_puts(out, "> input-variables:\n\n");
-	struct hcl_value *vars = hcl_eval_ctx_get_var(c->ctx, "var");
-	for (size_t i = 0; vars && i < hcl_len(vars); i++) {
-		struct buf v = BUF_INIT;
-		hcl_value_format_repl(hcl_elem(vars, i), &v);
-		buf_printf(out, "var.%s: ", hcl_key(vars, i));
-		hcl_go_quote(buf_cstr(&v), v.len, out);
-		buf_putc(out, '\n');
-		buf_free(&v);
-	}
+	print_scope(c, "var", out);
 	buf_puts(out, "\n> local-variables:\n\n");
-	struct hcl_value *locals = hcl_eval_ctx_get_var(c->ctx, "local");
-	for (size_t i = 0; locals && i < hcl_len(locals); i++) {
-		struct buf v = BUF_INIT;
-		hcl_value_format_repl(hcl_elem(locals, i), &v);
-		buf_printf(out, "local.%s: ", hcl_key(locals, i));
-		hcl_go_quote(buf_cstr(&v), v.len, out);
-		buf_putc(out, '\n');
-		buf_free(&v);
-	}
+	print_scope(c, "local", out);
 }
 
 /* Evaluate one line; returns false when the console should exit. */
