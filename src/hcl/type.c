@@ -48,25 +48,26 @@ static struct hcl_type *type_alloc(enum hcl_kind kind)
 	return t;
 }
 
-struct hcl_type *hcl_type_list(struct hcl_type *elem)
+static struct hcl_type *collection_type(enum hcl_kind kind, struct hcl_type *elem)
 {
-	struct hcl_type *t = type_alloc(HCL_LIST);
+	struct hcl_type *t = type_alloc(kind);
 	t->elem = elem;
 	return t;
+}
+
+struct hcl_type *hcl_type_list(struct hcl_type *elem)
+{
+	return collection_type(HCL_LIST, elem);
 }
 
 struct hcl_type *hcl_type_set(struct hcl_type *elem)
 {
-	struct hcl_type *t = type_alloc(HCL_SET);
-	t->elem = elem;
-	return t;
+	return collection_type(HCL_SET, elem);
 }
 
 struct hcl_type *hcl_type_map(struct hcl_type *elem)
 {
-	struct hcl_type *t = type_alloc(HCL_MAP);
-	t->elem = elem;
-	return t;
+	return collection_type(HCL_MAP, elem);
 }
 
 struct hcl_type *hcl_type_tuple(struct hcl_type **elems, size_t n)
