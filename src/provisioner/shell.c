@@ -313,9 +313,7 @@ static int shell_provision(void *instance, struct kiln_ctx *ctx, struct kiln_com
 			err_wrap(err, "uploading the environment file %s", env_file);
 	}
 	if (rc == 0 && p->inline_cmds.n) {
-		buf_printf(&content, "#!%s\n", p->inline_shebang);
-		for (size_t i = 0; i < p->inline_cmds.n; i++)
-			buf_printf(&content, "%s\n", p->inline_cmds.v[i]);
+		prov_inline_script(p->inline_shebang, &p->inline_cmds, &content);
 		char *name = xasprintf("inline (%zu %s)", p->inline_cmds.n, p->inline_cmds.n == 1 ? "command" : "commands");
 		rc = run_script(&r, name, &content, vars, env_file, err);
 		free(name);

@@ -201,9 +201,7 @@ static int shell_local_provision(void *instance, struct kiln_ctx *ctx, struct ki
 			goto out;
 		}
 		struct buf text = BUF_INIT;
-		buf_printf(&text, "#!%s\n", p->inline_shebang);
-		for (size_t i = 0; i < p->inline_cmds.n; i++)
-			buf_printf(&text, "%s\n", p->inline_cmds.v[i]);
+		prov_inline_script(p->inline_shebang, &p->inline_cmds, &text);
 		char *path = xasprintf("%s/script%s", dir, p->tempfile_extension);
 		rc = file_write(path, text.data, text.len, 0700, err);
 		buf_free(&text);
