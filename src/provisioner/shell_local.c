@@ -96,12 +96,10 @@ static int shell_local_prepare(const struct kiln_config *cfg, void **instance, s
 					     "a program (chmod +x it, or set execute_command = [\"/bin/sh\", \"{{.Script}}\"])",
 				   p->scripts.v[i]);
 	}
-	const char *shebang = kiln_config_string(cfg, "inline_shebang", NULL);
-	p->inline_shebang = xstrdup(shebang && *shebang ? shebang : "/bin/sh -e");
+	p->inline_shebang = prov_config_string_or(cfg, "inline_shebang", "/bin/sh -e");
 	if (prov_env_decode(cfg, &p->env, err) < 0)
 		goto fail;
-	const char *format = kiln_config_string(cfg, "env_var_format", NULL);
-	p->env_var_format = format && *format ? xstrdup(format) : NULL;
+	p->env_var_format = prov_config_string_or(cfg, "env_var_format", NULL);
 	kiln_config_list_strv(cfg, "execute_command", &p->execute_command);
 	if (p->execute_command.n == 0) {
 		strv_push(&p->execute_command, "/bin/sh");
