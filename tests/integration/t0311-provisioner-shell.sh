@@ -6,8 +6,7 @@
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/sshd.sh"
 
-sshd_setup || { echo "Bail out! cannot set up sshd"; exit 1; }
-sshd_start || { echo "Bail out! cannot start sshd"; exit 1; }
+sshd_setup_and_start
 # template FILE: the null source for the test sshd, then the build block read from stdin
 template() {
 	{
