@@ -406,3 +406,21 @@ int qemu_boot_type(const struct qemu_boot_script *s, const struct qemu_boot_driv
 	}
 	return 0;
 }
+
+int qemu_boot_type_steps(const struct qemu_boot_script *scripts, const char *const *descriptions, size_t n,
+			 const struct qemu_boot_driver *d, int64_t key_interval_ms,
+			 int (*step_begin)(void *arg, size_t i, size_t n, const char *description, struct kiln_error *err),
+			 struct kiln_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *desc = descriptions ? descriptions[i] : NULL;
+		if (step_begin && step_begin(d->arg, i, n, desc, err) < 0)
+			return -1;
+		if (qemu_boot_type(&scripts[i], d, key_interval_ms, err) < 0) {
+			if (desc)
+				return err_wrap(err, "boot step %zu (%s)", i + 1, desc);
+			return err_wrap(err, "boot step %zu", i + 1);
+		}
+	}
+	return 0;
+}

@@ -63,4 +63,13 @@ struct qemu_boot_driver {
 int qemu_boot_type(const struct qemu_boot_script *s, const struct qemu_boot_driver *d, int64_t key_interval_ms,
 		   struct kiln_error *err);
 
+/* Packer's boot_steps: scripts[i] typed in order. Before each step, step_begin (may be NULL) gets the driver's
+ * arg, the step's index, the count and its description (NULL when it has none): the builder shows the
+ * description there and, with -debug, pauses; -1 from it stops. A failure names the step ("boot step 3
+ * (set root password): ..."). */
+int qemu_boot_type_steps(const struct qemu_boot_script *scripts, const char *const *descriptions, size_t n,
+			 const struct qemu_boot_driver *d, int64_t key_interval_ms,
+			 int (*step_begin)(void *arg, size_t i, size_t n, const char *description, struct kiln_error *err),
+			 struct kiln_error *err);
+
 #endif

@@ -3,6 +3,7 @@
 #include "qemu/builder_config.h"
 #include "qemu/checksum.h"
 #include "qemu/domain_xml.h"
+#include "qemu/vm_config.h"
 #include "comm/ssh.h"
 #include "image/image.h"
 #include "util/buf.h"
@@ -56,6 +57,7 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("cores", "number", NULL, "cores per socket"),
 	A("threads", "number", NULL, "threads per core"),
 	A("memory", "number", "512", "memory in MiB"),
+	A("cpu_model", "string", NULL, "QEMU -cpu model (\"host\", \"max\", \"Skylake-Client,+pcid\", ...); unset: host-passthrough on KVM, QEMU's default on TCG"),
 	A("machine_type", "string", "\"pc\"", "QEMU machine type (pc, q35, ...)"),
 	A("firmware", "string", NULL, "firmware file loaded like QEMU's -bios"),
 	A("use_pflash", "bool", "false", "load `firmware` as pflash (use the efi_ keys instead)"),
@@ -84,6 +86,7 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("headless", "bool", "false", "accepted; kiln never opens a window (connect a VNC viewer)"),
 	A("use_default_display", "bool", "false", "accepted; kiln never opens a window"),
 	A("display", "string", NULL, "accepted; kiln never opens a window"),
+	A("vga", "string", NULL, "video card: none, std, cirrus, vmware, qxl or virtio; unset: libvirt's default"),
 	A("disable_vnc", "bool", "false", "no VNC display at all"),
 	A("vnc_bind_address", "string", "\"127.0.0.1\"", "VNC listen address"),
 	A("vnc_use_password", "bool", "false", "accepted; not supported (VNC listens on loopback by default)"),
@@ -95,6 +98,7 @@ static const struct kiln_attr qemu_attrs[] = {
 	/* boot */
 	A("boot_wait", "string", "\"10s\"", "wait after starting the VM before typing boot_command"),
 	A("boot_command", "list(string)", NULL, "keys to type (Packer's grammar, plus <waitFor \"regex\">)"),
+	A("boot_steps", "list(list(string))", NULL, "[keys, description] pairs typed in order like boot_command, each description shown"),
 	A("boot_key_interval", "string", "\"100ms\"", "delay between keys (PACKER_KEY_INTERVAL also sets it)"),
 	A("boot_keygroup_interval", "string", NULL, "accepted; kiln sends each key group at once"),
 	/* HTTP seed, CD, floppy */
@@ -238,6 +242,7 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	static const char *const comms[] = {"ssh", "none", "winrm", NULL};
 	static const char *const cdifaces[] = {"ide", "sata", "scsi", "virtio-scsi", "virtio", NULL};
 	static const char *const seeds[] = {"cd", "net", NULL};
+	static const char *const vgas[] = {"none", "std", "cirrus", "vmware", "qxl", "virtio", NULL};
 
 	/* source */
 	if (kiln_config_has(cfg, "iso_urls"))
@@ -337,6 +342,25 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	if (c->memory < 10)
 		c->memory = 512;   /* Packer: "MemorySize %d is too small, using default: 512" */
 	c->machine_type = str_or(cfg, "machine_type", "pc");
+	c->cpu_model = str_or(cfg, "cpu_model", NULL);
+	if (c->cpu_model && !*c->cpu_model) {
+		free(c->cpu_model);   /* Packer: an empty cpu_model passes no -cpu */
+		c->cpu_model = NULL;
+	}
+	if (c->cpu_model) {
+		char *store = NULL;
+		const char *model = NULL;
+		struct qemu_cpu_feature *features = NULL;
+		size_t n = 0;
+		struct kiln_error e = ERR_INIT;
+		/* "host" under TCG is decided (and warned about) when the domain is built: only then is the
+		 * accelerator known */
+		if (qemu_cpu_model_parse(c->cpu_model, &store, &model, &features, &n, &e) < 0)
+			problem(&k, "cpu_model", "%s", err_cause(&e));
+		err_clear(&e);
+		free(store);
+		free(features);
+	}
 	c->firmware = str_or(cfg, "firmware", NULL);
 	c->use_pflash = kiln_config_bool(cfg, "use_pflash", false);
 	c->efi_drop_efivars = kiln_config_bool(cfg, "efi_drop_efivars", false);
@@ -379,6 +403,12 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	c->skip_nat_mapping = kiln_config_bool(cfg, "skip_nat_mapping", false);
 	c->headless = kiln_config_bool(cfg, "headless", false);
 	c->disable_vnc = kiln_config_bool(cfg, "disable_vnc", false);
+	c->vga = str_or(cfg, "vga", NULL);
+	if (c->vga && !*c->vga) {
+		free(c->vga);   /* Packer: an empty vga passes no -vga */
+		c->vga = NULL;
+	}
+	check_enum(&k, "vga", c->vga, vgas);
 	c->vnc_bind_address = str_or(cfg, "vnc_bind_address", "127.0.0.1");
 	c->vnc_port_min = int_key(&k, "vnc_port_min", 5900, 0, 65535);
 	c->vnc_port_max = int_key(&k, "vnc_port_max", 6000, 0, 65535);
@@ -401,6 +431,31 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	/* boot */
 	c->boot_wait_ms = duration_key(&k, "boot_wait", "10s", NULL);
 	kiln_config_list_strv(cfg, "boot_command", &c->boot_command);
+	{
+		struct strv *steps = NULL;
+		size_t n = 0;
+		struct kiln_error e = ERR_INIT;
+		if (qemu_config_read_string_lists(cfg, "boot_steps", &steps, &n, &e) < 0)
+			problem(&k, "boot_steps", "%s", err_cause(&e));
+		err_clear(&e);
+		c->boot_steps = n ? xcalloc(n, sizeof *c->boot_steps) : NULL;
+		for (size_t i = 0; i < n; i++) {
+			/* Packer: [keys] or [keys, description]; an empty step is skipped */
+			if (steps[i].n == 0)
+				continue;
+			if (steps[i].n > 2 && warnings)
+				strv_pushf(warnings, "boot_steps[%zu] has %zu elements; only the first two (keys, description) are used",
+					   i, steps[i].n);
+			struct qemu_boot_step *st = &c->boot_steps[c->nboot_steps++];
+			st->keys = xstrdup(steps[i].v[0]);
+			st->description = steps[i].n > 1 && *steps[i].v[1] ? xstrdup(steps[i].v[1]) : NULL;
+		}
+		for (size_t i = 0; i < n; i++)
+			strv_free(&steps[i]);
+		free(steps);
+	}
+	if (c->boot_command.n && c->nboot_steps)
+		problem(&k, "boot_steps", "boot_command and boot_steps cannot be used together");
 	const char *ki = getenv("PACKER_KEY_INTERVAL");
 	c->boot_key_interval_ms = duration_key(&k, "boot_key_interval", ki && *ki ? ki : "100ms", NULL);
 
@@ -500,6 +555,7 @@ void qemu_config_free(struct qemu_config *c)
 	free(c->cdrom_interface);
 	free(c->accelerator);
 	free(c->machine_type);
+	free(c->cpu_model);
 	free(c->firmware);
 	free(c->efi_firmware_code);
 	free(c->efi_firmware_vars);
@@ -512,9 +568,15 @@ void qemu_config_free(struct qemu_config *c)
 	free(c->net_bridge);
 	free(c->network);
 	free(c->vnc_bind_address);
+	free(c->vga);
 	free(c->libvirt_uri);
 	free(c->libvirt_pool);
 	strv_free(&c->boot_command);
+	for (size_t i = 0; i < c->nboot_steps; i++) {
+		free(c->boot_steps[i].keys);
+		free(c->boot_steps[i].description);
+	}
+	free(c->boot_steps);
 	free(c->http_directory);
 	free_pairs(c->http_content, c->nhttp_content);
 	free(c->http_bind_address);

@@ -19,6 +19,12 @@ struct qemu_kvpair {
 	char *value;
 };
 
+/* One of boot_steps: keys typed like a boot_command, and what they do (shown while typing). */
+struct qemu_boot_step {
+	char *keys;
+	char *description;               /* NULL when the step has none */
+};
+
 struct qemu_config {
 	const struct kiln_config *raw;   /* the block (for located errors and other modules' decoders) */
 
@@ -50,6 +56,7 @@ struct qemu_config {
 	char *accelerator;               /* "auto" (unset), "kvm", "tcg", "none" */
 	int cpus, sockets, cores, threads;
 	int memory;                      /* MiB */
+	char *cpu_model;                 /* QEMU's -cpu syntax: "host", "max", "model[,+feat,-feat,feat=on]" */
 	char *machine_type;
 	char *firmware;                  /* a ROM file (-bios) */
 	bool use_pflash;                 /* load `firmware` as pflash */
@@ -71,6 +78,7 @@ struct qemu_config {
 	bool skip_nat_mapping;
 	bool headless;
 	bool disable_vnc;
+	char *vga;                       /* Packer's -vga name: none, std, cirrus, vmware, qxl, virtio */
 	char *vnc_bind_address;
 	int vnc_port_min, vnc_port_max;
 	bool serial_log;                 /* kiln */
@@ -80,6 +88,8 @@ struct qemu_config {
 	/* boot */
 	int64_t boot_wait_ms;
 	struct strv boot_command;
+	struct qemu_boot_step *boot_steps;   /* boot_steps (never with boot_command) */
+	size_t nboot_steps;
 	int64_t boot_key_interval_ms;
 
 	/* HTTP seed and CD */
@@ -120,6 +130,10 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 		       struct strv *warnings, struct kiln_error *err);
 void qemu_config_free(struct qemu_config *c);
 
+/* A list(list(string)) key (qemuargs, boot_steps) as one strv per inner list. A value not known yet
+ * (validate before build.* exists) reads as unset. */
+int qemu_config_read_string_lists(const struct kiln_config *cfg, const char *name, struct strv **out, size_t *n,
+				  struct kiln_error *err);
 /* qemuargs (list(list(string))) as one strv per switch. */
 int qemu_config_read_qemuargs(const struct kiln_config *cfg, struct strv **out, size_t *n, struct kiln_error *err);
 

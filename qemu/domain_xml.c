@@ -180,6 +180,45 @@ static void render_os(struct buf *b, const struct qemu_domain *d)
 	xf(b, 1, "</os>");
 }
 
+static void render_cpu(struct buf *b, const struct qemu_domain *d)
+{
+	enum qemu_cpu_mode mode = d->cpu_mode;
+	if (mode == QEMU_CPU_DEFAULT)
+		mode = strcmp(d->type, "kvm") == 0 ? QEMU_CPU_HOST_PASSTHROUGH : QEMU_CPU_DEFAULT;
+	bool body = d->sockets || d->ncpu_features || mode == QEMU_CPU_CUSTOM;
+	const char *open = NULL;
+	switch (mode) {
+	case QEMU_CPU_DEFAULT:
+		if (!body)
+			return;
+		open = "<cpu";
+		break;
+	case QEMU_CPU_HOST_PASSTHROUGH:
+		open = "<cpu mode='host-passthrough'";
+		break;
+	case QEMU_CPU_MAXIMUM:
+		open = "<cpu mode='maximum'";
+		break;
+	case QEMU_CPU_CUSTOM:
+		/* check='none': like QEMU's -cpu, run with what the accelerator offers rather than refuse */
+		open = "<cpu mode='custom' match='exact' check='none'";
+		break;
+	}
+	buf_repeat(b, ' ', 2);
+	buf_puts(b, open);
+	buf_puts(b, body ? ">\n" : "/>\n");
+	if (!body)
+		return;
+	if (mode == QEMU_CPU_CUSTOM)
+		xf(b, 2, "<model fallback='forbid'>%s</model>", d->cpu_model);
+	if (d->sockets)
+		xf(b, 2, "<topology sockets='%u' dies='1' cores='%u' threads='%u'/>", d->sockets, d->cores, d->threads);
+	for (size_t i = 0; i < d->ncpu_features; i++)
+		xf(b, 2, "<feature policy='%s' name='%s'/>", d->cpu_features[i].enable ? "require" : "disable",
+		   d->cpu_features[i].name);
+	xf(b, 1, "</cpu>");
+}
+
 static void render_net(struct buf *b, const struct qemu_domain *d)
 {
 	if (d->net == QEMU_NET_BRIDGE || d->net == QEMU_NET_NETWORK) {
@@ -267,17 +306,7 @@ char *qemu_domain_xml(const struct qemu_domain *d)
 	if (smm)
 		xf(&b, 2, "<smm state='on'/>");
 	xf(&b, 1, "</features>");
-	bool kvm = strcmp(d->type, "kvm") == 0;
-	if (kvm || d->sockets) {
-		if (kvm)
-			xraw(&b, 1, d->sockets ? "<cpu mode='host-passthrough'>" : "<cpu mode='host-passthrough'/>");
-		else
-			xraw(&b, 1, "<cpu>");
-		if (d->sockets) {
-			xf(&b, 2, "<topology sockets='%u' dies='1' cores='%u' threads='%u'/>", d->sockets, d->cores, d->threads);
-			xf(&b, 1, "</cpu>");
-		}
-	}
+	render_cpu(&b, d);
 	xf(&b, 1, "<on_poweroff>destroy</on_poweroff>");
 	xf(&b, 1, "<on_reboot>restart</on_reboot>");
 	xf(&b, 1, "<on_crash>destroy</on_crash>");
@@ -310,6 +339,11 @@ char *qemu_domain_xml(const struct qemu_domain *d)
 			   d->vnc_listen ? d->vnc_listen : "127.0.0.1");
 		else
 			xf(&b, 2, "<graphics type='vnc' autoport='yes' listen='%s'/>", d->vnc_listen ? d->vnc_listen : "127.0.0.1");
+	}
+	if (d->video) {
+		xf(&b, 2, "<video>");
+		xf(&b, 3, "<model type='%s'/>", d->video);
+		xf(&b, 2, "</video>");
 	}
 	if (d->tpm) {
 		xf(&b, 2, "<tpm model='%s'>", d->tpm_model ? d->tpm_model : "tpm-tis");

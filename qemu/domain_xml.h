@@ -31,6 +31,18 @@ enum qemu_net_mode {
 
 enum qemu_serial_mode { QEMU_SERIAL_FILE = 0, QEMU_SERIAL_PTY, QEMU_SERIAL_NONE };
 
+enum qemu_cpu_mode {
+	QEMU_CPU_DEFAULT = 0,      /* host-passthrough on KVM, QEMU's default model on TCG */
+	QEMU_CPU_HOST_PASSTHROUGH, /* the host's CPU (KVM only) */
+	QEMU_CPU_MAXIMUM,          /* every feature the accelerator offers (QEMU's "max") */
+	QEMU_CPU_CUSTOM,           /* a named model (cpu_model) */
+};
+
+struct qemu_cpu_feature {
+	const char *name;
+	bool enable;               /* require; false: disable */
+};
+
 struct qemu_domain_disk {
 	const char *path;          /* file path on the hypervisor host (type='file') */
 	const char *pool;          /* or a storage volume (type='volume') */
@@ -65,6 +77,10 @@ struct qemu_domain {
 	unsigned vcpus;            /* current vCPUs */
 	unsigned max_vcpus;        /* sockets*cores*threads when a topology is set, else = vcpus */
 	unsigned sockets, cores, threads;   /* 0: no topology */
+	enum qemu_cpu_mode cpu_mode;
+	const char *cpu_model;     /* CUSTOM: the model name */
+	const struct qemu_cpu_feature *cpu_features;
+	size_t ncpu_features;
 
 	enum qemu_firmware firmware;
 	const char *loader;        /* ROM: the firmware file; EFI_FILES: the CODE file */
@@ -85,6 +101,7 @@ struct qemu_domain {
 	bool vnc;
 	const char *vnc_listen;
 	unsigned vnc_port;         /* 0: autoport */
+	const char *video;         /* libvirt video model ("vga", "qxl", "none", ...); NULL: libvirt's default */
 
 	enum qemu_net_mode net;
 	const char *net_model;     /* QEMU device ("virtio-net-pci", "e1000") for USER; libvirt model otherwise */
@@ -102,6 +119,8 @@ struct qemu_domain {
 
 	struct strv qemu_args;     /* extra QEMU arguments (qemuargs), already expanded */
 	char *machine_store;       /* owned copy behind `machine` when qemuargs set it */
+	char *cpu_store;           /* owned text behind cpu_model and the feature names */
+	struct qemu_cpu_feature *cpu_features_store;
 };
 
 /* Render the domain. Caller frees. */

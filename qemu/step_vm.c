@@ -281,44 +281,92 @@ static int drv_sleep(void *arg, int64_t ms)
 	return rc;
 }
 
+/* Expand and parse keys (a boot_command entry or a boot step) onto script; what names it in errors. */
+static int parse_keys(struct qemu_build *b, const char *keys, struct qemu_boot_script *script, const char *what,
+		      size_t i, struct kiln_error *err)
+{
+	char *text = NULL;
+	if (kiln_ctx_expand(b->ctx, keys, strv_argv(&b->template_vars), &text, err) < 0)
+		return err_wrap(err, "%s[%zu]", what, i);
+	int rc = qemu_boot_parse(text, script, err);
+	free(text);
+	if (rc < 0)
+		return err_wrap(err, "%s[%zu]", what, i);
+	if (log_enabled()) {
+		char *d = qemu_boot_script_describe(script);
+		char *m = ui_mask(d);
+		log_debug("qemu: %s[%zu]: %s", what, i, m);
+		free(m);
+		free(d);
+	}
+	return 0;
+}
+
+/* Before each of boot_steps: show what it does; with -debug, wait for the user between steps (Packer
+ * pauses after each one so the installer can be followed). */
+static int boot_step_begin(void *arg, size_t i, size_t n, const char *description, struct kiln_error *err)
+{
+	struct qemu_build *b = arg;
+	if (i > 0 && b->ctx->debug && b->ctx->ops && b->ctx->ops->pause) {
+		char *what = xasprintf("boot step %zu/%zu%s%s", i + 1, n, description ? ": " : "", description ? description : "");
+		int rc = b->ctx->ops->pause(b->ctx, what);
+		free(what);
+		if (rc < 0)
+			return err_set_kind(err, ERR_CANCELLED, "cancelled");
+	}
+	if (description)
+		ui_message(b->ui, "Boot step %zu/%zu: %s", i + 1, n, description);
+	else
+		ui_message(b->ui, "Boot step %zu/%zu", i + 1, n);
+	return 0;
+}
+
 int qemu_step_boot(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
-	if (c->boot_command.n == 0)
+	if (c->boot_command.n == 0 && c->nboot_steps == 0)
 		return 0;   /* boot_wait only times the boot command */
+	/* Every step is expanded and parsed before a key is typed: a mistake in the last one must not leave
+	 * an installer half way through its dialogs. */
+	size_t nscripts = c->nboot_steps ? c->nboot_steps : 1;
+	struct qemu_boot_script *scripts = xcalloc(nscripts, sizeof *scripts);
+	const char **descriptions = NULL;
+	int rc = -1;
+	if (c->nboot_steps) {
+		for (size_t i = 0; i < c->nboot_steps; i++)
+			if (parse_keys(b, c->boot_steps[i].keys, &scripts[i], "boot_steps", i, err) < 0)
+				goto out;
+	} else {
+		for (size_t i = 0; i < c->boot_command.n; i++)
+			if (parse_keys(b, c->boot_command.v[i], &scripts[0], "boot_command", i, err) < 0)
+				goto out;
+	}
 	if (c->boot_wait_ms > 0) {
 		char *d = duration_format_ns(c->boot_wait_ms * 1000000LL);
 		ui_say(b->ui, "Waiting %s for boot...", d);
 		free(d);
 		if (qemu_build_sleep(b, c->boot_wait_ms, err) < 0)
-			return -1;
-	}
-	ui_say(b->ui, "Typing the boot command...");
-	struct qemu_boot_script script = {0};
-	for (size_t i = 0; i < c->boot_command.n; i++) {
-		char *text = NULL;
-		if (kiln_ctx_expand(b->ctx, c->boot_command.v[i], strv_argv(&b->template_vars), &text, err) < 0) {
-			qemu_boot_script_free(&script);
-			return err_wrap(err, "boot_command[%zu]", i);
-		}
-		int rc = qemu_boot_parse(text, &script, err);
-		free(text);
-		if (rc < 0) {
-			qemu_boot_script_free(&script);
-			return err_wrap(err, "boot_command[%zu]", i);
-		}
-	}
-	if (log_enabled()) {
-		char *d = qemu_boot_script_describe(&script);
-		char *m = ui_mask(d);
-		log_debug("qemu: boot command: %s", m);
-		free(m);
-		free(d);
+			goto out;
 	}
 	struct qemu_boot_driver drv = {drv_send, drv_wait_for, drv_sleep, b};
-	int rc = qemu_boot_type(&script, &drv, c->boot_key_interval_ms, err);
-	qemu_boot_script_free(&script);
+	if (!c->nboot_steps) {
+		ui_say(b->ui, "Typing the boot command...");
+		rc = qemu_boot_type(&scripts[0], &drv, c->boot_key_interval_ms, err);
+		goto out;
+	}
+	ui_say(b->ui, "Typing the boot steps...");
+	descriptions = xcalloc(c->nboot_steps, sizeof *descriptions);
+	for (size_t i = 0; i < c->nboot_steps; i++)
+		descriptions[i] = c->boot_steps[i].description;
+	if (qemu_boot_type_steps(scripts, descriptions, c->nboot_steps, &drv, c->boot_key_interval_ms, boot_step_begin, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	for (size_t i = 0; i < nscripts; i++)
+		qemu_boot_script_free(&scripts[i]);
+	free(scripts);
+	free(descriptions);
 	return rc;
 }
 

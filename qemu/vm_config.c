@@ -27,6 +27,89 @@ const char *qemu_net_libvirt_model(const char *net_device)
 	return net_device;
 }
 
+const char *qemu_vga_libvirt_model(const char *vga)
+{
+	static const char *const map[][2] = {
+		{"none", "none"}, {"std", "vga"}, {"cirrus", "cirrus"}, {"vmware", "vmvga"}, {"qxl", "qxl"}, {"virtio", "virtio"},
+	};
+	for (size_t i = 0; vga && i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(vga, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+static bool cpu_name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+int qemu_cpu_model_parse(const char *spec, char **store, const char **model, struct qemu_cpu_feature **features,
+			 size_t *nfeatures, struct kiln_error *err)
+{
+	*store = xstrdup(spec ? spec : "");
+	*model = NULL;
+	*features = NULL;
+	*nfeatures = 0;
+	size_t cap = 0;
+	char *save = NULL;
+	char *tok = strtok_r(*store, ",", &save);
+	if (!tok || !cpu_name_ok(tok)) {
+		err_set_kind(err, ERR_INVALID, "cpu_model = \"%s\" does not start with a CPU model name (see qemu-system-x86_64 -cpu help)",
+			     spec ? spec : "");
+		goto fail;
+	}
+	*model = tok;
+	/* QEMU's feature switches: +f and -f, f=on|off, and a bare f (on). */
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		bool enable = true;
+		char *name = tok;
+		char *eq = strchr(tok, '=');
+		if (*tok == '+' || *tok == '-') {
+			enable = *tok == '+';
+			name = tok + 1;
+		} else if (eq) {
+			*eq = '\0';
+			const char *v = eq + 1;
+			if (strcmp(v, "on") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0) {
+				enable = true;
+			} else if (strcmp(v, "off") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0) {
+				enable = false;
+			} else {
+				err_set_kind(err, ERR_INVALID,
+					     "cpu_model = \"%s\": \"%s=%s\" is a CPU property libvirt's <cpu> cannot express; "
+					     "only +feature, -feature and feature=on|off are supported", spec, tok, v);
+				goto fail;
+			}
+		}
+		if (!cpu_name_ok(name)) {
+			err_set_kind(err, ERR_INVALID, "cpu_model = \"%s\": \"%s\" is not a CPU feature name", spec, tok);
+			goto fail;
+		}
+		if (strncmp(name, "hv_", 3) == 0 || strncmp(name, "hv-", 3) == 0) {
+			err_set_kind(err, ERR_INVALID,
+				     "cpu_model = \"%s\": Hyper-V enlightenments (%s) are not CPU features to libvirt; "
+				     "pass them to QEMU with qemuargs = [[\"-cpu\", \"%s\"]] instead", spec, name, spec);
+			goto fail;
+		}
+		*features = xgrow(*features, &cap, *nfeatures + 1, sizeof **features);
+		(*features)[(*nfeatures)++] = (struct qemu_cpu_feature){name, enable};
+	}
+	return 0;
+fail:
+	free(*store);
+	free(*features);
+	*store = NULL;
+	*features = NULL;
+	*nfeatures = 0;
+	*model = NULL;
+	return -1;
+}
+
 static void push_disk(struct qemu_domain *d, size_t *cap, struct qemu_domain_disk disk)
 {
 	d->disks = xgrow(d->disks, cap, d->ndisks + 1, sizeof *d->disks);
@@ -108,6 +191,40 @@ static void set_topology(struct qemu_domain *d, int cpus, int sockets, int cores
 	}
 }
 
+/* cpu_model (or a plain "-cpu MODEL" in qemuargs) as the domain's <cpu>. */
+static int apply_cpu(struct qemu_domain *d, const char *key, const char *spec, bool kvm, struct strv *warnings,
+		     struct kiln_error *err)
+{
+	const char *model = NULL;
+	char *store = NULL;
+	struct qemu_cpu_feature *features = NULL;
+	size_t n = 0;
+	if (qemu_cpu_model_parse(spec, &store, &model, &features, &n, err) < 0)
+		return -1;
+	free(d->cpu_store);
+	free(d->cpu_features_store);
+	d->cpu_store = store;
+	d->cpu_features = d->cpu_features_store = features;
+	d->ncpu_features = n;
+	d->cpu_model = NULL;
+	if (strcmp(model, "host") == 0 && kvm) {
+		d->cpu_mode = QEMU_CPU_HOST_PASSTHROUGH;
+	} else if (strcmp(model, "host") == 0) {
+		/* TCG has no host CPU to pass through (QEMU refuses -cpu host without KVM); its "max" model is
+		 * the nearest: every feature TCG emulates, enough for guests that need x86-64-v2. */
+		d->cpu_mode = QEMU_CPU_MAXIMUM;
+		if (warnings)
+			strv_pushf(warnings, "%s \"host\" needs KVM; this build runs under TCG, so the guest gets QEMU's "
+					     "\"max\" CPU (every feature TCG emulates) instead", key);
+	} else if (strcmp(model, "max") == 0) {
+		d->cpu_mode = QEMU_CPU_MAXIMUM;
+	} else {
+		d->cpu_mode = QEMU_CPU_CUSTOM;
+		d->cpu_model = model;
+	}
+	return 0;
+}
+
 static int apply_qemuargs(const struct qemu_config *c, const struct qemu_vm_plan *p, struct qemu_domain *d,
 			  char **machine_store, struct strv *warnings, struct kiln_error *err)
 {
@@ -151,6 +268,11 @@ static int apply_qemuargs(const struct qemu_config *c, const struct qemu_vm_plan
 				*machine_store = m;
 				d->machine = m;
 			}
+		} else if (strcmp(bare, "-cpu") == 0 && parts.n == 2 && !strchr(v, ',') &&
+			   apply_cpu(d, "qemuargs -cpu", v, p->kvm, warnings, NULL) == 0) {
+			/* a bare model; with features or properties (hv_*, ...) it goes to QEMU as it is */
+		} else if (strcmp(bare, "-vga") == 0 && qemu_vga_libvirt_model(v)) {
+			d->video = qemu_vga_libvirt_model(v);
 		} else if (strcmp(bare, "-serial") == 0 || strcmp(bare, "-monitor") == 0 || strcmp(bare, "-display") == 0 ||
 			   strcmp(bare, "-vnc") == 0 || strcmp(bare, "-nographic") == 0 || strcmp(bare, "-qmp") == 0 ||
 			   strcmp(bare, "-name") == 0 || strcmp(bare, "-enable-kvm") == 0 || strcmp(bare, "-accel") == 0 ||
@@ -184,6 +306,10 @@ int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p,
 		d->emulator = c->qemu_binary;
 	d->memory_mib = (uint64_t)c->memory;
 	set_topology(d, c->cpus, c->sockets, c->cores, c->threads);
+	if (c->cpu_model && apply_cpu(d, "cpu_model", c->cpu_model, p->kvm, warnings, err) < 0) {
+		qemu_domain_release(d);
+		return -1;
+	}
 
 	/* firmware */
 	if (c->efi_boot && c->efi_firmware_code) {
@@ -235,6 +361,7 @@ int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p,
 		d->serial = QEMU_SERIAL_PTY;
 	}
 	d->vnc = !c->disable_vnc;
+	d->video = qemu_vga_libvirt_model(c->vga);
 	d->vnc_listen = c->vnc_bind_address;
 	d->vnc_port = p->vnc_port;
 
@@ -282,9 +409,15 @@ void qemu_domain_release(struct qemu_domain *d)
 	free(d->disks);
 	free(d->forwards);
 	free(d->machine_store);
+	free(d->cpu_store);
+	free(d->cpu_features_store);
 	strv_free(&d->qemu_args);
 	d->disks = NULL;
 	d->forwards = NULL;
 	d->machine_store = NULL;
+	d->cpu_store = NULL;
+	d->cpu_features_store = NULL;
+	d->cpu_features = NULL;
+	d->ncpu_features = 0;
 	d->ndisks = d->nforwards = 0;
 }

@@ -46,6 +46,15 @@ int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p,
 		      struct strv *warnings, struct kiln_error *err);
 void qemu_domain_release(struct qemu_domain *d);
 
+/* A cpu_model in QEMU's -cpu syntax ("host", "max", "Skylake-Client,+pcid,-hle,vmx=on"): the model and its
+ * features. `store` owns the text the names point into, `features` the array (free both). Fails on text
+ * libvirt's <cpu> cannot express. */
+int qemu_cpu_model_parse(const char *spec, char **store, const char **model, struct qemu_cpu_feature **features,
+			 size_t *nfeatures, struct kiln_error *err);
+/* Packer's vga names (QEMU's -vga: none, std, cirrus, vmware, qxl, virtio) as libvirt video models; NULL
+ * for a name libvirt cannot express. */
+const char *qemu_vga_libvirt_model(const char *vga);
+
 /* Packer's net_device names as QEMU devices ("virtio-net" -> "virtio-net-pci") and libvirt models. */
 const char *qemu_net_qemu_device(const char *net_device);
 const char *qemu_net_libvirt_model(const char *net_device);

@@ -17,3 +17,6 @@ tests_integration_cidata_tool_LDADD = $(KILN_LINK)
 # images/: the example templates validate and are fmt-clean (kiln and Packer 1.6.6)
 TESTS += tests/integration/t0700-images.sh
 EXTRA_DIST += tests/integration/t0700-images.sh
+# bench/run-all: bench/RESULTS.md from the benchmarks' RESULT lines (stand-in benchmarks, nothing measured)
+TESTS += tests/integration/t0710-bench-run-all.sh
+EXTRA_DIST += tests/integration/t0710-bench-run-all.sh

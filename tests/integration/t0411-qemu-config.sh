@@ -63,4 +63,70 @@ test_expect_success 'a checksum the builder cannot read is located' '
 	test_grep "unknown checksum type \"crc32\"" err
 '
 
+test_expect_success 'vga and cpu_model take what libvirt can express, located' '
+	source_block "  iso_url = \"a.qcow2\"
+  vga = \"tcx\"
+  cpu_model = \"host,hv_relaxed\"" >t.pkr.hcl &&
+	test_expect_code 1 "$driver" t.pkr.hcl 2>err &&
+	test_grep "t.pkr.hcl:6" err &&
+	test_grep "vga = \"tcx\" is not one of: none, std, cirrus, vmware, qxl, virtio" err &&
+	test_grep "Hyper-V enlightenments (hv_relaxed) are not CPU features to libvirt" err &&
+	source_block "  iso_url = \"a.qcow2\"
+  cpu_model = \"Haswell,tsc-frequency=2000000000\"" >t.pkr.hcl &&
+	test_expect_code 1 "$driver" t.pkr.hcl 2>err &&
+	test_grep "t.pkr.hcl:5" err &&
+	test_grep "\"tsc-frequency=2000000000\" is a CPU property libvirt.s <cpu> cannot express" err &&
+	source_block "  iso_url = \"a.qcow2\"
+  cpu_model = \",+pcid\"" >t.pkr.hcl &&
+	test_expect_code 1 "$driver" t.pkr.hcl 2>err &&
+	test_grep "does not start with a CPU model name" err
+'
+
+test_expect_success 'empty vga and cpu_model pass nothing, as in Packer' '
+	source_block "  iso_url = \"a.qcow2\"
+  disk_image = true
+  accelerator = \"tcg\"
+  vga = \"\"
+  cpu_model = \"\"" >t.pkr.hcl &&
+	"$driver" t.pkr.hcl >out.xml 2>err &&
+	! grep "<cpu\|<video" out.xml &&
+	! grep "cpu_model\|vga" err
+'
+
+test_expect_success 'boot_steps: not with boot_command; steps beyond [keys, description] warned' '
+	source_block "  iso_url = \"a.iso\"
+  boot_command = [\"<enter>\"]
+  boot_steps = [[\"<enter>\", \"go\"]]" >t.pkr.hcl &&
+	test_expect_code 1 "$driver" t.pkr.hcl 2>err &&
+	test_grep "t.pkr.hcl:6" err &&
+	test_grep "boot_command and boot_steps cannot be used together" err &&
+	source_block "  iso_url = \"a.iso\"
+  boot_steps = [[\"<enter>\", \"go\", \"extra\"], [], [\"<wait>\"]]" >t.pkr.hcl &&
+	"$driver" t.pkr.hcl >out.xml 2>err &&
+	test_grep "boot_steps\[0\] has 3 elements; only the first two (keys, description) are used" err
+'
+
+test_expect_success 'kiln validate accepts boot_steps built with concat(), cpu_model and vga' '
+	cat >steps.pkr.hcl <<-\HCL &&
+	variable "extra_steps" {
+	  type    = list(list(string))
+	  default = [["b<enter><wait5>", "Yes"]]
+	}
+	source "qemu" "netbsd" {
+	  iso_url      = "netbsd.iso"
+	  iso_checksum = "none"
+	  cpu_model    = "host"
+	  vga          = "std"
+	  boot_steps = concat(
+	    [["1<wait20s>", "Boot normally"]],
+	    var.extra_steps,
+	    [["a<enter><wait5>", "Install NetBSD to hard disk"]],
+	  )
+	  ssh_username = "root"
+	}
+	build { sources = ["source.qemu.netbsd"] }
+	HCL
+	"$KILN" validate steps.pkr.hcl >out 2>&1 || { cat out; false; }
+'
+
 test_done

@@ -171,6 +171,69 @@ static void test_typing(void **state)
 	buf_free(&r.log);
 }
 
+static int rec_step_begin(void *arg, size_t i, size_t n, const char *description, struct kiln_error *err)
+{
+	struct rec *r = arg;
+	buf_printf(&r->log, "(%zu/%zu %s)", i + 1, n, description ? description : "-");
+	if (description && strcmp(description, "stop here") == 0)
+		return err_set_kind(err, ERR_CANCELLED, "cancelled");
+	return 0;
+}
+
+/* boot_steps: each script typed in order, announced with its description before its keys; a failure
+ * names the step and nothing after it is typed. */
+static void test_typing_steps(void **state)
+{
+	(void)state;
+	struct rec r = {.log = BUF_INIT};
+	struct qemu_boot_driver d = {rec_send, rec_wait_for, rec_sleep, &r};
+	struct qemu_boot_script s[3] = {{0}};
+	struct kiln_error err = ERR_INIT;
+	assert_int_equal(qemu_boot_parse("a", &s[0], &err), 0);
+	assert_int_equal(qemu_boot_parse("<waitFor \"login:\" 2s>", &s[1], &err), 0);
+	assert_int_equal(qemu_boot_parse("b<enter>", &s[2], &err), 0);
+	const char *desc[] = {"first", NULL, "set root password"};
+	assert_int_equal(qemu_boot_type_steps(s, desc, 3, &d, 0, rec_step_begin, &err), 0);
+	char *want = xasprintf("(1/3 first)[%d](2/3 -){login: 2000}(3/3 set root password)[%d][%d]", KEY_A, KEY_B, KEY_ENTER);
+	assert_string_equal(buf_cstr(&r.log), want);
+	free(want);
+
+	/* a failing step is named with its description; the steps after it are not typed */
+	buf_reset(&r.log);
+	r.fail_pattern = "login:";
+	const char *desc2[] = {"first", "wait for login", "set root password"};
+	assert_int_equal(qemu_boot_type_steps(s, desc2, 3, &d, 0, rec_step_begin, &err), -1);
+	assert_true(err_is(&err, ERR_TIMEOUT));
+	char *m = err_text(&err);
+	assert_non_null(strstr(m, "boot step 2 (wait for login)"));
+	assert_non_null(strstr(m, "timed out waiting for /login:/"));
+	free(m);
+	assert_null(strstr(buf_cstr(&r.log), "3/3"));
+	err_clear(&err);
+
+	/* without descriptions and hooks, a step is named by its number */
+	buf_reset(&r.log);
+	assert_int_equal(qemu_boot_type_steps(s, NULL, 3, &d, 0, NULL, &err), -1);
+	m = err_text(&err);
+	assert_non_null(strstr(m, "boot step 2:"));
+	free(m);
+	err_clear(&err);
+	r.fail_pattern = NULL;
+
+	/* the hook can stop before a step is typed (-debug, Ctrl-C while paused) */
+	buf_reset(&r.log);
+	const char *desc3[] = {"first", "stop here", "never"};
+	assert_int_equal(qemu_boot_type_steps(s, desc3, 3, &d, 0, rec_step_begin, &err), -1);
+	assert_true(err_is(&err, ERR_CANCELLED));
+	char *w3 = xasprintf("(1/3 first)[%d](2/3 stop here)", KEY_A);
+	assert_string_equal(buf_cstr(&r.log), w3);
+	free(w3);
+	err_clear(&err);
+	for (size_t i = 0; i < 3; i++)
+		qemu_boot_script_free(&s[i]);
+	buf_free(&r.log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_wait_for),
 		cmocka_unit_test(test_untypeable),
 		cmocka_unit_test(test_typing),
+		cmocka_unit_test(test_typing_steps),
 	};
 	return cmocka_run_group_tests_name("qemu-boot-command", tests, NULL, NULL);
 }

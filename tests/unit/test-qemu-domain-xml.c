@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "util/error.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,53 @@ static void test_net_device_names(void **state)
 	assert_string_equal(qemu_default_cdrom_bus("q35"), "sata");
 }
 
+static void test_cpu_model_and_vga(void **state)
+{
+	(void)state;
+	char *store = NULL;
+	const char *model = NULL;
+	struct qemu_cpu_feature *f = NULL;
+	size_t n = 0;
+	struct kiln_error err = ERR_INIT;
+	assert_int_equal(qemu_cpu_model_parse("EPYC,+svm,-x2apic,pdpe1gb=on,ssbd=off,avx2", &store, &model, &f, &n, &err), 0);
+	assert_string_equal(model, "EPYC");
+	assert_int_equal(n, 5);
+	assert_string_equal(f[0].name, "svm");
+	assert_true(f[0].enable);
+	assert_false(f[1].enable);
+	assert_true(f[2].enable);
+	assert_string_equal(f[3].name, "ssbd");
+	assert_false(f[3].enable);
+	assert_string_equal(f[4].name, "avx2");
+	assert_true(f[4].enable);
+	free(store);
+	free(f);
+	const char *bad[] = {"", ",+x", "host,+", "host,hv-passthrough", "max,level=0xd", "Haswell;rm -rf"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(qemu_cpu_model_parse(bad[i], &store, &model, &f, &n, &err), -1);
+		assert_null(store);
+		assert_null(f);
+		assert_true(err_is(&err, ERR_INVALID));
+		err_clear(&err);
+	}
+	assert_string_equal(qemu_vga_libvirt_model("std"), "vga");
+	assert_string_equal(qemu_vga_libvirt_model("vmware"), "vmvga");
+	assert_string_equal(qemu_vga_libvirt_model("none"), "none");
+	assert_null(qemu_vga_libvirt_model("tcx"));
+	assert_null(qemu_vga_libvirt_model(NULL));
+
+	/* rendering: features inside the mode's <cpu>, with the topology */
+	struct qemu_cpu_feature feats[] = {{"pcid", true}, {"hle", false}};
+	struct qemu_domain d = {.name = "t", .type = "qemu", .memory_mib = 256, .net = QEMU_NET_NONE,
+				.cpu_mode = QEMU_CPU_MAXIMUM, .cpu_features = feats, .ncpu_features = 2,
+				.vcpus = 2, .max_vcpus = 2, .sockets = 1, .cores = 2, .threads = 1, .video = "qxl"};
+	char *xml = qemu_domain_xml(&d);
+	assert_contains(xml, "  <cpu mode='maximum'>\n    <topology sockets='1' dies='1' cores='2' threads='1'/>\n"
+			     "    <feature policy='require' name='pcid'/>\n    <feature policy='disable' name='hle'/>\n  </cpu>\n");
+	assert_contains(xml, "<video>\n      <model type='qxl'/>\n    </video>");
+	free(xml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_user_net_slot),
 		cmocka_unit_test(test_vcpus),
 		cmocka_unit_test(test_net_device_names),
+		cmocka_unit_test(test_cpu_model_and_vga),
 	};
 	return cmocka_run_group_tests_name("qemu-domain-xml", tests, NULL, NULL);
 }
