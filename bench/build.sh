@@ -19,8 +19,8 @@
 #   BENCH_KEEP=1 bench/build.sh             keep the scratch directory (templates, logs)
 #
 # Packer's phases come from its UI lines, time-stamped as they arrive; kiln's from its own
-# `qemu: phase timings` log line (KILN_LOG). A line "RESULT template=… tool=… wall=… …" per median
-# is printed for scripts that collect results (bench/RESULTS.md).
+# `qemu: phase timings` log line (KILN_LOG). The last lines, "RESULT bench=build ...", are the
+# medians and ratios for bench/run-all (bench/README.md), each tool's phases on the wall-time line.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${KILN_BUILDDIR:-$top/build}
@@ -259,7 +259,7 @@ printf '%-8s %-7s %8s %12s %10s %9s %11s %14s\n' template tool wall boot_to_ssh 
 for tpl in $templates; do
 	for tool in $tools; do
 		m=$(median "$tmp/$tpl-$tool.results")
-		echo "RESULT template=$tpl tool=$tool $m" >"$tmp/$tpl-$tool.median"
+		echo "$m" >"$tmp/$tpl-$tool.median"
 		python3 - "$tpl" "$tool" "$m" <<'EOF'
 import re, sys
 tpl, tool, m = sys.argv[1:]
@@ -273,20 +273,47 @@ EOF
 	done
 done
 echo
+: >"$tmp/result-lines"
 for tpl in $templates; do
-	if [ -s "$tmp/$tpl-kiln.median" ] && [ -s "$tmp/$tpl-packer.median" ]; then
-		python3 - "$tpl" "$(cat "$tmp/$tpl-kiln.median")" "$(cat "$tmp/$tpl-packer.median")" <<'EOF'
+	# the kiln/packer line, then (kept for the end) the machine-readable lines (bench/README.md)
+	python3 - "$tpl" "$tmp" "$rounds" $tools <<'EOF'
 import re, sys
-tpl, k, p = sys.argv[1:]
-k = dict(re.findall(r"(\w+)=([0-9.]+)", k)); p = dict(re.findall(r"(\w+)=([0-9.]+)", p))
-if "wall" in k and "wall" in p:
+tpl, tmp, rounds, tools = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+med, ok = {}, {}
+for t in tools:
+    ok[t] = sum(1 for l in open("%s/%s-%s.results" % (tmp, tpl, t)) if "wall=" in l)
+    v = dict(re.findall(r"(\w+)=([0-9.]+)", open("%s/%s-%s.median" % (tmp, tpl, t)).read()))
+    if "wall" in v:
+        med[t] = {k: float(x) for k, x in v.items()}
+k, p = med.get("kiln"), med.get("packer")
+if k and p:
     print("%s: kiln/packer wall %.2fx, outside the guest %.2fx (kiln %.2f s, Packer %.2f s)" % (tpl,
-          float(k["wall"]) / float(p["wall"]), float(k["outside_guest"]) / max(float(p["outside_guest"]), 0.01),
-          float(k["outside_guest"]), float(p["outside_guest"])))
+          k["wall"] / p["wall"], k["outside_guest"] / max(p["outside_guest"], 0.01),
+          k["outside_guest"], p["outside_guest"]))
+failed = [t for t in tools if t not in med]
+partial = ["%s failed %d of %d rounds" % (t, rounds - ok[t], rounds) for t in tools if t in med and ok[t] < rounds]
+phases = " ".join("%s_%s=%.2f" % (t, ph, med[t][ph]) for t in tools if t in med
+                  for ph in ("boot_to_ssh", "provision", "shutdown", "compaction"))
+val = lambda d, key: "%.2f" % d[key] if d else "-"
+out = open(tmp + "/result-lines", "a")
+for measure, key, goal, met in (("wall time", "wall", "<1x", lambda: k["wall"] < p["wall"]),
+                                ("time outside the guest", "outside_guest", "kiln <1 s", lambda: k["outside_guest"] < 1)):
+    line = 'RESULT bench=build measure="%s: %s" unit=s kiln=%s peer=packer peer_value=%s' % (
+        tpl, measure, val(k, key), val(p, key))
+    if failed:
+        line += ' status=failed reason="%s failed in every round of %d (logs kept in %s)"' % (" and ".join(failed), rounds, tmp)
+    else:
+        both = k is not None and p is not None
+        line += ' ratio=%s goal="%s" met=%s' % ("%.2f" % (k[key] / max(p[key], 0.01)) if both else "-", goal,
+            ("yes" if met() else "no") if k is not None and (both or key == "outside_guest") else "-")
+    if partial:
+        line += ' note="%s"' % "; ".join(partial)
+    if key == "wall":
+        line += " rounds=%d %s" % (rounds, phases)
+    print(line, file=out)
 EOF
-	fi
 done
-cat "$tmp"/*.median
+cat "$tmp/result-lines"
 if [ -e "$tmp/.keep" ] || [ -n "${BENCH_KEEP:-}" ]; then
 	echo "bench/build.sh: the templates and logs are kept in $tmp" >&2
 	trap - EXIT

@@ -13,10 +13,13 @@
 # sizes and the ratios; the goal is kiln <= 0.7x the chain's time with an output no larger.
 #
 #   bench/export.sh [--runs N] [--zlib]     (--zlib: kiln compresses with zlib too, like -c)
+#
+# --runs N (default BENCH_ROUNDS, else 1): each time is the best of N runs. The last lines,
+# "RESULT bench=export ...", are the same figures for bench/run-all (bench/README.md).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${KILN_BUILDDIR:-$top/build}
-runs=1
+runs=${BENCH_ROUNDS:-1}
 kiln_compression=zstd
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -36,7 +39,8 @@ fi
 base=$("$top/tests/fixtures/mk-debian-image") || { echo "bench/export.sh: no Debian image" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/kiln-bench-export.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc; }
@@ -87,7 +91,15 @@ echo
 printf '%-34s %10s %14s\n' "" "time (s)" "output (bytes)"
 printf '%-34s %10.1f %14s\n' "chain (sysprep+sparsify+convert -c)" "$best_chain" "$chain_size"
 printf '%-34s %10.1f %14s\n' "kiln (sanitize+export, $kiln_compression)" "$best_kiln" "$kiln_size"
-time_ratio=$(echo "scale=2; $best_kiln / $best_chain" | bc)
-size_ratio=$(echo "scale=3; $kiln_size / $chain_size" | bc)
+time_ratio=$(printf '%.2f' "$(echo "scale=4; $best_kiln / $best_chain" | bc)")
+size_ratio=$(printf '%.3f' "$(echo "scale=5; $kiln_size / $chain_size" | bc)")
 echo "time ratio kiln/chain: $time_ratio (goal <= 0.70)"
 echo "size ratio kiln/chain: $size_ratio (goal <= 1.000)"
+# machine-readable (bench/README.md)
+met() { [ "$(echo "$1 <= $2" | bc)" = 1 ] && echo yes || echo no; }
+echo "RESULT bench=export measure=\"sanitize + export: time (best of $runs)\" unit=s kiln=$(printf '%.1f' "$best_kiln") peer=chain" \
+	"peer_value=$(printf '%.1f' "$best_chain") ratio=$time_ratio goal=\"<=0.70x\" met=$(met "$time_ratio" 0.70)" \
+	"compression=$kiln_compression runs=$runs"
+echo "RESULT bench=export measure=\"sanitize + export: output size\" unit=bytes kiln=$kiln_size peer=chain" \
+	"peer_value=$chain_size ratio=$size_ratio goal=\"<=1.00x\" met=$(met "$size_ratio" 1.000)" \
+	"compression=$kiln_compression"

@@ -4,12 +4,13 @@
 # file in turn), and the script prints requests/s, average and p99 latency for both, then the ratios.
 # Goal: kiln's requests/s >= 0.8x nginx's, latency within 2x. The server CPU time per request (from
 # /proc, all of nginx's processes counted) is printed too: on a busy shared machine it varies far less
-# than requests/s.
+# than requests/s. The last lines, "RESULT bench=seed ...", are the same figures for bench/run-all
+# (bench/README.md).
 #
 #   bench/seed.sh                    (builds tests/integration/seed-serve in ./build if needed)
 #   BENCH_DURATION=10s BENCH_ROUNDS=5 BENCH_CONNECTIONS=64 bench/seed.sh
 #
-# Each figure is the median of BENCH_ROUNDS runs (default 5) of BENCH_DURATION (default 3s), the two
+# Each figure is the median of BENCH_ROUNDS runs (default 7) of BENCH_DURATION (default 3s), the two
 # servers taking turns, because this machine's two cores are shared and single runs are noisy.
 #
 # nginx runs BENCH_WORKERS worker processes (default 2: this machine's cores); the seed server runs a
@@ -18,7 +19,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${KILN_BUILDDIR:-$top/build}
 duration=${BENCH_DURATION:-3s}
-rounds=${BENCH_ROUNDS:-5}
+rounds=${BENCH_ROUNDS:-7}
 conns=${BENCH_CONNECTIONS:-32}
 workers=${BENCH_WORKERS:-2}
 driver=$build/tests/integration/seed-serve
@@ -193,9 +194,23 @@ bench() {
 	printf '  %-20s %12s %12s %12s\n' "latency p99 (ms)" "$3" "$6" "$(awk "BEGIN{printf \"%.2fx\", $3/$6}")"
 	printf '  %-20s %12s %12s %12s\n' "server CPU/req (us)" "$7" "$8" "$(awk "BEGIN{printf \"%.2fx\", $7/$8}")"
 	awk "BEGIN{ok = $1 >= 0.8 * $4 && $2 <= 2 * $5; printf \"  goal (>=0.8x req/s, <=2x avg latency): %s\n\", ok ? \"met\" : \"NOT met\"}"
+	# machine-readable (bench/README.md), printed last: one line per figure, kiln/nginx ratios
+	awk -v what="$name" -v kr="$1" -v ka="$2" -v kp="$3" -v kc="$7" -v nr="$4" -v na="$5" -v np="$6" -v nc="$8" '
+	function line(m, unit, k, n, goal, met) {
+		printf "RESULT bench=seed measure=\"%s: %s\" unit=%s kiln=%s peer=nginx peer_value=%s ratio=%.2f goal=%s met=%s\n",
+			what, m, unit, k, n, (n > 0) ? k / n : 0, goal, met
+	}
+	BEGIN {
+		line("requests/s", "req/s", kr, nr, "\">=0.8x\"", (kr >= 0.8 * nr) ? "yes" : "no")
+		line("average latency", "ms", ka, na, "\"<=2x\"", (ka <= 2 * na) ? "yes" : "no")
+		line("p99 latency", "ms", kp, np, "-", "-")
+		line("server CPU per request", "us", kc, nc, "-", "-")
+	}' >>"$tmp/result-lines"
 }
 
 echo "seed server vs nginx $("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///'): wrk -t 2 -c $conns -d $duration," \
 	"median of $rounds rounds, nginx with $workers workers, loopback"
+: >"$tmp/result-lines"
 bench "1 MiB file" "/big.bin"
 bench "1000 small files" / -s "$tmp/small.lua"
+cat "$tmp/result-lines"

@@ -8,8 +8,8 @@
 #   bench/ssh.sh                     (needs root for the test user, and ./build/kiln)
 #   BENCH_ROUNDS=7 BENCH_MIB=200 bench/ssh.sh
 #
-# Prints MB/s per tool and kiln's ratio to each; goal: kiln >= 0.8x of both. The last line,
-# "RESULT ...", is for scripts that collect results.
+# Prints MB/s per tool and kiln's ratio to each; goal: kiln >= 0.8x of both. The last lines,
+# "RESULT bench=ssh ...", are the same figures for bench/run-all (bench/README.md).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 export KILN_SRCDIR="$top"
@@ -94,4 +94,11 @@ printf '  %-24s %6s ms  %7s MB/s\n' "OpenSSH scp" "$s" "$(mbs "$s")"
 printf '  %-24s %6s ms  %7s MB/s\n' "OpenSSH sftp" "$f" "$(mbs "$f")"
 printf '  kiln/scp  throughput ratio: %sx (goal >= 0.8x)\n' "$(ratio "$k" "$s")"
 printf '  kiln/sftp throughput ratio: %sx (goal >= 0.8x)\n' "$(ratio "$k" "$f")"
-echo "RESULT bench=ssh mib=$mib kiln_ms=$k scp_ms=$s sftp_ms=$f kiln_vs_scp=$(ratio "$k" "$s") kiln_vs_sftp=$(ratio "$k" "$f")"
+# machine-readable (bench/README.md): throughput in MB/s, kiln/peer ratios
+met() { awk -v r="$1" 'BEGIN {print (r >= 0.8) ? "yes" : "no"}'; }
+for peer in scp sftp; do
+	if [ $peer = scp ]; then p=$s; else p=$f; fi
+	echo "RESULT bench=ssh measure=\"upload $mib MiB: throughput\" unit=MB/s kiln=$(mbs "$k") peer=$peer" \
+		"peer_value=$(mbs "$p") ratio=$(ratio "$k" "$p") goal=\">=0.8x\" met=$(met "$(ratio "$k" "$p")")" \
+		"kiln_ms=$k peer_ms=$p rounds=$rounds"
+done

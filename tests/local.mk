@@ -3,6 +3,9 @@ EXTRA_DIST += tests/lib/test-lib.sh
 EXTRA_DIST += tests/lib/fixtures.sh tests/fixtures/fixture-lib.sh tests/fixtures/tiny-lib.sh \
 	tests/fixtures/mk-test-key tests/fixtures/mk-tiny-image tests/fixtures/mk-debian-image tests/fixtures/mk-boot-iso
 E2E_TESTS += tests/e2e/t0401-fixtures.sh
+# README command 1 (scripts/golden) end to end, and its printed boot line
+E2E_TESTS += tests/e2e/t0720-golden.sh
+EXTRA_DIST += tests/e2e/t0720-golden.sh
 
 # The HTTP seed server's test and benchmark driver (tests/integration/t02*-seed-*.sh, bench/seed.sh).
 check_PROGRAMS += tests/integration/seed-serve
@@ -17,3 +20,6 @@ tests_integration_cidata_tool_LDADD = $(KILN_LINK)
 # images/: the example templates validate and are fmt-clean (kiln and Packer 1.6.6)
 TESTS += tests/integration/t0700-images.sh
 EXTRA_DIST += tests/integration/t0700-images.sh
+# bench/run-all: bench/RESULTS.md from the benchmarks' RESULT lines (stand-in benchmarks, nothing measured)
+TESTS += tests/integration/t0710-bench-run-all.sh
+EXTRA_DIST += tests/integration/t0710-bench-run-all.sh

@@ -227,7 +227,7 @@ void cli_print_commands(FILE *f)
 		   "kiln builds golden machine images from Packer-style HCL2 templates.\n\n"
 		   "Available commands are:\n");
 	for (size_t i = 0; cli_commands[i]; i++)
-		fprintf(f, "    %-12s %s\n", cli_commands[i]->name, cli_commands[i]->synopsis);
+		fprintf(f, "    %-15s %s\n", cli_commands[i]->name, cli_commands[i]->synopsis);
 	fprintf(f, "\nRun 'kiln help <command>' or 'kiln <command> -h' for a command's options.\n");
 }
 

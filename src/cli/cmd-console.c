@@ -239,12 +239,12 @@ const struct cli_command cmd_console = {
 	.name = "console",
 	.synopsis = "Creates a console for testing variable interpolation",
 	.usage = "kiln console [options] [TEMPLATE]",
-	.help = "Starts an interactive console for experimenting with HCL expressions and functions.\n"
-		"With standard input not a terminal, reads one expression per line and prints each result\n"
-		"as `packer console` does; the exit status is 1 when any expression failed.",
+	.help = "  Starts an interactive console for experimenting with HCL expressions and functions.\n"
+		"  With standard input not a terminal, reads one expression per line and prints each result\n"
+		"  as `packer console` does; the exit status is 1 when any expression failed.\n",
 	.flags = (const struct cli_flag[]){
 		{"var", CLI_LIST, "NAME=VALUE", NULL, "Variable for the template (repeatable)."},
-		{"var-file", CLI_LIST, "FILE", NULL, "JSON or HCL file with variables (repeatable)."},
+		{"var-file", CLI_LIST, "FILE", NULL, "HCL file with variables (*.pkrvars.hcl; repeatable)."},
 		{NULL, 0, NULL, NULL, NULL},
 	},
 	.min_args = 0,
