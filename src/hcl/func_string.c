@@ -749,6 +749,22 @@ convfail:
 }
 
 /* Format with args[first..n); argument indexes in errors are relative to the call (argbase). */
+/* An argument index "[n]" at f[*i] (Go's fmt), which sets *idx and steps *i past it; anything else is
+ * left alone. */
+static void arg_index(const char *f, size_t flen, size_t *i, long *idx)
+{
+	if (*i >= flen || f[*i] != '[')
+		return;
+	size_t j = *i + 1;
+	long v = 0;
+	while (j < flen && f[j] >= '0' && f[j] <= '9')
+		v = v * 10 + (f[j++] - '0');
+	if (j < flen && f[j] == ']' && j > *i + 1) {
+		*idx = v;
+		*i = j + 1;
+	}
+}
+
 static int do_format(struct hcl_call *c, const char *f, size_t flen, struct hcl_value **args, size_t nargs,
 		     int argbase, struct buf *out)
 {
@@ -775,16 +791,7 @@ static int do_format(struct hcl_call *c, const char *f, size_t flen, struct hcl_
 			else break;
 		}
 		long explicit_idx = -1;
-		if (i < flen && f[i] == '[') {
-			size_t j = i + 1;
-			long v = 0;
-			while (j < flen && f[j] >= '0' && f[j] <= '9')
-				v = v * 10 + (f[j++] - '0');
-			if (j < flen && f[j] == ']' && j > i + 1) {
-				explicit_idx = v;
-				i = j + 1;
-			}
-		}
+		arg_index(f, flen, &i, &explicit_idx);
 		if (i < flen && f[i] == '*') {
 			hcl_call_error(c, "unsupported '*' width in format string");
 			return -1;
@@ -805,16 +812,8 @@ static int do_format(struct hcl_call *c, const char *f, size_t flen, struct hcl_
 				i++;
 			}
 		}
-		if (i < flen && f[i] == '[' && explicit_idx < 0) {
-			size_t j = i + 1;
-			long v = 0;
-			while (j < flen && f[j] >= '0' && f[j] <= '9')
-				v = v * 10 + (f[j++] - '0');
-			if (j < flen && f[j] == ']' && j > i + 1) {
-				explicit_idx = v;
-				i = j + 1;
-			}
-		}
+		if (explicit_idx < 0)
+			arg_index(f, flen, &i, &explicit_idx);
 		if (i >= flen) {
 			hcl_call_error(c, "invalid format string starting at offset %zu", start);
 			return -1;
