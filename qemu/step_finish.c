@@ -69,10 +69,12 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 		inst->sanitize.build_user = c->ssh_username ? xstrdup(c->ssh_username) : NULL;
 		inst->sanitize.build_user_created = c->cloud_init && c->ssh_username && strcmp(c->ssh_username, "root") != 0;
 		free(inst->sanitize.build_pubkey);
-		inst->sanitize.build_pubkey = b->public_key ? xstrdup(b->public_key) : NULL;
+		/* Only a key kiln made is the build's to take away: the public half of ssh_private_key_file
+		 * (b->public_key then) is the user's own, and stays in the image. */
+		inst->sanitize.build_pubkey = b->keypair ? xstrdup(b->keypair->public_line) : NULL;
 		struct img_sanitize_report report;
 		memset(&report, 0, sizeof report);
-		ui_say(b->ui, "Sanitizing the disk...");
+		/* img_sanitize announces itself ("Sanitizing the disk with libguestfs (TCG)..."): no line here */
 		int rc = img_sanitize(b->disk_path, b->disk_format, &inst->sanitize, accel, b->ui, &report, err);
 		if (rc == 0)
 			img_sanitize_report_to_artifact(&report, b->artifact);

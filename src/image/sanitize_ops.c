@@ -137,6 +137,24 @@ static char *edit_hwaddr(const char *text, void *arg, unsigned *n, bool *empty)
 	return img_text_remove_prefixed(text, "HWADDR=", n);
 }
 
+static char *edit_net_hostname(const char *text, void *arg, unsigned *n, bool *empty)
+{
+	(void)empty;
+	(void)arg;
+	unsigned a = 0, b = 0;
+	char *t = img_text_remove_prefixed(text, "HOSTNAME=", &a);
+	char *r = img_text_remove_prefixed(t, "DHCP_HOSTNAME=", &b);
+	free(t);
+	*n = a + b;
+	return r;
+}
+
+static char *edit_hosts(const char *text, void *arg, unsigned *n, bool *empty)
+{
+	(void)empty;
+	return img_text_hosts_forget(text, arg, n);
+}
+
 static bool kept_account(const struct img_sanitize_opts *o, const char *user)
 {
 	return strcmp(user, "root") == 0 || strv_contains(&o->keep_user_accounts, user);
@@ -284,6 +302,71 @@ static int op_machine_id(struct img_op_ctx *c, struct kiln_error *err)
 	return 0;
 }
 
+/* The build's host name (kiln's cloud-init seed names the machine after vm_name; an installer's answers
+ * name it too) would be every clone's: reset it to "localhost", the name systemd and Debian treat as
+ * unset, so the first boot takes one from cloud-init or DHCP. */
+static int op_hostname(struct img_op_ctx *c, struct kiln_error *err)
+{
+	char *old = NULL;
+	int rc = -1;
+	if (img_guest_is_file(c->s, "/etc/hostname")) {
+		struct buf text = BUF_INIT;
+		if (img_guest_read(c->s, "/etc/hostname", &text, err) < 0) {
+			buf_free(&text);
+			goto out;
+		}
+		old = img_text_hostname(buf_cstr(&text));
+		buf_free(&text);
+		if (old && !img_text_hostname_is_generic(old)) {
+			if (img_guest_write(c->s, "/etc/hostname", "localhost\n", err) < 0)
+				goto out;
+			c->res->edited++;
+		}
+	}
+	/* Red Hat before systemd: HOSTNAME= in /etc/sysconfig/network */
+	if (img_guest_is_file(c->s, "/etc/sysconfig/network")) {
+		struct buf text = BUF_INIT;
+		if (img_guest_read(c->s, "/etc/sysconfig/network", &text, err) < 0) {
+			buf_free(&text);
+			goto out;
+		}
+		unsigned n = 0;
+		char *was = NULL;
+		char *out = img_text_sysconfig_reset_hostname(buf_cstr(&text), &n, &was);
+		buf_free(&text);
+		int wrc = n ? img_guest_write(c->s, "/etc/sysconfig/network", out, err) : 0;
+		free(out);
+		if (!old || img_text_hostname_is_generic(old)) {
+			free(old);
+			old = was;
+		} else {
+			free(was);
+		}
+		if (wrc < 0)
+			goto out;
+		c->res->edited += n;
+	}
+	/* Debian's "127.0.1.1 <name>" line (cloud-init's manage_etc_hosts writes one too) */
+	if (old && !img_text_hostname_is_generic(old) && edit_file(c, "/etc/hosts", edit_hosts, old, false, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(old);
+	return rc;
+}
+
+static int op_net_hostname(struct img_op_ctx *c, struct kiln_error *err)
+{
+	struct strv files = STRV_INIT;
+	img_guest_glob(c->s, "/etc/sysconfig/network-scripts/ifcfg-*", &files);
+	img_guest_glob(c->s, "/etc/sysconfig/network/ifcfg-*", &files);
+	int rc = 0;
+	for (size_t i = 0; i < files.n && rc == 0; i++)
+		rc = edit_file(c, files.v[i], edit_net_hostname, NULL, false, err);
+	strv_free(&files);
+	return rc;
+}
+
 static int op_cloud_init(struct img_op_ctx *c, struct kiln_error *err)
 {
 	/* What `cloud-init clean --logs` removes: all state but a seed baked into the image on purpose. */
@@ -419,11 +502,13 @@ const struct img_op img_ops[] = {
 	{{"ssh-userdir", "remove the build's temporary public key from root's and users' authorized_keys", true}, op_ssh_userdir},
 	{{"ssh-hostkeys", "remove the SSH host keys (regenerated at first boot)", true}, op_ssh_hostkeys},
 	{{"machine-id", "empty /etc/machine-id (kept as an empty file) and remove a separate D-Bus machine-id", true}, op_machine_id},
+	{{"hostname", "reset the host name the build left in /etc/hostname (and /etc/hosts, sysconfig) to localhost", true}, op_hostname},
 	{{"cloud-init", "remove cloud-init's state (/var/lib/cloud except seed) and logs, so it runs again", true}, op_cloud_init},
 	{{"logfiles", "empty the files under /var/log, remove rotated logs and the journal", true}, op_logfiles},
 	{{"bash-history", "remove root's and users' .bash_history", true}, op_bash_history},
 	{{"tmp-files", "remove the contents of /tmp and /var/tmp", true}, op_tmp_files},
 	{{"dhcp-client-state", "remove DHCP client leases", true}, op_dhcp_client_state},
+	{{"net-hostname", "remove HOSTNAME= and DHCP_HOSTNAME= lines from ifcfg files", true}, op_net_hostname},
 	{{"net-hwaddr", "remove HWADDR= lines from ifcfg files", true}, op_net_hwaddr},
 	{{"udev-persistent-net", "remove udev's persistent network rules", true}, op_udev_persistent_net},
 	{{"package-manager-cache", "remove downloaded packages and package manager caches", true}, op_package_manager_cache},

@@ -261,6 +261,136 @@ char *img_text_remove_prefixed(const char *text, const char *prefix, unsigned *r
 	return r;
 }
 
+char *img_text_hostname(const char *etc_hostname)
+{
+	const char *p = etc_hostname ? etc_hostname : "";
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (!blank_or_comment(p, len)) {
+			while (isspace((unsigned char)*p))
+				p++, len--;
+			while (len && isspace((unsigned char)p[len - 1]))
+				len--;
+			return xstrndup(p, len);
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	return NULL;
+}
+
+bool img_text_hostname_is_generic(const char *name)
+{
+	return name && (strcmp(name, "localhost") == 0 || strcmp(name, "localhost.localdomain") == 0);
+}
+
+struct host_arg {
+	const char *hostname;
+	size_t short_len;     /* length of the first label */
+	unsigned count;
+	char *old;
+};
+
+static void sysconfig_line(const char *line, size_t len, bool has_nl, struct buf *out, void *arg)
+{
+	struct host_arg *h = arg;
+	if (len > 9 && memcmp(line, "HOSTNAME=", 9) == 0) {
+		const char *v = line + 9;
+		size_t vl = len - 9;
+		if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0])
+			v++, vl -= 2;
+		char *name = xstrndup(v, vl);
+		if (*name && !img_text_hostname_is_generic(name)) {
+			h->count++;
+			if (!h->old)
+				h->old = name;
+			else
+				free(name);
+			buf_puts(out, "HOSTNAME=localhost");
+			if (has_nl)
+				buf_putc(out, '\n');
+			return;
+		}
+		free(name);
+	}
+	keep_line(out, line, len, has_nl);
+}
+
+char *img_text_sysconfig_reset_hostname(const char *text, unsigned *edited, char **old)
+{
+	struct host_arg h = {0};
+	char *r = map_lines(text, sysconfig_line, &h);
+	*edited = h.count;
+	*old = h.old;
+	return r;
+}
+
+static void hosts_line(const char *line, size_t len, bool has_nl, struct buf *out, void *arg)
+{
+	struct host_arg *h = arg;
+	const char *p = line, *end = line + len;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (!(end - p > 9 && memcmp(p, "127.0.1.1", 9) == 0 && (p[9] == ' ' || p[9] == '\t'))) {
+		keep_line(out, line, len, has_nl);
+		return;
+	}
+	/* address, then names up to an optional comment */
+	const char *names = p + 9;
+	const char *hash = memchr(names, '#', (size_t)(end - names));
+	const char *nend = hash ? hash : end;
+	struct buf kept = BUF_INIT;
+	bool dropped = false;
+	for (const char *q = names; q < nend;) {
+		while (q < nend && (*q == ' ' || *q == '\t'))
+			q++;
+		const char *w = q;
+		while (q < nend && *q != ' ' && *q != '\t')
+			q++;
+		size_t wl = (size_t)(q - w);
+		if (!wl)
+			continue;
+		/* the same first label: "build", "build.example.com" for a host named either */
+		const char *wdot = memchr(w, '.', wl);
+		size_t wshort = wdot ? (size_t)(wdot - w) : wl;
+		bool same = wshort == h->short_len && memcmp(w, h->hostname, wshort) == 0;
+		if (same) {
+			dropped = true;
+			continue;
+		}
+		buf_putc(&kept, ' ');
+		buf_append(&kept, w, wl);
+	}
+	if (!dropped) {
+		keep_line(out, line, len, has_nl);
+	} else {
+		h->count++;
+		if (kept.len) {
+			buf_append(out, line, (size_t)(names - line));
+			buf_append(out, kept.data, kept.len);
+			if (hash) {
+				buf_putc(out, ' ');
+				buf_append(out, hash, (size_t)(end - hash));
+			}
+			if (has_nl)
+				buf_putc(out, '\n');
+		}
+	}
+	buf_free(&kept);
+}
+
+char *img_text_hosts_forget(const char *text, const char *hostname, unsigned *edited)
+{
+	*edited = 0;
+	if (!hostname || !*hostname || img_text_hostname_is_generic(hostname))
+		return xstrdup(text ? text : "");
+	const char *dot = strchr(hostname, '.');
+	struct host_arg h = {.hostname = hostname, .short_len = dot ? (size_t)(dot - hostname) : strlen(hostname)};
+	char *r = map_lines(text, hosts_line, &h);
+	*edited = h.count;
+	return r;
+}
+
 struct lookup_arg {
 	const char *user;
 	long uid_min;

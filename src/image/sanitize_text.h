@@ -1,5 +1,5 @@
 /* sanitize_text.h — the text edits sanitize makes to guest files (passwd/shadow/group/gshadow,
- * sudoers, authorized_keys, ifcfg), as pure functions over strings so they are tested without an
+ * sudoers, authorized_keys, ifcfg, hostname, hosts), as pure functions over strings so they are tested without an
  * appliance. Each returns a new malloc'd text and counts what it removed. */
 #ifndef KILN_IMAGE_SANITIZE_TEXT_H
 #define KILN_IMAGE_SANITIZE_TEXT_H
@@ -27,6 +27,19 @@ char *img_text_remove_authorized_key(const char *text, const char *pubkey, unsig
 
 /* Lines beginning with `prefix` removed (ifcfg HWADDR=). */
 char *img_text_remove_prefixed(const char *text, const char *prefix, unsigned *removed);
+
+/* The host name an /etc/hostname names: its first line that is not blank or a comment, trimmed;
+ * NULL when there is none. Caller frees. */
+char *img_text_hostname(const char *etc_hostname);
+/* Is `name` already no particular host ("localhost", "localhost.localdomain")? */
+bool img_text_hostname_is_generic(const char *name);
+/* /etc/sysconfig/network: a HOSTNAME= line naming another host set to HOSTNAME=localhost; *old gets
+ * the name it had (caller frees; NULL when unchanged). */
+char *img_text_sysconfig_reset_hostname(const char *text, unsigned *edited, char **old);
+/* /etc/hosts: the names with the same first label as `hostname` ("build", "build.example.com") removed
+ * from 127.0.1.1 lines (Debian's line for the machine's own name); a line left without a name is
+ * removed. *edited counts lines. */
+char *img_text_hosts_forget(const char *text, const char *hostname, unsigned *edited);
 
 /* The passwd entry of `user`: home directory (caller frees) and uid. false when not found. */
 bool img_text_passwd_lookup(const char *passwd, const char *user, long *uid, char **home);

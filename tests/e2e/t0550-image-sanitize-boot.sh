@@ -52,6 +52,7 @@ test_expect_success 'kiln build: provision, shut down, sanitize, export, manifes
 	"$KILN" build golden.pkr.hcl >build.txt 2>&1 || { cat build.txt; false; } &&
 	qemu_no_test_domains &&
 	test_grep "Sanitizing the disk with libguestfs (TCG)" build.txt &&
+	test "$(grep -c "Sanitizing the disk" build.txt)" = 1 &&
 	test_grep -E "ssh-hostkeys: [1-9][0-9]* removed" build.txt &&
 	test_grep "machine-id: 1 emptied" build.txt &&
 	test_grep -E "build-user: [1-9][0-9]* removed" build.txt &&

@@ -33,6 +33,9 @@ assert r[\"machine-id\"] == {\"removed\": 0, \"emptied\": 1, \"edited\": 0}, r
 assert r[\"cloud-init\"][\"removed\"] == 5, r   # instances, instance, data + 2 logs
 assert r[\"ssh-userdir\"][\"edited\"] == 1, r   # the key in /home/debian (packer went with its home)
 assert r[\"build-user\"][\"edited\"] >= 8, r
+assert r[\"hostname\"] == {\"removed\": 0, \"emptied\": 0, \"edited\": 2}, r   # /etc/hostname, the 127.0.1.1 line
+assert r[\"net-hostname\"][\"edited\"] == 2, r   # HOSTNAME=, DHCP_HOSTNAME=
+assert r[\"net-hwaddr\"][\"edited\"] == 1, r
 assert \"user-account\" in r, r
 o = json.load(open(\"os.json\"))
 assert o[\"distro\"] == \"debian\" and o[\"version\"] == \"12.7\", o
@@ -77,6 +80,10 @@ test_expect_success 'gather the sanitized disk contents with guestfish' '
 	cat /home/debian/.ssh/authorized_keys
 	echo ==keys-root
 	cat /root/.ssh/authorized_keys
+	echo ==hostname
+	cat /etc/hostname
+	cat /etc/hosts
+	cat /etc/sysconfig/network-scripts/ifcfg-eth0
 	echo ==tmp
 	ls /tmp
 	ls /var/tmp
@@ -130,6 +137,12 @@ test_expect_success 'the build user is gone: accounts, groups, sudoers, home' '
 test_expect_success 'the temporary key is gone from authorized_keys; other keys stay' '
 	section keys-debian >got && ! grep "$TEMPBLOB" got && grep "$USERBLOB" got &&
 	section keys-root >got && grep "$USERBLOB" got
+'
+
+test_expect_success 'the build host name is gone: hostname, hosts, ifcfg' '
+	section hostname | grep -v "^\$" >got &&
+	printf "localhost\n127.0.0.1 localhost\n::1 localhost ip6-localhost\nDEVICE=eth0\nONBOOT=yes\n" >want &&
+	test_cmp want got
 '
 
 # apt's archives/partial directory stays: only what is in it goes.

@@ -2,7 +2,8 @@
 # mk-fake-guest.sh OUT.qcow2 TEMP_KEY.pub USER_KEY.pub — a small disk that libguestfs inspects as
 # Debian 12 and that carries everything sanitize must remove: host keys, a machine-id, cloud-init
 # instance state, logs (live, rotated, journal), a build user "packer" created for the build (passwd,
-# shadow, group, sudoers drop-in, home with the temporary key), the temporary key in another user's
+# shadow, group, sudoers drop-in, home with the temporary key), its host name (/etc/hostname, /etc/hosts,
+# an ifcfg file), the temporary key in another user's
 # authorized_keys beside a key that must stay, shell history, temp files, DHCP leases, caches...
 #
 # No appliance launch: the filesystem is made from a directory with `mke2fs -d` (e2fsprogs), so the
@@ -33,7 +34,14 @@ VERSION_CODENAME=bookworm
 ID=debian'
 f etc/debian_version '12.7'
 f etc/hostname 'kiln-build'
-f etc/hosts '127.0.0.1 localhost'
+f etc/hosts '127.0.0.1 localhost
+127.0.1.1 kiln-build.example.com kiln-build
+::1 localhost ip6-localhost'
+f etc/sysconfig/network-scripts/ifcfg-eth0 'DEVICE=eth0
+HWADDR=52:54:00:12:34:56
+HOSTNAME=kiln-build
+DHCP_HOSTNAME="kiln-build"
+ONBOOT=yes'
 f etc/fstab 'LABEL=kiln-root / ext4 defaults 0 1'
 f etc/login.defs 'UID_MIN 1000
 UID_MAX 60000'

@@ -132,6 +132,48 @@ static void test_sudoers_and_keys(void **state)
 	assert_false(img_log_is_rotated("lastlog"));
 }
 
+static void test_hostname_texts(void **state)
+{
+	(void)state;
+	char *h = img_text_hostname("# set by the installer\n\n  packer-golden \n");
+	assert_string_equal(h, "packer-golden");
+	free(h);
+	assert_null(img_text_hostname("# nothing\n\n"));
+	assert_null(img_text_hostname(""));
+	assert_true(img_text_hostname_is_generic("localhost"));
+	assert_true(img_text_hostname_is_generic("localhost.localdomain"));
+	assert_false(img_text_hostname_is_generic("localhost2"));
+
+	unsigned n = 0;
+	char *old = NULL;
+	char *t = img_text_sysconfig_reset_hostname("NETWORKING=yes\nHOSTNAME=\"build.example.com\"\nGATEWAY=10.0.2.2", &n, &old);
+	assert_int_equal(n, 1);
+	assert_string_equal(old, "build.example.com");
+	assert_string_equal(t, "NETWORKING=yes\nHOSTNAME=localhost\nGATEWAY=10.0.2.2");
+	free(t);
+	free(old);
+	t = img_text_sysconfig_reset_hostname("NETWORKING=yes\nHOSTNAME=localhost.localdomain\n", &n, &old);
+	assert_int_equal(n, 0);
+	assert_null(old);
+	free(t);
+
+	/* Debian's own-name line goes; other addresses and other names stay */
+	t = img_text_hosts_forget("127.0.0.1 localhost\n127.0.1.1 packer-golden.example.com packer-golden\n"
+				  "10.0.0.5 packer-golden-db\n::1 localhost ip6-localhost\n",
+				  "packer-golden.example.com", &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(t, "127.0.0.1 localhost\n10.0.0.5 packer-golden-db\n::1 localhost ip6-localhost\n");
+	free(t);
+	t = img_text_hosts_forget("127.0.1.1\tbuild.example.com other builder # comment\n127.0.1.10 build\n", "build", &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(t, "127.0.1.1 other builder # comment\n127.0.1.10 build\n");
+	free(t);
+	t = img_text_hosts_forget("127.0.1.1 localhost\n", "localhost", &n);
+	assert_int_equal(n, 0);
+	assert_string_equal(t, "127.0.1.1 localhost\n");
+	free(t);
+}
+
 static void test_select(void **state)
 {
 	(void)state;
@@ -144,7 +186,7 @@ static void test_select(void **state)
 	static const char *const defaults[] = {"machine-id", "ssh-hostkeys", "ssh-userdir", "cloud-init", "logfiles",
 					       "tmp-files", "bash-history", "dhcp-client-state", "net-hwaddr",
 					       "udev-persistent-net", "package-manager-cache", "random-seed", "utmp",
-					       "crash-data", "mail-spool", "build-user", NULL};
+					       "crash-data", "mail-spool", "build-user", "hostname", "net-hostname", NULL};
 	for (size_t i = 0; defaults[i]; i++)
 		assert_true(img_sanitize_opts_has(&o, defaults[i]));
 	assert_false(img_sanitize_opts_has(&o, "user-account"));
@@ -409,6 +451,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_account_files),
 		cmocka_unit_test(test_sudoers_and_keys),
+		cmocka_unit_test(test_hostname_texts),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_formats),
