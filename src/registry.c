@@ -1,55 +1,111 @@
-/* registry.c — the table of built-in components. Adding a component is one file implementing
- * component.h and one line here. */
-#include "component.h"
+/* registry.c — finding components. The tables themselves are in src/components.c, built into the
+ * module kiln-components.so (see registry.h for why); this file loads the module once, on first use. */
+#include "registry.h"
+#include "util/file.h"
+#include "util/mem.h"
 #include "util/strv.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-extern const struct kiln_builder qemu_builder;
-extern const struct kiln_builder null_builder;
-extern const struct kiln_provisioner shell_provisioner;
-extern const struct kiln_provisioner file_provisioner;
-extern const struct kiln_provisioner shell_local_provisioner;
-extern const struct kiln_provisioner breakpoint_provisioner;
+/* Defined only where the components are linked in statically (unit tests, test helpers). */
+#pragma weak kiln_builtin_module
 
-static const struct kiln_builder *const builders[] = {
-	&qemu_builder,
-	&null_builder,
-	NULL,
-};
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static const struct kiln_module *loaded;
+static char *load_failure; /* why loading failed, for every caller */
 
-static const struct kiln_provisioner *const provisioners[] = {
-	&shell_provisioner,
-	&file_provisioner,
-	&shell_local_provisioner,
-	&breakpoint_provisioner,
-	NULL,
-};
+static const struct kiln_module *try_load(const char *path, struct buf *why)
+{
+	void *h = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+	if (!h) {
+		buf_printf(why, "%s%s", why->len ? "; " : "", dlerror());
+		return NULL;
+	}
+	const struct kiln_module *m = dlsym(h, "kiln_builtin_module");
+	if (!m) {
+		buf_printf(why, "%s%s: no kiln_builtin_module", why->len ? "; " : "", path);
+	} else if (m->abi != KILN_MODULE_ABI || m->component_abi != KILN_COMPONENT_ABI) {
+		buf_printf(why, "%s%s was built for another kiln (module ABI %d, component ABI %d; this kiln: %d, %d)",
+			   why->len ? "; " : "", path, m->abi, m->component_abi, KILN_MODULE_ABI, KILN_COMPONENT_ABI);
+	} else {
+		return m; /* kept loaded for the life of the process */
+	}
+	dlclose(h);
+	return NULL;
+}
 
-extern const struct kiln_postprocessor artifice_postprocessor;
-extern const struct kiln_postprocessor checksum_postprocessor;
-extern const struct kiln_postprocessor compress_postprocessor;
-extern const struct kiln_postprocessor manifest_postprocessor;
-extern const struct kiln_postprocessor shell_local_postprocessor;
+static void load(void)
+{
+	if (&kiln_builtin_module) {
+		loaded = &kiln_builtin_module;
+		return;
+	}
+	struct buf why = BUF_INIT;
+	const char *env = getenv("KILN_COMPONENTS");
+	if (env && *env) {
+		loaded = try_load(env, &why);
+	} else {
+		char *exe = realpath("/proc/self/exe", NULL);
+		if (exe) {
+			char *dir = path_dirname(exe);
+			char *p = path_join(dir, KILN_MODULE_FILE);
+			if (file_exists(p))
+				loaded = try_load(p, &why);
+			free(p);
+			free(dir);
+			free(exe);
+		}
+		if (!loaded && !why.len)
+			loaded = try_load(KILN_PKGLIBDIR "/" KILN_MODULE_FILE, &why);
+	}
+	if (!loaded)
+		load_failure = buf_detach(&why);
+	buf_free(&why);
+}
 
-static const struct kiln_postprocessor *const postprocessors[] = {
-	&artifice_postprocessor,
-	&checksum_postprocessor,
-	&compress_postprocessor,
-	&manifest_postprocessor,
-	&shell_local_postprocessor,
-	NULL,
-};
+const struct kiln_module *kiln_module_get(struct kiln_error *err)
+{
+	pthread_once(&load_once, load);
+	if (!loaded && err) {
+		err_set(err, "kiln cannot load its components (%s): %s", KILN_MODULE_FILE, load_failure);
+		err_hint(err, "Reinstall kiln (make install puts it in " KILN_PKGLIBDIR "), or point KILN_COMPONENTS at the file.");
+	}
+	return loaded;
+}
 
-static const struct kiln_datasource *const datasources[] = {
-	NULL,
-};
+/* Lookups have no error channel: a module that cannot be loaded is reported once, on stderr, and every
+ * type is then unknown. */
+static void report_failure(void)
+{
+	struct kiln_error e = ERR_INIT;
+	kiln_module_get(&e);
+	char *t = err_text(&e);
+	fprintf(stderr, "Error: %s\n%s\n", t, e.hint ? e.hint : "");
+	free(t);
+	err_clear(&e);
+}
 
-#define FIND(table, type)                                          \
-	for (size_t i = 0; table[i]; i++)                          \
-		if (strcmp(table[i]->type, type) == 0)             \
-			return table[i];                           \
-	return NULL
+static const struct kiln_module *module(void)
+{
+	static pthread_once_t reported = PTHREAD_ONCE_INIT;
+	const struct kiln_module *m = kiln_module_get(NULL);
+	if (!m)
+		pthread_once(&reported, report_failure);
+	return m;
+}
+
+#define FIND(table, type)                                                  \
+	do {                                                               \
+		const struct kiln_module *m = module();                    \
+		for (size_t i = 0; m && m->table[i]; i++)                  \
+			if (strcmp(m->table[i]->type, type) == 0)          \
+				return m->table[i];                        \
+		return NULL;                                               \
+	} while (0)
 
 const struct kiln_builder *kiln_find_builder(const char *type)
 {
@@ -73,19 +129,32 @@ const struct kiln_datasource *kiln_find_datasource(const char *type)
 
 void kiln_component_names(const char *kind, struct strv *out)
 {
-	size_t start = out->n;
+	const struct kiln_module *m = module();
+	if (!m)
+		return;
 	if (strcmp(kind, "builder") == 0)
-		for (size_t i = 0; builders[i]; i++)
-			strv_push(out, builders[i]->type);
+		for (size_t i = 0; m->builders[i]; i++)
+			strv_push(out, m->builders[i]->type);
 	else if (strcmp(kind, "provisioner") == 0)
-		for (size_t i = 0; provisioners[i]; i++)
-			strv_push(out, provisioners[i]->type);
+		for (size_t i = 0; m->provisioners[i]; i++)
+			strv_push(out, m->provisioners[i]->type);
 	else if (strcmp(kind, "post-processor") == 0)
-		for (size_t i = 0; postprocessors[i]; i++)
-			strv_push(out, postprocessors[i]->type);
+		for (size_t i = 0; m->postprocessors[i]; i++)
+			strv_push(out, m->postprocessors[i]->type);
 	else if (strcmp(kind, "data") == 0)
-		for (size_t i = 0; datasources[i]; i++)
-			strv_push(out, datasources[i]->type);
-	(void)start;
+		for (size_t i = 0; m->datasources[i]; i++)
+			strv_push(out, m->datasources[i]->type);
 	strv_sort(out);
+}
+
+int kiln_module_gzip(const void *data, size_t len, struct buf *out, char **why)
+{
+	struct kiln_error e = ERR_INIT;
+	const struct kiln_module *m = kiln_module_get(&e);
+	if (!m) {
+		*why = err_text(&e);
+		err_clear(&e);
+		return -1;
+	}
+	return m->gzip(data, len, out, why);
 }

@@ -37,109 +37,32 @@ static const char console_help[] =
 	"/!\\ It is not possible to use go templating interpolation like \"{{timestamp}}\"\n"
 	"with in HCL2 mode.";
 
-/* mitchellh/go-wordwrap's WrapString, which HCL's diagnostic writer uses */
-static void wordwrap(const char *s, size_t lim, struct buf *out)
-{
-	struct buf word = BUF_INIT, space = BUF_INIT;
-	size_t current = 0, wordlen = 0, spacelen = 0;
-	for (const char *p = s; *p;) {
-		unsigned char c = (unsigned char)*p;
-		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
-		if (*p == '\n') {
-			buf_append(out, space.data, space.len);
-			buf_reset(&space);
-			spacelen = 0;
-			buf_append(out, word.data, word.len);
-			buf_reset(&word);
-			wordlen = 0;
-			buf_putc(out, '\n');
-			current = 0;
-		} else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\v' || *p == '\f') {
-			if (space.len == 0 || word.len > 0) {
-				current += spacelen + wordlen;
-				buf_append(out, space.data, space.len);
-				buf_reset(&space);
-				spacelen = 0;
-				buf_append(out, word.data, word.len);
-				buf_reset(&word);
-				wordlen = 0;
-			}
-			buf_putc(&space, *p);
-			spacelen++;
-		} else {
-			buf_append(&word, p, n);
-			wordlen++;
-			if (current + spacelen + wordlen > lim && wordlen < lim) {
-				buf_putc(out, '\n');
-				current = 0;
-				buf_reset(&space);
-				spacelen = 0;
-			}
-		}
-		p += n;
-	}
-	if (word.len == 0) {
-		if (current + spacelen <= lim)
-			buf_append(out, space.data, space.len);
-	} else {
-		buf_append(out, space.data, space.len);
-		buf_append(out, word.data, word.len);
-	}
-	buf_free(&word);
-	buf_free(&space);
-}
-
-/* HCL's diagnostic text writer with no source files, as `packer console` renders (width 80). */
-static void render_diags(const struct hcl_diags *d, struct buf *out)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		const struct hcl_diag *g = &d->v[i];
-		buf_puts(out, g->severity == HCL_DIAG_ERROR ? "Error: " : "Warning: ");
-		buf_printf(out, "%s\n\n", g->summary);
-		if (g->has_subject) {
-			buf_printf(out, "  on %s line %d:\n  (source code not available)\n\n",
-				   g->subject.filename ? g->subject.filename : "<console-input>", g->subject.start.line);
-			for (size_t k = 0; k < g->values.n; k++) {
-				buf_puts(out, k == 0 ? "with " : "     ");
-				buf_puts(out, g->values.v[k]);
-				buf_puts(out, k + 1 == g->values.n ? ".\n\n" : ",\n");
-			}
-		}
-		if (g->detail && *g->detail) {
-			wordwrap(g->detail, 80, out);
-			buf_puts(out, "\n\n");
-		}
-	}
-}
-
 struct console {
 	struct hcl_eval_ctx *ctx;   /* owned: a root context, or a child of the template's */
 	struct tmpl *tmpl;
 	int status;
 };
 
+/* `name.KEY: "VALUE"` for each attribute of the scope variable `name`, as `variables` lists them */
+static void print_scope(struct console *c, const char *name, struct buf *out)
+{
+	struct hcl_value *scope = hcl_eval_ctx_get_var(c->ctx, name);
+	for (size_t i = 0; scope && i < hcl_len(scope); i++) {
+		struct buf v = BUF_INIT;
+		hcl_value_format_repl(hcl_elem(scope, i), &v);
+		buf_printf(out, "%s.%s: ", name, hcl_key(scope, i));
+		hcl_go_quote(buf_cstr(&v), v.len, out);
+		buf_putc(out, '\n');
+		buf_free(&v);
+	}
+}
+
 static void print_variables(struct console *c, struct buf *out)
 {
 	buf_puts(out, "> input-variables:\n\n");
-	struct hcl_value *vars = hcl_eval_ctx_get_var(c->ctx, "var");
-	for (size_t i = 0; vars && i < hcl_len(vars); i++) {
-		struct buf v = BUF_INIT;
-		hcl_value_format_repl(hcl_elem(vars, i), &v);
-		buf_printf(out, "var.%s: ", hcl_key(vars, i));
-		hcl_go_quote(buf_cstr(&v), v.len, out);
-		buf_putc(out, '\n');
-		buf_free(&v);
-	}
+	print_scope(c, "var", out);
 	buf_puts(out, "\n> local-variables:\n\n");
-	struct hcl_value *locals = hcl_eval_ctx_get_var(c->ctx, "local");
-	for (size_t i = 0; locals && i < hcl_len(locals); i++) {
-		struct buf v = BUF_INIT;
-		hcl_value_format_repl(hcl_elem(locals, i), &v);
-		buf_printf(out, "local.%s: ", hcl_key(locals, i));
-		hcl_go_quote(buf_cstr(&v), v.len, out);
-		buf_putc(out, '\n');
-		buf_free(&v);
-	}
+	print_scope(c, "local", out);
 }
 
 /* Evaluate one line; returns false when the console should exit. */
@@ -186,7 +109,8 @@ static bool console_line(struct console *c, const char *raw, struct buf *out)
 	}
 	if (diags.n) {
 		struct buf d = BUF_INIT;
-		render_diags(&diags, &d);
+		/* HCL's diagnostic text writer with no source files, as `packer console` renders it */
+		hcl_diags_render(&diags, NULL, &(struct hcl_render_opts){.width = 80}, &d);
 		if (d.len) {
 			buf_append(out, d.data, d.len);
 			buf_putc(out, '\n');

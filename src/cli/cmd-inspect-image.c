@@ -2,6 +2,7 @@
  * sizes (qemu-img), the OS in it (libguestfs inspection, read-only) and whether it looks sanitized. */
 #include "cli/cli.h"
 #include "image/image.h"
+#include "registry.h"
 #include "ui/ui.h"
 #include "util/mem.h"
 
@@ -100,8 +101,8 @@ static json_t *str_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
-static void print_json(const char *file, const struct img_info *info, bool looked, bool has_os,
-		       const struct img_os *os, const struct img_sanity *y)
+static void print_json(const struct img_api *img, const char *file, const struct img_info *info, bool looked,
+		       bool has_os, const struct img_os *os, const struct img_sanity *y)
 {
 	json_t *root = json_object();
 	json_object_set_new(root, "file", json_string(file));
@@ -112,7 +113,7 @@ static void print_json(const char *file, const struct img_info *info, bool looke
 	json_object_set_new(root, "actual_size", json_integer((json_int_t)info->actual_size));
 	json_object_set_new(root, "backing_file", str_or_null(info->backing_file));
 	if (looked && has_os) {
-		char *os_text = img_os_json(os);
+		char *os_text = img->os_json(os);
 		json_object_set_new(root, "os", json_loads(os_text, 0, NULL));
 		free(os_text);
 	} else {
@@ -155,26 +156,30 @@ static int run_inspect_image(struct cli_args *a)
 
 	if (format && !*format)
 		format = NULL;
-	if (img_accel_parse(cli_string(a, "accel"), &accel, &e) < 0)
+	const struct kiln_module *m = kiln_module_get(&e);
+	if (!m)
 		return print_error(&e);
-	if (img_info_read(file, format, &info, &e) < 0)
+	const struct img_api *img = m->image;
+	if (img->accel_parse(cli_string(a, "accel"), &accel, &e) < 0)
+		return print_error(&e);
+	if (img->info_read(file, format, &info, &e) < 0)
 		return print_error(&e);
 	if (look) {
 		if (!json)
-			fprintf(stderr, "kiln: inspecting %s with libguestfs (%s)...\n", file, img_accel_name(accel));
-		if (img_inspect_os(file, info.format, accel, packages || json, &os, &has_os, &y, &e) < 0) {
+			fprintf(stderr, "kiln: inspecting %s with libguestfs (%s)...\n", file, img->accel_name(accel));
+		if (img->inspect_os(file, info.format, accel, packages || json, &os, &has_os, &y, &e) < 0) {
 			rc = print_error(&e);
 			goto out;
 		}
 	}
 	if (json)
-		print_json(file, &info, look, has_os, &os, &y);
+		print_json(img, file, &info, look, has_os, &os, &y);
 	else
 		print_text(file, &info, look, has_os, &os, &y, packages);
 	rc = 0;
 out:
-	img_os_free(&os);
-	img_info_free(&info);
+	img->os_free(&os);
+	img->info_free(&info);
 	return rc;
 }
 

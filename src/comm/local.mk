@@ -1,5 +1,5 @@
 # src/comm: the SSH communicator (libssh): connect and wait, exec, SFTP, keys, jump host
-src_libkiln_a_SOURCES += \
+src_libkilncomp_a_SOURCES += \
 	src/comm/ssh.h src/comm/ssh_internal.h \
 	src/comm/ssh_config.c \
 	src/comm/ssh_connect.c \

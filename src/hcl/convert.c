@@ -78,6 +78,24 @@ static struct hcl_type *type_concrete(const struct hcl_type *t)
 
 static struct hcl_type *unify(struct hcl_type *const *types, size_t n, bool unsafe);
 
+/* A tuple to a list or set, or an object to a map: every element converts to the element type, or
+ * (to a collection of any) the element types unify. */
+static bool structural_convertible_to_collection(const struct hcl_type *in, const struct hcl_type *want,
+						 bool unsafe)
+{
+	if (want->elem->kind == HCL_DYNAMIC) {
+		if (in->n == 0)
+			return true;
+		struct hcl_type *u = unify(in->elems, in->n, unsafe);
+		hcl_type_unref(u);
+		return u != NULL;
+	}
+	for (size_t i = 0; i < in->n; i++)
+		if (!hcl_type_convertible(in->elems[i], want->elem, unsafe))
+			return false;
+	return true;
+}
+
 bool hcl_type_convertible(const struct hcl_type *in, const struct hcl_type *want, bool unsafe)
 {
 	if (want->kind == HCL_DYNAMIC || in->kind == HCL_DYNAMIC)
@@ -92,36 +110,14 @@ bool hcl_type_convertible(const struct hcl_type *in, const struct hcl_type *want
 	case HCL_LIST: case HCL_SET:
 		if (in->kind == HCL_LIST || in->kind == HCL_SET)
 			return hcl_type_convertible(in->elem, want->elem, unsafe);
-		if (in->kind == HCL_TUPLE) {
-			if (want->elem->kind == HCL_DYNAMIC) {
-				if (in->n == 0)
-					return true;
-				struct hcl_type *u = unify(in->elems, in->n, unsafe);
-				hcl_type_unref(u);
-				return u != NULL;
-			}
-			for (size_t i = 0; i < in->n; i++)
-				if (!hcl_type_convertible(in->elems[i], want->elem, unsafe))
-					return false;
-			return true;
-		}
+		if (in->kind == HCL_TUPLE)
+			return structural_convertible_to_collection(in, want, unsafe);
 		return false;
 	case HCL_MAP:
 		if (in->kind == HCL_MAP)
 			return hcl_type_convertible(in->elem, want->elem, unsafe);
-		if (in->kind == HCL_OBJECT) {
-			if (want->elem->kind == HCL_DYNAMIC) {
-				if (in->n == 0)
-					return true;
-				struct hcl_type *u = unify(in->elems, in->n, unsafe);
-				hcl_type_unref(u);
-				return u != NULL;
-			}
-			for (size_t i = 0; i < in->n; i++)
-				if (!hcl_type_convertible(in->elems[i], want->elem, unsafe))
-					return false;
-			return true;
-		}
+		if (in->kind == HCL_OBJECT)
+			return structural_convertible_to_collection(in, want, unsafe);
 		return false;
 	case HCL_TUPLE:
 		if (in->kind != HCL_TUPLE || in->n != want->n)

@@ -16,6 +16,13 @@
 #include <stddef.h>
 
 #include "hcl/value.h"
+#include "util/buf.h"
+
+/* base64gzip's compressor: gzip of data appended to out, or -1 with *why set (malloc'ed). src/hcl uses
+ * no compression library itself; the program wires one in (kiln: libarchive, through the components
+ * module, so that only an expression calling base64gzip loads it). NULL: base64gzip reports an error. */
+typedef int (*hcl_gzip_fn)(const void *data, size_t len, struct buf *out, char **why);
+extern hcl_gzip_fn hcl_gzip;
 
 enum {
 	HCL_PARAM_ALLOW_NULL = 1u << 0,     /* null reaches the body (else: "argument must not be null") */

@@ -1,9 +1,8 @@
 /* func_encoding.c — encoding functions: base64encode base64decode textencodebase64 textdecodebase64
  * csvdecode jsonencode jsondecode yamlencode yamldecode urlencode base64gzip. JSON parsing uses
  * jansson, YAML libyaml (emitting the same events as cty's go-cty-yaml, and resolving plain scalars
- * with YAML 1.1's rules as it does), gzip libarchive, character sets iconv. */
-#include <archive.h>
-#include <archive_entry.h>
+ * with YAML 1.1's rules as it does), gzip through the hcl_gzip hook (libarchive, in the components
+ * module: see func.h), character sets iconv. */
 #include <errno.h>
 #include <iconv.h>
 #include <jansson.h>
@@ -183,45 +182,26 @@ static struct hcl_value *f_textdecodebase64(struct hcl_call *c, struct hcl_value
 	return r;
 }
 
+hcl_gzip_fn hcl_gzip;
+
 static struct hcl_value *f_base64gzip(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
-	struct archive *ar = archive_write_new();
-	size_t cap = hcl_str_len(a[0]) + 1024;
-	char *mem = xmalloc(cap);
-	size_t used = 0;
-	archive_write_set_format_raw(ar);
-	archive_write_add_filter_gzip(ar);
-	archive_write_set_filter_option(ar, "gzip", "timestamp", NULL);
-	archive_write_set_bytes_in_last_block(ar, 1);
-	struct hcl_value *r = NULL;
-	if (archive_write_open_memory(ar, mem, cap, &used) != ARCHIVE_OK)
-		goto fail;
-	struct archive_entry *e = NULL;
-	(void)e;
-	{
-		struct archive_entry *ent = archive_entry_new2(ar);
-		archive_entry_set_filetype(ent, 0100000);
-		archive_entry_set_size(ent, (la_int64_t)hcl_str_len(a[0]));
-		if (archive_write_header(ar, ent) != ARCHIVE_OK) {
-			archive_entry_free(ent);
-			goto fail;
-		}
-		archive_entry_free(ent);
+	(void)n;
+	if (!hcl_gzip)
+		return hcl_call_error(c, "failed to compress: no gzip compressor in this program");
+	struct buf z = BUF_INIT;
+	char *why = NULL;
+	struct hcl_value *r;
+	if (hcl_gzip(hcl_str(a[0]), hcl_str_len(a[0]), &z, &why) < 0) {
+		r = hcl_call_error(c, "failed to compress: %s", why ? why : "unknown error");
+	} else {
+		struct buf b = BUF_INIT;
+		b64_encode((const unsigned char *)z.data, z.len, &b);
+		r = hcl_string_n(buf_cstr(&b), b.len);
+		buf_free(&b);
 	}
-	if (archive_write_data(ar, hcl_str(a[0]), hcl_str_len(a[0])) < 0)
-		goto fail;
-	if (archive_write_close(ar) != ARCHIVE_OK)
-		goto fail;
-	struct buf b = BUF_INIT;
-	b64_encode((const unsigned char *)mem, used, &b);
-	r = hcl_string_n(buf_cstr(&b), b.len);
-	buf_free(&b);
-	goto out;
-fail:
-	r = hcl_call_error(c, "failed to compress: %s", archive_error_string(ar) ? archive_error_string(ar) : "unknown error");
-out:
-	archive_write_free(ar);
-	free(mem);
+	free(why);
+	buf_free(&z);
 	return r;
 }
 

@@ -309,16 +309,22 @@ static size_t newline_at(const struct lexer *lx, size_t i)
 	return 0;
 }
 
-static void open_template_seq(struct lexer *lx, enum hcl_token_type type)
+/* "${" or "%{" (either may be followed by "~") opens an interpolation or a directive: true when one
+ * starts here. */
+static bool open_template_seq(struct lexer *lx)
 {
+	int c = peekc(lx, 0);
+	if ((c != '$' && c != '%') || peekc(lx, 1) != '{')
+		return false;
 	size_t n = peekc(lx, 2) == '~' ? 3 : 2;
-	emit(lx, type, n);
+	emit(lx, c == '$' ? HCL_TOK_TEMPLATE_INTERP : HCL_TOK_TEMPLATE_CONTROL, n);
 	lx->braces++;
 	lx->ret_braces = xgrow(lx->ret_braces, &lx->capret, lx->nret + 1, sizeof *lx->ret_braces);
 	lx->ret_braces[lx->nret++] = lx->braces;
 	if (lx->nheredocs > 0)
 		lx->heredocs[lx->nheredocs - 1].start_of_line = false;
 	push_mode(lx, M_MAIN);
+	return true;
 }
 
 /* One code point that is not part of the language: Invalid, or BadUTF8 when not valid UTF-8. */
@@ -479,10 +485,12 @@ static void scan_main(struct lexer *lx)
 }
 
 /* "$" or "%" not starting a sequence: "$${"/"%%{" (with an optional "~") is one escaped literal token,
- * a lone "$"/"%" another. Returns its length, or 0 when c at p starts a real sequence. */
-static size_t template_not_seq_len(const struct lexer *lx, int sigil)
+ * a lone "$"/"%" another. Returns its length, or 0 when there is no "$" or "%" at p or it starts a
+ * real sequence. */
+static size_t template_not_seq_len(const struct lexer *lx)
 {
-	if (peekc(lx, 0) != sigil)
+	int sigil = peekc(lx, 0);
+	if (sigil != '$' && sigil != '%')
 		return 0;
 	int c1 = peekc(lx, 1);
 	if (c1 == '{')
@@ -494,16 +502,9 @@ static size_t template_not_seq_len(const struct lexer *lx, int sigil)
 
 static void scan_string(struct lexer *lx)
 {
+	if (open_template_seq(lx))
+		return;
 	int c = peekc(lx, 0);
-	int c1 = peekc(lx, 1);
-	if (c == '$' && c1 == '{') {
-		open_template_seq(lx, HCL_TOK_TEMPLATE_INTERP);
-		return;
-	}
-	if (c == '%' && c1 == '{') {
-		open_template_seq(lx, HCL_TOK_TEMPLATE_CONTROL);
-		return;
-	}
 	if (c == '"') {
 		emit(lx, HCL_TOK_CQUOTE, 1);
 		pop_mode(lx);
@@ -517,9 +518,7 @@ static void scan_string(struct lexer *lx)
 		pop_mode(lx);
 		return;
 	}
-	size_t n = template_not_seq_len(lx, '$');
-	if (!n)
-		n = template_not_seq_len(lx, '%');
+	size_t n = template_not_seq_len(lx);
 	if (n) {
 		emit(lx, HCL_TOK_QUOTED_LIT, n);
 		return;
@@ -555,9 +554,7 @@ static void scan_string(struct lexer *lx)
 /* Literal text of a heredoc or bare template line: "$"/"%" forms or a run without $ % \r \n. */
 static size_t template_literal_len(const struct lexer *lx)
 {
-	size_t n = template_not_seq_len(lx, '$');
-	if (!n)
-		n = template_not_seq_len(lx, '%');
+	size_t n = template_not_seq_len(lx);
 	if (n)
 		return n;
 	size_t i = lx->p;
@@ -600,16 +597,8 @@ static bool is_marker_line(const char *s, size_t n, const char *marker, size_t m
 
 static void scan_heredoc(struct lexer *lx)
 {
-	int c = peekc(lx, 0);
-	int c1 = peekc(lx, 1);
-	if (c == '$' && c1 == '{') {
-		open_template_seq(lx, HCL_TOK_TEMPLATE_INTERP);
+	if (open_template_seq(lx))
 		return;
-	}
-	if (c == '%' && c1 == '{') {
-		open_template_seq(lx, HCL_TOK_TEMPLATE_CONTROL);
-		return;
-	}
 	struct heredoc *h = &lx->heredocs[lx->nheredocs - 1];
 	size_t n = template_literal_len(lx);
 	size_t nl = newline_at(lx, lx->p + n);
@@ -636,16 +625,8 @@ static void scan_heredoc(struct lexer *lx)
 
 static void scan_bare_template(struct lexer *lx)
 {
-	int c = peekc(lx, 0);
-	int c1 = peekc(lx, 1);
-	if (c == '$' && c1 == '{') {
-		open_template_seq(lx, HCL_TOK_TEMPLATE_INTERP);
+	if (open_template_seq(lx))
 		return;
-	}
-	if (c == '%' && c1 == '{') {
-		open_template_seq(lx, HCL_TOK_TEMPLATE_CONTROL);
-		return;
-	}
 	size_t n = template_literal_len(lx);
 	size_t nl = newline_at(lx, lx->p + n);
 	if (n + nl == 0) {

@@ -154,6 +154,20 @@ static struct hcl_token recover_to(struct parser *p, enum hcl_token_type end)
 	}
 }
 
+/* An error at `at` whose context is everything from `from` up to it: HCL shows the construct a
+ * problem was found in. */
+static struct hcl_diag *error_in(struct parser *p, struct hcl_range from, struct hcl_range at,
+				 const char *summary, const char *detail_fmt, ...)
+{
+	va_list ap;
+	va_start(ap, detail_fmt);
+	struct hcl_diag *d = hcl_diag_addv(p->diags, HCL_DIAG_ERROR, &at, summary, detail_fmt, ap);
+	va_end(ap);
+	struct hcl_range ctx = hcl_range_between(from, at);
+	hcl_diag_set_context(d, &ctx);
+	return d;
+}
+
 /* Skip to the start of the next body item: past the next newline outside any brackets. A closing
  * brace that would close the enclosing body is left unread. */
 static void recover_after_body_item(struct parser *p)
@@ -460,12 +474,10 @@ static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *ran
 		}
 		if (tok.type == HCL_TOK_TEMPLATE_INTERP || tok.type == HCL_TOK_TEMPLATE_CONTROL) {
 			const char *which = tok.type == HCL_TOK_TEMPLATE_CONTROL ? "%" : "$";
-			struct hcl_diag *d = hcl_error(p->diags, &tok.range, "Invalid string literal",
-						       "Template sequences are not allowed in this string. To include a "
-						       "literal \"%s\", double it (as \"%s%s\") to escape it.",
-						       which, which, which);
-			struct hcl_range ctx = hcl_range_between(oq.range, tok.range);
-			hcl_diag_set_context(d, &ctx);
+			error_in(p, oq.range, tok.range, "Invalid string literal",
+				 "Template sequences are not allowed in this string. To include a "
+				 "literal \"%s\", double it (as \"%s%s\") to escape it.",
+				 which, which, which);
 			buf_puts(&b, which);
 			buf_puts(&b, "{ ... }");
 			recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
@@ -484,12 +496,9 @@ static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *ran
 			end = tok.range;
 			break;
 		}
-		if (!p->recovery) {
-			struct hcl_diag *d = hcl_error(p->diags, &tok.range, "Invalid string literal",
-						       "This item is not valid in a string literal.");
-			struct hcl_range ctx = hcl_range_between(oq.range, tok.range);
-			hcl_diag_set_context(d, &ctx);
-		}
+		if (!p->recovery)
+			error_in(p, oq.range, tok.range, "Invalid string literal",
+				 "This item is not valid in a string literal.");
 		end = recover_to(p, HCL_TOK_CQUOTE).range;
 		break;
 	}
@@ -735,13 +744,10 @@ static struct hcl_expr *finish_function_call(struct parser *p, struct hcl_token 
 		if (sep.type == HCL_TOK_ELLIPSIS) {
 			e->u.call.expand_final = true;
 			if (peek(p)->type != HCL_TOK_CPAREN) {
-				if (!p->recovery) {
-					struct hcl_diag *d = hcl_error(p->diags, &sep.range, "Missing closing parenthesis",
-								       "An expanded function argument (with ...) must be "
-								       "immediately followed by closing parentheses.");
-					struct hcl_range ctx = hcl_range_between(name.range, sep.range);
-					hcl_diag_set_context(d, &ctx);
-				}
+				if (!p->recovery)
+					error_in(p, name.range, sep.range, "Missing closing parenthesis",
+						 "An expanded function argument (with ...) must be "
+						 "immediately followed by closing parentheses.");
 				close = recover_to(p, HCL_TOK_CPAREN);
 			} else {
 				close = read_tok(p);
@@ -749,13 +755,10 @@ static struct hcl_expr *finish_function_call(struct parser *p, struct hcl_token 
 			break;
 		}
 		if (sep.type != HCL_TOK_COMMA) {
-			if (!p->recovery) {
-				struct hcl_diag *d = hcl_error(p->diags, &sep.range, "Missing argument separator",
-							       "A comma is required to separate each function argument from "
-							       "the next.");
-				struct hcl_range ctx = hcl_range_between(name.range, sep.range);
-				hcl_diag_set_context(d, &ctx);
-			}
+			if (!p->recovery)
+				error_in(p, name.range, sep.range, "Missing argument separator",
+					 "A comma is required to separate each function argument from "
+					 "the next.");
 			close = sep.type == HCL_TOK_EOF ? sep : recover_to(p, HCL_TOK_CPAREN);
 			p->recovery = true;
 			break;
@@ -782,17 +785,12 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct hcl_token open)
 	e->u.for_.open_range = open.range;
 	struct hcl_token close;
 	size_t ndiags = p->diags->n;
-#define FOR_FAIL(...)                                                                          \
-	do {                                                                                   \
-		if (!p->recovery) {                                                            \
-			const struct hcl_token *bad = peek(p);                                 \
-			struct hcl_diag *d_ = hcl_error(p->diags, &bad->range, "Invalid 'for' expression", \
-							__VA_ARGS__);                          \
-			struct hcl_range ctx_ = hcl_range_between(open.range, bad->range);     \
-			hcl_diag_set_context(d_, &ctx_);                                       \
-		}                                                                              \
-		close = recover_to(p, close_type);                                             \
-		goto fail;                                                                     \
+#define FOR_FAIL(...)                                                                                     \
+	do {                                                                                              \
+		if (!p->recovery)                                                                         \
+			error_in(p, open.range, peek(p)->range, "Invalid 'for' expression", __VA_ARGS__); \
+		close = recover_to(p, close_type);                                                        \
+		goto fail;                                                                                \
 	} while (0)
 
 	if (peek(p)->type != HCL_TOK_IDENT)
@@ -845,13 +843,9 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct hcl_token open)
 	if (peek(p)->type == close_type) {
 		close = read_tok(p);
 	} else {
-		if (!p->recovery) {
-			const struct hcl_token *bad = peek(p);
-			struct hcl_diag *d = hcl_error(p->diags, &bad->range, "Invalid 'for' expression",
-						       "Extra characters after the end of the 'for' expression.");
-			struct hcl_range ctx = hcl_range_between(open.range, bad->range);
-			hcl_diag_set_context(d, &ctx);
-		}
+		if (!p->recovery)
+			error_in(p, open.range, peek(p)->range, "Invalid 'for' expression",
+				 "Extra characters after the end of the 'for' expression.");
 		close = recover_to(p, close_type);
 	}
 	e->u.for_.close_range = close.range;
@@ -913,12 +907,9 @@ static struct hcl_expr *parse_tuple_cons(struct parser *p)
 			break;
 		}
 		if (next->type != HCL_TOK_COMMA) {
-			if (!p->recovery) {
-				struct hcl_diag *d = hcl_error(p->diags, &next->range, "Missing item separator",
-							       "Expected a comma to mark the beginning of the next item.");
-				struct hcl_range ctx = hcl_range_between(open.range, next->range);
-				hcl_diag_set_context(d, &ctx);
-			}
+			if (!p->recovery)
+				error_in(p, open.range, next->range, "Missing item separator",
+					 "Expected a comma to mark the beginning of the next item.");
 			close = recover_to(p, HCL_TOK_CBRACK);
 			break;
 		}
@@ -986,21 +977,18 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 		next = peek(p);
 		if (next->type != HCL_TOK_EQUAL && next->type != HCL_TOK_COLON) {
 			if (!p->recovery) {
-				struct hcl_diag *d;
 				if (next->type == HCL_TOK_NEWLINE || next->type == HCL_TOK_COMMA)
-					d = hcl_error(p->diags, &next->range, "Missing attribute value",
-						      "Expected an attribute value, introduced by an equals sign (\"=\").");
+					error_in(p, open.range, next->range, "Missing attribute value",
+						 "Expected an attribute value, introduced by an equals sign (\"=\").");
 				else if (next->type == HCL_TOK_IDENT)
-					d = hcl_error(p->diags, &next->range, "Missing key/value separator",
-						      "Expected an equals sign (\"=\") to mark the beginning of the attribute "
-						      "value. If you intended to given an attribute name containing periods or "
-						      "spaces, write the name in quotes to create a string literal.");
+					error_in(p, open.range, next->range, "Missing key/value separator",
+						 "Expected an equals sign (\"=\") to mark the beginning of the attribute "
+						 "value. If you intended to given an attribute name containing periods or "
+						 "spaces, write the name in quotes to create a string literal.");
 				else
-					d = hcl_error(p->diags, &next->range, "Missing key/value separator",
-						      "Expected an equals sign (\"=\") to mark the beginning of the attribute "
-						      "value.");
-				struct hcl_range ctx = hcl_range_between(open.range, next->range);
-				hcl_diag_set_context(d, &ctx);
+					error_in(p, open.range, next->range, "Missing key/value separator",
+						 "Expected an equals sign (\"=\") to mark the beginning of the attribute "
+						 "value.");
 			}
 			hcl_expr_free(key);
 			close = recover_to(p, HCL_TOK_CBRACE);
@@ -1024,13 +1012,10 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 			break;
 		}
 		if (next->type != HCL_TOK_COMMA && next->type != HCL_TOK_NEWLINE) {
-			if (!p->recovery) {
-				struct hcl_diag *d = hcl_error(p->diags, &next->range, "Missing attribute separator",
-							       "Expected a newline or comma to mark the beginning of the next "
-							       "attribute.");
-				struct hcl_range ctx = hcl_range_between(open.range, next->range);
-				hcl_diag_set_context(d, &ctx);
-			}
+			if (!p->recovery)
+				error_in(p, open.range, next->range, "Missing attribute separator",
+					 "Expected a newline or comma to mark the beginning of the next "
+					 "attribute.");
 			close = recover_to(p, HCL_TOK_CBRACE);
 			break;
 		}
@@ -1059,10 +1044,8 @@ static struct hcl_expr *parse_term(struct parser *p)
 		}
 		const struct hcl_token *c = peek(p);
 		if (c->type != HCL_TOK_CPAREN) {
-			struct hcl_diag *d = hcl_error(p->diags, &c->range, "Unbalanced parentheses",
-						       "Expected a closing parenthesis to terminate the expression.");
-			struct hcl_range ctx = hcl_range_between(open.range, c->range);
-			hcl_diag_set_context(d, &ctx);
+			error_in(p, open.range, c->range, "Unbalanced parentheses",
+				 "Expected a closing parenthesis to terminate the expression.");
 			p->recovery = true;
 		}
 		struct hcl_token close = read_tok(p);
@@ -1213,11 +1196,9 @@ static struct hcl_expr *parse_expression(struct parser *p)
 	}
 	const struct hcl_token *colon = peek(p);
 	if (colon->type != HCL_TOK_COLON) {
-		struct hcl_diag *d = hcl_error(p->diags, &colon->range, "Missing false expression in conditional",
-					       "The conditional operator (...?...:...) requires a false expression, "
-					       "delimited by a colon.");
-		struct hcl_range ctx = hcl_range_between(start, colon->range);
-		hcl_diag_set_context(d, &ctx);
+		error_in(p, start, colon->range, "Missing false expression in conditional",
+			 "The conditional operator (...?...:...) requires a false expression, "
+			 "delimited by a colon.");
 		p->recovery = true;
 		hcl_expr_free(t);
 		return cond;
@@ -1357,22 +1338,19 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 			struct hcl_range close_range = close->range;
 			if (close->type != HCL_TOK_TEMPLATE_SEQ_END) {
 				if (!p->recovery) {
-					struct hcl_diag *d;
 					/* The end of the input is "extra characters" too, as in Packer 1.6.6. */
 					if (close->type == HCL_TOK_COLON)
-						d = hcl_error(p->diags, &close->range,
-							      "Extra characters after interpolation expression",
-							      "Template interpolation doesn't expect a colon at this "
-							      "location. Did you intend this to be a literal sequence to be "
-							      "processed as part of another language? If so, you can escape "
-							      "it by starting with \"$${\" instead of just \"${\".");
+						error_in(p, next.range, close->range,
+							 "Extra characters after interpolation expression",
+							 "Template interpolation doesn't expect a colon at this "
+							 "location. Did you intend this to be a literal sequence to be "
+							 "processed as part of another language? If so, you can escape "
+							 "it by starting with \"$${\" instead of just \"${\".");
 					else
-						d = hcl_error(p->diags, &close->range,
-							      "Extra characters after interpolation expression",
-							      "Expected a closing brace to end the interpolation expression, "
-							      "but found extra characters.");
-					struct hcl_range ctx = hcl_range_between(next.range, close->range);
-					hcl_diag_set_context(d, &ctx);
+						error_in(p, next.range, close->range,
+							 "Extra characters after interpolation expression",
+							 "Expected a closing brace to end the interpolation expression, "
+							 "but found extra characters.");
 				}
 				close_range = recover_to(p, HCL_TOK_TEMPLATE_SEQ_END).range;
 			} else {
@@ -1391,13 +1369,10 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 			push_newlines(p, false);
 			const struct hcl_token *kw = peek(p);
 			if (kw->type != HCL_TOK_IDENT) {
-				if (!p->recovery) {
-					struct hcl_diag *d = hcl_error(p->diags, &kw->range, "Invalid template directive",
-								       "A template directive keyword (\"if\", \"for\", etc) "
-								       "is expected at the beginning of a %%{ sequence.");
-					struct hcl_range ctx = hcl_range_between(next.range, kw->range);
-					hcl_diag_set_context(d, &ctx);
-				}
+				if (!p->recovery)
+					error_in(p, next.range, kw->range, "Invalid template directive",
+						 "A template directive keyword (\"if\", \"for\", etc) "
+						 "is expected at the beginning of a %%{ sequence.");
 				recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
 				pop_newlines(p);
 				continue;
@@ -1458,12 +1433,10 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 					static const char *const kws[] = {"if", "for", "else", "endif", "endfor"};
 					char *given = tok_str(&kwt);
 					const char *sugg = hcl_name_suggestion(given, kws, 5);
-					struct hcl_diag *d = hcl_error(p->diags, &kwt.range, "Invalid template control keyword",
-								       "\"%s\" is not a valid template control keyword.%s%s%s",
-								       given, sugg ? " Did you mean \"" : "", sugg ? sugg : "",
-								       sugg ? "\"?" : "");
-					struct hcl_range ctx = hcl_range_between(next.range, kwt.range);
-					hcl_diag_set_context(d, &ctx);
+					error_in(p, next.range, kwt.range, "Invalid template control keyword",
+						 "\"%s\" is not a valid template control keyword.%s%s%s",
+						 given, sugg ? " Did you mean \"" : "", sugg ? sugg : "",
+						 sugg ? "\"?" : "");
 					free(given);
 				}
 				recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
@@ -1474,12 +1447,10 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 			if (close->type != HCL_TOK_TEMPLATE_SEQ_END) {
 				if (!p->recovery) {
 					char *summary = xasprintf("Extra characters in %.*s marker", (int)kwt.len, kwt.bytes);
-					struct hcl_diag *d = hcl_error(p->diags, &close->range, summary,
-								       "Expected a closing brace to end the sequence, but "
-								       "found extra characters.");
+					error_in(p, start, close->range, summary,
+						 "Expected a closing brace to end the sequence, but "
+						 "found extra characters.");
 					free(summary);
-					struct hcl_range ctx = hcl_range_between(start, close->range);
-					hcl_diag_set_context(d, &ctx);
 				}
 				recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
 			} else {
@@ -1513,13 +1484,10 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 					      "file.",
 					      (int)(n - (opener->bytes[2] == '-' ? 3 : 2)),
 					      opener->bytes + (opener->bytes[2] == '-' ? 3 : 2));
+			} else {
+				d = hcl_error(p->diags, &next.range, "Unterminated template string",
+					      "No closing marker was found for the string.");
 			}
-			else if (next.type == HCL_TOK_QUOTED_NEWLINE || next.type == HCL_TOK_EOF)
-				d = hcl_error(p->diags, &next.range, "Unterminated template string",
-					      "No closing marker was found for the string.");
-			else
-				d = hcl_error(p->diags, &next.range, "Unterminated template string",
-					      "No closing marker was found for the string.");
 			struct hcl_range ctx = hcl_range_between(start, next.range);
 			hcl_diag_set_context(d, &ctx);
 		}
@@ -1771,6 +1739,26 @@ static struct hcl_template *build_template(struct parser *p, struct ttoks *parts
 	return t;
 }
 
+/* The expression for a template's parts: a lone interpolation ("${x}") is x itself, wrapped so that its
+ * value passes through unconverted; anything else is a template that yields a string. */
+static struct hcl_expr *template_expr(struct parser *p, struct ttoks *parts, struct hcl_range range,
+				      bool heredoc)
+{
+	bool passthru;
+	struct hcl_template *t = build_template(p, parts, range, &passthru);
+	if (passthru) {
+		struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE_WRAP, range);
+		e->u.wrap.inner = t->parts[0].expr;
+		t->parts[0].expr = NULL;
+		hcl_template_free(t);
+		return e;
+	}
+	struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE, range);
+	e->u.template_.tmpl = t;
+	e->u.template_.heredoc = heredoc;
+	return e;
+}
+
 static struct hcl_expr *parse_template_expr(struct parser *p)
 {
 	struct hcl_token open = read_tok(p);
@@ -1781,19 +1769,8 @@ static struct hcl_expr *parse_template_expr(struct parser *p)
 	if (flush)
 		flush_heredoc(&parts);
 	struct hcl_range range = hcl_range_between(open.range, p->prev_range);
-	bool passthru;
-	struct hcl_template *t = build_template(p, &parts, range, &passthru);
+	struct hcl_expr *e = template_expr(p, &parts, range, open.type == HCL_TOK_OHEREDOC);
 	ttoks_free(&parts);
-	if (passthru) {
-		struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE_WRAP, range);
-		e->u.wrap.inner = t->parts[0].expr;
-		t->parts[0].expr = NULL;
-		hcl_template_free(t);
-		return e;
-	}
-	struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE, range);
-	e->u.template_.tmpl = t;
-	e->u.template_.heredoc = open.type == HCL_TOK_OHEREDOC;
 	return e;
 }
 
@@ -1826,16 +1803,13 @@ static struct hcl_attribute *finish_attribute(struct parser *p, struct hcl_token
 			const struct hcl_token *t = peek(p);
 			if (t->type != HCL_TOK_NEWLINE && t->type != HCL_TOK_EOF) {
 				if (!p->recovery) {
-					struct hcl_diag *d;
 					if (t->type == HCL_TOK_COMMA)
-						d = hcl_error(p->diags, &t->range, "Unexpected comma after argument",
-							      "Argument definitions must be separated by newlines, not "
-							      "commas. An argument definition must end with a newline.");
+						error_in(p, name.range, t->range, "Unexpected comma after argument",
+							 "Argument definitions must be separated by newlines, not "
+							 "commas. An argument definition must end with a newline.");
 					else
-						d = hcl_error(p->diags, &t->range, "Missing newline after argument",
-							      "An argument definition must end with a newline.");
-					struct hcl_range ctx = hcl_range_between(name.range, t->range);
-					hcl_diag_set_context(d, &ctx);
+						error_in(p, name.range, t->range, "Missing newline after argument",
+							 "An argument definition must end with a newline.");
 				}
 				recover_after_body_item(p);
 			} else {
@@ -1953,21 +1927,18 @@ static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
 			continue;
 		}
 		if (!p->recovery) {
-			struct hcl_diag *d;
 			if (t->type == HCL_TOK_EQUAL)
-				d = hcl_error(p->diags, &t->range, "Invalid block definition",
-					      "The equals sign \"=\" indicates an argument definition, and must not be used "
-					      "when defining a block.");
+				error_in(p, type.range, t->range, "Invalid block definition",
+					 "The equals sign \"=\" indicates an argument definition, and must not be used "
+					 "when defining a block.");
 			else if (t->type == HCL_TOK_NEWLINE)
-				d = hcl_error(p->diags, &t->range, "Invalid block definition",
-					      "A block definition must have block content delimited by \"{\" and \"}\", "
-					      "starting on the same line as the block header.");
+				error_in(p, type.range, t->range, "Invalid block definition",
+					 "A block definition must have block content delimited by \"{\" and \"}\", "
+					 "starting on the same line as the block header.");
 			else
-				d = hcl_error(p->diags, &t->range, "Invalid block definition",
-					      "Either a quoted string block label or an opening brace (\"{\") is expected "
-					      "here.");
-			struct hcl_range ctx = hcl_range_between(type.range, t->range);
-			hcl_diag_set_context(d, &ctx);
+				error_in(p, type.range, t->range, "Invalid block definition",
+					 "Either a quoted string block label or an opening brace (\"{\") is expected "
+					 "here.");
 		}
 		recover_after_body_item(p);
 		blk->body = empty_body(type.range);
@@ -1988,12 +1959,9 @@ static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
 	if (eol->type == HCL_TOK_NEWLINE || eol->type == HCL_TOK_EOF) {
 		read_tok(p);
 	} else {
-		if (!p->recovery) {
-			struct hcl_diag *d = hcl_error(p->diags, &eol->range, "Missing newline after block definition",
-						       "A block definition must end with a newline.");
-			struct hcl_range ctx = hcl_range_between(type.range, eol->range);
-			hcl_diag_set_context(d, &ctx);
-		}
+		if (!p->recovery)
+			error_in(p, type.range, eol->range, "Missing newline after block definition",
+				 "A block definition must end with a newline.");
 		recover_after_body_item(p);
 	}
 	return blk;
@@ -2195,19 +2163,9 @@ struct hcl_expr *hcl_parse_template(const char *bytes, size_t len, const char *f
 	struct hcl_range range = toks.v[0].range;
 	parse_template_parts(&p, HCL_TOK_EOF, NULL, &parts);
 	range = hcl_range_between(range, toks.v[toks.n - 1].range);
-	bool passthru;
-	struct hcl_template *t = build_template(&p, &parts, range, &passthru);
+	struct hcl_expr *e = template_expr(&p, &parts, range, false);
 	ttoks_free(&parts);
 	hcl_tokens_free(&toks);
-	if (passthru) {
-		struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE_WRAP, range);
-		e->u.wrap.inner = t->parts[0].expr;
-		t->parts[0].expr = NULL;
-		hcl_template_free(t);
-		return e;
-	}
-	struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE, range);
-	e->u.template_.tmpl = t;
 	return e;
 }
 

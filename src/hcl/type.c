@@ -48,25 +48,26 @@ static struct hcl_type *type_alloc(enum hcl_kind kind)
 	return t;
 }
 
-struct hcl_type *hcl_type_list(struct hcl_type *elem)
+static struct hcl_type *collection_type(enum hcl_kind kind, struct hcl_type *elem)
 {
-	struct hcl_type *t = type_alloc(HCL_LIST);
+	struct hcl_type *t = type_alloc(kind);
 	t->elem = elem;
 	return t;
+}
+
+struct hcl_type *hcl_type_list(struct hcl_type *elem)
+{
+	return collection_type(HCL_LIST, elem);
 }
 
 struct hcl_type *hcl_type_set(struct hcl_type *elem)
 {
-	struct hcl_type *t = type_alloc(HCL_SET);
-	t->elem = elem;
-	return t;
+	return collection_type(HCL_SET, elem);
 }
 
 struct hcl_type *hcl_type_map(struct hcl_type *elem)
 {
-	struct hcl_type *t = type_alloc(HCL_MAP);
-	t->elem = elem;
-	return t;
+	return collection_type(HCL_MAP, elem);
 }
 
 struct hcl_type *hcl_type_tuple(struct hcl_type **elems, size_t n)
@@ -347,6 +348,23 @@ static struct hcl_type *tp_type_plain(struct tparse *p)
 	return t;
 }
 
+/* "(TYPE)", as after list, set, map and optional; no_open and no_close say what is wrong when a
+ * parenthesis is missing. */
+static struct hcl_type *tp_type_in_parens(struct tparse *p, const char *no_open, const char *no_close)
+{
+	if (!tp_eat(p, '(')) {
+		tp_fail(p, no_open);
+		return NULL;
+	}
+	struct hcl_type *t = tp_type_plain(p);
+	if (t && !tp_eat(p, ')')) {
+		hcl_type_unref(t);
+		tp_fail(p, no_close);
+		return NULL;
+	}
+	return t;
+}
+
 static struct hcl_type *tp_type(struct tparse *p, bool *optional)
 {
 	char *id = tp_ident(p);
@@ -364,18 +382,10 @@ static struct hcl_type *tp_type(struct tparse *p, bool *optional)
 	} else if (strcmp(id, "any") == 0) {
 		t = HCL_T_DYNAMIC;
 	} else if (strcmp(id, "list") == 0 || strcmp(id, "set") == 0 || strcmp(id, "map") == 0) {
-		if (!tp_eat(p, '(')) {
-			tp_fail(p, "the element type must be given in parentheses, like list(string)");
-			goto out;
-		}
-		struct hcl_type *e = tp_type_plain(p);
+		struct hcl_type *e = tp_type_in_parens(
+			p, "the element type must be given in parentheses, like list(string)", "expected ')'");
 		if (!e)
 			goto out;
-		if (!tp_eat(p, ')')) {
-			hcl_type_unref(e);
-			tp_fail(p, "expected ')'");
-			goto out;
-		}
 		t = id[0] == 'l' ? hcl_type_list(e) : id[0] == 's' ? hcl_type_set(e) : hcl_type_map(e);
 	} else if (strcmp(id, "tuple") == 0) {
 		if (!tp_eat(p, '(') || !tp_eat(p, '[')) {
@@ -491,18 +501,11 @@ static struct hcl_type *tp_type(struct tparse *p, bool *optional)
 			tp_fail(p, "optional() is only allowed for object attributes");
 			goto out;
 		}
-		if (!tp_eat(p, '(')) {
-			tp_fail(p, "expected '(' after optional");
-			goto out;
-		}
-		struct hcl_type *e = tp_type_plain(p);
+		struct hcl_type *e = tp_type_in_parens(
+			p, "expected '(' after optional",
+			"expected ')' (defaults in optional() are only read from HCL expressions)");
 		if (!e)
 			goto out;
-		if (!tp_eat(p, ')')) {
-			hcl_type_unref(e);
-			tp_fail(p, "expected ')' (defaults in optional() are only read from HCL expressions)");
-			goto out;
-		}
 		*optional = true;
 		t = e;
 	} else {

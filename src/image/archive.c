@@ -322,3 +322,32 @@ int img_tmp_commit(const char *tmp, const char *final, struct kiln_error *err)
 		rc = err_set_errno(err, errno, "cannot rename %s to %s", tmp, final);
 	return rc;
 }
+
+/* gzip of a buffer, as Go's compress/gzip writes it for base64gzip: no name, no timestamp. */
+int img_gzip(const void *data, size_t len, struct buf *out, char **why)
+{
+	struct archive *ar = archive_write_new();
+	size_t cap = len + len / 64 + 1024, used = 0;
+	char *mem = xmalloc(cap);
+	int rc = -1;
+	archive_write_set_format_raw(ar);
+	archive_write_add_filter_gzip(ar);
+	archive_write_set_filter_option(ar, "gzip", "timestamp", NULL);
+	archive_write_set_bytes_in_last_block(ar, 1);
+	if (archive_write_open_memory(ar, mem, cap, &used) == ARCHIVE_OK) {
+		struct archive_entry *ent = archive_entry_new2(ar);
+		archive_entry_set_filetype(ent, AE_IFREG);
+		archive_entry_set_size(ent, (la_int64_t)len);
+		if (archive_write_header(ar, ent) == ARCHIVE_OK && archive_write_data(ar, data, len) >= 0 &&
+		    archive_write_close(ar) == ARCHIVE_OK) {
+			buf_append(out, mem, used);
+			rc = 0;
+		}
+		archive_entry_free(ent);
+	}
+	if (rc < 0)
+		*why = xstrdup(archive_error_string(ar) ? archive_error_string(ar) : "unknown error");
+	archive_write_free(ar);
+	free(mem);
+	return rc;
+}

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/buf.h"
 #include "util/error.h"
 
 struct ui_progress;
@@ -58,5 +59,8 @@ void img_archive_abort(struct img_archive *a);
 char *img_tmp_reserve(const char *final, struct kiln_error *err);
 /* fsync the file and rename it over `final`. */
 int img_tmp_commit(const char *tmp, const char *final, struct kiln_error *err);
+
+/* gzip of data appended to out (no name, no timestamp); -1 with *why (malloc'ed) set. */
+int img_gzip(const void *data, size_t len, struct buf *out, char **why);
 
 #endif

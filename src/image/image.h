@@ -250,4 +250,17 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 	       const char *outdir, const char *name, struct ui *ui, struct kiln_artifact *artifact,
 	       struct kiln_error *err);
 
+/* What `kiln inspect-image` calls, as one table: the CLI reaches it through the components module
+ * (src/registry.h), so that kiln itself does not link libguestfs. */
+struct img_api {
+	int (*accel_parse)(const char *s, enum img_accel *out, struct kiln_error *err);
+	const char *(*accel_name)(enum img_accel a);
+	int (*info_read)(const char *path, const char *format, struct img_info *out, struct kiln_error *err);
+	void (*info_free)(struct img_info *i);
+	int (*inspect_os)(const char *disk, const char *format, enum img_accel accel, bool list_packages,
+			  struct img_os *os, bool *has_os, struct img_sanity *sanity, struct kiln_error *err);
+	char *(*os_json)(const struct img_os *os);
+	void (*os_free)(struct img_os *os);
+};
+
 #endif

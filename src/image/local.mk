@@ -1,6 +1,6 @@
 # src/image: what is done to a finished disk: libguestfs inspection and sanitize, trim, format
 # conversion and packaging (OVA, Vagrant box)
-src_libkiln_a_SOURCES += \
+src_libkilncomp_a_SOURCES += \
 	src/image/image.h \
 	src/image/archive.c src/image/archive.h \
 	src/image/config.c \

@@ -1,5 +1,5 @@
 # src/postprocessor: one file per post-processor (registered in src/registry.c), and what they share
-src_libkiln_a_SOURCES += \
+src_libkilncomp_a_SOURCES += \
 	src/postprocessor/artifice.c \
 	src/postprocessor/checksum.c \
 	src/postprocessor/common.c src/postprocessor/common.h \

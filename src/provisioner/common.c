@@ -223,3 +223,18 @@ int prov_read_script(const char *path, bool binary, struct buf *out, struct kiln
 	buf_truncate(out, w);
 	return 0;
 }
+
+void prov_inline_script(const char *shebang, const struct strv *cmds, struct buf *out)
+{
+	buf_printf(out, "#!%s\n", shebang);
+	for (size_t i = 0; i < cmds->n; i++)
+		buf_printf(out, "%s\n", cmds->v[i]);
+}
+
+char *prov_config_string_or(const struct kiln_config *cfg, const char *key, const char *def)
+{
+	const char *s = kiln_config_string(cfg, key, NULL);
+	if (s && *s)
+		return xstrdup(s);
+	return def ? xstrdup(def) : NULL;
+}

@@ -45,6 +45,12 @@ void prov_print_line(void *ui, bool is_stderr, const char *line);
 /* The shell-local provisioner's schema: the shell-local post-processor has the same keys. */
 extern const struct kiln_schema prov_shell_local_schema;
 
+/* A string setting's value, or a copy of def (NULL stays NULL) when it is unset or empty. */
+char *prov_config_string_or(const struct kiln_config *cfg, const char *key, const char *def);
+
+/* The script that runs inline commands: "#!shebang" and then each command on its own line. */
+void prov_inline_script(const char *shebang, const struct strv *cmds, struct buf *out);
+
 /* Read a local script, turning CRLF into LF unless binary. */
 int prov_read_script(const char *path, bool binary, struct buf *out, struct kiln_error *err);
 

@@ -1,5 +1,5 @@
 # src/provisioner: one file per provisioner, and the helpers the shell-like ones share
-src_libkiln_a_SOURCES += \
+src_libkilncomp_a_SOURCES += \
 	src/provisioner/common.c src/provisioner/common.h \
 	src/provisioner/breakpoint.c \
 	src/provisioner/file.c \

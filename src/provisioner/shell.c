@@ -86,12 +86,6 @@ static unsigned random_below(unsigned n)
 	return r % n;
 }
 
-static char *string_or(const struct kiln_config *cfg, const char *key, const char *def)
-{
-	const char *s = kiln_config_string(cfg, key, NULL);
-	return xstrdup(s && *s ? s : def);
-}
-
 static int shell_prepare(const struct kiln_config *cfg, void **instance, struct strv *warnings, struct kiln_error *err)
 {
 	(void)warnings;
@@ -113,15 +107,14 @@ static int shell_prepare(const struct kiln_config *cfg, void **instance, struct 
 			goto fail;
 		}
 	}
-	p->inline_shebang = string_or(cfg, "inline_shebang", "/bin/sh -e");
+	p->inline_shebang = prov_config_string_or(cfg, "inline_shebang", "/bin/sh -e");
 	if (prov_env_decode(cfg, &p->env, err) < 0)
 		goto fail;
 	p->use_env_var_file = kiln_config_bool(cfg, "use_env_var_file", false);
-	const char *format = kiln_config_string(cfg, "env_var_format", NULL);
-	p->env_var_format = format && *format ? xstrdup(format) : NULL;
-	p->execute_command = string_or(cfg, "execute_command",
-				       p->use_env_var_file ? DEFAULT_EXECUTE_ENV_FILE : DEFAULT_EXECUTE);
-	p->remote_folder = string_or(cfg, "remote_folder", "/tmp");
+	p->env_var_format = prov_config_string_or(cfg, "env_var_format", NULL);
+	p->execute_command = prov_config_string_or(cfg, "execute_command",
+						   p->use_env_var_file ? DEFAULT_EXECUTE_ENV_FILE : DEFAULT_EXECUTE);
+	p->remote_folder = prov_config_string_or(cfg, "remote_folder", "/tmp");
 	const char *remote_path = kiln_config_string(cfg, "remote_path", NULL);
 	if (remote_path && *remote_path) {
 		p->remote_path = xstrdup(remote_path);
@@ -313,9 +306,7 @@ static int shell_provision(void *instance, struct kiln_ctx *ctx, struct kiln_com
 			err_wrap(err, "uploading the environment file %s", env_file);
 	}
 	if (rc == 0 && p->inline_cmds.n) {
-		buf_printf(&content, "#!%s\n", p->inline_shebang);
-		for (size_t i = 0; i < p->inline_cmds.n; i++)
-			buf_printf(&content, "%s\n", p->inline_cmds.v[i]);
+		prov_inline_script(p->inline_shebang, &p->inline_cmds, &content);
 		char *name = xasprintf("inline (%zu %s)", p->inline_cmds.n, p->inline_cmds.n == 1 ? "command" : "commands");
 		rc = run_script(&r, name, &content, vars, env_file, err);
 		free(name);

@@ -96,12 +96,10 @@ static int shell_local_prepare(const struct kiln_config *cfg, void **instance, s
 					     "a program (chmod +x it, or set execute_command = [\"/bin/sh\", \"{{.Script}}\"])",
 				   p->scripts.v[i]);
 	}
-	const char *shebang = kiln_config_string(cfg, "inline_shebang", NULL);
-	p->inline_shebang = xstrdup(shebang && *shebang ? shebang : "/bin/sh -e");
+	p->inline_shebang = prov_config_string_or(cfg, "inline_shebang", "/bin/sh -e");
 	if (prov_env_decode(cfg, &p->env, err) < 0)
 		goto fail;
-	const char *format = kiln_config_string(cfg, "env_var_format", NULL);
-	p->env_var_format = format && *format ? xstrdup(format) : NULL;
+	p->env_var_format = prov_config_string_or(cfg, "env_var_format", NULL);
 	kiln_config_list_strv(cfg, "execute_command", &p->execute_command);
 	if (p->execute_command.n == 0) {
 		strv_push(&p->execute_command, "/bin/sh");
@@ -201,9 +199,7 @@ static int shell_local_provision(void *instance, struct kiln_ctx *ctx, struct ki
 			goto out;
 		}
 		struct buf text = BUF_INIT;
-		buf_printf(&text, "#!%s\n", p->inline_shebang);
-		for (size_t i = 0; i < p->inline_cmds.n; i++)
-			buf_printf(&text, "%s\n", p->inline_cmds.v[i]);
+		prov_inline_script(p->inline_shebang, &p->inline_cmds, &text);
 		char *path = xasprintf("%s/script%s", dir, p->tempfile_extension);
 		rc = file_write(path, text.data, text.len, 0700, err);
 		buf_free(&text);

@@ -6,8 +6,7 @@
 . "$KILN_SRCDIR/tests/lib/sshd.sh"
 
 DRIVER="$KILN_BUILDDIR/tests/lib/kiln-ssh-driver"
-sshd_setup || { echo "Bail out! cannot set up sshd"; exit 1; }
-sshd_start || { echo "Bail out! cannot start sshd"; exit 1; }
+sshd_setup_and_start
 drive() {
 	"$DRIVER" --host 127.0.0.1 --port "$SSHD_PORT" --user "$SSHD_USER" --quiet "$@"
 }
@@ -119,12 +118,13 @@ test_expect_success 'a port that accepts and closes (QEMU user networking before
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((\"127.0.0.1\", $port)); s.listen(8)
+open(\"listening\", \"w\").close()
 while True:
     c, _ = s.accept(); c.close()
 " & } &&
 	closer=$! &&
 	test_when_finished "kill $closer" &&
-	sleep 0.5 &&
+	i=0 && while [ ! -f listening ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
 	test_expect_code 1 "$DRIVER" --host 127.0.0.1 --port $port --user nobody --password x --quiet \
 		--timeout 2s exec true >out 2>err &&
 	test_grep "connection closed before the SSH banner" err

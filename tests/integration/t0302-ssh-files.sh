@@ -5,8 +5,7 @@
 . "$KILN_SRCDIR/tests/lib/sshd.sh"
 
 DRIVER="$KILN_BUILDDIR/tests/lib/kiln-ssh-driver"
-sshd_setup || { echo "Bail out! cannot set up sshd"; exit 1; }
-sshd_start || { echo "Bail out! cannot start sshd"; exit 1; }
+sshd_setup_and_start
 drive() {
 	"$DRIVER" --host 127.0.0.1 --port "$SSHD_PORT" --user "$SSHD_USER" --key "$SSHD_KEY" --quiet "$@"
 }

@@ -6,8 +6,7 @@
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/sshd.sh"
 
-sshd_setup || { echo "Bail out! cannot set up sshd"; exit 1; }
-sshd_start || { echo "Bail out! cannot start sshd"; exit 1; }
+sshd_setup_and_start
 # source NAME [EXTRA...]: a null source block for the test sshd logging in with the key
 source_block() {
 	_name=$1

@@ -6,25 +6,10 @@
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/sshd.sh"
 
-sshd_setup || { echo "Bail out! cannot set up sshd"; exit 1; }
-sshd_start || { echo "Bail out! cannot start sshd"; exit 1; }
-# template FILE: the null source for the test sshd, then the build block read from stdin
-template() {
-	{
-		cat <<-HCL
-		source "null" "box" {
-		  ssh_host             = "127.0.0.1"
-		  ssh_port             = $SSHD_PORT
-		  ssh_username         = "$SSHD_USER"
-		  ssh_private_key_file = "$SSHD_KEY"
-		}
-		HCL
-		cat
-	} >"$1"
-}
+sshd_setup_and_start
 
 test_expect_success 'inline commands run on the machine, output prefixed with the build name' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -41,7 +26,7 @@ test_expect_success 'inline commands run on the machine, output prefixed with th
 
 # Each value is printed back between brackets; none may run, and all must match exactly.
 test_expect_success 'hostile environment values arrive intact and never run' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -90,7 +75,7 @@ test_expect_success 'hostile environment values arrive intact and never run' '
 '
 
 test_expect_success 'a variable name that is not a shell name is refused before it can run' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -105,7 +90,7 @@ test_expect_success 'a variable name that is not a shell name is refused before 
 '
 
 test_expect_success 'Packer injects PACKER_BUILD_NAME and PACKER_BUILDER_TYPE' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -120,7 +105,7 @@ test_expect_success 'Packer injects PACKER_BUILD_NAME and PACKER_BUILDER_TYPE' '
 test_expect_success 'script and scripts run in order, each on its own, with CRLF turned into LF' '
 	printf "#!/bin/sh\necho one \$X\nSTATE=set\n" >one.sh &&
 	printf "#!/bin/sh\r\necho two \${STATE:-unset}\r\n" >two.sh &&
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -140,7 +125,7 @@ test_expect_success 'script and scripts run in order, each on its own, with CRLF
 '
 
 test_expect_success 'a missing script is refused with its name' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -153,7 +138,7 @@ test_expect_success 'a missing script is refused with its name' '
 '
 
 test_expect_success 'execute_command, inline_shebang and remote_path; the script is removed afterwards' '
-	template t.pkr.hcl <<-HCL &&
+	sshd_null_template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -174,7 +159,7 @@ test_expect_success 'execute_command, inline_shebang and remote_path; the script
 
 test_expect_success 'remote_folder and remote_file, kept with skip_clean' '
 	mkdir -p "$SSHD_HOME/scripts" && chown "$SSHD_USER" "$SSHD_HOME/scripts" &&
-	template t.pkr.hcl <<-HCL &&
+	sshd_null_template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -190,7 +175,7 @@ test_expect_success 'remote_folder and remote_file, kept with skip_clean' '
 '
 
 test_expect_success 'use_env_var_file: the environment comes from a sourced file' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -206,7 +191,7 @@ test_expect_success 'use_env_var_file: the environment comes from a sourced file
 '
 
 test_expect_success 'a failing command fails the build with its exit status' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -223,7 +208,7 @@ test_expect_success 'a failing command fails the build with its exit status' '
 '
 
 test_expect_success 'valid_exit_codes accepts the listed statuses only' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {

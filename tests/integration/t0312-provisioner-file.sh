@@ -5,22 +5,8 @@
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/sshd.sh"
 
-sshd_setup || { echo "Bail out! cannot set up sshd"; exit 1; }
-sshd_start || { echo "Bail out! cannot start sshd"; exit 1; }
+sshd_setup_and_start
 R=$SSHD_HOME
-template() {
-	{
-		cat <<-HCL
-		source "null" "box" {
-		  ssh_host             = "127.0.0.1"
-		  ssh_port             = $SSHD_PORT
-		  ssh_username         = "$SSHD_USER"
-		  ssh_private_key_file = "$SSHD_KEY"
-		}
-		HCL
-		cat
-	} >"$1"
-}
 modes() {
 	(cd "$1" && find . -mindepth 1 -printf "%m %y %p\n" | sort -k3)
 }
@@ -33,7 +19,7 @@ chmod 0750 tree/sub && chmod 0711 tree/sub/deeper &&
 echo single >single.txt && chmod 0604 single.txt
 
 test_expect_success 'upload a file, a directory ("tree") and its contents ("tree/"), with modes' '
-	template t.pkr.hcl <<-HCL &&
+	sshd_null_template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "file" {
@@ -67,7 +53,7 @@ test_expect_success 'upload a file, a directory ("tree") and its contents ("tree
 '
 
 test_expect_success 'download a file and a directory ("dir" and "dir/"), with modes' '
-	template t.pkr.hcl <<-HCL &&
+	sshd_null_template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "file" {
@@ -97,7 +83,7 @@ test_expect_success 'download a file and a directory ("dir" and "dir/"), with mo
 '
 
 test_expect_success 'content goes to the destination (pkr-file-content inside a directory)' '
-	template t.pkr.hcl <<-HCL &&
+	sshd_null_template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "file" {
@@ -118,7 +104,7 @@ test_expect_success 'content goes to the destination (pkr-file-content inside a 
 test_expect_success 'sources: several files into one directory' '
 	echo a >a.txt && echo b >b.txt &&
 	mkdir -p "$R/many" && chown "$SSHD_USER" "$R/many" &&
-	template t.pkr.hcl <<-HCL &&
+	sshd_null_template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "file" {
@@ -132,7 +118,7 @@ test_expect_success 'sources: several files into one directory' '
 '
 
 test_expect_success 'mistakes are refused with the key that is wrong' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "file" {
@@ -143,7 +129,7 @@ test_expect_success 'mistakes are refused with the key that is wrong' '
 	HCL
 	test_expect_code 1 "$KILN" build t.pkr.hcl >out 2>err &&
 	test_grep "source: bad source \"no-such-file\": no such file or directory" err &&
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "file" {
@@ -155,7 +141,7 @@ test_expect_success 'mistakes are refused with the key that is wrong' '
 	HCL
 	test_expect_code 1 "$KILN" build t.pkr.hcl >out 2>err &&
 	test_grep "direction: must be upload or download, not \"sideways\"" err &&
-	template t.pkr.hcl <<-HCL &&
+	sshd_null_template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "file" {
@@ -170,7 +156,7 @@ test_expect_success 'mistakes are refused with the key that is wrong' '
 
 test_expect_success 'generated: the source only has to exist when its turn comes' '
 	rm -f later.txt &&
-	template t.pkr.hcl <<-HCL &&
+	sshd_null_template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell-local" {
@@ -190,7 +176,7 @@ test_expect_success 'generated: the source only has to exist when its turn comes
 test_expect_success 'a 100 MiB upload arrives intact' '
 	head -c 104857600 /dev/urandom >big &&
 	test_when_finished "rm -f big \"$R/big\"" &&
-	template t.pkr.hcl <<-HCL &&
+	sshd_null_template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "file" {

@@ -6,21 +6,7 @@
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/sshd.sh"
 
-sshd_setup || { echo "Bail out! cannot set up sshd"; exit 1; }
-sshd_start || { echo "Bail out! cannot start sshd"; exit 1; }
-template() {
-	{
-		cat <<-HCL
-		source "null" "box" {
-		  ssh_host             = "127.0.0.1"
-		  ssh_port             = $SSHD_PORT
-		  ssh_username         = "$SSHD_USER"
-		  ssh_private_key_file = "$SSHD_KEY"
-		}
-		HCL
-		cat
-	} >"$1"
-}
+sshd_setup_and_start
 # reboot_when_marked DOWN_SECONDS: in the background, once the script touches ~/rebooting, stop sshd
 # (and every session) and, unless DOWN_SECONDS is "never", start it again that much later.
 reboot_when_marked() {
@@ -37,7 +23,7 @@ reboot_when_marked() {
 }
 
 test_expect_success 'expect_disconnect: the build goes on after the machine comes back' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -64,7 +50,7 @@ test_expect_success 'expect_disconnect: the build goes on after the machine come
 '
 
 test_expect_success 'without expect_disconnect a dropped connection fails and says what to set' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {
@@ -80,7 +66,7 @@ test_expect_success 'without expect_disconnect a dropped connection fails and sa
 '
 
 test_expect_success 'a machine that does not come back fails at start_retry_timeout' '
-	template t.pkr.hcl <<-\HCL &&
+	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
 	  provisioner "shell" {

@@ -4,6 +4,8 @@
 #   sshd_setup            # user, host key, client key, config in $SSHD_DIR; stopped/removed at exit
 #   sshd_start            # listens on 127.0.0.1:$SSHD_PORT
 #   sshd_stop             # stops the listener and every session it serves (a "reboot")
+#   sshd_setup_and_start  # both, for a TAP test file: "Bail out!" and exit when either fails
+#   sshd_null_template F  # writes F: a null source "box" that logs in to it with SSHD_KEY, then stdin
 #
 # After sshd_setup: SSHD_DIR, SSHD_PORT, SSHD_USER, SSHD_PASSWORD, SSHD_HOME, SSHD_KEY (client private
 # key listed in authorized_keys), SSHD_OTHER_KEY (a key the server does not know), SSHD_CONFIG.
@@ -108,6 +110,27 @@ sshd_start() {
 	echo "sshd_start: sshd did not start; its log:" >&2
 	cat "$SSHD_DIR/sshd.log" >&2
 	return 1
+}
+
+sshd_setup_and_start() {
+	sshd_setup || { echo "Bail out! cannot set up sshd"; exit 1; }
+	sshd_start || { echo "Bail out! cannot start sshd"; exit 1; }
+}
+
+# sshd_null_template FILE: `source "null" "box"` logging in to the test sshd with the key, followed by
+# what is on standard input (the build block), written to FILE.
+sshd_null_template() {
+	{
+		cat <<-HCL
+		source "null" "box" {
+		  ssh_host             = "127.0.0.1"
+		  ssh_port             = $SSHD_PORT
+		  ssh_username         = "$SSHD_USER"
+		  ssh_private_key_file = "$SSHD_KEY"
+		}
+		HCL
+		cat
+	} >"$1"
 }
 
 # Stop the listener and the sessions it forked: to a client this looks like the machine going away.

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "hcl/eval.h"
+#include "hcl/func.h"
+#include "registry.h"
 #include "hcl/parser.h"
 #include "util/file.h"
 #include "util/mem.h"
@@ -57,6 +59,7 @@ static char *ev(const char *src)
 static int setup(void **state)
 {
 	(void)state;
+	hcl_gzip = kiln_module_gzip; /* as main() does; here the components are linked in */
 	struct kiln_error err = ERR_INIT;
 	basedir = tmpdir_make("kiln-funcs", &err);
 	assert_non_null(basedir);

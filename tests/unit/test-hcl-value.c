@@ -117,6 +117,24 @@ static void test_type_parse_and_format(void **state)
 	free(err);
 	assert_null(hcl_type_parse("list", NULL));
 	assert_null(hcl_type_parse("optional(string)", NULL));
+	/* what is wrong with a malformed "(TYPE)" after a keyword, and where */
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{"list", "the element type must be given in parentheses, like list(string) (at offset 4"},
+		{"map(string", "expected ')' (at offset 10"},
+		{"set(list(string)", "expected ')' (at offset 16"},
+		{"object({a=optional string})", "expected '(' after optional (at offset 19"},
+		{"object({a=optional(string, 1)})", "defaults in optional() are only read from HCL expressions"},
+		{"list(optional(string))", "optional() is only allowed for object attributes"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		assert_null(hcl_type_parse(bad[i].text, &err));
+		if (!strstr(err, bad[i].want))
+			fail_msg("%s: got \"%s\", want \"%s\"", bad[i].text, err, bad[i].want);
+		free(err);
+	}
 }
 
 static void test_conversions_and_messages(void **state)

@@ -1,0 +1,66 @@
+/* components.c — the table of built-in components. Adding a component is one file implementing
+ * component.h and one line here. This file and the components are built into kiln-components.so
+ * (src/registry.h explains why); src/registry.c finds them. */
+#include "image/archive.h"
+#include "image/image.h"
+#include "registry.h"
+
+extern const struct kiln_builder qemu_builder;
+extern const struct kiln_builder null_builder;
+extern const struct kiln_provisioner shell_provisioner;
+extern const struct kiln_provisioner file_provisioner;
+extern const struct kiln_provisioner shell_local_provisioner;
+extern const struct kiln_provisioner breakpoint_provisioner;
+extern const struct kiln_postprocessor artifice_postprocessor;
+extern const struct kiln_postprocessor checksum_postprocessor;
+extern const struct kiln_postprocessor compress_postprocessor;
+extern const struct kiln_postprocessor manifest_postprocessor;
+extern const struct kiln_postprocessor shell_local_postprocessor;
+
+static const struct kiln_builder *const builders[] = {
+	&qemu_builder,
+	&null_builder,
+	NULL,
+};
+
+static const struct kiln_provisioner *const provisioners[] = {
+	&shell_provisioner,
+	&file_provisioner,
+	&shell_local_provisioner,
+	&breakpoint_provisioner,
+	NULL,
+};
+
+static const struct kiln_postprocessor *const postprocessors[] = {
+	&artifice_postprocessor,
+	&checksum_postprocessor,
+	&compress_postprocessor,
+	&manifest_postprocessor,
+	&shell_local_postprocessor,
+	NULL,
+};
+
+static const struct kiln_datasource *const datasources[] = {
+	NULL,
+};
+
+static const struct img_api img_api = {
+	.accel_parse = img_accel_parse,
+	.accel_name = img_accel_name,
+	.info_read = img_info_read,
+	.info_free = img_info_free,
+	.inspect_os = img_inspect_os,
+	.os_json = img_os_json,
+	.os_free = img_os_free,
+};
+
+const struct kiln_module kiln_builtin_module = {
+	.abi = KILN_MODULE_ABI,
+	.component_abi = KILN_COMPONENT_ABI,
+	.builders = builders,
+	.provisioners = provisioners,
+	.postprocessors = postprocessors,
+	.datasources = datasources,
+	.image = &img_api,
+	.gzip = img_gzip,
+};
