@@ -385,26 +385,31 @@ static struct hcl_value *f_substr(struct hcl_call *c, struct hcl_value **a, size
 	return hcl_string_n(s + start, i - start);
 }
 
-static bool in_cutset(uint32_t ch, const char *cut, size_t cutlen)
+/* Whether trim removes ch: a character of the string cut, or (cut NULL: trimspace) white space. */
+static bool trimmed_char(uint32_t ch, const struct hcl_value *cut)
 {
-	for (size_t i = 0; i < cutlen;) {
+	if (!cut)
+		return hcl_isspace(ch);
+	const char *set = hcl_str(cut);
+	size_t setlen = hcl_str_len(cut);
+	for (size_t i = 0; i < setlen;) {
 		uint32_t d;
-		i += hcl_utf8_next(cut + i, cutlen - i, &d);
+		i += hcl_utf8_next(set + i, setlen - i, &d);
 		if (d == ch)
 			return true;
 	}
 	return false;
 }
 
-static struct hcl_value *f_trim(struct hcl_call *c, struct hcl_value **a, size_t n)
+/* The string v without the leading and trailing characters trimmed_char(cut) selects. */
+static struct hcl_value *trim_string(const struct hcl_value *v, const struct hcl_value *cut)
 {
-	const char *s = hcl_str(a[0]), *cut = hcl_str(a[1]);
-	size_t len = hcl_str_len(a[0]), cutlen = hcl_str_len(a[1]);
-	size_t start = 0, end = len;
+	const char *s = hcl_str(v);
+	size_t start = 0, end = hcl_str_len(v);
 	while (start < end) {
 		uint32_t ch;
 		size_t k = hcl_utf8_next(s + start, end - start, &ch);
-		if (!in_cutset(ch, cut, cutlen))
+		if (!trimmed_char(ch, cut))
 			break;
 		start += k;
 	}
@@ -414,36 +419,21 @@ static struct hcl_value *f_trim(struct hcl_call *c, struct hcl_value **a, size_t
 			p--;
 		uint32_t ch;
 		hcl_utf8_next(s + p, end - p, &ch);
-		if (!in_cutset(ch, cut, cutlen))
+		if (!trimmed_char(ch, cut))
 			break;
 		end = p;
 	}
 	return hcl_string_n(s + start, end - start);
 }
 
+static struct hcl_value *f_trim(struct hcl_call *c, struct hcl_value **a, size_t n)
+{
+	return trim_string(a[0], a[1]);
+}
+
 static struct hcl_value *f_trimspace(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
-	const char *s = hcl_str(a[0]);
-	size_t len = hcl_str_len(a[0]);
-	size_t start = 0, end = len;
-	while (start < end) {
-		uint32_t ch;
-		size_t k = hcl_utf8_next(s + start, end - start, &ch);
-		if (!hcl_isspace(ch))
-			break;
-		start += k;
-	}
-	while (end > start) {
-		size_t p = end - 1;
-		while (p > start && ((unsigned char)s[p] & 0xc0) == 0x80)
-			p--;
-		uint32_t ch;
-		hcl_utf8_next(s + p, end - p, &ch);
-		if (!hcl_isspace(ch))
-			break;
-		end = p;
-	}
-	return hcl_string_n(s + start, end - start);
+	return trim_string(a[0], NULL);
 }
 
 static bool has_prefix(struct hcl_value *s, struct hcl_value *p)
@@ -759,6 +749,22 @@ convfail:
 }
 
 /* Format with args[first..n); argument indexes in errors are relative to the call (argbase). */
+/* An argument index "[n]" at f[*i] (Go's fmt), which sets *idx and steps *i past it; anything else is
+ * left alone. */
+static void arg_index(const char *f, size_t flen, size_t *i, long *idx)
+{
+	if (*i >= flen || f[*i] != '[')
+		return;
+	size_t j = *i + 1;
+	long v = 0;
+	while (j < flen && f[j] >= '0' && f[j] <= '9')
+		v = v * 10 + (f[j++] - '0');
+	if (j < flen && f[j] == ']' && j > *i + 1) {
+		*idx = v;
+		*i = j + 1;
+	}
+}
+
 static int do_format(struct hcl_call *c, const char *f, size_t flen, struct hcl_value **args, size_t nargs,
 		     int argbase, struct buf *out)
 {
@@ -785,16 +791,7 @@ static int do_format(struct hcl_call *c, const char *f, size_t flen, struct hcl_
 			else break;
 		}
 		long explicit_idx = -1;
-		if (i < flen && f[i] == '[') {
-			size_t j = i + 1;
-			long v = 0;
-			while (j < flen && f[j] >= '0' && f[j] <= '9')
-				v = v * 10 + (f[j++] - '0');
-			if (j < flen && f[j] == ']' && j > i + 1) {
-				explicit_idx = v;
-				i = j + 1;
-			}
-		}
+		arg_index(f, flen, &i, &explicit_idx);
 		if (i < flen && f[i] == '*') {
 			hcl_call_error(c, "unsupported '*' width in format string");
 			return -1;
@@ -815,16 +812,8 @@ static int do_format(struct hcl_call *c, const char *f, size_t flen, struct hcl_
 				i++;
 			}
 		}
-		if (i < flen && f[i] == '[' && explicit_idx < 0) {
-			size_t j = i + 1;
-			long v = 0;
-			while (j < flen && f[j] >= '0' && f[j] <= '9')
-				v = v * 10 + (f[j++] - '0');
-			if (j < flen && f[j] == ']' && j > i + 1) {
-				explicit_idx = v;
-				i = j + 1;
-			}
-		}
+		if (explicit_idx < 0)
+			arg_index(f, flen, &i, &explicit_idx);
 		if (i >= flen) {
 			hcl_call_error(c, "invalid format string starting at offset %zu", start);
 			return -1;

@@ -1739,6 +1739,26 @@ static struct hcl_template *build_template(struct parser *p, struct ttoks *parts
 	return t;
 }
 
+/* The expression for a template's parts: a lone interpolation ("${x}") is x itself, wrapped so that its
+ * value passes through unconverted; anything else is a template that yields a string. */
+static struct hcl_expr *template_expr(struct parser *p, struct ttoks *parts, struct hcl_range range,
+				      bool heredoc)
+{
+	bool passthru;
+	struct hcl_template *t = build_template(p, parts, range, &passthru);
+	if (passthru) {
+		struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE_WRAP, range);
+		e->u.wrap.inner = t->parts[0].expr;
+		t->parts[0].expr = NULL;
+		hcl_template_free(t);
+		return e;
+	}
+	struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE, range);
+	e->u.template_.tmpl = t;
+	e->u.template_.heredoc = heredoc;
+	return e;
+}
+
 static struct hcl_expr *parse_template_expr(struct parser *p)
 {
 	struct hcl_token open = read_tok(p);
@@ -1749,19 +1769,8 @@ static struct hcl_expr *parse_template_expr(struct parser *p)
 	if (flush)
 		flush_heredoc(&parts);
 	struct hcl_range range = hcl_range_between(open.range, p->prev_range);
-	bool passthru;
-	struct hcl_template *t = build_template(p, &parts, range, &passthru);
+	struct hcl_expr *e = template_expr(p, &parts, range, open.type == HCL_TOK_OHEREDOC);
 	ttoks_free(&parts);
-	if (passthru) {
-		struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE_WRAP, range);
-		e->u.wrap.inner = t->parts[0].expr;
-		t->parts[0].expr = NULL;
-		hcl_template_free(t);
-		return e;
-	}
-	struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE, range);
-	e->u.template_.tmpl = t;
-	e->u.template_.heredoc = open.type == HCL_TOK_OHEREDOC;
 	return e;
 }
 
@@ -2154,19 +2163,9 @@ struct hcl_expr *hcl_parse_template(const char *bytes, size_t len, const char *f
 	struct hcl_range range = toks.v[0].range;
 	parse_template_parts(&p, HCL_TOK_EOF, NULL, &parts);
 	range = hcl_range_between(range, toks.v[toks.n - 1].range);
-	bool passthru;
-	struct hcl_template *t = build_template(&p, &parts, range, &passthru);
+	struct hcl_expr *e = template_expr(&p, &parts, range, false);
 	ttoks_free(&parts);
 	hcl_tokens_free(&toks);
-	if (passthru) {
-		struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE_WRAP, range);
-		e->u.wrap.inner = t->parts[0].expr;
-		t->parts[0].expr = NULL;
-		hcl_template_free(t);
-		return e;
-	}
-	struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE, range);
-	e->u.template_.tmpl = t;
 	return e;
 }
 

@@ -67,6 +67,26 @@ static void assert_no_errors(const struct hcl_diags *d)
 	assert_false(hcl_diags_has_errors(d));
 }
 
+/* The template in dir, loaded with an empty environment and no -var options. */
+static struct tmpl *load_dir(struct hcl_diags *d)
+{
+	char *const env[] = {NULL};
+	struct tmpl_options o = {0};
+	o.env = env;
+	return tmpl_load(dir, &o, d);
+}
+
+/* build.pkr.hcl with text, loaded without errors and planned into exactly one build. */
+static struct tmpl *load_one_build(const char *text, struct hcl_diags *d, struct plan *p)
+{
+	write("build.pkr.hcl", text);
+	struct tmpl *t = load_dir(d);
+	assert_no_errors(d);
+	tmpl_plan_diags(t, NULL, p, d);
+	assert_int_equal(p->nbuilds, 1);
+	return t;
+}
+
 static char *var_value(struct tmpl *t, const char *name)
 {
 	struct tmpl_inspect in;
@@ -175,11 +195,8 @@ static void test_sensitive_is_masked(void **state)
 	(void)state;
 	write("vars.pkr.hcl", "variable \"pw\" {\n  type = string\n  default = \"s3cr3t-value\"\n  sensitive = true\n}\n"
 			      "locals {\n  greeting = \"the password is ${var.pw}\"\n}\n");
-	char *const env[] = {NULL};
-	struct tmpl_options o = {0};
-	o.env = env;
 	struct hcl_diags d = HCL_DIAGS_INIT;
-	struct tmpl *t = tmpl_load(dir, &o, &d);
+	struct tmpl *t = load_dir(&d);
 	assert_no_errors(&d);
 	struct tmpl_inspect in;
 	tmpl_inspect(t, &in);
@@ -226,10 +243,7 @@ static struct tmpl *load_build(struct hcl_diags *d)
 	remove(p);
 	free(p);
 	write("build.pkr.hcl", build_tmpl);
-	char *const env[] = {NULL};
-	struct tmpl_options o = {0};
-	o.env = env;
-	return tmpl_load(dir, &o, d);
+	return load_dir(d);
 }
 
 /* Only "Component not available yet" (placeholder components) may be reported. */
@@ -340,18 +354,12 @@ static void test_plan(void **state)
 static void test_eval_step_reports_errors(void **state)
 {
 	(void)state;
-	write("build.pkr.hcl", "source \"null\" \"x\" {}\n"
-			       "build {\n  sources = [\"source.null.x\"]\n"
-			       "  provisioner \"shell\" {\n    inline = [build.Nope]\n  }\n}\n");
-	char *const env[] = {NULL};
-	struct tmpl_options o = {0};
-	o.env = env;
 	struct hcl_diags d = HCL_DIAGS_INIT;
-	struct tmpl *t = tmpl_load(dir, &o, &d);
-	assert_no_errors(&d);
 	struct plan p;
-	tmpl_plan_diags(t, NULL, &p, &d);
-	assert_int_equal(p.nbuilds, 1);
+	struct tmpl *t = load_one_build("source \"null\" \"x\" {}\n"
+					"build {\n  sources = [\"source.null.x\"]\n"
+					"  provisioner \"shell\" {\n    inline = [build.Nope]\n  }\n}\n",
+					&d, &p);
 	struct strv bd = STRV_INIT;
 	strv_push(&bd, "Host=h");
 	struct kiln_config *cfg = NULL;
@@ -399,19 +407,13 @@ static void *eval_many(void *arg)
 static void test_eval_step_from_threads(void **state)
 {
 	(void)state;
-	write("build.pkr.hcl", "locals {\n  cmds = [\"overridden\", \"two\"]\n}\n"
-			       "source \"null\" \"x\" {}\n"
-			       "build {\n  sources = [\"source.null.x\"]\n"
-			       "  provisioner \"shell\" {\n    inline = local.cmds\n  }\n}\n");
-	char *const env[] = {NULL};
-	struct tmpl_options o = {0};
-	o.env = env;
 	struct hcl_diags d = HCL_DIAGS_INIT;
-	struct tmpl *t = tmpl_load(dir, &o, &d);
-	assert_no_errors(&d);
 	struct plan p;
-	tmpl_plan_diags(t, NULL, &p, &d);
-	assert_int_equal(p.nbuilds, 1);
+	struct tmpl *t = load_one_build("locals {\n  cmds = [\"overridden\", \"two\"]\n}\n"
+					"source \"null\" \"x\" {}\n"
+					"build {\n  sources = [\"source.null.x\"]\n"
+					"  provisioner \"shell\" {\n    inline = local.cmds\n  }\n}\n",
+					&d, &p);
 	pthread_t th[4];
 	struct eval_thread et[4];
 	for (int i = 0; i < 4; i++) {
