@@ -365,6 +365,20 @@ static struct hcl_type *tp_type_in_parens(struct tparse *p, const char *no_open,
 	return t;
 }
 
+/* The ")" that ends tuple([...]) or object({...}). False when it is missing or the list before it was
+ * malformed (ok false): the n types read are released then. */
+static bool tp_close_type_list(struct tparse *p, bool ok, struct hcl_type **types, size_t n)
+{
+	if (ok && !tp_eat(p, ')')) {
+		tp_fail(p, "expected ')'");
+		ok = false;
+	}
+	if (!ok)
+		for (size_t i = 0; i < n; i++)
+			hcl_type_unref(types[i]);
+	return ok;
+}
+
 static struct hcl_type *tp_type(struct tparse *p, bool *optional)
 {
 	char *id = tp_ident(p);
@@ -413,16 +427,8 @@ static struct hcl_type *tp_type(struct tparse *p, bool *optional)
 				break;
 			}
 		}
-		if (ok && !tp_eat(p, ')')) {
-			tp_fail(p, "expected ')'");
-			ok = false;
-		}
-		if (ok) {
+		if (tp_close_type_list(p, ok, elems, n))
 			t = hcl_type_tuple(elems, n);
-		} else {
-			for (size_t i = 0; i < n; i++)
-				hcl_type_unref(elems[i]);
-		}
 		free(elems);
 	} else if (strcmp(id, "object") == 0) {
 		if (!tp_eat(p, '(') || !tp_eat(p, '{')) {
@@ -480,16 +486,8 @@ static struct hcl_type *tp_type(struct tparse *p, bool *optional)
 				break;
 			}
 		}
-		if (ok && !tp_eat(p, ')')) {
-			tp_fail(p, "expected ')'");
-			ok = false;
-		}
-		if (ok) {
+		if (tp_close_type_list(p, ok, types, n))
 			t = hcl_type_object((const char *const *)names, types, n, opts);
-		} else {
-			for (size_t i = 0; i < n; i++)
-				hcl_type_unref(types[i]);
-		}
 		for (size_t i = 0; i < n; i++)
 			free(names[i]);
 		free(names);

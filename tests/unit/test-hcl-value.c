@@ -127,6 +127,10 @@ static void test_type_parse_and_format(void **state)
 		{"object({a=optional string})", "expected '(' after optional (at offset 19"},
 		{"object({a=optional(string, 1)})", "defaults in optional() are only read from HCL expressions"},
 		{"list(optional(string))", "optional() is only allowed for object attributes"},
+		{"tuple([string, number]", "expected ')' (at offset 22"},
+		{"tuple([string, numbr])", "\"numbr\" is not a valid type specification"},
+		{"object({a=string, b=list(number)}", "expected ')' (at offset 33"},
+		{"object({a=string b})", "expected '=' after the attribute name"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err = NULL;
