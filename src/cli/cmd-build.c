@@ -99,7 +99,7 @@ const struct cli_command cmd_build = {
 	.flags = (const struct cli_flag[]){
 		{"color", CLI_BOOL, NULL, "true", "Colour the output (only on a terminal; NO_COLOR turns it off)"},
 		{"debug", CLI_BOOL, NULL, NULL, "Pause before each step; builds run one at a time"},
-		{"except", CLI_LIST, "foo,bar.*", NULL, "Run every build except these (globs on build names)"},
+		{"except", CLI_LIST, "foo,bar.*", NULL, "Run every build except these (globs on build names); post-processors named so (or of that type, when unnamed) are skipped too"},
 		{"only", CLI_LIST, "foo,bar.*", NULL, "Run only these builds (globs on build names)"},
 		{"force", CLI_BOOL, NULL, NULL, "Replace existing artifacts and output directories"},
 		{"machine-readable", CLI_BOOL, NULL, NULL, "Print Packer's machine-readable lines"},

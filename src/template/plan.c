@@ -340,7 +340,17 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 					struct hcl_eval_ctx *sc = tmpl_bind(ctx, &s->bindings);
 					if (step_applies(t, s, bs, sc, d)) {
 						chain.steps = xrealloc(chain.steps, (chain.nsteps + 1) * sizeof *chain.steps);
-						fill_step(t, &chain.steps[chain.nsteps++], s, bs, sc, d);
+						struct plan_step *ps = &chain.steps[chain.nsteps++];
+						fill_step(t, ps, s, bs, sc, d);
+						/* -except names post-processors too, by name or else type (Packer 1.6.6) */
+						const char *ppname = ps->name && *ps->name ? ps->name : ps->type;
+						if (opts && opts->except && opts->except->n &&
+						    glob_any(opts->except, ppname, ppname)) {
+							free_step(ps);
+							chain.nsteps--;
+							hcl_eval_ctx_free(sc);
+							continue;
+						}
 						if (!s->comp.postprocessor && !validate)
 							not_runnable(d, &s->comp, &s->def_range);
 						if (validate)

@@ -58,4 +58,30 @@ test_expect_success 'kiln build with no template shows usage' '
 	test_grep "Usage: kiln build" err
 '
 
+test_expect_success '-except skips post-processors by name, or by type when unnamed (as Packer 1.6.6)' '
+	cat >pp.pkr.hcl <<-\HCL &&
+	source "null" "none" {
+	  communicator = "none"
+	}
+	build {
+	  sources = ["source.null.none"]
+	  post-processor "shell-local" {
+	    name   = "notify"
+	    inline = ["touch notified"]
+	  }
+	  post-processor "shell-local" {
+	    inline = ["touch plain"]
+	  }
+	}
+	HCL
+	"$KILN" build -except=notify pp.pkr.hcl >out 2>err &&
+	test -e plain && ! test -e notified &&
+	rm -f plain &&
+	"$KILN" build -except=shell-local pp.pkr.hcl >out 2>err &&
+	test -e notified && ! test -e plain &&
+	rm -f notified &&
+	"$KILN" build pp.pkr.hcl >out 2>err &&
+	test -e notified && test -e plain
+'
+
 test_done
