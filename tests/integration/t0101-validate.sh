@@ -186,4 +186,12 @@ test_expect_success 'a JSON template or a missing path is refused clearly' '
 	test_grep "contains no \*.pkr.hcl file" err
 '
 
+test_expect_success 'a JSON variable file is refused clearly' '
+	printf "variable \"region\" {\n  type = string\n}\n" >v.pkr.hcl &&
+	echo "{\"region\": \"eu\"}" >vals.pkrvars.json &&
+	test_expect_code 1 "$KILN" validate -var-file vals.pkrvars.json v.pkr.hcl 2>err &&
+	test_grep "JSON variable files are not supported" err &&
+	test_grep "vals.pkrvars.json" err
+'
+
 test_done
