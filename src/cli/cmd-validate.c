@@ -43,9 +43,9 @@ const struct cli_command cmd_validate = {
 	.usage = "kiln validate [options] PATH",
 	.help = "  Checks the template in PATH (a *.pkr.hcl file, or a directory of them with its\n"
 		"  *.auto.pkrvars.hcl files): its syntax, its blocks, variables and locals, and every\n"
-		"  source, provisioner and post-processor against the component's configuration schema.\n"
-		"  Every problem is reported, each with the file, line and column it is about. Nothing is\n"
-		"  built or downloaded.\n"
+		"  source, provisioner and post-processor against the component's configuration schema,\n"
+		"  then each builder's own checks, as a build would run them. Every problem is reported,\n"
+		"  each with the file, line and column it is about. Nothing is built or downloaded.\n"
 		"\n"
 		"  Variable values are taken, later ones winning, from: defaults, PKR_VAR_name environment\n"
 		"  variables, *.auto.pkrvars.hcl files in lexical order, then -var and -var-file in the order\n"

@@ -261,13 +261,40 @@ int kiln_config_error(const struct kiln_config *c, const char *name, struct kiln
 	va_end(ap);
 	const struct cfg_attr *a = find_attr(c, name);
 	const struct cfg_blocks *b = a ? NULL : find_blocks(c, name);
-	err_set(err, "%s: %s: %s", c ? c->label : "?", name, msg);
+	size_t nl = strlen(name);
+	if (strncmp(msg, name, nl) == 0 && msg[nl] == ':') /* the message names the key itself */
+		err_set(err, "%s: %s", c ? c->label : "?", msg);
+	else
+		err_set(err, "%s: %s: %s", c ? c->label : "?", name, msg);
 	free(msg);
 	if (a)
 		err_location(err, a->range.filename, a->range.start.line, a->range.start.column);
 	else if (b)
 		err_location(err, b->first.filename, b->first.start.line, b->first.start.column);
 	return -1;
+}
+
+bool tmpl_config_error_range(const struct kiln_config *c, const struct kiln_error *e, struct hcl_range *out)
+{
+	if (!c || !e->file)
+		return false;
+	for (size_t i = 0; i < c->nattrs; i++) {
+		const struct hcl_range *r = &c->attrs[i].range;
+		if (r->filename && strcmp(r->filename, e->file) == 0 && (int)r->start.line == e->line &&
+		    (int)r->start.column == e->col) {
+			*out = *r;
+			return true;
+		}
+	}
+	for (size_t i = 0; i < c->nblocks; i++) {
+		const struct hcl_range *r = &c->blocks[i].first;
+		if (r->filename && strcmp(r->filename, e->file) == 0 && (int)r->start.line == e->line &&
+		    (int)r->start.column == e->col) {
+			*out = *r;
+			return true;
+		}
+	}
+	return false;
 }
 
 const char *kiln_config_label(const struct kiln_config *c)

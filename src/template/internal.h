@@ -261,6 +261,9 @@ struct kiln_config *tmpl_decode_config(const struct tmpl_decode *in, struct hcl_
 void tmpl_lock(void);
 void tmpl_unlock(void);
 void tmpl_config_free_locked(struct kiln_config *c);
+/* The range of the argument or block that an error of kiln_config_error() is located at, if it is one of
+ * c's (its filename points into c). */
+bool tmpl_config_error_range(const struct kiln_config *c, const struct kiln_error *e, struct hcl_range *out);
 /* A child of ctx with the dynamic-block bindings set. */
 struct hcl_eval_ctx *tmpl_bind(struct hcl_eval_ctx *ctx, const struct tmpl_bindings *b);
 void tmpl_bindings_free(struct tmpl_bindings *b);

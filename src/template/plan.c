@@ -271,6 +271,36 @@ static void not_runnable(struct hcl_diags *d, const struct tmpl_component *c, co
 
 /* Make the plan; with validate, also decode every step's configuration (build.* unknown) and accept
  * components that cannot run yet. */
+/* The builder's prepare, as the build would call it, for kiln validate: its error becomes a diagnostic at
+ * the argument it names, else at the source block. */
+static void check_builder(const struct plan_build *pb, const struct tmpl_build_source *bs, struct hcl_diags *d)
+{
+	void *inst = NULL;
+	struct strv warnings = STRV_INIT;
+	struct kiln_error e = ERR_INIT;
+	if (pb->builder->prepare(pb->builder_config, &inst, &warnings, &e) == 0) {
+		if (pb->builder->destroy)
+			pb->builder->destroy(inst);
+	} else {
+		const struct hcl_range *block = &bs->src->block->label_ranges[0];
+		struct hcl_range at = *block, r;
+		/* the diagnostic outlives the configuration: keep the template's own file name */
+		if (tmpl_config_error_range(pb->builder_config, &e, &r) && strcmp(r.filename, block->filename) == 0) {
+			at = r;
+			at.filename = block->filename;
+		}
+		char *file = e.file; /* the diagnostic says where: not again in its text */
+		e.file = NULL;
+		char *text = err_text(&e);
+		e.file = file;
+		hcl_error(d, &at, "Invalid builder configuration", "%s%s%s", text, e.hint ? ". " : "",
+			  e.hint ? e.hint : "");
+		free(text);
+	}
+	strv_free(&warnings);
+	err_clear(&e);
+}
+
 static int make_plan(struct tmpl *t, const struct plan_options *opts, struct plan *out, bool validate,
 		     struct hcl_diags *d)
 {
@@ -299,7 +329,13 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 			pb->builder = bs->src->comp.builder;
 			if (!pb->builder && !validate)
 				not_runnable(d, &bs->src->comp, &bs->src->block->label_ranges[0]);
+			size_t nerr_before = hcl_diags_count(d, HCL_DIAG_ERROR);
 			pb->builder_config = decode_builder(t, bs, d);
+			/* validate runs the builder's own checks too, as Packer's does: a configuration
+			 * that fits the schema can still be one the builder refuses */
+			if (validate && pb->builder && pb->builder_config &&
+			    hcl_diags_count(d, HCL_DIAG_ERROR) == nerr_before)
+				check_builder(pb, bs, d);
 
 			struct hcl_eval_ctx *ctx = tmpl_source_ctx(t, bs->type, source_name(bs), NULL);
 			for (size_t i = 0; i < b->nprovisioners; i++) {

@@ -219,7 +219,7 @@ static void test_sensitive_is_masked(void **state)
 static const char build_tmpl[] =
 	"locals {\n  out = \"${path.root}/out\"\n}\n"
 	"source \"file\" \"one\" {\n  content = \"hello\"\n  target = local.out\n}\n"
-	"source \"null\" \"two\" {\n  ssh_port = 2222\n  ssh_ciphers = [\"aes128-ctr\", \"aes256-ctr\"]\n}\n"
+	"source \"null\" \"two\" {\n  ssh_host = \"127.0.0.1\"\n  ssh_password = \"x\"\n  ssh_port = 2222\n  ssh_ciphers = [\"aes128-ctr\", \"aes256-ctr\"]\n}\n"
 	"build {\n"
 	"  name = \"b\"\n"
 	"  sources = [\"source.file.one\"]\n"
@@ -285,8 +285,8 @@ static void test_plan(void **state)
 	assert_string_equal(kiln_config_string(b2->builder_config, "ssh_username", NULL), "root");
 	assert_int_equal(kiln_config_list_len(b2->builder_config, "ssh_ciphers"), 2);
 	assert_string_equal(kiln_config_list_string(b2->builder_config, "ssh_ciphers", 1), "aes256-ctr");
-	assert_false(kiln_config_has(b2->builder_config, "ssh_host"));
-	assert_string_equal(kiln_config_string(b2->builder_config, "ssh_host", "dflt"), "dflt");
+	assert_false(kiln_config_has(b2->builder_config, "ssh_bastion_host"));
+	assert_string_equal(kiln_config_string(b2->builder_config, "ssh_bastion_host", "dflt"), "dflt");
 	assert_string_equal(kiln_config_label(b2->builder_config), "source.null.renamed");
 	/* provisioners filtered by only/except */
 	assert_int_equal(b1->nprovisioners, 1);
@@ -298,7 +298,7 @@ static void test_plan(void **state)
 	assert_int_equal(sh->pause_before_ms, 5000);
 	assert_int_equal(sh->timeout_ms, 120000);
 	assert_int_equal(sh->max_retries, 3);
-	assert_non_null(strstr(sh->location, "build.pkr.hcl:19"));
+	assert_non_null(strstr(sh->location, "build.pkr.hcl:21"));
 	assert_non_null(b2->error_cleanup);
 	/* chains: a lone post-processor, then the post-processors {} sequence */
 	assert_int_equal(b1->nchains, 2);
@@ -321,7 +321,7 @@ static void test_plan(void **state)
 	assert_string_equal(kiln_config_list_string(cfg, "inline", 0), "x");
 	assert_int_equal(kiln_config_error(cfg, "inline", &err, "bad %s", "thing"), -1);
 	assert_non_null(strstr(err_cause(&err), "inline: bad thing"));
-	assert_int_equal(err.line, 32);
+	assert_int_equal(err.line, 34);
 	err_clear(&err);
 	kiln_config_free(cfg);
 	struct plan_step *man = &b1->chains[1].steps[1];
