@@ -32,6 +32,11 @@
 #define AUTH_RETRY_MS 2000
 #define MIN_ATTEMPT_MS 50
 #define HANDSHAKE_MAX_S 30
+/* QEMU's user network accepts a forwarded connection at once and holds it while the guest does not
+ * answer (its network not up yet): waiting the whole handshake timeout for a banner then makes kiln
+ * connect up to 30 s after sshd is ready. The first bytes are waited for this long, longer after each
+ * attempt that ran out (a loaded guest's sshd may be slow to fork), up to HANDSHAKE_MAX_S. */
+#define BANNER_WAIT_FIRST_MS 5000
 #define STATUS_INTERVAL_MS 15000
 
 /* ------------------------------------------------------------------------------------------------
@@ -376,6 +381,26 @@ static enum sshc_attempt attempt_connect(struct ssh_comm *c, int64_t deadline, c
 		fd = sshc_tcp_connect(c->host, c->port, deadline, reason);
 		if (fd < 0)
 			return SSHC_RETRY;
+		if (!c->banner_wait_ms)
+			c->banner_wait_ms = BANNER_WAIT_FIRST_MS;
+		int64_t wait = deadline - time_mono_ms();
+		if (wait > c->banner_wait_ms)
+			wait = c->banner_wait_ms;
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = sig_cancel_fd(), .events = POLLIN}};
+		int n = poll(p, p[1].fd >= 0 ? 2 : 1, wait > 0 ? (int)wait : 0);
+		if (n > 0 && !(p[0].revents & (POLLIN | POLLHUP | POLLERR))) { /* cancelled */
+			*reason = xstrdup("cancelled");
+			close(fd);
+			return SSHC_RETRY;
+		}
+		if (n == 0) {
+			*reason = xasprintf("no SSH banner within %llds (the guest's network or sshd is not up yet)",
+					    (long long)(wait / 1000));
+			close(fd);
+			if (c->banner_wait_ms < HANDSHAKE_MAX_S * 1000LL)
+				c->banner_wait_ms *= 2;
+			return SSHC_RETRY;
+		}
 	}
 	c->fd = fd;
 	c->session = sshc_session_new(sc, c->host, c->port, sc->username, fd, deadline);

@@ -28,6 +28,7 @@ struct ssh_comm {
 	struct ssh_jump *jump;
 	sftp_session sftp;             /* opened on first use */
 	struct ssh_counter_struct rx;  /* bytes received: any traffic proves the link alive */
+	int64_t banner_wait_ms;        /* how long the next attempt waits for the server's first bytes */
 };
 
 /* What one attempt to connect came to. */

@@ -130,6 +130,28 @@ while True:
 	test_grep "connection closed before the SSH banner" err
 '
 
+test_expect_success 'a port that accepts and stays silent (guest network not up) is given up on and retried' '
+	port=$(test_free_port) &&
+	rm -f listening &&
+	{ python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((\"127.0.0.1\", $port)); s.listen(8)
+open(\"listening\", \"w\").close()
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+" & } &&
+	holder=$! &&
+	test_when_finished "kill $holder" &&
+	i=0 && while [ ! -f listening ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
+	test_expect_code 1 "$DRIVER" --host 127.0.0.1 --port $port --user nobody --password x --quiet \
+		--timeout 12s exec true >out 2>err &&
+	test_grep "no SSH banner within 5s" out &&
+	test_grep "no SSH banner within" err &&
+	test_grep "(2 tries)" err
+'
+
 test_expect_success 'the host key is pinned: a different key after a reconnect is an error' '
 	rm -f "$SSHD_HOME/marker" &&
 	{ drive --key "$SSHD_KEY" fingerprint exec "touch marker" exec "sleep 30" reconnect 30s exec true >out 2>err & } &&
