@@ -394,8 +394,10 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 					}
 					hcl_eval_ctx_free(sc);
 				}
-				if (chain.nsteps == 0)
+				if (chain.nsteps == 0) {
+					free(chain.steps); /* every step left out by -except */
 					continue;
+				}
 				pb->chains = xrealloc(pb->chains, (pb->nchains + 1) * sizeof *pb->chains);
 				pb->chains[pb->nchains++] = chain;
 			}
