@@ -1,13 +1,13 @@
 /* registry.c — finding components. The tables themselves are in src/components.c, built into the
  * module kiln-components.so (see registry.h for why); this file loads the module once, on first use. */
 #include "registry.h"
+#include "ui/ui.h"
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/strv.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,53 +18,49 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static const struct kiln_module *loaded;
 static char *load_failure; /* why loading failed, for every caller */
 
-static const struct kiln_module *try_load(const char *path, struct buf *why)
+/* The module at path, or NULL with *why (malloc'ed) saying what was wrong with it. */
+static const struct kiln_module *try_load(const char *path, char **why)
 {
 	void *h = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
 	if (!h) {
-		buf_printf(why, "%s%s", why->len ? "; " : "", dlerror());
+		*why = xstrdup(dlerror());
 		return NULL;
 	}
 	const struct kiln_module *m = dlsym(h, "kiln_builtin_module");
-	if (!m) {
-		buf_printf(why, "%s%s: no kiln_builtin_module", why->len ? "; " : "", path);
-	} else if (m->abi != KILN_MODULE_ABI || m->component_abi != KILN_COMPONENT_ABI) {
-		buf_printf(why, "%s%s was built for another kiln (module ABI %d, component ABI %d; this kiln: %d, %d)",
-			   why->len ? "; " : "", path, m->abi, m->component_abi, KILN_MODULE_ABI, KILN_COMPONENT_ABI);
-	} else {
+	if (m && m->abi == KILN_MODULE_ABI && m->component_abi == KILN_COMPONENT_ABI)
 		return m; /* kept loaded for the life of the process */
-	}
+	*why = m ? xasprintf("%s was built for another kiln (module ABI %d, component ABI %d; this kiln: %d, %d)", path,
+			     m->abi, m->component_abi, KILN_MODULE_ABI, KILN_COMPONENT_ABI)
+		 : xasprintf("%s: no kiln_builtin_module", path);
 	dlclose(h);
 	return NULL;
 }
 
+/* $KILN_COMPONENTS, else the module next to the running binary (the build tree), else the installed
+ * one: the first that exists is the one loaded. */
 static void load(void)
 {
 	if (&kiln_builtin_module) {
 		loaded = &kiln_builtin_module;
 		return;
 	}
-	struct buf why = BUF_INIT;
 	const char *env = getenv("KILN_COMPONENTS");
-	if (env && *env) {
-		loaded = try_load(env, &why);
-	} else {
+	char *path = env && *env ? xstrdup(env) : NULL;
+	if (!path) {
 		char *exe = realpath("/proc/self/exe", NULL);
 		if (exe) {
 			char *dir = path_dirname(exe);
-			char *p = path_join(dir, KILN_MODULE_FILE);
-			if (file_exists(p))
-				loaded = try_load(p, &why);
-			free(p);
+			path = path_join(dir, KILN_MODULE_FILE);
 			free(dir);
 			free(exe);
+			if (!file_exists(path)) {
+				free(path);
+				path = NULL;
+			}
 		}
-		if (!loaded && !why.len)
-			loaded = try_load(KILN_PKGLIBDIR "/" KILN_MODULE_FILE, &why);
 	}
-	if (!loaded)
-		load_failure = buf_detach(&why);
-	buf_free(&why);
+	loaded = try_load(path ? path : KILN_PKGLIBDIR "/" KILN_MODULE_FILE, &load_failure);
+	free(path);
 }
 
 const struct kiln_module *kiln_module_get(struct kiln_error *err)
@@ -84,7 +80,7 @@ static void report_failure(void)
 	struct kiln_error e = ERR_INIT;
 	kiln_module_get(&e);
 	char *t = err_text(&e);
-	fprintf(stderr, "Error: %s\n%s\n", t, e.hint ? e.hint : "");
+	ui_error_plain(NULL, "Error: %s\n%s", t, e.hint);
 	free(t);
 	err_clear(&e);
 }
