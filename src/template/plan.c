@@ -289,10 +289,7 @@ static void check_builder(const struct plan_build *pb, const struct tmpl_build_s
 			at = r;
 			at.filename = block->filename;
 		}
-		char *file = e.file; /* the diagnostic says where: not again in its text */
-		e.file = NULL;
-		char *text = err_text(&e);
-		e.file = file;
+		char *text = err_chain_text(&e); /* the diagnostic says where: not again in its text */
 		hcl_error(d, &at, "Invalid builder configuration", "%s%s%s", text, e.hint ? ". " : "",
 			  e.hint ? e.hint : "");
 		free(text);

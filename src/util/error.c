@@ -100,26 +100,26 @@ const char *err_cause(const struct kiln_error *e)
 	return e && e->set && e->frames.n ? e->frames.v[0] : "";
 }
 
-char *err_text(const struct kiln_error *e)
+char *err_chain_text(const struct kiln_error *e)
 {
 	struct buf b = BUF_INIT;
-	if (!e || !e->set)
-		return buf_detach(&b);
-	for (size_t i = e->frames.n; i-- > 0;) {
+	for (size_t i = e && e->set ? e->frames.n : 0; i-- > 0;) {
 		buf_puts(&b, e->frames.v[i]);
 		if (i)
 			buf_puts(&b, ": ");
 	}
-	if (e->file) {
-		char *loc = e->line ? xasprintf("%s:%d:%d: ", e->file, e->line, e->col) : xasprintf("%s: ", e->file);
-		struct buf out = BUF_INIT;
-		buf_puts(&out, loc);
-		buf_append(&out, b.data, b.len);
-		free(loc);
-		buf_free(&b);
-		return buf_detach(&out);
-	}
 	return buf_detach(&b);
+}
+
+char *err_text(const struct kiln_error *e)
+{
+	char *chain = err_chain_text(e);
+	if (!e || !e->set || !e->file)
+		return chain;
+	char *t = e->line ? xasprintf("%s:%d:%d: %s", e->file, e->line, e->col, chain)
+			  : xasprintf("%s: %s", e->file, chain);
+	free(chain);
+	return t;
 }
 
 void err_clear(struct kiln_error *e)

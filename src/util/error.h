@@ -50,6 +50,7 @@ bool err_isset(const struct kiln_error *e);
 bool err_is(const struct kiln_error *e, enum err_kind kind);
 const char *err_cause(const struct kiln_error *e);  /* innermost message, "" when unset */
 char *err_text(const struct kiln_error *e);          /* "outer: inner: cause"; caller frees */
+char *err_chain_text(const struct kiln_error *e);    /* the same without the file:line:col prefix */
 /* Move src into dst (dst must be unset or is overwritten); src is cleared. */
 void err_move(struct kiln_error *dst, struct kiln_error *src);
 void err_clear(struct kiln_error *e);
