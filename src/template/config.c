@@ -274,26 +274,26 @@ int kiln_config_error(const struct kiln_config *c, const char *name, struct kiln
 	return -1;
 }
 
+static bool starts_at(const struct hcl_range *r, const struct kiln_error *e)
+{
+	return r->filename && strcmp(r->filename, e->file) == 0 && (int)r->start.line == e->line &&
+	       (int)r->start.column == e->col;
+}
+
 bool tmpl_config_error_range(const struct kiln_config *c, const struct kiln_error *e, struct hcl_range *out)
 {
 	if (!c || !e->file)
 		return false;
-	for (size_t i = 0; i < c->nattrs; i++) {
-		const struct hcl_range *r = &c->attrs[i].range;
-		if (r->filename && strcmp(r->filename, e->file) == 0 && (int)r->start.line == e->line &&
-		    (int)r->start.column == e->col) {
-			*out = *r;
+	for (size_t i = 0; i < c->nattrs; i++)
+		if (starts_at(&c->attrs[i].range, e)) {
+			*out = c->attrs[i].range;
 			return true;
 		}
-	}
-	for (size_t i = 0; i < c->nblocks; i++) {
-		const struct hcl_range *r = &c->blocks[i].first;
-		if (r->filename && strcmp(r->filename, e->file) == 0 && (int)r->start.line == e->line &&
-		    (int)r->start.column == e->col) {
-			*out = *r;
+	for (size_t i = 0; i < c->nblocks; i++)
+		if (starts_at(&c->blocks[i].first, e)) {
+			*out = c->blocks[i].first;
 			return true;
 		}
-	}
 	return false;
 }
 

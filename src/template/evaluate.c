@@ -13,6 +13,7 @@
 #include "hcl/value.h"
 #include "ui/ui.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/mem.h"
 
 extern char **environ;
@@ -159,8 +160,7 @@ static struct hcl_value *text_value(struct tmpl *t, struct tmpl_var *v, const ch
 
 static void apply_var_file(struct tmpl *t, const char *path, bool is_auto, struct hcl_diags *d)
 {
-	size_t pl = strlen(path);
-	if (pl >= 5 && strcmp(path + pl - 5, ".json") == 0) {
+	if (path_has_suffix(path, ".json")) {
 		hcl_error(d, NULL, "JSON variable files are not supported",
 			  "\"%s\" is a JSON variable file. kiln reads HCL variable files only (*.pkrvars.hcl): write "
 			  "each value as name = value, e.g. {\"region\": \"eu\"} becomes region = \"eu\".",

@@ -358,12 +358,6 @@ static void decode_data(struct tmpl *t, const struct hcl_block *blk, struct hcl_
 /* ------------------------------------------------------------------------------------------------
  * Files */
 
-static bool has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -380,7 +374,7 @@ static int discover(const char *path, struct strv *templates, struct strv *autov
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		if (has_suffix(path, ".json")) {
+		if (path_has_suffix(path, ".json")) {
 			hcl_error(d, NULL, "JSON templates are not supported",
 				  "\"%s\" is a JSON template. kiln reads HCL2 templates only; convert it with `packer "
 				  "hcl2_upgrade %s` (Packer 1.6.2 or later).",
@@ -400,9 +394,9 @@ static int discover(const char *path, struct strv *templates, struct strv *autov
 	bool json = false;
 	struct dirent *de;
 	while ((de = readdir(dh))) {
-		if (has_suffix(de->d_name, ".pkr.hcl") || has_suffix(de->d_name, ".auto.pkrvars.hcl"))
+		if (path_has_suffix(de->d_name, ".pkr.hcl") || path_has_suffix(de->d_name, ".auto.pkrvars.hcl"))
 			strv_push(&names, de->d_name);
-		else if (has_suffix(de->d_name, ".pkr.json"))
+		else if (path_has_suffix(de->d_name, ".pkr.json"))
 			json = true;
 	}
 	closedir(dh);
@@ -414,7 +408,7 @@ static int discover(const char *path, struct strv *templates, struct strv *autov
 		free(joined);
 		struct stat fst;
 		if (stat(p, &fst) == 0 && S_ISREG(fst.st_mode))
-			strv_push(has_suffix(names.v[i], ".pkr.hcl") ? templates : autovars, p);
+			strv_push(path_has_suffix(names.v[i], ".pkr.hcl") ? templates : autovars, p);
 		free(p);
 	}
 	strv_free(&names);
