@@ -112,19 +112,28 @@ test_expect_success 'a server that never listens: fails at ssh_timeout naming th
 	test_grep "^hint: check that the machine boots and starts sshd on port $port, or raise ssh_timeout$" err
 '
 
+# fake_listener PORT close|hold: a listener on 127.0.0.1:PORT that closes every connection at once
+# (QEMU's user network before the guest's sshd) or holds it silent (before the guest's network is
+# up); returns once it listens, and is stopped when the test finishes.
+fake_listener() {
+	rm -f listening &&
+	{ python3 -c "
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((\"127.0.0.1\", $1)); s.listen(8)
+open(\"listening\", \"w\").close()
+held = []
+while True:
+    c, _ = s.accept()
+    c.close() if sys.argv[1] == \"close\" else held.append(c)
+" "$2" & } &&
+	test_when_finished "kill $!" &&
+	i=0 && while [ ! -f listening ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
 test_expect_success 'a port that accepts and closes (QEMU user networking before sshd) is waited for' '
 	port=$(test_free_port) &&
-	{ python3 -c "
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((\"127.0.0.1\", $port)); s.listen(8)
-open(\"listening\", \"w\").close()
-while True:
-    c, _ = s.accept(); c.close()
-" & } &&
-	closer=$! &&
-	test_when_finished "kill $closer" &&
-	i=0 && while [ ! -f listening ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
+	fake_listener $port close &&
 	test_expect_code 1 "$DRIVER" --host 127.0.0.1 --port $port --user nobody --password x --quiet \
 		--timeout 2s exec true >out 2>err &&
 	test_grep "connection closed before the SSH banner" err
@@ -132,19 +141,7 @@ while True:
 
 test_expect_success 'a port that accepts and stays silent (guest network not up) is given up on and retried' '
 	port=$(test_free_port) &&
-	rm -f listening &&
-	{ python3 -c "
-import socket, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((\"127.0.0.1\", $port)); s.listen(8)
-open(\"listening\", \"w\").close()
-held = []
-while True:
-    c, _ = s.accept(); held.append(c)
-" & } &&
-	holder=$! &&
-	test_when_finished "kill $holder" &&
-	i=0 && while [ ! -f listening ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
+	fake_listener $port hold &&
 	test_expect_code 1 "$DRIVER" --host 127.0.0.1 --port $port --user nobody --password x --quiet \
 		--timeout 12s exec true >out 2>err &&
 	test_grep "no SSH banner within 5s" out &&
