@@ -138,10 +138,10 @@ void hcl_format(const char *src, size_t len, struct buf *out)
 	size_t last_end = 0;
 	for (size_t i = 0; i < nt.n; i++) {
 		toks[i].type = nt.v[i].type;
-		toks[i].bytes = nt.v[i].bytes;
+		toks[i].bytes = hcl_token_bytes(&nt, &nt.v[i]);
 		toks[i].len = nt.v[i].len;
-		toks[i].spaces = nt.v[i].range.start.byte - last_end;
-		last_end = nt.v[i].range.end.byte;
+		toks[i].spaces = nt.v[i].off - last_end;
+		last_end = nt.v[i].off + nt.v[i].len;
 	}
 	size_t ntok = nt.n;
 

@@ -16,10 +16,23 @@
 #define MAX_NEWLINE_STACK 256
 #define MAX_DEPTH 500
 
+/* A token as the parser reads it: its text and its full range (the scanner stores less). */
+struct tok {
+	enum hcl_token_type type;
+	const char *bytes;
+	size_t len;
+	struct hcl_range range;
+};
+
 struct parser {
 	const struct hcl_tokens *toks;
 	size_t next;                  /* index of the next raw token */
-	struct hcl_token fake_newline; /* a line comment read as a newline */
+	/* The last significant token found (peek, then read, look at the same token): found from
+	 * index look_from with newlines included or not; look_after is the index after it. A line
+	 * comment read as a newline is a newline token here. */
+	struct tok look;
+	size_t look_from, look_after;
+	bool look_incl, look_valid;
 	struct hcl_range prev_range;  /* range of the last token read */
 	bool nl_stack[MAX_NEWLINE_STACK];
 	int nl_top;
@@ -57,44 +70,69 @@ static void pop_newlines(struct parser *p)
 		p->nl_top--;
 }
 
-/* Find the next significant token from index i; *after gets the index after it. */
-static const struct hcl_token *next_token(struct parser *p, size_t *after)
+static void set_look(struct parser *p, const struct hcl_token *t)
 {
-	for (size_t i = p->next; i < p->toks->n; i++) {
-		const struct hcl_token *tok = &p->toks->v[i];
-		if (tok->type == HCL_TOK_COMMENT) {
-			if (!including_newlines(p))
+	p->look.type = t->type;
+	p->look.bytes = hcl_token_bytes(p->toks, t);
+	p->look.len = t->len;
+	p->look.range = hcl_token_range(p->toks, t);
+}
+
+/* Find the next significant token from index p->next; *after gets the index after it. The token
+ * returned stays valid until the parser looks for a different one (the next peek or read after a
+ * read or a change of newline mode). */
+static const struct tok *next_token(struct parser *p, size_t *after)
+{
+	bool incl = including_newlines(p);
+	if (p->look_valid && p->look_from == p->next && p->look_incl == incl) {
+		*after = p->look_after;
+		return &p->look;
+	}
+	const struct hcl_tokens *ts = p->toks;
+	size_t i = p->next;
+	for (; i < ts->n; i++) {
+		const struct hcl_token *t = &ts->v[i];
+		if (t->type == HCL_TOK_COMMENT) {
+			if (!incl)
 				continue;
-			if (tok->len > 0 && tok->bytes[tok->len - 1] == '\n') {
-				p->fake_newline = *tok;
-				p->fake_newline.type = HCL_TOK_NEWLINE;
-				p->fake_newline.bytes = tok->bytes + tok->len - 1;
-				p->fake_newline.len = 1;
-				*after = i + 1;
-				return &p->fake_newline;
+			if (t->len > 0 && hcl_token_bytes(ts, t)[t->len - 1] == '\n') {
+				set_look(p, t);
+				p->look.type = HCL_TOK_NEWLINE;
+				p->look.bytes += t->len - 1;
+				p->look.len = 1;
+				break;
 			}
 			continue;
 		}
-		if (tok->type == HCL_TOK_NEWLINE && !including_newlines(p))
+		if (t->type == HCL_TOK_NEWLINE && !incl)
 			continue;
-		*after = i + 1;
-		return tok;
+		set_look(p, t);
+		break;
 	}
-	*after = p->toks->n;
-	return &p->toks->v[p->toks->n - 1];
+	if (i < ts->n) {
+		p->look_after = i + 1;
+	} else {
+		/* past the end: the EOF token again */
+		set_look(p, &ts->v[ts->n - 1]);
+		p->look_after = ts->n;
+	}
+	p->look_from = p->next;
+	p->look_incl = incl;
+	p->look_valid = true;
+	*after = p->look_after;
+	return &p->look;
 }
 
-static const struct hcl_token *peek(struct parser *p)
+static const struct tok *peek(struct parser *p)
 {
 	size_t after;
 	return next_token(p, &after);
 }
 
-static struct hcl_token read_tok(struct parser *p)
+static struct tok read_tok(struct parser *p)
 {
 	size_t after;
-	const struct hcl_token *t = next_token(p, &after);
-	struct hcl_token copy = *t;
+	struct tok copy = *next_token(p, &after);
 	p->next = after;
 	p->prev_range = copy.range;
 	return copy;
@@ -105,7 +143,7 @@ static struct hcl_range next_range(struct parser *p)
 	return peek(p)->range;
 }
 
-static bool tok_is_keyword(const struct hcl_token *t, const char *kw)
+static bool tok_is_keyword(const struct tok *t, const char *kw)
 {
 	size_t n = strlen(kw);
 	return t->type == HCL_TOK_IDENT && t->len == n && memcmp(t->bytes, kw, n) == 0;
@@ -132,13 +170,13 @@ static enum hcl_token_type opposite(enum hcl_token_type t)
 }
 
 /* Skip to just after the token of type end that closes the current nesting level. */
-static struct hcl_token recover_to(struct parser *p, enum hcl_token_type end)
+static struct tok recover_to(struct parser *p, enum hcl_token_type end)
 {
 	enum hcl_token_type start = opposite(end);
 	p->recovery = true;
 	int nest = 0;
 	for (;;) {
-		struct hcl_token tok = read_tok(p);
+		struct tok tok = read_tok(p);
 		enum hcl_token_type ty = tok.type;
 		if (end == HCL_TOK_TEMPLATE_SEQ_END && ty == HCL_TOK_TEMPLATE_CONTROL)
 			ty = HCL_TOK_TEMPLATE_INTERP;
@@ -176,7 +214,7 @@ static void recover_after_body_item(struct parser *p)
 	enum hcl_token_type open[64];
 	size_t nopen = 0, overflow = 0;
 	for (;;) {
-		const struct hcl_token *t = peek(p);
+		const struct tok *t = peek(p);
 		enum hcl_token_type ty = t->type;
 		if (ty == HCL_TOK_EOF)
 			return;
@@ -241,7 +279,7 @@ static struct hcl_expr *invalid_expr(struct hcl_range r)
 	return new_expr(HCL_EXPR_INVALID, r);
 }
 
-static char *tok_str(const struct hcl_token *t)
+static char *tok_str(const struct tok *t)
 {
 	return xstrndup(t->bytes, t->len);
 }
@@ -285,7 +323,7 @@ static bool valid_number(const char *s, size_t n)
 	return i == n;
 }
 
-static bool number_literal(struct parser *p, const struct hcl_token *t, struct hcl_literal *out)
+static bool number_literal(struct parser *p, const struct tok *t, struct hcl_literal *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!valid_number(t->bytes, t->len)) {
@@ -333,7 +371,7 @@ static void utf8_put(struct buf *b, unsigned cp)
 }
 
 /* Range of bytes [a, b) inside token t (same line: tokens with escapes never span lines). */
-static struct hcl_range sub_range(const struct hcl_token *t, size_t a, size_t b)
+static struct hcl_range sub_range(const struct tok *t, size_t a, size_t b)
 {
 	struct hcl_range r = t->range;
 	r.start.byte = t->range.start.byte + a;
@@ -344,7 +382,7 @@ static struct hcl_range sub_range(const struct hcl_token *t, size_t a, size_t b)
 	return r;
 }
 
-static void decode_string_raw(struct parser *p, const struct hcl_token *t, struct buf *out);
+static void decode_string_raw(struct parser *p, const struct tok *t, struct buf *out);
 
 /* HCL normalizes literal text to Unicode NFC (so a combining accent and its precomposed form are the
  * same string); libunistring does the work. */
@@ -364,14 +402,14 @@ static void nfc_normalize(struct buf *b, size_t from)
 	free(norm);
 }
 
-static void decode_string_token(struct parser *p, const struct hcl_token *t, struct buf *out)
+static void decode_string_token(struct parser *p, const struct tok *t, struct buf *out)
 {
 	size_t start = out->len;
 	decode_string_raw(p, t, out);
 	nfc_normalize(out, start);
 }
 
-static void decode_string_raw(struct parser *p, const struct hcl_token *t, struct buf *out)
+static void decode_string_raw(struct parser *p, const struct tok *t, struct buf *out)
 {
 	bool quoted = t->type == HCL_TOK_QUOTED_LIT;
 	const char *s = t->bytes;
@@ -458,11 +496,11 @@ static void decode_string_raw(struct parser *p, const struct hcl_token *t, struc
 /* A quoted string with no template sequences (block labels). */
 static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *range)
 {
-	struct hcl_token oq = read_tok(p);
+	struct tok oq = read_tok(p);
 	struct buf b = BUF_INIT;
 	struct hcl_range end = oq.range;
 	for (;;) {
-		struct hcl_token tok = read_tok(p);
+		struct tok tok = read_tok(p);
 		if (tok.type == HCL_TOK_CQUOTE) {
 			end = tok.range;
 			break;
@@ -535,7 +573,7 @@ static struct hcl_expr *make_relative_traversal(struct hcl_expr *e, struct hcl_t
 	return r;
 }
 
-static void legacy_index_chain_error(struct parser *p, const struct hcl_token *num)
+static void legacy_index_chain_error(struct parser *p, const struct tok *num)
 {
 	const char *dot = memchr(num->bytes, '.', num->len);
 	int first = (int)(dot - num->bytes);
@@ -552,19 +590,19 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 	size_t cap = (from->kind == HCL_EXPR_SCOPE_TRAVERSAL) ? from->u.traversal.nsteps : 0;
 
 	for (;;) {
-		const struct hcl_token *next = peek(p);
+		const struct tok *next = peek(p);
 		if (next->type == HCL_TOK_DOT) {
-			struct hcl_token dot = read_tok(p);
-			const struct hcl_token *at = peek(p);
+			struct tok dot = read_tok(p);
+			const struct tok *at = peek(p);
 			if (at->type == HCL_TOK_IDENT) {
-				struct hcl_token name = read_tok(p);
+				struct tok name = read_tok(p);
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_ATTR;
 				step.name = tok_str(&name);
 				step.range = hcl_range_between(dot.range, name.range);
 				ret = make_relative_traversal(ret, step, &cap);
 			} else if (at->type == HCL_TOK_NUMBER_LIT) {
-				struct hcl_token num = read_tok(p);
+				struct tok num = read_tok(p);
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_INDEX;
 				step.range = hcl_range_between(dot.range, num.range);
@@ -575,18 +613,18 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 				ret = make_relative_traversal(ret, step, &cap);
 			} else if (at->type == HCL_TOK_STAR) {
 				/* attribute-only splat: .*.a.b */
-				struct hcl_token star = read_tok(p);
+				struct tok star = read_tok(p);
 				struct hcl_range marker = hcl_range_between(dot.range, star.range);
 				struct hcl_expr *item = new_expr(HCL_EXPR_ANON_SYMBOL, marker);
 				struct hcl_expr *each = item;
 				size_t ecap = 0;
 				struct hcl_range last = marker;
 				while (peek(p)->type == HCL_TOK_DOT) {
-					struct hcl_token d2 = read_tok(p);
-					const struct hcl_token *nt = peek(p);
+					struct tok d2 = read_tok(p);
+					const struct tok *nt = peek(p);
 					struct hcl_traverser step = {0};
 					if (nt->type == HCL_TOK_NUMBER_LIT) {
-						struct hcl_token num = read_tok(p);
+						struct tok num = read_tok(p);
 						step.kind = HCL_TRAVERSE_INDEX;
 						step.range = hcl_range_between(d2.range, num.range);
 						if (memchr(num.bytes, '.', num.len))
@@ -594,7 +632,7 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 						else
 							number_literal(p, &num, &step.key);
 					} else if (nt->type == HCL_TOK_IDENT) {
-						struct hcl_token name = read_tok(p);
+						struct tok name = read_tok(p);
 						step.kind = HCL_TRAVERSE_ATTR;
 						step.name = tok_str(&name);
 						step.range = hcl_range_between(d2.range, name.range);
@@ -637,10 +675,10 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 			continue;
 		}
 		if (next->type == HCL_TOK_OBRACK) {
-			struct hcl_token open = read_tok(p);
+			struct tok open = read_tok(p);
 			if (peek(p)->type == HCL_TOK_STAR) {
 				read_tok(p);
-				struct hcl_token close = read_tok(p);
+				struct tok close = read_tok(p);
 				if (close.type != HCL_TOK_CBRACK && !p->recovery) {
 					hcl_error(p->diags, &close.range, "Missing close bracket on splat index",
 						  "The star for a full splat operator must be immediately followed by a "
@@ -665,7 +703,7 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 			size_t ndiags = p->diags->n;
 			struct hcl_expr *key = parse_expression(p);
 			bool failed = hcl_diags_has_errors(p->diags) && p->diags->n > ndiags;
-			struct hcl_token close;
+			struct tok close;
 			if (p->recovery && failed) {
 				close = recover_to(p, HCL_TOK_CBRACK);
 			} else {
@@ -713,15 +751,15 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 	}
 }
 
-static struct hcl_expr *finish_function_call(struct parser *p, struct hcl_token name)
+static struct hcl_expr *finish_function_call(struct parser *p, struct tok name)
 {
-	struct hcl_token open = read_tok(p);
+	struct tok open = read_tok(p);
 	struct hcl_expr *e = new_expr(HCL_EXPR_FUNCTION_CALL, name.range);
 	e->u.call.name = tok_str(&name);
 	e->u.call.name_range = name.range;
 	e->u.call.open_paren_range = open.range;
 	size_t cap = 0;
-	struct hcl_token close = open;
+	struct tok close = open;
 
 	push_newlines(p, false);
 	for (;;) {
@@ -736,7 +774,7 @@ static struct hcl_expr *finish_function_call(struct parser *p, struct hcl_token 
 			close = recover_to(p, HCL_TOK_CPAREN);
 			break;
 		}
-		struct hcl_token sep = read_tok(p);
+		struct tok sep = read_tok(p);
 		if (sep.type == HCL_TOK_CPAREN) {
 			close = sep;
 			break;
@@ -774,7 +812,7 @@ static struct hcl_expr *finish_function_call(struct parser *p, struct hcl_token 
 	return e;
 }
 
-static struct hcl_expr *finish_for_expr(struct parser *p, struct hcl_token open)
+static struct hcl_expr *finish_for_expr(struct parser *p, struct tok open)
 {
 	push_newlines(p, false);
 	read_tok(p); /* "for" */
@@ -783,7 +821,7 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct hcl_token open)
 	struct hcl_expr *e = new_expr(HCL_EXPR_FOR, open.range);
 	e->u.for_.is_object = is_object;
 	e->u.for_.open_range = open.range;
-	struct hcl_token close;
+	struct tok close;
 	size_t ndiags = p->diags->n;
 #define FOR_FAIL(...)                                                                                     \
 	do {                                                                                              \
@@ -795,7 +833,7 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct hcl_token open)
 
 	if (peek(p)->type != HCL_TOK_IDENT)
 		FOR_FAIL("For expression requires variable name after 'for'.");
-	struct hcl_token name = read_tok(p);
+	struct tok name = read_tok(p);
 	e->u.for_.value_var = tok_str(&name);
 	if (peek(p)->type == HCL_TOK_COMMA) {
 		read_tok(p);
@@ -878,7 +916,7 @@ fail:
 
 static struct hcl_expr *parse_tuple_cons(struct parser *p)
 {
-	struct hcl_token open = read_tok(p);
+	struct tok open = read_tok(p);
 	push_newlines(p, false);
 	if (tok_is_keyword(peek(p), "for")) {
 		struct hcl_expr *f = finish_for_expr(p, open);
@@ -888,7 +926,7 @@ static struct hcl_expr *parse_tuple_cons(struct parser *p)
 	struct hcl_expr *e = new_expr(HCL_EXPR_TUPLE_CONS, open.range);
 	e->u.tuple.open_range = open.range;
 	size_t cap = 0;
-	struct hcl_token close;
+	struct tok close;
 	for (;;) {
 		if (peek(p)->type == HCL_TOK_CBRACK) {
 			close = read_tok(p);
@@ -901,7 +939,7 @@ static struct hcl_expr *parse_tuple_cons(struct parser *p)
 			close = recover_to(p, HCL_TOK_CBRACK);
 			break;
 		}
-		const struct hcl_token *next = peek(p);
+		const struct tok *next = peek(p);
 		if (next->type == HCL_TOK_CBRACK) {
 			close = read_tok(p);
 			break;
@@ -922,7 +960,7 @@ static struct hcl_expr *parse_tuple_cons(struct parser *p)
 
 static struct hcl_expr *parse_object_cons(struct parser *p)
 {
-	struct hcl_token open = read_tok(p);
+	struct tok open = read_tok(p);
 	push_newlines(p, false);
 	bool is_for = tok_is_keyword(peek(p), "for");
 	pop_newlines(p);
@@ -936,9 +974,9 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 	struct hcl_expr *e = new_expr(HCL_EXPR_OBJECT_CONS, open.range);
 	e->u.object.open_range = open.range;
 	size_t cap = 0;
-	struct hcl_token close;
+	struct tok close;
 	for (;;) {
-		const struct hcl_token *next = peek(p);
+		const struct tok *next = peek(p);
 		if (next->type == HCL_TOK_NEWLINE) {
 			read_tok(p);
 			continue;
@@ -1028,34 +1066,34 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 
 static struct hcl_expr *parse_term(struct parser *p)
 {
-	const struct hcl_token *start = peek(p);
+	const struct tok *start = peek(p);
 	switch (start->type) {
 	case HCL_TOK_OPAREN: {
-		struct hcl_token open = read_tok(p);
+		struct tok open = read_tok(p);
 		push_newlines(p, false);
 		size_t ndiags = p->diags->n;
 		struct hcl_expr *inner = parse_expression(p);
 		if (p->diags->n > ndiags && hcl_diags_has_errors(p->diags)) {
-			struct hcl_token close = recover_to(p, HCL_TOK_CPAREN);
+			struct tok close = recover_to(p, HCL_TOK_CPAREN);
 			pop_newlines(p);
 			struct hcl_expr *e = new_expr(HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
 			e->u.wrap.inner = inner;
 			return e;
 		}
-		const struct hcl_token *c = peek(p);
+		const struct tok *c = peek(p);
 		if (c->type != HCL_TOK_CPAREN) {
 			error_in(p, open.range, c->range, "Unbalanced parentheses",
 				 "Expected a closing parenthesis to terminate the expression.");
 			p->recovery = true;
 		}
-		struct hcl_token close = read_tok(p);
+		struct tok close = read_tok(p);
 		pop_newlines(p);
 		struct hcl_expr *e = new_expr(HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
 		e->u.wrap.inner = inner;
 		return e;
 	}
 	case HCL_TOK_NUMBER_LIT: {
-		struct hcl_token t = read_tok(p);
+		struct tok t = read_tok(p);
 		struct hcl_expr *e = new_expr(HCL_EXPR_LITERAL, t.range);
 		if (!number_literal(p, &t, &e->u.literal)) {
 			e->kind = HCL_EXPR_INVALID;
@@ -1063,7 +1101,7 @@ static struct hcl_expr *parse_term(struct parser *p)
 		return e;
 	}
 	case HCL_TOK_IDENT: {
-		struct hcl_token t = read_tok(p);
+		struct tok t = read_tok(p);
 		if (peek(p)->type == HCL_TOK_OPAREN)
 			return finish_function_call(p, t);
 		struct hcl_expr *e;
@@ -1086,7 +1124,7 @@ static struct hcl_expr *parse_term(struct parser *p)
 		return parse_template_expr(p);
 	case HCL_TOK_MINUS:
 	case HCL_TOK_BANG: {
-		struct hcl_token op = read_tok(p);
+		struct tok op = read_tok(p);
 		struct hcl_expr *operand = parse_expression_with_traversals(p);
 		struct hcl_expr *e = new_expr(HCL_EXPR_UNARY_OP, hcl_range_between(op.range, operand->range));
 		e->u.unary.op = op.type == HCL_TOK_MINUS ? HCL_OP_NEG : HCL_OP_NOT;
@@ -1115,7 +1153,7 @@ static struct hcl_expr *parse_term(struct parser *p)
 static struct hcl_expr *parse_expression_with_traversals(struct parser *p)
 {
 	if (++p->depth > MAX_DEPTH) {
-		const struct hcl_token *t = peek(p);
+		const struct tok *t = peek(p);
 		if (!p->recovery)
 			hcl_error(p->diags, &t->range, "Expression too deeply nested",
 				  "This expression nests more than %d levels deep; simplify it.", MAX_DEPTH);
@@ -1163,10 +1201,10 @@ static struct hcl_expr *parse_binary(struct parser *p, int level)
 		return lhs;
 	for (;;) {
 		enum hcl_binary_op op = HCL_OP_OR;
-		const struct hcl_token *next = peek(p);
+		const struct tok *next = peek(p);
 		if (op_level(next->type, &op) != level)
 			return lhs;
-		struct hcl_token optok = read_tok(p);
+		struct tok optok = read_tok(p);
 		struct hcl_expr *rhs = parse_binary(p, level + 1);
 		struct hcl_expr *e = new_expr(HCL_EXPR_BINARY_OP, hcl_range_between(lhs->range, rhs->range));
 		e->u.binary.op = op;
@@ -1194,7 +1232,7 @@ static struct hcl_expr *parse_expression(struct parser *p)
 		hcl_expr_free(t);
 		return cond;
 	}
-	const struct hcl_token *colon = peek(p);
+	const struct tok *colon = peek(p);
 	if (colon->type != HCL_TOK_COLON) {
 		error_in(p, start, colon->range, "Missing false expression in conditional",
 			 "The conditional operator (...?...:...) requires a false expression, "
@@ -1294,7 +1332,7 @@ static void trim_left_space(struct ttok *lit)
 }
 
 /* Collect the flat sequence of template tokens up to the closing token `end`. */
-static void parse_template_parts(struct parser *p, enum hcl_token_type end, const struct hcl_token *opener,
+static void parse_template_parts(struct parser *p, enum hcl_token_type end, const struct tok *opener,
 				 struct ttoks *parts)
 {
 	struct hcl_range start = next_range(p);
@@ -1303,7 +1341,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 	bool at_line_start = true;
 
 	for (;;) {
-		struct hcl_token next = read_tok(p);
+		struct tok next = read_tok(p);
 		if (next.type == end) {
 			end_range = next.range;
 			break;
@@ -1334,7 +1372,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				trim_right_space(&parts->v[parts->n - 1]);
 			push_newlines(p, false);
 			struct hcl_expr *expr = parse_expression(p);
-			const struct hcl_token *close = peek(p);
+			const struct tok *close = peek(p);
 			struct hcl_range close_range = close->range;
 			if (close->type != HCL_TOK_TEMPLATE_SEQ_END) {
 				if (!p->recovery) {
@@ -1354,7 +1392,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				}
 				close_range = recover_to(p, HCL_TOK_TEMPLATE_SEQ_END).range;
 			} else {
-				struct hcl_token c = read_tok(p);
+				struct tok c = read_tok(p);
 				if (c.len == 2 && c.bytes[0] == '~')
 					ltrim_next = true;
 			}
@@ -1367,7 +1405,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 			if (can_trim_prev && next.len == 3 && parts->n > 0 && parts->v[parts->n - 1].kind == TT_LITERAL)
 				trim_right_space(&parts->v[parts->n - 1]);
 			push_newlines(p, false);
-			const struct hcl_token *kw = peek(p);
+			const struct tok *kw = peek(p);
 			if (kw->type != HCL_TOK_IDENT) {
 				if (!p->recovery)
 					error_in(p, next.range, kw->range, "Invalid template directive",
@@ -1377,7 +1415,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				pop_newlines(p);
 				continue;
 			}
-			struct hcl_token kwt = read_tok(p);
+			struct tok kwt = read_tok(p);
 			struct ttok *dir = NULL;
 			if (tok_is_keyword(&kwt, "if")) {
 				struct hcl_expr *cond = parse_expression(p);
@@ -1395,7 +1433,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				if (peek(p)->type != HCL_TOK_IDENT) {
 					problem = "For directive requires variable name after 'for'.";
 				} else {
-					struct hcl_token n1 = read_tok(p);
+					struct tok n1 = read_tok(p);
 					value_var = tok_str(&n1);
 					if (peek(p)->type == HCL_TOK_COMMA) {
 						read_tok(p);
@@ -1404,7 +1442,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 						if (peek(p)->type != HCL_TOK_IDENT) {
 							problem = "For directive requires value variable name after comma.";
 						} else {
-							struct hcl_token n2 = read_tok(p);
+							struct tok n2 = read_tok(p);
 							value_var = tok_str(&n2);
 						}
 					}
@@ -1413,7 +1451,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				}
 				if (problem) {
 					if (!p->recovery) {
-						const struct hcl_token *bad = peek(p);
+						const struct tok *bad = peek(p);
 						hcl_error(p->diags, &bad->range, "Invalid 'for' directive", "%s", problem);
 					}
 					free(key_var);
@@ -1443,7 +1481,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				pop_newlines(p);
 				continue;
 			}
-			const struct hcl_token *close = peek(p);
+			const struct tok *close = peek(p);
 			if (close->type != HCL_TOK_TEMPLATE_SEQ_END) {
 				if (!p->recovery) {
 					char *summary = xasprintf("Extra characters in %.*s marker", (int)kwt.len, kwt.bytes);
@@ -1454,7 +1492,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				}
 				recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
 			} else {
-				struct hcl_token c = read_tok(p);
+				struct tok c = read_tok(p);
 				if (c.len == 2 && c.bytes[0] == '~')
 					ltrim_next = true;
 			}
@@ -1761,7 +1799,7 @@ static struct hcl_expr *template_expr(struct parser *p, struct ttoks *parts, str
 
 static struct hcl_expr *parse_template_expr(struct parser *p)
 {
-	struct hcl_token open = read_tok(p);
+	struct tok open = read_tok(p);
 	enum hcl_token_type closer = open.type == HCL_TOK_OQUOTE ? HCL_TOK_CQUOTE : HCL_TOK_CHEREDOC;
 	bool flush = open.type == HCL_TOK_OHEREDOC && open.len > 2 && open.bytes[2] == '-';
 	struct ttoks parts = {0};
@@ -1784,9 +1822,9 @@ struct body_builder {
 
 static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, struct hcl_range open_range);
 
-static struct hcl_attribute *finish_attribute(struct parser *p, struct hcl_token name, bool single_line)
+static struct hcl_attribute *finish_attribute(struct parser *p, struct tok name, bool single_line)
 {
-	struct hcl_token eq = read_tok(p);
+	struct tok eq = read_tok(p);
 	struct hcl_attribute *a = xcalloc(1, sizeof *a);
 	a->name = tok_str(&name);
 	a->name_range = name.range;
@@ -1800,7 +1838,7 @@ static struct hcl_attribute *finish_attribute(struct parser *p, struct hcl_token
 	} else {
 		end = p->prev_range;
 		if (!single_line) {
-			const struct hcl_token *t = peek(p);
+			const struct tok *t = peek(p);
 			if (t->type != HCL_TOK_NEWLINE && t->type != HCL_TOK_EOF) {
 				if (!p->recovery) {
 					if (t->type == HCL_TOK_COMMA)
@@ -1831,22 +1869,22 @@ static struct hcl_body *empty_body(struct hcl_range r)
 }
 
 /* `a { b = 1 }`: a block holding exactly one attribute on its own line. */
-static struct hcl_body *parse_single_attr_body(struct parser *p, struct hcl_token open)
+static struct hcl_body *parse_single_attr_body(struct parser *p, struct tok open)
 {
 	struct hcl_body *body = xcalloc(1, sizeof *body);
-	const struct hcl_token *first = peek(p);
+	const struct tok *first = peek(p);
 	if (first->type != HCL_TOK_IDENT) {
 		if (!p->recovery)
 			hcl_error(p->diags, &first->range, "Invalid single-argument block definition",
 				  "A single-line block definition must contain exactly one argument definition, like "
 				  "`name { key = value }`.");
-		struct hcl_token close = recover_to(p, HCL_TOK_CBRACE);
+		struct tok close = recover_to(p, HCL_TOK_CBRACE);
 		body->range = hcl_range_between(open.range, close.range);
 		body->end_range = close.range;
 		return body;
 	}
-	struct hcl_token name = read_tok(p);
-	const struct hcl_token *next = peek(p);
+	struct tok name = read_tok(p);
+	const struct tok *next = peek(p);
 	if (next->type != HCL_TOK_EQUAL) {
 		if (!p->recovery) {
 			if (next->type == HCL_TOK_OBRACE || next->type == HCL_TOK_OQUOTE || next->type == HCL_TOK_IDENT) {
@@ -1859,7 +1897,7 @@ static struct hcl_body *parse_single_attr_body(struct parser *p, struct hcl_toke
 					  "like `name { key = value }`.");
 			}
 		}
-		struct hcl_token close = recover_to(p, HCL_TOK_CBRACE);
+		struct tok close = recover_to(p, HCL_TOK_CBRACE);
 		body->range = hcl_range_between(open.range, close.range);
 		body->end_range = close.range;
 		return body;
@@ -1868,8 +1906,8 @@ static struct hcl_body *parse_single_attr_body(struct parser *p, struct hcl_toke
 	body->attrs = xmalloc(sizeof *body->attrs);
 	body->attrs[0] = a;
 	body->nattrs = 1;
-	struct hcl_token close;
-	const struct hcl_token *t = peek(p);
+	struct tok close;
+	const struct tok *t = peek(p);
 	if (t->type == HCL_TOK_CBRACE) {
 		close = read_tok(p);
 	} else {
@@ -1896,15 +1934,15 @@ static struct hcl_body *parse_single_attr_body(struct parser *p, struct hcl_toke
 	return body;
 }
 
-static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
+static struct hcl_block *finish_block(struct parser *p, struct tok type)
 {
 	struct hcl_block *blk = xcalloc(1, sizeof *blk);
 	blk->type = tok_str(&type);
 	blk->type_range = type.range;
 	size_t lcap = 0, rcap = 0;
-	struct hcl_token open;
+	struct tok open;
 	for (;;) {
-		const struct hcl_token *t = peek(p);
+		const struct tok *t = peek(p);
 		if (t->type == HCL_TOK_OBRACE) {
 			open = read_tok(p);
 			break;
@@ -1915,7 +1953,7 @@ static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
 			if (t->type == HCL_TOK_OQUOTE) {
 				label = parse_quoted_string_literal(p, &lr);
 			} else {
-				struct hcl_token id = read_tok(p);
+				struct tok id = read_tok(p);
 				label = tok_str(&id);
 				lr = id.range;
 			}
@@ -1955,7 +1993,7 @@ static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
 	}
 	blk->close_brace_range = p->prev_range;
 	blk->range = hcl_range_between(type.range, blk->close_brace_range);
-	const struct hcl_token *eol = peek(p);
+	const struct tok *eol = peek(p);
 	if (eol->type == HCL_TOK_NEWLINE || eol->type == HCL_TOK_EOF) {
 		read_tok(p);
 	} else {
@@ -1994,13 +2032,13 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 				  "Blocks are nested more than %d levels deep here.", MAX_DEPTH);
 		p->recovery = true;
 		p->depth--;
-		struct hcl_token close = recover_to(p, HCL_TOK_CBRACE);
+		struct tok close = recover_to(p, HCL_TOK_CBRACE);
 		bb.b->range = hcl_range_between(open_range, close.range);
 		bb.b->end_range = close.range;
 		return bb.b;
 	}
 	for (;;) {
-		const struct hcl_token *next = peek(p);
+		const struct tok *next = peek(p);
 		if (next->type == end) {
 			endr = read_tok(p).range;
 			break;
@@ -2012,8 +2050,8 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 		if (next->type == HCL_TOK_IDENT) {
 			/* every body item starts fresh: errors in one item do not silence the next */
 			p->recovery = false;
-			struct hcl_token ident = read_tok(p);
-			const struct hcl_token *after = peek(p);
+			struct tok ident = read_tok(p);
+			const struct tok *after = peek(p);
 			if (after->type == HCL_TOK_EQUAL) {
 				body_add_attr(p, &bb, finish_attribute(p, ident, false));
 			} else if (after->type == HCL_TOK_OQUOTE || after->type == HCL_TOK_OBRACE ||
@@ -2038,14 +2076,14 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 			break;
 		}
 		if (next->type == HCL_TOK_CBRACE && end == HCL_TOK_EOF) {
-			struct hcl_token bad = read_tok(p);
+			struct tok bad = read_tok(p);
 			hcl_error(p->diags, &bad.range, "Unexpected closing brace",
 				  "This closing brace does not match any opening brace; check the nesting of the "
 				  "blocks above it.");
 			continue;
 		}
 		p->recovery = false;
-		struct hcl_token bad = read_tok(p);
+		struct tok bad = read_tok(p);
 		if (bad.type == HCL_TOK_OQUOTE)
 			hcl_error(p->diags, &bad.range, "Invalid argument name", "Argument names must not be quoted.");
 		else
@@ -2069,7 +2107,7 @@ static void parser_init(struct parser *p, const struct hcl_tokens *toks, struct 
 	p->toks = toks;
 	p->diags = diags;
 	p->nl_stack[0] = newlines;
-	p->prev_range = toks->v[0].range;
+	p->prev_range = hcl_token_range(toks, &toks->v[0]);
 }
 
 /* Order the diagnostics added since `from` by position (stable), so that scanner and parser reports
@@ -2108,7 +2146,7 @@ struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *fil
 	hcl_tokens_check(&toks, diags);
 	struct parser p;
 	parser_init(&p, &toks, diags, true);
-	struct hcl_range file_start = toks.v[0].range;
+	struct hcl_range file_start = hcl_token_range(&toks, &toks.v[0]);
 	file_start.start = start;
 	file_start.end = start;
 	f->body = parse_body(&p, HCL_TOK_EOF, file_start);
@@ -2143,7 +2181,7 @@ struct hcl_expr *hcl_parse_expression(const char *bytes, size_t len, const char 
 	parser_init(&p, &toks, diags, false);
 	size_t ndiags = diags->n;
 	struct hcl_expr *e = parse_expression(&p);
-	const struct hcl_token *t = peek(&p);
+	const struct tok *t = peek(&p);
 	if (t->type != HCL_TOK_EOF && !(p.recovery && diags->n > ndiags))
 		hcl_error(diags, &t->range, "Extra characters after expression",
 			  "An expression was successfully parsed, but extra characters were found after it.");
@@ -2160,9 +2198,9 @@ struct hcl_expr *hcl_parse_template(const char *bytes, size_t len, const char *f
 	struct parser p;
 	parser_init(&p, &toks, diags, false);
 	struct ttoks parts = {0};
-	struct hcl_range range = toks.v[0].range;
+	struct hcl_range range = hcl_token_range(&toks, &toks.v[0]);
 	parse_template_parts(&p, HCL_TOK_EOF, NULL, &parts);
-	range = hcl_range_between(range, toks.v[toks.n - 1].range);
+	range = hcl_range_between(range, hcl_token_range(&toks, &toks.v[toks.n - 1]));
 	struct hcl_expr *e = template_expr(&p, &parts, range, false);
 	ttoks_free(&parts);
 	hcl_tokens_free(&toks);
@@ -2192,7 +2230,7 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 	parser_init(&p, &toks, diags, false);
 	size_t cap = 0;
 	int rc = -1;
-	struct hcl_token root = read_tok(&p);
+	struct tok root = read_tok(&p);
 	if (root.type != HCL_TOK_IDENT) {
 		hcl_error(diags, &root.range, "Variable name required", "Must begin with a variable name.");
 		goto out;
@@ -2200,12 +2238,12 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 	out->root = tok_str(&root);
 	out->root_range = root.range;
 	for (;;) {
-		struct hcl_token t = read_tok(&p);
+		struct tok t = read_tok(&p);
 		if (t.type == HCL_TOK_EOF)
 			break;
 		struct hcl_traverser step = {0};
 		if (t.type == HCL_TOK_DOT) {
-			struct hcl_token name = read_tok(&p);
+			struct tok name = read_tok(&p);
 			if (name.type == HCL_TOK_IDENT) {
 				step.kind = HCL_TRAVERSE_ATTR;
 				step.name = tok_str(&name);
@@ -2221,9 +2259,9 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 			}
 			step.range = hcl_range_between(t.range, name.range);
 		} else if (t.type == HCL_TOK_OBRACK) {
-			const struct hcl_token *k = peek(&p);
+			const struct tok *k = peek(&p);
 			if (k->type == HCL_TOK_NUMBER_LIT) {
-				struct hcl_token num = read_tok(&p);
+				struct tok num = read_tok(&p);
 				step.kind = HCL_TRAVERSE_INDEX;
 				if (!number_literal(&p, &num, &step.key))
 					goto out;
@@ -2245,7 +2283,7 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 						  : "Index brackets must contain either a literal number or a literal string.");
 				goto out;
 			}
-			struct hcl_token close = read_tok(&p);
+			struct tok close = read_tok(&p);
 			if (close.type != HCL_TOK_CBRACK) {
 				hcl_error(diags, &close.range, "Unclosed index brackets",
 					  "Index key must be followed by a closing bracket.");

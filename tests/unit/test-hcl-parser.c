@@ -511,16 +511,17 @@ static void test_lexer_tokens(void **state)
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < t.n; i++) {
 		buf_printf(&b, "%s[", hcl_token_type_name(t.v[i].type));
+		const char *bytes = hcl_token_bytes(&t, &t.v[i]);
 		for (size_t j = 0; j < t.v[i].len; j++)
-			buf_puts(&b, t.v[i].bytes[j] == '\n' ? "\\n" : (char[]){t.v[i].bytes[j], 0});
+			buf_puts(&b, bytes[j] == '\n' ? "\\n" : (char[]){bytes[j], 0});
 		buf_puts(&b, "] ");
 	}
 	assert_string_equal(buf_cstr(&b), "Ident[a] Equal[=] OHeredoc[<<-EOT\\n] StringLit[  x ] TemplateInterp[${] "
 					  "Ident[y] TemplateSeqEnd[}] StringLit[\\n] CHeredoc[  EOT] Newline[\\n] "
 					  "Comment[# c\\n] Ident[b] Equal[=] OQuote[\"] QuotedLit[q] QuotedLit[$${] "
 					  "QuotedLit[r}] CQuote[\"] Comment[// d] EOF[] ");
-	assert_int_equal(t.v[8].range.start.line, 3);
-	assert_int_equal(t.v[8].range.end.column, 6);
+	assert_int_equal(hcl_token_range(&t, &t.v[8]).start.line, 3);
+	assert_int_equal(hcl_token_range(&t, &t.v[8]).end.column, 6);
 	buf_free(&b);
 	hcl_tokens_free(&t);
 }
