@@ -8,6 +8,7 @@
 #include <string.h>
 #include <uninorm.h>
 
+#include "hcl/arena.h"
 #include "hcl/lexer.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -40,6 +41,10 @@ struct parser {
 	bool recovery;
 	int depth;
 	struct hcl_diags *diags;
+	/* Where the tree goes: NULL only for hcl_parse_traversal, whose result is malloc'd piecewise
+	 * (hcl_traversal_free). */
+	struct hcl_arena *arena;
+	struct buf scratch;           /* literal text being decoded */
 };
 
 /* ------------------------------------------------------------------------------------------------
@@ -266,33 +271,50 @@ static void recover_after_body_item(struct parser *p)
 /* ------------------------------------------------------------------------------------------------
  * Node construction */
 
-static struct hcl_expr *new_expr(enum hcl_expr_kind kind, struct hcl_range r)
+/* Everything in the tree comes from the parser's arena (zeroed memory; nothing is freed on its
+ * own: a node dropped after a syntax error goes with the arena). */
+static void *p_alloc(struct parser *p, size_t n)
 {
-	struct hcl_expr *e = xcalloc(1, sizeof *e);
+	return p->arena ? hcl_arena_alloc(p->arena, n) : xcalloc(1, n);
+}
+
+static char *p_strndup(struct parser *p, const char *s, size_t n)
+{
+	return p->arena ? hcl_arena_strndup(p->arena, s, n) : xstrndup(s, n);
+}
+
+static void *p_grow(struct parser *p, void *v, size_t *cap, size_t need, size_t elem)
+{
+	return p->arena ? hcl_arena_grow(p->arena, v, cap, need, elem) : xgrow(v, cap, need, elem);
+}
+
+static struct hcl_expr *new_expr(struct parser *p, enum hcl_expr_kind kind, struct hcl_range r)
+{
+	struct hcl_expr *e = p_alloc(p, hcl_expr_node_size(kind));
 	e->kind = kind;
 	e->range = r;
 	return e;
 }
 
-static struct hcl_expr *invalid_expr(struct hcl_range r)
+static struct hcl_expr *invalid_expr(struct parser *p, struct hcl_range r)
 {
-	return new_expr(HCL_EXPR_INVALID, r);
+	return new_expr(p, HCL_EXPR_INVALID, r);
 }
 
-static char *tok_str(const struct tok *t)
+static char *tok_str(struct parser *p, const struct tok *t)
 {
-	return xstrndup(t->bytes, t->len);
+	return p_strndup(p, t->bytes, t->len);
 }
 
-static void push_expr(struct hcl_expr ***v, size_t *n, size_t *cap, struct hcl_expr *e)
+static void push_expr(struct parser *p, struct hcl_expr ***v, size_t *n, size_t *cap, struct hcl_expr *e)
 {
-	*v = xgrow(*v, cap, *n + 1, sizeof **v);
+	*v = p_grow(p, *v, cap, *n + 1, sizeof **v);
 	(*v)[(*n)++] = e;
 }
 
-static void push_step(struct hcl_traversal *t, size_t *cap, struct hcl_traverser step)
+static void push_step(struct parser *p, struct hcl_traversal *t, size_t *cap, struct hcl_traverser step)
 {
-	t->steps = xgrow(t->steps, cap, t->nsteps + 1, sizeof *t->steps);
+	t->steps = p_grow(p, t->steps, cap, t->nsteps + 1, sizeof *t->steps);
 	t->steps[t->nsteps++] = step;
 }
 
@@ -332,7 +354,7 @@ static bool number_literal(struct parser *p, const struct tok *t, struct hcl_lit
 		return false;
 	}
 	out->kind = HCL_LIT_NUMBER;
-	out->text = tok_str(t);
+	out->text = tok_str(p, t);
 	out->len = t->len;
 	return true;
 }
@@ -409,6 +431,15 @@ static void decode_string_token(struct parser *p, const struct tok *t, struct bu
 	nfc_normalize(out, start);
 }
 
+/* A literal token's decoded text, in the tree; *len gets its length. */
+static char *decode_literal(struct parser *p, const struct tok *t, size_t *len)
+{
+	buf_reset(&p->scratch);
+	decode_string_token(p, t, &p->scratch);
+	*len = p->scratch.len;
+	return p_strndup(p, buf_cstr(&p->scratch), p->scratch.len);
+}
+
 static void decode_string_raw(struct parser *p, const struct tok *t, struct buf *out)
 {
 	bool quoted = t->type == HCL_TOK_QUOTED_LIT;
@@ -416,6 +447,15 @@ static void decode_string_raw(struct parser *p, const struct tok *t, struct buf 
 	size_t n = t->len;
 	size_t i = 0;
 	while (i < n) {
+		/* a run of characters that stand for themselves */
+		size_t run = i;
+		while (run < n && s[run] != '$' && s[run] != '%' && !(quoted && s[run] == '\\'))
+			run++;
+		if (run > i) {
+			buf_append(out, s + i, run - i);
+			i = run;
+			continue;
+		}
 		char c = s[i];
 		if ((c == '$' || c == '%') && i + 2 < n && s[i + 1] == c && s[i + 2] == '{') {
 			buf_putc(out, c);
@@ -497,7 +537,8 @@ static void decode_string_raw(struct parser *p, const struct tok *t, struct buf 
 static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *range)
 {
 	struct tok oq = read_tok(p);
-	struct buf b = BUF_INIT;
+	struct buf *b = &p->scratch;
+	buf_reset(b);
 	struct hcl_range end = oq.range;
 	for (;;) {
 		struct tok tok = read_tok(p);
@@ -506,7 +547,7 @@ static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *ran
 			break;
 		}
 		if (tok.type == HCL_TOK_QUOTED_LIT) {
-			decode_string_token(p, &tok, &b);
+			decode_string_token(p, &tok, b);
 			end = tok.range;
 			continue;
 		}
@@ -516,8 +557,8 @@ static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *ran
 				 "Template sequences are not allowed in this string. To include a "
 				 "literal \"%s\", double it (as \"%s%s\") to escape it.",
 				 which, which, which);
-			buf_puts(&b, which);
-			buf_puts(&b, "{ ... }");
+			buf_puts(b, which);
+			buf_puts(b, "{ ... }");
 			recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
 			continue;
 		}
@@ -541,8 +582,7 @@ static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *ran
 		break;
 	}
 	*range = hcl_range_between(oq.range, end);
-	char *s = buf_detach(&b);
-	return s ? s : xstrdup("");
+	return p_strndup(p, buf_cstr(b), b->len);
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -554,22 +594,22 @@ static struct hcl_expr *parse_template_expr(struct parser *p);
 
 /* Extend a traversal expression with one more step, or wrap another expression in a relative
  * traversal. */
-static struct hcl_expr *make_relative_traversal(struct hcl_expr *e, struct hcl_traverser step, size_t *cap)
+static struct hcl_expr *make_relative_traversal(struct parser *p, struct hcl_expr *e, struct hcl_traverser step, size_t *cap)
 {
 	if (e->kind == HCL_EXPR_SCOPE_TRAVERSAL) {
-		push_step(&e->u.traversal, cap, step);
+		push_step(p, &e->u.traversal, cap, step);
 		e->range = hcl_range_between(e->range, step.range);
 		return e;
 	}
 	if (e->kind == HCL_EXPR_RELATIVE_TRAVERSAL) {
-		push_step(&e->u.rel.traversal, cap, step);
+		push_step(p, &e->u.rel.traversal, cap, step);
 		e->range = hcl_range_between(e->range, step.range);
 		return e;
 	}
-	struct hcl_expr *r = new_expr(HCL_EXPR_RELATIVE_TRAVERSAL, hcl_range_between(e->range, step.range));
+	struct hcl_expr *r = new_expr(p, HCL_EXPR_RELATIVE_TRAVERSAL, hcl_range_between(e->range, step.range));
 	r->u.rel.source = e;
 	*cap = 0;
-	push_step(&r->u.rel.traversal, cap, step);
+	push_step(p, &r->u.rel.traversal, cap, step);
 	return r;
 }
 
@@ -598,9 +638,9 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 				struct tok name = read_tok(p);
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_ATTR;
-				step.name = tok_str(&name);
+				step.name = tok_str(p, &name);
 				step.range = hcl_range_between(dot.range, name.range);
-				ret = make_relative_traversal(ret, step, &cap);
+				ret = make_relative_traversal(p, ret, step, &cap);
 			} else if (at->type == HCL_TOK_NUMBER_LIT) {
 				struct tok num = read_tok(p);
 				struct hcl_traverser step = {0};
@@ -610,12 +650,12 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 					legacy_index_chain_error(p, &num);
 				else
 					number_literal(p, &num, &step.key);
-				ret = make_relative_traversal(ret, step, &cap);
+				ret = make_relative_traversal(p, ret, step, &cap);
 			} else if (at->type == HCL_TOK_STAR) {
 				/* attribute-only splat: .*.a.b */
 				struct tok star = read_tok(p);
 				struct hcl_range marker = hcl_range_between(dot.range, star.range);
-				struct hcl_expr *item = new_expr(HCL_EXPR_ANON_SYMBOL, marker);
+				struct hcl_expr *item = new_expr(p, HCL_EXPR_ANON_SYMBOL, marker);
 				struct hcl_expr *each = item;
 				size_t ecap = 0;
 				struct hcl_range last = marker;
@@ -634,7 +674,7 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 					} else if (nt->type == HCL_TOK_IDENT) {
 						struct tok name = read_tok(p);
 						step.kind = HCL_TRAVERSE_ATTR;
-						step.name = tok_str(&name);
+						step.name = tok_str(p, &name);
 						step.range = hcl_range_between(d2.range, name.range);
 					} else {
 						if (!p->recovery) {
@@ -651,13 +691,13 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 					}
 					last = step.range;
 					if (each == item) {
-						each = new_expr(HCL_EXPR_RELATIVE_TRAVERSAL, step.range);
+						each = new_expr(p, HCL_EXPR_RELATIVE_TRAVERSAL, step.range);
 						each->u.rel.source = item;
 					}
-					push_step(&each->u.rel.traversal, &ecap, step);
+					push_step(p, &each->u.rel.traversal, &ecap, step);
 					each->range = hcl_range_between(each->range, step.range);
 				}
-				struct hcl_expr *s = new_expr(HCL_EXPR_SPLAT, hcl_range_between(ret->range, last));
+				struct hcl_expr *s = new_expr(p, HCL_EXPR_SPLAT, hcl_range_between(ret->range, last));
 				s->u.splat.source = ret;
 				s->u.splat.each = each;
 				s->u.splat.item = item;
@@ -686,9 +726,9 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 					close = recover_to(p, HCL_TOK_CBRACK);
 				}
 				struct hcl_range marker = hcl_range_between(open.range, close.range);
-				struct hcl_expr *item = new_expr(HCL_EXPR_ANON_SYMBOL, marker);
+				struct hcl_expr *item = new_expr(p, HCL_EXPR_ANON_SYMBOL, marker);
 				struct hcl_expr *each = parse_traversals(p, item);
-				struct hcl_expr *s = new_expr(HCL_EXPR_SPLAT, hcl_range_between(ret->range, each->range));
+				struct hcl_expr *s = new_expr(p, HCL_EXPR_SPLAT, hcl_range_between(ret->range, each->range));
 				s->u.splat.source = ret;
 				s->u.splat.each = each;
 				s->u.splat.item = item;
@@ -722,23 +762,18 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_INDEX;
 				step.key = key->u.literal;
-				memset(&key->u.literal, 0, sizeof key->u.literal);
 				step.range = rng;
-				hcl_expr_free(key);
-				ret = make_relative_traversal(ret, step, &cap);
+				ret = make_relative_traversal(p, ret, step, &cap);
 			} else if ((str = hcl_expr_as_string_literal(key, &slen)) && key->kind == HCL_EXPR_TEMPLATE) {
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_INDEX;
 				step.key.kind = HCL_LIT_STRING;
-				step.key.text = xmalloc(slen + 1);
-				memcpy(step.key.text, str, slen);
-				step.key.text[slen] = '\0';
+				step.key.text = p_strndup(p, str, slen);
 				step.key.len = slen;
 				step.range = rng;
-				hcl_expr_free(key);
-				ret = make_relative_traversal(ret, step, &cap);
+				ret = make_relative_traversal(p, ret, step, &cap);
 			} else {
-				struct hcl_expr *ix = new_expr(HCL_EXPR_INDEX, hcl_range_between(ret->range, rng));
+				struct hcl_expr *ix = new_expr(p, HCL_EXPR_INDEX, hcl_range_between(ret->range, rng));
 				ix->u.index.coll = ret;
 				ix->u.index.key = key;
 				ix->u.index.bracket_range = rng;
@@ -754,8 +789,8 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 static struct hcl_expr *finish_function_call(struct parser *p, struct tok name)
 {
 	struct tok open = read_tok(p);
-	struct hcl_expr *e = new_expr(HCL_EXPR_FUNCTION_CALL, name.range);
-	e->u.call.name = tok_str(&name);
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_FUNCTION_CALL, name.range);
+	e->u.call.name = tok_str(p, &name);
 	e->u.call.name_range = name.range;
 	e->u.call.open_paren_range = open.range;
 	size_t cap = 0;
@@ -769,7 +804,7 @@ static struct hcl_expr *finish_function_call(struct parser *p, struct tok name)
 		}
 		size_t ndiags = p->diags->n;
 		struct hcl_expr *arg = parse_expression(p);
-		push_expr(&e->u.call.args, &e->u.call.nargs, &cap, arg);
+		push_expr(p, &e->u.call.args, &e->u.call.nargs, &cap, arg);
 		if (p->recovery && p->diags->n > ndiags && hcl_diags_has_errors(p->diags)) {
 			close = recover_to(p, HCL_TOK_CPAREN);
 			break;
@@ -818,7 +853,7 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct tok open)
 	read_tok(p); /* "for" */
 	bool is_object = open.type == HCL_TOK_OBRACE;
 	enum hcl_token_type close_type = is_object ? HCL_TOK_CBRACE : HCL_TOK_CBRACK;
-	struct hcl_expr *e = new_expr(HCL_EXPR_FOR, open.range);
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_FOR, open.range);
 	e->u.for_.is_object = is_object;
 	e->u.for_.open_range = open.range;
 	struct tok close;
@@ -834,7 +869,7 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct tok open)
 	if (peek(p)->type != HCL_TOK_IDENT)
 		FOR_FAIL("For expression requires variable name after 'for'.");
 	struct tok name = read_tok(p);
-	e->u.for_.value_var = tok_str(&name);
+	e->u.for_.value_var = tok_str(p, &name);
 	if (peek(p)->type == HCL_TOK_COMMA) {
 		read_tok(p);
 		e->u.for_.key_var = e->u.for_.value_var;
@@ -842,7 +877,7 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct tok open)
 		if (peek(p)->type != HCL_TOK_IDENT)
 			FOR_FAIL("For expression requires value variable name after comma.");
 		name = read_tok(p);
-		e->u.for_.value_var = tok_str(&name);
+		e->u.for_.value_var = tok_str(p, &name);
 	}
 	if (!tok_is_keyword(peek(p), "in"))
 		FOR_FAIL("For expression requires the 'in' keyword after its name declarations.");
@@ -910,8 +945,7 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct tok open)
 fail:
 #undef FOR_FAIL
 	pop_newlines(p);
-	hcl_expr_free(e);
-	return invalid_expr(hcl_range_between(open.range, close.range));
+	return invalid_expr(p, hcl_range_between(open.range, close.range));
 }
 
 static struct hcl_expr *parse_tuple_cons(struct parser *p)
@@ -923,7 +957,7 @@ static struct hcl_expr *parse_tuple_cons(struct parser *p)
 		pop_newlines(p);
 		return f;
 	}
-	struct hcl_expr *e = new_expr(HCL_EXPR_TUPLE_CONS, open.range);
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_TUPLE_CONS, open.range);
 	e->u.tuple.open_range = open.range;
 	size_t cap = 0;
 	struct tok close;
@@ -934,7 +968,7 @@ static struct hcl_expr *parse_tuple_cons(struct parser *p)
 		}
 		size_t ndiags = p->diags->n;
 		struct hcl_expr *item = parse_expression(p);
-		push_expr(&e->u.tuple.items, &e->u.tuple.nitems, &cap, item);
+		push_expr(p, &e->u.tuple.items, &e->u.tuple.nitems, &cap, item);
 		if (p->recovery && p->diags->n > ndiags) {
 			close = recover_to(p, HCL_TOK_CBRACK);
 			break;
@@ -971,7 +1005,7 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 		return f;
 	}
 	push_newlines(p, true);
-	struct hcl_expr *e = new_expr(HCL_EXPR_OBJECT_CONS, open.range);
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_OBJECT_CONS, open.range);
 	e->u.object.open_range = open.range;
 	size_t cap = 0;
 	struct tok close;
@@ -989,7 +1023,6 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 		size_t ndiags = p->diags->n;
 		struct hcl_expr *key = parse_expression(p);
 		if (p->recovery && p->diags->n > ndiags) {
-			hcl_expr_free(key);
 			close = recover_to(p, HCL_TOK_CBRACE);
 			break;
 		}
@@ -1003,11 +1036,10 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 			else if (key->kind == HCL_EXPR_LITERAL && key->u.literal.kind == HCL_LIT_NULL)
 				kw = "null";
 			if (kw) {
-				struct hcl_expr *lit = new_expr(HCL_EXPR_LITERAL, key->range);
+				struct hcl_expr *lit = new_expr(p, HCL_EXPR_LITERAL, key->range);
 				lit->u.literal.kind = HCL_LIT_STRING;
-				lit->u.literal.text = xstrdup(kw);
+				lit->u.literal.text = p_strndup(p, kw, strlen(kw));
 				lit->u.literal.len = strlen(kw);
-				hcl_expr_free(key);
 				key = lit;
 				key_is_name = true;
 			}
@@ -1028,14 +1060,13 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 						 "Expected an equals sign (\"=\") to mark the beginning of the attribute "
 						 "value.");
 			}
-			hcl_expr_free(key);
 			close = recover_to(p, HCL_TOK_CBRACE);
 			break;
 		}
 		read_tok(p);
 		ndiags = p->diags->n;
 		struct hcl_expr *value = parse_expression(p);
-		e->u.object.items = xgrow(e->u.object.items, &cap, e->u.object.nitems + 1, sizeof *e->u.object.items);
+		e->u.object.items = p_grow(p, e->u.object.items, &cap, e->u.object.nitems + 1, sizeof *e->u.object.items);
 		struct hcl_object_item *it = &e->u.object.items[e->u.object.nitems++];
 		it->key = key;
 		it->value = value;
@@ -1076,7 +1107,7 @@ static struct hcl_expr *parse_term(struct parser *p)
 		if (p->diags->n > ndiags && hcl_diags_has_errors(p->diags)) {
 			struct tok close = recover_to(p, HCL_TOK_CPAREN);
 			pop_newlines(p);
-			struct hcl_expr *e = new_expr(HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
+			struct hcl_expr *e = new_expr(p, HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
 			e->u.wrap.inner = inner;
 			return e;
 		}
@@ -1088,13 +1119,13 @@ static struct hcl_expr *parse_term(struct parser *p)
 		}
 		struct tok close = read_tok(p);
 		pop_newlines(p);
-		struct hcl_expr *e = new_expr(HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
+		struct hcl_expr *e = new_expr(p, HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
 		e->u.wrap.inner = inner;
 		return e;
 	}
 	case HCL_TOK_NUMBER_LIT: {
 		struct tok t = read_tok(p);
-		struct hcl_expr *e = new_expr(HCL_EXPR_LITERAL, t.range);
+		struct hcl_expr *e = new_expr(p, HCL_EXPR_LITERAL, t.range);
 		if (!number_literal(p, &t, &e->u.literal)) {
 			e->kind = HCL_EXPR_INVALID;
 		}
@@ -1106,15 +1137,15 @@ static struct hcl_expr *parse_term(struct parser *p)
 			return finish_function_call(p, t);
 		struct hcl_expr *e;
 		if (tok_is_keyword(&t, "true") || tok_is_keyword(&t, "false")) {
-			e = new_expr(HCL_EXPR_LITERAL, t.range);
+			e = new_expr(p, HCL_EXPR_LITERAL, t.range);
 			e->u.literal.kind = HCL_LIT_BOOL;
 			e->u.literal.b = t.bytes[0] == 't';
 		} else if (tok_is_keyword(&t, "null")) {
-			e = new_expr(HCL_EXPR_LITERAL, t.range);
+			e = new_expr(p, HCL_EXPR_LITERAL, t.range);
 			e->u.literal.kind = HCL_LIT_NULL;
 		} else {
-			e = new_expr(HCL_EXPR_SCOPE_TRAVERSAL, t.range);
-			e->u.traversal.root = tok_str(&t);
+			e = new_expr(p, HCL_EXPR_SCOPE_TRAVERSAL, t.range);
+			e->u.traversal.root = tok_str(p, &t);
 			e->u.traversal.root_range = t.range;
 		}
 		return e;
@@ -1126,7 +1157,7 @@ static struct hcl_expr *parse_term(struct parser *p)
 	case HCL_TOK_BANG: {
 		struct tok op = read_tok(p);
 		struct hcl_expr *operand = parse_expression_with_traversals(p);
-		struct hcl_expr *e = new_expr(HCL_EXPR_UNARY_OP, hcl_range_between(op.range, operand->range));
+		struct hcl_expr *e = new_expr(p, HCL_EXPR_UNARY_OP, hcl_range_between(op.range, operand->range));
 		e->u.unary.op = op.type == HCL_TOK_MINUS ? HCL_OP_NEG : HCL_OP_NOT;
 		e->u.unary.operand = operand;
 		e->u.unary.op_range = op.range;
@@ -1145,7 +1176,7 @@ static struct hcl_expr *parse_term(struct parser *p)
 				  "Expected the start of an expression, but found an invalid expression token.");
 		}
 		p->recovery = true;
-		return invalid_expr(r);
+		return invalid_expr(p, r);
 	}
 	}
 }
@@ -1160,7 +1191,7 @@ static struct hcl_expr *parse_expression_with_traversals(struct parser *p)
 		p->recovery = true;
 		/* consume the rest of the line so the caller resynchronises */
 		p->depth--;
-		return invalid_expr(t->range);
+		return invalid_expr(p, t->range);
 	}
 	struct hcl_expr *term = parse_term(p);
 	struct hcl_expr *e = parse_traversals(p, term);
@@ -1206,7 +1237,7 @@ static struct hcl_expr *parse_binary(struct parser *p, int level)
 			return lhs;
 		struct tok optok = read_tok(p);
 		struct hcl_expr *rhs = parse_binary(p, level + 1);
-		struct hcl_expr *e = new_expr(HCL_EXPR_BINARY_OP, hcl_range_between(lhs->range, rhs->range));
+		struct hcl_expr *e = new_expr(p, HCL_EXPR_BINARY_OP, hcl_range_between(lhs->range, rhs->range));
 		e->u.binary.op = op;
 		e->u.binary.lhs = lhs;
 		e->u.binary.rhs = rhs;
@@ -1228,22 +1259,19 @@ static struct hcl_expr *parse_expression(struct parser *p)
 		return cond;
 	read_tok(p);
 	struct hcl_expr *t = parse_expression(p);
-	if (p->recovery && p->diags->n > ndiags) {
-		hcl_expr_free(t);
+	if (p->recovery && p->diags->n > ndiags)
 		return cond;
-	}
 	const struct tok *colon = peek(p);
 	if (colon->type != HCL_TOK_COLON) {
 		error_in(p, start, colon->range, "Missing false expression in conditional",
 			 "The conditional operator (...?...:...) requires a false expression, "
 			 "delimited by a colon.");
 		p->recovery = true;
-		hcl_expr_free(t);
 		return cond;
 	}
 	read_tok(p);
 	struct hcl_expr *f = parse_expression(p);
-	struct hcl_expr *e = new_expr(HCL_EXPR_CONDITIONAL, hcl_range_between(start, f->range));
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_CONDITIONAL, hcl_range_between(start, f->range));
 	e->u.cond.cond = cond;
 	e->u.cond.true_expr = t;
 	e->u.cond.false_expr = f;
@@ -1280,14 +1308,9 @@ static struct ttok *ttok_push(struct ttoks *t, enum ttok_kind kind, struct hcl_r
 	return x;
 }
 
+/* (Texts and expressions are in the tree's arena.) */
 static void ttoks_free(struct ttoks *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->v[i].text);
-		hcl_expr_free(t->v[i].expr);
-		free(t->v[i].key_var);
-		free(t->v[i].value_var);
-	}
 	free(t->v);
 }
 
@@ -1352,13 +1375,8 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 		next_can_trim_prev = false;
 
 		if (next.type == HCL_TOK_STRING_LIT || next.type == HCL_TOK_QUOTED_LIT) {
-			struct buf b = BUF_INIT;
-			decode_string_token(p, &next, &b);
 			struct ttok *lit = ttok_push(parts, TT_LITERAL, next.range);
-			lit->len = b.len;
-			lit->text = buf_detach(&b);
-			if (!lit->text)
-				lit->text = xstrdup("");
+			lit->text = decode_literal(p, &next, &lit->len);
 			lit->from_line_start = at_line_start;
 			if (ltrim)
 				trim_left_space(lit);
@@ -1434,7 +1452,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 					problem = "For directive requires variable name after 'for'.";
 				} else {
 					struct tok n1 = read_tok(p);
-					value_var = tok_str(&n1);
+					value_var = tok_str(p, &n1);
 					if (peek(p)->type == HCL_TOK_COMMA) {
 						read_tok(p);
 						key_var = value_var;
@@ -1443,7 +1461,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 							problem = "For directive requires value variable name after comma.";
 						} else {
 							struct tok n2 = read_tok(p);
-							value_var = tok_str(&n2);
+							value_var = tok_str(p, &n2);
 						}
 					}
 					if (!problem && !tok_is_keyword(peek(p), "in"))
@@ -1454,8 +1472,6 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 						const struct tok *bad = peek(p);
 						hcl_error(p->diags, &bad->range, "Invalid 'for' directive", "%s", problem);
 					}
-					free(key_var);
-					free(value_var);
 					recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
 					pop_newlines(p);
 					continue;
@@ -1469,7 +1485,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 			} else {
 				if (!p->recovery) {
 					static const char *const kws[] = {"if", "for", "else", "endif", "endfor"};
-					char *given = tok_str(&kwt);
+					char *given = xstrndup(kwt.bytes, kwt.len);
 					const char *sugg = hcl_name_suggestion(given, kws, 5);
 					error_in(p, next.range, kwt.range, "Invalid template control keyword",
 						 "\"%s\" is not a valid template control keyword.%s%s%s",
@@ -1538,7 +1554,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 		struct hcl_range r = start;
 		r.end = r.start;
 		struct ttok *lit = ttok_push(parts, TT_LITERAL, r);
-		lit->text = xstrdup("");
+		lit->text = p_strndup(p, "", 0);
 	}
 	ttok_push(parts, TT_END, end_range);
 }
@@ -1603,17 +1619,17 @@ struct tparser {
 	size_t i;
 };
 
-static struct hcl_template *tp_new(struct hcl_range r)
+static struct hcl_template *tp_new(struct parser *p, struct hcl_range r)
 {
-	struct hcl_template *t = xcalloc(1, sizeof *t);
+	struct hcl_template *t = p_alloc(p, sizeof *t);
 	t->range = r;
 	return t;
 }
 
-static struct hcl_template_part *tp_add(struct hcl_template *t, size_t *cap, enum hcl_template_part_kind kind,
-					struct hcl_range r)
+static struct hcl_template_part *tp_add(struct parser *p, struct hcl_template *t, size_t *cap,
+					enum hcl_template_part_kind kind, struct hcl_range r)
 {
-	t->parts = xgrow(t->parts, cap, t->nparts + 1, sizeof *t->parts);
+	t->parts = p_grow(p, t->parts, cap, t->nparts + 1, sizeof *t->parts);
 	struct hcl_template_part *part = &t->parts[t->nparts++];
 	memset(part, 0, sizeof *part);
 	part->kind = kind;
@@ -1683,11 +1699,11 @@ static struct ttok *tp_parse_body(struct tparser *tp, const struct ttok *open, s
 static void tp_parse_if(struct tparser *tp, struct hcl_template *into, size_t *cap)
 {
 	struct ttok *open = &tp->t->v[tp->i++];
-	struct hcl_template *then_t = tp_new(open->range), *else_t = NULL;
+	struct hcl_template *then_t = tp_new(tp->p, open->range), *else_t = NULL;
 	size_t tcap = 0, ecap = 0;
 	struct ttok *close = tp_parse_body(tp, open, then_t, &tcap);
 	if (close && close->kind == TT_ELSE) {
-		else_t = tp_new(close->range);
+		else_t = tp_new(tp->p, close->range);
 		close = tp_parse_body(tp, open, else_t, &ecap);
 		if (close && close->kind == TT_ELSE) {
 			char *at = hcl_range_string(&open->range);
@@ -1697,12 +1713,10 @@ static void tp_parse_if(struct tparser *tp, struct hcl_template *into, size_t *c
 			close = NULL;
 		}
 	}
-	if (!close) {
-		hcl_template_free(then_t);
-		hcl_template_free(else_t);
+	if (!close)
 		return;
-	}
-	struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_IF, hcl_range_between(open->range, close->range));
+	struct hcl_template_part *part =
+		tp_add(tp->p, into, cap, HCL_TPART_IF, hcl_range_between(open->range, close->range));
 	part->cond = open->expr;
 	open->expr = NULL;
 	part->then_t = then_t;
@@ -1712,14 +1726,13 @@ static void tp_parse_if(struct tparser *tp, struct hcl_template *into, size_t *c
 static void tp_parse_for(struct tparser *tp, struct hcl_template *into, size_t *cap)
 {
 	struct ttok *open = &tp->t->v[tp->i++];
-	struct hcl_template *body = tp_new(open->range);
+	struct hcl_template *body = tp_new(tp->p, open->range);
 	size_t bcap = 0;
 	struct ttok *close = tp_parse_body(tp, open, body, &bcap);
-	if (!close) {
-		hcl_template_free(body);
+	if (!close)
 		return;
-	}
-	struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_FOR, hcl_range_between(open->range, close->range));
+	struct hcl_template_part *part =
+		tp_add(tp->p, into, cap, HCL_TPART_FOR, hcl_range_between(open->range, close->range));
 	part->key_var = steal(&open->key_var);
 	part->value_var = steal(&open->value_var);
 	part->coll = open->expr;
@@ -1734,14 +1747,14 @@ static void tp_parse_part(struct tparser *tp, struct hcl_template *into, size_t 
 	struct ttok *t = &tp->t->v[tp->i];
 	switch (t->kind) {
 	case TT_LITERAL: {
-		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_LITERAL, t->range);
+		struct hcl_template_part *part = tp_add(tp->p, into, cap, HCL_TPART_LITERAL, t->range);
 		part->len = t->len;
 		part->text = steal(&t->text);
 		tp->i++;
 		return;
 	}
 	case TT_INTERP: {
-		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_INTERP, t->range);
+		struct hcl_template_part *part = tp_add(tp->p, into, cap, HCL_TPART_INTERP, t->range);
 		part->expr = t->expr;
 		t->expr = NULL;
 		tp->i++;
@@ -1768,7 +1781,7 @@ static struct hcl_template *build_template(struct parser *p, struct ttoks *parts
 					   bool *passthru)
 {
 	struct tparser tp = {p, parts, 0};
-	struct hcl_template *t = tp_new(range);
+	struct hcl_template *t = tp_new(p, range);
 	size_t cap = 0;
 	while (parts->v[tp.i].kind != TT_END)
 		tp_parse_part(&tp, t, &cap);
@@ -1785,13 +1798,11 @@ static struct hcl_expr *template_expr(struct parser *p, struct ttoks *parts, str
 	bool passthru;
 	struct hcl_template *t = build_template(p, parts, range, &passthru);
 	if (passthru) {
-		struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE_WRAP, range);
+		struct hcl_expr *e = new_expr(p, HCL_EXPR_TEMPLATE_WRAP, range);
 		e->u.wrap.inner = t->parts[0].expr;
-		t->parts[0].expr = NULL;
-		hcl_template_free(t);
 		return e;
 	}
-	struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE, range);
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_TEMPLATE, range);
 	e->u.template_.tmpl = t;
 	e->u.template_.heredoc = heredoc;
 	return e;
@@ -1825,8 +1836,8 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 static struct hcl_attribute *finish_attribute(struct parser *p, struct tok name, bool single_line)
 {
 	struct tok eq = read_tok(p);
-	struct hcl_attribute *a = xcalloc(1, sizeof *a);
-	a->name = tok_str(&name);
+	struct hcl_attribute *a = p_alloc(p, sizeof *a);
+	a->name = tok_str(p, &name);
 	a->name_range = name.range;
 	a->equals_range = eq.range;
 	size_t ndiags = p->diags->n;
@@ -1859,9 +1870,9 @@ static struct hcl_attribute *finish_attribute(struct parser *p, struct tok name,
 	return a;
 }
 
-static struct hcl_body *empty_body(struct hcl_range r)
+static struct hcl_body *empty_body(struct parser *p, struct hcl_range r)
 {
-	struct hcl_body *b = xcalloc(1, sizeof *b);
+	struct hcl_body *b = p_alloc(p, sizeof *b);
 	b->range = r;
 	b->end_range = r;
 	b->end_range.start = r.end;
@@ -1871,7 +1882,7 @@ static struct hcl_body *empty_body(struct hcl_range r)
 /* `a { b = 1 }`: a block holding exactly one attribute on its own line. */
 static struct hcl_body *parse_single_attr_body(struct parser *p, struct tok open)
 {
-	struct hcl_body *body = xcalloc(1, sizeof *body);
+	struct hcl_body *body = p_alloc(p, sizeof *body);
 	const struct tok *first = peek(p);
 	if (first->type != HCL_TOK_IDENT) {
 		if (!p->recovery)
@@ -1903,7 +1914,7 @@ static struct hcl_body *parse_single_attr_body(struct parser *p, struct tok open
 		return body;
 	}
 	struct hcl_attribute *a = finish_attribute(p, name, true);
-	body->attrs = xmalloc(sizeof *body->attrs);
+	body->attrs = p_alloc(p, sizeof *body->attrs);
 	body->attrs[0] = a;
 	body->nattrs = 1;
 	struct tok close;
@@ -1936,8 +1947,8 @@ static struct hcl_body *parse_single_attr_body(struct parser *p, struct tok open
 
 static struct hcl_block *finish_block(struct parser *p, struct tok type)
 {
-	struct hcl_block *blk = xcalloc(1, sizeof *blk);
-	blk->type = tok_str(&type);
+	struct hcl_block *blk = p_alloc(p, sizeof *blk);
+	blk->type = tok_str(p, &type);
 	blk->type_range = type.range;
 	size_t lcap = 0, rcap = 0;
 	struct tok open;
@@ -1954,11 +1965,11 @@ static struct hcl_block *finish_block(struct parser *p, struct tok type)
 				label = parse_quoted_string_literal(p, &lr);
 			} else {
 				struct tok id = read_tok(p);
-				label = tok_str(&id);
+				label = tok_str(p, &id);
 				lr = id.range;
 			}
-			blk->labels = xgrow(blk->labels, &lcap, blk->nlabels + 1, sizeof *blk->labels);
-			blk->label_ranges = xgrow(blk->label_ranges, &rcap, blk->nlabels + 1, sizeof *blk->label_ranges);
+			blk->labels = p_grow(p, blk->labels, &lcap, blk->nlabels + 1, sizeof *blk->labels);
+			blk->label_ranges = p_grow(p, blk->label_ranges, &rcap, blk->nlabels + 1, sizeof *blk->label_ranges);
 			blk->labels[blk->nlabels] = label;
 			blk->label_ranges[blk->nlabels] = lr;
 			blk->nlabels++;
@@ -1979,7 +1990,7 @@ static struct hcl_block *finish_block(struct parser *p, struct tok type)
 					 "here.");
 		}
 		recover_after_body_item(p);
-		blk->body = empty_body(type.range);
+		blk->body = empty_body(p, type.range);
 		blk->open_brace_range = blk->close_brace_range = type.range;
 		blk->range = type.range;
 		return blk;
@@ -2013,18 +2024,15 @@ static void body_add_attr(struct parser *p, struct body_builder *bb, struct hcl_
 		hcl_error(p->diags, &a->name_range, "Attribute redefined",
 			  "The argument \"%s\" was already set at %s. Each argument may be set only once.", a->name, at);
 		free(at);
-		hcl_expr_free(a->expr);
-		free(a->name);
-		free(a);
 		return;
 	}
-	bb->b->attrs = xgrow(bb->b->attrs, &bb->acap, bb->b->nattrs + 1, sizeof *bb->b->attrs);
+	bb->b->attrs = p_grow(p, bb->b->attrs, &bb->acap, bb->b->nattrs + 1, sizeof *bb->b->attrs);
 	bb->b->attrs[bb->b->nattrs++] = a;
 }
 
 static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, struct hcl_range open_range)
 {
-	struct body_builder bb = {xcalloc(1, sizeof(struct hcl_body)), 0, 0};
+	struct body_builder bb = {p_alloc(p, sizeof(struct hcl_body)), 0, 0};
 	struct hcl_range start = open_range, endr = open_range;
 	if (++p->depth > MAX_DEPTH) {
 		if (!p->recovery)
@@ -2057,7 +2065,7 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 			} else if (after->type == HCL_TOK_OQUOTE || after->type == HCL_TOK_OBRACE ||
 				   after->type == HCL_TOK_IDENT) {
 				struct hcl_block *blk = finish_block(p, ident);
-				bb.b->blocks = xgrow(bb.b->blocks, &bb.bcap, bb.b->nblocks + 1, sizeof *bb.b->blocks);
+				bb.b->blocks = p_grow(p, bb.b->blocks, &bb.bcap, bb.b->nblocks + 1, sizeof *bb.b->blocks);
 				bb.b->blocks[bb.b->nblocks++] = blk;
 			} else {
 				hcl_error(p->diags, &ident.range, "Argument or block definition required",
@@ -2101,13 +2109,39 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 /* ------------------------------------------------------------------------------------------------
  * Entry points */
 
-static void parser_init(struct parser *p, const struct hcl_tokens *toks, struct hcl_diags *diags, bool newlines)
+static void parser_init(struct parser *p, const struct hcl_tokens *toks, struct hcl_diags *diags, bool newlines,
+			struct hcl_arena *arena)
 {
 	memset(p, 0, sizeof *p);
 	p->toks = toks;
 	p->diags = diags;
 	p->nl_stack[0] = newlines;
 	p->prev_range = hcl_token_range(toks, &toks->v[0]);
+	p->arena = arena;
+}
+
+static void parser_finish(struct parser *p, struct hcl_tokens *toks)
+{
+	buf_free(&p->scratch);
+	hcl_tokens_free(toks);
+}
+
+/* A first arena chunk that holds the tree of typical source text of this length (real templates
+ * take about 16 bytes of tree per byte). */
+static struct hcl_arena *tree_arena(size_t len)
+{
+	return hcl_arena_new(len < SIZE_MAX / 32 ? 16 * len + 512 : SIZE_MAX / 2);
+}
+
+/* The scanner reads at most HCL_LEX_MAX_LEN bytes: say so when there is more. */
+static void check_length(size_t len, const char *filename, struct hcl_pos start, struct hcl_diags *diags)
+{
+	if (len <= HCL_LEX_MAX_LEN)
+		return;
+	struct hcl_range r = {filename, start, start};
+	hcl_error(diags, &r, "Input too large",
+		  "HCL input is limited to 4 GiB; only the first 4 GiB were read. Split the configuration into "
+		  "several files.");
 }
 
 /* Order the diagnostics added since `from` by position (stable), so that scanner and parser reports
@@ -2142,15 +2176,17 @@ struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *fil
 		start.byte = 3;
 		start.column = 2;
 	}
+	check_length(len - skip, f->filename, start, diags);
 	hcl_lex(f->bytes + skip, len - skip, f->filename, start, HCL_LEX_CONFIG, &toks);
 	hcl_tokens_check(&toks, diags);
+	f->arena = tree_arena(len);
 	struct parser p;
-	parser_init(&p, &toks, diags, true);
+	parser_init(&p, &toks, diags, true, f->arena);
 	struct hcl_range file_start = hcl_token_range(&toks, &toks.v[0]);
 	file_start.start = start;
 	file_start.end = start;
 	f->body = parse_body(&p, HCL_TOK_EOF, file_start);
-	hcl_tokens_free(&toks);
+	parser_finish(&p, &toks);
 	sort_new_diags(diags, first_diag);
 	return f;
 }
@@ -2175,36 +2211,40 @@ struct hcl_expr *hcl_parse_expression(const char *bytes, size_t len, const char 
 				      struct hcl_diags *diags)
 {
 	struct hcl_tokens toks = {0};
+	check_length(len, filename, start, diags);
 	hcl_lex(bytes, len, filename, start, HCL_LEX_CONFIG, &toks);
 	hcl_tokens_check(&toks, diags);
+	struct hcl_arena *arena = tree_arena(len);
 	struct parser p;
-	parser_init(&p, &toks, diags, false);
+	parser_init(&p, &toks, diags, false, arena);
 	size_t ndiags = diags->n;
 	struct hcl_expr *e = parse_expression(&p);
 	const struct tok *t = peek(&p);
 	if (t->type != HCL_TOK_EOF && !(p.recovery && diags->n > ndiags))
 		hcl_error(diags, &t->range, "Extra characters after expression",
 			  "An expression was successfully parsed, but extra characters were found after it.");
-	hcl_tokens_free(&toks);
-	return e;
+	parser_finish(&p, &toks);
+	return hcl_expr_tree(arena, e);
 }
 
 struct hcl_expr *hcl_parse_template(const char *bytes, size_t len, const char *filename, struct hcl_pos start,
 				    struct hcl_diags *diags)
 {
 	struct hcl_tokens toks = {0};
+	check_length(len, filename, start, diags);
 	hcl_lex(bytes, len, filename, start, HCL_LEX_TEMPLATE, &toks);
 	hcl_tokens_check(&toks, diags);
+	struct hcl_arena *arena = tree_arena(len);
 	struct parser p;
-	parser_init(&p, &toks, diags, false);
+	parser_init(&p, &toks, diags, false, arena);
 	struct ttoks parts = {0};
 	struct hcl_range range = hcl_token_range(&toks, &toks.v[0]);
 	parse_template_parts(&p, HCL_TOK_EOF, NULL, &parts);
 	range = hcl_range_between(range, hcl_token_range(&toks, &toks.v[toks.n - 1]));
 	struct hcl_expr *e = template_expr(&p, &parts, range, false);
 	ttoks_free(&parts);
-	hcl_tokens_free(&toks);
-	return e;
+	parser_finish(&p, &toks);
+	return hcl_expr_tree(arena, e);
 }
 
 void hcl_traversal_free(struct hcl_traversal *t)
@@ -2225,9 +2265,10 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 {
 	memset(out, 0, sizeof *out);
 	struct hcl_tokens toks = {0};
+	check_length(len, filename, start, diags);
 	hcl_lex(bytes, len, filename, start, HCL_LEX_CONFIG, &toks);
 	struct parser p;
-	parser_init(&p, &toks, diags, false);
+	parser_init(&p, &toks, diags, false, NULL);
 	size_t cap = 0;
 	int rc = -1;
 	struct tok root = read_tok(&p);
@@ -2235,7 +2276,7 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 		hcl_error(diags, &root.range, "Variable name required", "Must begin with a variable name.");
 		goto out;
 	}
-	out->root = tok_str(&root);
+	out->root = tok_str(&p, &root);
 	out->root_range = root.range;
 	for (;;) {
 		struct tok t = read_tok(&p);
@@ -2246,7 +2287,7 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 			struct tok name = read_tok(&p);
 			if (name.type == HCL_TOK_IDENT) {
 				step.kind = HCL_TRAVERSE_ATTR;
-				step.name = tok_str(&name);
+				step.name = tok_str(&p, &name);
 			} else if (name.type == HCL_TOK_NUMBER_LIT && !memchr(name.bytes, '.', name.len)) {
 				step.kind = HCL_TRAVERSE_INDEX;
 				if (!number_literal(&p, &name, &step.key))
@@ -2298,11 +2339,11 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 			hcl_diag_set_context(d, &ctx);
 			goto out;
 		}
-		push_step(out, &cap, step);
+		push_step(&p, out, &cap, step);
 	}
 	rc = 0;
 out:
-	hcl_tokens_free(&toks);
+	parser_finish(&p, &toks);
 	if (rc < 0)
 		hcl_traversal_free(out);
 	return rc;
