@@ -2160,7 +2160,8 @@ static void sort_new_diags(struct hcl_diags *d, size_t from)
 	}
 }
 
-struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags)
+struct hcl_file *hcl_parse_config_tokens(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags,
+					 struct hcl_tokens *tokens)
 {
 	size_t first_diag = diags->n;
 	struct hcl_file *f = hcl_file_new_source(filename, bytes, len);
@@ -2186,9 +2187,18 @@ struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *fil
 	file_start.start = start;
 	file_start.end = start;
 	f->body = parse_body(&p, HCL_TOK_EOF, file_start);
+	if (tokens) {
+		*tokens = toks;
+		toks = (struct hcl_tokens){0};
+	}
 	parser_finish(&p, &toks);
 	sort_new_diags(diags, first_diag);
 	return f;
+}
+
+struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags)
+{
+	return hcl_parse_config_tokens(bytes, len, filename, diags, NULL);
 }
 
 struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags)
