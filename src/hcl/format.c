@@ -295,10 +295,15 @@ static void format_tokens(const struct hcl_tokens *ts, struct buf *out)
 	for (size_t i = 0; i < ntok; i++)
 		total += spaces[i] + ts->v[i].len;
 	buf_reserve(out, total);
+	char *w = out->data + out->len;
 	for (size_t i = 0; i < ntok; i++) {
-		buf_repeat(out, ' ', spaces[i]);
-		buf_append(out, hcl_token_bytes(ts, &ts->v[i]), ts->v[i].len);
+		memset(w, ' ', spaces[i]);
+		w += spaces[i];
+		memcpy(w, hcl_token_bytes(ts, &ts->v[i]), ts->v[i].len);
+		w += ts->v[i].len;
 	}
+	out->len += total;
+	out->data[out->len] = '\0';
 	free(lines);
 	free(spaces);
 }

@@ -83,16 +83,9 @@ static void set_look(struct parser *p, const struct hcl_token *t)
 	p->look.range = hcl_token_range(p->toks, t);
 }
 
-/* Find the next significant token from index p->next; *after gets the index after it. The token
- * returned stays valid until the parser looks for a different one (the next peek or read after a
- * read or a change of newline mode). */
-static const struct tok *next_token(struct parser *p, size_t *after)
+/* next_token when its cached token does not answer: scan from p->next. */
+static const struct tok *find_token(struct parser *p, bool incl, size_t *after)
 {
-	bool incl = including_newlines(p);
-	if (p->look_valid && p->look_from == p->next && p->look_incl == incl) {
-		*after = p->look_after;
-		return &p->look;
-	}
 	const struct hcl_tokens *ts = p->toks;
 	size_t i = p->next;
 	for (; i < ts->n; i++) {
@@ -126,6 +119,19 @@ static const struct tok *next_token(struct parser *p, size_t *after)
 	p->look_valid = true;
 	*after = p->look_after;
 	return &p->look;
+}
+
+/* Find the next significant token from index p->next; *after gets the index after it. The token
+ * returned stays valid until the parser looks for a different one (the next peek or read after a
+ * read or a change of newline mode). */
+static inline const struct tok *next_token(struct parser *p, size_t *after)
+{
+	bool incl = including_newlines(p);
+	if (p->look_valid && p->look_from == p->next && p->look_incl == incl) {
+		*after = p->look_after;
+		return &p->look;
+	}
+	return find_token(p, incl, after);
 }
 
 static const struct tok *peek(struct parser *p)
@@ -1829,7 +1835,61 @@ static struct hcl_expr *parse_template_expr(struct parser *p)
 struct body_builder {
 	struct hcl_body *b;
 	size_t acap, bcap;
+	/* The attributes by name, for "Attribute redefined" in bodies with many of them (a scan is
+	 * quadratic): open addressing over indices into b->attrs, plus one (0 = empty). NULL while
+	 * the body has few attributes. */
+	size_t *by_name;
+	size_t by_name_cap;      /* a power of two, at least twice the attribute count */
 };
+
+#define BY_NAME_FROM 16      /* attributes before a body gets its name index */
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL;   /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void by_name_insert(struct body_builder *bb, size_t i)
+{
+	size_t mask = bb->by_name_cap - 1;
+	size_t j = name_hash(bb->b->attrs[i]->name) & mask;
+	while (bb->by_name[j])
+		j = (j + 1) & mask;
+	bb->by_name[j] = i + 1;
+}
+
+static const struct hcl_attribute *body_find_attr(const struct body_builder *bb, const char *name)
+{
+	if (!bb->by_name)
+		return hcl_body_attr(bb->b, name);
+	size_t mask = bb->by_name_cap - 1;
+	for (size_t j = name_hash(name) & mask; bb->by_name[j]; j = (j + 1) & mask) {
+		const struct hcl_attribute *a = bb->b->attrs[bb->by_name[j] - 1];
+		if (strcmp(a->name, name) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/* Index attribute i (just added), (re)building the index when it gets too full. */
+static void by_name_add(struct body_builder *bb, size_t i)
+{
+	size_t n = i + 1;
+	if (n < BY_NAME_FROM)
+		return;
+	if (2 * n > bb->by_name_cap) {
+		free(bb->by_name);
+		bb->by_name_cap = bb->by_name_cap ? 2 * bb->by_name_cap : 4 * BY_NAME_FROM;
+		bb->by_name = xcalloc(bb->by_name_cap, sizeof *bb->by_name);
+		for (size_t k = 0; k < n; k++)
+			by_name_insert(bb, k);
+		return;
+	}
+	by_name_insert(bb, i);
+}
 
 static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, struct hcl_range open_range);
 
@@ -2018,7 +2078,7 @@ static struct hcl_block *finish_block(struct parser *p, struct tok type)
 
 static void body_add_attr(struct parser *p, struct body_builder *bb, struct hcl_attribute *a)
 {
-	const struct hcl_attribute *existing = hcl_body_attr(bb->b, a->name);
+	const struct hcl_attribute *existing = body_find_attr(bb, a->name);
 	if (existing) {
 		char *at = hcl_range_string(&existing->name_range);
 		hcl_error(p->diags, &a->name_range, "Attribute redefined",
@@ -2028,11 +2088,12 @@ static void body_add_attr(struct parser *p, struct body_builder *bb, struct hcl_
 	}
 	bb->b->attrs = p_grow(p, bb->b->attrs, &bb->acap, bb->b->nattrs + 1, sizeof *bb->b->attrs);
 	bb->b->attrs[bb->b->nattrs++] = a;
+	by_name_add(bb, bb->b->nattrs - 1);
 }
 
 static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, struct hcl_range open_range)
 {
-	struct body_builder bb = {p_alloc(p, sizeof(struct hcl_body)), 0, 0};
+	struct body_builder bb = {p_alloc(p, sizeof(struct hcl_body)), 0, 0, NULL, 0};
 	struct hcl_range start = open_range, endr = open_range;
 	if (++p->depth > MAX_DEPTH) {
 		if (!p->recovery)
@@ -2100,6 +2161,7 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 		recover_after_body_item(p);
 	}
 	p->depth--;
+	free(bb.by_name);
 	bb.b->range = hcl_range_between(start, endr);
 	bb.b->end_range = endr;
 	bb.b->end_range.start = endr.end;
