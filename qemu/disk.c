@@ -126,18 +126,35 @@ int qemu_img_convert(const char *src, const char *src_format, const char *dst, c
 	return rc;
 }
 
+/* qemu-img's option syntax: a comma inside a value is written twice. */
+static void push_opt_value(struct buf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == ',')
+			buf_putc(b, ',');
+		buf_putc(b, *v);
+	}
+}
+
+/* The disk is the build's working copy, just written by qemu-img convert and still in the page cache:
+ * qemu-img's closing flush would make this resize wait for all of it to reach the disk (~0.25 s for a
+ * 500 MiB image here), a wait nothing needs — the VM's own flushes and the kernel's writeback store it
+ * while the guest boots. So the image is opened with no-flush (--image-opts, which names the format). */
 int qemu_img_resize(const char *path, const char *format, uint64_t bytes, const struct strv *extra,
 		    struct kiln_error *err)
 {
+	struct buf opts = BUF_INIT;
+	buf_printf(&opts, "driver=%s,file.driver=file,cache.no-flush=on,file.filename=", format);
+	push_opt_value(&opts, path);
 	struct strv argv = STRV_INIT;
 	strv_push(&argv, "qemu-img");
 	strv_push(&argv, "resize");
 	strv_push(&argv, "-q");
-	strv_push(&argv, "-f");
-	strv_push(&argv, format);
 	add_extra(&argv, extra);
-	strv_push(&argv, path);
+	strv_push(&argv, "--image-opts");
+	strv_push(&argv, buf_cstr(&opts));
 	strv_pushf(&argv, "%llu", (unsigned long long)bytes);
+	buf_free(&opts);
 	if (run(&argv, NULL, err) < 0)
 		return err_wrap(err, "resizing %s", path);
 	return 0;

@@ -5,6 +5,8 @@
 #include "image/image.h"
 #include "registry.h"
 
+#include <editline/readline.h>
+
 extern const struct kiln_builder qemu_builder;
 extern const struct kiln_builder null_builder;
 extern const struct kiln_provisioner shell_provisioner;
@@ -54,6 +56,16 @@ static const struct img_api img_api = {
 	.os_free = img_os_free,
 };
 
+/* The console's line editor lives here, not in kiln, so that only an interactive console pays for
+ * loading libedit and the libraries it needs. */
+static char *read_line(const char *prompt)
+{
+	char *line = readline(prompt);
+	if (line && *line)
+		add_history(line);
+	return line;
+}
+
 const struct kiln_module kiln_builtin_module = {
 	.abi = KILN_MODULE_ABI,
 	.component_abi = KILN_COMPONENT_ABI,
@@ -63,4 +75,6 @@ const struct kiln_module kiln_builtin_module = {
 	.datasources = datasources,
 	.image = &img_api,
 	.gzip = img_gzip,
+	.read_line = read_line,
+	.end_lines = clear_history,
 };

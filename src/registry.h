@@ -13,7 +13,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 
-#define KILN_MODULE_ABI 1
+#define KILN_MODULE_ABI 2
 #define KILN_MODULE_FILE "kiln-components.so"
 
 struct img_api;
@@ -28,6 +28,10 @@ struct kiln_module {
 	const struct img_api *image;                    /* disk inspection, for kiln inspect-image */
 	/* gzip (libarchive) for the base64gzip function: data compressed into out; -1 with *why set. */
 	int (*gzip)(const void *data, size_t len, struct buf *out, char **why);
+	/* Line editing (libedit) for an interactive kiln console: the next line without its newline,
+	 * kept in the history (caller frees), NULL at end of input; end_lines forgets the history. */
+	char *(*read_line)(const char *prompt);
+	void (*end_lines)(void);
 };
 
 extern const struct kiln_module kiln_builtin_module;

@@ -1,12 +1,11 @@
 /* cmd-console.c — `kiln console`: evaluate HCL expressions as `packer console` does. One expression
  * per line; each result printed the way Packer 1.6.6 prints it (strings raw, collections in its
  * indented layout, errors as HCL diagnostics on stdout). On a terminal: a prompt, line editing and
- * history (libedit). Without a template the scope holds `var`, `local` (empty), `path`, `packer`, and
+ * history (libedit, from kiln-components.so: only an interactive console loads it). Without a template the scope holds `var`, `local` (empty), `path`, `packer`, and
  * the unknown `build` and `source`. */
 #include "config.h"
 #include "cli/cli.h"
 
-#include <editline/readline.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include "hcl/eval.h"
 #include "hcl/parser.h"
+#include "registry.h"
 #include "template/template.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -199,37 +199,43 @@ static int run_console(struct cli_args *a)
 		}
 		setup_scope(&c);
 	}
-	if (isatty(STDIN_FILENO)) {
-		using_history();
-		char *line;
-		while ((line = readline("> "))) {
-			if (*line)
-				add_history(line);
-			struct buf out = BUF_INIT;
-			bool go_on = console_line(&c, line, &out);
-			fwrite(out.data ? out.data : "", 1, out.len, stdout);
-			fflush(stdout);
-			buf_free(&out);
-			free(line);
-			if (!go_on)
-				break;
+	/* On a terminal, lines come from the module's line editor; without it (or when the module cannot
+	 * be loaded, which is said once) from plain reads, as for a pipe. */
+	const struct kiln_module *m = NULL;
+	bool tty = isatty(STDIN_FILENO);
+	if (tty) {
+		struct kiln_error e = ERR_INIT;
+		if (!(m = kiln_module_get(&e))) {
+			char *why = err_text(&e);
+			fprintf(stderr, "kiln: no line editing: %s\n", why);
+			free(why);
+			err_clear(&e);
 		}
-		clear_history();
-	} else {
-		char *line = NULL;
-		size_t cap = 0;
-		ssize_t n;
-		while ((n = getline(&line, &cap, stdin)) >= 0) {
-			struct buf out = BUF_INIT;
-			bool go_on = console_line(&c, line, &out);
-			fwrite(out.data ? out.data : "", 1, out.len, stdout);
-			buf_free(&out);
-			if (!go_on)
-				break;
-		}
-		free(line);
-		fflush(stdout);
 	}
+	char *line = NULL;
+	size_t cap = 0;
+	for (;;) {
+		if (m) {
+			free(line);
+			if (!(line = m->read_line("> ")))
+				break;
+		} else {
+			if (tty)
+				fputs("> ", stdout), fflush(stdout);
+			if (getline(&line, &cap, stdin) < 0)
+				break;
+		}
+		struct buf out = BUF_INIT;
+		bool go_on = console_line(&c, line, &out);
+		fwrite(out.data ? out.data : "", 1, out.len, stdout);
+		fflush(stdout);
+		buf_free(&out);
+		if (!go_on)
+			break;
+	}
+	free(line);
+	if (m)
+		m->end_lines();
 	hcl_eval_ctx_free(c.ctx);
 	tmpl_free(c.tmpl);
 	return c.status;

@@ -12,6 +12,7 @@
 #include "util/signals.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,31 @@ const char *img_compression_name(enum img_compression c)
 	return c == IMG_COMPRESS_ZLIB ? "zlib" : c == IMG_COMPRESS_ZSTD ? "zstd" : "none";
 }
 
+/* Whether dst's file system takes O_DIRECT writes (tmpfs does not). dst may not exist yet. */
+static bool direct_io_ok(const char *dst)
+{
+	bool existed = file_exists(dst);
+	int fd = open(dst, O_WRONLY | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return false;
+	close(fd);
+	if (!existed)
+		unlink(dst);
+	return true;
+}
+
+/* The output is written with O_DIRECT (-t none) where the file system allows it: the export is
+ * fsynced before it is renamed into place, and writing it through the page cache meant a second pass
+ * waiting for the kernel to write it all back (measured here on a 500 MiB Debian image: convert and
+ * fsync 0.44-1.4 s buffered, 0.35-0.56 s direct, with qemu-img's parallel requests). */
+static void push_convert(struct strv *argv, const char *dst)
+{
+	strv_push(argv, "convert");
+	strv_push(argv, "-p");
+	strv_push(argv, "-t");
+	strv_push(argv, direct_io_ok(dst) ? "none" : "writeback");
+}
+
 int img_convert(const char *src, const char *src_fmt, const char *dst, enum img_format f,
 		enum img_compression compression, uint64_t vsize, struct ui *ui, struct kiln_error *err)
 {
@@ -187,8 +213,7 @@ int img_convert(const char *src, const char *src_fmt, const char *dst, enum img_
 		if (rc < 0)
 			goto out;
 		rc = -1;
-		strv_push(&argv, "convert");
-		strv_push(&argv, "-p");
+		push_convert(&argv, dst);
 		strv_push(&argv, "-n");
 		strv_push(&argv, "--target-is-zero");
 		strv_push(&argv, "-f");
@@ -196,8 +221,7 @@ int img_convert(const char *src, const char *src_fmt, const char *dst, enum img_
 		strv_push(&argv, "-O");
 		strv_push(&argv, "vpc");
 	} else {
-		strv_push(&argv, "convert");
-		strv_push(&argv, "-p");
+		push_convert(&argv, dst);
 		strv_push(&argv, "-f");
 		strv_push(&argv, src_fmt);
 		strv_push(&argv, "-O");

@@ -19,10 +19,10 @@ HCL
 
 test_expect_success 'kiln does not link the heavy libraries, the module does' '
 	ldd "$KILN" >kiln.ldd &&
-	! grep -E "libvirt|libguestfs|libcurl|libssh|libmicrohttpd|libarchive" kiln.ldd &&
+	! grep -E "libvirt|libguestfs|libcurl|libssh|libmicrohttpd|libarchive|libedit" kiln.ldd &&
 	module="$(dirname "$KILN")/kiln-components.so" &&
 	ldd "$module" >module.ldd &&
-	grep -q libvirt module.ldd && grep -q libguestfs module.ldd && grep -q libssh module.ldd
+	grep -q libvirt module.ldd && grep -q libguestfs module.ldd && grep -q libssh module.ldd && grep -q libedit module.ldd
 '
 
 test_expect_success 'fmt, validate -syntax-only and console run without the module' '

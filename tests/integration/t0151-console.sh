@@ -89,4 +89,22 @@ test_expect_success 'templatefile renders with its variables and functions' '
 	test_cmp want out
 '
 
+# On a terminal (script(1) gives the console one) lines are read with libedit from the module; if the
+# module cannot be loaded the console says so once and reads plain lines, still with a prompt.
+test_expect_success 'on a terminal: a prompt, and the line editor from the module' '
+	printf "%s\n" "upper(\"tty\")" exit | script -qec "$KILN console" /dev/null >out &&
+	tr -d "\r" <out >clean &&
+	test_grep "^> upper" clean &&
+	test_grep "^TTY$" clean &&
+	! test_grep "no line editing" clean
+'
+
+test_expect_success 'on a terminal without the module: said once, lines still evaluated' '
+	printf "%s\n" "upper(\"tty\")" exit |
+		KILN_COMPONENTS=/nonexistent/kiln-components.so script -qec "$KILN console" /dev/null >out &&
+	tr -d "\r" <out >clean &&
+	test_grep "no line editing: .*kiln-components.so" clean &&
+	test_grep "^> TTY$" clean
+'
+
 test_done

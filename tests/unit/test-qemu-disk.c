@@ -73,6 +73,15 @@ static void test_qemu_img(void **state)
 	qemu_img_info_free(&info);
 	assert_int_equal(qemu_img_check(overlay, "qcow2", &err), 0);
 
+	/* resize names the file in qemu-img's option syntax: a comma in the name is doubled */
+	char *comma = path_join(dir, "a,b.raw");
+	assert_int_equal(qemu_img_create(comma, "raw", "1048576", NULL, NULL, NULL, &err), 0);
+	assert_int_equal(qemu_img_resize(comma, "raw", 2u << 20, NULL, &err), 0);
+	assert_int_equal(qemu_img_info(comma, &info, &err), 0);
+	assert_int_equal(info.virtual_size, 2u << 20);
+	qemu_img_info_free(&info);
+	free(comma);
+
 	/* re-pointing the overlay at an identical copy of its base */
 	assert_int_equal(file_copy(base, moved, 0644, &err), 0);
 	assert_int_equal(qemu_img_rebase_unsafe(overlay, moved, "qcow2", &err), 0);
