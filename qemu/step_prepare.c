@@ -375,13 +375,27 @@ static int resize_if_needed(struct qemu_build *b, const char *path, const char *
 	return 0;
 }
 
+/* A qcow2 working copy that compaction will rewrite anyway need not be a copy: an overlay on the base
+ * gives the guest the same disk, and compaction's qemu-img convert flattens it into a standalone image
+ * exactly as it would have compacted a copy. That saves copying the whole base before boot (and
+ * freeing it after): on the 500 MiB Debian test image, 0.3-1.4 s of the build here. The full copy
+ * stays when the working disk is the output (skip_compaction) or qemu_img_args.convert asks for
+ * something of the copy. */
+static bool overlay_suffices(const struct qemu_config *c)
+{
+	return !c->use_backing_file && !c->skip_compaction && strcmp(c->format, "qcow2") == 0 &&
+	       c->qemu_img_convert.n == 0;
+}
+
 static int disk_local(struct qemu_build *b, struct kiln_error *err)
 {
 	const struct qemu_config *c = b->cfg;
 	b->disk_path = path_join(b->output_dir, b->vm_name);
 	if (c->disk_image) {
-		if (c->use_backing_file) {
-			ui_say(b->ui, "Creating overlay on %s...", b->source.path);
+		if (c->use_backing_file || overlay_suffices(c)) {
+			ui_say(b->ui, c->use_backing_file ? "Creating overlay on %s..."
+							  : "Creating a working overlay on %s (compaction flattens it)...",
+			       b->source.path);
 			if (qemu_img_create(b->disk_path, "qcow2", NULL, b->source.path, b->source_format,
 					    &c->qemu_img_create, err) < 0)
 				return -1;

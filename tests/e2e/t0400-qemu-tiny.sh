@@ -63,13 +63,14 @@ test_expect_success 'the build logs its phase timings' '
 	test_grep "outside_guest=" build.log
 '
 
+# The second build leaves use_backing_file at its default (false): its working disk is an overlay on
+# the first artifact, and compaction flattens it into a standalone qcow2, which the third boot reads.
 test_expect_success 'a second boot of the sanitized artifact: the user key logs in, files provisioned, no build host name' '
 	cat >again.pkr.hcl <<-EOF &&
 	source "qemu" "again" {
 	  iso_url              = "out/tiny.qcow2"
 	  iso_checksum         = "none"
 	  disk_image           = true
-	  use_backing_file     = true
 	  accelerator          = "tcg"
 	  sanitize             = false
 	  memory               = 256
@@ -82,13 +83,46 @@ test_expect_success 'a second boot of the sanitized artifact: the user key logs 
 	build {
 	  sources = ["source.qemu.again"]
 	  provisioner "shell" {
-	    inline = ["test \"\$(cat /root/hello)\" = provisioned", "cat /root/data.txt", "echo \"hostname=\$(cat /etc/hostname)\""]
+	    inline = ["test \"\$(cat /root/hello)\" = provisioned", "cat /root/data.txt", "echo \"hostname=\$(cat /etc/hostname)\"", "echo second > /root/second"]
 	  }
 	}
 	EOF
 	"$KILN" build again.pkr.hcl >out2.txt 2>&1 || { cat out2.txt; false; } &&
 	test_grep "from the host" out2.txt &&
 	test_grep "hostname=localhost" out2.txt &&
+	test_grep "working overlay on .*out/tiny.qcow2" out2.txt &&
+	qemu_no_test_domains
+'
+
+test_expect_success 'the compacted overlay is a standalone image with the second build in it' '
+	qemu-img check out2/packer-again &&
+	qemu-img info out2/packer-again >info.txt &&
+	! test_grep "backing file" info.txt &&
+	mv out out.gone &&
+	cat >third.pkr.hcl <<-EOF &&
+	source "qemu" "third" {
+	  iso_url              = "out2/packer-again"
+	  iso_checksum         = "none"
+	  disk_image           = true
+	  use_backing_file     = true
+	  accelerator          = "tcg"
+	  sanitize             = false
+	  memory               = 256
+	  ssh_username         = "root"
+	  ssh_private_key_file = "$KEY"
+	  ssh_timeout          = "4m"
+	  shutdown_command     = "poweroff"
+	  output_directory     = "out3"
+	}
+	build {
+	  sources = ["source.qemu.third"]
+	  provisioner "shell" {
+	    inline = ["cat /root/second"]
+	  }
+	}
+	EOF
+	"$KILN" build third.pkr.hcl >out3.txt 2>&1 || { cat out3.txt; false; } &&
+	test_grep "second" out3.txt &&
 	qemu_no_test_domains
 '
 
