@@ -18,7 +18,8 @@
  * (at first the original ones, then what the layout rules say; no run of spaces exceeds the 4 GiB the
  * scanner reads, so 32 bits hold it). */
 struct fmt {
-	const struct hcl_tokens *ts;
+	const struct hcl_token *v;
+	const char *src;
 	uint32_t *spaces;
 };
 
@@ -38,15 +39,15 @@ static bool cell_empty(struct cell c)
 
 static enum hcl_token_type tok_type(const struct fmt *f, size_t i)
 {
-	return f->ts->v[i].type;
+	return f->v[i].type;
 }
 
 static bool tok_is_newline(const struct fmt *f, size_t i)
 {
-	const struct hcl_token *t = &f->ts->v[i];
+	const struct hcl_token *t = &f->v[i];
 	if (t->type == HCL_TOK_NEWLINE)
 		return true;
-	return t->type == HCL_TOK_COMMENT && t->len > 0 && hcl_token_bytes(f->ts, t)[t->len - 1] == '\n';
+	return t->type == HCL_TOK_COMMENT && t->len > 0 && f->src[t->off + t->len - 1] == '\n';
 }
 
 static int bracket_change(enum hcl_token_type type)
@@ -66,16 +67,16 @@ static size_t cell_columns(const struct fmt *f, struct cell c)
 {
 	size_t n = 0;
 	for (size_t i = c.start; i < c.end; i++) {
-		const struct hcl_token *t = &f->ts->v[i];
-		n += f->spaces[i] + hcl_text_columns(hcl_token_bytes(f->ts, t), t->len);
+		const struct hcl_token *t = &f->v[i];
+		n += f->spaces[i] + hcl_text_columns(f->src + t->off, t->len);
 	}
 	return n;
 }
 
 static bool is_in_keyword(const struct fmt *f, size_t i)
 {
-	const struct hcl_token *t = &f->ts->v[i];
-	return t->type == HCL_TOK_IDENT && t->len == 2 && memcmp(hcl_token_bytes(f->ts, t), "in", 2) == 0;
+	const struct hcl_token *t = &f->v[i];
+	return t->type == HCL_TOK_IDENT && t->len == 2 && memcmp(f->src + t->off, "in", 2) == 0;
 }
 
 /* Should there be a space between token `subject` and the next one, of type a? b is the type of the
@@ -140,16 +141,29 @@ static void format_spaces_cell(struct fmt *f, struct cell c)
 	}
 }
 
+/* Are the n source bytes at gap (the blanks the scanner skipped before a token) what the layout
+ * writes there, `spaces` spaces? */
+static bool spaces_unchanged(const char *gap, size_t n, size_t spaces)
+{
+	if (n != spaces)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (gap[i] != ' ')
+			return false;
+	return true;
+}
+
 static void format_tokens(const struct hcl_tokens *ts, struct buf *out)
 {
 	size_t ntok = ts->n;
-	struct fmt fm = {ts, xmalloc(ntok * sizeof *fm.spaces)};
+	const struct hcl_token *v = ts->v;
+	struct fmt fm = {v, ts->src, xmalloc(ntok * sizeof *fm.spaces)};
 	struct fmt *f = &fm;
 	uint32_t *spaces = fm.spaces;
 	size_t last_end = 0;
 	for (size_t i = 0; i < ntok; i++) {
-		spaces[i] = (uint32_t)(ts->v[i].off - last_end);
-		last_end = ts->v[i].off + ts->v[i].len;
+		spaces[i] = (uint32_t)(v[i].off - last_end);
+		last_end = v[i].off + v[i].len;
 	}
 
 	/* lines: each ends with a newline token (or a line comment, which swallows its newline) */
@@ -291,17 +305,26 @@ static void format_tokens(const struct hcl_tokens *ts, struct buf *out)
 			maxcols = cols;
 	}
 
+	/* The output: the source, with the spaces before a token replaced where they change. Runs of
+	 * tokens whose spaces stay are copied in one piece. */
 	size_t total = 0;
 	for (size_t i = 0; i < ntok; i++)
-		total += spaces[i] + ts->v[i].len;
+		total += spaces[i] + v[i].len;
 	buf_reserve(out, total);
+	const char *src = ts->src;
 	char *w = out->data + out->len;
+	size_t run = 0, end = 0; /* the unchanged source run [run, end) not yet written */
 	for (size_t i = 0; i < ntok; i++) {
-		memset(w, ' ', spaces[i]);
-		w += spaces[i];
-		memcpy(w, hcl_token_bytes(ts, &ts->v[i]), ts->v[i].len);
-		w += ts->v[i].len;
+		if (!spaces_unchanged(src + end, v[i].off - end, spaces[i])) {
+			memcpy(w, src + run, end - run);
+			w += end - run;
+			memset(w, ' ', spaces[i]);
+			w += spaces[i];
+			run = v[i].off;
+		}
+		end = v[i].off + v[i].len;
 	}
+	memcpy(w, src + run, end - run);
 	out->len += total;
 	out->data[out->len] = '\0';
 	free(lines);
