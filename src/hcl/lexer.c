@@ -218,16 +218,22 @@ static void advance(struct lexer *lx, size_t n)
 	struct colstate cs = lx->cs;
 	while (p < end) {
 		unsigned char c = s[p];
-		if (c < 0x80) {
-			if (c == '\n') {
-				line++;
-				column = 1;
-			} else {
-				/* what col_advance says for an ASCII character */
-				column += !cs.after_zwj;
-			}
+		if (c == '\n') {
+			line++;
+			column = 1;
 			cs.after_zwj = cs.after_ri = false;
 			p++;
+			continue;
+		}
+		if (c < 0x80) {
+			/* a run of ASCII within the line: a column per character, except for one right after
+			 * a zero-width joiner (what col_advance says) */
+			size_t q = p + 1;
+			while (q < end && s[q] < 0x80 && s[q] != '\n')
+				q++;
+			column += (int)(q - p) - cs.after_zwj;
+			cs.after_zwj = cs.after_ri = false;
+			p = q;
 			continue;
 		}
 		unsigned cp;

@@ -1228,19 +1228,23 @@ static int op_level(enum hcl_token_type t, enum hcl_binary_op *op)
 
 #define NLEVELS 6
 
-static struct hcl_expr *parse_binary(struct parser *p, int level)
+/* Binary operators of level >= min, left-associative, by precedence climbing: one call per
+ * operator operand rather than one per level per operand. (It builds the same tree, and gives up
+ * after an error in recovery at the same points, as one recursive function per level would.) */
+static struct hcl_expr *parse_binary(struct parser *p, int min)
 {
-	if (level >= NLEVELS)
-		return parse_expression_with_traversals(p);
 	size_t ndiags = p->diags->n;
-	struct hcl_expr *lhs = parse_binary(p, level + 1);
+	struct hcl_expr *lhs = parse_expression_with_traversals(p);
 	if (p->recovery && p->diags->n > ndiags)
 		return lhs;
-	for (;;) {
+	int level = NLEVELS - 1;
+	while (level >= min) {
 		enum hcl_binary_op op = HCL_OP_OR;
-		const struct tok *next = peek(p);
-		if (op_level(next->type, &op) != level)
-			return lhs;
+		if (op_level(peek(p)->type, &op) != level) {
+			/* operators of this level are done; what follows can only be looser */
+			level--;
+			continue;
+		}
 		struct tok optok = read_tok(p);
 		struct hcl_expr *rhs = parse_binary(p, level + 1);
 		struct hcl_expr *e = new_expr(p, HCL_EXPR_BINARY_OP, hcl_range_between(lhs->range, rhs->range));
@@ -1252,6 +1256,7 @@ static struct hcl_expr *parse_binary(struct parser *p, int level)
 		if (p->recovery && p->diags->n > ndiags)
 			return lhs;
 	}
+	return lhs;
 }
 
 static struct hcl_expr *parse_expression(struct parser *p)
