@@ -11,16 +11,22 @@
 /* ------------------------------------------------------------------------------------------------
  * Files */
 
-struct hcl_file *hcl_file_new_source(const char *filename, const char *bytes, size_t len)
+struct hcl_file *hcl_file_new_source_owned(const char *filename, char *bytes, size_t len)
 {
 	struct hcl_file *f = xcalloc(1, sizeof *f);
 	f->filename = xstrdup(filename ? filename : "");
-	f->bytes = xmalloc(len + 1);
-	if (len)
-		memcpy(f->bytes, bytes, len);
-	f->bytes[len] = '\0';
+	f->bytes = bytes;
 	f->len = len;
 	return f;
+}
+
+struct hcl_file *hcl_file_new_source(const char *filename, const char *bytes, size_t len)
+{
+	char *copy = xmalloc(len + 1);
+	if (len)
+		memcpy(copy, bytes, len);
+	copy[len] = '\0';
+	return hcl_file_new_source_owned(filename, copy, len);
 }
 
 void hcl_file_free(struct hcl_file *f)

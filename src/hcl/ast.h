@@ -61,6 +61,8 @@ void hcl_fileset_free(struct hcl_fileset *fs);
 
 /* A file holding only source text (for rendering diagnostics about it); copies name and bytes. */
 struct hcl_file *hcl_file_new_source(const char *filename, const char *bytes, size_t len);
+/* The same, taking bytes (malloc'd, with a NUL at bytes[len]) instead of copying them. */
+struct hcl_file *hcl_file_new_source_owned(const char *filename, char *bytes, size_t len);
 void hcl_file_free(struct hcl_file *f);
 
 /* ------------------------------------------------------------------------------------------------

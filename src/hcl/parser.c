@@ -2227,11 +2227,12 @@ static void sort_new_diags(struct hcl_diags *d, size_t from)
 	}
 }
 
-struct hcl_file *hcl_parse_config_tokens(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags,
-					 struct hcl_tokens *tokens)
+/* Parse the source text f holds into f->body. */
+static struct hcl_file *parse_config(struct hcl_file *f, struct hcl_diags *diags, struct hcl_tokens *tokens)
 {
+	const char *bytes = f->bytes;
+	size_t len = f->len;
 	size_t first_diag = diags->n;
-	struct hcl_file *f = hcl_file_new_source(filename, bytes, len);
 	struct hcl_tokens toks = {0};
 	struct hcl_pos start = {1, 1, 0};
 	size_t skip = 0;
@@ -2263,9 +2264,15 @@ struct hcl_file *hcl_parse_config_tokens(const char *bytes, size_t len, const ch
 	return f;
 }
 
+struct hcl_file *hcl_parse_config_tokens(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags,
+					 struct hcl_tokens *tokens)
+{
+	return parse_config(hcl_file_new_source(filename, bytes, len), diags, tokens);
+}
+
 struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags)
 {
-	return hcl_parse_config_tokens(bytes, len, filename, diags, NULL);
+	return parse_config(hcl_file_new_source(filename, bytes, len), diags, NULL);
 }
 
 struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags)
@@ -2279,9 +2286,9 @@ struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags
 		err_clear(&err);
 		return NULL;
 	}
-	struct hcl_file *f = hcl_parse_config(buf_cstr(&data), data.len, path, diags);
-	buf_free(&data);
-	return f;
+	size_t len = data.len;
+	char *bytes = buf_detach(&data); /* never NULL: file_read_all stores at least "" */
+	return parse_config(hcl_file_new_source_owned(path, bytes, len), diags, NULL);
 }
 
 struct hcl_expr *hcl_parse_expression(const char *bytes, size_t len, const char *filename, struct hcl_pos start,
