@@ -113,16 +113,22 @@ size_t hcl_diags_count(const struct hcl_diags *d, enum hcl_severity sev)
 	return n;
 }
 
-void hcl_diags_append(struct hcl_diags *dst, struct hcl_diags *src)
+void hcl_diags_insert(struct hcl_diags *dst, size_t at, struct hcl_diags *src)
 {
 	if (src->n == 0)
 		return;
 	dst->v = xgrow(dst->v, &dst->cap, dst->n + src->n, sizeof *dst->v);
-	memcpy(dst->v + dst->n, src->v, src->n * sizeof *src->v);
+	memmove(dst->v + at + src->n, dst->v + at, (dst->n - at) * sizeof *dst->v);
+	memcpy(dst->v + at, src->v, src->n * sizeof *src->v);
 	dst->n += src->n;
 	free(src->v);
 	src->v = NULL;
 	src->n = src->cap = 0;
+}
+
+void hcl_diags_append(struct hcl_diags *dst, struct hcl_diags *src)
+{
+	hcl_diags_insert(dst, dst->n, src);
 }
 
 void hcl_diags_copy_one(struct hcl_diags *dst, const struct hcl_diag *src)

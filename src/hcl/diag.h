@@ -93,6 +93,8 @@ bool hcl_diags_has_errors(const struct hcl_diags *d);
 size_t hcl_diags_count(const struct hcl_diags *d, enum hcl_severity sev);
 /* Move every diagnostic of src to the end of dst; src is left empty. */
 void hcl_diags_append(struct hcl_diags *dst, struct hcl_diags *src);
+/* The same, to just before dst's diagnostic at index `at` (at <= dst->n). */
+void hcl_diags_insert(struct hcl_diags *dst, size_t at, struct hcl_diags *src);
 /* Copy one diagnostic to the end of dst. */
 void hcl_diags_copy_one(struct hcl_diags *dst, const struct hcl_diag *src);
 void hcl_diags_free(struct hcl_diags *d);

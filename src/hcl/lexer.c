@@ -173,10 +173,13 @@ struct heredoc {
 	bool start_of_line;
 };
 
-struct lexer {
+struct hcl_lexer {
 	const char *src;
 	size_t len;
-	struct hcl_tokens *out;
+	const char *filename;
+	size_t base;            /* byte offset of src within its file */
+	struct hcl_tokens *out; /* where emit() appends */
+	bool done;              /* the EOF token is out */
 
 	size_t p;               /* current byte offset */
 	int line, column;       /* position at p */
@@ -191,26 +194,26 @@ struct lexer {
 	size_t nheredocs, capheredocs;
 };
 
-static void push_mode(struct lexer *lx, enum mode m)
+static void push_mode(struct hcl_lexer *lx, enum mode m)
 {
 	lx->modes = xgrow(lx->modes, &lx->capmodes, lx->nmodes + 1, sizeof *lx->modes);
 	lx->modes[lx->nmodes++] = m;
 }
 
-static void pop_mode(struct lexer *lx)
+static void pop_mode(struct hcl_lexer *lx)
 {
 	if (lx->nmodes > 1)
 		lx->nmodes--;
 }
 
-static enum mode cur_mode(const struct lexer *lx)
+static enum mode cur_mode(const struct hcl_lexer *lx)
 {
 	return lx->modes[lx->nmodes - 1];
 }
 
 /* Advance the position over n bytes. (Locals, not lx's fields, in the loop: the build's
  * -fno-strict-aliasing would have every field reloaded after every store.) */
-static void advance(struct lexer *lx, size_t n)
+static void advance(struct hcl_lexer *lx, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)lx->src;
 	size_t p = lx->p, end = p + n;
@@ -255,7 +258,7 @@ static void advance(struct lexer *lx, size_t n)
 }
 
 /* Emit a token of n bytes at the current position and advance past it. */
-static void emit(struct lexer *lx, enum hcl_token_type type, size_t n)
+static void emit(struct hcl_lexer *lx, enum hcl_token_type type, size_t n)
 {
 	struct hcl_tokens *t = lx->out;
 	if (t->n == t->cap)
@@ -271,7 +274,7 @@ static void emit(struct lexer *lx, enum hcl_token_type type, size_t n)
 	tok->end_column = lx->column;
 }
 
-static int peekc(const struct lexer *lx, size_t off)
+static int peekc(const struct hcl_lexer *lx, size_t off)
 {
 	size_t i = lx->p + off;
 	return i < lx->len ? (unsigned char)lx->src[i] : -1;
@@ -291,7 +294,7 @@ static const unsigned char ascii_ident_class[128] = {
 
 /* Length of an identifier starting at offset i (0 when none). ASCII is classified inline; only other
  * characters are decoded. */
-static size_t ident_len(const struct lexer *lx, size_t i)
+static size_t ident_len(const struct hcl_lexer *lx, size_t i)
 {
 	const unsigned char *s = (const unsigned char *)lx->src;
 	size_t start = i;
@@ -323,7 +326,7 @@ static size_t ident_len(const struct lexer *lx, size_t i)
 }
 
 /* Number literal: digit (digit | '.' | [eE][+-]?digit)* not ending in '.'. */
-static size_t number_len(const struct lexer *lx)
+static size_t number_len(const struct hcl_lexer *lx)
 {
 	size_t i = lx->p + 1;
 	size_t last_good = i;
@@ -348,7 +351,7 @@ static size_t number_len(const struct lexer *lx)
 }
 
 /* Length of the newline at offset i ("\n" or "\r\n"), 0 when none. */
-static size_t newline_at(const struct lexer *lx, size_t i)
+static size_t newline_at(const struct hcl_lexer *lx, size_t i)
 {
 	if (i < lx->len && lx->src[i] == '\n')
 		return 1;
@@ -359,7 +362,7 @@ static size_t newline_at(const struct lexer *lx, size_t i)
 
 /* "${" or "%{" (either may be followed by "~") opens an interpolation or a directive: true when one
  * starts here. */
-static bool open_template_seq(struct lexer *lx)
+static bool open_template_seq(struct hcl_lexer *lx)
 {
 	int c = peekc(lx, 0);
 	if ((c != '$' && c != '%') || peekc(lx, 1) != '{')
@@ -376,7 +379,7 @@ static bool open_template_seq(struct lexer *lx)
 }
 
 /* One code point that is not part of the language: Invalid, or BadUTF8 when not valid UTF-8. */
-static void emit_invalid_char(struct lexer *lx)
+static void emit_invalid_char(struct hcl_lexer *lx)
 {
 	unsigned cp;
 	size_t l = hcl_utf8_decode((const unsigned char *)lx->src + lx->p, lx->len - lx->p, &cp);
@@ -386,7 +389,7 @@ static void emit_invalid_char(struct lexer *lx)
 		emit(lx, HCL_TOK_INVALID, l);
 }
 
-static void scan_main(struct lexer *lx)
+static void scan_main(struct hcl_lexer *lx)
 {
 	int c = peekc(lx, 0);
 	int c1 = peekc(lx, 1);
@@ -539,7 +542,7 @@ static void scan_main(struct lexer *lx)
 /* "$" or "%" not starting a sequence: "$${"/"%%{" (with an optional "~") is one escaped literal token,
  * a lone "$"/"%" another. Returns its length, or 0 when there is no "$" or "%" at p or it starts a
  * real sequence. */
-static size_t template_not_seq_len(const struct lexer *lx)
+static size_t template_not_seq_len(const struct hcl_lexer *lx)
 {
 	int sigil = peekc(lx, 0);
 	if (sigil != '$' && sigil != '%')
@@ -552,7 +555,7 @@ static size_t template_not_seq_len(const struct lexer *lx)
 	return c1 < 0 ? 0 : 1;
 }
 
-static void scan_string(struct lexer *lx)
+static void scan_string(struct hcl_lexer *lx)
 {
 	if (open_template_seq(lx))
 		return;
@@ -608,7 +611,7 @@ static void scan_string(struct lexer *lx)
 }
 
 /* Literal text of a heredoc or bare template line: "$"/"%" forms or a run without $ % \r \n. */
-static size_t template_literal_len(const struct lexer *lx)
+static size_t template_literal_len(const struct hcl_lexer *lx)
 {
 	size_t n = template_not_seq_len(lx);
 	if (n)
@@ -651,7 +654,7 @@ static bool is_marker_line(const char *s, size_t n, const char *marker, size_t m
 	return b - a == ml && memcmp(s + a, marker, ml) == 0;
 }
 
-static void scan_heredoc(struct lexer *lx)
+static void scan_heredoc(struct hcl_lexer *lx)
 {
 	if (open_template_seq(lx))
 		return;
@@ -679,7 +682,7 @@ static void scan_heredoc(struct lexer *lx)
 	emit(lx, HCL_TOK_STRING_LIT, n + nl);
 }
 
-static void scan_bare_template(struct lexer *lx)
+static void scan_bare_template(struct hcl_lexer *lx)
 {
 	if (open_template_seq(lx))
 		return;
@@ -692,44 +695,69 @@ static void scan_bare_template(struct lexer *lx)
 	emit(lx, HCL_TOK_STRING_LIT, n + nl);
 }
 
-void hcl_lex(const char *src, size_t len, const char *filename, struct hcl_pos start, enum hcl_lex_mode mode,
-	     struct hcl_tokens *out)
+struct hcl_lexer *hcl_lexer_new(const char *src, size_t len, const char *filename, struct hcl_pos start,
+			       enum hcl_lex_mode mode)
 {
-	struct lexer lx = {0};
-	if (len > HCL_LEX_MAX_LEN)
-		len = HCL_LEX_MAX_LEN;
-	lx.src = src;
-	lx.len = len;
-	lx.out = out;
-	lx.line = start.line > 0 ? start.line : 1;
-	lx.column = start.column > 0 ? start.column : 1;
-	out->src = src;
-	out->filename = filename;
-	out->base = start.byte;
-	/* one token per 4 bytes covers real files (about one per 6), so the array rarely grows */
-	out->v = xgrow(out->v, &out->cap, out->n + len / 4 + 16, sizeof *out->v);
-	push_mode(&lx, mode == HCL_LEX_TEMPLATE ? M_TEMPLATE : M_MAIN);
+	struct hcl_lexer *lx = xcalloc(1, sizeof *lx);
+	lx->src = src;
+	lx->len = len > HCL_LEX_MAX_LEN ? HCL_LEX_MAX_LEN : len;
+	lx->filename = filename;
+	lx->base = start.byte;
+	lx->line = start.line > 0 ? start.line : 1;
+	lx->column = start.column > 0 ? start.column : 1;
+	push_mode(lx, mode == HCL_LEX_TEMPLATE ? M_TEMPLATE : M_MAIN);
+	return lx;
+}
 
-	while (lx.p < lx.len) {
-		switch (cur_mode(&lx)) {
+bool hcl_lexer_more(struct hcl_lexer *lx, struct hcl_tokens *out, size_t want)
+{
+	out->src = lx->src;
+	out->filename = lx->filename;
+	out->base = lx->base;
+	lx->out = out;
+	size_t before = out->n;
+	while (!lx->done && out->n - before < want) {
+		if (lx->p >= lx->len) {
+			emit(lx, HCL_TOK_EOF, 0);
+			lx->done = true;
+			break;
+		}
+		switch (cur_mode(lx)) {
 		case M_MAIN:
-			scan_main(&lx);
+			scan_main(lx);
 			break;
 		case M_STRING:
-			scan_string(&lx);
+			scan_string(lx);
 			break;
 		case M_HEREDOC:
-			scan_heredoc(&lx);
+			scan_heredoc(lx);
 			break;
 		case M_TEMPLATE:
-			scan_bare_template(&lx);
+			scan_bare_template(lx);
 			break;
 		}
 	}
-	emit(&lx, HCL_TOK_EOF, 0);
-	free(lx.modes);
-	free(lx.ret_braces);
-	free(lx.heredocs);
+	return out->n > before;
+}
+
+void hcl_lexer_free(struct hcl_lexer *lx)
+{
+	if (!lx)
+		return;
+	free(lx->modes);
+	free(lx->ret_braces);
+	free(lx->heredocs);
+	free(lx);
+}
+
+void hcl_lex(const char *src, size_t len, const char *filename, struct hcl_pos start, enum hcl_lex_mode mode,
+	     struct hcl_tokens *out)
+{
+	struct hcl_lexer *lx = hcl_lexer_new(src, len, filename, start, mode);
+	/* one token per 4 bytes covers real files (about one per 6), so the array rarely grows */
+	out->v = xgrow(out->v, &out->cap, out->n + lx->len / 4 + 16, sizeof *out->v);
+	hcl_lexer_more(lx, out, SIZE_MAX);
+	hcl_lexer_free(lx);
 }
 
 void hcl_tokens_free(struct hcl_tokens *t)
@@ -767,10 +795,10 @@ const char *hcl_token_type_name(enum hcl_token_type t)
 	return "?";
 }
 
-void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags)
+void hcl_tokens_check_from(const struct hcl_tokens *t, size_t from, struct hcl_token_check *told,
+			   struct hcl_diags *diags)
 {
-	int told_bitwise = 0, told_backtick = 0, told_apostrophe = 0, told_semicolon = 0, told_utf8 = 0;
-	for (size_t i = 0; i < t->n; i++) {
+	for (size_t i = from; i < t->n; i++) {
 		const struct hcl_token *tok = &t->v[i];
 		if (tok->type < HCL_TOK_BITWISE_AND)
 			continue; /* the language's own tokens: nothing to report */
@@ -781,7 +809,7 @@ void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags)
 		case HCL_TOK_BITWISE_OR:
 		case HCL_TOK_BITWISE_XOR:
 		case HCL_TOK_BITWISE_NOT:
-			if (told_bitwise++ < 4) {
+			if (told->bitwise++ < 4) {
 				const char *sugg = tok->type == HCL_TOK_BITWISE_AND   ? " Did you mean boolean AND (\"&&\")?"
 						   : tok->type == HCL_TOK_BITWISE_OR  ? " Did you mean boolean OR (\"||\")?"
 						   : tok->type == HCL_TOK_BITWISE_NOT ? " Did you mean boolean NOT (\"!\")?"
@@ -791,26 +819,26 @@ void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags)
 			}
 			break;
 		case HCL_TOK_BACKTICK:
-			if (told_backtick % 2 == 0)
+			if (told->backtick % 2 == 0)
 				hcl_error(diags, &range, "Invalid character",
 					  "The \"`\" character is not valid. To create a multi-line string, use the "
 					  "\"heredoc\" syntax, like \"<<EOT\".");
-			told_backtick++;
+			told->backtick++;
 			break;
 		case HCL_TOK_APOSTROPHE:
-			if (told_apostrophe % 2 == 0)
+			if (told->apostrophe % 2 == 0)
 				hcl_error(diags, &range, "Invalid character",
 					  "Single quotes are not valid. Use double quotes (\") to enclose strings.");
-			told_apostrophe++;
+			told->apostrophe++;
 			break;
 		case HCL_TOK_SEMICOLON:
-			if (told_semicolon++ < 1)
+			if (told->semicolon++ < 1)
 				hcl_error(diags, &range, "Invalid character",
 					  "The \";\" character is not valid. Use newlines to separate arguments and blocks, "
 					  "and commas to separate items in collection values.");
 			break;
 		case HCL_TOK_BAD_UTF8:
-			if (told_utf8++ < 1)
+			if (told->utf8++ < 1)
 				hcl_error(diags, &range, "Invalid character encoding",
 					  "All input files must be UTF-8 encoded. Ensure that UTF-8 encoding is selected in "
 					  "your editor.");
@@ -836,4 +864,10 @@ void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags)
 			break;
 		}
 	}
+}
+
+void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags)
+{
+	struct hcl_token_check told = {0};
+	hcl_tokens_check_from(t, 0, &told, diags);
 }

@@ -110,8 +110,25 @@ void hcl_lex(const char *src, size_t len, const char *filename, struct hcl_pos s
 	     struct hcl_tokens *out);
 void hcl_tokens_free(struct hcl_tokens *t);
 const char *hcl_token_type_name(enum hcl_token_type t);
+
+/* The same scan, token by token as they are needed: hcl_lexer_more appends at least `want` more
+ * tokens to out (fewer only at the end; the EOF token is the last) and says whether it appended any.
+ * out may drop tokens it no longer needs between calls. */
+struct hcl_lexer;
+struct hcl_lexer *hcl_lexer_new(const char *src, size_t len, const char *filename, struct hcl_pos start,
+			       enum hcl_lex_mode mode);
+bool hcl_lexer_more(struct hcl_lexer *lx, struct hcl_tokens *out, size_t want);
+void hcl_lexer_free(struct hcl_lexer *lx);
+
 /* Report invalid tokens (bitwise operators, single quotes, bad UTF-8, newlines in strings, ...). */
 void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags);
+/* The same for tokens from index `from` on, when they come in pieces: told carries what was
+ * already reported (some problems are reported only the first few times). Zero it to begin. */
+struct hcl_token_check {
+	int bitwise, backtick, apostrophe, semicolon, utf8;
+};
+void hcl_tokens_check_from(const struct hcl_tokens *t, size_t from, struct hcl_token_check *told,
+			   struct hcl_diags *diags);
 
 /* UTF-8 helpers shared by the scanner, the formatter and the renderer. */
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when invalid. *cp gets the code point. */

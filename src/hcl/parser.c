@@ -26,7 +26,18 @@ struct tok {
 };
 
 struct parser {
-	const struct hcl_tokens *toks;
+	/* Tokens come from the scanner as the parser needs them; it keeps those from index `first`
+	 * on (indices count from the start of the input), dropping the ones it has read unless
+	 * keep_all. */
+	struct hcl_lexer *lexer;
+	struct hcl_tokens win;
+	size_t first;
+	bool keep_all;
+	/* Invalid tokens are reported as they are scanned, apart from the parser's diagnostics (see
+	 * parser_finish); check_tokens is false for hcl_parse_traversal, which does not report them. */
+	bool check_tokens;
+	struct hcl_token_check told;
+	struct hcl_diags token_diags;
 	size_t next;                  /* index of the next raw token */
 	/* The last significant token found (peek, then read, look at the same token): found from
 	 * index look_from with newlines included or not; look_after is the index after it. A line
@@ -41,6 +52,7 @@ struct parser {
 	bool recovery;
 	int depth;
 	struct hcl_diags *diags;
+	size_t diags_from;            /* the first of the parser's diagnostics in diags */
 	/* Where the tree goes: NULL only for hcl_parse_traversal, whose result is malloc'd piecewise
 	 * (hcl_traversal_free). */
 	struct hcl_arena *arena;
@@ -75,25 +87,65 @@ static void pop_newlines(struct parser *p)
 		p->nl_top--;
 }
 
+#define SCAN_AHEAD 128        /* tokens scanned at a time */
+
+/* Scan more tokens into the window, first dropping those already read when they are the larger
+ * part of it (the last token stays: it may be the EOF token, returned again past the end). False
+ * when the input is exhausted. */
+static bool scan_more(struct parser *p)
+{
+	struct hcl_tokens *w = &p->win;
+	size_t done = p->next - p->first;
+	if (!p->keep_all && done > w->n / 2 && done > 0) {
+		if (done >= w->n)
+			done = w->n - 1;
+		memmove(w->v, w->v + done, (w->n - done) * sizeof *w->v);
+		w->n -= done;
+		p->first += done;
+	}
+	size_t from = w->n;
+	if (!hcl_lexer_more(p->lexer, w, SCAN_AHEAD))
+		return false;
+	if (p->check_tokens)
+		hcl_tokens_check_from(w, from, &p->told, &p->token_diags);
+	return true;
+}
+
+/* Token i, scanning as far as needed; NULL past the EOF token. */
+static const struct hcl_token *token_at(struct parser *p, size_t i)
+{
+	while (i >= p->first + p->win.n)
+		if (!scan_more(p))
+			return NULL;
+	return &p->win.v[i - p->first];
+}
+
+/* The last token: the EOF token once the input is exhausted. */
+static const struct hcl_token *last_token(struct parser *p)
+{
+	while (scan_more(p))
+		;
+	return &p->win.v[p->win.n - 1];
+}
+
 static void set_look(struct parser *p, const struct hcl_token *t)
 {
 	p->look.type = t->type;
-	p->look.bytes = hcl_token_bytes(p->toks, t);
+	p->look.bytes = hcl_token_bytes(&p->win, t);
 	p->look.len = t->len;
-	p->look.range = hcl_token_range(p->toks, t);
+	p->look.range = hcl_token_range(&p->win, t);
 }
 
 /* next_token when its cached token does not answer: scan from p->next. */
 static const struct tok *find_token(struct parser *p, bool incl, size_t *after)
 {
-	const struct hcl_tokens *ts = p->toks;
 	size_t i = p->next;
-	for (; i < ts->n; i++) {
-		const struct hcl_token *t = &ts->v[i];
+	const struct hcl_token *t;
+	for (; (t = token_at(p, i)); i++) {
 		if (t->type == HCL_TOK_COMMENT) {
 			if (!incl)
 				continue;
-			if (t->len > 0 && hcl_token_bytes(ts, t)[t->len - 1] == '\n') {
+			if (t->len > 0 && hcl_token_bytes(&p->win, t)[t->len - 1] == '\n') {
 				set_look(p, t);
 				p->look.type = HCL_TOK_NEWLINE;
 				p->look.bytes += t->len - 1;
@@ -107,12 +159,12 @@ static const struct tok *find_token(struct parser *p, bool incl, size_t *after)
 		set_look(p, t);
 		break;
 	}
-	if (i < ts->n) {
+	if (t) {
 		p->look_after = i + 1;
 	} else {
 		/* past the end: the EOF token again */
-		set_look(p, &ts->v[ts->n - 1]);
-		p->look_after = ts->n;
+		set_look(p, last_token(p));
+		p->look_after = i;
 	}
 	p->look_from = p->next;
 	p->look_incl = incl;
@@ -2176,21 +2228,45 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 /* ------------------------------------------------------------------------------------------------
  * Entry points */
 
-static void parser_init(struct parser *p, const struct hcl_tokens *toks, struct hcl_diags *diags, bool newlines,
-			struct hcl_arena *arena)
+enum {
+	CHECK_TOKENS = 1,        /* report invalid tokens (hcl_tokens_check) */
+	KEEP_TOKENS = 2,         /* keep every token, for parser_finish to hand out */
+};
+
+/* A parser over the scanner lx (which it frees). diags gets the parser's diagnostics; the invalid
+ * tokens it reports as it goes are put before them by parser_finish, where hcl_tokens_check before
+ * the parse would have put them. */
+static void parser_init(struct parser *p, struct hcl_lexer *lx, size_t len, struct hcl_diags *diags, bool newlines,
+			struct hcl_arena *arena, int flags)
 {
 	memset(p, 0, sizeof *p);
-	p->toks = toks;
+	p->lexer = lx;
+	p->check_tokens = flags & CHECK_TOKENS;
+	p->keep_all = flags & KEEP_TOKENS;
+	/* all of them: one per 4 bytes covers real files (about one per 6), so it rarely grows */
+	size_t reserve = p->keep_all ? len / 4 + 16 : 2 * SCAN_AHEAD;
+	p->win.v = xgrow(NULL, &p->win.cap, reserve, sizeof *p->win.v);
 	p->diags = diags;
+	p->diags_from = diags->n;
 	p->nl_stack[0] = newlines;
-	p->prev_range = hcl_token_range(toks, &toks->v[0]);
+	p->prev_range = hcl_token_range(&p->win, token_at(p, 0));
 	p->arena = arena;
 }
 
-static void parser_finish(struct parser *p, struct hcl_tokens *toks)
+/* Scan the rest of the input (every token is checked, read or not), put the token diagnostics in
+ * place, and hand the tokens to *keep (KEEP_TOKENS) or free them. */
+static void parser_finish(struct parser *p, struct hcl_tokens *keep)
 {
+	if (p->check_tokens)
+		last_token(p);
+	hcl_diags_insert(p->diags, p->diags_from, &p->token_diags);
 	buf_free(&p->scratch);
-	hcl_tokens_free(toks);
+	if (keep) {
+		*keep = p->win;
+		p->win = (struct hcl_tokens){0};
+	}
+	hcl_tokens_free(&p->win);
+	hcl_lexer_free(p->lexer);
 }
 
 /* A first arena chunk that holds the tree of typical source text of this length (real templates
@@ -2233,7 +2309,6 @@ static struct hcl_file *parse_config(struct hcl_file *f, struct hcl_diags *diags
 	const char *bytes = f->bytes;
 	size_t len = f->len;
 	size_t first_diag = diags->n;
-	struct hcl_tokens toks = {0};
 	struct hcl_pos start = {1, 1, 0};
 	size_t skip = 0;
 	if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
@@ -2246,20 +2321,13 @@ static struct hcl_file *parse_config(struct hcl_file *f, struct hcl_diags *diags
 		start.column = 2;
 	}
 	check_length(len - skip, f->filename, start, diags);
-	hcl_lex(f->bytes + skip, len - skip, f->filename, start, HCL_LEX_CONFIG, &toks);
-	hcl_tokens_check(&toks, diags);
+	struct hcl_lexer *lx = hcl_lexer_new(f->bytes + skip, len - skip, f->filename, start, HCL_LEX_CONFIG);
 	f->arena = tree_arena(len);
 	struct parser p;
-	parser_init(&p, &toks, diags, true, f->arena);
-	struct hcl_range file_start = hcl_token_range(&toks, &toks.v[0]);
-	file_start.start = start;
-	file_start.end = start;
+	parser_init(&p, lx, len - skip, diags, true, f->arena, CHECK_TOKENS | (tokens ? KEEP_TOKENS : 0));
+	struct hcl_range file_start = {f->filename, start, start};
 	f->body = parse_body(&p, HCL_TOK_EOF, file_start);
-	if (tokens) {
-		*tokens = toks;
-		toks = (struct hcl_tokens){0};
-	}
-	parser_finish(&p, &toks);
+	parser_finish(&p, tokens);
 	sort_new_diags(diags, first_diag);
 	return f;
 }
@@ -2294,40 +2362,36 @@ struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags
 struct hcl_expr *hcl_parse_expression(const char *bytes, size_t len, const char *filename, struct hcl_pos start,
 				      struct hcl_diags *diags)
 {
-	struct hcl_tokens toks = {0};
 	check_length(len, filename, start, diags);
-	hcl_lex(bytes, len, filename, start, HCL_LEX_CONFIG, &toks);
-	hcl_tokens_check(&toks, diags);
+	struct hcl_lexer *lx = hcl_lexer_new(bytes, len, filename, start, HCL_LEX_CONFIG);
 	struct hcl_arena *arena = tree_arena(len);
 	struct parser p;
-	parser_init(&p, &toks, diags, false, arena);
+	parser_init(&p, lx, len, diags, false, arena, CHECK_TOKENS);
 	size_t ndiags = diags->n;
 	struct hcl_expr *e = parse_expression(&p);
 	const struct tok *t = peek(&p);
 	if (t->type != HCL_TOK_EOF && !(p.recovery && diags->n > ndiags))
 		hcl_error(diags, &t->range, "Extra characters after expression",
 			  "An expression was successfully parsed, but extra characters were found after it.");
-	parser_finish(&p, &toks);
+	parser_finish(&p, NULL);
 	return hcl_expr_tree(arena, e);
 }
 
 struct hcl_expr *hcl_parse_template(const char *bytes, size_t len, const char *filename, struct hcl_pos start,
 				    struct hcl_diags *diags)
 {
-	struct hcl_tokens toks = {0};
 	check_length(len, filename, start, diags);
-	hcl_lex(bytes, len, filename, start, HCL_LEX_TEMPLATE, &toks);
-	hcl_tokens_check(&toks, diags);
+	struct hcl_lexer *lx = hcl_lexer_new(bytes, len, filename, start, HCL_LEX_TEMPLATE);
 	struct hcl_arena *arena = tree_arena(len);
 	struct parser p;
-	parser_init(&p, &toks, diags, false, arena);
+	parser_init(&p, lx, len, diags, false, arena, CHECK_TOKENS);
 	struct ttoks parts = {0};
-	struct hcl_range range = hcl_token_range(&toks, &toks.v[0]);
+	struct hcl_range range = p.prev_range; /* the first token's */
 	parse_template_parts(&p, HCL_TOK_EOF, NULL, &parts);
-	range = hcl_range_between(range, hcl_token_range(&toks, &toks.v[toks.n - 1]));
+	range = hcl_range_between(range, hcl_token_range(&p.win, last_token(&p)));
 	struct hcl_expr *e = template_expr(&p, &parts, range, false);
 	ttoks_free(&parts);
-	parser_finish(&p, &toks);
+	parser_finish(&p, NULL);
 	return hcl_expr_tree(arena, e);
 }
 
@@ -2348,11 +2412,10 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 			struct hcl_traversal *out, struct hcl_diags *diags)
 {
 	memset(out, 0, sizeof *out);
-	struct hcl_tokens toks = {0};
 	check_length(len, filename, start, diags);
-	hcl_lex(bytes, len, filename, start, HCL_LEX_CONFIG, &toks);
+	struct hcl_lexer *lx = hcl_lexer_new(bytes, len, filename, start, HCL_LEX_CONFIG);
 	struct parser p;
-	parser_init(&p, &toks, diags, false, NULL);
+	parser_init(&p, lx, len, diags, false, NULL, 0);
 	size_t cap = 0;
 	int rc = -1;
 	struct tok root = read_tok(&p);
@@ -2427,7 +2490,7 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 	}
 	rc = 0;
 out:
-	parser_finish(&p, &toks);
+	parser_finish(&p, NULL);
 	if (rc < 0)
 		hcl_traversal_free(out);
 	return rc;
