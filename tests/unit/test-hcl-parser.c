@@ -345,6 +345,45 @@ static void test_many_attributes_redefined(void **state)
 	buf_free(&src);
 }
 
+/* The parser scans tokens as it goes and keeps only those it has not read: a lookahead over hundreds
+ * of newlines and comments, invalid tokens and parse errors far apart still come out whole, with
+ * their exact ranges and in source order. */
+static void test_long_input_in_pieces(void **state)
+{
+	(void)state;
+	struct buf src = BUF_INIT;
+	buf_puts(&src, "a = [\n");
+	for (int i = 0; i < 300; i++)
+		buf_puts(&src, "\n");
+	buf_puts(&src, "  1, # one\n");
+	for (int i = 0; i < 300; i++)
+		buf_puts(&src, "  // filler\n");
+	buf_puts(&src, "  2]\n");
+	for (int i = 0; i < 400; i++)
+		buf_printf(&src, "x%d = %d\n", i, i);
+	buf_puts(&src, "b = 1 & 2\nc = (\n");
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_file *f = hcl_parse_config(buf_cstr(&src), src.len, "t.hcl", &d);
+	assert_int_equal(f->body->nattrs, 403);
+	const struct hcl_attribute *a = hcl_body_attr(f->body, "a");
+	assert_int_equal(a->expr->kind, HCL_EXPR_TUPLE_CONS);
+	assert_int_equal(a->expr->u.tuple.nitems, 2);
+	assert_int_equal(a->expr->u.tuple.items[1]->range.start.line, 603);
+	assert_int_equal(a->expr->range.end.line, 603);
+	assert_int_equal(a->expr->range.end.column, 5);
+	char *lines = NULL;
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < d.n; i++)
+		buf_printf(&b, "%d:%d %s\n", d.v[i].subject.start.line, d.v[i].subject.start.column, d.v[i].summary);
+	lines = buf_detach(&b);
+	assert_string_equal(lines, "1004:7 Unsupported operator\n1004:7 Missing newline after argument\n"
+				   "1006:1 Invalid expression\n");
+	free(lines);
+	hcl_file_free(f);
+	hcl_diags_free(&d);
+	buf_free(&src);
+}
+
 /* The specsuite's structural error cases, with HCL's exact ranges. */
 static void test_structure_errors(void **state)
 {
@@ -583,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_collections_and_for),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_many_attributes_redefined),
+		cmocka_unit_test(test_long_input_in_pieces),
 		cmocka_unit_test(test_structure_errors),
 		cmocka_unit_test(test_multiple_errors),
 		cmocka_unit_test(test_render),
