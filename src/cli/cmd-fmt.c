@@ -86,7 +86,8 @@ static void fmt_source(const char *name, const char *path, const struct buf *src
 {
 	struct hcl_diags d = HCL_DIAGS_INIT;
 	struct hcl_fileset fs = HCL_FILESET_INIT;
-	struct hcl_file *f = hcl_parse_config(buf_cstr(src), src->len, name, &d);
+	struct buf formatted = BUF_INIT;
+	struct hcl_file *f = hcl_parse_and_format(buf_cstr(src), src->len, name, &d, &formatted);
 	hcl_fileset_add(&fs, f);
 	if (hcl_diags_has_errors(&d)) {
 		/* like Packer, never reformat a file that does not parse */
@@ -94,8 +95,6 @@ static void fmt_source(const char *name, const char *path, const struct buf *src
 		res->failed = true;
 		goto out;
 	}
-	struct buf formatted = BUF_INIT;
-	hcl_format(buf_cstr(src), src->len, &formatted);
 	bool changed = formatted.len != src->len || memcmp(buf_cstr(&formatted), buf_cstr(src), src->len) != 0;
 	if (!path) {
 		/* stdin: the result goes to stdout unless only checking or diffing */
@@ -107,7 +106,6 @@ static void fmt_source(const char *name, const char *path, const struct buf *src
 		} else if (!o->check) {
 			fwrite(buf_cstr(&formatted), 1, formatted.len, stdout);
 		}
-		buf_free(&formatted);
 		goto out;
 	}
 	if (changed) {
@@ -131,8 +129,8 @@ static void fmt_source(const char *name, const char *path, const struct buf *src
 		}
 	}
 	fflush(stdout);
-	buf_free(&formatted);
 out:
+	buf_free(&formatted);
 	hcl_diags_free(&d);
 	hcl_fileset_free(&fs);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hcl/arena.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -26,7 +27,7 @@ void hcl_file_free(struct hcl_file *f)
 {
 	if (!f)
 		return;
-	hcl_body_free(f->body);
+	hcl_arena_free(f->arena);
 	free(f->bytes);
 	free(f->filename);
 	free(f);
@@ -59,143 +60,59 @@ void hcl_fileset_free(struct hcl_fileset *fs)
 }
 
 /* ------------------------------------------------------------------------------------------------
- * Freeing */
+ * Freeing: a parsed tree lives in one arena (arena.h). A file holds its tree's arena; a lone
+ * expression is handed out as its root node preceded by its arena. */
 
-static void literal_free(struct hcl_literal *l)
+#define TREE_MAGIC 0x6b696c6eU
+
+struct expr_tree {
+	unsigned magic;             /* TREE_MAGIC: catches hcl_expr_free on a node inside a tree */
+	struct hcl_arena *arena;
+	struct hcl_expr root;
+};
+
+size_t hcl_expr_node_size(enum hcl_expr_kind kind)
 {
-	free(l->text);
-	l->text = NULL;
+#define NODE_WITH(member) (offsetof(struct hcl_expr, u) + sizeof(((struct hcl_expr *)NULL)->u.member))
+	switch (kind) {
+	case HCL_EXPR_LITERAL: return NODE_WITH(literal);
+	case HCL_EXPR_TEMPLATE: return NODE_WITH(template_);
+	case HCL_EXPR_TEMPLATE_WRAP: case HCL_EXPR_PARENS: return NODE_WITH(wrap);
+	case HCL_EXPR_SCOPE_TRAVERSAL: return NODE_WITH(traversal);
+	case HCL_EXPR_RELATIVE_TRAVERSAL: return NODE_WITH(rel);
+	case HCL_EXPR_INDEX: return NODE_WITH(index);
+	case HCL_EXPR_SPLAT: return NODE_WITH(splat);
+	case HCL_EXPR_FUNCTION_CALL: return NODE_WITH(call);
+	case HCL_EXPR_CONDITIONAL: return NODE_WITH(cond);
+	case HCL_EXPR_BINARY_OP: return NODE_WITH(binary);
+	case HCL_EXPR_UNARY_OP: return NODE_WITH(unary);
+	case HCL_EXPR_TUPLE_CONS: return NODE_WITH(tuple);
+	case HCL_EXPR_OBJECT_CONS: return NODE_WITH(object);
+	case HCL_EXPR_FOR: return NODE_WITH(for_);
+	case HCL_EXPR_ANON_SYMBOL: case HCL_EXPR_INVALID: return offsetof(struct hcl_expr, u);
+	}
+#undef NODE_WITH
+	return sizeof(struct hcl_expr);
 }
 
-static void traversal_free_steps(struct hcl_traversal *t)
+struct hcl_expr *hcl_expr_tree(struct hcl_arena *a, const struct hcl_expr *root)
 {
-	free(t->root);
-	for (size_t i = 0; i < t->nsteps; i++) {
-		free(t->steps[i].name);
-		literal_free(&t->steps[i].key);
-	}
-	free(t->steps);
-}
-
-void hcl_template_free(struct hcl_template *t)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->nparts; i++) {
-		struct hcl_template_part *p = &t->parts[i];
-		free(p->text);
-		hcl_expr_free(p->expr);
-		hcl_expr_free(p->cond);
-		hcl_template_free(p->then_t);
-		hcl_template_free(p->else_t);
-		free(p->key_var);
-		free(p->value_var);
-		hcl_expr_free(p->coll);
-		hcl_template_free(p->body);
-	}
-	free(t->parts);
-	free(t);
+	size_t size = hcl_expr_node_size(root->kind);
+	struct expr_tree *t = hcl_arena_alloc(a, offsetof(struct expr_tree, root) + size);
+	t->magic = TREE_MAGIC;
+	t->arena = a;
+	memcpy(&t->root, root, size);
+	return &t->root;
 }
 
 void hcl_expr_free(struct hcl_expr *e)
 {
 	if (!e)
 		return;
-	switch (e->kind) {
-	case HCL_EXPR_LITERAL:
-		literal_free(&e->u.literal);
-		break;
-	case HCL_EXPR_TEMPLATE:
-		hcl_template_free(e->u.template_.tmpl);
-		break;
-	case HCL_EXPR_TEMPLATE_WRAP:
-	case HCL_EXPR_PARENS:
-		hcl_expr_free(e->u.wrap.inner);
-		break;
-	case HCL_EXPR_SCOPE_TRAVERSAL:
-		traversal_free_steps(&e->u.traversal);
-		break;
-	case HCL_EXPR_RELATIVE_TRAVERSAL:
-		hcl_expr_free(e->u.rel.source);
-		traversal_free_steps(&e->u.rel.traversal);
-		break;
-	case HCL_EXPR_INDEX:
-		hcl_expr_free(e->u.index.coll);
-		hcl_expr_free(e->u.index.key);
-		break;
-	case HCL_EXPR_SPLAT:
-		hcl_expr_free(e->u.splat.source);
-		/* item is part of each's tree (or each itself) */
-		hcl_expr_free(e->u.splat.each);
-		break;
-	case HCL_EXPR_FUNCTION_CALL:
-		free(e->u.call.name);
-		for (size_t i = 0; i < e->u.call.nargs; i++)
-			hcl_expr_free(e->u.call.args[i]);
-		free(e->u.call.args);
-		break;
-	case HCL_EXPR_CONDITIONAL:
-		hcl_expr_free(e->u.cond.cond);
-		hcl_expr_free(e->u.cond.true_expr);
-		hcl_expr_free(e->u.cond.false_expr);
-		break;
-	case HCL_EXPR_BINARY_OP:
-		hcl_expr_free(e->u.binary.lhs);
-		hcl_expr_free(e->u.binary.rhs);
-		break;
-	case HCL_EXPR_UNARY_OP:
-		hcl_expr_free(e->u.unary.operand);
-		break;
-	case HCL_EXPR_TUPLE_CONS:
-		for (size_t i = 0; i < e->u.tuple.nitems; i++)
-			hcl_expr_free(e->u.tuple.items[i]);
-		free(e->u.tuple.items);
-		break;
-	case HCL_EXPR_OBJECT_CONS:
-		for (size_t i = 0; i < e->u.object.nitems; i++) {
-			hcl_expr_free(e->u.object.items[i].key);
-			hcl_expr_free(e->u.object.items[i].value);
-		}
-		free(e->u.object.items);
-		break;
-	case HCL_EXPR_FOR:
-		free(e->u.for_.key_var);
-		free(e->u.for_.value_var);
-		hcl_expr_free(e->u.for_.coll);
-		hcl_expr_free(e->u.for_.key_expr);
-		hcl_expr_free(e->u.for_.value_expr);
-		hcl_expr_free(e->u.for_.cond);
-		break;
-	case HCL_EXPR_ANON_SYMBOL:
-	case HCL_EXPR_INVALID:
-		break;
-	}
-	free(e);
-}
-
-void hcl_body_free(struct hcl_body *b)
-{
-	if (!b)
-		return;
-	for (size_t i = 0; i < b->nattrs; i++) {
-		struct hcl_attribute *a = b->attrs[i];
-		free(a->name);
-		hcl_expr_free(a->expr);
-		free(a);
-	}
-	free(b->attrs);
-	for (size_t i = 0; i < b->nblocks; i++) {
-		struct hcl_block *blk = b->blocks[i];
-		free(blk->type);
-		for (size_t j = 0; j < blk->nlabels; j++)
-			free(blk->labels[j]);
-		free(blk->labels);
-		free(blk->label_ranges);
-		hcl_body_free(blk->body);
-		free(blk);
-	}
-	free(b->blocks);
-	free(b);
+	struct expr_tree *t = (struct expr_tree *)((char *)e - offsetof(struct expr_tree, root));
+	if (t->magic != TREE_MAGIC)
+		abort(); /* not a tree's root: a programming error that would corrupt memory */
+	hcl_arena_free(t->arena);
 }
 
 const struct hcl_attribute *hcl_body_attr(const struct hcl_body *b, const char *name)

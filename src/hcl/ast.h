@@ -33,6 +33,7 @@
 
 struct hcl_expr;
 struct hcl_body;
+struct hcl_arena;
 
 /* ------------------------------------------------------------------------------------------------
  * Files */
@@ -42,6 +43,7 @@ struct hcl_file {
 	char *bytes;             /* the whole source, NUL-terminated copy */
 	size_t len;
 	struct hcl_body *body;   /* NULL when the file holds only source text (a template, a -var value) */
+	struct hcl_arena *arena; /* holds body's whole tree (NULL without a body) */
 };
 
 /* A set of files, so diagnostics can show source lines and the enclosing block. Owns its files. */
@@ -320,9 +322,9 @@ struct hcl_expr {
 	} u;
 };
 
+/* Free a tree returned by hcl_parse_expression or hcl_parse_template (a file's tree goes with
+ * hcl_file_free). Nodes are never freed one by one: never pass a node from inside a tree. */
 void hcl_expr_free(struct hcl_expr *e);
-void hcl_template_free(struct hcl_template *t);
-void hcl_body_free(struct hcl_body *b);
 
 const char *hcl_binary_op_symbol(enum hcl_binary_op op);   /* "+", "&&", ... */
 const char *hcl_expr_kind_name(enum hcl_expr_kind kind);    /* "function_call", ... */

@@ -5,18 +5,21 @@
 #include "hcl/format.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hcl/lexer.h"
+#include "hcl/parser.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
-struct wtok {
-	enum hcl_token_type type;
-	const char *bytes;
-	size_t len;
-	size_t spaces;      /* spaces written before the token */
+/* The formatter reads the scanner's tokens in place and keeps only the spaces to write before each
+ * (at first the original ones, then what the layout rules say; no run of spaces exceeds the 4 GiB the
+ * scanner reads, so 32 bits hold it). */
+struct fmt {
+	const struct hcl_tokens *ts;
+	uint32_t *spaces;
 };
 
 /* A cell is a run [start, end) of token indices; start == end means absent. */
@@ -33,16 +36,22 @@ static bool cell_empty(struct cell c)
 	return c.start == c.end;
 }
 
-static bool tok_is_newline(const struct wtok *t)
+static enum hcl_token_type tok_type(const struct fmt *f, size_t i)
 {
-	if (t->type == HCL_TOK_NEWLINE)
-		return true;
-	return t->type == HCL_TOK_COMMENT && t->len > 0 && t->bytes[t->len - 1] == '\n';
+	return f->ts->v[i].type;
 }
 
-static int bracket_change(const struct wtok *t)
+static bool tok_is_newline(const struct fmt *f, size_t i)
 {
-	switch (t->type) {
+	const struct hcl_token *t = &f->ts->v[i];
+	if (t->type == HCL_TOK_NEWLINE)
+		return true;
+	return t->type == HCL_TOK_COMMENT && t->len > 0 && hcl_token_bytes(f->ts, t)[t->len - 1] == '\n';
+}
+
+static int bracket_change(enum hcl_token_type type)
+{
+	switch (type) {
 	case HCL_TOK_OBRACE: case HCL_TOK_OBRACK: case HCL_TOK_OPAREN:
 	case HCL_TOK_TEMPLATE_CONTROL: case HCL_TOK_TEMPLATE_INTERP:
 		return 1;
@@ -53,23 +62,27 @@ static int bracket_change(const struct wtok *t)
 	}
 }
 
-static size_t cell_columns(const struct wtok *toks, struct cell c)
+static size_t cell_columns(const struct fmt *f, struct cell c)
 {
 	size_t n = 0;
-	for (size_t i = c.start; i < c.end; i++)
-		n += toks[i].spaces + hcl_text_columns(toks[i].bytes, toks[i].len);
+	for (size_t i = c.start; i < c.end; i++) {
+		const struct hcl_token *t = &f->ts->v[i];
+		n += f->spaces[i] + hcl_text_columns(hcl_token_bytes(f->ts, t), t->len);
+	}
 	return n;
 }
 
-static bool is_in_keyword(const struct wtok *t)
+static bool is_in_keyword(const struct fmt *f, size_t i)
 {
-	return t->type == HCL_TOK_IDENT && t->len == 2 && memcmp(t->bytes, "in", 2) == 0;
+	const struct hcl_token *t = &f->ts->v[i];
+	return t->type == HCL_TOK_IDENT && t->len == 2 && memcmp(hcl_token_bytes(f->ts, t), "in", 2) == 0;
 }
 
-/* Should there be a space between subject and after? */
-static bool space_after(const struct wtok *subject, const struct wtok *before, const struct wtok *after)
+/* Should there be a space between token `subject` and the next one, of type a? b is the type of the
+ * token before subject; 0 stands for the edge of the cell. */
+static bool space_after(const struct fmt *f, size_t subject, enum hcl_token_type b, enum hcl_token_type a)
 {
-	enum hcl_token_type s = subject->type, a = after->type, b = before->type;
+	enum hcl_token_type s = tok_type(f, subject);
 	if (a == HCL_TOK_NEWLINE || a == 0)
 		return false;
 	if (s == HCL_TOK_IDENT && a == HCL_TOK_OPAREN)
@@ -83,9 +96,9 @@ static bool space_after(const struct wtok *subject, const struct wtok *before, c
 	if (s == HCL_TOK_QUOTED_LIT || s == HCL_TOK_STRING_LIT || s == HCL_TOK_OQUOTE || s == HCL_TOK_OHEREDOC ||
 	    a == HCL_TOK_QUOTED_LIT || a == HCL_TOK_STRING_LIT || a == HCL_TOK_CQUOTE || a == HCL_TOK_CHEREDOC)
 		return false;
-	if (is_in_keyword(subject) && b == HCL_TOK_IDENT)
+	if (is_in_keyword(f, subject) && b == HCL_TOK_IDENT)
 		return true;
-	if (a == HCL_TOK_OBRACK && (s == HCL_TOK_IDENT || s == HCL_TOK_NUMBER_LIT || bracket_change(subject) < 0))
+	if (a == HCL_TOK_OBRACK && (s == HCL_TOK_IDENT || s == HCL_TOK_NUMBER_LIT || bracket_change(s) < 0))
 		return false;
 	if (s == HCL_TOK_MINUS) {
 		/* negation (no space) when what comes before cannot end an expression */
@@ -111,54 +124,48 @@ static bool space_after(const struct wtok *subject, const struct wtok *before, c
 		return true;
 	if (s == HCL_TOK_TEMPLATE_SEQ_END && (a == HCL_TOK_TEMPLATE_INTERP || a == HCL_TOK_TEMPLATE_CONTROL))
 		return false;
-	if (bracket_change(subject) > 0)
+	if (bracket_change(s) > 0)
 		return false;
-	if (bracket_change(after) < 0)
+	if (bracket_change(a) < 0)
 		return false;
 	return true;
 }
 
-static void format_spaces_cell(struct wtok *toks, struct cell c)
+static void format_spaces_cell(struct fmt *f, struct cell c)
 {
-	struct wtok nil = {0, "", 0, 0};
-	for (size_t i = c.start; i < c.end; i++) {
-		const struct wtok *before = i > c.start ? &toks[i - 1] : &nil;
-		struct wtok *after = i + 1 < c.end ? &toks[i + 1] : &nil;
-		after->spaces = space_after(&toks[i], before, after) ? 1 : 0;
+	/* (the space after a cell's last token is the next cell's business) */
+	for (size_t i = c.start; i + 1 < c.end; i++) {
+		enum hcl_token_type before = i > c.start ? tok_type(f, i - 1) : 0;
+		f->spaces[i + 1] = space_after(f, i, before, tok_type(f, i + 1)) ? 1 : 0;
 	}
 }
 
-void hcl_format(const char *src, size_t len, struct buf *out)
+static void format_tokens(const struct hcl_tokens *ts, struct buf *out)
 {
-	struct hcl_tokens nt = {0};
-	struct hcl_pos start = {1, 1, 0};
-	hcl_lex(src, len, "", start, HCL_LEX_CONFIG, &nt);
-
-	struct wtok *toks = xcalloc(nt.n, sizeof *toks);
+	size_t ntok = ts->n;
+	struct fmt fm = {ts, xmalloc(ntok * sizeof *fm.spaces)};
+	struct fmt *f = &fm;
+	uint32_t *spaces = fm.spaces;
 	size_t last_end = 0;
-	for (size_t i = 0; i < nt.n; i++) {
-		toks[i].type = nt.v[i].type;
-		toks[i].bytes = nt.v[i].bytes;
-		toks[i].len = nt.v[i].len;
-		toks[i].spaces = nt.v[i].range.start.byte - last_end;
-		last_end = nt.v[i].range.end.byte;
+	for (size_t i = 0; i < ntok; i++) {
+		spaces[i] = (uint32_t)(ts->v[i].off - last_end);
+		last_end = ts->v[i].off + ts->v[i].len;
 	}
-	size_t ntok = nt.n;
 
 	/* lines: each ends with a newline token (or a line comment, which swallows its newline) */
 	size_t nlines = 1;
 	for (size_t i = 0; i < ntok; i++)
-		if (tok_is_newline(&toks[i]))
+		if (tok_is_newline(f, i))
 			nlines++;
 	struct fline *lines = xcalloc(nlines, sizeof *lines);
 	size_t li = 0, line_start = 0;
 	for (size_t i = 0; i < ntok; i++) {
-		if (toks[i].type == HCL_TOK_EOF) {
+		if (tok_type(f, i) == HCL_TOK_EOF) {
 			lines[li].lead = (struct cell){line_start, i};
 			line_start = ntok;
 			break;
 		}
-		if (tok_is_newline(&toks[i])) {
+		if (tok_is_newline(f, i)) {
 			lines[li].lead = (struct cell){line_start, i + 1};
 			line_start = i + 1;
 			li++;
@@ -170,16 +177,16 @@ void hcl_format(const char *src, size_t len, struct buf *out)
 		struct fline *line = &lines[l];
 		if (cell_empty(line->lead))
 			continue;
-		if (line->lead.end - line->lead.start > 1 && toks[line->lead.end - 1].type == HCL_TOK_COMMENT) {
+		if (line->lead.end - line->lead.start > 1 && tok_type(f, line->lead.end - 1) == HCL_TOK_COMMENT) {
 			line->comment = (struct cell){line->lead.end - 1, line->lead.end};
 			line->lead.end--;
 		}
 		for (size_t i = line->lead.start + 1; i < line->lead.end; i++) {
-			if (toks[i].type != HCL_TOK_EQUAL)
+			if (tok_type(f, i) != HCL_TOK_EQUAL)
 				continue;
 			int net = 0;
 			for (size_t j = i; j < line->lead.end; j++)
-				net += bracket_change(&toks[j]);
+				net += bracket_change(tok_type(f, j));
 			if (net == 0) {
 				line->assign = (struct cell){i, line->lead.end};
 				line->lead.end = i;
@@ -194,21 +201,21 @@ void hcl_format(const char *src, size_t len, struct buf *out)
 		struct fline *line = &lines[l];
 		if (cell_empty(line->lead))
 			continue;
-		struct wtok *first = &toks[line->lead.start];
-		if (first->type == HCL_TOK_NEWLINE) {
-			first->spaces = 0;
+		size_t first = line->lead.start;
+		if (tok_type(f, first) == HCL_TOK_NEWLINE) {
+			spaces[first] = 0;
 			continue;
 		}
 		int net = 0;
 		for (size_t i = line->lead.start; i < line->lead.end; i++) {
-			net += bracket_change(&toks[i]);
-			if (toks[i].type == HCL_TOK_OHEREDOC)
+			net += bracket_change(tok_type(f, i));
+			if (tok_type(f, i) == HCL_TOK_OHEREDOC)
 				break;
 		}
 		for (size_t i = line->assign.start; i < line->assign.end; i++)
-			net += bracket_change(&toks[i]);
+			net += bracket_change(tok_type(f, i));
 		if (net > 0) {
-			first->spaces = 2 * nind;
+			spaces[first] = (uint32_t)(2 * nind);
 			indents = xgrow(indents, &capind, nind + 1, sizeof *indents);
 			indents[nind++] = (size_t)net;
 		} else if (net < 0) {
@@ -225,9 +232,9 @@ void hcl_format(const char *src, size_t len, struct buf *out)
 					closed = 0;
 				}
 			}
-			first->spaces = 2 * nind;
+			spaces[first] = (uint32_t)(2 * nind);
 		} else {
-			first->spaces = 2 * nind;
+			spaces[first] = (uint32_t)(2 * nind);
 		}
 	}
 	free(indents);
@@ -235,10 +242,10 @@ void hcl_format(const char *src, size_t len, struct buf *out)
 	/* spacing within cells */
 	for (size_t l = 0; l < nlines; l++) {
 		struct fline *line = &lines[l];
-		format_spaces_cell(toks, line->lead);
+		format_spaces_cell(f, line->lead);
 		if (!cell_empty(line->assign)) {
-			toks[line->assign.start].spaces = 1;
-			format_spaces_cell(toks, line->assign);
+			spaces[line->assign.start] = 1;
+			format_spaces_cell(f, line->assign);
 		}
 	}
 
@@ -250,7 +257,7 @@ void hcl_format(const char *src, size_t len, struct buf *out)
 		if (!has) {
 			if (chain >= 0) {
 				for (size_t k = (size_t)chain; k < l; k++)
-					toks[lines[k].assign.start].spaces = maxcols - cell_columns(toks, lines[k].lead) + 1;
+					spaces[lines[k].assign.start] = (uint32_t)(maxcols - cell_columns(f, lines[k].lead) + 1);
 				chain = -1;
 				maxcols = 0;
 			}
@@ -258,7 +265,7 @@ void hcl_format(const char *src, size_t len, struct buf *out)
 		}
 		if (chain < 0)
 			chain = (long)l;
-		size_t cols = cell_columns(toks, lines[l].lead);
+		size_t cols = cell_columns(f, lines[l].lead);
 		if (cols > maxcols)
 			maxcols = cols;
 	}
@@ -269,8 +276,8 @@ void hcl_format(const char *src, size_t len, struct buf *out)
 		if (!has) {
 			if (chain >= 0) {
 				for (size_t k = (size_t)chain; k < l; k++) {
-					size_t cols = cell_columns(toks, lines[k].lead) + cell_columns(toks, lines[k].assign);
-					toks[lines[k].comment.start].spaces = maxcols - cols + 1;
+					size_t cols = cell_columns(f, lines[k].lead) + cell_columns(f, lines[k].assign);
+					spaces[lines[k].comment.start] = (uint32_t)(maxcols - cols + 1);
 				}
 				chain = -1;
 				maxcols = 0;
@@ -279,16 +286,45 @@ void hcl_format(const char *src, size_t len, struct buf *out)
 		}
 		if (chain < 0)
 			chain = (long)l;
-		size_t cols = cell_columns(toks, lines[l].lead) + cell_columns(toks, lines[l].assign);
+		size_t cols = cell_columns(f, lines[l].lead) + cell_columns(f, lines[l].assign);
 		if (cols > maxcols)
 			maxcols = cols;
 	}
 
+	size_t total = 0;
+	for (size_t i = 0; i < ntok; i++)
+		total += spaces[i] + ts->v[i].len;
+	buf_reserve(out, total);
+	char *w = out->data + out->len;
 	for (size_t i = 0; i < ntok; i++) {
-		buf_repeat(out, ' ', toks[i].spaces);
-		buf_append(out, toks[i].bytes, toks[i].len);
+		memset(w, ' ', spaces[i]);
+		w += spaces[i];
+		memcpy(w, hcl_token_bytes(ts, &ts->v[i]), ts->v[i].len);
+		w += ts->v[i].len;
 	}
+	out->len += total;
+	out->data[out->len] = '\0';
 	free(lines);
-	free(toks);
-	hcl_tokens_free(&nt);
+	free(spaces);
+}
+
+void hcl_format(const char *src, size_t len, struct buf *out)
+{
+	struct hcl_tokens ts = {0};
+	struct hcl_pos start = {1, 1, 0};
+	hcl_lex(src, len, "", start, HCL_LEX_CONFIG, &ts);
+	format_tokens(&ts, out);
+	hcl_tokens_free(&ts);
+}
+
+struct hcl_file *hcl_parse_and_format(const char *src, size_t len, const char *filename, struct hcl_diags *diags,
+				      struct buf *out)
+{
+	struct hcl_tokens ts = {0};
+	size_t nerrors = hcl_diags_count(diags, HCL_DIAG_ERROR);
+	struct hcl_file *f = hcl_parse_config_tokens(src, len, filename, diags, &ts);
+	if (hcl_diags_count(diags, HCL_DIAG_ERROR) == nerrors)
+		format_tokens(&ts, out);
+	hcl_tokens_free(&ts);
+	return f;
 }

@@ -8,10 +8,17 @@
 #include <stddef.h>
 
 struct buf;
+struct hcl_diags;
+struct hcl_file;
 
 /* Append the formatted form of src to out. Only whitespace between tokens changes. The input should
  * parse without errors (callers check with hcl_parse_config first, as Packer does); formatting input
  * with syntax errors gives a best-effort result. */
 void hcl_format(const char *src, size_t len, struct buf *out);
+
+/* hcl_parse_config(src, len, filename, diags) and, when that adds no error, hcl_format(src, len, out),
+ * scanning src once for both. Returns the parsed file. */
+struct hcl_file *hcl_parse_and_format(const char *src, size_t len, const char *filename, struct hcl_diags *diags,
+				      struct buf *out);
 
 #endif

@@ -140,6 +140,14 @@ size_t hcl_text_columns(const char *s, size_t n)
 	size_t cols = 0;
 	size_t i = 0;
 	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x80) {
+			/* an ASCII character starts a column unless it follows a zero-width joiner */
+			cols += !st.after_zwj;
+			st.after_zwj = st.after_ri = false;
+			i++;
+			continue;
+		}
 		unsigned cp;
 		size_t l = hcl_utf8_decode((const unsigned char *)s + i, n - i, &cp);
 		if (l == 0) {
@@ -168,11 +176,10 @@ struct heredoc {
 struct lexer {
 	const char *src;
 	size_t len;
-	const char *filename;
 	struct hcl_tokens *out;
 
 	size_t p;               /* current byte offset */
-	struct hcl_pos pos;     /* position at p */
+	int line, column;       /* position at p */
 	struct colstate cs;
 
 	enum mode *modes;
@@ -201,48 +208,61 @@ static enum mode cur_mode(const struct lexer *lx)
 	return lx->modes[lx->nmodes - 1];
 }
 
-/* Advance the position over n bytes. */
+/* Advance the position over n bytes. (Locals, not lx's fields, in the loop: the build's
+ * -fno-strict-aliasing would have every field reloaded after every store.) */
 static void advance(struct lexer *lx, size_t n)
 {
-	size_t end = lx->p + n;
-	while (lx->p < end) {
-		unsigned char c = (unsigned char)lx->src[lx->p];
-		if (c == '\n') {
-			lx->pos.line++;
-			lx->pos.column = 1;
-			lx->cs.after_zwj = lx->cs.after_ri = false;
-			lx->p++;
+	const unsigned char *s = (const unsigned char *)lx->src;
+	size_t p = lx->p, end = p + n;
+	int line = lx->line, column = lx->column;
+	struct colstate cs = lx->cs;
+	while (p < end) {
+		unsigned char c = s[p];
+		if (c < 0x80) {
+			if (c == '\n') {
+				line++;
+				column = 1;
+			} else {
+				/* what col_advance says for an ASCII character */
+				column += !cs.after_zwj;
+			}
+			cs.after_zwj = cs.after_ri = false;
+			p++;
 			continue;
 		}
 		unsigned cp;
-		size_t l = hcl_utf8_decode((const unsigned char *)lx->src + lx->p, lx->len - lx->p, &cp);
+		size_t l = hcl_utf8_decode(s + p, lx->len - p, &cp);
 		if (l == 0) {
-			lx->pos.column++;
-			lx->p++;
+			column++;
+			p++;
 			continue;
 		}
-		if (lx->p + l > end)
-			l = end - lx->p;
-		lx->pos.column += col_advance(&lx->cs, cp);
-		lx->p += l;
+		if (p + l > end)
+			l = end - p;
+		column += col_advance(&cs, cp);
+		p += l;
 	}
+	lx->p = p;
+	lx->line = line;
+	lx->column = column;
+	lx->cs = cs;
 }
 
 /* Emit a token of n bytes at the current position and advance past it. */
 static void emit(struct lexer *lx, enum hcl_token_type type, size_t n)
 {
 	struct hcl_tokens *t = lx->out;
-	t->v = xgrow(t->v, &t->cap, t->n + 1, sizeof *t->v);
+	if (t->n == t->cap)
+		t->v = xgrow(t->v, &t->cap, t->n + 1, sizeof *t->v);
 	struct hcl_token *tok = &t->v[t->n++];
 	tok->type = type;
-	tok->bytes = lx->src + lx->p;
-	tok->len = n;
-	tok->range.filename = lx->filename;
-	tok->range.start = lx->pos;
-	tok->range.start.byte = lx->pos.byte + lx->p;
+	tok->off = (uint32_t)lx->p;
+	tok->len = (uint32_t)n;
+	tok->line = lx->line;
+	tok->column = lx->column;
 	advance(lx, n);
-	tok->range.end = lx->pos;
-	tok->range.end.byte = lx->pos.byte + lx->p;
+	tok->end_line = lx->line;
+	tok->end_column = lx->column;
 }
 
 static int peekc(const struct lexer *lx, size_t off)
@@ -256,18 +276,40 @@ static bool is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-/* Length of an identifier starting at offset i (0 when none). */
+/* ASCII classes for identifiers: ID_START starts one, IDENT continues one ('-' included). */
+enum { ID_START = 1, IDENT = 2 };
+static const unsigned char ascii_ident_class[128] = {
+	['a' ... 'z'] = ID_START | IDENT, ['A' ... 'Z'] = ID_START | IDENT, ['_'] = ID_START | IDENT,
+	['0' ... '9'] = IDENT, ['-'] = IDENT,
+};
+
+/* Length of an identifier starting at offset i (0 when none). ASCII is classified inline; only other
+ * characters are decoded. */
 static size_t ident_len(const struct lexer *lx, size_t i)
 {
+	const unsigned char *s = (const unsigned char *)lx->src;
 	size_t start = i;
 	unsigned cp;
-	size_t l = hcl_utf8_decode((const unsigned char *)lx->src + i, lx->len - i, &cp);
-	if (l == 0 || !hcl_is_id_start(cp))
-		return 0;
-	i += l;
+	if (i < lx->len && s[i] < 0x80) {
+		if (!(ascii_ident_class[s[i]] & ID_START))
+			return 0;
+		i++;
+	} else {
+		size_t l = hcl_utf8_decode(s + i, lx->len - i, &cp);
+		if (l == 0 || !hcl_is_id_start(cp))
+			return 0;
+		i += l;
+	}
 	while (i < lx->len) {
-		l = hcl_utf8_decode((const unsigned char *)lx->src + i, lx->len - i, &cp);
-		if (l == 0 || !(hcl_is_id_continue(cp) || cp == '-'))
+		unsigned char c = s[i];
+		if (c < 0x80) {
+			if (!(ascii_ident_class[c] & IDENT))
+				break;
+			i++;
+			continue;
+		}
+		size_t l = hcl_utf8_decode(s + i, lx->len - i, &cp);
+		if (l == 0 || !hcl_is_id_continue(cp))
 			break;
 		i += l;
 	}
@@ -344,10 +386,14 @@ static void scan_main(struct lexer *lx)
 	int c1 = peekc(lx, 1);
 
 	if (c == ' ' || c == '\t') {
-		size_t n = 0;
+		size_t n = 1;
 		while (peekc(lx, n) == ' ' || peekc(lx, n) == '\t')
 			n++;
-		advance(lx, n);
+		/* advance() for ASCII on one line: a column per character, but none for one after a
+		 * zero-width joiner */
+		lx->column += (int)n - lx->cs.after_zwj;
+		lx->cs.after_zwj = lx->cs.after_ri = false;
+		lx->p += n;
 		return;
 	}
 	size_t nl = newline_at(lx, lx->p);
@@ -529,6 +575,10 @@ static void scan_string(struct lexer *lx)
 		unsigned char ch = (unsigned char)lx->src[i];
 		if (ch == '$' || ch == '%' || ch == '"' || ch == '\r' || ch == '\n')
 			break;
+		if (ch < 0x80 && ch != '\\') {
+			i++;
+			continue;
+		}
 		unsigned cp;
 		if (ch == '\\') {
 			if (i + 1 >= lx->len)
@@ -640,14 +690,18 @@ void hcl_lex(const char *src, size_t len, const char *filename, struct hcl_pos s
 	     struct hcl_tokens *out)
 {
 	struct lexer lx = {0};
+	if (len > HCL_LEX_MAX_LEN)
+		len = HCL_LEX_MAX_LEN;
 	lx.src = src;
 	lx.len = len;
-	lx.filename = filename;
 	lx.out = out;
-	/* pos.byte holds the base offset; the offset within src is added when emitting */
-	lx.pos.line = start.line > 0 ? start.line : 1;
-	lx.pos.column = start.column > 0 ? start.column : 1;
-	lx.pos.byte = start.byte;
+	lx.line = start.line > 0 ? start.line : 1;
+	lx.column = start.column > 0 ? start.column : 1;
+	out->src = src;
+	out->filename = filename;
+	out->base = start.byte;
+	/* one token per 4 bytes covers real files (about one per 6), so the array rarely grows */
+	out->v = xgrow(out->v, &out->cap, out->n + len / 4 + 16, sizeof *out->v);
 	push_mode(&lx, mode == HCL_LEX_TEMPLATE ? M_TEMPLATE : M_MAIN);
 
 	while (lx.p < lx.len) {
@@ -712,6 +766,10 @@ void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags)
 	int told_bitwise = 0, told_backtick = 0, told_apostrophe = 0, told_semicolon = 0, told_utf8 = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct hcl_token *tok = &t->v[i];
+		if (tok->type < HCL_TOK_BITWISE_AND)
+			continue; /* the language's own tokens: nothing to report */
+		struct hcl_range range = hcl_token_range(t, tok);
+		const char *bytes = hcl_token_bytes(t, tok);
 		switch (tok->type) {
 		case HCL_TOK_BITWISE_AND:
 		case HCL_TOK_BITWISE_OR:
@@ -722,50 +780,50 @@ void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags)
 						   : tok->type == HCL_TOK_BITWISE_OR  ? " Did you mean boolean OR (\"||\")?"
 						   : tok->type == HCL_TOK_BITWISE_NOT ? " Did you mean boolean NOT (\"!\")?"
 										      : "";
-				hcl_error(diags, &tok->range, "Unsupported operator", "Bitwise operators are not supported.%s",
+				hcl_error(diags, &range, "Unsupported operator", "Bitwise operators are not supported.%s",
 					  sugg);
 			}
 			break;
 		case HCL_TOK_BACKTICK:
 			if (told_backtick % 2 == 0)
-				hcl_error(diags, &tok->range, "Invalid character",
+				hcl_error(diags, &range, "Invalid character",
 					  "The \"`\" character is not valid. To create a multi-line string, use the "
 					  "\"heredoc\" syntax, like \"<<EOT\".");
 			told_backtick++;
 			break;
 		case HCL_TOK_APOSTROPHE:
 			if (told_apostrophe % 2 == 0)
-				hcl_error(diags, &tok->range, "Invalid character",
+				hcl_error(diags, &range, "Invalid character",
 					  "Single quotes are not valid. Use double quotes (\") to enclose strings.");
 			told_apostrophe++;
 			break;
 		case HCL_TOK_SEMICOLON:
 			if (told_semicolon++ < 1)
-				hcl_error(diags, &tok->range, "Invalid character",
+				hcl_error(diags, &range, "Invalid character",
 					  "The \";\" character is not valid. Use newlines to separate arguments and blocks, "
 					  "and commas to separate items in collection values.");
 			break;
 		case HCL_TOK_BAD_UTF8:
 			if (told_utf8++ < 1)
-				hcl_error(diags, &tok->range, "Invalid character encoding",
+				hcl_error(diags, &range, "Invalid character encoding",
 					  "All input files must be UTF-8 encoded. Ensure that UTF-8 encoding is selected in "
 					  "your editor.");
 			break;
 		case HCL_TOK_QUOTED_NEWLINE:
-			hcl_error(diags, &tok->range, "Invalid multi-line string",
+			hcl_error(diags, &range, "Invalid multi-line string",
 				  "Quoted strings may not be split over multiple lines. To produce a multi-line string, "
 				  "either use the \\n escape to represent a newline character or use the \"heredoc\" "
 				  "multi-line template syntax.");
 			break;
 		case HCL_TOK_INVALID:
-			if ((tok->len == 3 && (memcmp(tok->bytes, "\xe2\x80\x9c", 3) == 0 ||
-					       memcmp(tok->bytes, "\xe2\x80\x9d", 3) == 0)))
-				hcl_error(diags, &tok->range, "Invalid character",
+			if ((tok->len == 3 && (memcmp(bytes, "\xe2\x80\x9c", 3) == 0 ||
+					       memcmp(bytes, "\xe2\x80\x9d", 3) == 0)))
+				hcl_error(diags, &range, "Invalid character",
 					  "\"Curly quotes\" are not valid here. These can sometimes be inadvertently "
 					  "introduced when sharing code via documents or discussion forums. It might help to "
 					  "replace the character with a \"normal\" quote.");
 			else
-				hcl_error(diags, &tok->range, "Invalid character",
+				hcl_error(diags, &range, "Invalid character",
 					  "This character is not used within the language.");
 			break;
 		default:

@@ -5,6 +5,7 @@
 #define KILN_HCL_LEXER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hcl/diag.h"
 
@@ -63,25 +64,48 @@ enum hcl_token_type {
 	HCL_TOK_QUOTED_NEWLINE,  /* a newline inside a quoted string */
 };
 
+/* A scanned token, kept small (28 bytes): a large file has tens of thousands of them. Its text is
+ * src[off, off + len) of the scanned text; hcl_token_bytes and hcl_token_range give its text and its
+ * full source range. */
 struct hcl_token {
 	enum hcl_token_type type;
-	const char *bytes;       /* points into the source */
-	size_t len;
-	struct hcl_range range;
+	uint32_t off;            /* byte offset within the scanned text */
+	uint32_t len;
+	int line, column;        /* where it starts */
+	int end_line, end_column;
 };
 
 struct hcl_tokens {
 	struct hcl_token *v;
 	size_t n;
 	size_t cap;
+	const char *src;         /* the scanned text (borrowed) */
+	const char *filename;    /* borrowed, for ranges */
+	size_t base;             /* byte offset of src within its file */
 };
+
+/* The longest text hcl_lex scans (token offsets are 32-bit); callers reject longer input. */
+#define HCL_LEX_MAX_LEN ((size_t)UINT32_MAX)
+
+static inline const char *hcl_token_bytes(const struct hcl_tokens *ts, const struct hcl_token *t)
+{
+	return ts->src + t->off;
+}
+
+static inline struct hcl_range hcl_token_range(const struct hcl_tokens *ts, const struct hcl_token *t)
+{
+	struct hcl_range r = {ts->filename, {t->line, t->column, ts->base + t->off},
+			      {t->end_line, t->end_column, ts->base + t->off + t->len}};
+	return r;
+}
 
 enum hcl_lex_mode {
 	HCL_LEX_CONFIG,          /* a configuration file or expression */
 	HCL_LEX_TEMPLATE,        /* a standalone template */
 };
 
-/* Scan src into out (always ending with an EOF token). Token ranges carry filename. */
+/* Scan src into out (always ending with an EOF token; out starts empty). out borrows src and filename:
+ * they must outlive it. Only the first HCL_LEX_MAX_LEN bytes are scanned. */
 void hcl_lex(const char *src, size_t len, const char *filename, struct hcl_pos start, enum hcl_lex_mode mode,
 	     struct hcl_tokens *out);
 void hcl_tokens_free(struct hcl_tokens *t);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <uninorm.h>
 
+#include "hcl/arena.h"
 #include "hcl/lexer.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -16,10 +17,23 @@
 #define MAX_NEWLINE_STACK 256
 #define MAX_DEPTH 500
 
+/* A token as the parser reads it: its text and its full range (the scanner stores less). */
+struct tok {
+	enum hcl_token_type type;
+	const char *bytes;
+	size_t len;
+	struct hcl_range range;
+};
+
 struct parser {
 	const struct hcl_tokens *toks;
 	size_t next;                  /* index of the next raw token */
-	struct hcl_token fake_newline; /* a line comment read as a newline */
+	/* The last significant token found (peek, then read, look at the same token): found from
+	 * index look_from with newlines included or not; look_after is the index after it. A line
+	 * comment read as a newline is a newline token here. */
+	struct tok look;
+	size_t look_from, look_after;
+	bool look_incl, look_valid;
 	struct hcl_range prev_range;  /* range of the last token read */
 	bool nl_stack[MAX_NEWLINE_STACK];
 	int nl_top;
@@ -27,6 +41,10 @@ struct parser {
 	bool recovery;
 	int depth;
 	struct hcl_diags *diags;
+	/* Where the tree goes: NULL only for hcl_parse_traversal, whose result is malloc'd piecewise
+	 * (hcl_traversal_free). */
+	struct hcl_arena *arena;
+	struct buf scratch;           /* literal text being decoded */
 };
 
 /* ------------------------------------------------------------------------------------------------
@@ -57,44 +75,75 @@ static void pop_newlines(struct parser *p)
 		p->nl_top--;
 }
 
-/* Find the next significant token from index i; *after gets the index after it. */
-static const struct hcl_token *next_token(struct parser *p, size_t *after)
+static void set_look(struct parser *p, const struct hcl_token *t)
 {
-	for (size_t i = p->next; i < p->toks->n; i++) {
-		const struct hcl_token *tok = &p->toks->v[i];
-		if (tok->type == HCL_TOK_COMMENT) {
-			if (!including_newlines(p))
+	p->look.type = t->type;
+	p->look.bytes = hcl_token_bytes(p->toks, t);
+	p->look.len = t->len;
+	p->look.range = hcl_token_range(p->toks, t);
+}
+
+/* next_token when its cached token does not answer: scan from p->next. */
+static const struct tok *find_token(struct parser *p, bool incl, size_t *after)
+{
+	const struct hcl_tokens *ts = p->toks;
+	size_t i = p->next;
+	for (; i < ts->n; i++) {
+		const struct hcl_token *t = &ts->v[i];
+		if (t->type == HCL_TOK_COMMENT) {
+			if (!incl)
 				continue;
-			if (tok->len > 0 && tok->bytes[tok->len - 1] == '\n') {
-				p->fake_newline = *tok;
-				p->fake_newline.type = HCL_TOK_NEWLINE;
-				p->fake_newline.bytes = tok->bytes + tok->len - 1;
-				p->fake_newline.len = 1;
-				*after = i + 1;
-				return &p->fake_newline;
+			if (t->len > 0 && hcl_token_bytes(ts, t)[t->len - 1] == '\n') {
+				set_look(p, t);
+				p->look.type = HCL_TOK_NEWLINE;
+				p->look.bytes += t->len - 1;
+				p->look.len = 1;
+				break;
 			}
 			continue;
 		}
-		if (tok->type == HCL_TOK_NEWLINE && !including_newlines(p))
+		if (t->type == HCL_TOK_NEWLINE && !incl)
 			continue;
-		*after = i + 1;
-		return tok;
+		set_look(p, t);
+		break;
 	}
-	*after = p->toks->n;
-	return &p->toks->v[p->toks->n - 1];
+	if (i < ts->n) {
+		p->look_after = i + 1;
+	} else {
+		/* past the end: the EOF token again */
+		set_look(p, &ts->v[ts->n - 1]);
+		p->look_after = ts->n;
+	}
+	p->look_from = p->next;
+	p->look_incl = incl;
+	p->look_valid = true;
+	*after = p->look_after;
+	return &p->look;
 }
 
-static const struct hcl_token *peek(struct parser *p)
+/* Find the next significant token from index p->next; *after gets the index after it. The token
+ * returned stays valid until the parser looks for a different one (the next peek or read after a
+ * read or a change of newline mode). */
+static inline const struct tok *next_token(struct parser *p, size_t *after)
+{
+	bool incl = including_newlines(p);
+	if (p->look_valid && p->look_from == p->next && p->look_incl == incl) {
+		*after = p->look_after;
+		return &p->look;
+	}
+	return find_token(p, incl, after);
+}
+
+static const struct tok *peek(struct parser *p)
 {
 	size_t after;
 	return next_token(p, &after);
 }
 
-static struct hcl_token read_tok(struct parser *p)
+static struct tok read_tok(struct parser *p)
 {
 	size_t after;
-	const struct hcl_token *t = next_token(p, &after);
-	struct hcl_token copy = *t;
+	struct tok copy = *next_token(p, &after);
 	p->next = after;
 	p->prev_range = copy.range;
 	return copy;
@@ -105,7 +154,7 @@ static struct hcl_range next_range(struct parser *p)
 	return peek(p)->range;
 }
 
-static bool tok_is_keyword(const struct hcl_token *t, const char *kw)
+static bool tok_is_keyword(const struct tok *t, const char *kw)
 {
 	size_t n = strlen(kw);
 	return t->type == HCL_TOK_IDENT && t->len == n && memcmp(t->bytes, kw, n) == 0;
@@ -132,13 +181,13 @@ static enum hcl_token_type opposite(enum hcl_token_type t)
 }
 
 /* Skip to just after the token of type end that closes the current nesting level. */
-static struct hcl_token recover_to(struct parser *p, enum hcl_token_type end)
+static struct tok recover_to(struct parser *p, enum hcl_token_type end)
 {
 	enum hcl_token_type start = opposite(end);
 	p->recovery = true;
 	int nest = 0;
 	for (;;) {
-		struct hcl_token tok = read_tok(p);
+		struct tok tok = read_tok(p);
 		enum hcl_token_type ty = tok.type;
 		if (end == HCL_TOK_TEMPLATE_SEQ_END && ty == HCL_TOK_TEMPLATE_CONTROL)
 			ty = HCL_TOK_TEMPLATE_INTERP;
@@ -176,7 +225,7 @@ static void recover_after_body_item(struct parser *p)
 	enum hcl_token_type open[64];
 	size_t nopen = 0, overflow = 0;
 	for (;;) {
-		const struct hcl_token *t = peek(p);
+		const struct tok *t = peek(p);
 		enum hcl_token_type ty = t->type;
 		if (ty == HCL_TOK_EOF)
 			return;
@@ -228,33 +277,50 @@ static void recover_after_body_item(struct parser *p)
 /* ------------------------------------------------------------------------------------------------
  * Node construction */
 
-static struct hcl_expr *new_expr(enum hcl_expr_kind kind, struct hcl_range r)
+/* Everything in the tree comes from the parser's arena (zeroed memory; nothing is freed on its
+ * own: a node dropped after a syntax error goes with the arena). */
+static void *p_alloc(struct parser *p, size_t n)
 {
-	struct hcl_expr *e = xcalloc(1, sizeof *e);
+	return p->arena ? hcl_arena_alloc(p->arena, n) : xcalloc(1, n);
+}
+
+static char *p_strndup(struct parser *p, const char *s, size_t n)
+{
+	return p->arena ? hcl_arena_strndup(p->arena, s, n) : xstrndup(s, n);
+}
+
+static void *p_grow(struct parser *p, void *v, size_t *cap, size_t need, size_t elem)
+{
+	return p->arena ? hcl_arena_grow(p->arena, v, cap, need, elem) : xgrow(v, cap, need, elem);
+}
+
+static struct hcl_expr *new_expr(struct parser *p, enum hcl_expr_kind kind, struct hcl_range r)
+{
+	struct hcl_expr *e = p_alloc(p, hcl_expr_node_size(kind));
 	e->kind = kind;
 	e->range = r;
 	return e;
 }
 
-static struct hcl_expr *invalid_expr(struct hcl_range r)
+static struct hcl_expr *invalid_expr(struct parser *p, struct hcl_range r)
 {
-	return new_expr(HCL_EXPR_INVALID, r);
+	return new_expr(p, HCL_EXPR_INVALID, r);
 }
 
-static char *tok_str(const struct hcl_token *t)
+static char *tok_str(struct parser *p, const struct tok *t)
 {
-	return xstrndup(t->bytes, t->len);
+	return p_strndup(p, t->bytes, t->len);
 }
 
-static void push_expr(struct hcl_expr ***v, size_t *n, size_t *cap, struct hcl_expr *e)
+static void push_expr(struct parser *p, struct hcl_expr ***v, size_t *n, size_t *cap, struct hcl_expr *e)
 {
-	*v = xgrow(*v, cap, *n + 1, sizeof **v);
+	*v = p_grow(p, *v, cap, *n + 1, sizeof **v);
 	(*v)[(*n)++] = e;
 }
 
-static void push_step(struct hcl_traversal *t, size_t *cap, struct hcl_traverser step)
+static void push_step(struct parser *p, struct hcl_traversal *t, size_t *cap, struct hcl_traverser step)
 {
-	t->steps = xgrow(t->steps, cap, t->nsteps + 1, sizeof *t->steps);
+	t->steps = p_grow(p, t->steps, cap, t->nsteps + 1, sizeof *t->steps);
 	t->steps[t->nsteps++] = step;
 }
 
@@ -285,7 +351,7 @@ static bool valid_number(const char *s, size_t n)
 	return i == n;
 }
 
-static bool number_literal(struct parser *p, const struct hcl_token *t, struct hcl_literal *out)
+static bool number_literal(struct parser *p, const struct tok *t, struct hcl_literal *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!valid_number(t->bytes, t->len)) {
@@ -294,7 +360,7 @@ static bool number_literal(struct parser *p, const struct hcl_token *t, struct h
 		return false;
 	}
 	out->kind = HCL_LIT_NUMBER;
-	out->text = tok_str(t);
+	out->text = tok_str(p, t);
 	out->len = t->len;
 	return true;
 }
@@ -333,7 +399,7 @@ static void utf8_put(struct buf *b, unsigned cp)
 }
 
 /* Range of bytes [a, b) inside token t (same line: tokens with escapes never span lines). */
-static struct hcl_range sub_range(const struct hcl_token *t, size_t a, size_t b)
+static struct hcl_range sub_range(const struct tok *t, size_t a, size_t b)
 {
 	struct hcl_range r = t->range;
 	r.start.byte = t->range.start.byte + a;
@@ -344,7 +410,7 @@ static struct hcl_range sub_range(const struct hcl_token *t, size_t a, size_t b)
 	return r;
 }
 
-static void decode_string_raw(struct parser *p, const struct hcl_token *t, struct buf *out);
+static void decode_string_raw(struct parser *p, const struct tok *t, struct buf *out);
 
 /* HCL normalizes literal text to Unicode NFC (so a combining accent and its precomposed form are the
  * same string); libunistring does the work. */
@@ -364,20 +430,38 @@ static void nfc_normalize(struct buf *b, size_t from)
 	free(norm);
 }
 
-static void decode_string_token(struct parser *p, const struct hcl_token *t, struct buf *out)
+static void decode_string_token(struct parser *p, const struct tok *t, struct buf *out)
 {
 	size_t start = out->len;
 	decode_string_raw(p, t, out);
 	nfc_normalize(out, start);
 }
 
-static void decode_string_raw(struct parser *p, const struct hcl_token *t, struct buf *out)
+/* A literal token's decoded text, in the tree; *len gets its length. */
+static char *decode_literal(struct parser *p, const struct tok *t, size_t *len)
+{
+	buf_reset(&p->scratch);
+	decode_string_token(p, t, &p->scratch);
+	*len = p->scratch.len;
+	return p_strndup(p, buf_cstr(&p->scratch), p->scratch.len);
+}
+
+static void decode_string_raw(struct parser *p, const struct tok *t, struct buf *out)
 {
 	bool quoted = t->type == HCL_TOK_QUOTED_LIT;
 	const char *s = t->bytes;
 	size_t n = t->len;
 	size_t i = 0;
 	while (i < n) {
+		/* a run of characters that stand for themselves */
+		size_t run = i;
+		while (run < n && s[run] != '$' && s[run] != '%' && !(quoted && s[run] == '\\'))
+			run++;
+		if (run > i) {
+			buf_append(out, s + i, run - i);
+			i = run;
+			continue;
+		}
 		char c = s[i];
 		if ((c == '$' || c == '%') && i + 2 < n && s[i + 1] == c && s[i + 2] == '{') {
 			buf_putc(out, c);
@@ -458,17 +542,18 @@ static void decode_string_raw(struct parser *p, const struct hcl_token *t, struc
 /* A quoted string with no template sequences (block labels). */
 static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *range)
 {
-	struct hcl_token oq = read_tok(p);
-	struct buf b = BUF_INIT;
+	struct tok oq = read_tok(p);
+	struct buf *b = &p->scratch;
+	buf_reset(b);
 	struct hcl_range end = oq.range;
 	for (;;) {
-		struct hcl_token tok = read_tok(p);
+		struct tok tok = read_tok(p);
 		if (tok.type == HCL_TOK_CQUOTE) {
 			end = tok.range;
 			break;
 		}
 		if (tok.type == HCL_TOK_QUOTED_LIT) {
-			decode_string_token(p, &tok, &b);
+			decode_string_token(p, &tok, b);
 			end = tok.range;
 			continue;
 		}
@@ -478,8 +563,8 @@ static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *ran
 				 "Template sequences are not allowed in this string. To include a "
 				 "literal \"%s\", double it (as \"%s%s\") to escape it.",
 				 which, which, which);
-			buf_puts(&b, which);
-			buf_puts(&b, "{ ... }");
+			buf_puts(b, which);
+			buf_puts(b, "{ ... }");
 			recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
 			continue;
 		}
@@ -503,8 +588,7 @@ static char *parse_quoted_string_literal(struct parser *p, struct hcl_range *ran
 		break;
 	}
 	*range = hcl_range_between(oq.range, end);
-	char *s = buf_detach(&b);
-	return s ? s : xstrdup("");
+	return p_strndup(p, buf_cstr(b), b->len);
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -516,26 +600,26 @@ static struct hcl_expr *parse_template_expr(struct parser *p);
 
 /* Extend a traversal expression with one more step, or wrap another expression in a relative
  * traversal. */
-static struct hcl_expr *make_relative_traversal(struct hcl_expr *e, struct hcl_traverser step, size_t *cap)
+static struct hcl_expr *make_relative_traversal(struct parser *p, struct hcl_expr *e, struct hcl_traverser step, size_t *cap)
 {
 	if (e->kind == HCL_EXPR_SCOPE_TRAVERSAL) {
-		push_step(&e->u.traversal, cap, step);
+		push_step(p, &e->u.traversal, cap, step);
 		e->range = hcl_range_between(e->range, step.range);
 		return e;
 	}
 	if (e->kind == HCL_EXPR_RELATIVE_TRAVERSAL) {
-		push_step(&e->u.rel.traversal, cap, step);
+		push_step(p, &e->u.rel.traversal, cap, step);
 		e->range = hcl_range_between(e->range, step.range);
 		return e;
 	}
-	struct hcl_expr *r = new_expr(HCL_EXPR_RELATIVE_TRAVERSAL, hcl_range_between(e->range, step.range));
+	struct hcl_expr *r = new_expr(p, HCL_EXPR_RELATIVE_TRAVERSAL, hcl_range_between(e->range, step.range));
 	r->u.rel.source = e;
 	*cap = 0;
-	push_step(&r->u.rel.traversal, cap, step);
+	push_step(p, &r->u.rel.traversal, cap, step);
 	return r;
 }
 
-static void legacy_index_chain_error(struct parser *p, const struct hcl_token *num)
+static void legacy_index_chain_error(struct parser *p, const struct tok *num)
 {
 	const char *dot = memchr(num->bytes, '.', num->len);
 	int first = (int)(dot - num->bytes);
@@ -552,19 +636,19 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 	size_t cap = (from->kind == HCL_EXPR_SCOPE_TRAVERSAL) ? from->u.traversal.nsteps : 0;
 
 	for (;;) {
-		const struct hcl_token *next = peek(p);
+		const struct tok *next = peek(p);
 		if (next->type == HCL_TOK_DOT) {
-			struct hcl_token dot = read_tok(p);
-			const struct hcl_token *at = peek(p);
+			struct tok dot = read_tok(p);
+			const struct tok *at = peek(p);
 			if (at->type == HCL_TOK_IDENT) {
-				struct hcl_token name = read_tok(p);
+				struct tok name = read_tok(p);
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_ATTR;
-				step.name = tok_str(&name);
+				step.name = tok_str(p, &name);
 				step.range = hcl_range_between(dot.range, name.range);
-				ret = make_relative_traversal(ret, step, &cap);
+				ret = make_relative_traversal(p, ret, step, &cap);
 			} else if (at->type == HCL_TOK_NUMBER_LIT) {
-				struct hcl_token num = read_tok(p);
+				struct tok num = read_tok(p);
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_INDEX;
 				step.range = hcl_range_between(dot.range, num.range);
@@ -572,21 +656,21 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 					legacy_index_chain_error(p, &num);
 				else
 					number_literal(p, &num, &step.key);
-				ret = make_relative_traversal(ret, step, &cap);
+				ret = make_relative_traversal(p, ret, step, &cap);
 			} else if (at->type == HCL_TOK_STAR) {
 				/* attribute-only splat: .*.a.b */
-				struct hcl_token star = read_tok(p);
+				struct tok star = read_tok(p);
 				struct hcl_range marker = hcl_range_between(dot.range, star.range);
-				struct hcl_expr *item = new_expr(HCL_EXPR_ANON_SYMBOL, marker);
+				struct hcl_expr *item = new_expr(p, HCL_EXPR_ANON_SYMBOL, marker);
 				struct hcl_expr *each = item;
 				size_t ecap = 0;
 				struct hcl_range last = marker;
 				while (peek(p)->type == HCL_TOK_DOT) {
-					struct hcl_token d2 = read_tok(p);
-					const struct hcl_token *nt = peek(p);
+					struct tok d2 = read_tok(p);
+					const struct tok *nt = peek(p);
 					struct hcl_traverser step = {0};
 					if (nt->type == HCL_TOK_NUMBER_LIT) {
-						struct hcl_token num = read_tok(p);
+						struct tok num = read_tok(p);
 						step.kind = HCL_TRAVERSE_INDEX;
 						step.range = hcl_range_between(d2.range, num.range);
 						if (memchr(num.bytes, '.', num.len))
@@ -594,9 +678,9 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 						else
 							number_literal(p, &num, &step.key);
 					} else if (nt->type == HCL_TOK_IDENT) {
-						struct hcl_token name = read_tok(p);
+						struct tok name = read_tok(p);
 						step.kind = HCL_TRAVERSE_ATTR;
-						step.name = tok_str(&name);
+						step.name = tok_str(p, &name);
 						step.range = hcl_range_between(d2.range, name.range);
 					} else {
 						if (!p->recovery) {
@@ -613,13 +697,13 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 					}
 					last = step.range;
 					if (each == item) {
-						each = new_expr(HCL_EXPR_RELATIVE_TRAVERSAL, step.range);
+						each = new_expr(p, HCL_EXPR_RELATIVE_TRAVERSAL, step.range);
 						each->u.rel.source = item;
 					}
-					push_step(&each->u.rel.traversal, &ecap, step);
+					push_step(p, &each->u.rel.traversal, &ecap, step);
 					each->range = hcl_range_between(each->range, step.range);
 				}
-				struct hcl_expr *s = new_expr(HCL_EXPR_SPLAT, hcl_range_between(ret->range, last));
+				struct hcl_expr *s = new_expr(p, HCL_EXPR_SPLAT, hcl_range_between(ret->range, last));
 				s->u.splat.source = ret;
 				s->u.splat.each = each;
 				s->u.splat.item = item;
@@ -637,10 +721,10 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 			continue;
 		}
 		if (next->type == HCL_TOK_OBRACK) {
-			struct hcl_token open = read_tok(p);
+			struct tok open = read_tok(p);
 			if (peek(p)->type == HCL_TOK_STAR) {
 				read_tok(p);
-				struct hcl_token close = read_tok(p);
+				struct tok close = read_tok(p);
 				if (close.type != HCL_TOK_CBRACK && !p->recovery) {
 					hcl_error(p->diags, &close.range, "Missing close bracket on splat index",
 						  "The star for a full splat operator must be immediately followed by a "
@@ -648,9 +732,9 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 					close = recover_to(p, HCL_TOK_CBRACK);
 				}
 				struct hcl_range marker = hcl_range_between(open.range, close.range);
-				struct hcl_expr *item = new_expr(HCL_EXPR_ANON_SYMBOL, marker);
+				struct hcl_expr *item = new_expr(p, HCL_EXPR_ANON_SYMBOL, marker);
 				struct hcl_expr *each = parse_traversals(p, item);
-				struct hcl_expr *s = new_expr(HCL_EXPR_SPLAT, hcl_range_between(ret->range, each->range));
+				struct hcl_expr *s = new_expr(p, HCL_EXPR_SPLAT, hcl_range_between(ret->range, each->range));
 				s->u.splat.source = ret;
 				s->u.splat.each = each;
 				s->u.splat.item = item;
@@ -665,7 +749,7 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 			size_t ndiags = p->diags->n;
 			struct hcl_expr *key = parse_expression(p);
 			bool failed = hcl_diags_has_errors(p->diags) && p->diags->n > ndiags;
-			struct hcl_token close;
+			struct tok close;
 			if (p->recovery && failed) {
 				close = recover_to(p, HCL_TOK_CBRACK);
 			} else {
@@ -684,23 +768,18 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_INDEX;
 				step.key = key->u.literal;
-				memset(&key->u.literal, 0, sizeof key->u.literal);
 				step.range = rng;
-				hcl_expr_free(key);
-				ret = make_relative_traversal(ret, step, &cap);
+				ret = make_relative_traversal(p, ret, step, &cap);
 			} else if ((str = hcl_expr_as_string_literal(key, &slen)) && key->kind == HCL_EXPR_TEMPLATE) {
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_INDEX;
 				step.key.kind = HCL_LIT_STRING;
-				step.key.text = xmalloc(slen + 1);
-				memcpy(step.key.text, str, slen);
-				step.key.text[slen] = '\0';
+				step.key.text = p_strndup(p, str, slen);
 				step.key.len = slen;
 				step.range = rng;
-				hcl_expr_free(key);
-				ret = make_relative_traversal(ret, step, &cap);
+				ret = make_relative_traversal(p, ret, step, &cap);
 			} else {
-				struct hcl_expr *ix = new_expr(HCL_EXPR_INDEX, hcl_range_between(ret->range, rng));
+				struct hcl_expr *ix = new_expr(p, HCL_EXPR_INDEX, hcl_range_between(ret->range, rng));
 				ix->u.index.coll = ret;
 				ix->u.index.key = key;
 				ix->u.index.bracket_range = rng;
@@ -713,15 +792,15 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 	}
 }
 
-static struct hcl_expr *finish_function_call(struct parser *p, struct hcl_token name)
+static struct hcl_expr *finish_function_call(struct parser *p, struct tok name)
 {
-	struct hcl_token open = read_tok(p);
-	struct hcl_expr *e = new_expr(HCL_EXPR_FUNCTION_CALL, name.range);
-	e->u.call.name = tok_str(&name);
+	struct tok open = read_tok(p);
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_FUNCTION_CALL, name.range);
+	e->u.call.name = tok_str(p, &name);
 	e->u.call.name_range = name.range;
 	e->u.call.open_paren_range = open.range;
 	size_t cap = 0;
-	struct hcl_token close = open;
+	struct tok close = open;
 
 	push_newlines(p, false);
 	for (;;) {
@@ -731,12 +810,12 @@ static struct hcl_expr *finish_function_call(struct parser *p, struct hcl_token 
 		}
 		size_t ndiags = p->diags->n;
 		struct hcl_expr *arg = parse_expression(p);
-		push_expr(&e->u.call.args, &e->u.call.nargs, &cap, arg);
+		push_expr(p, &e->u.call.args, &e->u.call.nargs, &cap, arg);
 		if (p->recovery && p->diags->n > ndiags && hcl_diags_has_errors(p->diags)) {
 			close = recover_to(p, HCL_TOK_CPAREN);
 			break;
 		}
-		struct hcl_token sep = read_tok(p);
+		struct tok sep = read_tok(p);
 		if (sep.type == HCL_TOK_CPAREN) {
 			close = sep;
 			break;
@@ -774,16 +853,16 @@ static struct hcl_expr *finish_function_call(struct parser *p, struct hcl_token 
 	return e;
 }
 
-static struct hcl_expr *finish_for_expr(struct parser *p, struct hcl_token open)
+static struct hcl_expr *finish_for_expr(struct parser *p, struct tok open)
 {
 	push_newlines(p, false);
 	read_tok(p); /* "for" */
 	bool is_object = open.type == HCL_TOK_OBRACE;
 	enum hcl_token_type close_type = is_object ? HCL_TOK_CBRACE : HCL_TOK_CBRACK;
-	struct hcl_expr *e = new_expr(HCL_EXPR_FOR, open.range);
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_FOR, open.range);
 	e->u.for_.is_object = is_object;
 	e->u.for_.open_range = open.range;
-	struct hcl_token close;
+	struct tok close;
 	size_t ndiags = p->diags->n;
 #define FOR_FAIL(...)                                                                                     \
 	do {                                                                                              \
@@ -795,8 +874,8 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct hcl_token open)
 
 	if (peek(p)->type != HCL_TOK_IDENT)
 		FOR_FAIL("For expression requires variable name after 'for'.");
-	struct hcl_token name = read_tok(p);
-	e->u.for_.value_var = tok_str(&name);
+	struct tok name = read_tok(p);
+	e->u.for_.value_var = tok_str(p, &name);
 	if (peek(p)->type == HCL_TOK_COMMA) {
 		read_tok(p);
 		e->u.for_.key_var = e->u.for_.value_var;
@@ -804,7 +883,7 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct hcl_token open)
 		if (peek(p)->type != HCL_TOK_IDENT)
 			FOR_FAIL("For expression requires value variable name after comma.");
 		name = read_tok(p);
-		e->u.for_.value_var = tok_str(&name);
+		e->u.for_.value_var = tok_str(p, &name);
 	}
 	if (!tok_is_keyword(peek(p), "in"))
 		FOR_FAIL("For expression requires the 'in' keyword after its name declarations.");
@@ -872,23 +951,22 @@ static struct hcl_expr *finish_for_expr(struct parser *p, struct hcl_token open)
 fail:
 #undef FOR_FAIL
 	pop_newlines(p);
-	hcl_expr_free(e);
-	return invalid_expr(hcl_range_between(open.range, close.range));
+	return invalid_expr(p, hcl_range_between(open.range, close.range));
 }
 
 static struct hcl_expr *parse_tuple_cons(struct parser *p)
 {
-	struct hcl_token open = read_tok(p);
+	struct tok open = read_tok(p);
 	push_newlines(p, false);
 	if (tok_is_keyword(peek(p), "for")) {
 		struct hcl_expr *f = finish_for_expr(p, open);
 		pop_newlines(p);
 		return f;
 	}
-	struct hcl_expr *e = new_expr(HCL_EXPR_TUPLE_CONS, open.range);
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_TUPLE_CONS, open.range);
 	e->u.tuple.open_range = open.range;
 	size_t cap = 0;
-	struct hcl_token close;
+	struct tok close;
 	for (;;) {
 		if (peek(p)->type == HCL_TOK_CBRACK) {
 			close = read_tok(p);
@@ -896,12 +974,12 @@ static struct hcl_expr *parse_tuple_cons(struct parser *p)
 		}
 		size_t ndiags = p->diags->n;
 		struct hcl_expr *item = parse_expression(p);
-		push_expr(&e->u.tuple.items, &e->u.tuple.nitems, &cap, item);
+		push_expr(p, &e->u.tuple.items, &e->u.tuple.nitems, &cap, item);
 		if (p->recovery && p->diags->n > ndiags) {
 			close = recover_to(p, HCL_TOK_CBRACK);
 			break;
 		}
-		const struct hcl_token *next = peek(p);
+		const struct tok *next = peek(p);
 		if (next->type == HCL_TOK_CBRACK) {
 			close = read_tok(p);
 			break;
@@ -922,7 +1000,7 @@ static struct hcl_expr *parse_tuple_cons(struct parser *p)
 
 static struct hcl_expr *parse_object_cons(struct parser *p)
 {
-	struct hcl_token open = read_tok(p);
+	struct tok open = read_tok(p);
 	push_newlines(p, false);
 	bool is_for = tok_is_keyword(peek(p), "for");
 	pop_newlines(p);
@@ -933,12 +1011,12 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 		return f;
 	}
 	push_newlines(p, true);
-	struct hcl_expr *e = new_expr(HCL_EXPR_OBJECT_CONS, open.range);
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_OBJECT_CONS, open.range);
 	e->u.object.open_range = open.range;
 	size_t cap = 0;
-	struct hcl_token close;
+	struct tok close;
 	for (;;) {
-		const struct hcl_token *next = peek(p);
+		const struct tok *next = peek(p);
 		if (next->type == HCL_TOK_NEWLINE) {
 			read_tok(p);
 			continue;
@@ -951,7 +1029,6 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 		size_t ndiags = p->diags->n;
 		struct hcl_expr *key = parse_expression(p);
 		if (p->recovery && p->diags->n > ndiags) {
-			hcl_expr_free(key);
 			close = recover_to(p, HCL_TOK_CBRACE);
 			break;
 		}
@@ -965,11 +1042,10 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 			else if (key->kind == HCL_EXPR_LITERAL && key->u.literal.kind == HCL_LIT_NULL)
 				kw = "null";
 			if (kw) {
-				struct hcl_expr *lit = new_expr(HCL_EXPR_LITERAL, key->range);
+				struct hcl_expr *lit = new_expr(p, HCL_EXPR_LITERAL, key->range);
 				lit->u.literal.kind = HCL_LIT_STRING;
-				lit->u.literal.text = xstrdup(kw);
+				lit->u.literal.text = p_strndup(p, kw, strlen(kw));
 				lit->u.literal.len = strlen(kw);
-				hcl_expr_free(key);
 				key = lit;
 				key_is_name = true;
 			}
@@ -990,14 +1066,13 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 						 "Expected an equals sign (\"=\") to mark the beginning of the attribute "
 						 "value.");
 			}
-			hcl_expr_free(key);
 			close = recover_to(p, HCL_TOK_CBRACE);
 			break;
 		}
 		read_tok(p);
 		ndiags = p->diags->n;
 		struct hcl_expr *value = parse_expression(p);
-		e->u.object.items = xgrow(e->u.object.items, &cap, e->u.object.nitems + 1, sizeof *e->u.object.items);
+		e->u.object.items = p_grow(p, e->u.object.items, &cap, e->u.object.nitems + 1, sizeof *e->u.object.items);
 		struct hcl_object_item *it = &e->u.object.items[e->u.object.nitems++];
 		it->key = key;
 		it->value = value;
@@ -1028,55 +1103,55 @@ static struct hcl_expr *parse_object_cons(struct parser *p)
 
 static struct hcl_expr *parse_term(struct parser *p)
 {
-	const struct hcl_token *start = peek(p);
+	const struct tok *start = peek(p);
 	switch (start->type) {
 	case HCL_TOK_OPAREN: {
-		struct hcl_token open = read_tok(p);
+		struct tok open = read_tok(p);
 		push_newlines(p, false);
 		size_t ndiags = p->diags->n;
 		struct hcl_expr *inner = parse_expression(p);
 		if (p->diags->n > ndiags && hcl_diags_has_errors(p->diags)) {
-			struct hcl_token close = recover_to(p, HCL_TOK_CPAREN);
+			struct tok close = recover_to(p, HCL_TOK_CPAREN);
 			pop_newlines(p);
-			struct hcl_expr *e = new_expr(HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
+			struct hcl_expr *e = new_expr(p, HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
 			e->u.wrap.inner = inner;
 			return e;
 		}
-		const struct hcl_token *c = peek(p);
+		const struct tok *c = peek(p);
 		if (c->type != HCL_TOK_CPAREN) {
 			error_in(p, open.range, c->range, "Unbalanced parentheses",
 				 "Expected a closing parenthesis to terminate the expression.");
 			p->recovery = true;
 		}
-		struct hcl_token close = read_tok(p);
+		struct tok close = read_tok(p);
 		pop_newlines(p);
-		struct hcl_expr *e = new_expr(HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
+		struct hcl_expr *e = new_expr(p, HCL_EXPR_PARENS, hcl_range_between(open.range, close.range));
 		e->u.wrap.inner = inner;
 		return e;
 	}
 	case HCL_TOK_NUMBER_LIT: {
-		struct hcl_token t = read_tok(p);
-		struct hcl_expr *e = new_expr(HCL_EXPR_LITERAL, t.range);
+		struct tok t = read_tok(p);
+		struct hcl_expr *e = new_expr(p, HCL_EXPR_LITERAL, t.range);
 		if (!number_literal(p, &t, &e->u.literal)) {
 			e->kind = HCL_EXPR_INVALID;
 		}
 		return e;
 	}
 	case HCL_TOK_IDENT: {
-		struct hcl_token t = read_tok(p);
+		struct tok t = read_tok(p);
 		if (peek(p)->type == HCL_TOK_OPAREN)
 			return finish_function_call(p, t);
 		struct hcl_expr *e;
 		if (tok_is_keyword(&t, "true") || tok_is_keyword(&t, "false")) {
-			e = new_expr(HCL_EXPR_LITERAL, t.range);
+			e = new_expr(p, HCL_EXPR_LITERAL, t.range);
 			e->u.literal.kind = HCL_LIT_BOOL;
 			e->u.literal.b = t.bytes[0] == 't';
 		} else if (tok_is_keyword(&t, "null")) {
-			e = new_expr(HCL_EXPR_LITERAL, t.range);
+			e = new_expr(p, HCL_EXPR_LITERAL, t.range);
 			e->u.literal.kind = HCL_LIT_NULL;
 		} else {
-			e = new_expr(HCL_EXPR_SCOPE_TRAVERSAL, t.range);
-			e->u.traversal.root = tok_str(&t);
+			e = new_expr(p, HCL_EXPR_SCOPE_TRAVERSAL, t.range);
+			e->u.traversal.root = tok_str(p, &t);
 			e->u.traversal.root_range = t.range;
 		}
 		return e;
@@ -1086,9 +1161,9 @@ static struct hcl_expr *parse_term(struct parser *p)
 		return parse_template_expr(p);
 	case HCL_TOK_MINUS:
 	case HCL_TOK_BANG: {
-		struct hcl_token op = read_tok(p);
+		struct tok op = read_tok(p);
 		struct hcl_expr *operand = parse_expression_with_traversals(p);
-		struct hcl_expr *e = new_expr(HCL_EXPR_UNARY_OP, hcl_range_between(op.range, operand->range));
+		struct hcl_expr *e = new_expr(p, HCL_EXPR_UNARY_OP, hcl_range_between(op.range, operand->range));
 		e->u.unary.op = op.type == HCL_TOK_MINUS ? HCL_OP_NEG : HCL_OP_NOT;
 		e->u.unary.operand = operand;
 		e->u.unary.op_range = op.range;
@@ -1107,7 +1182,7 @@ static struct hcl_expr *parse_term(struct parser *p)
 				  "Expected the start of an expression, but found an invalid expression token.");
 		}
 		p->recovery = true;
-		return invalid_expr(r);
+		return invalid_expr(p, r);
 	}
 	}
 }
@@ -1115,14 +1190,14 @@ static struct hcl_expr *parse_term(struct parser *p)
 static struct hcl_expr *parse_expression_with_traversals(struct parser *p)
 {
 	if (++p->depth > MAX_DEPTH) {
-		const struct hcl_token *t = peek(p);
+		const struct tok *t = peek(p);
 		if (!p->recovery)
 			hcl_error(p->diags, &t->range, "Expression too deeply nested",
 				  "This expression nests more than %d levels deep; simplify it.", MAX_DEPTH);
 		p->recovery = true;
 		/* consume the rest of the line so the caller resynchronises */
 		p->depth--;
-		return invalid_expr(t->range);
+		return invalid_expr(p, t->range);
 	}
 	struct hcl_expr *term = parse_term(p);
 	struct hcl_expr *e = parse_traversals(p, term);
@@ -1163,12 +1238,12 @@ static struct hcl_expr *parse_binary(struct parser *p, int level)
 		return lhs;
 	for (;;) {
 		enum hcl_binary_op op = HCL_OP_OR;
-		const struct hcl_token *next = peek(p);
+		const struct tok *next = peek(p);
 		if (op_level(next->type, &op) != level)
 			return lhs;
-		struct hcl_token optok = read_tok(p);
+		struct tok optok = read_tok(p);
 		struct hcl_expr *rhs = parse_binary(p, level + 1);
-		struct hcl_expr *e = new_expr(HCL_EXPR_BINARY_OP, hcl_range_between(lhs->range, rhs->range));
+		struct hcl_expr *e = new_expr(p, HCL_EXPR_BINARY_OP, hcl_range_between(lhs->range, rhs->range));
 		e->u.binary.op = op;
 		e->u.binary.lhs = lhs;
 		e->u.binary.rhs = rhs;
@@ -1190,22 +1265,19 @@ static struct hcl_expr *parse_expression(struct parser *p)
 		return cond;
 	read_tok(p);
 	struct hcl_expr *t = parse_expression(p);
-	if (p->recovery && p->diags->n > ndiags) {
-		hcl_expr_free(t);
+	if (p->recovery && p->diags->n > ndiags)
 		return cond;
-	}
-	const struct hcl_token *colon = peek(p);
+	const struct tok *colon = peek(p);
 	if (colon->type != HCL_TOK_COLON) {
 		error_in(p, start, colon->range, "Missing false expression in conditional",
 			 "The conditional operator (...?...:...) requires a false expression, "
 			 "delimited by a colon.");
 		p->recovery = true;
-		hcl_expr_free(t);
 		return cond;
 	}
 	read_tok(p);
 	struct hcl_expr *f = parse_expression(p);
-	struct hcl_expr *e = new_expr(HCL_EXPR_CONDITIONAL, hcl_range_between(start, f->range));
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_CONDITIONAL, hcl_range_between(start, f->range));
 	e->u.cond.cond = cond;
 	e->u.cond.true_expr = t;
 	e->u.cond.false_expr = f;
@@ -1242,14 +1314,9 @@ static struct ttok *ttok_push(struct ttoks *t, enum ttok_kind kind, struct hcl_r
 	return x;
 }
 
+/* (Texts and expressions are in the tree's arena.) */
 static void ttoks_free(struct ttoks *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->v[i].text);
-		hcl_expr_free(t->v[i].expr);
-		free(t->v[i].key_var);
-		free(t->v[i].value_var);
-	}
 	free(t->v);
 }
 
@@ -1294,7 +1361,7 @@ static void trim_left_space(struct ttok *lit)
 }
 
 /* Collect the flat sequence of template tokens up to the closing token `end`. */
-static void parse_template_parts(struct parser *p, enum hcl_token_type end, const struct hcl_token *opener,
+static void parse_template_parts(struct parser *p, enum hcl_token_type end, const struct tok *opener,
 				 struct ttoks *parts)
 {
 	struct hcl_range start = next_range(p);
@@ -1303,7 +1370,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 	bool at_line_start = true;
 
 	for (;;) {
-		struct hcl_token next = read_tok(p);
+		struct tok next = read_tok(p);
 		if (next.type == end) {
 			end_range = next.range;
 			break;
@@ -1314,13 +1381,8 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 		next_can_trim_prev = false;
 
 		if (next.type == HCL_TOK_STRING_LIT || next.type == HCL_TOK_QUOTED_LIT) {
-			struct buf b = BUF_INIT;
-			decode_string_token(p, &next, &b);
 			struct ttok *lit = ttok_push(parts, TT_LITERAL, next.range);
-			lit->len = b.len;
-			lit->text = buf_detach(&b);
-			if (!lit->text)
-				lit->text = xstrdup("");
+			lit->text = decode_literal(p, &next, &lit->len);
 			lit->from_line_start = at_line_start;
 			if (ltrim)
 				trim_left_space(lit);
@@ -1334,7 +1396,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				trim_right_space(&parts->v[parts->n - 1]);
 			push_newlines(p, false);
 			struct hcl_expr *expr = parse_expression(p);
-			const struct hcl_token *close = peek(p);
+			const struct tok *close = peek(p);
 			struct hcl_range close_range = close->range;
 			if (close->type != HCL_TOK_TEMPLATE_SEQ_END) {
 				if (!p->recovery) {
@@ -1354,7 +1416,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				}
 				close_range = recover_to(p, HCL_TOK_TEMPLATE_SEQ_END).range;
 			} else {
-				struct hcl_token c = read_tok(p);
+				struct tok c = read_tok(p);
 				if (c.len == 2 && c.bytes[0] == '~')
 					ltrim_next = true;
 			}
@@ -1367,7 +1429,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 			if (can_trim_prev && next.len == 3 && parts->n > 0 && parts->v[parts->n - 1].kind == TT_LITERAL)
 				trim_right_space(&parts->v[parts->n - 1]);
 			push_newlines(p, false);
-			const struct hcl_token *kw = peek(p);
+			const struct tok *kw = peek(p);
 			if (kw->type != HCL_TOK_IDENT) {
 				if (!p->recovery)
 					error_in(p, next.range, kw->range, "Invalid template directive",
@@ -1377,7 +1439,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				pop_newlines(p);
 				continue;
 			}
-			struct hcl_token kwt = read_tok(p);
+			struct tok kwt = read_tok(p);
 			struct ttok *dir = NULL;
 			if (tok_is_keyword(&kwt, "if")) {
 				struct hcl_expr *cond = parse_expression(p);
@@ -1395,8 +1457,8 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				if (peek(p)->type != HCL_TOK_IDENT) {
 					problem = "For directive requires variable name after 'for'.";
 				} else {
-					struct hcl_token n1 = read_tok(p);
-					value_var = tok_str(&n1);
+					struct tok n1 = read_tok(p);
+					value_var = tok_str(p, &n1);
 					if (peek(p)->type == HCL_TOK_COMMA) {
 						read_tok(p);
 						key_var = value_var;
@@ -1404,8 +1466,8 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 						if (peek(p)->type != HCL_TOK_IDENT) {
 							problem = "For directive requires value variable name after comma.";
 						} else {
-							struct hcl_token n2 = read_tok(p);
-							value_var = tok_str(&n2);
+							struct tok n2 = read_tok(p);
+							value_var = tok_str(p, &n2);
 						}
 					}
 					if (!problem && !tok_is_keyword(peek(p), "in"))
@@ -1413,11 +1475,9 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				}
 				if (problem) {
 					if (!p->recovery) {
-						const struct hcl_token *bad = peek(p);
+						const struct tok *bad = peek(p);
 						hcl_error(p->diags, &bad->range, "Invalid 'for' directive", "%s", problem);
 					}
-					free(key_var);
-					free(value_var);
 					recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
 					pop_newlines(p);
 					continue;
@@ -1431,7 +1491,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 			} else {
 				if (!p->recovery) {
 					static const char *const kws[] = {"if", "for", "else", "endif", "endfor"};
-					char *given = tok_str(&kwt);
+					char *given = xstrndup(kwt.bytes, kwt.len);
 					const char *sugg = hcl_name_suggestion(given, kws, 5);
 					error_in(p, next.range, kwt.range, "Invalid template control keyword",
 						 "\"%s\" is not a valid template control keyword.%s%s%s",
@@ -1443,7 +1503,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				pop_newlines(p);
 				continue;
 			}
-			const struct hcl_token *close = peek(p);
+			const struct tok *close = peek(p);
 			if (close->type != HCL_TOK_TEMPLATE_SEQ_END) {
 				if (!p->recovery) {
 					char *summary = xasprintf("Extra characters in %.*s marker", (int)kwt.len, kwt.bytes);
@@ -1454,7 +1514,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 				}
 				recover_to(p, HCL_TOK_TEMPLATE_SEQ_END);
 			} else {
-				struct hcl_token c = read_tok(p);
+				struct tok c = read_tok(p);
 				if (c.len == 2 && c.bytes[0] == '~')
 					ltrim_next = true;
 			}
@@ -1500,7 +1560,7 @@ static void parse_template_parts(struct parser *p, enum hcl_token_type end, cons
 		struct hcl_range r = start;
 		r.end = r.start;
 		struct ttok *lit = ttok_push(parts, TT_LITERAL, r);
-		lit->text = xstrdup("");
+		lit->text = p_strndup(p, "", 0);
 	}
 	ttok_push(parts, TT_END, end_range);
 }
@@ -1565,17 +1625,17 @@ struct tparser {
 	size_t i;
 };
 
-static struct hcl_template *tp_new(struct hcl_range r)
+static struct hcl_template *tp_new(struct parser *p, struct hcl_range r)
 {
-	struct hcl_template *t = xcalloc(1, sizeof *t);
+	struct hcl_template *t = p_alloc(p, sizeof *t);
 	t->range = r;
 	return t;
 }
 
-static struct hcl_template_part *tp_add(struct hcl_template *t, size_t *cap, enum hcl_template_part_kind kind,
-					struct hcl_range r)
+static struct hcl_template_part *tp_add(struct parser *p, struct hcl_template *t, size_t *cap,
+					enum hcl_template_part_kind kind, struct hcl_range r)
 {
-	t->parts = xgrow(t->parts, cap, t->nparts + 1, sizeof *t->parts);
+	t->parts = p_grow(p, t->parts, cap, t->nparts + 1, sizeof *t->parts);
 	struct hcl_template_part *part = &t->parts[t->nparts++];
 	memset(part, 0, sizeof *part);
 	part->kind = kind;
@@ -1645,11 +1705,11 @@ static struct ttok *tp_parse_body(struct tparser *tp, const struct ttok *open, s
 static void tp_parse_if(struct tparser *tp, struct hcl_template *into, size_t *cap)
 {
 	struct ttok *open = &tp->t->v[tp->i++];
-	struct hcl_template *then_t = tp_new(open->range), *else_t = NULL;
+	struct hcl_template *then_t = tp_new(tp->p, open->range), *else_t = NULL;
 	size_t tcap = 0, ecap = 0;
 	struct ttok *close = tp_parse_body(tp, open, then_t, &tcap);
 	if (close && close->kind == TT_ELSE) {
-		else_t = tp_new(close->range);
+		else_t = tp_new(tp->p, close->range);
 		close = tp_parse_body(tp, open, else_t, &ecap);
 		if (close && close->kind == TT_ELSE) {
 			char *at = hcl_range_string(&open->range);
@@ -1659,12 +1719,10 @@ static void tp_parse_if(struct tparser *tp, struct hcl_template *into, size_t *c
 			close = NULL;
 		}
 	}
-	if (!close) {
-		hcl_template_free(then_t);
-		hcl_template_free(else_t);
+	if (!close)
 		return;
-	}
-	struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_IF, hcl_range_between(open->range, close->range));
+	struct hcl_template_part *part =
+		tp_add(tp->p, into, cap, HCL_TPART_IF, hcl_range_between(open->range, close->range));
 	part->cond = open->expr;
 	open->expr = NULL;
 	part->then_t = then_t;
@@ -1674,14 +1732,13 @@ static void tp_parse_if(struct tparser *tp, struct hcl_template *into, size_t *c
 static void tp_parse_for(struct tparser *tp, struct hcl_template *into, size_t *cap)
 {
 	struct ttok *open = &tp->t->v[tp->i++];
-	struct hcl_template *body = tp_new(open->range);
+	struct hcl_template *body = tp_new(tp->p, open->range);
 	size_t bcap = 0;
 	struct ttok *close = tp_parse_body(tp, open, body, &bcap);
-	if (!close) {
-		hcl_template_free(body);
+	if (!close)
 		return;
-	}
-	struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_FOR, hcl_range_between(open->range, close->range));
+	struct hcl_template_part *part =
+		tp_add(tp->p, into, cap, HCL_TPART_FOR, hcl_range_between(open->range, close->range));
 	part->key_var = steal(&open->key_var);
 	part->value_var = steal(&open->value_var);
 	part->coll = open->expr;
@@ -1696,14 +1753,14 @@ static void tp_parse_part(struct tparser *tp, struct hcl_template *into, size_t 
 	struct ttok *t = &tp->t->v[tp->i];
 	switch (t->kind) {
 	case TT_LITERAL: {
-		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_LITERAL, t->range);
+		struct hcl_template_part *part = tp_add(tp->p, into, cap, HCL_TPART_LITERAL, t->range);
 		part->len = t->len;
 		part->text = steal(&t->text);
 		tp->i++;
 		return;
 	}
 	case TT_INTERP: {
-		struct hcl_template_part *part = tp_add(into, cap, HCL_TPART_INTERP, t->range);
+		struct hcl_template_part *part = tp_add(tp->p, into, cap, HCL_TPART_INTERP, t->range);
 		part->expr = t->expr;
 		t->expr = NULL;
 		tp->i++;
@@ -1730,7 +1787,7 @@ static struct hcl_template *build_template(struct parser *p, struct ttoks *parts
 					   bool *passthru)
 {
 	struct tparser tp = {p, parts, 0};
-	struct hcl_template *t = tp_new(range);
+	struct hcl_template *t = tp_new(p, range);
 	size_t cap = 0;
 	while (parts->v[tp.i].kind != TT_END)
 		tp_parse_part(&tp, t, &cap);
@@ -1747,13 +1804,11 @@ static struct hcl_expr *template_expr(struct parser *p, struct ttoks *parts, str
 	bool passthru;
 	struct hcl_template *t = build_template(p, parts, range, &passthru);
 	if (passthru) {
-		struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE_WRAP, range);
+		struct hcl_expr *e = new_expr(p, HCL_EXPR_TEMPLATE_WRAP, range);
 		e->u.wrap.inner = t->parts[0].expr;
-		t->parts[0].expr = NULL;
-		hcl_template_free(t);
 		return e;
 	}
-	struct hcl_expr *e = new_expr(HCL_EXPR_TEMPLATE, range);
+	struct hcl_expr *e = new_expr(p, HCL_EXPR_TEMPLATE, range);
 	e->u.template_.tmpl = t;
 	e->u.template_.heredoc = heredoc;
 	return e;
@@ -1761,7 +1816,7 @@ static struct hcl_expr *template_expr(struct parser *p, struct ttoks *parts, str
 
 static struct hcl_expr *parse_template_expr(struct parser *p)
 {
-	struct hcl_token open = read_tok(p);
+	struct tok open = read_tok(p);
 	enum hcl_token_type closer = open.type == HCL_TOK_OQUOTE ? HCL_TOK_CQUOTE : HCL_TOK_CHEREDOC;
 	bool flush = open.type == HCL_TOK_OHEREDOC && open.len > 2 && open.bytes[2] == '-';
 	struct ttoks parts = {0};
@@ -1780,15 +1835,69 @@ static struct hcl_expr *parse_template_expr(struct parser *p)
 struct body_builder {
 	struct hcl_body *b;
 	size_t acap, bcap;
+	/* The attributes by name, for "Attribute redefined" in bodies with many of them (a scan is
+	 * quadratic): open addressing over indices into b->attrs, plus one (0 = empty). NULL while
+	 * the body has few attributes. */
+	size_t *by_name;
+	size_t by_name_cap;      /* a power of two, at least twice the attribute count */
 };
+
+#define BY_NAME_FROM 16      /* attributes before a body gets its name index */
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL;   /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void by_name_insert(struct body_builder *bb, size_t i)
+{
+	size_t mask = bb->by_name_cap - 1;
+	size_t j = name_hash(bb->b->attrs[i]->name) & mask;
+	while (bb->by_name[j])
+		j = (j + 1) & mask;
+	bb->by_name[j] = i + 1;
+}
+
+static const struct hcl_attribute *body_find_attr(const struct body_builder *bb, const char *name)
+{
+	if (!bb->by_name)
+		return hcl_body_attr(bb->b, name);
+	size_t mask = bb->by_name_cap - 1;
+	for (size_t j = name_hash(name) & mask; bb->by_name[j]; j = (j + 1) & mask) {
+		const struct hcl_attribute *a = bb->b->attrs[bb->by_name[j] - 1];
+		if (strcmp(a->name, name) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/* Index attribute i (just added), (re)building the index when it gets too full. */
+static void by_name_add(struct body_builder *bb, size_t i)
+{
+	size_t n = i + 1;
+	if (n < BY_NAME_FROM)
+		return;
+	if (2 * n > bb->by_name_cap) {
+		free(bb->by_name);
+		bb->by_name_cap = bb->by_name_cap ? 2 * bb->by_name_cap : 4 * BY_NAME_FROM;
+		bb->by_name = xcalloc(bb->by_name_cap, sizeof *bb->by_name);
+		for (size_t k = 0; k < n; k++)
+			by_name_insert(bb, k);
+		return;
+	}
+	by_name_insert(bb, i);
+}
 
 static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, struct hcl_range open_range);
 
-static struct hcl_attribute *finish_attribute(struct parser *p, struct hcl_token name, bool single_line)
+static struct hcl_attribute *finish_attribute(struct parser *p, struct tok name, bool single_line)
 {
-	struct hcl_token eq = read_tok(p);
-	struct hcl_attribute *a = xcalloc(1, sizeof *a);
-	a->name = tok_str(&name);
+	struct tok eq = read_tok(p);
+	struct hcl_attribute *a = p_alloc(p, sizeof *a);
+	a->name = tok_str(p, &name);
 	a->name_range = name.range;
 	a->equals_range = eq.range;
 	size_t ndiags = p->diags->n;
@@ -1800,7 +1909,7 @@ static struct hcl_attribute *finish_attribute(struct parser *p, struct hcl_token
 	} else {
 		end = p->prev_range;
 		if (!single_line) {
-			const struct hcl_token *t = peek(p);
+			const struct tok *t = peek(p);
 			if (t->type != HCL_TOK_NEWLINE && t->type != HCL_TOK_EOF) {
 				if (!p->recovery) {
 					if (t->type == HCL_TOK_COMMA)
@@ -1821,9 +1930,9 @@ static struct hcl_attribute *finish_attribute(struct parser *p, struct hcl_token
 	return a;
 }
 
-static struct hcl_body *empty_body(struct hcl_range r)
+static struct hcl_body *empty_body(struct parser *p, struct hcl_range r)
 {
-	struct hcl_body *b = xcalloc(1, sizeof *b);
+	struct hcl_body *b = p_alloc(p, sizeof *b);
 	b->range = r;
 	b->end_range = r;
 	b->end_range.start = r.end;
@@ -1831,22 +1940,22 @@ static struct hcl_body *empty_body(struct hcl_range r)
 }
 
 /* `a { b = 1 }`: a block holding exactly one attribute on its own line. */
-static struct hcl_body *parse_single_attr_body(struct parser *p, struct hcl_token open)
+static struct hcl_body *parse_single_attr_body(struct parser *p, struct tok open)
 {
-	struct hcl_body *body = xcalloc(1, sizeof *body);
-	const struct hcl_token *first = peek(p);
+	struct hcl_body *body = p_alloc(p, sizeof *body);
+	const struct tok *first = peek(p);
 	if (first->type != HCL_TOK_IDENT) {
 		if (!p->recovery)
 			hcl_error(p->diags, &first->range, "Invalid single-argument block definition",
 				  "A single-line block definition must contain exactly one argument definition, like "
 				  "`name { key = value }`.");
-		struct hcl_token close = recover_to(p, HCL_TOK_CBRACE);
+		struct tok close = recover_to(p, HCL_TOK_CBRACE);
 		body->range = hcl_range_between(open.range, close.range);
 		body->end_range = close.range;
 		return body;
 	}
-	struct hcl_token name = read_tok(p);
-	const struct hcl_token *next = peek(p);
+	struct tok name = read_tok(p);
+	const struct tok *next = peek(p);
 	if (next->type != HCL_TOK_EQUAL) {
 		if (!p->recovery) {
 			if (next->type == HCL_TOK_OBRACE || next->type == HCL_TOK_OQUOTE || next->type == HCL_TOK_IDENT) {
@@ -1859,17 +1968,17 @@ static struct hcl_body *parse_single_attr_body(struct parser *p, struct hcl_toke
 					  "like `name { key = value }`.");
 			}
 		}
-		struct hcl_token close = recover_to(p, HCL_TOK_CBRACE);
+		struct tok close = recover_to(p, HCL_TOK_CBRACE);
 		body->range = hcl_range_between(open.range, close.range);
 		body->end_range = close.range;
 		return body;
 	}
 	struct hcl_attribute *a = finish_attribute(p, name, true);
-	body->attrs = xmalloc(sizeof *body->attrs);
+	body->attrs = p_alloc(p, sizeof *body->attrs);
 	body->attrs[0] = a;
 	body->nattrs = 1;
-	struct hcl_token close;
-	const struct hcl_token *t = peek(p);
+	struct tok close;
+	const struct tok *t = peek(p);
 	if (t->type == HCL_TOK_CBRACE) {
 		close = read_tok(p);
 	} else {
@@ -1896,15 +2005,15 @@ static struct hcl_body *parse_single_attr_body(struct parser *p, struct hcl_toke
 	return body;
 }
 
-static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
+static struct hcl_block *finish_block(struct parser *p, struct tok type)
 {
-	struct hcl_block *blk = xcalloc(1, sizeof *blk);
-	blk->type = tok_str(&type);
+	struct hcl_block *blk = p_alloc(p, sizeof *blk);
+	blk->type = tok_str(p, &type);
 	blk->type_range = type.range;
 	size_t lcap = 0, rcap = 0;
-	struct hcl_token open;
+	struct tok open;
 	for (;;) {
-		const struct hcl_token *t = peek(p);
+		const struct tok *t = peek(p);
 		if (t->type == HCL_TOK_OBRACE) {
 			open = read_tok(p);
 			break;
@@ -1915,12 +2024,12 @@ static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
 			if (t->type == HCL_TOK_OQUOTE) {
 				label = parse_quoted_string_literal(p, &lr);
 			} else {
-				struct hcl_token id = read_tok(p);
-				label = tok_str(&id);
+				struct tok id = read_tok(p);
+				label = tok_str(p, &id);
 				lr = id.range;
 			}
-			blk->labels = xgrow(blk->labels, &lcap, blk->nlabels + 1, sizeof *blk->labels);
-			blk->label_ranges = xgrow(blk->label_ranges, &rcap, blk->nlabels + 1, sizeof *blk->label_ranges);
+			blk->labels = p_grow(p, blk->labels, &lcap, blk->nlabels + 1, sizeof *blk->labels);
+			blk->label_ranges = p_grow(p, blk->label_ranges, &rcap, blk->nlabels + 1, sizeof *blk->label_ranges);
 			blk->labels[blk->nlabels] = label;
 			blk->label_ranges[blk->nlabels] = lr;
 			blk->nlabels++;
@@ -1941,7 +2050,7 @@ static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
 					 "here.");
 		}
 		recover_after_body_item(p);
-		blk->body = empty_body(type.range);
+		blk->body = empty_body(p, type.range);
 		blk->open_brace_range = blk->close_brace_range = type.range;
 		blk->range = type.range;
 		return blk;
@@ -1955,7 +2064,7 @@ static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
 	}
 	blk->close_brace_range = p->prev_range;
 	blk->range = hcl_range_between(type.range, blk->close_brace_range);
-	const struct hcl_token *eol = peek(p);
+	const struct tok *eol = peek(p);
 	if (eol->type == HCL_TOK_NEWLINE || eol->type == HCL_TOK_EOF) {
 		read_tok(p);
 	} else {
@@ -1969,24 +2078,22 @@ static struct hcl_block *finish_block(struct parser *p, struct hcl_token type)
 
 static void body_add_attr(struct parser *p, struct body_builder *bb, struct hcl_attribute *a)
 {
-	const struct hcl_attribute *existing = hcl_body_attr(bb->b, a->name);
+	const struct hcl_attribute *existing = body_find_attr(bb, a->name);
 	if (existing) {
 		char *at = hcl_range_string(&existing->name_range);
 		hcl_error(p->diags, &a->name_range, "Attribute redefined",
 			  "The argument \"%s\" was already set at %s. Each argument may be set only once.", a->name, at);
 		free(at);
-		hcl_expr_free(a->expr);
-		free(a->name);
-		free(a);
 		return;
 	}
-	bb->b->attrs = xgrow(bb->b->attrs, &bb->acap, bb->b->nattrs + 1, sizeof *bb->b->attrs);
+	bb->b->attrs = p_grow(p, bb->b->attrs, &bb->acap, bb->b->nattrs + 1, sizeof *bb->b->attrs);
 	bb->b->attrs[bb->b->nattrs++] = a;
+	by_name_add(bb, bb->b->nattrs - 1);
 }
 
 static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, struct hcl_range open_range)
 {
-	struct body_builder bb = {xcalloc(1, sizeof(struct hcl_body)), 0, 0};
+	struct body_builder bb = {p_alloc(p, sizeof(struct hcl_body)), 0, 0, NULL, 0};
 	struct hcl_range start = open_range, endr = open_range;
 	if (++p->depth > MAX_DEPTH) {
 		if (!p->recovery)
@@ -1994,13 +2101,13 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 				  "Blocks are nested more than %d levels deep here.", MAX_DEPTH);
 		p->recovery = true;
 		p->depth--;
-		struct hcl_token close = recover_to(p, HCL_TOK_CBRACE);
+		struct tok close = recover_to(p, HCL_TOK_CBRACE);
 		bb.b->range = hcl_range_between(open_range, close.range);
 		bb.b->end_range = close.range;
 		return bb.b;
 	}
 	for (;;) {
-		const struct hcl_token *next = peek(p);
+		const struct tok *next = peek(p);
 		if (next->type == end) {
 			endr = read_tok(p).range;
 			break;
@@ -2012,14 +2119,14 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 		if (next->type == HCL_TOK_IDENT) {
 			/* every body item starts fresh: errors in one item do not silence the next */
 			p->recovery = false;
-			struct hcl_token ident = read_tok(p);
-			const struct hcl_token *after = peek(p);
+			struct tok ident = read_tok(p);
+			const struct tok *after = peek(p);
 			if (after->type == HCL_TOK_EQUAL) {
 				body_add_attr(p, &bb, finish_attribute(p, ident, false));
 			} else if (after->type == HCL_TOK_OQUOTE || after->type == HCL_TOK_OBRACE ||
 				   after->type == HCL_TOK_IDENT) {
 				struct hcl_block *blk = finish_block(p, ident);
-				bb.b->blocks = xgrow(bb.b->blocks, &bb.bcap, bb.b->nblocks + 1, sizeof *bb.b->blocks);
+				bb.b->blocks = p_grow(p, bb.b->blocks, &bb.bcap, bb.b->nblocks + 1, sizeof *bb.b->blocks);
 				bb.b->blocks[bb.b->nblocks++] = blk;
 			} else {
 				hcl_error(p->diags, &ident.range, "Argument or block definition required",
@@ -2038,14 +2145,14 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 			break;
 		}
 		if (next->type == HCL_TOK_CBRACE && end == HCL_TOK_EOF) {
-			struct hcl_token bad = read_tok(p);
+			struct tok bad = read_tok(p);
 			hcl_error(p->diags, &bad.range, "Unexpected closing brace",
 				  "This closing brace does not match any opening brace; check the nesting of the "
 				  "blocks above it.");
 			continue;
 		}
 		p->recovery = false;
-		struct hcl_token bad = read_tok(p);
+		struct tok bad = read_tok(p);
 		if (bad.type == HCL_TOK_OQUOTE)
 			hcl_error(p->diags, &bad.range, "Invalid argument name", "Argument names must not be quoted.");
 		else
@@ -2054,6 +2161,7 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 		recover_after_body_item(p);
 	}
 	p->depth--;
+	free(bb.by_name);
 	bb.b->range = hcl_range_between(start, endr);
 	bb.b->end_range = endr;
 	bb.b->end_range.start = endr.end;
@@ -2063,13 +2171,39 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 /* ------------------------------------------------------------------------------------------------
  * Entry points */
 
-static void parser_init(struct parser *p, const struct hcl_tokens *toks, struct hcl_diags *diags, bool newlines)
+static void parser_init(struct parser *p, const struct hcl_tokens *toks, struct hcl_diags *diags, bool newlines,
+			struct hcl_arena *arena)
 {
 	memset(p, 0, sizeof *p);
 	p->toks = toks;
 	p->diags = diags;
 	p->nl_stack[0] = newlines;
-	p->prev_range = toks->v[0].range;
+	p->prev_range = hcl_token_range(toks, &toks->v[0]);
+	p->arena = arena;
+}
+
+static void parser_finish(struct parser *p, struct hcl_tokens *toks)
+{
+	buf_free(&p->scratch);
+	hcl_tokens_free(toks);
+}
+
+/* A first arena chunk that holds the tree of typical source text of this length (real templates
+ * take about 16 bytes of tree per byte). */
+static struct hcl_arena *tree_arena(size_t len)
+{
+	return hcl_arena_new(len < SIZE_MAX / 32 ? 16 * len + 512 : SIZE_MAX / 2);
+}
+
+/* The scanner reads at most HCL_LEX_MAX_LEN bytes: say so when there is more. */
+static void check_length(size_t len, const char *filename, struct hcl_pos start, struct hcl_diags *diags)
+{
+	if (len <= HCL_LEX_MAX_LEN)
+		return;
+	struct hcl_range r = {filename, start, start};
+	hcl_error(diags, &r, "Input too large",
+		  "HCL input is limited to 4 GiB; only the first 4 GiB were read. Split the configuration into "
+		  "several files.");
 }
 
 /* Order the diagnostics added since `from` by position (stable), so that scanner and parser reports
@@ -2088,7 +2222,8 @@ static void sort_new_diags(struct hcl_diags *d, size_t from)
 	}
 }
 
-struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags)
+struct hcl_file *hcl_parse_config_tokens(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags,
+					 struct hcl_tokens *tokens)
 {
 	size_t first_diag = diags->n;
 	struct hcl_file *f = hcl_file_new_source(filename, bytes, len);
@@ -2104,17 +2239,28 @@ struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *fil
 		start.byte = 3;
 		start.column = 2;
 	}
+	check_length(len - skip, f->filename, start, diags);
 	hcl_lex(f->bytes + skip, len - skip, f->filename, start, HCL_LEX_CONFIG, &toks);
 	hcl_tokens_check(&toks, diags);
+	f->arena = tree_arena(len);
 	struct parser p;
-	parser_init(&p, &toks, diags, true);
-	struct hcl_range file_start = toks.v[0].range;
+	parser_init(&p, &toks, diags, true, f->arena);
+	struct hcl_range file_start = hcl_token_range(&toks, &toks.v[0]);
 	file_start.start = start;
 	file_start.end = start;
 	f->body = parse_body(&p, HCL_TOK_EOF, file_start);
-	hcl_tokens_free(&toks);
+	if (tokens) {
+		*tokens = toks;
+		toks = (struct hcl_tokens){0};
+	}
+	parser_finish(&p, &toks);
 	sort_new_diags(diags, first_diag);
 	return f;
+}
+
+struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags)
+{
+	return hcl_parse_config_tokens(bytes, len, filename, diags, NULL);
 }
 
 struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags)
@@ -2137,36 +2283,40 @@ struct hcl_expr *hcl_parse_expression(const char *bytes, size_t len, const char 
 				      struct hcl_diags *diags)
 {
 	struct hcl_tokens toks = {0};
+	check_length(len, filename, start, diags);
 	hcl_lex(bytes, len, filename, start, HCL_LEX_CONFIG, &toks);
 	hcl_tokens_check(&toks, diags);
+	struct hcl_arena *arena = tree_arena(len);
 	struct parser p;
-	parser_init(&p, &toks, diags, false);
+	parser_init(&p, &toks, diags, false, arena);
 	size_t ndiags = diags->n;
 	struct hcl_expr *e = parse_expression(&p);
-	const struct hcl_token *t = peek(&p);
+	const struct tok *t = peek(&p);
 	if (t->type != HCL_TOK_EOF && !(p.recovery && diags->n > ndiags))
 		hcl_error(diags, &t->range, "Extra characters after expression",
 			  "An expression was successfully parsed, but extra characters were found after it.");
-	hcl_tokens_free(&toks);
-	return e;
+	parser_finish(&p, &toks);
+	return hcl_expr_tree(arena, e);
 }
 
 struct hcl_expr *hcl_parse_template(const char *bytes, size_t len, const char *filename, struct hcl_pos start,
 				    struct hcl_diags *diags)
 {
 	struct hcl_tokens toks = {0};
+	check_length(len, filename, start, diags);
 	hcl_lex(bytes, len, filename, start, HCL_LEX_TEMPLATE, &toks);
 	hcl_tokens_check(&toks, diags);
+	struct hcl_arena *arena = tree_arena(len);
 	struct parser p;
-	parser_init(&p, &toks, diags, false);
+	parser_init(&p, &toks, diags, false, arena);
 	struct ttoks parts = {0};
-	struct hcl_range range = toks.v[0].range;
+	struct hcl_range range = hcl_token_range(&toks, &toks.v[0]);
 	parse_template_parts(&p, HCL_TOK_EOF, NULL, &parts);
-	range = hcl_range_between(range, toks.v[toks.n - 1].range);
+	range = hcl_range_between(range, hcl_token_range(&toks, &toks.v[toks.n - 1]));
 	struct hcl_expr *e = template_expr(&p, &parts, range, false);
 	ttoks_free(&parts);
-	hcl_tokens_free(&toks);
-	return e;
+	parser_finish(&p, &toks);
+	return hcl_expr_tree(arena, e);
 }
 
 void hcl_traversal_free(struct hcl_traversal *t)
@@ -2187,28 +2337,29 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 {
 	memset(out, 0, sizeof *out);
 	struct hcl_tokens toks = {0};
+	check_length(len, filename, start, diags);
 	hcl_lex(bytes, len, filename, start, HCL_LEX_CONFIG, &toks);
 	struct parser p;
-	parser_init(&p, &toks, diags, false);
+	parser_init(&p, &toks, diags, false, NULL);
 	size_t cap = 0;
 	int rc = -1;
-	struct hcl_token root = read_tok(&p);
+	struct tok root = read_tok(&p);
 	if (root.type != HCL_TOK_IDENT) {
 		hcl_error(diags, &root.range, "Variable name required", "Must begin with a variable name.");
 		goto out;
 	}
-	out->root = tok_str(&root);
+	out->root = tok_str(&p, &root);
 	out->root_range = root.range;
 	for (;;) {
-		struct hcl_token t = read_tok(&p);
+		struct tok t = read_tok(&p);
 		if (t.type == HCL_TOK_EOF)
 			break;
 		struct hcl_traverser step = {0};
 		if (t.type == HCL_TOK_DOT) {
-			struct hcl_token name = read_tok(&p);
+			struct tok name = read_tok(&p);
 			if (name.type == HCL_TOK_IDENT) {
 				step.kind = HCL_TRAVERSE_ATTR;
-				step.name = tok_str(&name);
+				step.name = tok_str(&p, &name);
 			} else if (name.type == HCL_TOK_NUMBER_LIT && !memchr(name.bytes, '.', name.len)) {
 				step.kind = HCL_TRAVERSE_INDEX;
 				if (!number_literal(&p, &name, &step.key))
@@ -2221,9 +2372,9 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 			}
 			step.range = hcl_range_between(t.range, name.range);
 		} else if (t.type == HCL_TOK_OBRACK) {
-			const struct hcl_token *k = peek(&p);
+			const struct tok *k = peek(&p);
 			if (k->type == HCL_TOK_NUMBER_LIT) {
-				struct hcl_token num = read_tok(&p);
+				struct tok num = read_tok(&p);
 				step.kind = HCL_TRAVERSE_INDEX;
 				if (!number_literal(&p, &num, &step.key))
 					goto out;
@@ -2245,7 +2396,7 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 						  : "Index brackets must contain either a literal number or a literal string.");
 				goto out;
 			}
-			struct hcl_token close = read_tok(&p);
+			struct tok close = read_tok(&p);
 			if (close.type != HCL_TOK_CBRACK) {
 				hcl_error(diags, &close.range, "Unclosed index brackets",
 					  "Index key must be followed by a closing bracket.");
@@ -2260,11 +2411,11 @@ int hcl_parse_traversal(const char *bytes, size_t len, const char *filename, str
 			hcl_diag_set_context(d, &ctx);
 			goto out;
 		}
-		push_step(out, &cap, step);
+		push_step(&p, out, &cap, step);
 	}
 	rc = 0;
 out:
-	hcl_tokens_free(&toks);
+	parser_finish(&p, &toks);
 	if (rc < 0)
 		hcl_traversal_free(out);
 	return rc;

@@ -15,6 +15,12 @@
  * filename and bytes; diagnostics are appended to diags. */
 struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags);
 
+/* hcl_parse_config, also handing out the scanner's tokens (free with hcl_tokens_free), for the
+ * formatter: they point into the returned file's copy of bytes. */
+struct hcl_tokens;
+struct hcl_file *hcl_parse_config_tokens(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags,
+					 struct hcl_tokens *tokens);
+
 /* Read and parse a file from disk. Returns NULL (with a diagnostic) when it cannot be read. */
 struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags);
 

@@ -1,5 +1,6 @@
 # src/hcl: the HCL language — syntax side (lexer, parser, AST, diagnostics, formatter)
 src_libkiln_a_SOURCES += \
+	src/hcl/arena.c src/hcl/arena.h \
 	src/hcl/ast.c src/hcl/ast.h \
 	src/hcl/diag.c src/hcl/diag.h \
 	src/hcl/format.c src/hcl/format.h \

@@ -319,6 +319,32 @@ static void test_blocks(void **state)
 	assert_diags("a = 1\na = 2\n", "2:1/6-2:2/7 Attribute redefined\n");
 }
 
+/* A body with many attributes finds a redefined one by name (not by scanning all of them) and still
+ * reports where it was first set, keeping the first. */
+static void test_many_attributes_redefined(void **state)
+{
+	(void)state;
+	struct buf src = BUF_INIT;
+	for (int i = 0; i < 100; i++)
+		buf_printf(&src, "a%d = %d\n", i, i);
+	buf_puts(&src, "a3 = \"again\"\na70 = 2\na100 = 3\n");
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_file *f = hcl_parse_config(buf_cstr(&src), src.len, "t.hcl", &d);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.v[0].summary, "Attribute redefined");
+	assert_int_equal(d.v[0].subject.start.line, 101);
+	assert_non_null(strstr(d.v[0].detail, "\"a3\" was already set at t.hcl:4,1-3."));
+	assert_int_equal(d.v[1].subject.start.line, 102);
+	assert_non_null(strstr(d.v[1].detail, "\"a70\" was already set at t.hcl:71,1-4."));
+	assert_int_equal(f->body->nattrs, 101);
+	const struct hcl_attribute *a3 = hcl_body_attr(f->body, "a3");
+	assert_int_equal(a3->expr->kind, HCL_EXPR_LITERAL);
+	assert_non_null(hcl_body_attr(f->body, "a100"));
+	hcl_file_free(f);
+	hcl_diags_free(&d);
+	buf_free(&src);
+}
+
 /* The specsuite's structural error cases, with HCL's exact ranges. */
 static void test_structure_errors(void **state)
 {
@@ -511,16 +537,17 @@ static void test_lexer_tokens(void **state)
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < t.n; i++) {
 		buf_printf(&b, "%s[", hcl_token_type_name(t.v[i].type));
+		const char *bytes = hcl_token_bytes(&t, &t.v[i]);
 		for (size_t j = 0; j < t.v[i].len; j++)
-			buf_puts(&b, t.v[i].bytes[j] == '\n' ? "\\n" : (char[]){t.v[i].bytes[j], 0});
+			buf_puts(&b, bytes[j] == '\n' ? "\\n" : (char[]){bytes[j], 0});
 		buf_puts(&b, "] ");
 	}
 	assert_string_equal(buf_cstr(&b), "Ident[a] Equal[=] OHeredoc[<<-EOT\\n] StringLit[  x ] TemplateInterp[${] "
 					  "Ident[y] TemplateSeqEnd[}] StringLit[\\n] CHeredoc[  EOT] Newline[\\n] "
 					  "Comment[# c\\n] Ident[b] Equal[=] OQuote[\"] QuotedLit[q] QuotedLit[$${] "
 					  "QuotedLit[r}] CQuote[\"] Comment[// d] EOF[] ");
-	assert_int_equal(t.v[8].range.start.line, 3);
-	assert_int_equal(t.v[8].range.end.column, 6);
+	assert_int_equal(hcl_token_range(&t, &t.v[8]).start.line, 3);
+	assert_int_equal(hcl_token_range(&t, &t.v[8]).end.column, 6);
 	buf_free(&b);
 	hcl_tokens_free(&t);
 }
@@ -555,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_traversals_and_splats),
 		cmocka_unit_test(test_collections_and_for),
 		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_many_attributes_redefined),
 		cmocka_unit_test(test_structure_errors),
 		cmocka_unit_test(test_multiple_errors),
 		cmocka_unit_test(test_render),
