@@ -5,6 +5,7 @@
 #include "template/internal.h"
 
 #include <fnmatch.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -269,35 +270,64 @@ static void not_runnable(struct hcl_diags *d, const struct tmpl_component *c, co
 		  tmpl_kind_name(c->kind), c->type);
 }
 
-/* Make the plan; with validate, also decode every step's configuration (build.* unknown) and accept
- * components that cannot run yet. */
-/* The builder's prepare, as the build would call it, for kiln validate: its error becomes a diagnostic at
- * the argument it names, else at the source block. */
-static void check_builder(const struct plan_build *pb, const struct tmpl_build_source *bs, struct hcl_diags *d)
+/* A component's prepare, as the build would call it, for kiln validate (Packer's validate prepares every
+ * builder, provisioner and post-processor): its error becomes a diagnostic at the argument it names,
+ * else at `at` (the block). Values the build alone knows (build.*) are unknown here, and components
+ * leave checks on unknown values to the build. */
+static void check_prepare(int (*prepare)(const struct kiln_config *, void **, struct strv *, struct kiln_error *),
+			  void (*destroy)(void *), const struct kiln_config *cfg, const struct hcl_range *block,
+			  const char *summary, struct hcl_diags *d)
 {
 	void *inst = NULL;
 	struct strv warnings = STRV_INIT;
 	struct kiln_error e = ERR_INIT;
-	if (pb->builder->prepare(pb->builder_config, &inst, &warnings, &e) == 0) {
-		if (pb->builder->destroy)
-			pb->builder->destroy(inst);
+	if (prepare(cfg, &inst, &warnings, &e) == 0) {
+		if (destroy)
+			destroy(inst);
 	} else {
-		const struct hcl_range *block = &bs->src->block->label_ranges[0];
 		struct hcl_range at = *block, r;
 		/* the diagnostic outlives the configuration: keep the template's own file name */
-		if (tmpl_config_error_range(pb->builder_config, &e, &r) && strcmp(r.filename, block->filename) == 0) {
+		if (tmpl_config_error_range(cfg, &e, &r) && strcmp(r.filename, block->filename) == 0) {
 			at = r;
 			at.filename = block->filename;
 		}
 		char *text = err_chain_text(&e); /* the diagnostic says where: not again in its text */
-		hcl_error(d, &at, "Invalid builder configuration", "%s%s%s", text, e.hint ? ". " : "",
-			  e.hint ? e.hint : "");
+		char *hint = e.hint ? xstrdup(e.hint) : NULL;
+		if (hint)
+			hint[0] = (char)toupper((unsigned char)hint[0]); /* a sentence of its own here */
+		hcl_error(d, &at, summary, "%s%s%s", text, hint ? ". " : "", hint ? hint : "");
+		free(hint);
 		free(text);
 	}
 	strv_free(&warnings);
 	err_clear(&e);
 }
 
+static void check_builder(const struct plan_build *pb, const struct tmpl_build_source *bs, struct hcl_diags *d)
+{
+	check_prepare(pb->builder->prepare, pb->builder->destroy, pb->builder_config, &bs->src->block->label_ranges[0],
+		      "Invalid builder configuration", d);
+}
+
+/* validate: decode a provisioner or post-processor as the build would, then prepare it when it decoded
+ * cleanly and kiln has the component. */
+static void check_step(struct tmpl *t, struct tmpl_step *s, struct tmpl_build_source *bs, struct hcl_diags *d)
+{
+	size_t nerr = hcl_diags_count(d, HCL_DIAG_ERROR);
+	struct kiln_config *cfg = decode_step(t, s, bs, NULL, d);
+	if (cfg && hcl_diags_count(d, HCL_DIAG_ERROR) == nerr) {
+		if (s->comp.provisioner)
+			check_prepare(s->comp.provisioner->prepare, s->comp.provisioner->destroy, cfg, &s->def_range,
+				      "Invalid provisioner configuration", d);
+		else if (s->comp.postprocessor)
+			check_prepare(s->comp.postprocessor->prepare, s->comp.postprocessor->destroy, cfg,
+				      &s->def_range, "Invalid post-processor configuration", d);
+	}
+	kiln_config_free(cfg);
+}
+
+/* Make the plan; with validate, also decode every step's configuration (build.* unknown) and accept
+ * components that cannot run yet. */
 static int make_plan(struct tmpl *t, const struct plan_options *opts, struct plan *out, bool validate,
 		     struct hcl_diags *d)
 {
@@ -347,7 +377,7 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 					if (!s->comp.provisioner && !validate)
 						not_runnable(d, &s->comp, &s->def_range);
 					if (validate)
-						kiln_config_free(decode_step(t, s, bs, NULL, d));
+						check_step(t, s, bs, d);
 				}
 				hcl_eval_ctx_free(sc);
 			}
@@ -360,7 +390,7 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 					if (!s->comp.provisioner && !validate)
 						not_runnable(d, &s->comp, &s->def_range);
 					if (validate)
-						kiln_config_free(decode_step(t, s, bs, NULL, d));
+						check_step(t, s, bs, d);
 				}
 				hcl_eval_ctx_free(sc);
 			}
@@ -387,7 +417,7 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 						if (!s->comp.postprocessor && !validate)
 							not_runnable(d, &s->comp, &s->def_range);
 						if (validate)
-							kiln_config_free(decode_step(t, s, bs, NULL, d));
+							check_step(t, s, bs, d);
 					}
 					hcl_eval_ctx_free(sc);
 				}

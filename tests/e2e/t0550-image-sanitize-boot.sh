@@ -5,7 +5,7 @@
 # image then carries no SSH host keys, an empty machine-id, no cloud-init instance state, empty logs,
 # no build user and no temporary key. Booted again under TCG with a fresh cloud-init seed (user-mode
 # networking, SSH on 127.0.0.1), it makes new host keys and a new machine-id and accepts SSH; the
-# zstd-compressed qcow2 and the streamOptimized VMDK both boot.
+# compressed qcow2 (`disk_compression = true`: zlib, as Packer) and the streamOptimized VMDK both boot.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 . "$KILN_SRCDIR/tests/lib/fixtures.sh"

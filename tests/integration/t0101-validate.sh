@@ -60,6 +60,8 @@ Unset variable
 Unknown source
 Unsupported builder type
 Invalid builder configuration
+Invalid provisioner configuration
+Invalid post-processor configuration
 Unsupported provisioner type
 Unsupported post-processor type
 Unsupported data source type
@@ -96,6 +98,45 @@ test_expect_success 'a conditional between a tuple and an empty tuple unifies (0
 		test "$(grep -c ": error: " err)" = 1 &&
 		test_grep "t.pkr.hcl:82:3: error: Invalid builder configuration" err || return 1
 	done
+'
+
+test_expect_success 'validate prepares provisioners and post-processors as the build would' '
+	cat >steps.pkr.hcl <<-\EOF &&
+	source "null" "x" {
+	  communicator = "none"
+	}
+	build {
+	  sources = ["source.null.x"]
+	  provisioner "shell" {
+	  }
+	  provisioner "shell-local" {
+	    inline = ["echo ${build.ID}"]
+	  }
+	  provisioner "file" {
+	    source      = "nope.txt"
+	    destination = "/tmp/x"
+	  }
+	  provisioner "file" {
+	    source      = "steps.pkr.hcl"
+	    destination = "/tmp/y"
+	  }
+	  post-processor "checksum" {
+	    checksum_types = ["md17"]
+	  }
+	}
+	EOF
+	test_expect_code 1 env KILN_DIAG_FORMAT=short "$KILN" validate steps.pkr.hcl 2>err &&
+	test "$(grep -c ": error: " err)" = 3 &&
+	test_grep "steps.pkr.hcl:6:3: error: Invalid provisioner configuration" err &&
+	test_grep "steps.pkr.hcl:12:5: error: Invalid provisioner configuration" err &&
+	test_grep "steps.pkr.hcl:20:5: error: Invalid post-processor configuration" err &&
+	test_expect_code 1 "$KILN" validate steps.pkr.hcl 2>long &&
+	tr "\n" " " <long >flat &&
+	test_grep "either a script file or inline script must be specified" flat &&
+	test_grep "Unrecognized checksum type: md17" flat &&
+	touch nope.txt &&
+	sed -e "/provisioner \"shell\" {/,/^  }/d" -e "s/md17/sha256/" steps.pkr.hcl >ok.pkr.hcl &&
+	"$KILN" validate ok.pkr.hcl
 '
 
 test_expect_success 'every malformed template yields its diagnostic at file:line:col' '
