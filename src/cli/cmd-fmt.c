@@ -88,7 +88,8 @@ static void fmt_source(const char *name, const char *path, const struct buf *src
 	struct hcl_fileset fs = HCL_FILESET_INIT;
 	struct buf formatted = BUF_INIT;
 	struct hcl_file *f = hcl_parse_and_format(buf_cstr(src), src->len, name, &d, &formatted);
-	hcl_fileset_add(&fs, f);
+	if (f)
+		hcl_fileset_add(&fs, f);
 	if (hcl_diags_has_errors(&d)) {
 		/* like Packer, never reformat a file that does not parse */
 		cli_print_diags(stderr, &d, &fs);

@@ -17,6 +17,7 @@
 struct chunk {
 	struct chunk *prev;
 	size_t size;             /* usable bytes after the header */
+	size_t used;             /* bytes handed out, once a newer chunk is current */
 	alignas(size_t) unsigned char data[];
 };
 
@@ -60,6 +61,8 @@ static void add_chunk(struct hcl_arena *a, size_t need)
 		size = need;
 #endif
 	struct chunk *c = xcalloc(1, sizeof *c + size);
+	if (a->cur)
+		a->cur->used = a->used;
 	c->prev = a->cur;
 	c->size = size;
 	a->cur = c;
@@ -123,6 +126,27 @@ void *hcl_arena_grow(struct hcl_arena *a, void *p, size_t *cap, size_t need, siz
 		memcpy(np, p, old);
 	*cap = ncap;
 	return np;
+}
+
+struct hcl_arena_mark hcl_arena_mark(const struct hcl_arena *a)
+{
+	struct hcl_arena_mark m = {a->cur, a->used};
+	return m;
+}
+
+void hcl_arena_release(struct hcl_arena *a, struct hcl_arena_mark m)
+{
+	while (a->cur != m.chunk) {
+		struct chunk *c = a->cur;
+		a->cur = c->prev;
+		a->used = a->cur ? a->cur->used : 0;
+		free(c);
+	}
+	/* allocations hand out zeroed memory: zero again what is handed back */
+	if (a->cur)
+		memset(a->cur->data + m.used, 0, a->used - m.used);
+	a->used = m.used;
+	a->last = NULL;
 }
 
 char *hcl_arena_strndup(struct hcl_arena *a, const char *s, size_t n)

@@ -20,6 +20,15 @@ void *hcl_arena_grow(struct hcl_arena *a, void *p, size_t *cap, size_t need, siz
 /* A NUL-terminated copy of s[0..n). */
 char *hcl_arena_strndup(struct hcl_arena *a, const char *s, size_t n);
 
+/* A point to return to: hcl_arena_release hands back everything allocated after hcl_arena_mark, to
+ * be allocated again. */
+struct hcl_arena_mark {
+	void *chunk;
+	size_t used;
+};
+struct hcl_arena_mark hcl_arena_mark(const struct hcl_arena *a);
+void hcl_arena_release(struct hcl_arena *a, struct hcl_arena_mark m);
+
 /* For the parser (implemented in ast.c): */
 #include "hcl/ast.h"
 /* The bytes an expression node of this kind needs: the union member of its kind, not the whole

@@ -344,10 +344,15 @@ struct hcl_file *hcl_parse_and_format(const char *src, size_t len, const char *f
 				      struct buf *out)
 {
 	struct hcl_tokens ts = {0};
-	size_t nerrors = hcl_diags_count(diags, HCL_DIAG_ERROR);
-	struct hcl_file *f = hcl_parse_config_tokens(src, len, filename, diags, &ts);
-	if (hcl_diags_count(diags, HCL_DIAG_ERROR) == nerrors)
+	struct hcl_diags found = HCL_DIAGS_INIT;
+	hcl_check_config(src, len, filename, &found, &ts);
+	bool ok = !hcl_diags_has_errors(&found);
+	if (ok) {
 		format_tokens(&ts, out);
+		hcl_diags_append(diags, &found);
+	}
 	hcl_tokens_free(&ts);
-	return f;
+	hcl_diags_free(&found);
+	/* errors are rare: the tree they are shown in comes from parsing again */
+	return ok ? NULL : hcl_parse_config(src, len, filename, diags);
 }

@@ -16,8 +16,9 @@ struct hcl_file;
  * with syntax errors gives a best-effort result. */
 void hcl_format(const char *src, size_t len, struct buf *out);
 
-/* hcl_parse_config(src, len, filename, diags) and, when that adds no error, hcl_format(src, len, out),
- * scanning src once for both. Returns the parsed file. */
+/* Check src's syntax as hcl_parse_config(src, len, filename, diags) does and, when it has no error,
+ * append its formatted form to out (scanning src once for both). Returns NULL then; otherwise the
+ * parsed file, with its diagnostics in diags, for rendering them. */
 struct hcl_file *hcl_parse_and_format(const char *src, size_t len, const char *filename, struct hcl_diags *diags,
 				      struct buf *out);
 

@@ -33,6 +33,9 @@ struct parser {
 	struct hcl_tokens win;
 	size_t first;
 	bool keep_all;
+	/* Syntax check only (hcl_check_config): every attribute's expression tree is dropped once
+	 * parsed, so the tree never takes more memory than its largest expression. */
+	bool discard_exprs;
 	/* Invalid tokens are reported as they are scanned, apart from the parser's diagnostics (see
 	 * parser_finish); check_tokens is false for hcl_parse_traversal, which does not report them. */
 	bool check_tokens;
@@ -1958,8 +1961,13 @@ static struct hcl_attribute *finish_attribute(struct parser *p, struct tok name,
 	a->name_range = name.range;
 	a->equals_range = eq.range;
 	size_t ndiags = p->diags->n;
+	struct hcl_arena_mark before_expr = hcl_arena_mark(p->arena);
 	a->expr = parse_expression(p);
 	struct hcl_range end = a->expr->range;
+	if (p->discard_exprs) {
+		hcl_arena_release(p->arena, before_expr);
+		a->expr = NULL;
+	}
 	if (p->recovery && p->diags->n > ndiags) {
 		if (!single_line)
 			recover_after_body_item(p);
@@ -2231,6 +2239,7 @@ static struct hcl_body *parse_body(struct parser *p, enum hcl_token_type end, st
 enum {
 	CHECK_TOKENS = 1,        /* report invalid tokens (hcl_tokens_check) */
 	KEEP_TOKENS = 2,         /* keep every token, for parser_finish to hand out */
+	DISCARD_EXPRS = 4,       /* keep no expression trees */
 };
 
 /* A parser over the scanner lx (which it frees). diags gets the parser's diagnostics; the invalid
@@ -2243,6 +2252,7 @@ static void parser_init(struct parser *p, struct hcl_lexer *lx, size_t len, stru
 	p->lexer = lx;
 	p->check_tokens = flags & CHECK_TOKENS;
 	p->keep_all = flags & KEEP_TOKENS;
+	p->discard_exprs = flags & DISCARD_EXPRS;
 	/* all of them: one per 4 bytes covers real files (about one per 6), so it rarely grows */
 	size_t reserve = p->keep_all ? len / 4 + 16 : 2 * SCAN_AHEAD;
 	p->win.v = xgrow(NULL, &p->win.cap, reserve, sizeof *p->win.v);
@@ -2303,16 +2313,16 @@ static void sort_new_diags(struct hcl_diags *d, size_t from)
 	}
 }
 
-/* Parse the source text f holds into f->body. */
-static struct hcl_file *parse_config(struct hcl_file *f, struct hcl_diags *diags, struct hcl_tokens *tokens)
+/* Parse a configuration file's text into a body allocated from arena; flags as for parser_init
+ * (tokens gets them with KEEP_TOKENS). */
+static struct hcl_body *parse_config_body(const char *bytes, size_t len, const char *filename, struct hcl_arena *arena,
+					  struct hcl_diags *diags, struct hcl_tokens *tokens, int flags)
 {
-	const char *bytes = f->bytes;
-	size_t len = f->len;
 	size_t first_diag = diags->n;
 	struct hcl_pos start = {1, 1, 0};
 	size_t skip = 0;
 	if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
-		struct hcl_range r = {f->filename, start, {1, 2, 3}};
+		struct hcl_range r = {filename, start, {1, 2, 3}};
 		hcl_error(diags, &r, "Invalid character encoding",
 			  "The file starts with a UTF-8 byte order mark, which HCL does not allow. Save the file as "
 			  "UTF-8 without a byte order mark.");
@@ -2320,27 +2330,36 @@ static struct hcl_file *parse_config(struct hcl_file *f, struct hcl_diags *diags
 		start.byte = 3;
 		start.column = 2;
 	}
-	check_length(len - skip, f->filename, start, diags);
-	struct hcl_lexer *lx = hcl_lexer_new(f->bytes + skip, len - skip, f->filename, start, HCL_LEX_CONFIG);
-	f->arena = tree_arena(len);
+	check_length(len - skip, filename, start, diags);
+	struct hcl_lexer *lx = hcl_lexer_new(bytes + skip, len - skip, filename, start, HCL_LEX_CONFIG);
 	struct parser p;
-	parser_init(&p, lx, len - skip, diags, true, f->arena, CHECK_TOKENS | (tokens ? KEEP_TOKENS : 0));
-	struct hcl_range file_start = {f->filename, start, start};
-	f->body = parse_body(&p, HCL_TOK_EOF, file_start);
+	parser_init(&p, lx, len - skip, diags, true, arena, CHECK_TOKENS | flags);
+	struct hcl_range file_start = {filename, start, start};
+	struct hcl_body *body = parse_body(&p, HCL_TOK_EOF, file_start);
 	parser_finish(&p, tokens);
 	sort_new_diags(diags, first_diag);
+	return body;
+}
+
+/* Parse the source text f holds into f->body. */
+static struct hcl_file *parse_config(struct hcl_file *f, struct hcl_diags *diags)
+{
+	f->arena = tree_arena(f->len);
+	f->body = parse_config_body(f->bytes, f->len, f->filename, f->arena, diags, NULL, 0);
 	return f;
 }
 
-struct hcl_file *hcl_parse_config_tokens(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags,
-					 struct hcl_tokens *tokens)
+void hcl_check_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags,
+		      struct hcl_tokens *tokens)
 {
-	return parse_config(hcl_file_new_source(filename, bytes, len), diags, tokens);
+	struct hcl_arena *arena = tree_arena(len);
+	parse_config_body(bytes, len, filename, arena, diags, tokens, KEEP_TOKENS | DISCARD_EXPRS);
+	hcl_arena_free(arena);
 }
 
 struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags)
 {
-	return parse_config(hcl_file_new_source(filename, bytes, len), diags, NULL);
+	return parse_config(hcl_file_new_source(filename, bytes, len), diags);
 }
 
 struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags)
@@ -2356,7 +2375,7 @@ struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags
 	}
 	size_t len = data.len;
 	char *bytes = buf_detach(&data); /* never NULL: file_read_all stores at least "" */
-	return parse_config(hcl_file_new_source_owned(path, bytes, len), diags, NULL);
+	return parse_config(hcl_file_new_source_owned(path, bytes, len), diags);
 }
 
 struct hcl_expr *hcl_parse_expression(const char *bytes, size_t len, const char *filename, struct hcl_pos start,

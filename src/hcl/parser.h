@@ -15,11 +15,12 @@
  * filename and bytes; diagnostics are appended to diags. */
 struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags);
 
-/* hcl_parse_config, also handing out the scanner's tokens (free with hcl_tokens_free), for the
- * formatter: they point into the returned file's copy of bytes. */
+/* For the formatter: hcl_parse_config's diagnostics without its tree (each attribute's expression
+ * is dropped once parsed), and the scanner's tokens (free with hcl_tokens_free; they point into
+ * bytes, which must outlive them; filename may not). */
 struct hcl_tokens;
-struct hcl_file *hcl_parse_config_tokens(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags,
-					 struct hcl_tokens *tokens);
+void hcl_check_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags,
+		      struct hcl_tokens *tokens);
 
 /* Read and parse a file from disk. Returns NULL (with a diagnostic) when it cannot be read. */
 struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags);

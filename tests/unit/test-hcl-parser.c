@@ -384,6 +384,40 @@ static void test_long_input_in_pieces(void **state)
 	buf_free(&src);
 }
 
+/* hcl_check_config (fmt's syntax check, which drops each attribute's expression once parsed) reports
+ * exactly what hcl_parse_config does, and hands out every token. */
+static void test_check_config_matches_parse(void **state)
+{
+	(void)state;
+	static const char *const inputs[] = {
+		"a = 1\nb = \"${x}\"\n",
+		"source \"q\" \"x\" {\n  a = [for v in x : v if v > 1]\n  inner { b = {k = 1, (v) = 2} }\n  a = 2\n}\n",
+		"a = f(1,\nb = 2 & 3\nc { d = <<EOT\nx ${y\nEOT\n}\n",
+		"x = 1 ? 2\ny = [1 2]\nz = \"unterminated\n w { e = 1, f = 2 }\n",
+		"locals {\n  a = var.x[*].y.*.z\n  b = -!c\n  a = \"dup\"\n}\n}\n",
+		"\xEF\xBB\xBF" "a = 1\n",
+	};
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		const char *src = inputs[i];
+		struct hcl_diags full = HCL_DIAGS_INIT, checked = HCL_DIAGS_INIT;
+		struct hcl_file *f = hcl_parse_config(src, strlen(src), "t.hcl", &full);
+		struct hcl_tokens toks = {0};
+		hcl_check_config(src, strlen(src), "t.hcl", &checked, &toks);
+		struct buf a = BUF_INIT, b = BUF_INIT;
+		hcl_diags_render_short(&full, &a);
+		hcl_diags_render_short(&checked, &b);
+		assert_string_equal(buf_cstr(&a), buf_cstr(&b));
+		assert_int_equal(toks.v[toks.n - 1].type, HCL_TOK_EOF);
+		assert_int_equal(toks.v[toks.n - 1].off + (toks.src - src), strlen(src));
+		buf_free(&a);
+		buf_free(&b);
+		hcl_tokens_free(&toks);
+		hcl_diags_free(&full);
+		hcl_diags_free(&checked);
+		hcl_file_free(f);
+	}
+}
+
 /* The specsuite's structural error cases, with HCL's exact ranges. */
 static void test_structure_errors(void **state)
 {
@@ -623,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_many_attributes_redefined),
 		cmocka_unit_test(test_long_input_in_pieces),
+		cmocka_unit_test(test_check_config_matches_parse),
 		cmocka_unit_test(test_structure_errors),
 		cmocka_unit_test(test_multiple_errors),
 		cmocka_unit_test(test_render),
