@@ -795,8 +795,7 @@ const char *hcl_token_type_name(enum hcl_token_type t)
 	return "?";
 }
 
-void hcl_tokens_check_from(const struct hcl_tokens *t, size_t from, struct hcl_token_check *told,
-			   struct hcl_diags *diags)
+void hcl_tokens_check(const struct hcl_tokens *t, size_t from, struct hcl_token_check *told, struct hcl_diags *diags)
 {
 	for (size_t i = from; i < t->n; i++) {
 		const struct hcl_token *tok = &t->v[i];
@@ -864,10 +863,4 @@ void hcl_tokens_check_from(const struct hcl_tokens *t, size_t from, struct hcl_t
 			break;
 		}
 	}
-}
-
-void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags)
-{
-	struct hcl_token_check told = {0};
-	hcl_tokens_check_from(t, 0, &told, diags);
 }

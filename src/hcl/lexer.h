@@ -120,15 +120,13 @@ struct hcl_lexer *hcl_lexer_new(const char *src, size_t len, const char *filenam
 bool hcl_lexer_more(struct hcl_lexer *lx, struct hcl_tokens *out, size_t want);
 void hcl_lexer_free(struct hcl_lexer *lx);
 
-/* Report invalid tokens (bitwise operators, single quotes, bad UTF-8, newlines in strings, ...). */
-void hcl_tokens_check(const struct hcl_tokens *t, struct hcl_diags *diags);
-/* The same for tokens from index `from` on, when they come in pieces: told carries what was
- * already reported (some problems are reported only the first few times). Zero it to begin. */
+/* Report invalid tokens (bitwise operators, single quotes, bad UTF-8, newlines in strings, ...) among
+ * t's tokens from index `from` on. Tokens may come in pieces: told carries what was already reported
+ * (some problems are reported only the first few times); zero it to begin. */
 struct hcl_token_check {
 	int bitwise, backtick, apostrophe, semicolon, utf8;
 };
-void hcl_tokens_check_from(const struct hcl_tokens *t, size_t from, struct hcl_token_check *told,
-			   struct hcl_diags *diags);
+void hcl_tokens_check(const struct hcl_tokens *t, size_t from, struct hcl_token_check *told, struct hcl_diags *diags);
 
 /* UTF-8 helpers shared by the scanner, the formatter and the renderer. */
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when invalid. *cp gets the code point. */
