@@ -258,7 +258,7 @@ static void advance(struct hcl_lexer *lx, size_t n)
 }
 
 /* Emit a token of n bytes at the current position and advance past it. */
-static void emit(struct hcl_lexer *lx, enum hcl_token_type type, size_t n)
+static struct hcl_token *push_token(struct hcl_lexer *lx, enum hcl_token_type type, size_t n)
 {
 	struct hcl_tokens *t = lx->out;
 	if (t->n == t->cap)
@@ -269,7 +269,32 @@ static void emit(struct hcl_lexer *lx, enum hcl_token_type type, size_t n)
 	tok->len = (uint32_t)n;
 	tok->line = lx->line;
 	tok->column = lx->column;
+	return tok;
+}
+
+static void emit(struct hcl_lexer *lx, enum hcl_token_type type, size_t n)
+{
+	struct hcl_token *tok = push_token(lx, type, n);
 	advance(lx, n);
+	tok->end_line = lx->line;
+	tok->end_column = lx->column;
+}
+
+/* advance() over n > 0 ASCII characters within the line, without looking at them again: a column
+ * per character, but none for one right after a zero-width joiner. */
+static void advance_ascii(struct hcl_lexer *lx, size_t n)
+{
+	lx->column += (int)n - lx->cs.after_zwj;
+	lx->cs.after_zwj = lx->cs.after_ri = false;
+	lx->p += n;
+}
+
+/* emit() for a token of n > 0 ASCII characters within the line (punctuation, numbers, most
+ * identifiers). */
+static void emit_ascii(struct hcl_lexer *lx, enum hcl_token_type type, size_t n)
+{
+	struct hcl_token *tok = push_token(lx, type, n);
+	advance_ascii(lx, n);
 	tok->end_line = lx->line;
 	tok->end_column = lx->column;
 }
@@ -292,13 +317,14 @@ static const unsigned char ascii_ident_class[128] = {
 	['0' ... '9'] = IDENT, ['-'] = IDENT,
 };
 
-/* Length of an identifier starting at offset i (0 when none). ASCII is classified inline; only other
- * characters are decoded. */
-static size_t ident_len(const struct hcl_lexer *lx, size_t i)
+/* Length of an identifier starting at offset i (0 when none); *ascii tells whether it is all ASCII.
+ * ASCII is classified inline; only other characters are decoded. */
+static size_t ident_len(const struct hcl_lexer *lx, size_t i, bool *ascii)
 {
 	const unsigned char *s = (const unsigned char *)lx->src;
 	size_t start = i;
 	unsigned cp;
+	*ascii = true;
 	if (i < lx->len && s[i] < 0x80) {
 		if (!(ascii_ident_class[s[i]] & ID_START))
 			return 0;
@@ -307,6 +333,7 @@ static size_t ident_len(const struct hcl_lexer *lx, size_t i)
 		size_t l = hcl_utf8_decode(s + i, lx->len - i, &cp);
 		if (l == 0 || !hcl_is_id_start(cp))
 			return 0;
+		*ascii = false;
 		i += l;
 	}
 	while (i < lx->len) {
@@ -320,6 +347,7 @@ static size_t ident_len(const struct hcl_lexer *lx, size_t i)
 		size_t l = hcl_utf8_decode(s + i, lx->len - i, &cp);
 		if (l == 0 || !hcl_is_id_continue(cp))
 			break;
+		*ascii = false;
 		i += l;
 	}
 	return i - start;
@@ -368,7 +396,7 @@ static bool open_template_seq(struct hcl_lexer *lx)
 	if ((c != '$' && c != '%') || peekc(lx, 1) != '{')
 		return false;
 	size_t n = peekc(lx, 2) == '~' ? 3 : 2;
-	emit(lx, c == '$' ? HCL_TOK_TEMPLATE_INTERP : HCL_TOK_TEMPLATE_CONTROL, n);
+	emit_ascii(lx, c == '$' ? HCL_TOK_TEMPLATE_INTERP : HCL_TOK_TEMPLATE_CONTROL, n);
 	lx->braces++;
 	lx->ret_braces = xgrow(lx->ret_braces, &lx->capret, lx->nret + 1, sizeof *lx->ret_braces);
 	lx->ret_braces[lx->nret++] = lx->braces;
@@ -398,11 +426,7 @@ static void scan_main(struct hcl_lexer *lx)
 		size_t n = 1;
 		while (peekc(lx, n) == ' ' || peekc(lx, n) == '\t')
 			n++;
-		/* advance() for ASCII on one line: a column per character, but none for one after a
-		 * zero-width joiner */
-		lx->column += (int)n - lx->cs.after_zwj;
-		lx->cs.after_zwj = lx->cs.after_ri = false;
-		lx->p += n;
+		advance_ascii(lx, n);
 		return;
 	}
 	size_t nl = newline_at(lx, lx->p);
@@ -411,12 +435,16 @@ static void scan_main(struct hcl_lexer *lx)
 		return;
 	}
 	if (is_digit(c)) {
-		emit(lx, HCL_TOK_NUMBER_LIT, number_len(lx));
+		emit_ascii(lx, HCL_TOK_NUMBER_LIT, number_len(lx));
 		return;
 	}
-	size_t il = ident_len(lx, lx->p);
+	bool ascii;
+	size_t il = ident_len(lx, lx->p, &ascii);
 	if (il) {
-		emit(lx, HCL_TOK_IDENT, il);
+		if (ascii)
+			emit_ascii(lx, HCL_TOK_IDENT, il);
+		else
+			emit(lx, HCL_TOK_IDENT, il);
 		return;
 	}
 	if (c == '#' || (c == '/' && c1 == '/')) {
@@ -444,7 +472,7 @@ static void scan_main(struct hcl_lexer *lx)
 
 #define TWO(a, b, type)                          \
 	if (c == (a) && c1 == (b)) {             \
-		emit(lx, type, 2);               \
+		emit_ascii(lx, type, 2);         \
 		return;                          \
 	}
 	TWO('=', '=', HCL_TOK_EQUALOP)
@@ -456,13 +484,13 @@ static void scan_main(struct hcl_lexer *lx)
 	TWO('=', '>', HCL_TOK_FATARROW)
 #undef TWO
 	if (c == '.' && c1 == '.' && peekc(lx, 2) == '.') {
-		emit(lx, HCL_TOK_ELLIPSIS, 3);
+		emit_ascii(lx, HCL_TOK_ELLIPSIS, 3);
 		return;
 	}
 	if (c == '~' && c1 == '}') {
 		/* Always a sequence end, even when it does not balance an interpolation, so the parser can
 		 * report a misused strip marker. */
-		emit(lx, HCL_TOK_TEMPLATE_SEQ_END, 2);
+		emit_ascii(lx, HCL_TOK_TEMPLATE_SEQ_END, 2);
 		lx->braces--;
 		if (lx->nret > 0 && lx->ret_braces[lx->nret - 1] == lx->braces + 1) {
 			lx->nret--;
@@ -477,7 +505,7 @@ static void scan_main(struct hcl_lexer *lx)
 			flush = true;
 			i++;
 		}
-		size_t ml = ident_len(lx, i);
+		size_t ml = ident_len(lx, i, &ascii);
 		size_t nl2 = ml ? newline_at(lx, i + ml) : 0;
 		if (ml && nl2) {
 			struct heredoc h = {lx->src + i, ml, true};
@@ -491,48 +519,48 @@ static void scan_main(struct hcl_lexer *lx)
 	}
 	switch (c) {
 	case '"':
-		emit(lx, HCL_TOK_OQUOTE, 1);
+		emit_ascii(lx, HCL_TOK_OQUOTE, 1);
 		push_mode(lx, M_STRING);
 		return;
 	case '{':
-		emit(lx, HCL_TOK_OBRACE, 1);
+		emit_ascii(lx, HCL_TOK_OBRACE, 1);
 		lx->braces++;
 		return;
 	case '}':
 		if (lx->nret > 0 && lx->ret_braces[lx->nret - 1] == lx->braces) {
-			emit(lx, HCL_TOK_TEMPLATE_SEQ_END, 1);
+			emit_ascii(lx, HCL_TOK_TEMPLATE_SEQ_END, 1);
 			lx->braces--;
 			lx->nret--;
 			pop_mode(lx);
 		} else {
-			emit(lx, HCL_TOK_CBRACE, 1);
+			emit_ascii(lx, HCL_TOK_CBRACE, 1);
 			lx->braces--;
 		}
 		return;
-	case '[': emit(lx, HCL_TOK_OBRACK, 1); return;
-	case ']': emit(lx, HCL_TOK_CBRACK, 1); return;
-	case '(': emit(lx, HCL_TOK_OPAREN, 1); return;
-	case ')': emit(lx, HCL_TOK_CPAREN, 1); return;
-	case '.': emit(lx, HCL_TOK_DOT, 1); return;
-	case ',': emit(lx, HCL_TOK_COMMA, 1); return;
-	case '*': emit(lx, HCL_TOK_STAR, 1); return;
-	case '/': emit(lx, HCL_TOK_SLASH, 1); return;
-	case '%': emit(lx, HCL_TOK_PERCENT, 1); return;
-	case '+': emit(lx, HCL_TOK_PLUS, 1); return;
-	case '-': emit(lx, HCL_TOK_MINUS, 1); return;
-	case '=': emit(lx, HCL_TOK_EQUAL, 1); return;
-	case '<': emit(lx, HCL_TOK_LT, 1); return;
-	case '>': emit(lx, HCL_TOK_GT, 1); return;
-	case '!': emit(lx, HCL_TOK_BANG, 1); return;
-	case '?': emit(lx, HCL_TOK_QUESTION, 1); return;
-	case ':': emit(lx, HCL_TOK_COLON, 1); return;
-	case '&': emit(lx, HCL_TOK_BITWISE_AND, 1); return;
-	case '|': emit(lx, HCL_TOK_BITWISE_OR, 1); return;
-	case '~': emit(lx, HCL_TOK_BITWISE_NOT, 1); return;
-	case '^': emit(lx, HCL_TOK_BITWISE_XOR, 1); return;
-	case ';': emit(lx, HCL_TOK_SEMICOLON, 1); return;
-	case '`': emit(lx, HCL_TOK_BACKTICK, 1); return;
-	case '\'': emit(lx, HCL_TOK_APOSTROPHE, 1); return;
+	case '[': emit_ascii(lx, HCL_TOK_OBRACK, 1); return;
+	case ']': emit_ascii(lx, HCL_TOK_CBRACK, 1); return;
+	case '(': emit_ascii(lx, HCL_TOK_OPAREN, 1); return;
+	case ')': emit_ascii(lx, HCL_TOK_CPAREN, 1); return;
+	case '.': emit_ascii(lx, HCL_TOK_DOT, 1); return;
+	case ',': emit_ascii(lx, HCL_TOK_COMMA, 1); return;
+	case '*': emit_ascii(lx, HCL_TOK_STAR, 1); return;
+	case '/': emit_ascii(lx, HCL_TOK_SLASH, 1); return;
+	case '%': emit_ascii(lx, HCL_TOK_PERCENT, 1); return;
+	case '+': emit_ascii(lx, HCL_TOK_PLUS, 1); return;
+	case '-': emit_ascii(lx, HCL_TOK_MINUS, 1); return;
+	case '=': emit_ascii(lx, HCL_TOK_EQUAL, 1); return;
+	case '<': emit_ascii(lx, HCL_TOK_LT, 1); return;
+	case '>': emit_ascii(lx, HCL_TOK_GT, 1); return;
+	case '!': emit_ascii(lx, HCL_TOK_BANG, 1); return;
+	case '?': emit_ascii(lx, HCL_TOK_QUESTION, 1); return;
+	case ':': emit_ascii(lx, HCL_TOK_COLON, 1); return;
+	case '&': emit_ascii(lx, HCL_TOK_BITWISE_AND, 1); return;
+	case '|': emit_ascii(lx, HCL_TOK_BITWISE_OR, 1); return;
+	case '~': emit_ascii(lx, HCL_TOK_BITWISE_NOT, 1); return;
+	case '^': emit_ascii(lx, HCL_TOK_BITWISE_XOR, 1); return;
+	case ';': emit_ascii(lx, HCL_TOK_SEMICOLON, 1); return;
+	case '`': emit_ascii(lx, HCL_TOK_BACKTICK, 1); return;
+	case '\'': emit_ascii(lx, HCL_TOK_APOSTROPHE, 1); return;
 	default:
 		emit_invalid_char(lx);
 		return;
@@ -561,7 +589,7 @@ static void scan_string(struct hcl_lexer *lx)
 		return;
 	int c = peekc(lx, 0);
 	if (c == '"') {
-		emit(lx, HCL_TOK_CQUOTE, 1);
+		emit_ascii(lx, HCL_TOK_CQUOTE, 1);
 		pop_mode(lx);
 		return;
 	}
@@ -575,7 +603,7 @@ static void scan_string(struct hcl_lexer *lx)
 	}
 	size_t n = template_not_seq_len(lx);
 	if (n) {
-		emit(lx, HCL_TOK_QUOTED_LIT, n);
+		emit_ascii(lx, HCL_TOK_QUOTED_LIT, n);
 		return;
 	}
 	/* A run of ordinary characters and backslash escapes. */
