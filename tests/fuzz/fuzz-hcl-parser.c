@@ -1,6 +1,7 @@
 /* fuzz-hcl-parser.c — libFuzzer target for the HCL native-syntax parser: the input is parsed as a
- * configuration file, as one expression, as a standalone template, and formatted; every tree and
- * diagnostic is rendered and freed. Any crash, sanitizer report or leak is a bug. */
+ * configuration file, as one expression, as a standalone template, and formatted (alone and as kiln
+ * fmt does it, after a syntax check); every tree and diagnostic is rendered and freed. Any crash,
+ * sanitizer report or leak is a bug. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	buf_reset(&out);
 	hcl_format(src, size, &out);
+
+	/* kiln fmt's path: a syntax check without trees, then the format or a full parse */
+	buf_reset(&out);
+	struct hcl_file *checked = hcl_parse_and_format(src, size, "fuzz.pkr.hcl", &diags, &out);
+	hcl_file_free(checked);
+	hcl_diags_free(&diags);
 	buf_free(&out);
 	hcl_fileset_free(&files);
 	return 0;
