@@ -63,12 +63,12 @@ test_expect_success 'the build logs its phase timings' '
 	test_grep "outside_guest=" build.log
 '
 
-# The second build leaves use_backing_file at its default (false): its working disk is an overlay on
-# the first artifact, and compaction flattens it into a standalone qcow2, which the third boot reads.
-test_expect_success 'a second boot of the sanitized artifact: the user key logs in, files provisioned, no build host name' '
-	cat >again.pkr.hcl <<-EOF &&
-	source "qemu" "again" {
-	  iso_url              = "out/tiny.qcow2"
+# boot_source NAME ISO OUTDIR [SETTING]: the source block of a build that boots a previous artifact
+# ISO again (not sanitized), with SETTING as one more line of it.
+boot_source() {
+	cat <<-EOF
+	source "qemu" "$1" {
+	  iso_url              = "$2"
 	  iso_checksum         = "none"
 	  disk_image           = true
 	  accelerator          = "tcg"
@@ -78,8 +78,17 @@ test_expect_success 'a second boot of the sanitized artifact: the user key logs 
 	  ssh_private_key_file = "$KEY"
 	  ssh_timeout          = "4m"
 	  shutdown_command     = "poweroff"
-	  output_directory     = "out2"
+	  output_directory     = "$3"
+	  ${4:-}
 	}
+	EOF
+}
+
+# The second build leaves use_backing_file at its default (false): its working disk is an overlay on
+# the first artifact, and compaction flattens it into a standalone qcow2, which the third boot reads.
+test_expect_success 'a second boot of the sanitized artifact: the user key logs in, files provisioned, no build host name' '
+	boot_source again out/tiny.qcow2 out2 >again.pkr.hcl &&
+	cat >>again.pkr.hcl <<-EOF &&
 	build {
 	  sources = ["source.qemu.again"]
 	  provisioner "shell" {
@@ -99,21 +108,8 @@ test_expect_success 'the compacted overlay is a standalone image with the second
 	qemu-img info out2/packer-again >info.txt &&
 	! test_grep "backing file" info.txt &&
 	mv out out.gone &&
-	cat >third.pkr.hcl <<-EOF &&
-	source "qemu" "third" {
-	  iso_url              = "out2/packer-again"
-	  iso_checksum         = "none"
-	  disk_image           = true
-	  use_backing_file     = true
-	  accelerator          = "tcg"
-	  sanitize             = false
-	  memory               = 256
-	  ssh_username         = "root"
-	  ssh_private_key_file = "$KEY"
-	  ssh_timeout          = "4m"
-	  shutdown_command     = "poweroff"
-	  output_directory     = "out3"
-	}
+	boot_source third out2/packer-again out3 "use_backing_file = true" >third.pkr.hcl &&
+	cat >>third.pkr.hcl <<-EOF &&
 	build {
 	  sources = ["source.qemu.third"]
 	  provisioner "shell" {
