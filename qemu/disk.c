@@ -136,10 +136,11 @@ static void push_opt_value(struct buf *b, const char *v)
 	}
 }
 
-/* The disk is the build's working copy, just written by qemu-img convert and still in the page cache:
- * qemu-img's closing flush would make this resize wait for all of it to reach the disk (~0.25 s for a
- * 500 MiB image here), a wait nothing needs — the VM's own flushes and the kernel's writeback store it
- * while the guest boots. So the image is opened with no-flush (--image-opts, which names the format). */
+/* The disk is the build's working disk: an overlay, or a copy just written by qemu-img convert and
+ * still in the page cache. qemu-img's closing flush would make this resize wait for all of a copy to
+ * reach the disk (~0.25 s for a 500 MiB image here), a wait nothing needs — the VM's own flushes and
+ * the kernel's writeback store it while the guest boots. So the image is opened with no-flush
+ * (--image-opts, which names the format). */
 int qemu_img_resize(const char *path, const char *format, uint64_t bytes, const struct strv *extra,
 		    struct kiln_error *err)
 {

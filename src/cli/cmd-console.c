@@ -1,8 +1,9 @@
 /* cmd-console.c — `kiln console`: evaluate HCL expressions as `packer console` does. One expression
  * per line; each result printed the way Packer 1.6.6 prints it (strings raw, collections in its
  * indented layout, errors as HCL diagnostics on stdout). On a terminal: a prompt, line editing and
- * history (libedit, from kiln-components.so: only an interactive console loads it). Without a template the scope holds `var`, `local` (empty), `path`, `packer`, and
- * the unknown `build` and `source`. */
+ * history (libedit, from kiln-components.so: only an interactive console loads it). Without a
+ * template the scope holds `var`, `local` (empty), `path`, `packer`, and the unknown `build` and
+ * `source`. */
 #include "config.h"
 #include "cli/cli.h"
 

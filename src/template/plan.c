@@ -4,8 +4,8 @@
  * validation (everything decoded with build.* unknown), inspection, and freeing the template. */
 #include "template/internal.h"
 
-#include <fnmatch.h>
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
