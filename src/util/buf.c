@@ -30,7 +30,10 @@ void buf_reset(struct buf *b)
 
 void buf_reserve(struct buf *b, size_t extra)
 {
+	bool fresh = b->data == NULL;
 	b->data = xgrow(b->data, &b->cap, b->len + extra + 1, 1);
+	if (fresh)
+		b->data[0] = '\0';  /* a buffer with data is a C string, even before anything is appended */
 }
 
 void buf_append(struct buf *b, const void *data, size_t n)

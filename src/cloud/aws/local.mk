@@ -1,0 +1,24 @@
+# src/cloud/aws: the AWS client of the amazon-import post-processor — SigV4, credentials, S3 multipart
+# uploads, the EC2 and STS Query APIs, the metadata service, AWS's XML (libxml2). Built into
+# kiln-components.so with the other components (it needs libcurl and libxml2).
+src_libkilncomp_a_SOURCES += \
+	src/cloud/aws/creds.c src/cloud/aws/creds.h \
+	src/cloud/aws/sigv4.c src/cloud/aws/sigv4.h \
+	src/cloud/aws/uri.c src/cloud/aws/uri.h
+
+check_PROGRAMS += tests/unit/test-aws-sigv4
+TESTS += tests/unit/test-aws-sigv4
+tests_unit_test_aws_sigv4_SOURCES = tests/unit/test-aws-sigv4.c
+tests_unit_test_aws_sigv4_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_aws_sigv4_LDADD = $(UNIT_LDADD)
+# AWS's SigV4 test suite (aws-c-auth, Apache-2.0: tests/data/aws-sigv4/LICENSE and NOTICE)
+EXTRA_DIST += tests/data/aws-sigv4
+
+# SigV4 against botocore (Debian's python3-botocore, run with /usr/bin/python3), and curl's SigV4
+# where kiln uses it
+check_PROGRAMS += tests/unit/test-aws-botocore
+TESTS += tests/unit/test-aws-botocore
+EXTRA_DIST += tests/unit/aws-botocore-sign.py
+tests_unit_test_aws_botocore_SOURCES = tests/unit/test-aws-botocore.c
+tests_unit_test_aws_botocore_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_aws_botocore_LDADD = $(UNIT_LDADD)
