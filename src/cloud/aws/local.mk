@@ -3,14 +3,22 @@
 # kiln-components.so with the other components (it needs libcurl and libxml2).
 src_libkilncomp_a_SOURCES += \
 	src/cloud/aws/creds.c src/cloud/aws/creds.h \
+	src/cloud/aws/http.c src/cloud/aws/http.h \
+	src/cloud/aws/ini.c src/cloud/aws/ini.h \
 	src/cloud/aws/sigv4.c src/cloud/aws/sigv4.h \
-	src/cloud/aws/uri.c src/cloud/aws/uri.h
+	src/cloud/aws/uri.c src/cloud/aws/uri.h \
+	src/cloud/aws/xml.c src/cloud/aws/xml.h
 
 check_PROGRAMS += tests/unit/test-aws-sigv4
 TESTS += tests/unit/test-aws-sigv4
 tests_unit_test_aws_sigv4_SOURCES = tests/unit/test-aws-sigv4.c
 tests_unit_test_aws_sigv4_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_aws_sigv4_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += tests/unit/test-aws-parse
+TESTS += tests/unit/test-aws-parse
+tests_unit_test_aws_parse_SOURCES = tests/unit/test-aws-parse.c
+tests_unit_test_aws_parse_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_aws_parse_LDADD = $(UNIT_LDADD)
 # AWS's SigV4 test suite (aws-c-auth, Apache-2.0: tests/data/aws-sigv4/LICENSE and NOTICE)
 EXTRA_DIST += tests/data/aws-sigv4
 
@@ -22,3 +30,7 @@ EXTRA_DIST += tests/unit/aws-botocore-sign.py
 tests_unit_test_aws_botocore_SOURCES = tests/unit/test-aws-botocore.c
 tests_unit_test_aws_botocore_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_aws_botocore_LDADD = $(UNIT_LDADD)
+
+# libFuzzer target of the readers of outside input (XML, shared config files, credential JSON, command
+# lines, URIs): built and run by tests/fuzz/run.sh, a step of scripts/test
+EXTRA_DIST += tests/fuzz/fuzz-aws.c tests/fuzz/seeds-aws
