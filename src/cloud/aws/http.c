@@ -266,8 +266,9 @@ bool aws_retryable(long status, const char *code)
 
 bool aws_expired_code(const char *code)
 {
+	/* EC2 says RequestExpired for an expired session token (and for a request signed too long ago) */
 	return code && (strcmp(code, "ExpiredToken") == 0 || strcmp(code, "ExpiredTokenException") == 0 ||
-			strcmp(code, "TokenRefreshRequired") == 0);
+			strcmp(code, "TokenRefreshRequired") == 0 || strcmp(code, "RequestExpired") == 0);
 }
 
 long aws_backoff_ms(int attempt, long base_ms)
@@ -308,7 +309,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	return sig_cancelled() ? 1 : 0;
 }
 
-void aws_curl_common(void *curl, const struct aws_client *c, long connect_timeout_ms)
+void aws_curl_common(void *curl, const struct aws_client *c, long connect_timeout_ms, bool cancellable)
 {
 	CURL *h = curl;
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "kiln/" PACKAGE_VERSION " (amazon-import)");
@@ -318,8 +319,10 @@ void aws_curl_common(void *curl, const struct aws_client *c, long connect_timeou
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	if (cancellable) {
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	}
 	if (c && c->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -518,7 +521,7 @@ static int perform(struct aws_client *c, const struct aws_request *r, const stru
 	for (size_t i = 0; i < headers.n; i++)
 		slist = curl_slist_append(slist, headers.v[i]);
 
-	aws_curl_common(h, c, r->connect_timeout_ms);
+	aws_curl_common(h, c, r->connect_timeout_ms, !r->cleanup);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, slist);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : 120000L);
@@ -583,7 +586,7 @@ int aws_send(struct aws_client *c, const struct aws_request *r, struct aws_respo
 		bool ok = at.curl_code == CURLE_OK && resp->status >= 200 && resp->status <= 299 && !resp->code;
 		if (ok)
 			return 0;
-		if (at.curl_code == CURLE_ABORTED_BY_CALLBACK || sig_cancelled())
+		if (!r->cleanup && (at.curl_code == CURLE_ABORTED_BY_CALLBACK || sig_cancelled()))
 			return err_set_kind(err, ERR_CANCELLED, "%s: cancelled", r->operation);
 		if (r->service && aws_expired_code(resp->code) && !refreshed && aws_creds_provider_refreshable(c->creds)) {
 			/* fresh credentials, and this attempt does not count */
@@ -602,7 +605,11 @@ int aws_send(struct aws_client *c, const struct aws_request *r, struct aws_respo
 		long wait = aws_backoff_ms(attempt, c->retry_base_ms);
 		log_debug("aws: %s: attempt %d of %d failed (%ld %s), again in %ld ms", r->operation, attempt, max,
 			  resp->status, resp->code ? resp->code : at.curl_msg, wait);
-		if (sleep_cancellable_ms(wait) < 0)
+		if (r->cleanup) {
+			struct timespec ts = {wait / 1000, (wait % 1000) * 1000000L};
+			nanosleep(&ts, NULL);
+		} else if (sleep_cancellable_ms(wait) < 0) {
 			return err_set_kind(err, ERR_CANCELLED, "%s: cancelled", r->operation);
+		}
 	}
 }

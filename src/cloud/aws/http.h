@@ -74,6 +74,7 @@ struct aws_request {
 	long timeout_ms;         /* whole request; 0: 120 s */
 	long connect_timeout_ms; /* 0: 10 s */
 	int max_attempts;        /* 0: the client's max_retries + 1 */
+	bool cleanup;            /* runs to the end even after Ctrl-C (aborting an upload, deleting) */
 };
 
 struct aws_response {
@@ -102,9 +103,9 @@ bool aws_expired_code(const char *code);
 long aws_backoff_ms(int attempt, long base_ms);
 
 /* --- what s3.c shares with http.c --- */
-/* Set the options every AWS transfer has (TLS, proxy from the environment, user agent, timeouts,
- * cancellation) on an easy handle. */
-void aws_curl_common(void *curl, const struct aws_client *c, long connect_timeout_ms);
+/* Set the options every AWS transfer has (TLS, proxy from the environment, user agent, timeouts, and
+ * unless it is cleanup, cancellation by Ctrl-C) on an easy handle. */
+void aws_curl_common(void *curl, const struct aws_client *c, long connect_timeout_ms, bool cancellable);
 /* Fill resp from an answer already in resp->body/status: parse XML, find AWS's error. */
 void aws_response_finish(struct aws_response *resp);
 /* The headers to send for a signed request with kiln's signer (sigv4.c): the request's, X-Amz-Date,

@@ -3,8 +3,10 @@
 # kiln-components.so with the other components (it needs libcurl and libxml2).
 src_libkilncomp_a_SOURCES += \
 	src/cloud/aws/creds.c src/cloud/aws/creds.h \
+	src/cloud/aws/ec2.c src/cloud/aws/ec2.h \
 	src/cloud/aws/http.c src/cloud/aws/http.h \
 	src/cloud/aws/ini.c src/cloud/aws/ini.h \
+	src/cloud/aws/s3.c src/cloud/aws/s3.h \
 	src/cloud/aws/sigv4.c src/cloud/aws/sigv4.h \
 	src/cloud/aws/uri.c src/cloud/aws/uri.h \
 	src/cloud/aws/xml.c src/cloud/aws/xml.h
@@ -14,6 +16,11 @@ TESTS += tests/unit/test-aws-sigv4
 tests_unit_test_aws_sigv4_SOURCES = tests/unit/test-aws-sigv4.c
 tests_unit_test_aws_sigv4_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_aws_sigv4_LDADD = $(UNIT_LDADD)
+# Drives the client from shell tests and bench/upload.sh (not installed).
+check_PROGRAMS += tests/helpers/aws-driver
+tests_helpers_aws_driver_SOURCES = tests/helpers/aws-driver.c
+tests_helpers_aws_driver_LDADD = $(KILN_LINK)
+
 check_PROGRAMS += tests/unit/test-aws-parse
 TESTS += tests/unit/test-aws-parse
 tests_unit_test_aws_parse_SOURCES = tests/unit/test-aws-parse.c
@@ -34,3 +41,9 @@ tests_unit_test_aws_botocore_LDADD = $(UNIT_LDADD)
 # libFuzzer target of the readers of outside input (XML, shared config files, credential JSON, command
 # lines, URIs): built and run by tests/fuzz/run.sh, a step of scripts/test
 EXTRA_DIST += tests/fuzz/fuzz-aws.c tests/fuzz/seeds-aws
+
+# The loopback AWS of the tests: s3rver (installed by scripts/install-deps) and the EC2/STS/metadata
+# stand-in, proved with botocore as the client
+TESTS += tests/integration/t0800-aws-standins.sh
+EXTRA_DIST += tests/integration/t0800-aws-standins.sh tests/integration/aws-standin-selftest.py \
+	tests/lib/aws.sh tests/lib/aws-standin.py

@@ -1,0 +1,116 @@
+# aws.sh — loopback AWS for the shell tests (source after test-lib.sh): s3rver (the @20minutes fork,
+# which checks SigV4; scripts/install-deps installs it under $KILN_NPM_DIR) and tests/lib/aws-standin.py
+# (EC2, STS and the instance metadata service, checked against botocore's models). Both listen on
+# 127.0.0.1 on ports they pick, and are stopped when the test file ends.
+#
+#   aws_test_env                 a clean AWS environment: no credentials, no proxies, HOME in TEST_DIR
+#   s3rver_start BUCKET          S3_URL, S3_DIR (its data), S3_LOG (one line per request)
+#   standin_start [CONFIG_JSON]  STANDIN_URL; the stand-in checks imported objects in s3rver
+#   standin_config JSON          change the stand-in's knobs
+#   standin_calls                "service action region" per call made (errors as "service action ERROR:code")
+#   s3_keys BUCKET               the keys in the bucket, one a line
+#   aws_audit BUCKET             nothing left in the bucket (the leak audit of these tests)
+
+: "${KILN_NPM_DIR:=/var/tmp/kiln-npm}"
+S3RVER_CLI=$KILN_NPM_DIR/node_modules/@20minutes/s3rver/lib/cli.js
+AWS_STANDIN=$KILN_SRCDIR/tests/lib/aws-standin.py
+AWS_PY=/usr/bin/python3
+
+aws_test_env() {
+	for v in $(env | sed -n 's/^\(AWS_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+	HOME=$TEST_DIR/home
+	mkdir -p "$HOME"
+	export HOME
+	# never the real metadata service at 169.254.169.254: tests point it at the stand-in when they want it
+	AWS_EC2_METADATA_DISABLED=true
+	AWS_POLL_DELAY_SECONDS=0
+	export AWS_EC2_METADATA_DISABLED AWS_POLL_DELAY_SECONDS
+}
+
+# _wait_for FILE PATTERN SECONDS: until a line of FILE matches
+_aws_wait_for() {
+	_i=0
+	while [ $_i -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo "aws.sh: timed out waiting for '$2' in $1:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+s3rver_start() {
+	[ -f "$S3RVER_CLI" ] || { echo "aws.sh: s3rver is not installed in $KILN_NPM_DIR (run scripts/install-deps)" >&2; return 1; }
+	S3_DIR=$TEST_DIR/s3rver
+	S3_LOG=$TEST_DIR/s3rver.log
+	mkdir -p "$S3_DIR"
+	node -e "require(process.argv[1]).parseAsync(['node', 's3rver'].concat(process.argv.slice(2)))" \
+		"$S3RVER_CLI" -d "$S3_DIR" -a 127.0.0.1 -p 0 --configure-bucket "$1" >"$S3_LOG" 2>&1 </dev/null &
+	S3_PID=$!
+	test_atexit "kill $S3_PID 2>/dev/null; wait $S3_PID 2>/dev/null"
+	_aws_wait_for "$S3_LOG" "S3rver listening on" 20 || return 1
+	S3_URL=http://$(sed -n 's/^S3rver listening on \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$S3_LOG")
+	export S3_URL S3_DIR S3_LOG S3_PID
+}
+
+standin_start() {
+	STANDIN_PORT_FILE=$TEST_DIR/standin.port
+	STANDIN_LOG=$TEST_DIR/standin.log
+	rm -f "$STANDIN_PORT_FILE"
+	$AWS_PY "$AWS_STANDIN" --port-file "$STANDIN_PORT_FILE" ${S3_URL:+--s3-endpoint "$S3_URL"} \
+		${1:+--config "$1"} ${STANDIN_TOKENS:+--tokens "$STANDIN_TOKENS"} >"$STANDIN_LOG" 2>&1 </dev/null &
+	STANDIN_PID=$!
+	test_atexit "kill $STANDIN_PID 2>/dev/null; wait $STANDIN_PID 2>/dev/null"
+	_i=0
+	while [ ! -s "$STANDIN_PORT_FILE" ] && [ $_i -lt 200 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -s "$STANDIN_PORT_FILE" ] || { echo "aws.sh: the stand-in did not start:" >&2; cat "$STANDIN_LOG" >&2; return 1; }
+	STANDIN_URL=http://127.0.0.1:$(cat "$STANDIN_PORT_FILE")
+	export STANDIN_URL STANDIN_PID
+}
+
+standin_config() {
+	curl -sS --noproxy '*' -X POST --data-binary "$1" "$STANDIN_URL/_config" >/dev/null
+}
+
+standin_state() {
+	curl -sS --noproxy '*' "$STANDIN_URL/_state"
+}
+
+standin_calls() {
+	standin_state | $AWS_PY -c '
+import json, sys
+for c in json.load(sys.stdin)["calls"]:
+    if "error" in c:
+        print(c["service"], c["action"], "ERROR:" + c["error"])
+    else:
+        print(c["service"], c["action"], c.get("region") or "")'
+}
+
+# standin_py 'EXPR': evaluate a Python expression over the state (s) and print it
+standin_py() {
+	standin_state | $AWS_PY -c "import json, sys; s = json.load(sys.stdin); print($1)"
+}
+
+s3_keys() {
+	$AWS_PY - "$S3_URL" "$1" <<'EOF'
+import sys
+import botocore.session
+from botocore.config import Config
+c = botocore.session.get_session().create_client(
+    "s3", region_name="us-east-1", endpoint_url=sys.argv[1], aws_access_key_id="S3RVER",
+    aws_secret_access_key="S3RVER", config=Config(s3={"addressing_style": "path"}))
+for o in c.list_objects_v2(Bucket=sys.argv[2]).get("Contents", []):
+    print(o["Key"])
+EOF
+}
+
+aws_audit() {
+	_left=$(s3_keys "$1") || return 1
+	if [ -n "$_left" ]; then
+		echo "aws_audit: objects left in s3://$1: $_left" >&2
+		return 1
+	fi
+	return 0
+}
