@@ -24,7 +24,7 @@ const struct kiln_attr img_sanitize_attr = IMG_SANITIZE_ATTR;
 
 static const struct kiln_attr export_attrs[] = {
 	{"formats", "list(string)", 0, "[format]",
-	 "output formats: qcow2, raw, vmdk, vhdx, vpc, ova, vagrant (several allowed)", NULL},
+	 "output formats: qcow2, raw, vmdk, vhdx, vpc, ova, vagrant, gce (several allowed)", NULL},
 	{"compression", "string", 0, "\"none\"",
 	 "qcow2 cluster compression: \"none\", \"zlib\" or \"zstd\" (`disk_compression = true` means zlib)", NULL},
 	{NULL, NULL, 0, NULL, NULL, NULL},

@@ -19,7 +19,8 @@
 #   aws-standin.py --port-file F [--s3-endpoint URL] [--config JSON]
 #
 # Test hooks (not AWS): GET /_state (tasks, images, snapshots, tags, every call made), POST /_config
-# (merge knobs: see DEFAULT_CONFIG).
+# (merge knobs: see DEFAULT_CONFIG), POST /_reset (forget the calls; with {"state": true} everything but
+# the knobs and the valid tokens).
 import argparse
 import base64
 import copy
@@ -61,6 +62,7 @@ DEFAULT_CONFIG = {
     "web_identity_tokens": [],            # tokens AssumeRoleWithWebIdentity accepts
     "deny_assume_role": False,
     "expire_tokens": [],                  # session tokens to treat as expired from now on
+    "token_uses": 0,                      # >0: an issued token expires after this many EC2 calls
 }
 
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
@@ -237,9 +239,11 @@ class State:
         self.config = copy.deepcopy(DEFAULT_CONFIG)
         self.config.update(config or {})
         self.s3_endpoint = s3_endpoint
+        self.s3 = s3_client(s3_endpoint) if s3_endpoint else None
         self.regions = {}
         self.calls = []
         self.tokens = {}          # session token -> expiry (epoch seconds)
+        self.token_uses = {}      # issued session token -> EC2 calls made with it
         self.imds_tokens = {}     # IMDSv2 token -> expiry
         self.serial = 0
 
@@ -251,6 +255,7 @@ class State:
         token = "%s-%d-%s" % (prefix, self.serial, secrets.token_hex(8))
         expiry = time.time() + self.config["sts_expire_in"]
         self.tokens[token] = expiry
+        self.token_uses[token] = 0
         return {"AccessKeyId": "S3RVER", "SecretAccessKey": "S3RVER", "SessionToken": token,
                 "Expiration": now_iso(self.config["sts_expire_in"])}
 
@@ -258,16 +263,18 @@ class State:
         return {"regions": self.regions, "calls": self.calls, "tokens": list(self.tokens), "config": self.config}
 
 
+def s3_client(endpoint):
+    return botocore.session.get_session().create_client(
+        "s3", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="S3RVER",
+        aws_secret_access_key="S3RVER", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+
+
 def s3_object_size(state, bucket, key):
     """The S3 object's size (via s3rver, signed by botocore), or None when it is not there."""
     if not state.s3_endpoint:
         return 0
-    session = botocore.session.get_session()
-    client = session.create_client(
-        "s3", region_name="us-east-1", endpoint_url=state.s3_endpoint, aws_access_key_id="S3RVER",
-        aws_secret_access_key="S3RVER", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
     try:
-        return client.head_object(Bucket=bucket, Key=key)["ContentLength"]
+        return state.s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
     except Exception:
         return None
 
@@ -656,14 +663,17 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         st = self.server.state
         raw = self.body()
+        if self.path == "/_reset":
+            with st.lock:
+                st.calls = []
+                if json.loads(raw or b"{}").get("state"):
+                    st.regions = {}
+            return self.reply(200, "{}", "application/json")
         if self.path == "/_config":
             with st.lock:
                 st.config.update(json.loads(raw or b"{}"))
                 for t in st.config.get("expire_tokens", []):
-                    if t in st.tokens:
-                        st.tokens[t] = 0
-                    else:
-                        st.tokens[t] = 0
+                    st.tokens[t] = 0
             return self.reply(200, "{}", "application/json")
         self.query_api(raw)
 
@@ -800,6 +810,10 @@ class Handler(BaseHTTPRequestHandler):
                 if service == "ec2":
                     raise ApiError(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
                 raise ApiError(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+            if service == "ec2" and st.config["token_uses"] and token in st.token_uses:
+                st.token_uses[token] += 1
+                if st.token_uses[token] > st.config["token_uses"]:
+                    st.tokens[token] = expiry = 0
             if expiry < time.time():
                 if service == "ec2":
                     raise ApiError(400, "RequestExpired", "Request has expired.")

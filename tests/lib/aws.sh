@@ -114,3 +114,57 @@ aws_audit() {
 	fi
 	return 0
 }
+
+# standin_reset [state]: forget the calls (and with "state", the AMIs, snapshots and tasks)
+standin_reset() {
+	_all=false
+	[ "${1:-}" = state ] && _all=true
+	curl -sS --noproxy '*' -X POST --data-binary "{\"state\": $_all}" "$STANDIN_URL/_reset" >/dev/null
+}
+
+# The environment of a kiln build against the loopback AWS (credentials are the tests' business).
+aws_endpoints_env() {
+	AWS_ENDPOINT_URL_S3=$S3_URL
+	AWS_ENDPOINT_URL_EC2=$STANDIN_URL
+	AWS_ENDPOINT_URL_STS=$STANDIN_URL
+	KILN_AWS_RETRY_BASE_MS=20
+	export AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_EC2 AWS_ENDPOINT_URL_STS KILN_AWS_RETRY_BASE_MS
+}
+
+# st KEY...: a value of the stand-in's state (JSON), following the keys (list indexes are numbers)
+st() {
+	standin_state | $AWS_PY -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    v = v[int(k)] if isinstance(v, list) else v.get(k) if isinstance(v, dict) else None
+print(json.dumps(v, sort_keys=True))' "$@"
+}
+
+# call_params ACTION [N]: the parameters of the Nth (default first) successful call of ACTION,
+# "key=value" a line, sorted
+call_params() {
+	standin_state | $AWS_PY -c '
+import json, sys
+calls = [c for c in json.load(sys.stdin)["calls"] if c.get("action") == sys.argv[1] and "error" not in c]
+for k, v in sorted(calls[int(sys.argv[2]) - 1]["params"].items()):
+    print("%s=%s" % (k, v))' "$1" "${2:-1}"
+}
+
+# live_images REGION: the AMIs of a region that are not deregistered, one a line
+live_images() {
+	standin_state | $AWS_PY -c '
+import json, sys
+imgs = json.load(sys.stdin)["regions"].get(sys.argv[1], {}).get("images", {})
+for i, v in sorted(imgs.items()):
+    if v["State"] != "deregistered":
+        print(i)' "$1"
+}
+
+# call_token ACTION [N]: the session token the Nth (default first) successful call of ACTION was signed with
+call_token() {
+	standin_state | $AWS_PY -c '
+import json, sys
+calls = [c for c in json.load(sys.stdin)["calls"] if c.get("action") == sys.argv[1] and "error" not in c]
+print(calls[int(sys.argv[2]) - 1].get("token") or "")' "$1" "${2:-1}"
+}

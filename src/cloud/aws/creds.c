@@ -246,6 +246,8 @@ static void role_copy(struct aws_assume_role *d, const struct aws_assume_role *s
 		strv_push(&d->tags, s->tags.v[i]);
 	for (size_t i = 0; i < s->transitive_tag_keys.n; i++)
 		strv_push(&d->transitive_tag_keys, s->transitive_tag_keys.v[i]);
+	d->mfa_serial = dup_or_null(s->mfa_serial);
+	d->mfa_code = dup_or_null(s->mfa_code);
 }
 
 static void role_free(struct aws_assume_role *r)
@@ -257,6 +259,8 @@ static void role_free(struct aws_assume_role *r)
 	strv_free(&r->policy_arns);
 	strv_free(&r->tags);
 	strv_free(&r->transitive_tag_keys);
+	free(r->mfa_serial);
+	free(r->mfa_code);
 	memset(r, 0, sizeof *r);
 }
 
@@ -473,6 +477,10 @@ static int assume_role(struct aws_creds_provider *p, struct aws_creds *out, stru
 		char *k = xasprintf("TransitiveTagKeys.member.%zu", i + 1);
 		aws_query_add(&q, k, p->role.transitive_tag_keys.v[i]);
 		free(k);
+	}
+	if (p->role.mfa_serial) {
+		aws_query_add(&q, "SerialNumber", p->role.mfa_serial);
+		aws_query_add(&q, "TokenCode", p->role.mfa_code);
 	}
 	int rc = sts_call(p, &client, "AssumeRole", &q, out, err);
 	if (rc < 0)
@@ -781,9 +789,13 @@ static int role_provider(const struct aws_creds_opts *o, struct files *f, const 
 	const char *cs = conf_get(f, profile, "credential_source");
 	const char *wit = conf_get(f, profile, "web_identity_token_file");
 	struct aws_creds_provider *base = NULL;
-	if (conf_get(f, profile, "mfa_serial"))
-		return err_set_kind(err, ERR_INVALID,
-				    "profile \"%s\" needs an MFA code (mfa_serial), which kiln cannot ask for", profile);
+	const char *mfa = conf_get(f, profile, "mfa_serial");
+	if (mfa && !(o->mfa_code && *o->mfa_code)) {
+		err_set_kind(err, ERR_INVALID, "profile \"%s\" needs an MFA code (mfa_serial), which kiln cannot ask for",
+			     profile);
+		err_hint(err, "give the current code as mfa_code");
+		return -1;
+	}
 	if (src && cs)
 		return err_set_kind(err, ERR_INVALID, "profile \"%s\" has both source_profile and credential_source",
 				    profile);
@@ -830,6 +842,10 @@ static int role_provider(const struct aws_creds_opts *o, struct files *f, const 
 	p->role.role_arn = xstrdup(role_arn);
 	p->role.session_name = dup_or_null(conf_get(f, profile, "role_session_name"));
 	p->role.external_id = dup_or_null(conf_get(f, profile, "external_id"));
+	if (mfa) {
+		p->role.mfa_serial = xstrdup(mfa);
+		p->role.mfa_code = xstrdup(o->mfa_code);
+	}
 	const char *ds = conf_get(f, profile, "duration_seconds");
 	if (ds)
 		p->role.duration_seconds = atoi(ds);

@@ -43,6 +43,8 @@ struct aws_assume_role {
 	struct strv policy_arns;
 	struct strv tags;             /* "Key=Value" */
 	struct strv transitive_tag_keys;
+	char *mfa_serial;             /* a profile's mfa_serial, with the code given as mfa_code */
+	char *mfa_code;
 };
 
 struct aws_endpoints;
@@ -57,6 +59,7 @@ struct aws_creds_opts {
 	bool skip_metadata;                            /* `skip_metadata_api_check` */
 	bool insecure;                                 /* `insecure_skip_tls_verify` (STS) */
 	const struct aws_endpoints *endpoints;         /* STS and IMDS endpoints */
+	const char *mfa_code;                          /* `mfa_code`: for a profile with mfa_serial */
 };
 
 struct aws_creds_provider;

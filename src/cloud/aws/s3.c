@@ -31,6 +31,7 @@ void aws_s3_put_result_free(struct aws_s3_put_result *r)
 	if (!r)
 		return;
 	free(r->etag);
+	free(r->error_code);
 	free(r->upload_id);
 	free(r->abort_error);
 	memset(r, 0, sizeof *r);
@@ -267,6 +268,7 @@ struct upload {
 	char *upload_id;
 	int fd;
 	uint64_t size;
+	char *error_code;        /* AWS's code for the failure */
 	struct part *parts;
 	size_t nparts;
 	CURLM *multi;
@@ -416,6 +418,8 @@ static int part_finished(struct upload *u, struct part *p, CURLcode cc, struct k
 					       : aws_retryable(status, p->resp.code));
 	int max = u->c->max_retries + 1;
 	if (!again || p->attempts >= max) {
+		if (p->resp.code && !u->error_code)
+			u->error_code = xstrdup(p->resp.code);
 		char *what = p->number ? xasprintf("UploadPart %d", p->number) : xstrdup("PutObject");
 		aws_response_error(what, &p->resp, cc, errbuf, err);
 		free(what);
@@ -525,6 +529,7 @@ static int s3_call(struct aws_client *c, const char *op, const char *method, con
 		   const char *query, char *const *headers, const char *body, bool cleanup, struct aws_response *resp,
 		   struct kiln_error *err)
 {
+	memset(resp, 0, sizeof *resp);
 	struct aws_endpoint ep;
 	char *path = NULL;
 	if (aws_s3_target(c, bucket, key, &ep, &path, err) < 0)
@@ -588,6 +593,8 @@ static int create_upload(struct upload *u, struct kiln_error *err)
 	int rc = s3_call(u->c, "CreateMultipartUpload", "POST", u->bucket, u->key, "uploads=", h.v, NULL, false, &resp,
 			 err);
 	strv_free(&h);
+	if (rc < 0 && resp.code)
+		u->error_code = xstrdup(resp.code);
 	if (rc == 0) {
 		const char *id = aws_xml_text(resp.xml, "UploadId");
 		if (!id || !*id)
@@ -630,6 +637,8 @@ static int complete_upload(struct upload *u, char **etag, struct kiln_error *err
 	struct aws_response resp;
 	int rc = s3_call(u->c, "CompleteMultipartUpload", "POST", u->bucket, u->key, query, h, buf_cstr(&x), false,
 			 &resp, err);
+	if (rc < 0 && resp.code && !u->error_code)
+		u->error_code = xstrdup(resp.code);
 	if (rc == 0) {
 		const char *e = aws_xml_text(resp.xml, "ETag");
 		*etag = e ? xstrdup(e) : NULL;
@@ -703,6 +712,7 @@ int aws_s3_put_file(struct aws_client *c, const char *bucket, const char *key, c
 out:
 	res->bytes = u.size;
 	res->retries = u.retries;
+	res->error_code = u.error_code;
 	for (size_t i = 0; i < u.nparts; i++)
 		free(u.parts[i].etag);
 	free(u.parts);

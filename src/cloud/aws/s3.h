@@ -38,6 +38,7 @@ struct aws_s3_put_result {
 	int retries;               /* part or request attempts that were repeated */
 	uint64_t bytes;
 	char *etag;
+	char *error_code;          /* AWS's code for the failure (SignatureDoesNotMatch, ...), or NULL */
 	/* after a failed multipart upload: what the abort did */
 	char *upload_id;           /* the upload that was started (NULL when none) */
 	bool aborted;              /* AbortMultipartUpload succeeded */
