@@ -17,7 +17,7 @@
 #              does), and the per-run temporary roots kiln keeps there
 #   artifacts  a half-written output: an output directory still carrying kiln's lock (.kiln-lock), a
 #              staging or replaced directory of -force (*.kiln-new.*, *.kiln-old.*), kiln's temporary
-#              files (*.kiln-tmp*, *.remote), anywhere under $TEST_DIR or under DIR...
+#              files (*.kiln-tmp*, .kiln-export-*, *.remote), anywhere under $TEST_DIR or under DIR...
 #
 # audit_ignore_pid PID   the test started PID on purpose (a private sshd, a web server): not a leftover
 # AUDIT_URI              the system daemon's URI (default qemu:///system)
@@ -173,7 +173,7 @@ _audit_files() {
 	esac
 	for _au_top in "$TEST_DIR" "$@"; do
 		[ -d "$_au_top" ] || continue
-		find "$_au_top" \( -name .kiln-lock -o -name '*.kiln-new.*' -o -name '*.kiln-old.*' -o -name '*.kiln-tmp*' \
+		find "$_au_top" \( -name .kiln-lock -o -name '*.kiln-new.*' -o -name '*.kiln-old.*' -o -name '*.kiln-tmp*' -o -name '.kiln-export-*' \
 			-o -name '*.remote' \) -not -path "$TEST_DIR/libvirtd-*" 2>/dev/null |
 			sed 's|^|half-written output |'
 	done
