@@ -832,6 +832,48 @@ static int upload(struct run *r, const char *source, struct kiln_error *err)
 	return 0;
 }
 
+/* Call action; the answer's `field` (a task or an AMI id) is what the caller wants, in *id. A failure is
+ * wrapped with `what` and a hint from AWS's code. Frees q. */
+static int ec2_create(struct run *r, const char *region, const char *action, struct aws_query *q, const char *field,
+		      char **id, struct kiln_error *err, const char *what)
+{
+	struct aws_response resp;
+	*id = NULL;
+	int rc = aws_ec2_call(&r->c, region, action, q, false, &resp, err);
+	aws_query_free(q);
+	if (rc < 0) {
+		aws_failed(r, &resp, err, "%s", what);
+	} else {
+		const char *v = aws_xml_text(resp.xml, field);
+		if (v && *v)
+			*id = xstrdup(v);
+		else
+			rc = err_set(err, "%s answered without %s", action, field);
+	}
+	aws_response_free(&resp);
+	return rc;
+}
+
+/* Go-template text of the configuration ({{timestamp}}, {{.BuildName}}), expanded. */
+static int render(struct run *r, const char *text, const char *key, char **out, struct kiln_error *err)
+{
+	struct strv extra = STRV_INIT;
+	pp_template_values(r->ctx, &extra);
+	int rc = pp_expand(r->ctx, text, &extra, out, err);
+	strv_free(&extra);
+	if (rc < 0)
+		err_wrap(err, "Error interpolating %s", key);
+	return rc;
+}
+
+/* "region=ami" entries of r->region_amis: the region (caller frees) and the AMI. */
+static char *region_of(const char *entry, const char **ami)
+{
+	const char *eq = strchr(entry, '=');
+	*ami = eq + 1;
+	return xstrndup(entry, (size_t)(eq - entry));
+}
+
 static void add_encryption(struct aws_query *q, const struct ai_pp *p, bool copy)
 {
 	if (!p->encrypt)
@@ -866,22 +908,11 @@ static int import_image(struct run *r, struct kiln_error *err)
 		ui_message(r->ui, "Setting license type to '%s'", p->license_type);
 		aws_query_add(&q, "LicenseType", p->license_type);
 	}
-	struct aws_response resp;
-	int rc = aws_ec2_call(&r->c, NULL, "ImportImage", &q, false, &resp, err);
-	aws_query_free(&q);
-	if (rc < 0) {
-		aws_failed(r, &resp, err, "Failed to start import from s3://%s/%s", p->bucket, r->key);
-		aws_response_free(&resp);
+	char *what = xasprintf("Failed to start import from s3://%s/%s", p->bucket, r->key);
+	int rc = ec2_create(r, NULL, "ImportImage", &q, "importTaskId", &r->task_id, err, what);
+	free(what);
+	if (rc < 0)
 		return -1;
-	}
-	const char *id = aws_xml_text(resp.xml, "importTaskId");
-	if (!id || !*id) {
-		aws_response_free(&resp);
-		return err_set(err, "ImportImage answered without a task id");
-	}
-	r->task_id = xstrdup(id);
-	r->task_snapshot = false;
-	aws_response_free(&resp);
 	ui_message(r->ui, "Started import of s3://%s/%s, task id %s", p->bucket, r->key, r->task_id);
 	ui_message(r->ui, "Waiting for task %s to complete (may take a while)", r->task_id);
 	struct aws_import_task t;
@@ -901,13 +932,9 @@ static int import_image(struct run *r, struct kiln_error *err)
 	if (!p->ami_name)
 		return 0;
 	/* Packer's rename: copy the AMI under its name, wait, destroy the intermediate one */
-	char *name = NULL;
-	struct strv extra = STRV_INIT;
-	pp_template_values(r->ctx, &extra);
-	rc = pp_expand(r->ctx, p->ami_name, &extra, &name, err);
-	strv_free(&extra);
-	if (rc < 0)
-		return err_wrap(err, "Error interpolating ami_name");
+	char *name = NULL, *copy = NULL;
+	if (render(r, p->ami_name, "ami_name", &name, err) < 0)
+		return -1;
 	ui_message(r->ui, "Starting rename of AMI (%s)", r->ami);
 	struct aws_query c = AWS_QUERY_INIT;
 	aws_query_add(&c, "Name", name);
@@ -915,19 +942,11 @@ static int import_image(struct run *r, struct kiln_error *err)
 	aws_query_add(&c, "SourceRegion", r->c.region);
 	add_encryption(&c, p, false);
 	free(name);
-	rc = aws_ec2_call(&r->c, NULL, "CopyImage", &c, false, &resp, err);
-	aws_query_free(&c);
-	if (rc < 0) {
-		aws_failed(r, &resp, err, "Error Copying AMI (%s)", r->ami);
-		aws_response_free(&resp);
+	what = xasprintf("Error Copying AMI (%s)", r->ami);
+	rc = ec2_create(r, NULL, "CopyImage", &c, "imageId", &copy, err, what);
+	free(what);
+	if (rc < 0)
 		return -1;
-	}
-	char *copy = xstrdup(aws_xml_text(resp.xml, "imageId") ? aws_xml_text(resp.xml, "imageId") : "");
-	aws_response_free(&resp);
-	if (!*copy) {
-		free(copy);
-		return err_set(err, "CopyImage answered without an AMI id");
-	}
 	remember(r, r->c.region, copy, NULL);
 	ui_message(r->ui, "Waiting for AMI rename to complete (may take a while)");
 	if (wait_image(r, r->c.region, copy, err) < 0) {
@@ -961,19 +980,11 @@ static int import_snapshot(struct run *r, struct kiln_error *err)
 	add_encryption(&q, p, false);
 	if (p->role_name)
 		aws_query_add(&q, "RoleName", p->role_name);
-	struct aws_response resp;
-	int rc = aws_ec2_call(&r->c, NULL, "ImportSnapshot", &q, false, &resp, err);
-	aws_query_free(&q);
-	if (rc < 0) {
-		aws_failed(r, &resp, err, "Failed to start snapshot import from s3://%s/%s", p->bucket, r->key);
-		aws_response_free(&resp);
+	char *what = xasprintf("Failed to start snapshot import from s3://%s/%s", p->bucket, r->key);
+	int rc = ec2_create(r, NULL, "ImportSnapshot", &q, "importTaskId", &r->task_id, err, what);
+	free(what);
+	if (rc < 0)
 		return -1;
-	}
-	const char *id = aws_xml_text(resp.xml, "importTaskId");
-	r->task_id = id && *id ? xstrdup(id) : NULL;
-	aws_response_free(&resp);
-	if (!r->task_id)
-		return err_set(err, "ImportSnapshot answered without a task id");
 	r->task_snapshot = true;
 	ui_message(r->ui, "Started snapshot import of s3://%s/%s, task id %s", p->bucket, r->key, r->task_id);
 	ui_message(r->ui, "Waiting for task %s to complete (may take a while)", r->task_id);
@@ -993,13 +1004,9 @@ static int import_snapshot(struct run *r, struct kiln_error *err)
 
 	/* RegisterImage: the name set directly, ENA on, the root device, no OS inspection */
 	char *name = NULL;
-	struct strv extra = STRV_INIT;
-	pp_template_values(r->ctx, &extra);
-	rc = pp_expand(r->ctx, p->ami_name ? p->ami_name : "packer-import-{{timestamp}}", &extra, &name, err);
-	strv_free(&extra);
-	if (rc < 0) {
+	if (render(r, p->ami_name ? p->ami_name : "packer-import-{{timestamp}}", "ami_name", &name, err) < 0) {
 		free(snap);
-		return err_wrap(err, "Error interpolating ami_name");
+		return -1;
 	}
 	const char *arch = p->architecture ? p->architecture : "x86_64";
 	struct aws_query g = AWS_QUERY_INIT;
@@ -1024,18 +1031,8 @@ static int import_snapshot(struct run *r, struct kiln_error *err)
 	ui_message(r->ui, "Registering AMI %s from snapshot %s", name, snap);
 	free(name);
 	free(snap);
-	rc = aws_ec2_call(&r->c, NULL, "RegisterImage", &g, false, &resp, err);
-	aws_query_free(&g);
-	if (rc < 0) {
-		aws_failed(r, &resp, err, "Error registering the AMI");
-		aws_response_free(&resp);
+	if (ec2_create(r, NULL, "RegisterImage", &g, "imageId", &r->ami, err, "Error registering the AMI") < 0)
 		return -1;
-	}
-	const char *ami = aws_xml_text(resp.xml, "imageId");
-	r->ami = xstrdup(ami ? ami : "");
-	aws_response_free(&resp);
-	if (!*r->ami)
-		return err_set(err, "RegisterImage answered without an AMI id");
 	/* the image owns the snapshot from now on: removing the image removes it */
 	r->made[r->nmade - 1].image_id = xstrdup(r->ami);
 	ui_message(r->ui, "Waiting for AMI %s to be available", r->ami);
@@ -1066,26 +1063,19 @@ static int copy_regions(struct run *r, struct kiln_error *err)
 		if (p->ami_description)
 			aws_query_add(&q, "Description", p->ami_description);
 		add_encryption(&q, p, true);
-		struct aws_response resp;
-		rc = aws_ec2_call(&r->c, region, "CopyImage", &q, false, &resp, err);
-		aws_query_free(&q);
-		if (rc < 0) {
-			aws_failed(r, &resp, err, "Error copying AMI %s to %s", r->ami, region);
-		} else {
-			const char *id = aws_xml_text(resp.xml, "imageId");
-			if (id && *id) {
-				remember(r, region, id, NULL);
-				strv_pushf(&r->region_amis, "%s=%s", region, id);
-			} else {
-				rc = err_set(err, "CopyImage to %s answered without an AMI id", region);
-			}
+		char *what = xasprintf("Error copying AMI %s to %s", r->ami, region), *id = NULL;
+		rc = ec2_create(r, region, "CopyImage", &q, "imageId", &id, err, what);
+		free(what);
+		if (rc == 0) {
+			remember(r, region, id, NULL);
+			strv_pushf(&r->region_amis, "%s=%s", region, id);
 		}
-		aws_response_free(&resp);
+		free(id);
 	}
 	free(name);
 	for (size_t i = 1; i < r->region_amis.n && rc == 0; i++) {
-		char *region = xstrndup(r->region_amis.v[i], strcspn(r->region_amis.v[i], "="));
-		const char *id = r->region_amis.v[i] + strlen(region) + 1;
+		const char *id;
+		char *region = region_of(r->region_amis.v[i], &id);
 		ui_message(r->ui, "Waiting for AMI %s in %s to be available", id, region);
 		rc = wait_image(r, region, id, err);
 		free(region);
@@ -1101,9 +1091,8 @@ static int tag_all(struct run *r, struct kiln_error *err)
 	for (size_t i = 0; i < p->tag_keys.n; i++)
 		ui_message(r->ui, "Adding tag: \"%s\": \"%s\"", p->tag_keys.v[i], p->tag_values.v[i]);
 	for (size_t k = 0; k < r->region_amis.n; k++) {
-		const char *eq = strchr(r->region_amis.v[k], '=');
-		char *region = xstrndup(r->region_amis.v[k], (size_t)(eq - r->region_amis.v[k]));
-		const char *ami = eq + 1;
+		const char *ami;
+		char *region = region_of(r->region_amis.v[k], &ami);
 		struct aws_image img;
 		if (aws_ec2_describe_image(&r->c, region, ami, &img, err) < 0) {
 			free(region);
@@ -1155,9 +1144,8 @@ static int modify_attributes(struct run *r, struct kiln_error *err)
 		{"ami ou arns", &p->ou_arns, "OrganizationalUnitArn", "OrganizationalUnitArn"},
 	};
 	for (size_t k = 0; k < r->region_amis.n; k++) {
-		const char *eq = strchr(r->region_amis.v[k], '=');
-		char *region = xstrndup(r->region_amis.v[k], (size_t)(eq - r->region_amis.v[k]));
-		const char *ami = eq + 1;
+		const char *ami;
+		char *region = region_of(r->region_amis.v[k], &ami);
 		struct aws_query qs[6];
 		const char *names[6];
 		size_t n = 0;

@@ -120,3 +120,17 @@ bool buf_ends_with(const struct buf *b, const char *suffix)
 	size_t n = strlen(suffix);
 	return b->len >= n && memcmp(b->data + b->len - n, suffix, n) == 0;
 }
+
+void buf_put_xml(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': buf_puts(b, "&amp;"); break;
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		case '\'': buf_puts(b, "&apos;"); break;
+		default: buf_putc(b, *s);
+		}
+	}
+}

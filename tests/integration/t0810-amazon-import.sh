@@ -7,6 +7,7 @@
 # expired session token. Each test ends with the audit: nothing left in the bucket, no AMI or snapshot
 # of a failed build left registered.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
+. "$KILN_SRCDIR/tests/lib/audit.sh"
 . "$KILN_SRCDIR/tests/lib/aws.sh"
 aws_test_env
 s3rver_start kiln-test || { echo "Bail out! s3rver did not start"; exit 1; }
@@ -38,8 +39,9 @@ $2
 EOF
 }
 
-# amazon-import does not keep its input (as Packer): artifice's files go with it, so each build gets fresh ones
-disk_ova() { head -c ${1:-300000} /dev/urandom >disk.ova; }
+# amazon-import does not keep its input (as Packer): artifice's files go with it, so each build gets fresh
+# ones (big ones sparse: what is in them does not matter, and they cost nothing to make)
+disk_ova() { rm -f disk.ova && truncate -s ${1:-300000} disk.ova; }
 
 # calls: the EC2/STS actions made, consecutive repeats collapsed ("DescribeImages*"), one a line
 calls() {
@@ -215,12 +217,14 @@ test_expect_success 'an expired session token: EC2 refuses it, the hint says so,
 '
 
 test_expect_success 'Ctrl-C during the upload: the multipart upload is aborted (signed; s3rver refuses), nothing left' '
-	standin_reset state && disk_ova 150000000 &&
+	standin_reset state && disk_ova 400000000 &&
 	template t.pkr.hcl "" &&
 	: >out && before=$(wc -l <"$S3_LOG") &&
 	{ "$KILN" build t.pkr.hcl >out 2>&1 & } && pid=$! &&
-	i=0 && while ! tail -n +$((before + 1)) "$S3_LOG" | grep -q "Stored part" && [ $i -lt 300 ]; do
+	# once the multipart upload exists and parts are on their way
+	i=0 && while ! tail -n +$((before + 1)) "$S3_LOG" | grep -q "?uploads=* 200" && [ $i -lt 300 ]; do
 		sleep 0.1; i=$((i + 1)); done &&
+	sleep 0.3 &&
 	kill -TERM $pid && { wait $pid; rc=$?; true; } &&
 	test "$rc" -ne 0 &&
 	test_grep "could not abort the multipart upload [0-9a-f]* of s3://kiln-test/.*MethodNotAllowed" out &&
@@ -289,6 +293,11 @@ test_expect_success 'kiln validate: Packer'"'"'s rules, located at the key' '
         role_arn = \"arn:aws:iam::111122223333:role/import\"
       }" &&
 	"$KILN" validate v6.pkr.hcl
+'
+
+test_expect_success 'nothing is left behind (bucket, processes, ports, temporary files)' '
+	aws_audit kiln-test &&
+	audit_test
 '
 
 test_done

@@ -6,6 +6,7 @@
 # all. Each source gives a distinct session token; the stand-in records which one signed each call.
 # No secret is ever printed or logged.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
+. "$KILN_SRCDIR/tests/lib/audit.sh"
 . "$KILN_SRCDIR/tests/lib/aws.sh"
 aws_test_env
 s3rver_start kiln-test || { echo "Bail out! s3rver did not start"; exit 1; }
@@ -192,6 +193,11 @@ test_expect_success 'no secret is printed or logged, from any source (KILN_LOG=1
 	grep -q "aws: ec2 ImportImage" i.log &&
 	! grep -n -e S3RVER -e tok-template -e tok-env -e oidc-abc-123 -e "imds-[0-9]" -e "wi-[0-9]" -e imdsv2- \
 		k.log k.out w.log w.out i.log i.out
+'
+
+test_expect_success 'nothing is left behind (bucket, processes, ports, temporary files)' '
+	aws_audit kiln-test &&
+	audit_test
 '
 
 test_done

@@ -18,6 +18,11 @@
 #
 #   aws-standin.py --port-file F [--s3-endpoint URL] [--config JSON]
 #
+# With --s3-endpoint, requests that are not the Query APIs' (anything but POST /) are passed to s3rver
+# unchanged (Host header included, so its signature check sees what the client signed): one endpoint
+# for EC2 and S3, as Packer 1.6.6's custom_endpoint_ec2 makes its S3 client use (the Packer
+# differential test, t0812).
+#
 # Test hooks (not AWS): GET /_state (tasks, images, snapshots, tags, every call made), POST /_config
 # (merge knobs: see DEFAULT_CONFIG), POST /_reset (forget the calls; with {"state": true} everything but
 # the knobs and the valid tokens).
@@ -25,6 +30,7 @@ import argparse
 import base64
 import copy
 import datetime
+import http.client
 import json
 import os
 import re
@@ -646,10 +652,47 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
+    def to_s3(self, raw=None):
+        """Pass the request to s3rver as it came, and its answer back."""
+        st = self.server.state
+        if not st.s3_endpoint:
+            return self.reply(404, "")
+        if raw is None:
+            raw = self.body()
+        u = urlsplit(st.s3_endpoint)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("content-length", "transfer-encoding", "expect")}
+        headers["Content-Length"] = str(len(raw))
+        conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.endheaders(raw)
+        resp = conn.getresponse()
+        data = resp.read()
+        with st.lock:
+            st.calls.append({"service": "s3", "action": "%s %s" % (self.command, urlsplit(self.path).path),
+                             "query": urlsplit(self.path).query, "status": resp.status, "time": time.time()})
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        conn.close()
+
     def do_PUT(self):
         if self.path.startswith("/latest/"):
             return self.imds("PUT")
-        self.reply(405, "")
+        self.to_s3()
+
+    def do_DELETE(self):
+        self.to_s3()
+
+    def do_HEAD(self):
+        self.to_s3()
 
     def do_GET(self):
         st = self.server.state
@@ -658,11 +701,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, json.dumps(st.dump(), default=str), "application/json")
         if self.path.startswith("/latest/"):
             return self.imds("GET")
-        self.reply(404, "")
+        self.to_s3()
 
     def do_POST(self):
         st = self.server.state
         raw = self.body()
+        if urlsplit(self.path).path != "/" and not self.path.startswith("/_"):
+            return self.to_s3(raw)
         if self.path == "/_reset":
             with st.lock:
                 st.calls = []

@@ -1,7 +1,8 @@
 # aws.sh — loopback AWS for the shell tests (source after test-lib.sh): s3rver (the @20minutes fork,
 # which checks SigV4; scripts/install-deps installs it under $KILN_NPM_DIR) and tests/lib/aws-standin.py
 # (EC2, STS and the instance metadata service, checked against botocore's models). Both listen on
-# 127.0.0.1 on ports they pick, and are stopped when the test file ends.
+# 127.0.0.1 on ports they pick, and are stopped when the test file ends — or, should the test's shell die
+# without its cleanup (a SIGPIPE, a SIGHUP), with it (setpriv --pdeathsig).
 #
 #   aws_test_env                 a clean AWS environment: no credentials, no proxies, HOME in TEST_DIR
 #   s3rver_start BUCKET          S3_URL, S3_DIR (its data), S3_LOG (one line per request)
@@ -46,10 +47,11 @@ s3rver_start() {
 	S3_DIR=$TEST_DIR/s3rver
 	S3_LOG=$TEST_DIR/s3rver.log
 	mkdir -p "$S3_DIR"
-	node -e "require(process.argv[1]).parseAsync(['node', 's3rver'].concat(process.argv.slice(2)))" \
+	setpriv --pdeathsig TERM node -e "require(process.argv[1]).parseAsync(['node', 's3rver'].concat(process.argv.slice(2)))" \
 		"$S3RVER_CLI" -d "$S3_DIR" -a 127.0.0.1 -p 0 --configure-bucket "$1" >"$S3_LOG" 2>&1 </dev/null &
 	S3_PID=$!
 	test_atexit "kill $S3_PID 2>/dev/null; wait $S3_PID 2>/dev/null"
+	! command -v audit_ignore_pid >/dev/null 2>&1 || audit_ignore_pid $S3_PID
 	_aws_wait_for "$S3_LOG" "S3rver listening on" 20 || return 1
 	S3_URL=http://$(sed -n 's/^S3rver listening on \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$S3_LOG")
 	export S3_URL S3_DIR S3_LOG S3_PID
@@ -59,10 +61,11 @@ standin_start() {
 	STANDIN_PORT_FILE=$TEST_DIR/standin.port
 	STANDIN_LOG=$TEST_DIR/standin.log
 	rm -f "$STANDIN_PORT_FILE"
-	$AWS_PY "$AWS_STANDIN" --port-file "$STANDIN_PORT_FILE" ${S3_URL:+--s3-endpoint "$S3_URL"} \
+	setpriv --pdeathsig TERM $AWS_PY "$AWS_STANDIN" --port-file "$STANDIN_PORT_FILE" ${S3_URL:+--s3-endpoint "$S3_URL"} \
 		${1:+--config "$1"} ${STANDIN_TOKENS:+--tokens "$STANDIN_TOKENS"} >"$STANDIN_LOG" 2>&1 </dev/null &
 	STANDIN_PID=$!
 	test_atexit "kill $STANDIN_PID 2>/dev/null; wait $STANDIN_PID 2>/dev/null"
+	! command -v audit_ignore_pid >/dev/null 2>&1 || audit_ignore_pid $STANDIN_PID
 	_i=0
 	while [ ! -s "$STANDIN_PORT_FILE" ] && [ $_i -lt 200 ]; do sleep 0.1; _i=$((_i + 1)); done
 	[ -s "$STANDIN_PORT_FILE" ] || { echo "aws.sh: the stand-in did not start:" >&2; cat "$STANDIN_LOG" >&2; return 1; }
@@ -94,16 +97,12 @@ standin_py() {
 }
 
 s3_keys() {
-	$AWS_PY - "$S3_URL" "$1" <<'EOF'
-import sys
-import botocore.session
-from botocore.config import Config
-c = botocore.session.get_session().create_client(
-    "s3", region_name="us-east-1", endpoint_url=sys.argv[1], aws_access_key_id="S3RVER",
-    aws_secret_access_key="S3RVER", config=Config(s3={"addressing_style": "path"}))
-for o in c.list_objects_v2(Bucket=sys.argv[2]).get("Contents", []):
-    print(o["Key"])
-EOF
+	# ListObjectsV2, signed by curl (its SigV4 is right for this request: see sigv4.h) and checked by s3rver
+	curl -sS --noproxy '*' --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
+		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+		"$S3_URL/$1?list-type=2" >"$TEST_DIR/.s3-list" || return 1
+	grep -q "<ListBucketResult" "$TEST_DIR/.s3-list" || { cat "$TEST_DIR/.s3-list" >&2; return 1; }
+	sed 's/<Key>/\n<Key>/g' "$TEST_DIR/.s3-list" | sed -n 's/^<Key>\([^<]*\)<\/Key>.*/\1/p'
 }
 
 aws_audit() {

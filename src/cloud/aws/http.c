@@ -331,7 +331,7 @@ void aws_curl_common(void *curl, const struct aws_client *c, long connect_timeou
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
+size_t aws_curl_on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct aws_response *r = arg;
 	size_t len = size * n;
@@ -341,7 +341,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
+size_t aws_curl_on_header(char *data, size_t size, size_t n, void *arg)
 {
 	struct aws_response *r = arg;
 	size_t len = size * n;
@@ -525,9 +525,9 @@ static int perform(struct aws_client *c, const struct aws_request *r, const stru
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, slist);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : 120000L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, aws_curl_on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, aws_curl_on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, at->curl_msg);
 	if (strcmp(r->method, "HEAD") == 0)

@@ -106,6 +106,10 @@ long aws_backoff_ms(int attempt, long base_ms);
 /* Set the options every AWS transfer has (TLS, proxy from the environment, user agent, timeouts, and
  * unless it is cleanup, cancellation by Ctrl-C) on an easy handle. */
 void aws_curl_common(void *curl, const struct aws_client *c, long connect_timeout_ms, bool cancellable);
+/* curl's write and header callbacks into a struct aws_response (body capped at 16 MiB; header names in
+ * lower case). */
+size_t aws_curl_on_body(char *data, size_t size, size_t n, void *resp);
+size_t aws_curl_on_header(char *data, size_t size, size_t n, void *resp);
 /* Fill resp from an answer already in resp->body/status: parse XML, find AWS's error. */
 void aws_response_finish(struct aws_response *resp);
 /* The headers to send for a signed request with kiln's signer (sigv4.c): the request's, X-Amz-Date,

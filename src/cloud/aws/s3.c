@@ -221,44 +221,6 @@ static int on_seek(void *arg, curl_off_t offset, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct aws_response *r = arg;
-	size_t len = size * n;
-	if (r->body.len + len > (1u << 20))
-		return 0;
-	buf_append(&r->body, data, len);
-	return len;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-	struct aws_response *r = arg;
-	size_t len = size * n;
-	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		strv_free(&r->headers);
-		return len;
-	}
-	const char *colon = memchr(data, ':', len);
-	if (!colon)
-		return len;
-	struct buf b = BUF_INIT;
-	for (const char *q = data; q < colon; q++)
-		buf_putc(&b, (char)tolower((unsigned char)*q));
-	const char *v = colon + 1, *e = data + len;
-	while (v < e && (*v == ' ' || *v == '\t'))
-		v++;
-	while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
-		e--;
-	buf_puts(&b, ": ");
-	buf_append(&b, v, (size_t)(e - v));
-	if (r->headers.n < 100)
-		strv_push_owned(&r->headers, buf_detach(&b));
-	else
-		buf_free(&b);
-	return len;
-}
-
 struct upload {
 	struct aws_client *c;
 	const char *bucket, *key;
@@ -368,9 +330,9 @@ static int part_start(struct upload *u, struct part *p, struct kiln_error *err)
 	curl_easy_setopt(p->h, CURLOPT_SEEKDATA, p);
 	curl_easy_setopt(p->h, CURLOPT_UPLOAD_BUFFERSIZE, (long)CHUNK);
 	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, p->slist);
-	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, aws_curl_on_body);
 	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, &p->resp);
-	curl_easy_setopt(p->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(p->h, CURLOPT_HEADERFUNCTION, aws_curl_on_header);
 	curl_easy_setopt(p->h, CURLOPT_HEADERDATA, &p->resp);
 	curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, p->errbuf);
 	curl_easy_setopt(p->h, CURLOPT_PRIVATE, p);
@@ -606,26 +568,13 @@ static int create_upload(struct upload *u, struct kiln_error *err)
 	return rc;
 }
 
-static void xml_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': buf_puts(b, "&amp;"); break;
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		default: buf_putc(b, *s); break;
-		}
-	}
-}
-
 static int complete_upload(struct upload *u, char **etag, struct kiln_error *err)
 {
 	struct buf x = BUF_INIT;
 	buf_puts(&x, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
 	for (size_t i = 0; i < u->nparts; i++) {
 		buf_printf(&x, "<Part><PartNumber>%d</PartNumber><ETag>", u->parts[i].number);
-		xml_escape(&x, u->parts[i].etag);
+		buf_put_xml(&x, u->parts[i].etag);
 		buf_puts(&x, "</ETag></Part>");
 	}
 	buf_puts(&x, "</CompleteMultipartUpload>");
