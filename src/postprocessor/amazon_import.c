@@ -1169,7 +1169,9 @@ static int modify_attributes(struct run *r, struct kiln_error *err)
 			}
 			names[n++] = lists[l].what;
 		}
-		if (p->imds_support && p->method == METHOD_IMAGE) {
+		/* the snapshot path registered IMDS support with the AMI; its copies are set here, as the image
+		 * path's AMIs are */
+		if (p->imds_support && (p->method == METHOD_IMAGE || k > 0)) {
 			qs[n] = (struct aws_query)AWS_QUERY_INIT;
 			aws_query_add(&qs[n], "ImdsSupport.Value", p->imds_support);
 			names[n++] = "ami imds support";

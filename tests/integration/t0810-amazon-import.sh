@@ -258,6 +258,75 @@ test_expect_success 'SSE-KMS upload (signed by kiln: curl 7.88 sorts these heade
 	aws_audit kiln-test
 '
 
+test_expect_success 'a part that fails is sent again with backoff (S3 through a proxy that says SlowDown)' '
+	standin_reset state && disk_ova 20000000 &&
+	standin_config "{\"fail_parts\": {\"2\": 2}}" &&
+	template t.pkr.hcl "" &&
+	AWS_ENDPOINT_URL_S3=$STANDIN_URL KILN_LOG=1 KILN_LOG_PATH=log "$KILN" build t.pkr.hcl >out 2>&1 || { cat out; false; } &&
+	standin_state >state &&
+	grep -o "\"query\": \"partNumber=2&[^\"]*\", \"status\": [0-9]*" state | sed "s/.*status\": //" >part2 &&
+	printf "503\n503\n200\n" >want && test_cmp want part2 &&
+	test_grep "UploadPart 2: attempt 1 failed (503 SlowDown)" log &&
+	test_grep "UploadPart 2: attempt 2 failed (503 SlowDown)" log &&
+	aws_audit kiln-test
+'
+
+test_expect_success 'a part that keeps failing ends the upload after max_retries, and the upload is aborted' '
+	standin_reset state && disk_ova 20000000 &&
+	standin_config "{\"fail_parts\": {\"1\": 100}}" &&
+	test_when_finished "standin_config \"{\\\"fail_parts\\\": {}}\"" &&
+	template t.pkr.hcl "      max_retries = 2" &&
+	! AWS_ENDPOINT_URL_S3=$STANDIN_URL "$KILN" build t.pkr.hcl >out 2>&1 &&
+	test_grep "Failed to upload disk.ova: UploadPart 1: SlowDown: Please reduce your request rate. (HTTP 503)" out &&
+	test $(standin_state | grep -o "partNumber=1&[^\"]*\", \"status\": 503" | wc -l) -eq 3 &&
+	test_grep "could not abort the multipart upload .*MethodNotAllowed" out &&
+	test -z "$(standin_calls | grep "^ec2")" &&
+	aws_audit kiln-test
+'
+
+test_expect_success 'a bucket in another region: AWS'"'"'s refusal and the hint' '
+	standin_reset state && disk_ova &&
+	standin_config "{\"bucket_regions\": {\"kiln-test\": \"eu-west-1\"}}" &&
+	test_when_finished "standin_config \"{\\\"bucket_regions\\\": {}}\"" &&
+	template t.pkr.hcl "" &&
+	! "$KILN" build t.pkr.hcl >out 2>&1 &&
+	test_grep "InvalidParameter: The given S3 bucket kiln-test is not local to the region us-east-1" out &&
+	test_grep "hint: the bucket must be in the import'"'"'s region (us-east-1)" out &&
+	aws_audit kiln-test
+'
+
+test_expect_success 'a qcow2 with no extension (the qemu builder'"'"'s vm_name) is converted; the manifest records the AMIs' '
+	standin_reset state &&
+	qemu-img create -q -f qcow2 packer-app 32M &&
+	cat >m.pkr.hcl <<-EOF &&
+	source "null" "app" {
+	  communicator = "none"
+	}
+	build {
+	  sources = ["source.null.app"]
+	  post-processors {
+	    post-processor "artifice" {
+	      files = ["packer-app"]
+	    }
+	    post-processor "amazon-import" {
+	      s3_bucket_name = "kiln-test"
+	      region         = "us-east-1"
+	      format         = "raw"
+	    }
+	    post-processor "manifest" {
+	      output = "manifest.json"
+	    }
+	  }
+	}
+	EOF
+	"$KILN" build m.pkr.hcl >out 2>&1 || { cat out; false; } &&
+	test_grep "The artifact has no raw file: converting packer-app (qcow2)" out &&
+	python3 -c "import json; b = json.load(open(\"manifest.json\"))[\"builds\"][-1]; print(b[\"artifact_id\"], b[\"builder_type\"])" >m &&
+	grep -q "^us-east-1:ami-[0-9a-f]* null$" m &&
+	! ls -A | grep kiln-amazon-import &&
+	aws_audit kiln-test
+'
+
 test_expect_success 'kiln validate: Packer'"'"'s rules, located at the key' '
 	template v1.pkr.hcl "      format = \"qcow2\"" &&
 	! KILN_DIAG_FORMAT=short "$KILN" validate v1.pkr.hcl >out 2>&1 &&

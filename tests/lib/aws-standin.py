@@ -69,6 +69,8 @@ DEFAULT_CONFIG = {
     "deny_assume_role": False,
     "expire_tokens": [],                  # session tokens to treat as expired from now on
     "token_uses": 0,                      # >0: an issued token expires after this many EC2 calls
+    "bucket_regions": {},                 # bucket -> its region: imports from another region are refused
+    "fail_parts": {},                     # S3 passed on: part number -> how many attempts answer 503 SlowDown
 }
 
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
@@ -305,6 +307,10 @@ def ec2_action(state, region, action, p):
                            "have sufficient permissions" % role)
 
     def check_bucket(ub):
+        where = cfg["bucket_regions"].get(ub.get("S3Bucket", ""))
+        if where and where != region:
+            raise ApiError(400, "InvalidParameter", "The given S3 bucket %s is not local to the region %s"
+                           % (ub.get("S3Bucket"), region))
         size = s3_object_size(state, ub.get("S3Bucket", ""), ub.get("S3Key", ""))
         return size
 
@@ -659,6 +665,16 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, "")
         if raw is None:
             raw = self.body()
+        q = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+        with st.lock:
+            fails = st.config["fail_parts"]
+            part = q.get("partNumber")
+            if self.command == "PUT" and part in fails and fails[part] > 0:
+                fails[part] -= 1
+                st.calls.append({"service": "s3", "action": "PUT %s" % urlsplit(self.path).path,
+                                 "query": urlsplit(self.path).query, "status": 503, "time": time.time()})
+                return self.reply(503, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate."
+                                  "</Message></Error>")
         u = urlsplit(st.s3_endpoint)
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
         headers = {k: v for k, v in self.headers.items()
