@@ -32,93 +32,126 @@
  * Schema */
 
 static const struct kiln_attr assume_role_attrs[] = {
-	{"role_arn", "string", KILN_ATTR_REQUIRED, NULL, "the role to assume with the credentials found", NULL},
-	{"session_name", "string", 0, "\"kiln-<time>\"", "the role session's name", NULL},
-	{"external_id", "string", 0, NULL, "the external id the role's trust policy asks for", NULL},
-	{"duration_seconds", "number", 0, "3600", "how long the role's credentials last (they are refreshed)", NULL},
-	{"policy", "string", 0, NULL, "a session policy (JSON) that narrows the role", NULL},
-	{"policy_arns", "list(string)", 0, NULL, "managed policies that narrow the role", NULL},
-	{"tags", "map(string)", 0, NULL, "session tags", NULL},
-	{"transitive_tag_keys", "list(string)", 0, NULL, "session tags that pass to roles assumed after this one", NULL},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "role_arn", .type = "string", .flags = KILN_ATTR_REQUIRED,
+	 .doc = "the role to assume with the credentials found"},
+	{.name = "session_name", .type = "string", .default_doc = "\"kiln-<time>\"", .doc = "the role session's name"},
+	{.name = "external_id", .type = "string", .doc = "the external id the role's trust policy asks for"},
+	{.name = "duration_seconds", .type = "number", .range = KILN_RANGE(900, 43200), .default_doc = "STS's: 3600",
+	 .doc = "how long the role's credentials last (they are refreshed before they expire)"},
+	{.name = "policy", .type = "string", .doc = "a session policy (JSON) that narrows the role"},
+	{.name = "policy_arns", .type = "list(string)", .doc = "managed policies that narrow the role"},
+	{.name = "tags", .type = "map(string)", .doc = "session tags"},
+	{.name = "transitive_tag_keys", .type = "list(string)", .doc = "session tags that pass on to roles assumed after this one"},
+	{.name = NULL},
 };
 static const struct kiln_schema assume_role_schema = {assume_role_attrs, NULL};
 
 static const struct kiln_attr polling_attrs[] = {
-	{"delay_seconds", "number", 0, "5 (import), 15 (AMI)", "seconds between two polls (AWS_POLL_DELAY_SECONDS)", NULL},
-	{"max_attempts", "number", 0, "720 (import), 120 (AMI)", "polls before giving up (AWS_MAX_ATTEMPTS)", NULL},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "delay_seconds", .type = "number", .range = KILN_RANGE(0, 86400),
+	 .default_doc = "AWS_POLL_DELAY_SECONDS, else 5 (import) and 15 (AMI)", .doc = "seconds between two polls"},
+	{.name = "max_attempts", .type = "number", .range = KILN_RANGE(0, 1000000),
+	 .default_doc = "AWS_MAX_ATTEMPTS, else 720 (import) and 120 (AMI)", .doc = "polls before giving up"},
+	{.name = NULL},
 };
 static const struct kiln_schema polling_schema = {polling_attrs, NULL};
 
+#define VAULT_DOC                                                                                   \
+	"vault_aws_engine is not supported by kiln: read the credentials from Vault first (vault read " \
+	"aws/creds/ROLE) and pass them as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, "   \
+	"or use a credential_process"
 static const struct kiln_attr vault_attrs[] = {
-	{"name", "string", 0, NULL, "not supported by kiln", NULL},
-	{"engine_name", "string", 0, NULL, "not supported by kiln", NULL},
-	{"role_arn", "string", 0, NULL, "not supported by kiln", NULL},
-	{"ttl", "string", 0, NULL, "not supported by kiln", NULL},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "name", .type = "string", .flags = KILN_ATTR_UNSUPPORTED, .doc = VAULT_DOC},
+	{.name = "engine_name", .type = "string", .flags = KILN_ATTR_UNSUPPORTED, .doc = VAULT_DOC},
+	{.name = "role_arn", .type = "string", .flags = KILN_ATTR_UNSUPPORTED, .doc = VAULT_DOC},
+	{.name = "ttl", .type = "string", .flags = KILN_ATTR_UNSUPPORTED, .doc = VAULT_DOC},
+	{.name = NULL},
 };
 static const struct kiln_schema vault_schema = {vault_attrs, NULL};
 
+/* AWS's one value for tpm_support and imds_support */
+#define VERSION_2 KILN_VALUES("v2.0")
+
 static const struct kiln_attr ai_attrs[] = {
 	/* where the disk goes */
-	{"s3_bucket_name", "string", KILN_ATTR_REQUIRED, NULL, "the bucket the disk is uploaded to (in `region`)", NULL},
-	{"s3_key_name", "string", KILN_ATTR_TEMPLATE, "\"packer-import-{{timestamp}}.<format>\"",
-	 "the object's key", NULL},
-	{"s3_encryption", "string", 0, NULL, "server-side encryption of the object: \"AES256\" or \"aws:kms\"", NULL},
-	{"s3_encryption_key", "string", 0, NULL, "with aws:kms: the KMS key (S3's default key when unset)", NULL},
-	{"skip_clean", "bool", 0, "false", "keep the S3 object after the import", NULL},
-	{"format", "string", 0, "\"ova\" (\"vmdk\" for the snapshot path)",
-	 "the disk format uploaded: ova, raw, vhd, vhdx, vmdk (converted when the build did not export it)", NULL},
+	{.name = "s3_bucket_name", .type = "string", .flags = KILN_ATTR_REQUIRED,
+	 .doc = "the bucket the disk is uploaded to (in `region`)"},
+	{.name = "s3_key_name", .type = "string", .flags = KILN_ATTR_TEMPLATE,
+	 .default_doc = "\"packer-import-{{timestamp}}.<format>\"", .doc = "the object's key"},
+	{.name = "s3_encryption", .type = "string", .allowed = KILN_VALUES("AES256", "aws:kms"),
+	 .doc = "server-side encryption of the object"},
+	{.name = "s3_encryption_key", .type = "string", .doc = "with aws:kms: the KMS key (S3's default key when unset)"},
+	{.name = "skip_clean", .type = "bool", .def = "false", .doc = "keep the S3 object after the import"},
+	{.name = "format", .type = "string", .allowed = KILN_VALUES("ova", "raw", "vmdk", "vhd", "vhdx"),
+	 .default_doc = "\"ova\" (\"vmdk\" for the snapshot path)",
+	 .doc = "the disk format uploaded (converted when the build did not export it)"},
 	/* how it is imported */
-	{"import_method", "string", 0, "\"image\" (\"snapshot\" for arm64)",
-	 "kiln: \"image\" (ImportImage, AWS inspects the OS) or \"snapshot\" (ImportSnapshot + RegisterImage)", NULL},
-	{"role_name", "string", 0, "AWS's: \"vmimport\"", "the VM Import service role", NULL},
-	{"license_type", "string", 0, NULL, "image path: \"AWS\" or \"BYOL\"", NULL},
-	{"architecture", "string", 0, "\"x86_64\"", "i386, x86_64 or arm64", NULL},
-	{"boot_mode", "string", 0, "\"legacy-bios\" (\"uefi\" for arm64)",
-	 "legacy-bios or uefi; the snapshot path also uefi-preferred", NULL},
-	{"platform", "string", 0, NULL, "image path: linux or windows (required with boot_mode = uefi)", NULL},
-	{"tpm_support", "string", 0, NULL, "kiln, snapshot path: \"v2.0\" (needs boot_mode = uefi)", NULL},
+	{.name = "import_method", .type = "string", .allowed = KILN_VALUES("image", "snapshot"),
+	 .default_doc = "\"image\" (\"snapshot\" for arm64)",
+	 .doc = "kiln: ImportImage (AWS inspects the OS) or ImportSnapshot + RegisterImage"},
+	{.name = "role_name", .type = "string", .default_doc = "AWS's: \"vmimport\"", .doc = "the VM Import service role"},
+	{.name = "license_type", .type = "string", .doc = "image path: \"AWS\" or \"BYOL\""},
+	{.name = "architecture", .type = "string", .allowed = KILN_VALUES("i386", "x86_64", "arm64"),
+	 .default_doc = "\"x86_64\"", .doc = "the disk's architecture"},
+	{.name = "boot_mode", .type = "string", .allowed = KILN_VALUES("legacy-bios", "uefi", "uefi-preferred"),
+	 .default_doc = "\"legacy-bios\" (\"uefi\" for arm64)",
+	 .doc = "how instances boot (uefi-preferred: the snapshot path only)"},
+	{.name = "platform", .type = "string", .allowed = KILN_VALUES("linux", "windows"),
+	 .doc = "image path: the OS (required with boot_mode = uefi)"},
+	{.name = "tpm_support", .type = "string", .allowed = VERSION_2,
+	 .doc = "kiln, snapshot path: a virtual TPM (needs boot_mode = uefi)"},
 	/* the AMI */
-	{"ami_name", "string", KILN_ATTR_TEMPLATE, "the import task's id (image path), \"packer-import-{{timestamp}}\"",
-	 "the AMI's name: the image path copies the imported AMI to this name, the snapshot path registers it", NULL},
-	{"ami_description", "string", 0, NULL, "the AMI's description", NULL},
-	{"ami_users", "list(string)", 0, NULL, "accounts that may launch the AMI", NULL},
-	{"ami_groups", "list(string)", 0, NULL, "groups that may launch the AMI (\"all\": public)", NULL},
-	{"ami_org_arns", "list(string)", 0, NULL, "organizations that may launch the AMI", NULL},
-	{"ami_ou_arns", "list(string)", 0, NULL, "organizational units that may launch the AMI", NULL},
-	{"ami_encrypt", "bool", 0, "false", "encrypt the AMI's snapshots", NULL},
-	{"ami_kms_key", "string", 0, NULL, "with ami_encrypt: the KMS key (the account's default EBS key when unset)", NULL},
-	{"ami_regions", "list(string)", 0, NULL, "kiln: copy the AMI to these regions too", NULL},
-	{"imds_support", "string", 0, NULL, "\"v2.0\": instances from the AMI require IMDSv2", NULL},
-	{"tags", "map(string)", 0, NULL, "tags on the AMI and its snapshots, in every region", NULL},
+	{.name = "ami_name", .type = "string", .flags = KILN_ATTR_TEMPLATE,
+	 .default_doc = "the import task's id (image path), \"packer-import-{{timestamp}}\" (snapshot path)",
+	 .doc = "the AMI's name: the image path copies the imported AMI to it, the snapshot path registers it"},
+	{.name = "ami_description", .type = "string", .doc = "the AMI's description"},
+	{.name = "ami_users", .type = "list(string)", .doc = "accounts that may launch the AMI"},
+	{.name = "ami_groups", .type = "list(string)", .doc = "groups that may launch the AMI (\"all\": public)"},
+	{.name = "ami_org_arns", .type = "list(string)", .doc = "organizations that may launch the AMI"},
+	{.name = "ami_ou_arns", .type = "list(string)", .doc = "organizational units that may launch the AMI"},
+	{.name = "ami_encrypt", .type = "bool", .def = "false", .doc = "encrypt the AMI's snapshots"},
+	{.name = "ami_kms_key", .type = "string",
+	 .doc = "with ami_encrypt: the KMS key (the account's default EBS key when unset)"},
+	{.name = "ami_regions", .type = "list(string)", .doc = "kiln: copy the AMI to these regions too"},
+	{.name = "imds_support", .type = "string", .allowed = VERSION_2,
+	 .doc = "instances from the AMI must use IMDSv2"},
+	{.name = "tags", .type = "map(string)", .doc = "tags on the AMI and its snapshots, in every region"},
 	/* access */
-	{"access_key", "string", KILN_ATTR_SENSITIVE, NULL, "AWS access key id (see the credential chain)", NULL},
-	{"secret_key", "string", KILN_ATTR_SENSITIVE, NULL, "AWS secret access key", NULL},
-	{"token", "string", KILN_ATTR_SENSITIVE, NULL, "AWS session token", NULL},
-	{"profile", "string", 0, "AWS_PROFILE, else \"default\"", "the profile of the shared files", NULL},
-	{"shared_credentials_file", "string", 0, "AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials",
-	 "the shared credentials file", NULL},
-	{"region", "string", 0, "AWS_REGION, AWS_DEFAULT_REGION, the profile's", "the region of the import", NULL},
-	{"custom_endpoint_ec2", "string", 0, NULL, "an EC2 endpoint URL (used for S3 too unless AWS_ENDPOINT_URL_S3 is set)",
-	 NULL},
-	{"insecure_skip_tls_verify", "bool", 0, "false", "do not verify the endpoints' TLS certificates", NULL},
-	{"skip_metadata_api_check", "bool", 0, "false", "never ask the EC2 instance metadata service for credentials", NULL},
-	{"skip_credential_validation", "bool", 0, "false", "accepted (kiln does not call STS to check credentials)", NULL},
-	{"skip_region_validation", "bool", 0, "false", "accepted (kiln does not check region names)", NULL},
-	{"max_retries", "number", 0, "10", "attempts after the first for a throttled or failed call", NULL},
-	{"mfa_code", "string", KILN_ATTR_SENSITIVE, NULL, "the MFA code for a profile with mfa_serial", NULL},
-	{"decode_authorization_messages", "bool", 0, "false", "not supported by kiln (an error when true)", NULL},
-	{"assume_role", NULL, KILN_ATTR_BLOCK, NULL, "assume this role with the credentials found", &assume_role_schema},
-	{"aws_polling", NULL, KILN_ATTR_BLOCK, NULL, "how long to wait for AWS", &polling_schema},
-	{"vault_aws_engine", NULL, KILN_ATTR_BLOCK, NULL, "not supported by kiln (an error)", &vault_schema},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "access_key", .type = "string", .flags = KILN_ATTR_SENSITIVE,
+	 .doc = "AWS access key id (see the credential chain)"},
+	{.name = "secret_key", .type = "string", .flags = KILN_ATTR_SENSITIVE, .doc = "AWS secret access key"},
+	{.name = "token", .type = "string", .flags = KILN_ATTR_SENSITIVE, .doc = "AWS session token"},
+	{.name = "profile", .type = "string", .default_doc = "AWS_PROFILE, else \"default\"",
+	 .doc = "the profile of the shared files"},
+	{.name = "shared_credentials_file", .type = "string",
+	 .default_doc = "AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials", .doc = "the shared credentials file"},
+	{.name = "region", .type = "string", .default_doc = "AWS_REGION, AWS_DEFAULT_REGION, the profile's",
+	 .doc = "the region of the import"},
+	{.name = "custom_endpoint_ec2", .type = "string",
+	 .doc = "an EC2 endpoint URL (used for S3 too unless AWS_ENDPOINT_URL_S3 is set)"},
+	{.name = "insecure_skip_tls_verify", .type = "bool", .def = "false",
+	 .doc = "do not verify the endpoints' TLS certificates"},
+	{.name = "skip_metadata_api_check", .type = "bool", .def = "false",
+	 .doc = "never ask the EC2 instance metadata service for credentials"},
+	{.name = "skip_credential_validation", .type = "bool", .flags = KILN_ATTR_IGNORED,
+	 .doc = "kiln does not call STS to check credentials before using them"},
+	{.name = "skip_region_validation", .type = "bool", .flags = KILN_ATTR_IGNORED,
+	 .doc = "kiln does not check region names against a list"},
+	{.name = "max_retries", .type = "number", .def = "10", .range = KILN_RANGE(0, 100),
+	 .doc = "attempts after the first for a throttled or failed call"},
+	{.name = "mfa_code", .type = "string", .flags = KILN_ATTR_SENSITIVE,
+	 .doc = "the MFA code for a profile with mfa_serial"},
+	{.name = "decode_authorization_messages", .type = "bool", .def = "false",
+	 .doc = "not supported by kiln (an error when true)"},
+	{.name = "assume_role", .flags = KILN_ATTR_BLOCK, .doc = "assume this role with the credentials found",
+	 .block = &assume_role_schema},
+	{.name = "aws_polling", .flags = KILN_ATTR_BLOCK, .doc = "how often and how long to poll AWS",
+	 .block = &polling_schema},
+	{.name = "vault_aws_engine", .flags = KILN_ATTR_BLOCK | KILN_ATTR_UNSUPPORTED, .doc = VAULT_DOC,
+	 .block = &vault_schema},
+	{.name = NULL},
 };
 
-static const char *const conflicts_keys[] = {"vault_aws_engine", "access_key", NULL};
-static const char *const *const ai_conflicts[] = {conflicts_keys, NULL};
-static const struct kiln_schema ai_schema = {ai_attrs, ai_conflicts};
+static const struct kiln_schema ai_schema = {ai_attrs, NULL};
 
 /* ------------------------------------------------------------------------------------------------
  * Configuration */
@@ -146,8 +179,8 @@ struct ai_pp {
 
 static char *opt_str(const struct kiln_config *cfg, const char *key)
 {
-	const char *v = kiln_config_string(cfg, key, "");
-	return *v ? xstrdup(v) : NULL;
+	const char *v = kiln_config_string(cfg, key);
+	return v && *v ? xstrdup(v) : NULL;
 }
 
 static void ai_free(struct ai_pp *p)
@@ -240,16 +273,13 @@ static void sorted_map(const struct kiln_config *cfg, const char *key, struct st
 static int ai_prepare(const struct kiln_config *cfg, void **instance, struct strv *warnings, struct kiln_error *err)
 {
 	struct ai_pp *p = xcalloc(1, sizeof *p);
-	static const char *const formats[] = {"ova", "raw", "vmdk", "vhd", "vhdx", NULL};
+	/* the schema checks each key's values; these are the rules between keys, Packer's and kiln's */
 	static const char *const snapshot_formats[] = {"raw", "vmdk", "vhd", NULL};
-	static const char *const archs[] = {"i386", "x86_64", "arm64", NULL};
-	static const char *const methods[] = {"image", "snapshot", NULL};
-	static const char *const boot_image[] = {"legacy-bios", "uefi", NULL};
-	static const char *const boot_snapshot[] = {"legacy-bios", "uefi", "uefi-preferred", NULL};
-	static const char *const platforms[] = {"linux", "windows", NULL};
-	static const char *const sses[] = {"AES256", "aws:kms", NULL};
-	static const char *const v20[] = {"v2.0", NULL};
 
+	/* every key is read first, so that a rule between keys below can fail without skipping any */
+	const char *key = kiln_config_string(cfg, "s3_key_name");
+	const char *method = kiln_config_string(cfg, "import_method");
+	const char *fmt = kiln_config_string(cfg, "format");
 	p->access_key = opt_str(cfg, "access_key");
 	p->secret_key = opt_str(cfg, "secret_key");
 	p->token = opt_str(cfg, "token");
@@ -258,13 +288,13 @@ static int ai_prepare(const struct kiln_config *cfg, void **instance, struct str
 	p->region = opt_str(cfg, "region");
 	p->custom_endpoint_ec2 = opt_str(cfg, "custom_endpoint_ec2");
 	p->mfa_code = opt_str(cfg, "mfa_code");
-	p->insecure = kiln_config_bool(cfg, "insecure_skip_tls_verify", false);
-	p->skip_metadata = kiln_config_bool(cfg, "skip_metadata_api_check", false);
-	p->max_retries = (int)kiln_config_int(cfg, "max_retries", 10);
+	p->insecure = kiln_config_bool(cfg, "insecure_skip_tls_verify");
+	p->skip_metadata = kiln_config_bool(cfg, "skip_metadata_api_check");
+	p->max_retries = (int)kiln_config_int(cfg, "max_retries");
 	p->bucket = opt_str(cfg, "s3_bucket_name");
 	p->sse = opt_str(cfg, "s3_encryption");
 	p->sse_key = opt_str(cfg, "s3_encryption_key");
-	p->skip_clean = kiln_config_bool(cfg, "skip_clean", false);
+	p->skip_clean = kiln_config_bool(cfg, "skip_clean");
 	p->role_name = opt_str(cfg, "role_name");
 	p->license_type = opt_str(cfg, "license_type");
 	p->architecture = opt_str(cfg, "architecture");
@@ -275,7 +305,7 @@ static int ai_prepare(const struct kiln_config *cfg, void **instance, struct str
 	p->ami_description = opt_str(cfg, "ami_description");
 	p->kms_key = opt_str(cfg, "ami_kms_key");
 	p->imds_support = opt_str(cfg, "imds_support");
-	p->encrypt = kiln_config_bool(cfg, "ami_encrypt", false);
+	p->encrypt = kiln_config_bool(cfg, "ami_encrypt");
 	kiln_config_list_strv(cfg, "ami_users", &p->users);
 	kiln_config_list_strv(cfg, "ami_groups", &p->groups);
 	kiln_config_list_strv(cfg, "ami_org_arns", &p->org_arns);
@@ -283,13 +313,7 @@ static int ai_prepare(const struct kiln_config *cfg, void **instance, struct str
 	kiln_config_list_strv(cfg, "ami_regions", &p->regions);
 	sorted_map(cfg, "tags", &p->tag_keys, &p->tag_values);
 
-	if (kiln_config_block_count(cfg, "vault_aws_engine") > 0) {
-		kiln_config_error(cfg, "vault_aws_engine", err, "vault_aws_engine is not supported by kiln");
-		err_hint(err, "read the credentials from Vault first (vault read aws/creds/ROLE) and pass them as "
-			      "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, or use a credential_process");
-		goto fail;
-	}
-	if (kiln_config_bool(cfg, "decode_authorization_messages", false)) {
+	if (kiln_config_bool(cfg, "decode_authorization_messages")) {
 		kiln_config_error(cfg, "decode_authorization_messages", err,
 				  "decode_authorization_messages is not supported by kiln");
 		err_hint(err, "decode a message with: aws sts decode-authorization-message --encoded-message ...");
@@ -302,7 +326,7 @@ static int ai_prepare(const struct kiln_config *cfg, void **instance, struct str
 		p->role.session_name = opt_str(b, "session_name");
 		p->role.external_id = opt_str(b, "external_id");
 		p->role.policy = opt_str(b, "policy");
-		p->role.duration_seconds = (int)kiln_config_int(b, "duration_seconds", 0);
+		p->role.duration_seconds = (int)kiln_config_int(b, "duration_seconds");
 		kiln_config_list_strv(b, "policy_arns", &p->role.policy_arns);
 		kiln_config_list_strv(b, "transitive_tag_keys", &p->role.transitive_tag_keys);
 		struct strv k = STRV_INIT, v = STRV_INIT;
@@ -311,19 +335,11 @@ static int ai_prepare(const struct kiln_config *cfg, void **instance, struct str
 			strv_pushf(&p->role.tags, "%s=%s", k.v[i], v.v[i]);
 		strv_free(&k);
 		strv_free(&v);
-		if (p->role.duration_seconds && (p->role.duration_seconds < 900 || p->role.duration_seconds > 43200)) {
-			kiln_config_error(b, "duration_seconds", err, "duration_seconds must be 900 to 43200");
-			goto fail;
-		}
 	}
 	if (kiln_config_block_count(cfg, "aws_polling") > 0) {
 		const struct kiln_config *b = kiln_config_block(cfg, "aws_polling", 0);
-		p->poll_delay = (int)kiln_config_int(b, "delay_seconds", 0);
-		p->poll_attempts = (int)kiln_config_int(b, "max_attempts", 0);
-		if (p->poll_delay < 0 || p->poll_attempts < 0) {
-			kiln_config_error(b, p->poll_delay < 0 ? "delay_seconds" : "max_attempts", err, "must not be negative");
-			goto fail;
-		}
+		p->poll_delay = (int)kiln_config_int(b, "delay_seconds");
+		p->poll_attempts = (int)kiln_config_int(b, "max_attempts");
 	}
 	if (kiln_config_is_known(cfg, "access_key") && kiln_config_is_known(cfg, "secret_key") &&
 	    (!p->access_key) != (!p->secret_key)) {
@@ -335,31 +351,21 @@ static int ai_prepare(const struct kiln_config *cfg, void **instance, struct str
 		kiln_config_error(cfg, "s3_bucket_name", err, "s3_bucket_name must be set");
 		goto fail;
 	}
-	if (p->max_retries < 0) {
-		kiln_config_error(cfg, "max_retries", err, "max_retries must not be negative");
-		goto fail;
-	}
-	if (check_enum(cfg, "architecture", p->architecture, archs, err) < 0 ||
-	    check_enum(cfg, "s3_encryption", p->sse, sses, err) < 0 ||
-	    check_enum(cfg, "imds_support", p->imds_support, v20, err) < 0 ||
-	    check_enum(cfg, "tpm_support", p->tpm_support, v20, err) < 0 ||
-	    check_enum(cfg, "platform", p->platform, platforms, err) < 0)
-		goto fail;
-	const char *method = kiln_config_string(cfg, "import_method", "");
-	if (*method && check_enum(cfg, "import_method", method, methods, err) < 0)
-		goto fail;
+	if (!method)
+		method = "";
 	bool arm = p->architecture && strcmp(p->architecture, "arm64") == 0;
 	/* ImportImage refuses arm64 disks: the snapshot path is the default for them */
 	p->method = strcmp(method, "snapshot") == 0 || (!*method && arm) ? METHOD_SNAPSHOT : METHOD_IMAGE;
-	const char *fmt = kiln_config_string(cfg, "format", "");
-	if (*fmt)
+	if (fmt && *fmt)
 		p->format = xstrdup(fmt);
 	else
 		p->format = xstrdup(p->method == METHOD_SNAPSHOT ? "vmdk" : "ova");
 	if (p->method == METHOD_IMAGE) {
-		if (check_enum(cfg, "format", p->format, formats, err) < 0 ||
-		    check_enum(cfg, "boot_mode", p->boot_mode, boot_image, err) < 0)
+		if (p->boot_mode && strcmp(p->boot_mode, "uefi-preferred") == 0) {
+			kiln_config_error(cfg, "boot_mode", err, "boot_mode \"uefi-preferred\" is for import_method = "
+				      "\"snapshot\": ImportImage takes legacy-bios or uefi");
 			goto fail;
+		}
 		if (p->boot_mode && strcmp(p->boot_mode, "uefi") == 0 && !p->platform &&
 		    kiln_config_is_known(cfg, "platform")) {
 			kiln_config_error(cfg, "boot_mode", err,
@@ -377,8 +383,6 @@ static int ai_prepare(const struct kiln_config *cfg, void **instance, struct str
 				      "upload), \"raw\" or \"vhd\"");
 			goto fail;
 		}
-		if (check_enum(cfg, "boot_mode", p->boot_mode, boot_snapshot, err) < 0)
-			goto fail;
 		if (p->license_type || p->platform) {
 			kiln_config_error(cfg, p->license_type ? "license_type" : "platform", err,
 					  "%s is for ImportImage: the snapshot path registers the AMI itself",
@@ -398,8 +402,7 @@ static int ai_prepare(const struct kiln_config *cfg, void **instance, struct str
 		kiln_config_error(cfg, "ami_kms_key", err, "ami_kms_key needs ami_encrypt = true");
 		goto fail;
 	}
-	const char *key = kiln_config_string(cfg, "s3_key_name", "");
-	p->key_tmpl = *key ? xstrdup(key) : xasprintf("packer-import-{{timestamp}}.%s", p->format);
+	p->key_tmpl = key && *key ? xstrdup(key) : xasprintf("packer-import-{{timestamp}}.%s", p->format);
 	if (p->sse && strcmp(p->sse, "AES256") == 0 && p->sse_key)
 		strv_pushf(warnings, "amazon-import: s3_encryption_key is ignored with s3_encryption = \"AES256\"");
 	if (p->kms_key && p->regions.n)

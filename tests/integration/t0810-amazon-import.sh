@@ -330,9 +330,9 @@ test_expect_success 'a qcow2 with no extension (the qemu builder'"'"'s vm_name) 
 test_expect_success 'kiln validate: Packer'"'"'s rules, located at the key' '
 	template v1.pkr.hcl "      format = \"qcow2\"" &&
 	! KILN_DIAG_FORMAT=short "$KILN" validate v1.pkr.hcl >out 2>&1 &&
-	test_grep "v1.pkr.hcl:1[0-9]:[0-9]*: error: Invalid post-processor configuration" out &&
+	test_grep "v1.pkr.hcl:1[0-9]:[0-9]*: error: Unsupported value" out &&
 	! "$KILN" validate v1.pkr.hcl >out 2>&1 &&
-	test_grep "invalid format" out &&
+	test_grep "format = \"qcow2\" is not one of: ova, raw, vmdk, vhd, vhdx" out &&
 	template v2.pkr.hcl "      boot_mode = \"uefi\"" &&
 	! "$KILN" validate v2.pkr.hcl >out 2>&1 &&
 	test_grep "must be set for .uefi. image imports" out &&

@@ -22,7 +22,7 @@
 #define AWS_S3_MAX_OBJECT (5ull << 40)
 
 struct aws_s3_put_opts {
-	const char *sse;              /* "AES256", "aws:kms" or NULL */
+	const char *sse;              /* server-side encryption (AES256 or aws:kms), NULL: none */
 	const char *sse_kms_key;      /* with "aws:kms" (NULL: S3's default key) */
 	uint64_t multipart_threshold; /* 0: AWS_S3_MULTIPART_THRESHOLD */
 	uint64_t part_size;           /* 0: AWS_S3_MIN_PART, grown so the file fits in 10,000 parts */
