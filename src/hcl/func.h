@@ -24,6 +24,12 @@
 typedef int (*hcl_gzip_fn)(const void *data, size_t len, struct buf *out, char **why);
 extern hcl_gzip_fn hcl_gzip;
 
+/* JSON text to a value, as jsondecode() reads it: objects, tuples, numbers at full precision, strings
+ * as they are. NULL when the text is not JSON (or, with reject_duplicates, an object repeats a key):
+ * *why (malloc'ed) says what is wrong and *line, *col (from 1) where. */
+struct hcl_value *hcl_json_decode(const char *text, size_t len, bool reject_duplicates, char **why, int *line,
+				  int *col);
+
 enum {
 	HCL_PARAM_ALLOW_NULL = 1u << 0,     /* null reaches the body (else: "argument must not be null") */
 	HCL_PARAM_ALLOW_UNKNOWN = 1u << 1,  /* unknown reaches the body (else: the result is unknown) */

@@ -314,22 +314,41 @@ static struct hcl_value *from_json(json_t *j, struct json_nums *nums)
 	}
 }
 
-static struct hcl_value *f_jsondecode(struct hcl_call *c, struct hcl_value **a, size_t n)
+struct hcl_value *hcl_json_decode(const char *text, size_t len, bool reject_duplicates, char **why, int *line,
+				  int *col)
 {
 	json_error_t jerr;
-	json_t *j = json_loadb(hcl_str(a[0]), hcl_str_len(a[0]),
-			       JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
+	size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL;
+	json_t *j = json_loadb(text, len, flags | (reject_duplicates ? JSON_REJECT_DUPLICATES : 0), &jerr);
 	if (!j) {
 		/* Go's encoding/json says "EOF" / "unexpected end of JSON input" for truncated text */
 		if (strstr(jerr.text, "end of file") || strstr(jerr.text, "premature end") || strstr(jerr.text, "'[' or '{' expected"))
-			return hcl_call_error(c, "EOF");
-		return hcl_call_error(c, "%s", jerr.text);
+			*why = xstrdup("EOF");
+		else
+			*why = xstrdup(jerr.text);
+		*line = jerr.line > 0 ? jerr.line : 1;
+		*col = jerr.column > 0 ? jerr.column : 1;
+		return NULL;
 	}
 	struct json_nums nums = {STRV_INIT, 0};
-	json_scan_numbers(hcl_str(a[0]), hcl_str_len(a[0]), &nums);
+	json_scan_numbers(text, len, &nums);
 	struct hcl_value *r = from_json(j, &nums);
 	strv_free(&nums.lits);
 	json_decref(j);
+	return r;
+}
+
+static struct hcl_value *f_jsondecode(struct hcl_call *c, struct hcl_value **a, size_t n)
+{
+	(void)n;
+	char *why = NULL;
+	int line, col;
+	struct hcl_value *r = hcl_json_decode(hcl_str(a[0]), hcl_str_len(a[0]), false, &why, &line, &col);
+	if (!r) {
+		struct hcl_value *e = hcl_call_error(c, "%s", why);
+		free(why);
+		return e;
+	}
 	return r;
 }
 
