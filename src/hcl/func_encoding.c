@@ -19,8 +19,6 @@
 #define P(n, t) {n, t, 0}
 #define END {NULL, NULL, 0}
 
-void hcl_json_encode(struct hcl_value *v, struct buf *out);
-
 /* ---- base64 ---- */
 
 static void b64_encode(const unsigned char *in, size_t n, struct buf *out)
@@ -314,8 +312,8 @@ static struct hcl_value *from_json(json_t *j, struct json_nums *nums)
 	}
 }
 
-struct hcl_value *hcl_json_decode(const char *text, size_t len, bool reject_duplicates, char **why, int *line,
-				  int *col)
+struct hcl_value *hcl_json_decode_at(const char *text, size_t len, bool reject_duplicates, char **why, int *line,
+				     int *col)
 {
 	json_error_t jerr;
 	size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL;
@@ -338,16 +336,20 @@ struct hcl_value *hcl_json_decode(const char *text, size_t len, bool reject_dupl
 	return r;
 }
 
+struct hcl_value *hcl_json_decode(const char *text, size_t len, char **why)
+{
+	int line, col;
+	return hcl_json_decode_at(text, len, false, why, &line, &col);
+}
+
 static struct hcl_value *f_jsondecode(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
 	(void)n;
 	char *why = NULL;
-	int line, col;
-	struct hcl_value *r = hcl_json_decode(hcl_str(a[0]), hcl_str_len(a[0]), false, &why, &line, &col);
+	struct hcl_value *r = hcl_json_decode(hcl_str(a[0]), hcl_str_len(a[0]), &why);
 	if (!r) {
-		struct hcl_value *e = hcl_call_error(c, "%s", why);
+		r = hcl_call_error(c, "%s", why);
 		free(why);
-		return e;
 	}
 	return r;
 }

@@ -145,7 +145,7 @@ int tmpl_read_json_vars(struct tmpl *t, const char *path, struct tmpl_json_var *
 	hcl_fileset_add(&t->files, f);
 	char *why = NULL;
 	int line = 1, col = 1;
-	struct hcl_value *doc = hcl_json_decode(f->bytes, f->len, true, &why, &line, &col);
+	struct hcl_value *doc = hcl_json_decode_at(f->bytes, f->len, true, &why, &line, &col);
 	if (!doc) {
 		struct hcl_range at = {f->filename, {line, col, 0}, {line, col, 0}};
 		/* the byte offset, so the snippet shows the line */
