@@ -364,6 +364,24 @@ test_expect_success 'kiln validate: Packer'"'"'s rules, located at the key' '
 	"$KILN" validate v6.pkr.hcl
 '
 
+# required_plugins: the amazon plugin is built in since amazon-import is (src/cli/requirements.c)
+test_expect_success 'required_plugins: amazon is satisfied by the built-in amazon-import' '
+	template r.pkr.hcl "" &&
+	{ cat <<-EOF; cat r.pkr.hcl; } >r1.pkr.hcl &&
+	packer {
+	  required_plugins {
+	    amazon = { source = "github.com/hashicorp/amazon", version = ">= 1.2.0" }
+	  }
+	}
+	EOF
+	"$KILN" validate r1.pkr.hcl &&
+	"$KILN" init r1.pkr.hcl >out &&
+	test_grep "built into kiln as the post-processor \"amazon-import\", standing in for release 1.8.2" out &&
+	sed "s/>= 1.2.0/>= 9.0.0/" r1.pkr.hcl >r2.pkr.hcl &&
+	! "$KILN" validate r2.pkr.hcl >out 2>&1 &&
+	test_grep_text "as its releases 1.0.0 to 1.8.2, and none of them satisfies the constraint" out
+'
+
 test_expect_success 'nothing is left behind (bucket, processes, ports, temporary files)' '
 	aws_audit kiln-test &&
 	audit_test

@@ -18,7 +18,6 @@
 #include "cloud/aws/http.h"
 #include "cloud/aws/ini.h"
 #include "cloud/aws/xml.h"
-#include "component.h"
 #include "ui/ui.h"
 #include "util/file.h"
 #include "util/mem.h"
@@ -413,45 +412,6 @@ static void test_chain(void **state)
 	ui_secrets_clear();
 }
 
-/* Every key of amazon-import's schema, nested blocks' too, is documented in docs/post-processors.md. */
-extern const struct kiln_postprocessor amazon_import_postprocessor;
-
-static void check_keys(const struct kiln_schema *sc, const char *doc)
-{
-	for (const struct kiln_attr *a = sc->attrs; a->name; a++) {
-		char *quoted = xasprintf("`%s`", a->name);
-		char *bare = xasprintf(" %s,", a->name);
-		char *last = xasprintf(" %s`", a->name);
-		char *block = xasprintf("`%s {", a->name);
-		char *end = xasprintf(" %s }", a->name);
-		if (!strstr(doc, quoted) && !strstr(doc, bare) && !strstr(doc, last) && !strstr(doc, block) &&
-		    !strstr(doc, end))
-			fail_msg("amazon-import key %s is not in docs/post-processors.md", a->name);
-		free(quoted);
-		free(bare);
-		free(last);
-		free(block);
-		free(end);
-		if (a->block)
-			check_keys(a->block, doc);
-	}
-}
-
-static void test_docs_keys(void **state)
-{
-	(void)state;
-	const char *src = getenv("KILN_SRCDIR");
-	char *path = xasprintf("%s/docs/post-processors.md", src ? src : ".");
-	struct buf b = BUF_INIT;
-	struct kiln_error err = ERR_INIT;
-	assert_int_equal(file_read_all(path, &b, &err), 0);
-	const char *doc = strstr(buf_cstr(&b), "## amazon-import");
-	assert_non_null(doc);
-	check_keys(amazon_import_postprocessor.schema, doc);
-	buf_free(&b);
-	free(path);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,7 +420,6 @@ int main(void)
 		cmocka_unit_test(test_json_and_commands),
 		cmocka_unit_test(test_endpoints),
 		cmocka_unit_test(test_chain),
-		cmocka_unit_test(test_docs_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
