@@ -8,7 +8,8 @@ src_libkiln_a_SOURCES += \
 	src/util/proc.c src/util/proc.h \
 	src/util/signals.c src/util/signals.h \
 	src/util/strv.c src/util/strv.h \
-	src/util/timeutil.c src/util/timeutil.h
+	src/util/timeutil.c src/util/timeutil.h \
+	src/util/units.c src/util/units.h
 
 check_PROGRAMS += tests/unit/test-util
 TESTS += tests/unit/test-util
