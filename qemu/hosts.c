@@ -172,6 +172,18 @@ static int clean_volumes(struct qemu_virt *v, bool strays, bool cache, struct st
 	return rc;
 }
 
+void qemu_remove_strays(struct qemu_virt *v, struct ui *ui, bool volumes)
+{
+	struct strv removed = STRV_INIT;
+	struct kiln_error e = ERR_INIT;
+	if (clean_strays(v, &removed, &e) < 0 || (volumes && clean_volumes(v, true, false, &removed, &e) < 0))
+		log_debug("qemu: cannot look for what gone kiln processes left on %s: %s", qemu_virt_uri(v), err_cause(&e));
+	for (size_t i = 0; i < removed.n; i++)
+		ui_warn(ui, "Removed %s, left by a kiln process that is gone", removed.v[i]);
+	err_clear(&e);
+	strv_free(&removed);
+}
+
 /* ------------------------------------------------------------------------------------------------
  * The operations */
 

@@ -18,6 +18,11 @@ char *qemu_temp_volume_name(const char *domain_name, const char *role);
 /* Is `name` a temporary volume, and whose? host has room for 64 bytes. */
 bool qemu_temp_volume_owner(const char *name, long *pid, char *host);
 
+/* Remove the domains (and with volumes, the temporary volumes and unfinished uploads) that kiln
+ * processes of this machine that are gone left on the host; each is named in a warning on ui. */
+struct ui;
+void qemu_remove_strays(struct qemu_virt *v, struct ui *ui, bool volumes);
+
 /* A build could not remove this from the host at `uri` (it was lost): pool NULL for a domain. */
 void qemu_leftover_add(const char *uri, const char *pool, const char *name);
 

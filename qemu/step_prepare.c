@@ -123,22 +123,8 @@ int qemu_step_connect(void *state, struct kiln_error *err)
 		b->cfg->qemu_binary = found;
 	}
 
-	/* Strays: domains a kiln on this host started and did not live to remove. */
-	struct strv strays = STRV_INIT;
-	struct kiln_error e = ERR_INIT;
-	if (qemu_virt_list_strays(b->virt, &strays, &e) == 0) {
-		for (size_t i = 0; i < strays.n; i++) {
-			ui_warn(b->ui, "Removing stray VM %s left by a kiln process that is gone", strays.v[i]);
-			if (qemu_virt_remove_domain(b->virt, strays.v[i], &e) < 0) {
-				ui_warn(b->ui, "Cannot remove %s: %s", strays.v[i], err_cause(&e));
-				err_clear(&e);
-			}
-		}
-	} else {
-		log_debug("qemu: cannot list stray domains: %s", err_cause(&e));
-	}
-	err_clear(&e);
-	strv_free(&strays);
+	/* Strays: what a kiln of this machine started there and did not live to remove. */
+	qemu_remove_strays(b->virt, b->ui, b->remote);
 
 	if (b->attempt > 1) {
 		b->accel.kvm = false;
