@@ -147,26 +147,42 @@ static int clean_volumes(struct qemu_virt *v, bool strays, bool cache, struct st
 		return -1;
 	int rc = 0;
 	for (size_t p = 0; p < pools.n && rc == 0; p++) {
+		/* a pool that went away meanwhile (another user's scratch pool) is no error of ours */
+		struct kiln_error e = ERR_INIT;
 		if (strays) {
 			struct qemu_vol *vols = NULL;
 			size_t n = 0;
-			if (qemu_vol_list(v, pools.v[p], 0, &vols, &n, err) < 0) {
-				rc = -1;
-				break;
+			if (qemu_vol_list(v, pools.v[p], 0, &vols, &n, &e) < 0) {
+				if (err_is(&e, ERR_HOST_LOST)) {
+					err_move(err, &e);
+					rc = -1;
+					break;
+				}
+				log_debug("qemu: cannot list pool %s: %s", pools.v[p], err_cause(&e));
+				err_clear(&e);
+				continue;
 			}
 			for (size_t i = 0; i < n; i++) {
 				long pid = 0;
 				char host[64];
 				if (!qemu_temp_volume_owner(vols[i].name, &pid, host) || !qemu_owner_gone(host, pid))
 					continue;
-				struct kiln_error e = ERR_INIT;
-				if (qemu_vol_delete(v, pools.v[p], vols[i].name, &e) == 0)
+				struct kiln_error de = ERR_INIT;
+				if (qemu_vol_delete(v, pools.v[p], vols[i].name, &de) == 0)
 					strv_pushf(removed, "volume %s", vols[i].name);
-				err_clear(&e);
+				err_clear(&de);
 			}
 			qemu_vols_free(vols, n);
 		}
-		rc = qemu_volcache_clean(v, pools.v[p], cache, removed, err);
+		if (qemu_volcache_clean(v, pools.v[p], cache, removed, &e) < 0) {
+			if (err_is(&e, ERR_HOST_LOST)) {
+				err_move(err, &e);
+				rc = -1;
+			} else {
+				log_debug("qemu: cannot clean the image cache in pool %s: %s", pools.v[p], err_cause(&e));
+			}
+		}
+		err_clear(&e);
 	}
 	strv_free(&pools);
 	return rc;
@@ -237,7 +253,12 @@ static int h_cache_usage(void *conn, size_t *images, uint64_t *bytes, struct kil
 	for (size_t p = 0; p < pools.n && rc == 0; p++) {
 		size_t i = 0;
 		uint64_t b = 0;
-		rc = qemu_volcache_usage(v, pools.v[p], &i, &b, err);
+		struct kiln_error e = ERR_INIT;
+		if (qemu_volcache_usage(v, pools.v[p], &i, &b, &e) < 0 && err_is(&e, ERR_HOST_LOST)) {
+			err_move(err, &e);
+			rc = -1;
+		}
+		err_clear(&e);
 		*images += i;
 		*bytes += b;
 	}

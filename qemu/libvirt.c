@@ -830,9 +830,6 @@ int qemu_vol_list(struct qemu_virt *v, const char *pool, unsigned details, struc
 	virStoragePoolPtr p = pool_lookup(v, pool, err);
 	if (!p)
 		return -1;
-	/* another client may have added or removed files behind libvirt's back */
-	virStoragePoolRefresh(p, 0);
-	virResetLastError();
 	virStorageVolPtr *vols = NULL;
 	int n = virStoragePoolListAllVolumes(p, &vols, 0);
 	virStoragePoolFree(p);

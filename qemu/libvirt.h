@@ -96,7 +96,7 @@ struct qemu_vol {
 	char *backing;                   /* with QEMU_VOL_BACKING: the backing file's path, or NULL */
 };
 enum { QEMU_VOL_SIZES = 1, QEMU_VOL_BACKING = 2 };
-/* The volumes of a pool (refreshed first); details: QEMU_VOL_SIZES | QEMU_VOL_BACKING, each a call per
+/* The volumes of a pool as libvirt knows them; details: QEMU_VOL_SIZES | QEMU_VOL_BACKING, each a call per
  * volume. */
 int qemu_vol_list(struct qemu_virt *v, const char *pool, unsigned details, struct qemu_vol **out, size_t *n,
 		  struct kiln_error *err);

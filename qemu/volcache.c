@@ -321,7 +321,10 @@ static void make_room(const struct qemu_volcache_req *req, uint64_t incoming)
 /* ------------------------------------------------------------------------------------------------
  * Getting an image onto the host */
 
-static int upload(const struct qemu_volcache_req *req, const struct image_state *s, struct kiln_error *err)
+/* Take the lock and upload. Returns 1 when, the lock taken, the image turned out complete after all
+ * (another process finished it between our look and our lock), 0 when uploaded, -1 on failure
+ * (ERR_EXISTS: another process holds the lock). */
+static int upload(const struct qemu_volcache_req *req, struct kiln_error *err)
 {
 	struct qemu_virt *v = req->virt;
 	char *d = data_name(req->sha256);
@@ -334,8 +337,22 @@ static int upload(const struct qemu_volcache_req *req, const struct image_state 
 	if (qemu_vol_create(v, req->pool, owner, "raw", 0, NULL, NULL, &e) < 0)
 		log_debug("volcache: cannot name the owner of %s: %s", lock, err_cause(&e));
 	err_clear(&e);
-	if (s->data)
+	struct qemu_vol *vols = NULL;
+	size_t n = 0;
+	if (qemu_vol_list(v, req->pool, 0, &vols, &n, err) < 0)
+		goto unlock;
+	struct image_state s;
+	scan(vols, n, req->sha256, &s);
+	qemu_vols_free(vols, n);
+	if (s.data && s.used.n) {
+		touch(v, req->pool, req->sha256, &s);
+		image_state_free(&s);
+		rc = 1;
+		goto unlock;
+	}
+	if (s.data)
 		delete_quietly(v, req->pool, d);   /* the remains of an upload that died */
+	image_state_free(&s);
 	off_t size = 0;
 	struct kiln_error se = ERR_INIT;
 	if (file_size(req->local_path, &size, &se) < 0)
@@ -352,6 +369,7 @@ static int upload(const struct qemu_volcache_req *req, const struct image_state 
 		if (rc < 0)
 			delete_quietly(v, req->pool, d);
 	}
+unlock:
 	delete_quietly(v, req->pool, owner);
 	delete_quietly(v, req->pool, lock);
 out:
@@ -384,40 +402,38 @@ static int ensure(const struct qemu_volcache_req *req, bool *uploaded, struct ki
 			return 0;
 		}
 		if (!s.lock) {
-			int rc = upload(req, &s, err);
 			image_state_free(&s);
+			int rc = upload(req, err);
 			if (rc < 0 && err_is(err, ERR_EXISTS)) {
 				err_clear(err);
 				continue;
 			}
 			*uploaded = rc == 0;
-			return rc;
+			return rc < 0 ? -1 : 0;
 		}
 		/* someone uploads it */
 		long now = time_mono_ms();
 		if (!lock_seen)
 			lock_seen = progress_at = now;
-		bool stale = false;
-		if (s.owner) {
-			stale = qemu_owner_gone(s.owner_host, s.owner_pid);
-		} else {
-			stale = now - lock_seen > STALE_NO_OWNER_MS;
-		}
-		if (!stale && s.data) {
+		/* stale: its kiln on this machine is gone, it never named its owner, or it stopped growing */
+		bool stale = s.owner ? qemu_owner_gone(s.owner_host, s.owner_pid) : now - lock_seen > STALE_NO_OWNER_MS;
+		if (!stale) {
+			uint64_t alloc = 0;
 			struct qemu_vol *sized = NULL;
 			size_t ns = 0;
 			struct kiln_error e = ERR_INIT;
-			if (qemu_vol_list(v, req->pool, QEMU_VOL_SIZES, &sized, &ns, &e) == 0) {
+			if (s.data && qemu_vol_list(v, req->pool, QEMU_VOL_SIZES, &sized, &ns, &e) == 0) {
 				struct image_state s2;
 				scan(sized, ns, req->sha256, &s2);
-				if (s2.data_alloc != last_alloc) {
-					last_alloc = s2.data_alloc;
-					progress_at = now;
-				}
+				alloc = s2.data_alloc;
 				image_state_free(&s2);
 				qemu_vols_free(sized, ns);
 			}
 			err_clear(&e);
+			if (alloc != last_alloc) {
+				last_alloc = alloc;
+				progress_at = now;
+			}
 			stale = now - progress_at > STALE_NO_PROGRESS_MS;
 		}
 		if (stale) {
