@@ -239,6 +239,7 @@ int qemu_virt_node_info(struct qemu_virt *v, struct kiln_host_info *info, struct
 	virResetLastError();
 	char *hvs = version_text(hv), *libs = version_text(lib);
 	info->version = xasprintf("%s %s, libvirt %s", type ? type : "hypervisor", hvs, libs);
+	info->local = !v->remote;
 	free(hvs);
 	free(libs);
 	return 0;

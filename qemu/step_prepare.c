@@ -16,10 +16,12 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------------------------------------
@@ -241,6 +243,39 @@ static char *interface_ipv4(const char *ifname)
 	return found;
 }
 
+/* A VM on a remote host's bridge or network reaches this machine by an address of ours on its network:
+ * http_bind_address when it names one, else the address this machine sends from towards the host. */
+static char *remote_http_ip(struct qemu_build *b)
+{
+	const char *bind = b->cfg->http_bind_address;
+	struct in_addr a;
+	if (bind && inet_pton(AF_INET, bind, &a) == 1 && a.s_addr != htonl(INADDR_ANY) &&
+	    (ntohl(a.s_addr) >> 24) != 127)
+		return xstrdup(bind);
+	char *ip = NULL;
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *ai = NULL;
+	if (getaddrinfo(qemu_virt_host(b->virt), "9", &hints, &ai) == 0) {
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in me;
+		socklen_t len = sizeof me;
+		char buf[INET_ADDRSTRLEN];
+		/* a UDP "connect" sends nothing: it only picks the route and our address on it */
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&me, &len) == 0 &&
+		    inet_ntop(AF_INET, &me.sin_addr, buf, sizeof buf))
+			ip = xstrdup(buf);
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+	}
+	if (bind && (!ip || strncmp(bind, "127.", 4) == 0))
+		ui_warn(b->ui, "The VM runs on %s, on its %s, and the HTTP server listens on %s of this machine, which it "
+			       "cannot reach: set http_bind_address to an address of this machine on that network",
+			b->ctx->host ? b->ctx->host->name : qemu_virt_host(b->virt), b->cfg->net_bridge ? "bridge" : "network",
+			bind);
+	return ip;
+}
+
 static void on_first_fetch(void *arg, const char *path, const char *client)
 {
 	struct qemu_build *b = arg;
@@ -261,7 +296,9 @@ int qemu_step_http(void *state, struct kiln_error *err)
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
 	bool net_seed = c->cloud_init && strcmp(c->cloud_init_seed, "net") == 0;
-	if (c->net_bridge)
+	if (b->remote && (c->net_bridge || c->network))
+		b->http_ip = remote_http_ip(b);
+	else if (c->net_bridge)
 		b->http_ip = interface_ipv4(c->net_bridge);
 	else if (c->network)
 		b->http_ip = interface_ipv4(NULL);

@@ -265,6 +265,7 @@ struct kiln_host_info {
 	int other_builds;              /* builds running there that this process did not start (another kiln's) */
 	uint64_t other_memory;         /* their memory */
 	char *version;                 /* hypervisor and libvirt versions, for `kiln hosts` (owned) */
+	bool local;                    /* the host sees this machine's files: builds there upload nothing */
 };
 
 enum kiln_host_clean {

@@ -40,7 +40,9 @@ static void print_host(const struct kiln_host *h, const struct kiln_host_ops *op
 	printf("  kiln builds:  %d running\n", info.other_builds);
 	size_t images = 0;
 	uint64_t bytes = 0;
-	if (ops->cache_usage && ops->cache_usage(conn, &images, &bytes, &e) == 0) {
+	if (info.local) {
+		printf("  image cache:  not used (the host sees this machine's files: builds read images in place)\n");
+	} else if (ops->cache_usage && ops->cache_usage(conn, &images, &bytes, &e) == 0) {
 		char *b = ui_format_bytes(bytes), *lim = ui_format_bytes(h->cache_size);
 		printf("  image cache:  %zu image%s, %s (limit %s)\n", images, images == 1 ? "" : "s", b,
 		       h->cache_size ? lim : "none");

@@ -101,22 +101,27 @@ libvirtd_qemu_pids() {
 	return 0
 }
 
-_lv_configure() {
-	_lv_d=$1
-	_lv_port=$2
-	mkdir -p "$_lv_d/etc" "$_lv_d/run" "$_lv_d/lib" "$_lv_d/cache/qemu/capabilities" "$_lv_d/log" || return 1
-	cat >"$_lv_d/etc/libvirtd.conf" <<-EOF
+# _lv_listen_conf DIR PORT: what every private daemon's libvirtd.conf says
+_lv_listen_conf() {
+	cat <<-EOF
 	# private daemon of a kiln test: loopback only, no TLS, no authentication
 	listen_tls = 0
 	listen_tcp = 1
 	listen_addr = "127.0.0.1"
-	tcp_port = "$_lv_port"
+	tcp_port = "$2"
 	auth_tcp = "none"
-	unix_sock_dir = "$_lv_d/run"
-	unix_sock_group = "root"
-	unix_sock_rw_perms = "0700"
-	log_outputs = "3:file:$_lv_d/log/libvirtd.log"
+	log_outputs = "3:file:$1/log/libvirtd.log"
 	EOF
+}
+
+_lv_configure() {
+	_lv_d=$1
+	_lv_port=$2
+	mkdir -p "$_lv_d/etc" "$_lv_d/run" "$_lv_d/lib" "$_lv_d/cache/qemu/capabilities" "$_lv_d/log" || return 1
+	{
+		_lv_listen_conf "$_lv_d" "$_lv_port"
+		printf 'unix_sock_dir = "%s"\nunix_sock_group = "root"\nunix_sock_rw_perms = "0700"\n' "$_lv_d/run"
+	} >"$_lv_d/etc/libvirtd.conf"
 	cat >"$_lv_d/etc/qemu.conf" <<-EOF
 	# private daemon of a kiln test: no virtlogd, no cgroups, QEMU as root
 	stdio_handler = "file"
@@ -147,15 +152,7 @@ _lv_configure_user() {
 	test_atexit "rm -rf '$_lv_cfg'"
 	ln -s "$_lv_cfg" "$_lv_d/config" && mkdir -p "$_lv_cfg/libvirt" || return 1
 	# (etc/libvirtd.conf, given with -f, is where tests/lib/audit.sh recognises the test's daemons)
-	cat >"$_lv_d/etc/libvirtd.conf" <<-EOF
-	# private session daemon of a kiln test: loopback only, no TLS, no authentication
-	listen_tls = 0
-	listen_tcp = 1
-	listen_addr = "127.0.0.1"
-	tcp_port = "$_lv_port"
-	auth_tcp = "none"
-	log_outputs = "3:file:$_lv_d/log/libvirtd.log"
-	EOF
+	_lv_listen_conf "$_lv_d" "$_lv_port" >"$_lv_d/etc/libvirtd.conf"
 	cat >"$_lv_d/config/libvirt/qemu.conf" <<-EOF
 	# private session daemon of a kiln test: no virtlogd
 	stdio_handler = "file"

@@ -18,6 +18,7 @@
 #include "engine/pool.h"
 #include "engine/sched.h"
 #include "ui/ui.h"
+#include "ui-capture.h"
 #include "util/mem.h"
 #include "util/signals.h"
 #include "util/timeutil.h"
@@ -195,40 +196,13 @@ static void setup_hosts(int max_builds)
 	}
 }
 
-/* --- UI capture --- */
-static char *out_data, *err_data;
-static size_t out_len, err_len;
-static FILE *out_f, *err_f;
-
-static void capture_start(void)
-{
-	out_f = open_memstream(&out_data, &out_len);
-	err_f = open_memstream(&err_data, &err_len);
-	struct ui_settings s = {.color = UI_COLOR_NEVER, .out = out_f, .err = err_f, .progress_tty_set = true};
-	ui_configure(&s);
-}
-
-static void capture_stop(void)
-{
-	fclose(out_f);
-	fclose(err_f);
-	struct ui_settings s = {.color = UI_COLOR_NEVER};
-	ui_configure(&s);
-}
-
-static void capture_free(void)
-{
-	free(out_data);
-	free(err_data);
-	out_data = err_data = NULL;
-}
 
 static void test_pool_skips_unreachable_and_spreads(void **state)
 {
 	(void)state;
 	setup_hosts(1);
 	fakes[2].up = false;
-	capture_start();
+	capture_start(false);
 	struct pool *p = pool_open(hosts, 3, &fake_ops, &quick);
 	assert_int_equal(pool_usable(p), 2);
 	struct kiln_placement need = {1, 256 * MiB, NULL};
@@ -264,7 +238,7 @@ static void test_pool_lost_host_comes_back(void **state)
 {
 	(void)state;
 	setup_hosts(1);
-	capture_start();
+	capture_start(false);
 	struct pool *p = pool_open(hosts, 2, &fake_ops, &quick);
 	struct kiln_placement need = {1, 256 * MiB, NULL};
 	struct kiln_error e = ERR_INIT;
@@ -390,7 +364,7 @@ static int run_on(const char *const *behaviours, size_t n, size_t nhosts, struct
 	struct plan plan = {.builds = b, .nbuilds = n, .template_dir = "."};
 	struct engine_opts opts = {.tmpl_ops = &tmpl_ops, .hosts = hosts, .nhosts = nhosts, .pool_opts = &quick};
 	attempts = 0;
-	capture_start();
+	capture_start(false);
 	int rc = engine_run(&plan, &opts, res);
 	capture_stop();
 	for (size_t i = 0; i < n; i++)
