@@ -182,3 +182,15 @@ int tmpl_version_satisfies(const char *constraint, const char *version, char **w
 	free(dummy);
 	return result;
 }
+
+int tmpl_version_compare(const char *a, const char *b, int *cmp)
+{
+	struct ver va, vb;
+	char *why = NULL;
+	if (parse_version(a, &va, &why) < 0 || parse_version(b, &vb, &why) < 0) {
+		free(why);
+		return -1;
+	}
+	*cmp = cmp_ver(&va, &vb);
+	return 0;
+}
