@@ -90,6 +90,8 @@ int kiln_config_error(const struct kiln_config *c, const char *name, struct kiln
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* "source.qemu.debian" style label of the block, for messages. */
 const char *kiln_config_label(const struct kiln_config *c);
+/* The schema the configuration was decoded against (a plugin's components find themselves by it). */
+const struct kiln_schema *kiln_config_schema(const struct kiln_config *c);
 
 /* ------------------------------------------------------------------------------------------------
  * Artifacts */

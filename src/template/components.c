@@ -41,11 +41,13 @@ static const char *kind_title(enum tmpl_kind kind)
 }
 
 /* Every type kiln knows for a kind, sorted, without duplicates. */
-static void known_names(enum tmpl_kind kind, struct strv *out)
+static void known_names(const struct tmpl *t, enum tmpl_kind kind, struct strv *out)
 {
 	struct strv all = STRV_INIT;
 	kiln_component_names(tmpl_kind_name(kind), &all);
 	tmpl_pending_names(kind, &all);
+	if (t->plugin_finder && t->plugin_finder->names)
+		t->plugin_finder->names(t->plugin_finder->arg, tmpl_kind_name(kind), &all);
 	strv_sort(&all);
 	for (size_t i = 0; i < all.n; i++)
 		if (i == 0 || strcmp(all.v[i], all.v[i - 1]) != 0)
@@ -53,8 +55,34 @@ static void known_names(enum tmpl_kind kind, struct strv *out)
 	strv_free(&all);
 }
 
-bool tmpl_find_component(enum tmpl_kind kind, const char *type, const struct hcl_range *at, struct hcl_diags *d,
-			 struct tmpl_component *out)
+/* A required plugin's component: 1 found, 0 none, -1 a plugin provides it but cannot be used (reported). */
+static int find_in_plugins(struct tmpl *t, enum tmpl_kind kind, const char *type, const struct hcl_range *at,
+			   struct hcl_diags *d, struct tmpl_component *out)
+{
+	const struct tmpl_plugins *p = t->plugin_finder;
+	if (!p || t->nplugins == 0)
+		return 0;
+	struct tmpl_plugin_found found = {0};
+	char *summary = NULL, *detail = NULL;
+	int rc = p->find(p->arg, tmpl_kind_name(kind), type, t->plugins, t->nplugins, t->dir, &found, &summary, &detail);
+	if (rc < 0 && summary && d)
+		hcl_error(d, at, summary, "%s", detail ? detail : "");
+	free(summary);
+	free(detail);
+	if (rc <= 0)
+		return rc;
+	out->schema = found.schema;
+	switch (kind) {
+	case TMPL_BUILDER: out->builder = found.component; break;
+	case TMPL_PROVISIONER: out->provisioner = found.component; break;
+	case TMPL_POSTPROCESSOR: out->postprocessor = found.component; break;
+	case TMPL_DATASOURCE: out->datasource = found.component; break;
+	}
+	return 1;
+}
+
+bool tmpl_find_component(struct tmpl *t, enum tmpl_kind kind, const char *type, const struct hcl_range *at,
+			 struct hcl_diags *d, struct tmpl_component *out)
 {
 	memset(out, 0, sizeof *out);
 	out->kind = kind;
@@ -83,10 +111,13 @@ bool tmpl_find_component(enum tmpl_kind kind, const char *type, const struct hcl
 		out->pending = true;
 		return true;
 	}
+	int found = find_in_plugins(t, kind, type, at, d, out);
+	if (found != 0)
+		return found > 0;
 	if (!d)
 		return false;
 	struct strv known = STRV_INIT;
-	known_names(kind, &known);
+	known_names(t, kind, &known);
 	char *list = known.n ? strv_join(&known, ", ") : xstrdup("(none yet)");
 	char *sugg = tmpl_suggest(type, (const char *const *)known.v, known.n);
 	char *summary = xasprintf("Unsupported %s type", kind_title(kind));

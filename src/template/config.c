@@ -302,6 +302,11 @@ const char *kiln_config_label(const struct kiln_config *c)
 	return c ? c->label : "";
 }
 
+const struct kiln_schema *kiln_config_schema(const struct kiln_config *c)
+{
+	return c ? c->schema : NULL;
+}
+
 /* HCL values are reference counted without atomics and configs share values with the template, so
  * evaluation (tmpl_eval_step, from the engine's parallel build threads) and freeing a config are
  * serialized by one lock. Reading a config through the accessors needs none. */

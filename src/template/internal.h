@@ -61,9 +61,10 @@ struct tmpl_component {
 	bool pending;                                /* a placeholder schema: validates, cannot run */
 };
 
-/* Look up a component; false when kiln has no such type (with a diagnostic at `at` listing the known
- * types of that kind). */
-bool tmpl_find_component(enum tmpl_kind kind, const char *type, const struct hcl_range *at, struct hcl_diags *d,
+/* Look up a component: kiln's own, then those of the template's required plugins; false when kiln has
+ * no such type (with a diagnostic at `at` listing the known types of that kind, or saying why the
+ * plugin that provides it cannot be used). */
+bool tmpl_find_component(struct tmpl *t, enum tmpl_kind kind, const char *type, const struct hcl_range *at, struct hcl_diags *d,
 			 struct tmpl_component *out);
 const char *tmpl_kind_name(enum tmpl_kind kind);   /* "builder", "provisioner", ... */
 
@@ -202,6 +203,7 @@ struct tmpl {
 	struct hcl_range *required_version_ranges;
 	struct tmpl_plugin_req *plugins;
 	size_t nplugins;
+	const struct tmpl_plugins *plugin_finder;   /* tmpl_options.plugins */
 
 	struct tmpl_var *vars;
 	size_t nvars;

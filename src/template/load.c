@@ -480,6 +480,7 @@ struct tmpl *tmpl_load(const char *path, const struct tmpl_options *opts, struct
 	if (!opts)
 		opts = &defaults;
 	t->mode = opts->mode;
+	t->plugin_finder = opts->plugins;
 	t->path = xstrdup(path);
 	char *cwd = getcwd(NULL, 0);
 	t->cwd = cwd ? cwd : xstrdup(".");
