@@ -16,5 +16,6 @@ tests_unit_test_cli_LDADD = $(UNIT_LDADD)
 
 # HCL and template commands (fmt, validate, inspect, init) and diagnostics output
 src_libkiln_a_SOURCES += src/cli/diagout.c src/cli/diagout.h src/cli/cmd-fmt.c \
-	src/cli/tmplargs.c src/cli/tmplargs.h src/cli/cmd-validate.c src/cli/cmd-inspect.c src/cli/cmd-init.c
+	src/cli/tmplargs.c src/cli/tmplargs.h src/cli/cmd-validate.c src/cli/cmd-inspect.c src/cli/cmd-init.c \
+	src/cli/cmd-plugins.c
 TESTS += tests/integration/t0100-fmt.sh
