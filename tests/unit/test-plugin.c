@@ -616,10 +616,63 @@ static void test_misbehaving_plugins(void **state)
 	unsetenv("KILN_PLUGIN_CANCEL_GRACE");
 }
 
+/* Every message docs/plugins.md shows (lines "-> {...}" and "<- {...}" in ```jsonrpc blocks) is a
+ * valid message, and every method it names is one of the protocol's, on the right side. */
+static void test_documented_messages(void **state)
+{
+	(void)state;
+	static const char *const kiln_calls[] = {"handshake", "describe", "prepare", "provision", "post_process",
+						  "execute", "build", "cancel", "comm.output", NULL};
+	static const char *const plugin_calls[] = {"ui.say", "ui.message", "ui.error", "ui.warn", "ui.progress",
+						    "ui.secret", "log", "comm.exec", "comm.upload", "comm.download",
+						    "comm.is_dir", "comm.reconnect", "artifact.open", NULL};
+	const char *src = getenv("KILN_SRCDIR");
+	char *path = xasprintf("%s/docs/plugins.md", src ? src : "..");
+	struct buf text = BUF_INIT;
+	struct kiln_error err = ERR_INIT;
+	assert_int_equal(file_read_all(path, &text, &err), 0);
+	bool in_block = false;
+	size_t n = 0, lineno = 0;
+	for (char *line = text.data, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		if (strncmp(line, "```", 3) == 0) {
+			in_block = strcmp(line, "```jsonrpc") == 0;
+			continue;
+		}
+		if (!in_block)
+			continue;
+		bool from_kiln = strncmp(line, "-> ", 3) == 0;
+		if (!from_kiln && strncmp(line, "<- ", 3) != 0)
+			fail_msg("docs/plugins.md:%zu: a jsonrpc block line starts with -> or <-", lineno);
+		struct rpc_msg m;
+		char *why = NULL;
+		if (rpc_msg_parse(line + 3, strlen(line + 3), &m, &why) < 0)
+			fail_msg("docs/plugins.md:%zu: %s", lineno, why);
+		if (m.method) {
+			const char *const *known = from_kiln ? kiln_calls : plugin_calls;
+			bool ok = false;
+			for (size_t i = 0; known[i]; i++)
+				ok = ok || strcmp(known[i], m.method) == 0;
+			if (!ok)
+				fail_msg("docs/plugins.md:%zu: %s is not a method %s calls", lineno, m.method,
+					 from_kiln ? "kiln" : "a plugin");
+		}
+		rpc_msg_free(&m);
+		n++;
+	}
+	assert_true(n >= 40);
+	buf_free(&text);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_documented_messages),
 		cmocka_unit_test(test_framing_and_descriptors),
 		cmocka_unit_test(test_protocol_versions),
 		cmocka_unit_test(test_layout),
