@@ -127,7 +127,9 @@ static void test_framing_and_descriptors(void **state)
 	assert_int_equal(write(p[1], "through the pipe", 16), 16);
 	close(p[1]);
 	/* two messages, the second with a descriptor, and a blank line between */
-	assert_int_equal(rpc_queue(&a, rpc_notification("ui.say", json_pack("{s:s}", "message", "one")), NULL, 0, &err), 0);
+	json_t *say = rpc_notification("ui.say", json_pack("{s:s}", "message", "one"));
+	assert_int_equal(rpc_queue(&a, say, NULL, 0, &err), 0);
+	json_decref(say);
 	buf_puts(&a.out, "\n  \n");
 	json_t *r = rpc_request(5, "comm.upload", json_pack("{s:s, s:i}", "remote", "/tmp/x", "fds", 1));
 	assert_int_equal(rpc_queue(&a, r, &p[0], 1, &err), 0);
