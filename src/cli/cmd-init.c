@@ -18,6 +18,7 @@
 #include "ui/ui.h"
 #include "util/buf.h"
 #include "util/mem.h"
+#include "util/version.h"
 #include "util/strv.h"
 
 struct outcome {
@@ -43,7 +44,7 @@ static const struct plugin_installed *newest_installed(const struct plugin_list 
 		const struct plugin_installed *p = &l->v[i];
 		char *why = NULL;
 		bool ok = (!exact || strcmp(p->version, exact) == 0) &&
-			  (!constraint || tmpl_version_satisfies(constraint, p->version, NULL) == 1) &&
+			  (!constraint || version_satisfies(constraint, p->version, NULL) == 1) &&
 			  plugin_protocol_compatible(p->protocol, &why);
 		free(why);
 		if (ok)
@@ -92,7 +93,7 @@ static int init_one(const struct tmpl_plugin_req *q, const struct plugin_lock *l
 	int rc = -1;
 	if (e) {
 		/* the lock decides the release; the constraint must still allow it */
-		if (q->version && tmpl_version_satisfies(q->version, e->version, NULL) != 1) {
+		if (q->version && version_satisfies(q->version, e->version, NULL) != 1) {
 			err_set(err, "the lock file records version %s, which does not satisfy \"%s\"", e->version, q->version);
 			err_hint(err, "run kiln init -upgrade to choose a release that does");
 			goto out;

@@ -15,6 +15,7 @@
 #include "plugin/lock.h"
 #include "template/template.h"
 #include "util/mem.h"
+#include "util/version.h"
 
 static int fail(struct kiln_error *err)
 {
@@ -171,7 +172,7 @@ static int run_required(struct cli_args *a)
 		const struct plugin_installed *found = NULL;
 		for (size_t k = 0; k < l.n && !found; k++)
 			if (e ? strcmp(l.v[k].version, e->version) == 0
-			      : !q->version || tmpl_version_satisfies(q->version, l.v[k].version, NULL) == 1)
+			      : !q->version || version_satisfies(q->version, l.v[k].version, NULL) == 1)
 				found = &l.v[k];
 		if (found) {
 			printf("%s\n", found->path);

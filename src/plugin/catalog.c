@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/mem.h"
+#include "util/version.h"
 
 /* ------------------------------------------------------------------------------------------------
  * Packer's plugins that kiln builds in */
@@ -182,7 +183,7 @@ static void resolve(struct resolved *r, const struct tmpl_plugin_req *q, struct 
 			rq, lock.path);
 		goto out;
 	}
-	if (q->version && tmpl_version_satisfies(q->version, le->version, NULL) != 1) {
+	if (q->version && version_satisfies(q->version, le->version, NULL) != 1) {
 		why_set(w, "Plugin does not match the lock file",
 			"The lock file %s records version %s of %s, which does not satisfy the constraint \"%s\". Run "
 			"`kiln init -upgrade` to install a release that does and record it.",

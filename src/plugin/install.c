@@ -12,12 +12,12 @@
 #include <unistd.h>
 
 #include "registry.h"
-#include "template/template.h"
 #include "ui/ui.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/hash.h"
 #include "util/mem.h"
+#include "util/version.h"
 
 const char *plugin_mirror(const struct plugin_install_opts *o)
 {
@@ -282,7 +282,7 @@ static int choose(const struct releases *rs, const char *source, const char *con
 			strv_push(&seen, r->version);
 		if (version && strcmp(r->version, version) != 0)
 			continue;
-		if (constraint && tmpl_version_satisfies(constraint, r->version, NULL) != 1)
+		if (constraint && version_satisfies(constraint, r->version, NULL) != 1)
 			continue;
 		char *why;
 		if (!plugin_protocol_compatible(r->protocol, &why)) {
@@ -290,10 +290,7 @@ static int choose(const struct releases *rs, const char *source, const char *con
 			free(why);
 			continue;
 		}
-		int cmp = 1;
-		if (best)
-			tmpl_version_compare(r->version, best->version, &cmp);
-		if (cmp > 0)
+			if (!best || plugin_version_cmp(r->version, best->version) > 0)
 			best = r;
 	}
 	int rc = 0;

@@ -7,12 +7,12 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "template/template.h"
 #include "ui/ui.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/hash.h"
 #include "util/mem.h"
+#include "util/version.h"
 
 char *plugin_install_dir(void)
 {
@@ -134,8 +134,10 @@ bool plugin_file_parse(const char *file, char **name, char **version, char **pro
 		if (!source_char(*p) || *p == '_')
 			return false;
 	char *ver = xstrndup(v + 2, (size_t)(x - v - 2));
-	int cmp;
-	if (tmpl_version_compare(ver, ver, &cmp) < 0) {
+	struct version parsed = VERSION_INIT;
+	int vr = version_parse(ver, &parsed, NULL);
+	version_free(&parsed);
+	if (vr < 0) {
 		free(ver);
 		return false;
 	}
@@ -143,6 +145,21 @@ bool plugin_file_parse(const char *file, char **name, char **version, char **pro
 	*version = ver;
 	*protocol = xstrndup(x + 2, (size_t)(plat - x - 2));
 	return true;
+}
+
+int plugin_version_cmp(const char *a, const char *b)
+{
+	struct version va = VERSION_INIT, vb = VERSION_INIT;
+	int rc = 0;
+	/* a name that is not a version sorts first (it cannot be chosen anyway) */
+	bool ga = version_parse(a, &va, NULL) == 0, gb = version_parse(b, &vb, NULL) == 0;
+	if (ga && gb)
+		rc = version_compare(&va, &vb);
+	else
+		rc = ga - gb;
+	version_free(&va);
+	version_free(&vb);
+	return rc;
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -237,9 +254,7 @@ static int cmp_installed(const void *a, const void *b)
 	int c = strcmp(x->source, y->source);
 	if (c)
 		return c;
-	int v = 0;
-	tmpl_version_compare(y->version, x->version, &v); /* newest first */
-	return v;
+	return plugin_version_cmp(y->version, x->version); /* newest first */
 }
 
 void plugin_list_installed(const char *source, struct plugin_list *out)

@@ -54,6 +54,9 @@ bool plugin_file_parse(const char *file, char **name, char **version, char **pro
 /* The file name for name, version, protocol on this platform. */
 char *plugin_file_name(const char *name, const char *version, const char *protocol);
 
+/* Order two version texts: -1, 0, 1 ("1.2.0" < "1.10.0", "1.0.0-rc1" < "1.0.0"). */
+int plugin_version_cmp(const char *a, const char *b);
+
 /* Every installed plugin of source (NULL: of every source), newest version first within a source;
  * a version found in two directories is listed once, from the first. Files without their
  * _SHA256SUM beside them are skipped (logged). */

@@ -150,11 +150,4 @@ struct tmpl_plugins {
 size_t tmpl_required_versions(const struct tmpl *t, const char *const **texts, const struct hcl_range **ranges);
 size_t tmpl_required_plugins(const struct tmpl *t, const struct tmpl_plugin_req **reqs);
 
-/* Does version (e.g. "1.11.2") satisfy a Go-style constraint list (">= 1.7, < 2", "~> 1.2")?
- * Returns 1 yes, 0 no, -1 when the constraint cannot be parsed (*why says what is wrong). */
-int tmpl_version_satisfies(const char *constraint, const char *version, char **why);
-/* Order two versions ("1.2.0" < "1.10.0", "1.0.0-beta" < "1.0.0"): *cmp is -1, 0 or 1; -1 when either
- * is not a version. */
-int tmpl_version_compare(const char *a, const char *b, int *cmp);
-
 #endif
