@@ -611,7 +611,7 @@ static void dump(const struct kp_json *v, struct kp_buf *b)
 		char n[64];
 		if (!isfinite(v->n))
 			snprintf(n, sizeof n, "null");
-		else if (v->n == (double)(long long)v->n && fabs(v->n) < 1e15)
+		else if (fabs(v->n) < 1e15 && v->n == (double)(long long)v->n)
 			snprintf(n, sizeof n, "%lld", (long long)v->n);
 		else
 			snprintf(n, sizeof n, "%.17g", v->n);
