@@ -3,6 +3,7 @@
 #include "plugin/host.h"
 #include "plugin/protocol.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,22 @@ enum plugin_kind plugin_kind_from_name(const char *name)
 	return 0;
 }
 
+/* Every plugin component alive, to find one from the configuration prepare gets: the configuration
+ * was decoded against the component's own schema. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct plugin_component **live;
+static size_t nlive, caplive;
+
 static const struct plugin_component *from_config(const struct kiln_config *cfg)
 {
-	/* the schema is the component's first member */
-	return (const struct plugin_component *)(const void *)kiln_config_schema(cfg);
+	const struct kiln_schema *s = kiln_config_schema(cfg);
+	const struct plugin_component *pc = NULL;
+	pthread_mutex_lock(&live_lock);
+	for (size_t i = 0; i < nlive && !pc; i++)
+		if (&live[i]->schema.schema == s)
+			pc = live[i];
+	pthread_mutex_unlock(&live_lock);
+	return pc;
 }
 
 struct plugin_instance {
@@ -356,7 +369,7 @@ int plugin_component_new(enum plugin_kind kind, const char *name, const char *ty
 	pc->kind = kind;
 	pc->name = xstrdup(name);
 	pc->type = xstrdup(type);
-	pc->doc = xstrdup(member_str(desc, "doc", ""));
+	pc->doc = xstrdup(member_str(desc, "description", ""));
 	pc->plugin = plugin;
 	const char *ot = member_str(desc, "output_type", NULL);
 	if (kind == PLUGIN_DATASOURCE && ot) {
@@ -394,6 +407,10 @@ int plugin_component_new(enum plugin_kind kind, const char *name, const char *ty
 							    pc->output_type, execute};
 		break;
 	}
+	pthread_mutex_lock(&live_lock);
+	live = xgrow(live, &caplive, nlive + 1, sizeof *live);
+	live[nlive++] = pc;
+	pthread_mutex_unlock(&live_lock);
 	*out = pc;
 	return 0;
 }
@@ -402,6 +419,16 @@ void plugin_component_free(struct plugin_component *pc)
 {
 	if (!pc)
 		return;
+	pthread_mutex_lock(&live_lock);
+	for (size_t i = 0; i < nlive; i++)
+		if (live[i] == pc)
+			live[i] = live[--nlive];
+	if (nlive == 0) {
+		free(live);
+		live = NULL;
+		caplive = 0;
+	}
+	pthread_mutex_unlock(&live_lock);
 	plugin_schema_free(&pc->schema);
 	free(pc->name);
 	free(pc->type);

@@ -3,9 +3,9 @@
  * and the template layer run plugin components exactly as built-in ones.
  *
  * One process per use: prepare starts the plugin (after checking its checksum again), shakes hands and
- * sends the configuration; the run calls the same process; destroy ends it. A plugin component's
- * schema is the first member of its struct, which is how prepare, which only gets the configuration,
- * finds which component it is (kiln_config_schema). */
+ * sends the configuration; the run calls the same process; destroy ends it. prepare only gets the
+ * configuration: it finds its component by the schema the configuration was decoded against
+ * (kiln_config_schema), which is the component's own. */
 #ifndef KILN_PLUGIN_ADAPTER_H
 #define KILN_PLUGIN_ADAPTER_H
 
@@ -31,7 +31,7 @@ enum plugin_kind {
 };
 
 struct plugin_component {
-	struct plugin_schema schema;          /* first (see above) */
+	struct plugin_schema schema;
 	enum plugin_kind kind;
 	char *name;                           /* within the plugin: "" or "local" */
 	char *type;                           /* as templates write it: "hello", "hello-local" */
@@ -51,7 +51,7 @@ struct plugin_component {
 const char *plugin_kind_name(enum plugin_kind kind);
 enum plugin_kind plugin_kind_from_name(const char *name);
 
-/* Make a component from its entry in the plugin's describe result ("doc", "schema", ...). -1 with
+/* Make a component from its entry in the plugin's describe result ("description", "schema", ...). -1 with
  * err when the description is not valid. */
 int plugin_component_new(enum plugin_kind kind, const char *name, const char *type, const json_t *desc,
 			 const struct plugin_ref *plugin, struct plugin_component **out, struct kiln_error *err);

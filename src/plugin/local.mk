@@ -47,8 +47,8 @@ tests_unit_test_plugin_LDADD = $(UNIT_LDADD)
 EXTRA_DIST += src/plugin/python/kiln_plugin.py tests/lib/plugins.sh
 
 # Plugins end to end without a VM: built against the installed SDKs, a loopback mirror, init, builds
-TESTS += tests/integration/t0800-plugins.sh
-EXTRA_DIST += tests/integration/t0800-plugins.sh
+TESTS += tests/integration/t0800-plugins.sh tests/integration/t0801-plugin-failures.sh
+EXTRA_DIST += tests/integration/t0800-plugins.sh tests/integration/t0801-plugin-failures.sh
 
 # The Python SDK (one module, standard library only), installed where plugin builds can find it.
 pluginpythondir = $(pkgdatadir)/python

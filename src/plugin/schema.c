@@ -74,7 +74,7 @@ static int read_attr(const json_t *a, struct plugin_schema *s, struct kiln_attr 
 		out->default_doc = own_str(s, def);
 	else if (def && !json_is_null(def))
 		out->default_doc = own(s, json_dumps(def, JSON_COMPACT | JSON_ENCODE_ANY));
-	out->doc = own_str(s, json_object_get(a, "doc"));
+	out->doc = own_str(s, json_object_get(a, "description"));
 	if (block && !json_is_null(block)) {
 		out->flags |= KILN_ATTR_BLOCK;
 		if (flag(a, "repeated"))

@@ -121,11 +121,11 @@ static int prepare(struct kp_ctx *ctx, void **instance)
 }
 
 #define SCHEMA_COMMON                                                                                   \
-	"{\"name\": \"mode\", \"type\": \"string\", \"doc\": \"What to do (see the source).\"},"        \
+	"{\"name\": \"mode\", \"type\": \"string\", \"description\": \"What to do (see the source).\"},"        \
 	"{\"name\": \"pid_file\", \"type\": \"string\"},"
 
 static const struct kp_provisioner provisioner = {
-	.doc = "kiln's test fixture",
+	.description = "kiln's test fixture",
 	.schema = "{\"attributes\": [" SCHEMA_COMMON
 		  "{\"name\": \"command\", \"type\": \"string\"},"
 		  "{\"name\": \"stream\", \"type\": \"bool\"},"

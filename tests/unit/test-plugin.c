@@ -333,7 +333,7 @@ static void test_schemas(void **state)
 	struct plugin_schema s;
 	struct kiln_error err = ERR_INIT;
 	assert_int_equal(schema_of("{\"attributes\": ["
-				   "{\"name\": \"a\", \"type\": \"string\", \"required\": true, \"doc\": \"the a\"},"
+				   "{\"name\": \"a\", \"type\": \"string\", \"required\": true, \"description\": \"the a\"},"
 				   "{\"name\": \"b\", \"type\": \"list(string)\", \"sensitive\": true, \"default\": [\"x\"]},"
 				   "{\"name\": \"c\", \"block\": {\"attributes\": [{\"name\": \"d\", \"type\": \"number\"}]},"
 				   " \"repeated\": true}],"

@@ -7,7 +7,7 @@ components as classes and call serve()::
     import kiln_plugin as kp
 
     class Hello(kp.Provisioner):
-        doc = "Says hello on the machine."
+        description = "Says hello on the machine."
         schema = {"attributes": [{"name": "who", "type": "string"}]}
 
         def provision(self, ctx):
@@ -107,7 +107,7 @@ class Artifact:
 
 
 class Component:
-    doc = ""
+    description = ""
     schema = None          # a dict (docs/plugins.md, "Schemas"); None: no settings
 
     def prepare(self, ctx):
@@ -440,7 +440,7 @@ class _Server:
                 continue
             d[key] = {}
             for cname, cls in comps.items():
-                c = {"doc": cls.doc or "", "schema": cls.schema or {}}
+                c = {"description": cls.description or "", "schema": cls.schema or {}}
                 if kind == "data" and getattr(cls, "output_type", None):
                     c["output_type"] = cls.output_type
                 if kind == "builder" and getattr(cls, "builder_id", ""):

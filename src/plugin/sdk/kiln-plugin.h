@@ -129,7 +129,7 @@ struct kp_ctx;   /* one call from kiln: its configuration, the build, kiln's ser
 
 struct kp_provisioner {
 	const char *name;
-	const char *doc;
+	const char *description;   /* one line: what it does */
 	const char *schema;
 	int (*prepare)(struct kp_ctx *ctx, void **instance);
 	int (*provision)(struct kp_ctx *ctx, void *instance);
@@ -138,7 +138,7 @@ struct kp_provisioner {
 
 struct kp_postprocessor {
 	const char *name;
-	const char *doc;
+	const char *description;   /* one line: what it does */
 	const char *schema;
 	int (*prepare)(struct kp_ctx *ctx, void **instance);
 	/* Read `in` (kp_artifact_open gives its files), make *out (a new artifact), or leave *out NULL to
@@ -151,7 +151,7 @@ struct kp_postprocessor {
 
 struct kp_datasource {
 	const char *name;
-	const char *doc;
+	const char *description;   /* one line: what it does */
 	const char *schema;
 	const char *output_type;   /* the result's HCL type: "object({greeting=string, count=number})" */
 	int (*prepare)(struct kp_ctx *ctx, void **instance);
@@ -161,7 +161,7 @@ struct kp_datasource {
 
 struct kp_builder {
 	const char *name;
-	const char *doc;
+	const char *description;   /* one line: what it does */
 	const char *schema;
 	const char *builder_id;
 	int (*prepare)(struct kp_ctx *ctx, void **instance);

@@ -437,7 +437,7 @@ static struct kp_json *component_json(struct kp_ctx *ctx, const char *kind, cons
 {
 	struct kp_json *d = kp_json_object();
 	if (doc)
-		kp_json_set(d, "doc", kp_json_string(doc));
+		kp_json_set(d, "description", kp_json_string(doc));
 	struct kp_json *s = NULL;
 	char *why = NULL;
 	if (schema && !(s = kp_json_parse(schema, strlen(schema), &why))) {
@@ -463,7 +463,7 @@ static struct kp_json *describe(struct kp_ctx *ctx, char **err)
 	struct kp_json *d;
 	for (size_t i = 0; p->builders && p->builders[i]; i++) {
 		const struct kp_builder *c = p->builders[i];
-		if (!(d = component_json(ctx, "builder", c->name, c->doc, c->schema, err)))
+		if (!(d = component_json(ctx, "builder", c->name, c->description, c->schema, err)))
 			goto fail;
 		if (c->builder_id)
 			kp_json_set(d, "builder_id", kp_json_string(c->builder_id));
@@ -471,19 +471,19 @@ static struct kp_json *describe(struct kp_ctx *ctx, char **err)
 	}
 	for (size_t i = 0; p->provisioners && p->provisioners[i]; i++) {
 		const struct kp_provisioner *c = p->provisioners[i];
-		if (!(d = component_json(ctx, "provisioner", c->name, c->doc, c->schema, err)))
+		if (!(d = component_json(ctx, "provisioner", c->name, c->description, c->schema, err)))
 			goto fail;
 		kp_json_set(maps[1], c->name ? c->name : "", d);
 	}
 	for (size_t i = 0; p->postprocessors && p->postprocessors[i]; i++) {
 		const struct kp_postprocessor *c = p->postprocessors[i];
-		if (!(d = component_json(ctx, "post-processor", c->name, c->doc, c->schema, err)))
+		if (!(d = component_json(ctx, "post-processor", c->name, c->description, c->schema, err)))
 			goto fail;
 		kp_json_set(maps[2], c->name ? c->name : "", d);
 	}
 	for (size_t i = 0; p->datasources && p->datasources[i]; i++) {
 		const struct kp_datasource *c = p->datasources[i];
-		if (!(d = component_json(ctx, "data source", c->name, c->doc, c->schema, err)))
+		if (!(d = component_json(ctx, "data source", c->name, c->description, c->schema, err)))
 			goto fail;
 		if (c->output_type)
 			kp_json_set(d, "output_type", kp_json_string(c->output_type));

@@ -75,12 +75,12 @@ static int provisioner_prepare(struct kp_ctx *ctx, void **instance)
 }
 
 static const struct kp_provisioner provisioner = {
-	.doc = "Runs commands on the machine and uploads a file (an example).",
+	.description = "Runs commands on the machine and uploads a file (an example).",
 	.schema = "{\"attributes\": ["
-		  "{\"name\": \"commands\", \"type\": \"list(string)\", \"doc\": \"Shell commands to run, in order.\"},"
-		  "{\"name\": \"file\", \"type\": \"string\", \"doc\": \"A local file to upload.\"},"
-		  "{\"name\": \"destination\", \"type\": \"string\", \"default\": \"\\\"/tmp/\\\"\","
-		  " \"doc\": \"Where the file goes on the machine.\"}]}",
+		  "{\"name\": \"commands\", \"type\": \"list(string)\", \"description\": \"Shell commands to run, in order.\"},"
+		  "{\"name\": \"file\", \"type\": \"string\", \"description\": \"A local file to upload.\"},"
+		  "{\"name\": \"destination\", \"type\": \"string\", \"default\": \"/tmp/\","
+		  " \"description\": \"Where the file goes on the machine.\"}]}",
 	.prepare = provisioner_prepare,
 	.provision = provision,
 };
@@ -152,9 +152,9 @@ static int post_process(struct kp_ctx *ctx, void *instance, const struct kp_arti
 }
 
 static const struct kp_postprocessor postprocessor = {
-	.doc = "Writes a manifest of the artifact's files (an example).",
+	.description = "Writes a manifest of the artifact's files (an example).",
 	.schema = "{\"attributes\": [{\"name\": \"output\", \"type\": \"string\", \"required\": true,"
-		  " \"doc\": \"The manifest file to write.\"}]}",
+		  " \"description\": \"The manifest file to write.\"}]}",
 	.post_process = post_process,
 };
 
@@ -174,9 +174,9 @@ static int execute(struct kp_ctx *ctx, void *instance, struct kp_json **value)
 }
 
 static const struct kp_datasource datasource = {
-	.doc = "A greeting (an example).",
+	.description = "A greeting (an example).",
 	.schema = "{\"attributes\": [{\"name\": \"name\", \"type\": \"string\", \"required\": true,"
-		  " \"doc\": \"Whom to greet.\"}]}",
+		  " \"description\": \"Whom to greet.\"}]}",
 	.output_type = "object({greeting=string, length=number})",
 	.execute = execute,
 };

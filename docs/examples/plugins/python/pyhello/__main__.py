@@ -39,12 +39,12 @@ VERSION = "1.0.0"
 
 
 class Provisioner(kp.Provisioner):
-    doc = "Runs commands, uploads a directory and writes a note (an example)."
+    description = "Runs commands, uploads a directory and writes a note (an example)."
     schema = {"attributes": [
-        {"name": "inline", "type": "list(string)", "doc": "Shell commands to run, in order."},
-        {"name": "dir", "type": "string", "doc": "A local directory to upload (\"dir/\": its contents)."},
-        {"name": "destination", "type": "string", "default": "\"/tmp\"", "doc": "Where dir goes."},
-        {"name": "note", "type": "string", "doc": "A file on the machine to write a note about the build to."},
+        {"name": "inline", "type": "list(string)", "description": "Shell commands to run, in order."},
+        {"name": "dir", "type": "string", "description": "A local directory to upload (\"dir/\": its contents)."},
+        {"name": "destination", "type": "string", "default": "/tmp", "description": "Where dir goes."},
+        {"name": "note", "type": "string", "description": "A file on the machine to write a note about the build to."},
     ]}
 
     def prepare(self, ctx):
@@ -73,9 +73,9 @@ class Provisioner(kp.Provisioner):
 
 
 class PostProcessor(kp.PostProcessor):
-    doc = "Writes the SHA-256 of the artifact's files (an example)."
+    description = "Writes the SHA-256 of the artifact's files (an example)."
     schema = {"attributes": [
-        {"name": "output", "type": "string", "required": True, "doc": "The checksum file to write."},
+        {"name": "output", "type": "string", "required": True, "description": "The checksum file to write."},
     ]}
 
     def post_process(self, ctx, artifact):
@@ -98,9 +98,9 @@ class PostProcessor(kp.PostProcessor):
 
 
 class DataSource(kp.DataSource):
-    doc = "Words in capitals (an example)."
+    description = "Words in capitals (an example)."
     schema = {"attributes": [
-        {"name": "words", "type": "list(string)", "required": True, "doc": "The words."},
+        {"name": "words", "type": "list(string)", "required": True, "description": "The words."},
     ]}
     output_type = "object({upper=list(string), count=number})"
 
