@@ -13,13 +13,11 @@
 #include <yaml.h>
 
 #include "hcl/funcutil.h"
-#include "hcl/json.h"
 #include "util/mem.h"
 #include "util/strv.h"
 
 #define P(n, t) {n, t, 0}
 #define END {NULL, NULL, 0}
-
 
 /* ---- base64 ---- */
 
@@ -314,32 +312,32 @@ static struct hcl_value *from_json(json_t *j, struct json_nums *nums)
 	}
 }
 
-int hcl_json_decode(const char *text, size_t len, struct hcl_value **out, char **why)
+struct hcl_value *hcl_json_decode(const char *text, size_t len, char **why)
 {
 	json_error_t jerr;
 	json_t *j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
-	*out = NULL;
 	if (!j) {
 		/* Go's encoding/json says "EOF" / "unexpected end of JSON input" for truncated text */
 		if (strstr(jerr.text, "end of file") || strstr(jerr.text, "premature end") || strstr(jerr.text, "'[' or '{' expected"))
 			*why = xstrdup("EOF");
 		else
 			*why = xstrdup(jerr.text);
-		return -1;
+		return NULL;
 	}
 	struct json_nums nums = {STRV_INIT, 0};
 	json_scan_numbers(text, len, &nums);
-	*out = from_json(j, &nums);
+	struct hcl_value *r = from_json(j, &nums);
 	strv_free(&nums.lits);
 	json_decref(j);
-	return 0;
+	return r;
 }
 
 static struct hcl_value *f_jsondecode(struct hcl_call *c, struct hcl_value **a, size_t n)
 {
-	struct hcl_value *r;
+	(void)n;
 	char *why = NULL;
-	if (hcl_json_decode(hcl_str(a[0]), hcl_str_len(a[0]), &r, &why) < 0) {
+	struct hcl_value *r = hcl_json_decode(hcl_str(a[0]), hcl_str_len(a[0]), &why);
+	if (!r) {
 		r = hcl_call_error(c, "%s", why);
 		free(why);
 	}

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "hcl/funcutil.h"
-#include "hcl/json.h"
 #include "hcl/regex.h"
 #include "util/mem.h"
 #include "util/strv.h"
@@ -541,6 +540,7 @@ static void json_string(const char *s, size_t len, struct buf *out)
 	buf_putc(out, '"');
 }
 
+/* cty's JSON encoding (json.Marshal of a cty value): compact, keys sorted, HTML-escaped. */
 void hcl_json_encode(struct hcl_value *v, struct buf *out)
 {
 	json_of(v, out);

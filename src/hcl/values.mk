@@ -6,7 +6,7 @@ src_libkiln_a_SOURCES += \
 	src/hcl/convert.c \
 	src/hcl/eval.c src/hcl/eval.h \
 	src/hcl/func.c src/hcl/func.h \
-	src/hcl/funcutil.c src/hcl/funcutil.h src/hcl/json.h \
+	src/hcl/funcutil.c src/hcl/funcutil.h \
 	src/hcl/regex.c src/hcl/regex.h \
 	src/hcl/func_string.c \
 	src/hcl/func_number.c \

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hcl/json.h"
+#include "hcl/func.h"
 #include "hcl/value.h"
+#include "schema.h"
 #include "util/file.h"
 #include "util/hash.h"
 #include "util/mem.h"
@@ -45,7 +46,7 @@ static const struct plugin_component *from_config(const struct kiln_config *cfg)
 	const struct plugin_component *pc = NULL;
 	pthread_mutex_lock(&live_lock);
 	for (size_t i = 0; i < nlive && !pc; i++)
-		if (&live[i]->schema.schema == s)
+		if (live[i]->schema == s)
 			pc = live[i];
 	pthread_mutex_unlock(&live_lock);
 	return pc;
@@ -87,10 +88,16 @@ static int prepare(const struct kiln_config *cfg, void **instance, struct strv *
 	*instance = NULL;
 	if (start(pc->plugin, &in->conn, err) < 0)
 		goto fail;
-	json_t *unknown;
-	json_t *config = plugin_config_to_json(cfg, &pc->schema.schema, &unknown);
+	struct strv unknown_keys = STRV_INIT;
+	char *text = kiln_config_json(cfg, &unknown_keys);
+	json_t *config = json_loads(text, 0, NULL);
+	json_t *unknown = json_array();
+	for (size_t i = 0; i < unknown_keys.n; i++)
+		json_array_append_new(unknown, json_string(unknown_keys.v[i]));
+	strv_free(&unknown_keys);
+	free(text);
 	json_t *params = json_pack("{s:s, s:s, s:o, s:o}", "kind", plugin_kind_name(pc->kind), "name", pc->name, "config",
-				   config, "unknown", unknown);
+				   config ? config : json_object(), "unknown", unknown);
 	struct plugin_services none = {0};
 	long t = plugin_timeout_ms("KILN_PLUGIN_CALL_TIMEOUT", PLUGIN_CALL_TIMEOUT_MS);
 	if (plugin_call(in->conn, &none, "prepare", params, t, &res, err) < 0) {
@@ -289,9 +296,9 @@ static int execute(const struct kiln_config *cfg, struct kiln_ctx *ctx, struct h
 		goto done;
 	}
 	char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-	struct hcl_value *v = NULL;
 	char *why = NULL;
-	if (!text || hcl_json_decode(text, strlen(text), &v, &why) < 0) {
+	struct hcl_value *v = text ? hcl_json_decode(text, strlen(text), &why) : NULL;
+	if (!v) {
 		err_set(err, "%s returned a value kiln cannot read: %s", in->conn->label, why ? why : "not JSON");
 		free(text);
 		free(why);
@@ -358,11 +365,11 @@ int plugin_component_new(enum plugin_kind kind, const char *name, const char *ty
 		return err_set(err, "%s \"%s\": its description must be an object", plugin_kind_name(kind), name);
 	const json_t *schema = json_object_get(desc, "schema");
 	struct plugin_component *pc = xcalloc(1, sizeof *pc);
-	json_t *empty = json_object(); /* a component without settings */
-	int src = plugin_schema_from_json(schema ? schema : empty, &pc->schema, err);
+	json_t *empty = json_pack("{s:[]}", "attributes"); /* a component without settings */
+	pc->schema = kiln_schema_from_json(schema ? schema : empty, err);
 	json_decref(empty);
-	if (src < 0) {
-		err_wrap(err, "%s \"%s\"", plugin_kind_name(kind), name);
+	if (!pc->schema) {
+		err_wrap(err, "%s \"%s\": its schema", plugin_kind_name(kind), name);
 		free(pc);
 		return -1;
 	}
@@ -391,20 +398,24 @@ int plugin_component_new(enum plugin_kind kind, const char *name, const char *ty
 	}
 	switch (kind) {
 	case PLUGIN_BUILDER:
-		pc->c.builder = (struct kiln_builder){KILN_COMPONENT_ABI, pc->type, pc->builder_id, pc->doc,
-						      &pc->schema.schema, prepare, build, destroy};
+		pc->c.builder = (struct kiln_builder){.abi = KILN_COMPONENT_ABI, .type = pc->type, .builder_id = pc->builder_id,
+						      .doc = pc->doc, .schema = pc->schema, .prepare = prepare, .run = build,
+						      .destroy = destroy};
 		break;
 	case PLUGIN_PROVISIONER:
-		pc->c.provisioner = (struct kiln_provisioner){KILN_COMPONENT_ABI, pc->type, pc->doc, &pc->schema.schema,
-							      prepare, provision, destroy};
+		pc->c.provisioner = (struct kiln_provisioner){.abi = KILN_COMPONENT_ABI, .type = pc->type, .doc = pc->doc,
+							      .schema = pc->schema, .prepare = prepare,
+							      .provision = provision, .destroy = destroy};
 		break;
 	case PLUGIN_POSTPROCESSOR:
-		pc->c.postprocessor = (struct kiln_postprocessor){KILN_COMPONENT_ABI, pc->type, pc->doc,
-								  &pc->schema.schema, prepare, post_process, destroy};
+		pc->c.postprocessor = (struct kiln_postprocessor){.abi = KILN_COMPONENT_ABI, .type = pc->type,
+								  .doc = pc->doc, .schema = pc->schema, .prepare = prepare,
+								  .run = post_process, .destroy = destroy};
 		break;
 	case PLUGIN_DATASOURCE:
-		pc->c.datasource = (struct kiln_datasource){KILN_COMPONENT_ABI, pc->type, pc->doc, &pc->schema.schema,
-							    pc->output_type, execute};
+		pc->c.datasource = (struct kiln_datasource){.abi = KILN_COMPONENT_ABI, .type = pc->type, .doc = pc->doc,
+							    .schema = pc->schema, .output_type = pc->output_type,
+							    .execute = execute};
 		break;
 	}
 	pthread_mutex_lock(&live_lock);
@@ -429,7 +440,7 @@ void plugin_component_free(struct plugin_component *pc)
 		caplive = 0;
 	}
 	pthread_mutex_unlock(&live_lock);
-	plugin_schema_free(&pc->schema);
+	kiln_schema_free(pc->schema);
 	free(pc->name);
 	free(pc->type);
 	free(pc->doc);

@@ -12,7 +12,6 @@
 #include <jansson.h>
 
 #include "component.h"
-#include "plugin/schema.h"
 
 /* One installed, verified plugin, as its components need it. */
 struct plugin_ref {
@@ -31,7 +30,7 @@ enum plugin_kind {
 };
 
 struct plugin_component {
-	struct plugin_schema schema;
+	struct kiln_schema *schema;           /* from the plugin's JSON (kiln_schema_from_json) */
 	enum plugin_kind kind;
 	char *name;                           /* within the plugin: "" or "local" */
 	char *type;                           /* as templates write it: "hello", "hello-local" */

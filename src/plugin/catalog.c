@@ -311,7 +311,7 @@ static int find(void *arg, const char *kind, const char *type, const struct tmpl
 	for (size_t i = 0; i < r->ncomps; i++) {
 		if (r->comps[i]->kind == k && strcmp(r->comps[i]->type, type) == 0) {
 			found->component = &r->comps[i]->c;
-			found->schema = &r->comps[i]->schema.schema;
+			found->schema = r->comps[i]->schema;
 			rc = 1;
 			goto out;
 		}

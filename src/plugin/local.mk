@@ -6,7 +6,6 @@ src_libkiln_a_SOURCES += \
 	src/plugin/process.c src/plugin/process.h \
 	src/plugin/host.c src/plugin/host.h \
 	src/plugin/services.c \
-	src/plugin/schema.c src/plugin/schema.h \
 	src/plugin/adapter.c src/plugin/adapter.h \
 	src/plugin/installed.c src/plugin/installed.h \
 	src/plugin/lock.c src/plugin/lock.h \

@@ -122,21 +122,21 @@ static int prepare(struct kp_ctx *ctx, void **instance)
 
 #define SCHEMA_COMMON                                                                                   \
 	"{\"name\": \"mode\", \"type\": \"string\", \"description\": \"What to do (see the source).\"},"        \
-	"{\"name\": \"pid_file\", \"type\": \"string\"},"
+	"{\"name\": \"pid_file\", \"type\": \"string\", \"description\": \"for the tests\"},"
 
 static const struct kp_provisioner provisioner = {
 	.description = "kiln's test fixture",
 	.schema = "{\"attributes\": [" SCHEMA_COMMON
-		  "{\"name\": \"command\", \"type\": \"string\"},"
-		  "{\"name\": \"stream\", \"type\": \"bool\"},"
-		  "{\"name\": \"file\", \"type\": \"string\"},"
-		  "{\"name\": \"destination\", \"type\": \"string\"},"
-		  "{\"name\": \"data\", \"type\": \"string\"},"
-		  "{\"name\": \"data_to\", \"type\": \"string\"},"
-		  "{\"name\": \"fetch\", \"type\": \"string\"},"
-		  "{\"name\": \"fetch_to\", \"type\": \"string\"},"
-		  "{\"name\": \"message\", \"type\": \"string\"},"
-		  "{\"name\": \"secret\", \"type\": \"string\", \"sensitive\": true}"
+		  "{\"name\": \"command\", \"type\": \"string\", \"description\": \"for the tests\"},"
+		  "{\"name\": \"stream\", \"type\": \"bool\", \"description\": \"for the tests\"},"
+		  "{\"name\": \"file\", \"type\": \"string\", \"description\": \"for the tests\"},"
+		  "{\"name\": \"destination\", \"type\": \"string\", \"description\": \"for the tests\"},"
+		  "{\"name\": \"data\", \"type\": \"string\", \"description\": \"for the tests\"},"
+		  "{\"name\": \"data_to\", \"type\": \"string\", \"description\": \"for the tests\"},"
+		  "{\"name\": \"fetch\", \"type\": \"string\", \"description\": \"for the tests\"},"
+		  "{\"name\": \"fetch_to\", \"type\": \"string\", \"description\": \"for the tests\"},"
+		  "{\"name\": \"message\", \"type\": \"string\", \"description\": \"for the tests\"},"
+		  "{\"name\": \"secret\", \"type\": \"string\", \"sensitive\": true, \"description\": \"for the tests\"}"
 		  "], \"conflicts\": [[\"data\", \"fetch\"]]}",
 	.prepare = prepare,
 	.provision = provision,
@@ -173,7 +173,7 @@ static int post_process(struct kp_ctx *ctx, void *instance, const struct kp_arti
 }
 
 static const struct kp_postprocessor postprocessor = {
-	.schema = "{\"attributes\": [" SCHEMA_COMMON "{\"name\": \"output\", \"type\": \"string\"}]}",
+	.schema = "{\"attributes\": [" SCHEMA_COMMON "{\"name\": \"output\", \"type\": \"string\", \"description\": \"for the tests\"}]}",
 	.post_process = post_process,
 };
 
@@ -187,7 +187,7 @@ static int execute(struct kp_ctx *ctx, void *instance, struct kp_json **value)
 }
 
 static const struct kp_datasource datasource = {
-	.schema = "{\"attributes\": [{\"name\": \"value\", \"type\": \"string\", \"required\": true}]}",
+	.schema = "{\"attributes\": [{\"name\": \"value\", \"type\": \"string\", \"required\": true, \"description\": \"for the tests\"}]}",
 	.output_type = "object({value=string, pid=number})",
 	.execute = execute,
 };

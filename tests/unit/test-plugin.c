@@ -24,7 +24,6 @@
 #include "plugin/lock.h"
 #include "plugin/protocol.h"
 #include "plugin/rpc.h"
-#include "plugin/schema.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/mem.h"
@@ -305,69 +304,49 @@ static void test_lock_file(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------------
- * Schemas */
+ * Descriptions: the components a plugin says it provides, with schemas in docs/schema.md's form */
 
-static int schema_of(const char *text, struct plugin_schema *s, struct kiln_error *err)
+static int check_description(const char *text, struct kiln_error *err)
 {
 	json_t *j = json_loads(text, 0, NULL);
 	assert_non_null(j);
-	int rc = plugin_schema_from_json(j, s, err);
+	int rc = plugin_components_check(j, err);
 	json_decref(j);
 	return rc;
 }
 
-static void schema_bad(const char *text, const char *want)
+static void description_bad(const char *text, const char *want)
 {
-	struct plugin_schema s;
 	struct kiln_error err = ERR_INIT;
-	if (schema_of(text, &s, &err) == 0)
+	if (check_description(text, &err) == 0)
 		fail_msg("accepted: %s", text);
-	if (!strstr(err_cause(&err), want))
-		fail_msg("%s: \"%s\" does not say \"%s\"", text, err_cause(&err), want);
+	char *t = err_text(&err);
+	assert_has(t, want);
+	free(t);
 	err_clear(&err);
 }
 
-static void test_schemas(void **state)
+static void test_descriptions(void **state)
 {
 	(void)state;
-	struct plugin_schema s;
 	struct kiln_error err = ERR_INIT;
-	assert_int_equal(schema_of("{\"attributes\": ["
-				   "{\"name\": \"a\", \"type\": \"string\", \"required\": true, \"description\": \"the a\"},"
-				   "{\"name\": \"b\", \"type\": \"list(string)\", \"sensitive\": true, \"default\": [\"x\"]},"
-				   "{\"name\": \"c\", \"block\": {\"attributes\": [{\"name\": \"d\", \"type\": \"number\"}]},"
-				   " \"repeated\": true}],"
-				   "\"conflicts\": [[\"a\", \"b\"]]}",
-				   &s, &err), 0);
-	const struct kiln_attr *a = s.schema.attrs;
-	assert_string_equal(a[0].name, "a");
-	assert_int_equal(a[0].flags, KILN_ATTR_REQUIRED);
-	assert_string_equal(a[0].doc, "the a");
-	assert_int_equal(a[1].flags, KILN_ATTR_SENSITIVE);
-	assert_string_equal(a[1].default_doc, "[\"x\"]");
-	assert_int_equal(a[2].flags, KILN_ATTR_BLOCK | KILN_ATTR_REPEATED);
-	assert_null(a[2].type);
-	assert_string_equal(a[2].block->attrs[0].name, "d");
-	assert_null(a[3].name);
-	assert_string_equal(s.schema.conflicts[0][1], "b");
-	assert_null(s.schema.conflicts[1]);
-	plugin_schema_free(&s);
-
-	assert_int_equal(schema_of("{}", &s, &err), 0);
-	assert_null(s.schema.attrs[0].name);
-	plugin_schema_free(&s);
-
-	schema_bad("[]", "schema: a schema must be an object");
-	schema_bad("{\"attributes\": {}}", "schema.attributes: must be an array");
-	schema_bad("{\"attributes\": [{\"name\": \"a\"}]}", "schema.attributes[0]: an attribute needs a \"type\"");
-	schema_bad("{\"attributes\": [{\"name\": \"1a\", \"type\": \"string\"}]}", "schema.attributes[0].name");
-	schema_bad("{\"attributes\": [{\"name\": \"a\", \"type\": 3}]}", "schema.attributes[0].type");
-	schema_bad("{\"attributes\": [{\"name\": \"a\", \"type\": \"string\"}, {\"name\": \"a\", \"type\": \"bool\"}]}",
-		   "\"a\" is listed twice");
-	schema_bad("{\"attributes\": [{\"name\": \"a\", \"block\": {\"attributes\": [{\"name\": \"b\"}]}}]}",
-		   "schema.attributes[0].block.attributes[0]");
-	schema_bad("{\"attributes\": [{\"name\": \"a\", \"type\": \"string\"}], \"conflicts\": [[\"a\", \"z\"]]}",
-		   "conflicts[0][1]: not one of the schema's attributes");
+	assert_int_equal(check_description(
+				 "{\"provisioners\": {\"\": {\"description\": \"x\", \"schema\": {\"attributes\": ["
+				 "{\"name\": \"a\", \"type\": \"string\", \"description\": \"the a\", \"default\": \"x\","
+				 " \"allowed\": [\"x\", \"y\"]},"
+				 "{\"name\": \"c\", \"description\": \"c blocks\", \"repeated\": true, \"block\": {\"attributes\": ["
+				 "{\"name\": \"d\", \"type\": \"number\", \"description\": \"the d\"}]}}]}},"
+				 " \"local\": {\"description\": \"no settings\"}},"
+				 " \"data_sources\": {\"\": {\"output_type\": \"object({a=string})\"}}}",
+				 &err), 0);
+	description_bad("{\"provisioners\": []}", "\"provisioners\" must be an object");
+	description_bad("{\"provisioners\": {\"Bad\": {}}}", "provisioner \"Bad\": a component's name is lowercase");
+	description_bad("{\"provisioners\": {\"\": {\"schema\": {\"attributes\": [{\"name\": \"a\", \"type\": \"string\"}]}}}}",
+			"provisioner \"\": its schema");
+	description_bad("{\"provisioners\": {\"\": {\"schema\": {\"attributes\": [{\"name\": \"a\", \"type\": \"strin\","
+			" \"description\": \"x\"}]}}}}",
+			"its schema");
+	description_bad("{\"data_sources\": {\"\": {\"output_type\": \"object({a=\"}}}", "is not an HCL type");
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -679,7 +658,7 @@ int main(void)
 		cmocka_unit_test(test_protocol_versions),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_lock_file),
-		cmocka_unit_test(test_schemas),
+		cmocka_unit_test(test_descriptions),
 		cmocka_unit_test(test_handshake_and_describe),
 		cmocka_unit_test(test_services),
 		cmocka_unit_test(test_prepare_errors),

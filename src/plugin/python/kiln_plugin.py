@@ -8,10 +8,11 @@ components as classes and call serve()::
 
     class Hello(kp.Provisioner):
         description = "Says hello on the machine."
-        schema = {"attributes": [{"name": "who", "type": "string"}]}
+        schema = {"attributes": [{"name": "who", "type": "string", "default": "world",
+                                  "description": "Whom to greet."}]}
 
         def provision(self, ctx):
-            status = ctx.exec("echo hello, " + kp.shell_quote(ctx.config.get("who", "world")))
+            status = ctx.exec("echo hello, " + kp.shell_quote(ctx.config["who"]))
             if status != 0:
                 raise kp.Error("echo exited with status %d" % status)
 
@@ -108,7 +109,7 @@ class Artifact:
 
 class Component:
     description = ""
-    schema = None          # a dict (docs/plugins.md, "Schemas"); None: no settings
+    schema = None          # a dict in docs/schema.md's form; None: no settings
 
     def prepare(self, ctx):
         """Check ctx.config beyond what the schema says; raise ConfigError or Error."""

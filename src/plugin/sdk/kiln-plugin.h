@@ -13,7 +13,7 @@
  *
  *     static int hello_provision(struct kp_ctx *ctx, void *instance)
  *     {
- *             const char *who = kp_json_get_string(kp_config(ctx), "who", "world");
+ *             const char *who = kp_json_get_string(kp_config(ctx), "who", NULL); // the default is in the schema
  *             int status;
  *             char *cmd = kp_printf("echo hello, %s", who);   // quoting is yours: see kp_shell_quote
  *             int rc = kp_exec(ctx, cmd, NULL, NULL, &status);
@@ -24,7 +24,8 @@
  *     }
  *
  *     static const struct kp_provisioner hello = {
- *             .schema = "{\"attributes\": [{\"name\": \"who\", \"type\": \"string\"}]}",
+ *             .schema = "{\"attributes\": [{\"name\": \"who\", \"type\": \"string\", \"default\": \"world\","
+ *                       " \"description\": \"Whom to greet.\"}]}",
  *             .provision = hello_provision,
  *     };
  *     static const struct kp_plugin plugin = {
@@ -121,8 +122,9 @@ struct kp_ctx;   /* one call from kiln: its configuration, the build, kiln's ser
 
 /* `name` is the component's name in the plugin: "" (or NULL) for the component named like the
  * plugin ("hello"), or a suffix: "local" in the plugin "hello" is used as "hello-local".
- * `schema` is the configuration's schema as JSON text (docs/plugins.md, "Schemas"): kiln checks every
- * block against it before calling you, so prepare only checks what a schema cannot say.
+ * `schema` is the configuration's schema as JSON text, in the form docs/schema.md specifies: kiln
+ * checks every block against it before calling you and fills in its defaults, so prepare only checks
+ * what a schema cannot say.
  * `prepare` (optional) checks the configuration (kp_config(ctx)) and makes an instance; kiln calls
  * it during `kiln validate` too, where values not known yet are missing from the configuration and
  * listed by kp_unknown(ctx). `destroy` (optional) frees the instance. */
