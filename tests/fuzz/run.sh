@@ -1,9 +1,11 @@
 #!/bin/sh
 # run.sh BUILDDIR — build the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined): the HCL
 # parser and evaluator (from the HCL and util sources, seeded from the test suite's and the shared
-# corpus' HCL) and the AWS client's readers of outside input (fuzz-aws: XML answers, shared config
-# files, credential JSON, command lines, URIs; seeded from tests/fuzz/seeds-aws), run each for a
-# bounded time (KILN_FUZZ_SECONDS, default 45) and report in TAP. Results go to
+# corpus' HCL), the plugin protocol's readers (seeded from docs/plugins.md's messages) and the AWS
+# client's readers of outside input (fuzz-aws: XML answers, shared config files, credential JSON,
+# command lines, URIs; seeded from tests/fuzz/seeds-aws), run each for a bounded time
+# (KILN_FUZZ_SECONDS, default 45; the plugin ones KILN_FUZZ_PLUGIN_SECONDS, default 20) and report in
+# TAP. Results go to
 # BUILDDIR/tests/fuzz/fuzz.log and fuzz.trs (automake's format), which tests/lib/summarize.sh counts.
 #
 #   tests/fuzz/run.sh build-fuzz        (what scripts/test runs)
@@ -11,6 +13,8 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bdir=${1:-build-fuzz}
 secs=${KILN_FUZZ_SECONDS:-45}
+# the plugin protocol's readers are small: less time finds as much (KILN_FUZZ_PLUGIN_SECONDS)
+psecs=${KILN_FUZZ_PLUGIN_SECONDS:-20}
 mkdir -p "$bdir/tests/fuzz"
 bdir=$(cd "$bdir" && pwd)
 out="$bdir/tests/fuzz"
@@ -47,16 +51,17 @@ pkgs="libcrypto jansson yaml-0.1 libpcre2-8 libarchive"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$top/src -I$top -I$cfg $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lunistring -lcrypt -lm -lpthread"
 srcs="$top/src/hcl/*.c $top/src/util/*.c"
-# run_fuzzer NAME SEEDDIR: run $out/NAME over SEEDDIR for the time allowed
+# run_fuzzer NAME SEEDDIR [SECONDS [MAX_LEN]]: run $out/NAME over SEEDDIR for the time allowed
 run_fuzzer() {
+	_secs=${3:-$secs}
 	# ASAN/UBSAN options: leaks are errors; the fuzzer stops at the first finding
 	if ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-		"$out/$1" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+		"$out/$1" -max_total_time="$_secs" -timeout=20 -rss_limit_mb=2048 -max_len="${4:-8192}" -print_final_stats=1 \
 		-artifact_prefix="$out/crash-$1-" "$out/work-$1" "$2" >"$out/run-$1.log" 2>&1; then
-		result ok "$1: ${secs}s without a crash, sanitizer report or leak"
+		result ok "$1: ${_secs}s without a crash, sanitizer report or leak"
 	else
 		tail -n 60 "$out/run-$1.log" | sed 's/^/# /' >>"$log"
-		result not-ok "$1: ${secs}s without a crash, sanitizer report or leak (see $out/run-$1.log and crash-$1-*)"
+		result not-ok "$1: ${_secs}s without a crash, sanitizer report or leak (see $out/run-$1.log and crash-$1-*)"
 	fi
 }
 
@@ -83,6 +88,31 @@ for target in parser eval; do
 		while IFS= read -r f; do cp "$f" "$seeds/$(echo "$f" | cksum | cut -d' ' -f1).hcl"; done
 
 	run_fuzzer "fuzz-hcl-$target" "$seeds"
+done
+
+# The plugin protocol's readers: kiln's (src/plugin/rpc.c, with jansson) and the C SDK's (libc only),
+# seeded with every message docs/plugins.md shows and the SDK's JSON test cases.
+for target in rpc sdk; do
+	bin="$out/fuzz-plugin-$target"
+	case $target in
+	rpc) tsrcs="$top/src/plugin/rpc.c $top/src/util/*.c" tinc="" ;;
+	sdk) tsrcs="$top/src/plugin/sdk/json.c $top/src/plugin/sdk/serve.c $top/src/plugin/sdk/services.c" tinc="-I$top/src/plugin/sdk" ;;
+	esac
+	# shellcheck disable=SC2086
+	if ! $CC $cflags $tinc -o "$bin" "$top/tests/fuzz/fuzz-plugin-$target.c" $tsrcs $libs >"$out/build-plugin-$target.log" 2>&1; then
+		cat "$out/build-plugin-$target.log" >>"$log"
+		result not-ok "fuzz-plugin-$target builds"
+		continue
+	fi
+	result ok "fuzz-plugin-$target builds"
+	seeds="$out/seeds-plugin-$target"
+	rm -rf "$seeds" "$out/work-fuzz-plugin-$target"
+	mkdir -p "$seeds" "$out/work-fuzz-plugin-$target"
+	sed -n 's/^[-<][->] //p' "$top/docs/plugins.md" | while IFS= read -r line; do
+		printf '%s\n' "$line" >"$seeds/$(printf '%s' "$line" | cksum | cut -d' ' -f1)"
+	done
+	sed -n 's/^[-<][->] //p' "$top/docs/plugins.md" >"$seeds/session"
+	run_fuzzer "fuzz-plugin-$target" "$seeds" "$psecs" 16384
 done
 
 # The AWS client's readers: its sources, util and ui (secret masking), libcurl and libxml2.
