@@ -10,7 +10,7 @@
 #     protocol's own rules: an unknown parameter, a missing required one, a bad integer, boolean or enum
 #     value is AWS's error, as the real service answers;
 #   - answers are serialized from the model's output shapes, so botocore (and kiln) parse them as AWS's.
-# tests/integration/t0800-aws-standins.sh proves it with botocore as the client before any kiln test
+# tests/integration/t0809-aws-standins.sh proves it with botocore as the client before any kiln test
 # trusts it.
 #
 # The model is Debian's botocore 1.29.27 with two later additions to EC2 (in MODEL_ADDITIONS below):

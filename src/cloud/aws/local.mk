@@ -44,9 +44,9 @@ EXTRA_DIST += tests/fuzz/fuzz-aws.c tests/fuzz/seeds-aws
 
 # The loopback AWS of the tests: s3rver (installed by scripts/install-deps) and the EC2/STS/metadata
 # stand-in, proved with botocore as the client
-TESTS += tests/integration/t0800-aws-standins.sh tests/integration/t0810-amazon-import.sh \
+TESTS += tests/integration/t0809-aws-standins.sh tests/integration/t0810-amazon-import.sh \
 	tests/integration/t0811-amazon-import-credentials.sh tests/integration/t0812-amazon-import-packer.sh
-EXTRA_DIST += tests/integration/t0800-aws-standins.sh tests/integration/t0810-amazon-import.sh \
+EXTRA_DIST += tests/integration/t0809-aws-standins.sh tests/integration/t0810-amazon-import.sh \
 	tests/integration/t0811-amazon-import-credentials.sh tests/integration/t0812-amazon-import-packer.sh \
 	tests/integration/aws-standin-selftest.py \
 	tests/lib/aws.sh tests/lib/aws-standin.py bench/upload.sh

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t0800-aws-standins.sh — the loopback AWS the amazon-import tests use, proved before it is trusted:
+# t0809-aws-standins.sh — the loopback AWS the amazon-import tests use, proved before it is trusted:
 # s3rver (the @20minutes fork) checks SigV4 and refuses a wrong secret; the EC2/STS/metadata stand-in
 # (tests/lib/aws-standin.py) takes every request botocore sends, answers in XML botocore parses, and
 # refuses what AWS refuses. Both are gone when the file ends.
