@@ -299,13 +299,7 @@ static int run_galaxy(struct lrun *r, bool roles, bool colls)
 
 static char *extra_vars(struct kp_ctx *ctx)
 {
-	struct kp_json *v = kp_json_object();
-	const char *name = kp_build_value(ctx, "PackerBuildName");
-	const char *type = kp_build_value(ctx, "PackerBuilderType");
-	kp_json_set(v, "packer_build_name", kp_json_string(name && *name ? name : kp_json_get_string(kp_build(ctx), "source", "")));
-	kp_json_set(v, "packer_builder_type", kp_json_string(type && *type ? type : kp_json_get_string(kp_build(ctx), "type", "")));
-	if (kp_http_address(ctx))
-		kp_json_set(v, "packer_http_addr", kp_json_string(kp_http_address(ctx)));
+	struct kp_json *v = ans_packer_vars(ctx);
 	char *text = kp_json_dump(v);
 	kp_json_free(v);
 	char *q = kp_shell_quote(text);

@@ -557,14 +557,7 @@ static bool args_mention(const struct ans_strv *args, const char *what)
 /* Packer's variables, as one JSON extra-vars argument (no quoting to get wrong). */
 static char *packer_vars(struct run *r, bool with_key)
 {
-	struct kp_ctx *ctx = r->ctx;
-	struct kp_json *v = kp_json_object();
-	kp_json_set(v, "packer_build_name", kp_json_string(*value(ctx, "PackerBuildName") ? value(ctx, "PackerBuildName")
-											    : kp_json_get_string(kp_build(ctx), "source", "")));
-	kp_json_set(v, "packer_builder_type", kp_json_string(*value(ctx, "PackerBuilderType") ? value(ctx, "PackerBuilderType")
-												 : kp_json_get_string(kp_build(ctx), "type", "")));
-	if (kp_http_address(ctx))
-		kp_json_set(v, "packer_http_addr", kp_json_string(kp_http_address(ctx)));
+	struct kp_json *v = ans_packer_vars(r->ctx);
 	if (with_key)
 		kp_json_set(v, "ansible_ssh_private_key_file", kp_json_string(r->key_file));
 	char *text = kp_json_dump(v);
