@@ -34,6 +34,8 @@ cat >ansible/site.yml <<'EOF'
       notify: enable the service
     - name: who and where
       ansible.builtin.raw: echo "ansible ran as $(id -un) on {{ inventory_hostname }} for {{ packer_build_name }}"
+      register: who
+    - ansible.builtin.debug: {msg: "{{ who.stdout | trim }}"}
   handlers:
     - name: enable the service
       ansible.builtin.raw: |
@@ -73,29 +75,29 @@ tiny_template() {
 }
 
 test_expect_success 'a playbook configures the tiny image over a direct SSH connection' '
-	tiny_template tiny.pkr.hcl out ansible/site.yml &&
+	tiny_template tiny.pkr.hcl output ansible/site.yml &&
 	KILN_LOG=1 KILN_LOG_PATH=build.log "$KILN" build tiny.pkr.hcl >out.txt 2>err.txt ||
 		{ cat out.txt err.txt; false; } &&
 	port=$(qemu_forwarded_port build.log) &&
 	test_grep "Connecting Ansible to root@127.0.0.1:$port directly (no proxy)" out.txt &&
-	test_grep "^    tiny: ansible ran as root on default for tiny" out.txt &&
+	test_grep "^    qemu.tiny: *\"msg\": \"ansible ran as root on default for qemu.tiny\"" out.txt &&
 	test_grep "RUNNING HANDLER \[enable the service\]" out.txt &&
-	test_grep "^    tiny: default *: ok=4 *changed=4 .*failed=0" out.txt &&
+	test_grep "^    qemu.tiny: default *: ok=5 *changed=4 .*failed=0" out.txt &&
 	test_grep "Sanitizing the disk" out.txt &&
-	test -f out/tiny.qcow2 &&
+	test -f output/tiny.qcow2 &&
 	! grep -s "127.0.0.1\]:$port" "$HOME/.ssh/known_hosts" &&
 	qemu_no_test_domains
 '
 
 test_expect_success 'the sanitized image holds what the playbook did' '
-	LIBGUESTFS_BACKEND=direct guestfish --ro -a out/tiny.qcow2 -i >state 2>guestfish.err <<-\EOF &&
+	LIBGUESTFS_BACKEND=direct guestfish --ro -a output/tiny.qcow2 -i >state 2>guestfish.err <<-\EOF &&
 	cat /etc/motd
 	cat /etc/inittab
 	is-file /etc/init.d/kilnapp
 	stat /etc/init.d/kilnapp
 	cat /srv/www/index.html
 	EOF
-	test_grep "^built by qemu build tiny with Ansible$" state &&
+	test_grep "^built by qemu build qemu.tiny with Ansible$" state &&
 	test_grep "^::respawn:/etc/init.d/kilnapp$" state &&
 	test_grep "^true$" state &&
 	test_grep "^mode: 33261$" state &&

@@ -115,7 +115,7 @@ test_expect_success 'a playbook: template, copy, handler, roles from roles_path 
 	test_grep "^    null.box: RUNNING HANDLER \[mark handled\]" out &&
 	test_grep "^    null.box: default *: ok=7 *changed=7 .*failed=0" out &&
 	cat >want <<-EOF &&
-	build=box
+	build=null.box
 	type=null
 	user=$SSHD_USER
 	extra=from-extra-args
@@ -345,8 +345,8 @@ test_expect_success 'validate checks the configuration: missing playbook, unknow
 	    playbook_file = "pb/nope.yml"
 	EOF
 	test_expect_code 1 "$KILN" validate t.pkr.hcl >out 2>err &&
-	test_grep "playbook_file: pb/nope.yml is invalid: No such file or directory" err &&
-	test_grep "t.pkr.hcl:9" err &&
+	test_grep_text "playbook_file: pb/nope.yml is invalid: No such file or directory" err &&
+	test_grep "on t.pkr.hcl line 10" err &&
 	ansible_template t.pkr.hcl <<-\EOF &&
 	    playbook_file = "pb/site.yml"
 	    galaxy_fil    = "x"
@@ -358,8 +358,8 @@ test_expect_success 'validate checks the configuration: missing playbook, unknow
 	    command       = "no-such-ansible-playbook"
 	EOF
 	test_expect_code 1 "$KILN" validate t.pkr.hcl >out 2>err &&
-	test_grep "no-such-ansible-playbook was not found on PATH" err &&
-	test_grep "apt-get install ansible-core" err &&
+	test_grep_text "no-such-ansible-playbook was not found on PATH" err &&
+	test_grep_text "apt-get install ansible-core" err &&
 	# Packer'"'"'s proxy keys are accepted
 	ansible_template t.pkr.hcl <<-\EOF &&
 	    playbook_file          = "pb/site.yml"
@@ -427,7 +427,7 @@ test_expect_success 'ansible-local: files uploaded through the communicator, ans
 	"$KILN" build tl.pkr.hcl >out 2>err &&
 	test_grep "==> null.box: Uploading main Playbook file..." out &&
 	test_grep "==> null.box: Executing Ansible: cd .*$SSHD_HOME/staging.* && ANSIBLE_FORCE_COLOR=1 PYTHONUNBUFFERED=1 ansible-playbook .*/staging/main.yml.* -c local -i" out &&
-	test "$(cat "$SSHD_HOME/local-ran.txt")" = "build=box from=from-group-vars groups=builders" &&
+	test "$(cat "$SSHD_HOME/local-ran.txt")" = "build=null.box from=from-group-vars groups=builders" &&
 	test "$(cat "$SSHD_HOME/lrole.txt")" = "lrole ran" &&
 	test_grep "Removing staging directory" out &&
 	! test -e "$SSHD_HOME/staging"
@@ -452,6 +452,7 @@ test_expect_success 'ansible-local: a failing playbook and a missing ansible-pla
 
 test_expect_success 'nothing is left behind' '
 	no_leftovers &&
+	sshd_stop &&
 	audit_test
 '
 
