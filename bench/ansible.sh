@@ -70,7 +70,7 @@ for tool in kiln packer; do
 	mkdir -p "$SSHD_HOME/$tool" && chown "$SSHD_USER" "$SSHD_HOME/$tool"
 	extra=
 	[ $tool = kiln ] || extra='
-    ansible_ssh_extra_args = ["-o IdentitiesOnly=yes", "-o HostKeyAlgorithms=+ssh-rsa", "-o PubkeyAcceptedAlgorithms=+ssh-rsa"]
+    ansible_ssh_extra_args = ["-o IdentitiesOnly=yes -o HostKeyAlgorithms=+ssh-rsa -o PubkeyAcceptedAlgorithms=+ssh-rsa"]
     sftp_command           = "/usr/lib/openssh/sftp-server -e"'
 	cat >$tool.pkr.hcl <<-HCL
 	source "null" "bench" {

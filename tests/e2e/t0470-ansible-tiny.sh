@@ -120,7 +120,8 @@ test_expect_success 'a failing task fails the build with Ansible'"'"'s message, 
 '
 
 test_expect_success 'nothing is left behind' '
-	! pgrep -f "kiln-ansible\." &&
+	! pgrep -f "$TMPDIR/kiln-ansible" &&
+	! ls -d "$TMPDIR"/kiln-ansible.* 2>/dev/null &&
 	audit_test
 '
 

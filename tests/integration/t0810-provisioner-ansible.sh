@@ -88,11 +88,16 @@ ansible_template() {
 	} | sshd_null_template "$1"
 }
 
+# the runs' private directories go here, where only this test looks
+TMPDIR=$TEST_DIR/tmp
+mkdir -p "$TMPDIR"
+export TMPDIR
+
 no_leftovers() {
 	# no ssh connection master, no ansible, no private directory of a run
-	! pgrep -f "kiln-ansible\." >/dev/null &&
-	! pgrep -x ansible-playboo >/dev/null &&
-	! ls -d "${TMPDIR:-/tmp}"/kiln-ansible.* 2>/dev/null
+	! pgrep -f "$TMPDIR/kiln-ansible" &&
+	! pgrep -f "ansible-playbook.*$TEST_DIR" &&
+	! ls -d "$TMPDIR"/kiln-ansible.* 2>/dev/null
 }
 
 test_expect_success 'a playbook: template, copy, handler, roles from roles_path and galaxy, extra and env vars' '
