@@ -1,15 +1,17 @@
 /* cmd-init.c — `kiln init`: check a template's packer { required_version, required_plugins }, install
- * the external plugins it requires (pinned, verified) and record them in the lock file beside it.
- * Every requirement is listed with how it was satisfied, also when another one fails. */
+ * the external plugins it requires (pinned, verified) and record them in the lock file beside it. The
+ * Packer plugins whose components kiln builds in (cli/requirements.h) are reported as such, with the
+ * release they stand in for. Every requirement is listed with how it was satisfied, also when another
+ * one fails. */
 #include "cli/cli.h"
 #include "cli/diagout.h"
+#include "cli/requirements.h"
 #include "cli/tmplargs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/catalog.h"
 #include "plugin/install.h"
 #include "plugin/installed.h"
 #include "plugin/lock.h"
@@ -187,12 +189,18 @@ static int run_init(struct cli_args *a)
 	for (size_t i = 0; i < n; i++) {
 		const struct tmpl_plugin_req *q = &reqs[i];
 		char *label = req_label(q);
-		struct strv builtin = STRV_INIT;
-		plugin_builtin_for(q->source, &builtin);
-		if (builtin.n) {
-			char *list = strv_join(&builtin, ", ");
-			printf("%s: built into kiln as the %s.\n", label, list);
-			free(list);
+		struct cli_req_result res;
+		cli_req_check(q, &res);
+		if (res.state == CLI_REQ_BUILTIN) {
+			printf("%s: built into kiln as the %s, standing in for release %s.\n", label, res.provides,
+			       res.release);
+			if (upgrade)
+				printf("Plugin \"%s\": -upgrade has nothing to upgrade: the built-in %s changes with kiln "
+				       "itself (newest release it stands in for: %s).\n",
+				       q->name, res.provides, res.newest);
+		} else if (res.state == CLI_REQ_VERSION) {
+			cli_req_version_error(q, &res, &d);
+			rc = 1;
 		} else {
 			struct outcome o = {0};
 			strv_push(&keep, q->source); /* a failure keeps what the lock said */
@@ -212,7 +220,7 @@ static int run_init(struct cli_args *a)
 			}
 			outcome_free(&o);
 		}
-		strv_free(&builtin);
+		cli_req_result_free(&res);
 		free(label);
 		fflush(stdout);
 	}
@@ -232,6 +240,7 @@ static int run_init(struct cli_args *a)
 		}
 	}
 	fputs(buf_cstr(&failures), stderr);
+	cli_print_diags(stderr, &d, tmpl_files(t));
 	buf_free(&failures);
 	strv_free(&keep);
 	plugin_lock_free(&lock);

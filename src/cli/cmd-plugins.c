@@ -3,13 +3,13 @@
  * from the first argument. */
 #include "cli/cli.h"
 #include "cli/diagout.h"
+#include "cli/requirements.h"
 #include "cli/tmplargs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/catalog.h"
 #include "plugin/install.h"
 #include "plugin/installed.h"
 #include "plugin/lock.h"
@@ -158,13 +158,12 @@ static int run_required(struct cli_args *a)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct tmpl_plugin_req *q = &reqs[i];
-		struct strv builtin = STRV_INIT;
-		plugin_builtin_for(q->source, &builtin);
-		if (builtin.n || !q->source) {
-			strv_free(&builtin);
+		struct cli_req_result res;
+		cli_req_check(q, &res);
+		bool builtin = res.state != CLI_REQ_MISSING;
+		cli_req_result_free(&res);
+		if (builtin || !q->source)
 			continue;
-		}
-		strv_free(&builtin);
 		/* the release the lock records, else the newest that satisfies the constraint */
 		const struct plugin_lock_entry *e = plugin_lock_find(&lock, q->source);
 		struct plugin_list l;

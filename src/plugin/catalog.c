@@ -14,46 +14,6 @@
 #include "util/version.h"
 
 /* ------------------------------------------------------------------------------------------------
- * Packer's plugins that kiln builds in */
-
-struct builtin_plugin {
-	const char *source;
-	const char *provides[6];   /* "kind type" */
-};
-
-static const struct builtin_plugin builtins[] = {
-	{"github.com/hashicorp/qemu", {"builder qemu", NULL}},
-	{"github.com/hashicorp/vagrant", {"post-processor vagrant", "builder vagrant", NULL}},
-	{"github.com/hashicorp/libvirt", {"builder libvirt", NULL}},
-	{"github.com/hashicorp/amazon", {"post-processor amazon-import", NULL}},
-	{NULL, {NULL}},
-};
-
-static bool kiln_has(const char *kind, const char *type)
-{
-	struct strv names = STRV_INIT;
-	kiln_component_names(kind, &names);
-	bool has = strv_contains(&names, type);
-	strv_free(&names);
-	return has;
-}
-
-void plugin_builtin_for(const char *source, struct strv *out)
-{
-	for (size_t i = 0; source && builtins[i].source; i++) {
-		if (strcmp(builtins[i].source, source) != 0)
-			continue;
-		for (size_t k = 0; builtins[i].provides[k]; k++) {
-			const char *sp = strchr(builtins[i].provides[k], ' ');
-			char *kind = xstrndup(builtins[i].provides[k], (size_t)(sp - builtins[i].provides[k]));
-			if (kiln_has(kind, sp + 1))
-				strv_pushf(out, "%s \"%s\"", kind, sp + 1);
-			free(kind);
-		}
-	}
-}
-
-/* ------------------------------------------------------------------------------------------------
  * describe */
 
 int plugin_describe(const char *path, const char *workdir, json_t **desc, struct kiln_error *err)
@@ -332,24 +292,16 @@ static int find(void *arg, const char *kind, const char *type, const struct tmpl
 		    (!q || n > strlen(q->name)))
 			q = &reqs[i];
 	}
+	/* (a Packer plugin kiln builds in needs no lookup: its components are found first, as kiln's own);
+	 * a type no requirement claims may be a plugin that comes with kiln */
 	struct tmpl_plugin_req bundled = {0};
 	char *bkey = NULL, *bsource = NULL;
 	if (!q || !q->source) {
-		if (kiln_has(kind, type) || !bundled_for_type(type, &bkey, &bsource))
+		if (!bundled_for_type(type, &bkey, &bsource))
 			return 0;
 		bundled.name = bkey;
 		bundled.source = bsource;
 		q = &bundled;
-	}
-	/* a Packer plugin kiln builds in: its components are kiln's own */
-	struct strv builtin = STRV_INIT;
-	plugin_builtin_for(q->source, &builtin);
-	bool is_builtin = builtin.n > 0;
-	strv_free(&builtin);
-	if (is_builtin) {
-		free(bkey);
-		free(bsource);
-		return 0;
 	}
 	pthread_mutex_lock(&catalog_lock);
 	struct resolved *r = lookup(template_dir, q);

@@ -14,10 +14,6 @@
 /* What cli_load_template hands the template layer. */
 extern const struct tmpl_plugins plugin_finder;
 
-/* The built-in components that stand in for a Packer plugin source ("github.com/hashicorp/qemu" is
- * kiln's qemu builder), as "builder \"qemu\"" entries; none for a source kiln has no built-in for. */
-void plugin_builtin_for(const char *source, struct strv *out);
-
 /* The plugin's description (handshake and `describe`), started in workdir. *desc is a new
  * reference. */
 int plugin_describe(const char *path, const char *workdir, json_t **desc, struct kiln_error *err);

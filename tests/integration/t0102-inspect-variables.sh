@@ -116,14 +116,14 @@ test_expect_success 'init reports the built-in component for each plugin, fails 
 	}
 	EOT
 	"$KILN" init i.pkr.hcl >out &&
-	test_grep "^Plugin \"qemu\" (github.com/hashicorp/qemu >= 1.0.9): built into kiln as the builder \"qemu\".$" out &&
+	test_grep "^Plugin \"qemu\" (github.com/hashicorp/qemu >= 1.0.9): built into kiln as the builder \"qemu\", standing in for release 1.1.6.$" out &&
 	test_grep "required_version\|version constraint" out &&
 	cat >j.pkr.hcl <<-\EOT &&
 	packer {
 	  required_plugins {
-	    nothere = {
+	    virtualbox = {
 	      version = ">= 1.0.0"
-	      source  = "github.com/acme/nothere"
+	      source  = "github.com/hashicorp/virtualbox"
 	    }
 	  }
 	}
@@ -131,8 +131,8 @@ test_expect_success 'init reports the built-in component for each plugin, fails 
 	mkdir mirror &&
 	test_expect_code 1 env KILN_PLUGIN_MIRROR="$TEST_DIR/mirror" KILN_PLUGIN_PATH="$TEST_DIR/plugins" \
 		"$KILN" init j.pkr.hcl >out 2>err &&
-	test_grep "^Plugin \"nothere\" (github.com/acme/nothere >= 1.0.0): failed (see below).$" out &&
-	test_grep "^Error: Plugin \"nothere\" (github.com/acme/nothere >= 1.0.0): reading the release list of github.com/acme/nothere on the mirror" err &&
+	test_grep "^Plugin \"virtualbox\" (github.com/hashicorp/virtualbox >= 1.0.0): failed (see below).$" out &&
+	test_grep "^Error: Plugin \"virtualbox\" (github.com/hashicorp/virtualbox >= 1.0.0): reading the release list of github.com/hashicorp/virtualbox on the mirror" err &&
 	! test -e .kiln.lock.hcl &&
 	printf "packer {\n  required_version = \">= 99\"\n}\n" >k.pkr.hcl &&
 	test_expect_code 1 "$KILN" init k.pkr.hcl 2>err &&
