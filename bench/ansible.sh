@@ -9,10 +9,12 @@
 #   bench/ansible.sh                   (needs root for the test user, ./build built, ansible-core, packer)
 #   BENCH_ROUNDS=1 BENCH_TASKS=10 bench/ansible.sh
 #
-# Packer 1.6.6's proxy needs two settings to work at all with Debian 12's OpenSSH 9 client, which the
-# bench gives it (and which kiln needs neither of): the proxy's host key is RSA with SHA-1 signatures
-# (HostKeyAlgorithms=+ssh-rsa), and its scp runs the SFTP protocol through the proxy's sftp_command
-# (OpenSSH's sftp-server is not at Packer's default /usr/lib/sftp-server).
+# Packer 1.6.6's proxy needs four settings to work at all with Debian 12's OpenSSH 9 client, which the
+# bench gives it (and which kiln needs none of): the proxy's host key is RSA with SHA-1 signatures
+# (HostKeyAlgorithms=+ssh-rsa); OpenSSH 9's scp speaks SFTP, which the proxy's scp does not
+# (ANSIBLE_SCP_EXTRA_ARGS=-O: the legacy protocol); sftp_command (OpenSSH's sftp-server is not at
+# Packer's default /usr/lib/sftp-server); and `user`, which Packer otherwise sets to the local user
+# (root), whose home Ansible then looks for on the machine.
 # Prints both times and kiln's ratio; goal: kiln <= 0.5x Packer's time. The last line, "RESULT
 # bench=ansible ...", is the same figures for bench/run-all (bench/README.md).
 set -eu
@@ -71,7 +73,9 @@ for tool in kiln packer; do
 	extra=
 	[ $tool = kiln ] || extra='
     ansible_ssh_extra_args = ["-o IdentitiesOnly=yes -o HostKeyAlgorithms=+ssh-rsa -o PubkeyAcceptedAlgorithms=+ssh-rsa"]
-    sftp_command           = "/usr/lib/openssh/sftp-server -e"'
+    sftp_command           = "/usr/lib/openssh/sftp-server -e"
+    user                   = "'"$SSHD_USER"'"
+    ansible_env_vars       = ["ANSIBLE_SCP_EXTRA_ARGS=-O"]'
 	cat >$tool.pkr.hcl <<-HCL
 	source "null" "bench" {
 	  ssh_host             = "127.0.0.1"
