@@ -55,7 +55,7 @@ static const char remote_schema[] =
 	"{\"name\": \"collections_path\", \"type\": \"string\", \"description\": \"Where galaxy installs collections; "
 	"the playbook finds them there too (ANSIBLE_COLLECTIONS_PATH).\"},"
 	"{\"name\": \"skip_version_check\", \"type\": \"bool\", \"default\": false, \"description\": \"Do not run "
-	"ansible-playbook --version while preparing.\"},"
+	"ansible-playbook --version before the playbook, nor look for it on PATH while preparing.\"},"
 	"{\"name\": \"use_sftp\", \"type\": \"bool\", \"default\": false, \"description\": \"Transfer files with sftp "
 	"only; by default Ansible tries sftp, then scp (legacy protocol), then a pipe.\"},"
 	"{\"name\": \"use_proxy\", \"type\": \"bool\", \"default\": true, \"description\": \"Accepted either way: kiln "
@@ -77,6 +77,18 @@ static const char remote_schema[] =
 /* ------------------------------------------------------------------------------------------------
  * prepare */
 
+/* Packer runs `ansible-playbook --version` while preparing. A Python start costs seconds on a busy
+ * machine and kiln prepares twice per build (its checks before anything starts, then the run), so
+ * prepare only looks for the program and the version is asked once, when the provisioner runs. */
+static int check_command(struct kp_ctx *ctx, const char *command)
+{
+	if (ans_on_path(command))
+		return 0;
+	kp_hint(ctx, "install Ansible (Debian: apt-get install ansible-core), set command to where ansible-playbook "
+		     "is, or set skip_version_check = true");
+	return kp_config_error(ctx, "command", "%s was not found on PATH", command);
+}
+
 static int check_version(struct kp_ctx *ctx, const char *command)
 {
 	struct ans_strv argv = ANS_STRV_INIT;
@@ -84,17 +96,12 @@ static int check_version(struct kp_ctx *ctx, const char *command)
 	ans_strv_push(&argv, "--version");
 	char *out = NULL, *why = NULL;
 	int status, rc = 0;
-	if (!ans_on_path(command)) {
-		kp_hint(ctx, "install Ansible (Debian: apt-get install ansible-core), set command to where "
-			     "ansible-playbook is, or set skip_version_check = true");
-		rc = kp_config_error(ctx, "command", "%s was not found on PATH", command);
-	} else if (ans_capture(&argv, &out, &status, &why) < 0 || status != 0) {
+	if (ans_capture(&argv, &out, &status, &why) < 0 || status != 0) {
 		char *nl = out ? strchr(out, '\n') : NULL;
 		if (nl)
 			*nl = '\0';
 		kp_hint(ctx, "check the Ansible installation, or set skip_version_check = true");
-		rc = kp_config_error(ctx, "command", "\"%s --version\" failed: %s", command,
-				     why ? why : out && *out ? out : "no output");
+		rc = kp_fail(ctx, "Error running \"%s --version\": %s", command, why ? why : out && *out ? out : "no output");
 	} else {
 		char *nl = strchr(out, '\n');
 		if (nl)
@@ -134,7 +141,7 @@ static int remote_prepare(struct kp_ctx *ctx, void **instance)
 			return kp_config_error(ctx, "ansible_env_vars", "\"%s\" is not KEY=VALUE", e);
 	}
 	if (!kp_json_get_bool(c, "skip_version_check", false) && !ans_unknown(ctx, "command"))
-		return check_version(ctx, kp_json_get_string(c, "command", "ansible-playbook"));
+		return check_command(ctx, kp_json_get_string(c, "command", "ansible-playbook"));
 	return 0;
 }
 
@@ -672,6 +679,8 @@ static int remote_provision(struct kp_ctx *ctx, void *instance)
 		       *value(ctx, "SSHBastionHost") ? ", through the jump host" : "");
 		rc = write_inventory(&r);
 	}
+	if (rc == 0 && !kp_json_get_bool(r.cfg, "skip_version_check", false))
+		rc = check_version(ctx, kp_json_get_string(r.cfg, "command", "ansible-playbook"));
 	if (rc == 0)
 		rc = run_galaxy(&r);
 	if (rc == 0)
