@@ -66,8 +66,8 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 	enum img_accel accel = b->accel.kvm ? IMG_ACCEL_KVM : IMG_ACCEL_TCG;
 	if (inst->sanitize.enabled) {
 		free(inst->sanitize.build_user);
-		inst->sanitize.build_user = c->ssh_username ? xstrdup(c->ssh_username) : NULL;
-		inst->sanitize.build_user_created = c->cloud_init && c->ssh_username && strcmp(c->ssh_username, "root") != 0;
+		inst->sanitize.build_user = c->ssh.username ? xstrdup(c->ssh.username) : NULL;
+		inst->sanitize.build_user_created = c->cloud_init && c->ssh.username && strcmp(c->ssh.username, "root") != 0;
 		free(inst->sanitize.build_pubkey);
 		/* Only a key kiln made is the build's to take away: the public half of ssh_private_key_file
 		 * (b->public_key then) is the user's own, and stays in the image. */

@@ -10,7 +10,7 @@ src_libkiln_a_SOURCES += \
 	src/cli/cmd-version.c
 
 check_PROGRAMS += tests/unit/test-cli
-TESTS += tests/unit/test-cli tests/integration/t0001-cli.sh tests/integration/t0010-man-completion.sh tests/integration/t0011-components-module.sh tests/integration/t0600-build-cli.sh
+TESTS += tests/unit/test-cli tests/integration/t0001-cli.sh tests/integration/t0010-man-completion.sh tests/integration/t0011-components-module.sh tests/integration/t0012-regen.sh tests/integration/t0600-build-cli.sh
 tests_unit_test_cli_SOURCES = tests/unit/test-cli.c
 tests_unit_test_cli_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cli_LDADD = $(UNIT_LDADD)

@@ -1,5 +1,5 @@
-/* components.c — finding a builder, provisioner, post-processor or data source by type: the registry
- * (src/registry.c) first, then the placeholder schemas of components still being written. */
+/* components.c — finding a builder, provisioner, post-processor or data source by type in the registry
+ * (src/registry.c), with a diagnostic listing the types kiln has when there is none. */
 #include "template/internal.h"
 
 #include <stdlib.h>
@@ -40,17 +40,10 @@ static const char *kind_title(enum tmpl_kind kind)
 	return "?";
 }
 
-/* Every type kiln knows for a kind, sorted, without duplicates. */
+/* Every type kiln has of a kind, sorted. */
 static void known_names(enum tmpl_kind kind, struct strv *out)
 {
-	struct strv all = STRV_INIT;
-	kiln_component_names(tmpl_kind_name(kind), &all);
-	tmpl_pending_names(kind, &all);
-	strv_sort(&all);
-	for (size_t i = 0; i < all.n; i++)
-		if (i == 0 || strcmp(all.v[i], all.v[i - 1]) != 0)
-			strv_push(out, all.v[i]);
-	strv_free(&all);
+	kiln_component_names(tmpl_kind_name(kind), out);
 }
 
 bool tmpl_find_component(enum tmpl_kind kind, const char *type, const struct hcl_range *at, struct hcl_diags *d,
@@ -79,10 +72,6 @@ bool tmpl_find_component(enum tmpl_kind kind, const char *type, const struct hcl
 	}
 	if (out->builder || out->provisioner || out->postprocessor || out->datasource)
 		return true;
-	if ((out->schema = tmpl_pending_schema(kind, type))) {
-		out->pending = true;
-		return true;
-	}
 	if (!d)
 		return false;
 	struct strv known = STRV_INIT;

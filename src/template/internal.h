@@ -41,7 +41,7 @@ bool tmpl_check_labels(const struct hcl_block *blk, const struct tmpl_block_spec
 char *tmpl_suggest(const char *given, const char *const *candidates, size_t n);
 
 /* ------------------------------------------------------------------------------------------------
- * Components (components.c): registry first, then the placeholder schemas */
+ * Components (components.c): the registry */
 
 enum tmpl_kind {
 	TMPL_BUILDER = 1,
@@ -58,7 +58,6 @@ struct tmpl_component {
 	const struct kiln_provisioner *provisioner;
 	const struct kiln_postprocessor *postprocessor;
 	const struct kiln_datasource *datasource;
-	bool pending;                                /* a placeholder schema: validates, cannot run */
 };
 
 /* Look up a component; false when kiln has no such type (with a diagnostic at `at` listing the known
@@ -67,9 +66,6 @@ bool tmpl_find_component(enum tmpl_kind kind, const char *type, const struct hcl
 			 struct tmpl_component *out);
 const char *tmpl_kind_name(enum tmpl_kind kind);   /* "builder", "provisioner", ... */
 
-/* The placeholder schemas (pending_schemas.c): consulted only for types the registry lacks. */
-const struct kiln_schema *tmpl_pending_schema(enum tmpl_kind kind, const char *type);
-void tmpl_pending_names(enum tmpl_kind kind, struct strv *out);
 
 /* ------------------------------------------------------------------------------------------------
  * The model */
