@@ -30,6 +30,8 @@ struct qemu_instance {
 	bool ssh_timeout_scaled;         /* the default ssh_timeout was tripled for TCG */
 };
 
+extern const struct kiln_builder qemu_builder;   /* builder.c: the type, Packer's builder id */
+
 struct qemu_build {
 	struct qemu_instance *inst;
 	struct qemu_config *cfg;

@@ -61,7 +61,7 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 	const struct qemu_config *c = b->cfg;
 	if (b->remote && bring_home(b, err) < 0)
 		return -1;
-	b->artifact = kiln_artifact_new("transcend.qemu", b->vm_name, NULL);
+	b->artifact = kiln_artifact_new(qemu_builder.builder_id, b->vm_name, NULL);
 	struct qemu_instance *inst = b->inst;
 	enum img_accel accel = b->accel.kvm ? IMG_ACCEL_KVM : IMG_ACCEL_TCG;
 	if (inst->sanitize.enabled) {

@@ -79,6 +79,8 @@ static int write_target(const struct file_build *f, struct kiln_ctx *ctx, struct
 	return file_write(f->target, text, strlen(text), 0600, err);
 }
 
+extern const struct kiln_builder file_builder;   /* below: its builder_id names the artifact */
+
 static int file_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifact **artifact, struct kiln_error *err)
 {
 	struct file_build *f = instance;
@@ -92,7 +94,7 @@ static int file_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifact *
 		return -1;
 	}
 	char *description = xasprintf("Stored file: %s", f->target);
-	*artifact = kiln_artifact_new("packer.file", "File", description);
+	*artifact = kiln_artifact_new(file_builder.builder_id, "File", description);
 	free(description);
 	kiln_artifact_add_file(*artifact, f->target);
 	return 0;
