@@ -23,11 +23,6 @@ const struct kiln_attr *kiln_schema_attr(const struct kiln_schema *s, const char
 	return NULL;
 }
 
-bool kiln_attr_is_block_only(const struct kiln_attr *a)
-{
-	return (a->flags & KILN_ATTR_BLOCK) && !a->type;
-}
-
 static bool is_duration(const struct kiln_attr *a)
 {
 	return a->type && strcmp(a->type, "duration") == 0;

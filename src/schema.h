@@ -21,8 +21,6 @@ struct hcl_type;
 
 /* The attribute named `name`, or NULL. */
 const struct kiln_attr *kiln_schema_attr(const struct kiln_schema *s, const char *name);
-/* Is it a pure block (no attribute form)? */
-bool kiln_attr_is_block_only(const struct kiln_attr *a);
 
 /* The HCL type an attribute's values convert to ("duration" converts as "string"), or NULL (with *why
  * malloc'ed) when .type is not a type constraint. New reference. */
