@@ -17,9 +17,10 @@
 #include "util/error.h"
 #include "util/strv.h"
 
-#define KILN_COMPONENT_ABI 3
+#define KILN_COMPONENT_ABI 2
 
 struct ui;
+struct hcl_value;
 
 /* ------------------------------------------------------------------------------------------------
  * Configuration schema: the one place a component's configuration is defined. The template layer
@@ -344,10 +345,7 @@ struct kiln_datasource {
 	const struct kiln_schema *schema;
 	/* The HCL type of the result, as a type-constraint string: "object({id=string})". */
 	const char *output_type;
-	/* Run the data source: *json_out gets its result as JSON text (malloc'ed), which the template layer
-	 * converts to output_type — what a plugin's data source returns over the protocol, too. ctx is NULL
-	 * when no build is running (kiln console, validate -evaluate-datasources). */
-	int (*execute)(const struct kiln_config *cfg, struct kiln_ctx *ctx, char **json_out, struct kiln_error *err);
+	int (*execute)(const struct kiln_config *cfg, struct kiln_ctx *ctx, struct hcl_value **out, struct kiln_error *err);
 };
 
 /* ------------------------------------------------------------------------------------------------
