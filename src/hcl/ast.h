@@ -332,6 +332,22 @@ const char *hcl_binary_op_symbol(enum hcl_binary_op op);   /* "+", "&&", ... */
 const char *hcl_expr_kind_name(enum hcl_expr_kind kind);    /* "function_call", ... */
 
 /* ------------------------------------------------------------------------------------------------
+ * Depth. The parser bounds how deeply a tree nests (HCL_MAX_NESTING levels of operands, brackets,
+ * conditionals, wrapping index steps and template directives, and of blocks), so that a recursive
+ * walk over a tree needs a bounded stack — except along the left operands of a chain of binary
+ * operators (1 + 1 + ... + 1), which Packer evaluates at any length: every walk iterates over
+ * those, with hcl_binary_chain. */
+#define HCL_MAX_NESTING 500
+
+/* The operators of the chain of binary operators e starts (e must be one), outermost first: e, its
+ * left operand while that is a binary operator too, and so on; *n of them. The chain's leftmost
+ * operand is chain[*n - 1]->u.binary.lhs; the right operands are walked innermost first (from
+ * chain[*n - 1] back to chain[0]) to keep the source order. The array is `few` (nfew entries) when
+ * it fits, else malloc'd: free it when it is not `few`. */
+const struct hcl_expr **hcl_binary_chain(const struct hcl_expr *e, const struct hcl_expr **few, size_t nfew,
+					 size_t *n);
+
+/* ------------------------------------------------------------------------------------------------
  * Static analysis */
 
 /* Calls fn for every scope traversal the expression reads from its scope (HCL's Variables()):

@@ -90,9 +90,8 @@ static int check_one_ref(void *arg, const struct hcl_expr *e)
 			  name, dname ? dname : "?", name, dname ? dname : "...");
 		rc->ok = false;
 	} else if (strcmp(tr->root, "local") == 0) {
-		for (size_t i = 0; i < rc->t->nlocals; i++)
-			if (strcmp(rc->t->locals[i].name, name) == 0)
-				return 0;
+		if (tmpl_find_local(rc->t, name))
+			return 0;
 		struct strv names = STRV_INIT;
 		for (size_t i = 0; i < rc->t->nlocals; i++)
 			strv_push(&names, rc->t->locals[i].name);
@@ -386,92 +385,60 @@ static struct hcl_value *vars_object(struct tmpl *t)
 /* ------------------------------------------------------------------------------------------------
  * Locals */
 
+/* The locals an expression refers to: local.NAME and local["NAME"]; all_of_them when it uses the
+ * local object otherwise (local[var.x], or local alone). */
 struct local_deps {
-	struct tmpl *t;
 	struct strv names;
+	bool all_of_them;
 };
 
 static int collect_local_ref(void *arg, const struct hcl_expr *e)
 {
 	struct local_deps *ld = arg;
 	const struct hcl_traversal *tr = &e->u.traversal;
-	if (strcmp(tr->root, "local") == 0 && tr->nsteps > 0 && tr->steps[0].kind == HCL_TRAVERSE_ATTR)
-		strv_push(&ld->names, tr->steps[0].name);
+	if (strcmp(tr->root, "local") != 0)
+		return 0;
+	const struct hcl_traverser *st = tr->nsteps > 0 ? &tr->steps[0] : NULL;
+	if (st && st->kind == HCL_TRAVERSE_ATTR)
+		strv_push(&ld->names, st->name);
+	else if (st && st->kind == HCL_TRAVERSE_INDEX && st->key.kind == HCL_LIT_STRING)
+		strv_push(&ld->names, st->key.text);
+	else
+		ld->all_of_them = true;
 	return 0;
 }
 
-static struct tmpl_local *local_by_name(struct tmpl *t, const char *name)
+/* The local object a local is evaluated with: the locals it refers to (a chain of many locals
+ * stays linear), or every local evaluated so far when it uses the object as a whole. */
+static struct hcl_value *locals_object(struct tmpl *t, const struct local_deps *deps)
 {
-	for (size_t i = 0; i < t->nlocals; i++)
-		if (strcmp(t->locals[i].name, name) == 0)
-			return &t->locals[i];
-	return NULL;
-}
-
-static struct hcl_value *locals_object(struct tmpl *t)
-{
-	const char **keys = xcalloc(t->nlocals + 1, sizeof *keys);
-	struct hcl_value **vals = xcalloc(t->nlocals + 1, sizeof *vals);
-	size_t n = 0;
-	for (size_t i = 0; i < t->nlocals; i++) {
-		if (t->locals[i].state != 2)
+	size_t n = deps ? deps->names.n : t->nlocals;
+	const char **keys = xcalloc(n + 1, sizeof *keys);
+	struct hcl_value **vals = xcalloc(n + 1, sizeof *vals);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct tmpl_local *l = deps ? tmpl_find_local(t, deps->names.v[i]) : &t->locals[i];
+		if (!l || l->state != 2)
 			continue;
-		keys[n] = t->locals[i].name;
-		vals[n++] = hcl_value_ref(t->locals[i].value);
+		keys[k] = l->name;
+		vals[k++] = hcl_value_ref(l->value);
 	}
-	struct hcl_value *o = hcl_object(keys, vals, n);
+	struct hcl_value *o = hcl_object(keys, vals, k);
 	free(keys);
 	free(vals);
 	return o;
 }
 
-static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d, struct strv *stack)
+/* A local whose dependencies are all evaluated (cyclic: one of them refers back to it). */
+static void finish_local(struct tmpl *t, struct tmpl_local *l, const struct local_deps *deps, bool cyclic,
+			 struct hcl_diags *d)
 {
-	if (l->state == 2)
-		return;
-	if (l->state == 1) {
-		/* a cycle: name the whole loop */
-		struct buf loop = BUF_INIT;
-		size_t from = 0;
-		for (size_t i = 0; i < stack->n; i++)
-			if (strcmp(stack->v[i], l->name) == 0)
-				from = i;
-		for (size_t i = from; i < stack->n; i++)
-			buf_printf(&loop, i == from ? "local.%s refers to " : "local.%s, which refers to ", stack->v[i]);
-		buf_printf(&loop, "local.%s", l->name);
-		hcl_error(d, &l->range, "Cyclic local values",
-			  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
-			  "directly or through other locals.",
-			  buf_cstr(&loop));
-		buf_free(&loop);
-		return;
-	}
-	l->state = 1;
-	strv_push(stack, l->name);
-	struct local_deps ld = {t, STRV_INIT};
-	hcl_expr_variables(l->expr, collect_local_ref, &ld);
-	bool cyclic = false;
-	for (size_t i = 0; i < ld.names.n; i++) {
-		struct tmpl_local *dep = local_by_name(t, ld.names.v[i]);
-		if (!dep)
-			continue; /* reported by the reference check */
-		if (dep->state == 1) {
-			eval_local(t, dep, d, stack);
-			cyclic = true;
-			continue;
-		}
-		eval_local(t, dep, d, stack);
-	}
-	strv_free(&ld.names);
-	stack->n--;
-	free(stack->v[stack->n]);
-	stack->v[stack->n] = NULL;
+	l->state = 2;
 	if (cyclic) {
 		l->value = hcl_unknown(HCL_T_DYNAMIC);
-		l->state = 2;
 		return;
 	}
-	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
+	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t, deps->all_of_them ? NULL : deps));
 	if (tmpl_check_refs(t, l->expr, d))
 		l->value = hcl_eval(l->expr, t->ctx, d);
 	else
@@ -487,7 +454,69 @@ static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d
 		register_secrets(l->value);
 		l->value = hcl_mark(l->value, HCL_MARK_SENSITIVE);
 	}
-	l->state = 2;
+}
+
+/* A local on the way to being evaluated: its dependencies, the next one to look at. */
+struct local_frame {
+	struct tmpl_local *l;
+	struct local_deps deps;
+	size_t next;
+	bool cyclic;
+};
+
+static void report_cycle(const struct local_frame *frames, size_t n, const struct tmpl_local *back,
+			 struct hcl_diags *d)
+{
+	struct buf loop = BUF_INIT;
+	size_t from = 0;
+	for (size_t i = 0; i < n; i++)
+		if (frames[i].l == back)
+			from = i;
+	for (size_t i = from; i < n; i++)
+		buf_printf(&loop, i == from ? "local.%s refers to " : "local.%s, which refers to ", frames[i].l->name);
+	buf_printf(&loop, "local.%s", back->name);
+	hcl_error(d, &back->range, "Cyclic local values",
+		  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
+		  "directly or through other locals.",
+		  buf_cstr(&loop));
+	buf_free(&loop);
+}
+
+/* Evaluate l after the locals it depends on, depth first with a stack of its own (a template's
+ * chain of locals can be as long as it likes). */
+static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d)
+{
+	if (l->state == 2)
+		return;
+	struct local_frame *frames = NULL;
+	size_t n = 0, cap = 0;
+	for (struct tmpl_local *push = l;;) {
+		if (push) {
+			frames = xgrow(frames, &cap, n + 1, sizeof *frames);
+			frames[n++] = (struct local_frame){push, {STRV_INIT, false}, 0, false};
+			push->state = 1;
+			hcl_expr_variables(push->expr, collect_local_ref, &frames[n - 1].deps);
+			push = NULL;
+		}
+		struct local_frame *f = &frames[n - 1];
+		if (f->next < f->deps.names.n) {
+			struct tmpl_local *dep = tmpl_find_local(t, f->deps.names.v[f->next++]);
+			if (!dep || dep->state == 2)
+				continue; /* undeclared ones are reported by the reference check */
+			if (dep->state == 1) {
+				report_cycle(frames, n, dep, d);
+				f->cyclic = true;
+				continue;
+			}
+			push = dep;
+			continue;
+		}
+		finish_local(t, f->l, &f->deps, f->cyclic, d);
+		strv_free(&f->deps.names);
+		if (--n == 0)
+			break;
+	}
+	free(frames);
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -573,11 +602,9 @@ void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct
 	hcl_eval_ctx_set_var(t->ctx, "var", vars_object(t));
 	hcl_eval_ctx_set_var(t->ctx, "data", data_object(t, d));
 
-	struct strv stack = STRV_INIT;
 	for (size_t i = 0; i < t->nlocals; i++)
-		eval_local(t, &t->locals[i], d, &stack);
-	strv_free(&stack);
-	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
+		eval_local(t, &t->locals[i], d);
+	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t, NULL));
 	t->evaluated = true;
 	tmpl_decode_builds(t, d);
 }

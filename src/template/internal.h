@@ -10,6 +10,7 @@
 #include "hcl/ast.h"
 #include "hcl/diag.h"
 #include "template/template.h"
+#include "util/strmap.h"
 #include "util/strv.h"
 
 struct hcl_value;
@@ -207,6 +208,8 @@ struct tmpl {
 	size_t nvars;
 	struct tmpl_local *locals;
 	size_t nlocals;
+	size_t vars_cap, locals_cap;
+	struct strmap var_index, local_index;   /* name → position in vars, locals */
 	struct tmpl_source *sources;
 	size_t nsources;
 	struct tmpl_data *datas;
@@ -223,6 +226,7 @@ struct tmpl {
 
 /* load.c */
 struct tmpl_var *tmpl_find_var(struct tmpl *t, const char *name);
+struct tmpl_local *tmpl_find_local(struct tmpl *t, const char *name);
 struct tmpl_source *tmpl_find_source(struct tmpl *t, const char *type, const char *name);
 
 /* builds.c: the structure of a build block (any mode), and the build model (after evaluation) */

@@ -18,6 +18,7 @@
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/proc.h"
+#include "util/strmap.h"
 #include "util/strv.h"
 #include "util/timeutil.h"
 
@@ -290,6 +291,31 @@ static void test_xgrow(void **state)
 	free(s);
 }
 
+static void test_strmap(void **state)
+{
+	(void)state;
+	struct strmap m = STRMAP_INIT;
+	size_t v = 99;
+	assert_false(strmap_get(&m, "x", &v));
+	struct strv keys = STRV_INIT;
+	for (size_t i = 0; i < 10000; i++)
+		strv_pushf(&keys, "name%zu", i);
+	for (size_t i = 0; i < keys.n; i++)
+		strmap_put(&m, keys.v[i], i);
+	assert_int_equal(m.n, 10000);
+	for (size_t i = 0; i < keys.n; i++) {
+		assert_true(strmap_get(&m, keys.v[i], &v));
+		assert_int_equal(v, i);
+	}
+	assert_false(strmap_get(&m, "name10000", &v));
+	strmap_put(&m, keys.v[7], 70);
+	assert_true(strmap_get(&m, "name7", &v));
+	assert_int_equal(v, 70);
+	assert_int_equal(m.n, 10000);
+	strmap_free(&m);
+	strv_free(&keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_files_and_tmpdir),
 		cmocka_unit_test(test_proc),
 		cmocka_unit_test(test_xgrow),
+		cmocka_unit_test(test_strmap),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
