@@ -71,6 +71,12 @@ const char *tmpl_dir(const struct tmpl *t);
 struct hcl_eval_ctx;
 struct hcl_eval_ctx *tmpl_eval_ctx(struct tmpl *t);
 
+/* Every key a component asked its configuration about through the kiln_config_* accessors (nested
+ * block keys as "block.key", after prefix), appended to out without duplicates: the schema
+ * completeness tests compare them with the schema. */
+struct kiln_config;
+void tmpl_config_reads(const struct kiln_config *c, const char *prefix, struct strv *out);
+
 /* Like tmpl_plan (engine/plan.h) but reporting diagnostics (errors and warnings) instead of a
  * rendered error: for commands that print them themselves. */
 struct plan;
@@ -125,9 +131,5 @@ struct tmpl_plugin_req {
 /* required_version constraints (one per packer block that sets one) and required_plugins entries. */
 size_t tmpl_required_versions(const struct tmpl *t, const char *const **texts, const struct hcl_range **ranges);
 size_t tmpl_required_plugins(const struct tmpl *t, const struct tmpl_plugin_req **reqs);
-
-/* Does version (e.g. "1.11.2") satisfy a Go-style constraint list (">= 1.7, < 2", "~> 1.2")?
- * Returns 1 yes, 0 no, -1 when the constraint cannot be parsed (*why says what is wrong). */
-int tmpl_version_satisfies(const char *constraint, const char *version, char **why);
 
 #endif

@@ -278,15 +278,15 @@ static void test_plan(void **state)
 	assert_string_equal(b1->build_block_name, "b");
 	/* builder config: values converted, build-level block fills in */
 	char *want_out = xasprintf("%s/out", dir);
-	assert_string_equal(kiln_config_string(b1->builder_config, "target", NULL), want_out);
+	assert_string_equal(kiln_config_string_or(b1->builder_config, "target", NULL), want_out);
 	free(want_out);
-	assert_int_equal(kiln_config_int(b2->builder_config, "ssh_port", 0), 2222);
-	assert_string_equal(kiln_config_string(b2->builder_config, "ssh_port", NULL), "2222");
-	assert_string_equal(kiln_config_string(b2->builder_config, "ssh_username", NULL), "root");
+	assert_int_equal(kiln_config_int_or(b2->builder_config, "ssh_port", 0), 2222);
+	assert_string_equal(kiln_config_string_or(b2->builder_config, "ssh_port", NULL), "2222");
+	assert_string_equal(kiln_config_string_or(b2->builder_config, "ssh_username", NULL), "root");
 	assert_int_equal(kiln_config_list_len(b2->builder_config, "ssh_ciphers"), 2);
 	assert_string_equal(kiln_config_list_string(b2->builder_config, "ssh_ciphers", 1), "aes256-ctr");
 	assert_false(kiln_config_has(b2->builder_config, "ssh_bastion_host"));
-	assert_string_equal(kiln_config_string(b2->builder_config, "ssh_bastion_host", "dflt"), "dflt");
+	assert_string_equal(kiln_config_string_or(b2->builder_config, "ssh_bastion_host", "dflt"), "dflt");
 	assert_string_equal(kiln_config_label(b2->builder_config), "source.null.renamed");
 	/* provisioners filtered by only/except */
 	assert_int_equal(b1->nprovisioners, 1);
@@ -429,27 +429,6 @@ static void test_eval_step_from_threads(void **state)
 	hcl_diags_free(&d);
 }
 
-static void test_version_constraints(void **state)
-{
-	(void)state;
-	assert_int_equal(tmpl_version_satisfies(">= 1.7.0", "1.11.2", NULL), 1);
-	assert_int_equal(tmpl_version_satisfies(">= 1.7, < 1.11", "1.11.2", NULL), 0);
-	assert_int_equal(tmpl_version_satisfies("~> 1.11.0", "1.11.2", NULL), 1);
-	assert_int_equal(tmpl_version_satisfies("~> 1.10.0", "1.11.2", NULL), 0);
-	assert_int_equal(tmpl_version_satisfies("~> 1.2", "1.11.2", NULL), 1);
-	assert_int_equal(tmpl_version_satisfies("= 1.11.2", "1.11.2", NULL), 1);
-	assert_int_equal(tmpl_version_satisfies("!= 1.11.2", "1.11.2", NULL), 0);
-	assert_int_equal(tmpl_version_satisfies(">= v1", "1.11.2", NULL), 1);
-	assert_int_equal(tmpl_version_satisfies(">= 1.12.0-beta1", "1.11.2", NULL), 0);
-	assert_int_equal(tmpl_version_satisfies(">= 1.0", "1.2.0-rc1", NULL), 0);
-	char *why = NULL;
-	assert_int_equal(tmpl_version_satisfies(">= banana", "1.11.2", &why), -1);
-	assert_non_null(why);
-	free(why);
-	assert_int_equal(tmpl_version_satisfies("", "1.0.0", &why), -1);
-	free(why);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,7 +438,6 @@ int main(void)
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_eval_step_reports_errors),
 		cmocka_unit_test(test_eval_step_from_threads),
-		cmocka_unit_test(test_version_constraints),
 	};
 	return cmocka_run_group_tests_name("template", tests, setup, teardown);
 }
