@@ -34,9 +34,31 @@ void hcl_file_free(struct hcl_file *f)
 	if (!f)
 		return;
 	hcl_arena_free(f->arena);
+	free(f->hidden);
 	free(f->bytes);
 	free(f->filename);
 	free(f);
+}
+
+void hcl_fileset_hide(struct hcl_fileset *fs, const struct hcl_range *r)
+{
+	if (!fs || !r || !r->filename)
+		return;
+	for (size_t i = 0; i < fs->n; i++) {
+		struct hcl_file *f = fs->v[i];
+		if (strcmp(f->filename, r->filename) != 0)
+			continue;
+		f->hidden = xgrow(f->hidden, &f->caphidden, f->nhidden + 1, sizeof *f->hidden);
+		f->hidden[f->nhidden++] = (struct hcl_span){r->start.byte, r->end.byte};
+	}
+}
+
+bool hcl_file_is_hidden(const struct hcl_file *f, size_t start, size_t end)
+{
+	for (size_t i = 0; f && i < f->nhidden; i++)
+		if (f->hidden[i].start <= end && start <= f->hidden[i].end)
+			return true;
+	return false;
 }
 
 void hcl_fileset_add(struct hcl_fileset *fs, struct hcl_file *f)

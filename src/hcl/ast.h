@@ -44,6 +44,12 @@ struct hcl_file {
 	size_t len;
 	struct hcl_body *body;   /* NULL when the file holds only source text (a template, a -var value) */
 	struct hcl_arena *arena; /* holds body's whole tree (NULL without a body) */
+	/* byte ranges of the source that hold a sensitive value (hcl_file_hide): diagnostics never show
+	 * a source line that overlaps one */
+	struct hcl_span {
+		size_t start, end;
+	} *hidden;
+	size_t nhidden, caphidden;
 };
 
 /* A set of files, so diagnostics can show source lines and the enclosing block. Owns its files. */
@@ -56,6 +62,11 @@ struct hcl_fileset {
 #define HCL_FILESET_INIT {NULL, 0, 0}
 
 void hcl_fileset_add(struct hcl_fileset *fs, struct hcl_file *f);     /* takes ownership */
+/* The bytes of range r (in the file of fs it names; nothing when none) hold a sensitive value: a
+ * diagnostic whose source lines overlap them shows no source. */
+void hcl_fileset_hide(struct hcl_fileset *fs, const struct hcl_range *r);
+/* Whether bytes [start, end) of f overlap a hidden range. */
+bool hcl_file_is_hidden(const struct hcl_file *f, size_t start, size_t end);
 const struct hcl_file *hcl_fileset_find(const struct hcl_fileset *fs, const char *filename);
 void hcl_fileset_free(struct hcl_fileset *fs);
 

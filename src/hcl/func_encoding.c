@@ -333,6 +333,12 @@ struct hcl_value *hcl_json_decode_at(const char *text, size_t len, bool reject_d
 	struct hcl_value *r = from_json(j, &nums);
 	strv_free(&nums.lits);
 	json_decref(j);
+	if (hcl_depth(r) > HCL_MAX_VALUE_DEPTH) {
+		hcl_value_unref(r);
+		*why = xasprintf("the JSON nests more than %d levels deep", HCL_MAX_VALUE_DEPTH);
+		*line = *col = 1;
+		return NULL;
+	}
 	return r;
 }
 

@@ -2393,11 +2393,9 @@ static struct hcl_body *parse_config_body(const char *bytes, size_t len, const c
 	size_t first_diag = diags->n;
 	struct hcl_pos start = {1, 1, 0};
 	size_t skip = 0;
+	/* A UTF-8 byte order mark (editors on Windows write one) is skipped, as Packer's reader skips it
+	 * and `packer fmt` drops it; positions still count its bytes. */
 	if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
-		struct hcl_range r = {filename, start, {1, 2, 3}};
-		hcl_error(diags, &r, "Invalid character encoding",
-			  "The file starts with a UTF-8 byte order mark, which HCL does not allow. Save the file as "
-			  "UTF-8 without a byte order mark.");
 		skip = 3;
 		start.byte = 3;
 		start.column = 2;
@@ -2434,19 +2432,30 @@ struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *fil
 	return parse_config(hcl_file_new_source(filename, bytes, len), diags);
 }
 
+void hcl_read_error(struct hcl_diags *diags, const char *path, const struct kiln_error *err)
+{
+	char *msg = err_text(err);
+	if (err_is(err, ERR_INVALID))
+		hcl_error(diags, NULL, "Failed to read file",
+			  "%s. kiln reads templates and variable files only from regular files of at most %zu MiB.",
+			  msg, HCL_MAX_SOURCE_SIZE >> 20);
+	else
+		hcl_error(diags, NULL, "Failed to read file", "The file \"%s\" could not be read: %s.", path, msg);
+	free(msg);
+}
+
 struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags)
 {
 	struct kiln_error err = ERR_INIT;
 	struct buf data = BUF_INIT;
-	if (file_read_all(path, &data, &err) < 0) {
-		char *msg = err_text(&err);
-		hcl_error(diags, NULL, "Failed to read file", "The file \"%s\" could not be read: %s.", path, msg);
-		free(msg);
+	if (file_read_regular(path, HCL_MAX_SOURCE_SIZE, &data, &err) < 0) {
+		hcl_read_error(diags, path, &err);
 		err_clear(&err);
+		buf_free(&data);
 		return NULL;
 	}
 	size_t len = data.len;
-	char *bytes = buf_detach(&data); /* never NULL: file_read_all stores at least "" */
+	char *bytes = buf_detach(&data); /* never NULL: file_read_regular stores at least "" */
 	return parse_config(hcl_file_new_source_owned(path, bytes, len), diags);
 }
 
