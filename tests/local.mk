@@ -31,5 +31,6 @@ EXTRA_DIST += tests/integration/t0710-bench-run-all.sh
 # measures a command's peak memory for it.
 check_PROGRAMS += tests/helpers/rss-run
 tests_helpers_rss_run_SOURCES = tests/helpers/rss-run.c
-TESTS += tests/integration/t0160-hostile.sh
-EXTRA_DIST += tests/integration/t0160-hostile.sh tests/data/hostile
+TESTS += tests/integration/t0160-hostile.sh tests/integration/t0161-secrets.sh tests/integration/t0162-signals.sh
+EXTRA_DIST += tests/integration/t0160-hostile.sh tests/integration/t0161-secrets.sh tests/integration/t0162-signals.sh \
+	tests/data/hostile

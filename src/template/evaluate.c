@@ -12,6 +12,7 @@
 #include "hcl/eval.h"
 #include "hcl/parser.h"
 #include "hcl/value.h"
+#include "hcl/func.h"
 #include "ui/ui.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -22,8 +23,7 @@ extern char **environ;
 /* ------------------------------------------------------------------------------------------------
  * Secrets */
 
-/* Register every string (and number) inside v as a secret, so all output masks it. */
-static void register_secrets(const struct hcl_value *v)
+void tmpl_register_secrets(const struct hcl_value *v)
 {
 	if (!v || v->null || v->unknown)
 		return;
@@ -41,7 +41,7 @@ static void register_secrets(const struct hcl_value *v)
 	}
 	case HCL_LIST: case HCL_SET: case HCL_MAP: case HCL_TUPLE: case HCL_OBJECT:
 		for (size_t i = 0; i < v->u.c.n; i++)
-			register_secrets(v->u.c.v[i]);
+			tmpl_register_secrets(v->u.c.v[i]);
 		break;
 	default:
 		break;
@@ -125,8 +125,12 @@ static struct hcl_value *eval_static(const struct hcl_expr *e, struct hcl_diags 
 	return v;
 }
 
-static void set_value(struct tmpl_var *v, struct hcl_value *val, const struct hcl_range *r)
+/* Set v's value, from the source range r (NULL: none). The source of a sensitive variable's value
+ * is never shown in a diagnostic (the value would be read from it). */
+static void set_value(struct tmpl *t, struct tmpl_var *v, struct hcl_value *val, const struct hcl_range *r)
 {
+	if (v->sensitive && r)
+		hcl_fileset_hide(&t->files, r);
 	hcl_value_clear(&v->value);
 	v->value = val;
 	v->has_value_range = r != NULL;
@@ -144,6 +148,8 @@ static struct hcl_value *text_value(struct tmpl *t, struct tmpl_var *v, const ch
 	free(name);
 	hcl_fileset_add(&t->files, f);
 	range->filename = f->filename;
+	if (v->sensitive) /* all of it: it is the value, and parse errors point into it */
+		hcl_fileset_hide(&t->files, &(struct hcl_range){f->filename, {1, 1, 0}, {1, 1, f->len}});
 	range->start = (struct hcl_pos){1, 1, 0};
 	range->end = (struct hcl_pos){1, 1 + (int)strlen(text), strlen(text)};
 	if (!v->type || v->type->kind == HCL_STRING || v->type->kind == HCL_NUMBER)
@@ -176,7 +182,7 @@ static void assign_from_file(struct tmpl *t, const char *name, const struct hcl_
 		hcl_value_unref(val);
 		return;
 	}
-	set_value(v, val, value_range);
+	set_value(t, v, val, value_range);
 }
 
 /* A JSON variable file, read as Packer reads it (HCL's JSON syntax: one object of assignments). */
@@ -253,7 +259,7 @@ static void apply_var_arg(struct tmpl *t, const char *arg, struct hcl_diags *d)
 	size_t nd = d->n;
 	struct hcl_value *val = text_value(t, v, eq + 1, "-var", &r, d);
 	if (val && !(d->n > nd && hcl_diags_has_errors(d)))
-		set_value(v, val, &r);
+		set_value(t, v, val, &r);
 	else
 		hcl_value_unref(val);
 	free(name);
@@ -276,7 +282,7 @@ static void apply_env(struct tmpl *t, char *const *env, struct hcl_diags *d)
 			struct hcl_value *val = text_value(t, v, eq + 1, origin, &r, d);
 			free(origin);
 			if (val && !(d->n > nd && hcl_diags_has_errors(d)))
-				set_value(v, val, &r);
+				set_value(t, v, val, &r);
 			else
 				hcl_value_unref(val);
 		}
@@ -310,7 +316,7 @@ static void declare_vars(struct tmpl *t, struct hcl_diags *d)
 			hcl_eval_ctx_add_func(ctx, hcl_builtin_func("env"));
 			struct hcl_value *def = hcl_eval(v->default_expr, ctx, d);
 			hcl_eval_ctx_free(ctx);
-			set_value(v, def, &v->default_expr->range);
+			set_value(t, v, def, &v->default_expr->range);
 			if (!v->type && !hcl_is_null(def))
 				v->type = hcl_type_ref(def->type);
 		}
@@ -336,7 +342,7 @@ static void finish_vars(struct tmpl *t, bool allow_unset, struct hcl_diags *d)
 			continue;
 		}
 		if (v->sensitive)
-			register_secrets(v->value); /* before conversion: a value that fails is still a secret */
+			tmpl_register_secrets(v->value); /* before conversion: a value that fails is still a secret */
 		if (v->type && !hcl_is_null(v->value)) {
 			struct hcl_convert_error ce = {0};
 			struct hcl_value *c = hcl_convert(v->value, v->type, &ce);
@@ -359,7 +365,7 @@ static void finish_vars(struct tmpl *t, bool allow_unset, struct hcl_diags *d)
 			v->value = c;
 		}
 		if (v->sensitive) {
-			register_secrets(v->value);
+			tmpl_register_secrets(v->value);
 			v->value = hcl_mark(v->value, HCL_MARK_SENSITIVE);
 		}
 	}
@@ -386,7 +392,10 @@ static void validate_vars(struct tmpl *t, struct hcl_diags *d)
 			}
 			hcl_value_unref(ok);
 			struct hcl_value *msg = hcl_eval_as(rule->error_message, HCL_T_STRING, ctx, NULL, d);
-			const char *text = hcl_is_known(msg) && !hcl_is_null(msg) ? hcl_str(msg) : "(no message)";
+			/* a message computed from the sensitive value would print it */
+			const char *text = !hcl_is_known(msg) || hcl_is_null(msg) ? "(no message)"
+					   : hcl_is_sensitive(msg) ? "(the message is not shown: it uses a sensitive value)"
+					   : hcl_str(msg);
 			char *at = hcl_range_string(&rule->range);
 			hcl_error(d, v->has_value_range ? &v->value_range : &v->decl_range, "Invalid value for variable",
 				  "%s\n\nThis was checked by the validation rule at %s.", text, at);
@@ -480,7 +489,8 @@ static void finish_local(struct tmpl *t, struct tmpl_local *l, const struct loca
 		hcl_value_unref(s);
 	}
 	if (l->sensitive) {
-		register_secrets(l->value);
+		hcl_fileset_hide(&t->files, &l->expr->range);
+		tmpl_register_secrets(l->value);
 		l->value = hcl_mark(l->value, HCL_MARK_SENSITIVE);
 	}
 }
@@ -612,6 +622,8 @@ void tmpl_check_types(struct tmpl *t, struct hcl_diags *d)
 void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct strv *autovars,
 		   struct hcl_diags *d)
 {
+	/* what a function computes from a secret is a secret for the output filter too */
+	hcl_sensitive_result = tmpl_register_secrets;
 	t->ctx = hcl_eval_ctx_new();
 	hcl_eval_ctx_set_var(t->ctx, "path", str_object2("cwd", t->cwd, "root", t->dir));
 	hcl_eval_ctx_set_var(t->ctx, "packer", str_object2("version", TMPL_PACKER_VERSION, NULL, NULL));

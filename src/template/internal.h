@@ -35,6 +35,10 @@ struct tmpl_body_spec {
 
 /* Report attributes and blocks the spec does not allow (with "Did you mean" suggestions) and missing
  * required attributes. Returns false when something was reported. */
+/* Register every string and number inside v as a secret: the text kiln does not print itself (guest
+ * and subprocess output, logs) is filtered for it (ui_mask). For sensitive values and every value
+ * computed from one (marked HCL_MARK_SENSITIVE) once a component is given it. */
+void tmpl_register_secrets(const struct hcl_value *v);
 bool tmpl_check_body(const struct hcl_body *b, const struct tmpl_body_spec *spec, struct hcl_diags *d);
 /* Check a block's label count against its spec; false (with a diagnostic) when wrong. */
 bool tmpl_check_labels(const struct hcl_block *blk, const struct tmpl_block_spec *bs, struct hcl_diags *d);
