@@ -185,6 +185,10 @@ struct kiln_comm_ops {
 	int (*reconnect)(struct kiln_comm *c, int64_t timeout_ms, struct kiln_error *err);
 	/* Is the remote path a directory? (file provisioner download) */
 	int (*is_dir)(struct kiln_comm *c, const char *remote_path, bool *is_dir, struct kiln_error *err);
+	/* The machine's host key the communicator pinned at its first connection, as known_hosts writes a
+	 * key ("ssh-ed25519 AAAA..."), for tools that connect to the machine themselves; NULL when unknown.
+	 * May be NULL (a communicator without host keys). */
+	const char *(*host_key)(struct kiln_comm *c);
 };
 
 struct kiln_comm {

@@ -534,6 +534,18 @@ static int sshc_reconnect(struct kiln_comm *comm, int64_t timeout_ms, struct kil
 	return connect_loop(c, timeout_ms > 0 ? timeout_ms : c->sc->timeout_ms, err);
 }
 
+static const char *sshc_host_key(struct kiln_comm *comm)
+{
+	struct ssh_comm *c = (struct ssh_comm *)comm;
+	if (!c->pinned_line && c->pinned) {
+		char *b64 = NULL;
+		if (ssh_pki_export_pubkey_base64(c->pinned, &b64) == SSH_OK && b64)
+			c->pinned_line = xasprintf("%s %s", ssh_key_type_to_char(ssh_key_type(c->pinned)), b64);
+		ssh_string_free_char(b64);
+	}
+	return c->pinned_line;
+}
+
 static const struct kiln_comm_ops ssh_comm_ops = {
 	.exec = sshc_exec,
 	.upload_file = sshc_upload_file,
@@ -543,6 +555,7 @@ static const struct kiln_comm_ops ssh_comm_ops = {
 	.download_dir = sshc_download_dir,
 	.reconnect = sshc_reconnect,
 	.is_dir = sshc_is_dir,
+	.host_key = sshc_host_key,
 };
 
 int ssh_comm_connect(const struct ssh_config *sc, const struct ssh_connect_opts *o, struct kiln_comm **out,
@@ -608,6 +621,7 @@ void ssh_comm_close(struct kiln_comm *comm)
 	ssh_key_free(c->file_key);
 	ssh_key_free(c->pinned);
 	free(c->pinned_fp);
+	free(c->pinned_line);
 	free(c->host);
 	free(c);
 }

@@ -23,6 +23,7 @@ struct ssh_comm {
 	ssh_key file_key;              /* ssh_private_key_file, loaded at the first connect */
 	ssh_key pinned;                /* the host key seen first */
 	char *pinned_fp;
+	char *pinned_line;             /* "TYPE BASE64" of the pinned key, made on first ask */
 	ssh_session session;           /* NULL while disconnected */
 	int fd;                        /* the session's socket: ours to close (libssh >= 0.10 leaves it) */
 	struct ssh_jump *jump;

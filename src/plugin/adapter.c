@@ -139,8 +139,9 @@ static void destroy(void *instance)
 }
 
 /* The build as the protocol describes it to a running component. */
-static json_t *build_json(const struct kiln_ctx *ctx, bool has_comm)
+static json_t *build_json(const struct kiln_ctx *ctx, struct kiln_comm *comm)
 {
+	bool has_comm = comm != NULL;
 	json_t *values = json_object();
 	for (size_t i = 0; i < ctx->build_data.n; i++) {
 		const char *kv = ctx->build_data.v[i];
@@ -151,6 +152,9 @@ static json_t *build_json(const struct kiln_ctx *ctx, bool has_comm)
 		json_object_set_new(values, k, rpc_string(eq + 1));
 		free(k);
 	}
+	/* the key a tool connecting to the machine itself must find there (Ansible's known_hosts) */
+	const char *hk = comm && comm->ops->host_key ? comm->ops->host_key(comm) : NULL;
+	json_object_set_new(values, "SSHHostKey", rpc_string(hk ? hk : ""));
 	json_t *b = json_pack("{s:s, s:s, s:s, s:o, s:b}", "name", ctx->build_name ? ctx->build_name : "", "type",
 			      ctx->builder_type ? ctx->builder_type : "", "source", ctx->source_name ? ctx->source_name : "",
 			      "values", values, "communicator", has_comm);
@@ -168,7 +172,7 @@ static int provision(void *instance, struct kiln_ctx *ctx, struct kiln_comm *com
 	struct plugin_instance *in = instance;
 	struct plugin_services svc = {.ui = ctx->ui, .ctx = ctx, .comm = comm};
 	json_t *res = NULL;
-	int rc = plugin_call(in->conn, &svc, "provision", json_pack("{s:o}", "build", build_json(ctx, comm != NULL)), 0,
+	int rc = plugin_call(in->conn, &svc, "provision", json_pack("{s:o}", "build", build_json(ctx, comm)), 0,
 			     &res, err);
 	json_decref(res);
 	return rc;
@@ -250,7 +254,7 @@ static int post_process(void *instance, struct kiln_ctx *ctx, struct kiln_artifa
 	struct plugin_instance *in = instance;
 	struct plugin_services svc = {.ui = ctx->ui, .ctx = ctx, .artifact = in_art};
 	json_t *res = NULL;
-	json_t *params = json_pack("{s:o, s:o}", "artifact", plugin_artifact_to_json(in_art), "build", build_json(ctx, false));
+	json_t *params = json_pack("{s:o, s:o}", "artifact", plugin_artifact_to_json(in_art), "build", build_json(ctx, NULL));
 	*out = NULL;
 	if (plugin_call(in->conn, &svc, "post_process", params, 0, &res, err) < 0)
 		return -1;
@@ -286,7 +290,7 @@ static int execute(const struct kiln_config *cfg, struct kiln_ctx *ctx, struct h
 		goto done;
 	struct plugin_instance *in = inst;
 	struct plugin_services svc = {.ui = ctx ? ctx->ui : NULL, .ctx = ctx};
-	json_t *params = ctx ? json_pack("{s:o}", "build", build_json(ctx, false)) : json_object();
+	json_t *params = ctx ? json_pack("{s:o}", "build", build_json(ctx, NULL)) : json_object();
 	long t = plugin_timeout_ms("KILN_PLUGIN_CALL_TIMEOUT", PLUGIN_CALL_TIMEOUT_MS);
 	if (plugin_call(in->conn, &svc, "execute", params, t, &res, err) < 0)
 		goto done;
@@ -345,7 +349,7 @@ static int build(void *instance, struct kiln_ctx *ctx, struct kiln_artifact **ar
 	struct plugin_services svc = {.ui = ctx->ui, .ctx = ctx};
 	json_t *res = NULL;
 	*artifact = NULL;
-	if (plugin_call(in->conn, &svc, "build", json_pack("{s:o}", "build", build_json(ctx, false)), 0, &res, err) < 0)
+	if (plugin_call(in->conn, &svc, "build", json_pack("{s:o}", "build", build_json(ctx, NULL)), 0, &res, err) < 0)
 		return -1;
 	int rc = plugin_artifact_from_json(json_object_get(res, "artifact"), in->comp->builder_id,
 					   in->comp->plugin->workdir, artifact, err);

@@ -80,6 +80,7 @@ test_expect_success 'a playbook configures the tiny image over a direct SSH conn
 		{ cat out.txt err.txt; false; } &&
 	port=$(qemu_forwarded_port build.log) &&
 	test_grep "Connecting Ansible to root@127.0.0.1:$port directly (no proxy)" out.txt &&
+	test_grep "Ansible must find the machine.s [a-z0-9-]* host key that the communicator pinned" out.txt &&
 	test_grep "^    qemu.tiny: *\"msg\": \"ansible ran as root on default for qemu.tiny\"" out.txt &&
 	test_grep "RUNNING HANDLER \[enable the service\]" out.txt &&
 	test_grep "^    qemu.tiny: default *: ok=5 *changed=4 .*failed=0" out.txt &&

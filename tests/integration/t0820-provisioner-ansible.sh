@@ -147,6 +147,34 @@ test_expect_success 'Ansible connects straight to the machine with the build key
 	! grep -s "\[127.0.0.1\]:$SSHD_PORT" "$HOME/.ssh/known_hosts"
 '
 
+test_expect_success 'Ansible is held to the host key the communicator pinned: another key fails it' '
+	grep "Ansible must find the machine.s ssh-ed25519 host key that the communicator pinned" out &&
+	# between kiln'"'"'s connection and Ansible'"'"'s, the "machine" changes its host key (sshd re-reads it on
+	# SIGHUP): the communicator'"'"'s session goes on, Ansible'"'"'s first connection sees the new key
+	ssh-keygen -q -t ed25519 -N "" -C kiln-test-impostor -f "$TEST_DIR/impostor" &&
+	cp "$SSHD_DIR/host_ed25519" "$TEST_DIR/host_ed25519.orig" &&
+	printf "%s\n" "- hosts: all" "  gather_facts: false" "  tasks:" "    - ansible.builtin.command: echo reached" >pb/hk.yml &&
+	{
+		echo "build {"
+		echo "  sources = [\"source.null.box\"]"
+		echo "  provisioner \"shell-local\" {"
+		echo "    inline = [\"cp $TEST_DIR/impostor $SSHD_DIR/host_ed25519\", \"kill -HUP \$(cat $SSHD_DIR/sshd.pid)\", \"sleep 1\"]"
+		echo "  }"
+		echo "  provisioner \"ansible\" {"
+		echo "    playbook_file = \"pb/hk.yml\""
+		echo "  }"
+		echo "}"
+	} | sshd_null_template hk.pkr.hcl &&
+	test_expect_code 1 "$KILN" build hk.pkr.hcl >out-hk 2>err-hk;
+	rc=$?
+	cp "$TEST_DIR/host_ed25519.orig" "$SSHD_DIR/host_ed25519" && kill -HUP "$(cat "$SSHD_DIR/sshd.pid")" && sleep 1 &&
+	test $rc = 0 &&
+	test_grep "Host key verification failed" err-hk &&
+	test_grep "Error executing Ansible" err-hk &&
+	! grep "changed: \[default\]" out-hk &&
+	no_leftovers
+'
+
 test_expect_success 'a failing task fails the build with Ansible'"'"'s message' '
 	cat >pb/fail.yml <<-\EOF &&
 	- hosts: all

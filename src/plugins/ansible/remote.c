@@ -1,8 +1,8 @@
 /* remote.c — provisioner "ansible": ansible-playbook runs on this machine and connects straight to the
  * guest's SSH server, with the address, user and key the build already has (no proxy adapter in
- * front of kiln's communicator, unlike Packer). Host keys are handled as kiln's communicator handles
- * them: the first key seen is accepted and pinned for the run, in a known_hosts file of the run's
- * own; ~/.ssh is never read or written. */
+ * front of kiln's communicator, unlike Packer). The machine must show the host key the communicator
+ * pinned (build value SSHHostKey), written to a known_hosts file of the run's own; ~/.ssh is never
+ * read or written. */
 #define _GNU_SOURCE
 #include "ansible.h"
 
@@ -233,17 +233,40 @@ out:
 	return rc;
 }
 
-/* ssh options that make Ansible's connections behave like kiln's communicator: the first host key is
- * pinned for the run in a known_hosts of its own, and the jump host is reached the same way. Written
- * for ansible's ssh_common_args, which Ansible splits like a shell (shlex). */
+/* The name the machine's host key is filed under in the run's known_hosts (HostKeyAlias): the same
+ * whatever address and port Ansible reaches the machine at. */
+#define MACHINE_ALIAS "kiln-build-machine"
+
+/* ssh options that make Ansible's connections behave like kiln's communicator: the machine must show
+ * the host key the communicator pinned at its first connection (build value SSHHostKey, written to a
+ * known_hosts of the run's own; without one, the first key Ansible sees is pinned for the run), and the
+ * jump host is reached the same way. Written for ansible's ssh_common_args, which Ansible splits like a
+ * shell (shlex). */
 static int ssh_common_args(struct run *r, struct ans_buf *b)
 {
 	struct kp_ctx *ctx = r->ctx;
 	char *kh = kp_printf("%s/known_hosts", r->dir);
 	char *khq = kp_shell_quote(kh);
-	ans_buf_printf(b, "-o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=accept-new",
-		       khq);
 	int rc = 0;
+	const char *hk = value(ctx, "SSHHostKey");
+	if (*hk) {
+		char *line = kp_printf("%s %s\n", MACHINE_ALIAS, hk);
+		if (ans_write_file(kh, line, 0600) < 0)
+			rc = kp_fail(ctx, "cannot write Ansible's known_hosts: %s", strerror(errno));
+		free(line);
+		if (rc < 0)
+			goto out;
+		ans_buf_printf(b, "-o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=%s "
+				  "-o StrictHostKeyChecking=yes",
+			       khq, MACHINE_ALIAS);
+		char *type = kp_printf("%.*s", (int)strcspn(hk, " "), hk);
+		kp_say(ctx, "Ansible must find the machine's %s host key that the communicator pinned", type);
+		free(type);
+	} else {
+		ans_buf_printf(b, "-o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null "
+				  "-o StrictHostKeyChecking=accept-new",
+			       khq);
+	}
 	const char *bhost = value(ctx, "SSHBastionHost");
 	if (*bhost) {
 		const char *bkey = value(ctx, "SSHBastionPrivateKeyFile");
