@@ -12,6 +12,8 @@
 #   fixture_tiny_nosshd_image    the same, booting without any SSH server (for ssh_timeout tests)
 #   fixture_tiny_key             private key (0600) of the fixed test key pair; "$key.pub" next to it
 #   fixture_debian_image         Debian 12 genericcloud-like qcow2: user "debian" from a NoCloud seed
+#   fixture_debian_repo          tar of a flat apt repository (Packages.gz, [trusted=yes]) with ansible-core,
+#                                python3-apt and what they need beyond the Debian image: unpack, serve
 #   fixture_boot_iso             boot ISO: `boot:` prompt, typing `tiny<enter>` boots tiny from RAM
 #   fixture_cidata_iso OUT [INSTANCE_ID]
 #                                a NoCloud seed ISO (label cidata) authorizing the test key for the
@@ -50,6 +52,7 @@ fixture_tiny_image() { "$FIXTURE_DIR/mk-tiny-image"; }
 fixture_tiny_nosshd_image() { "$FIXTURE_DIR/mk-tiny-image" --nosshd; }
 fixture_tiny_key() { "$FIXTURE_DIR/mk-test-key"; }
 fixture_debian_image() { "$FIXTURE_DIR/mk-debian-image"; }
+fixture_debian_repo() { "$FIXTURE_DIR/mk-debian-repo"; }
 fixture_boot_iso() { "$FIXTURE_DIR/mk-boot-iso"; }
 
 fixture_overlay() {

@@ -41,5 +41,5 @@ tests_unit_test_ansible_plugin_LDADD = src/plugin/sdk/libkiln-plugin.a $(CMOCKA_
 TESTS += tests/integration/t0820-provisioner-ansible.sh
 EXTRA_DIST += tests/integration/t0820-provisioner-ansible.sh
 # The tiny image configured by a playbook, checked in the sanitized image.
-E2E_TESTS += tests/e2e/t0470-ansible-tiny.sh
-EXTRA_DIST += tests/e2e/t0470-ansible-tiny.sh
+E2E_TESTS += tests/e2e/t0470-ansible-tiny.sh tests/e2e/t0471-ansible-debian.sh
+EXTRA_DIST += tests/e2e/t0470-ansible-tiny.sh tests/e2e/t0471-ansible-debian.sh
