@@ -69,6 +69,11 @@ char *ui_machine_escape(const char *s);
  * every word that contains it ("a" in "argument"). */
 #define UI_SECRET_MIN_LEN 4
 void ui_secret_add(const char *secret);
+/* Register one of kiln's own names (a template's file names, its sources' and builds' names): where
+ * it appears whole, ui_mask leaves it as it is even when a secret is part of it (a password "ubuntu"
+ * does not turn ubuntu-cloudimg.pkr.hcl into <sensitive>-cloudimg.pkr.hcl). Names of at most
+ * UI_SECRET_MIN_LEN bytes are ignored. */
+void ui_public_add(const char *text);
 /* Returns a malloc'd copy of s with every registered secret replaced. */
 char *ui_mask(const char *s);
 void ui_secrets_clear(void);  /* tests */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh BUILDDIR — build the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined) from the
-# HCL and util sources (seeded from the test suite's and the shared corpus' HCL) and from the plugin
+# HCL and util sources (seeded from the test suite's and the shared corpus' HCL and tests/fuzz/seeds,
+# with the dictionary tests/fuzz/hcl.dict: operator chains, BOMs, huge numbers) and from the plugin
 # protocol's readers (seeded from docs/plugins.md's messages), run each for a
 # bounded time (KILN_FUZZ_SECONDS, default 45; the plugin ones KILN_FUZZ_PLUGIN_SECONDS, default 20) and
 # report in TAP. Results go to
@@ -70,10 +71,12 @@ for target in parser eval; do
 	done
 	find "$top/tests" "$top/../shared/corpus" -name '*.pkr.hcl' -size -64k 2>/dev/null | head -400 |
 		while IFS= read -r f; do cp "$f" "$seeds/$(echo "$f" | cksum | cut -d' ' -f1).hcl"; done
+	# the limits' own seeds: long operator chains, deep nesting, BOMs, huge numbers, durations
+	cp "$top/tests/fuzz/seeds/"* "$seeds/"
 
 	# ASAN/UBSAN options: leaks are errors; the fuzzer stops at the first finding
 	if ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-		"$bin" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+		"$bin" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 -dict="$top/tests/fuzz/hcl.dict" \
 		-artifact_prefix="$out/crash-$target-" "$out/work-$target" "$seeds" >"$out/run-$target.log" 2>&1; then
 		result ok "fuzz-hcl-$target: ${secs}s without a crash, sanitizer report or leak"
 	else
