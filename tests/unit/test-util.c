@@ -50,6 +50,15 @@ static void test_buf_grows_and_stays_terminated(void **state)
 	buf_reset(&b);
 	assert_string_equal(buf_cstr(&b), "");
 	buf_free(&b);
+	buf_put_xml(&b, "a&b<c>\"d'e");
+	assert_string_equal(buf_cstr(&b), "a&amp;b&lt;c&gt;&quot;d&apos;e");
+	buf_free(&b);
+	/* reserving space in an empty buffer still leaves a C string (buf_detach hands it out) */
+	buf_reserve(&b, 64);
+	assert_string_equal(buf_cstr(&b), "");
+	s = buf_detach(&b);
+	assert_string_equal(s, "");
+	free(s);
 	buf_free(&b); /* twice is fine */
 }
 
