@@ -53,7 +53,8 @@ static size_t secret_at(const char *p)
 }
 
 /* The length of the longest public name starting at p that no secret straddles (one starting inside
- * it and ending past it would otherwise be cut in two), or 0. */
+ * it and ending past it would otherwise be cut in two) and that is not itself a secret (a build named
+ * like its password must not unmask the password everywhere it appears), or 0. */
 static size_t public_at(const char *p)
 {
 	size_t best = 0;
@@ -64,7 +65,7 @@ static size_t public_at(const char *p)
 	}
 	for (size_t q = 0; q < best; q++) {
 		size_t m = secret_at(p + q);
-		if (m && q + m > best)
+		if (m && (q + m > best || m == best))
 			return 0;
 	}
 	return best;

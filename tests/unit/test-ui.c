@@ -168,6 +168,12 @@ static void test_public_names_not_masked(void **state)
 	char *m = ui_mask("read ubuntu-cloudimg.pkr.hcl for null.ubuntu: password ubuntu; build.pkr-secret");
 	assert_string_equal(m, "read ubuntu-cloudimg.pkr.hcl for null.ubuntu: password <sensitive>; build.<sensitive>");
 	free(m);
+	/* a name that is the secret itself protects nothing */
+	ui_secret_add("vagrant");
+	ui_public_add("vagrant");
+	m = ui_mask("login vagrant with vagrant");
+	assert_string_equal(m, "login <sensitive> with <sensitive>");
+	free(m);
 	ui_secrets_clear();
 }
 
