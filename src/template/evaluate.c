@@ -413,20 +413,35 @@ static struct hcl_value *vars_object(struct tmpl *t)
 }
 
 /* ------------------------------------------------------------------------------------------------
- * Locals */
+ * Locals and data sources, in dependency order: a local may use data sources' results, and a data
+ * source's block may use locals and other data sources' results. A data source's result is known
+ * once it has run (kiln build, console, validate -evaluate-datasources); until then, and when it
+ * cannot run, it is an unknown value of the component's output type. */
 
-struct local_deps {
-	struct tmpl *t;
-	struct strv names;
+struct deps {
+	struct strv locals;        /* names */
+	struct strv datas;         /* "TYPE.NAME", or "TYPE" for the whole data.TYPE object */
 };
 
-static int collect_local_ref(void *arg, const struct hcl_expr *e)
+static int collect_dep(void *arg, const struct hcl_expr *e)
 {
-	struct local_deps *ld = arg;
+	struct deps *dp = arg;
 	const struct hcl_traversal *tr = &e->u.traversal;
-	if (strcmp(tr->root, "local") == 0 && tr->nsteps > 0 && tr->steps[0].kind == HCL_TRAVERSE_ATTR)
-		strv_push(&ld->names, tr->steps[0].name);
+	if (tr->nsteps == 0 || tr->steps[0].kind != HCL_TRAVERSE_ATTR)
+		return 0;
+	if (strcmp(tr->root, "local") == 0)
+		strv_push(&dp->locals, tr->steps[0].name);
+	else if (strcmp(tr->root, "data") == 0 && tr->nsteps > 1 && tr->steps[1].kind == HCL_TRAVERSE_ATTR)
+		strv_pushf(&dp->datas, "%s.%s", tr->steps[0].name, tr->steps[1].name);
+	else if (strcmp(tr->root, "data") == 0)
+		strv_push(&dp->datas, tr->steps[0].name);
 	return 0;
+}
+
+static void deps_free(struct deps *dp)
+{
+	strv_free(&dp->locals);
+	strv_free(&dp->datas);
 }
 
 static struct tmpl_local *local_by_name(struct tmpl *t, const char *name)
@@ -454,53 +469,141 @@ static struct hcl_value *locals_object(struct tmpl *t)
 	return o;
 }
 
+static struct hcl_value *data_object(struct tmpl *t)
+{
+	struct hcl_vec types = HCL_VEC_INIT;
+	struct strv done = STRV_INIT;
+	for (size_t i = 0; i < t->ndatas; i++) {
+		if (strv_contains(&done, t->datas[i].type))
+			continue;
+		strv_push(&done, t->datas[i].type);
+		struct hcl_vec names = HCL_VEC_INIT;
+		for (size_t j = i; j < t->ndatas; j++)
+			if (strcmp(t->datas[j].type, t->datas[i].type) == 0)
+				hcl_vec_push_kv(&names, t->datas[j].name, hcl_value_ref(t->datas[j].value));
+		hcl_vec_push_kv(&types, t->datas[i].type, hcl_vec_to_object(&names));
+		hcl_vec_free(&names);
+	}
+	strv_free(&done);
+	struct hcl_value *o = hcl_vec_to_object(&types);
+	hcl_vec_free(&types);
+	return o;
+}
+
+/* The context's local and data objects, as far as they are evaluated. */
+static void refresh_ctx(struct tmpl *t)
+{
+	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
+	hcl_eval_ctx_set_var(t->ctx, "data", data_object(t));
+}
+
+/* Every data source's component, and its value until it runs: unknown, of the output type (also for
+ * a type kiln lacks, reported here, so that references to it do not cascade). */
+static void data_prepare(struct tmpl *t, struct hcl_diags *d)
+{
+	for (size_t i = 0; i < t->ndatas; i++) {
+		struct tmpl_data *x = &t->datas[i];
+		if (!x->comp_ok)
+			x->comp_ok = tmpl_find_component(t, TMPL_DATASOURCE, x->type, &x->block->label_ranges[0], d, &x->comp);
+		if (x->value)
+			continue;
+		struct hcl_type *ty = NULL;
+		if (x->comp_ok && x->comp.datasource && x->comp.datasource->output_type) {
+			char *why = NULL;
+			ty = hcl_type_parse(x->comp.datasource->output_type, &why);
+			free(why);
+		}
+		x->value = hcl_unknown(ty ? ty : HCL_T_DYNAMIC);
+	}
+}
+
+/* A loop among locals and data sources: name it whole. stack holds "local.NAME" and "data.TYPE.NAME"
+ * entries, the innermost last; self closes the loop. */
+static void report_cycle(struct hcl_diags *d, const struct hcl_range *at, const char *self, const struct strv *stack)
+{
+	struct buf loop = BUF_INIT;
+	size_t from = 0;
+	bool data = false;
+	for (size_t i = 0; i < stack->n; i++)
+		if (strcmp(stack->v[i], self) == 0)
+			from = i;
+	for (size_t i = from; i < stack->n; i++) {
+		buf_printf(&loop, i == from ? "%s refers to " : "%s, which refers to ", stack->v[i]);
+		data |= strncmp(stack->v[i], "data.", 5) == 0;
+	}
+	buf_printf(&loop, "%s", self);
+	if (data)
+		hcl_error(d, at, "Cyclic references",
+			  "The local values and data sources refer to each other in a loop: %s. None of them can "
+			  "depend on itself, directly or through others.",
+			  buf_cstr(&loop));
+	else
+		hcl_error(d, at, "Cyclic local values",
+			  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
+			  "directly or through other locals.",
+			  buf_cstr(&loop));
+	buf_free(&loop);
+}
+
+static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d, struct strv *stack);
+static void eval_data(struct tmpl *t, struct tmpl_data *x, struct hcl_diags *d, struct strv *stack);
+
+/* Evaluate what an expression or block depends on; true when one of them is part of a loop. */
+static bool eval_deps(struct tmpl *t, const struct deps *dp, struct hcl_diags *d, struct strv *stack)
+{
+	bool cyclic = false;
+	for (size_t i = 0; i < dp->locals.n; i++) {
+		struct tmpl_local *dep = local_by_name(t, dp->locals.v[i]);
+		if (!dep)
+			continue; /* reported by the reference check */
+		cyclic |= dep->state == 1;
+		eval_local(t, dep, d, stack);
+	}
+	for (size_t i = 0; i < dp->datas.n; i++) {
+		const char *ref = dp->datas.v[i];
+		const char *dot = strchr(ref, '.');
+		size_t tl = dot ? (size_t)(dot - ref) : strlen(ref);
+		for (size_t k = 0; k < t->ndatas; k++) {
+			struct tmpl_data *x = &t->datas[k];
+			if (strlen(x->type) != tl || strncmp(x->type, ref, tl) != 0 || (dot && strcmp(x->name, dot + 1) != 0))
+				continue;
+			cyclic |= x->state == 1;
+			eval_data(t, x, d, stack);
+		}
+	}
+	return cyclic;
+}
+
+static void stack_pop(struct strv *stack)
+{
+	stack->n--;
+	free(stack->v[stack->n]);
+	stack->v[stack->n] = NULL;
+}
+
 static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d, struct strv *stack)
 {
 	if (l->state == 2)
 		return;
+	char *self = xasprintf("local.%s", l->name);
 	if (l->state == 1) {
-		/* a cycle: name the whole loop */
-		struct buf loop = BUF_INIT;
-		size_t from = 0;
-		for (size_t i = 0; i < stack->n; i++)
-			if (strcmp(stack->v[i], l->name) == 0)
-				from = i;
-		for (size_t i = from; i < stack->n; i++)
-			buf_printf(&loop, i == from ? "local.%s refers to " : "local.%s, which refers to ", stack->v[i]);
-		buf_printf(&loop, "local.%s", l->name);
-		hcl_error(d, &l->range, "Cyclic local values",
-			  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
-			  "directly or through other locals.",
-			  buf_cstr(&loop));
-		buf_free(&loop);
+		report_cycle(d, &l->range, self, stack);
+		free(self);
 		return;
 	}
 	l->state = 1;
-	strv_push(stack, l->name);
-	struct local_deps ld = {t, STRV_INIT};
-	hcl_expr_variables(l->expr, collect_local_ref, &ld);
-	bool cyclic = false;
-	for (size_t i = 0; i < ld.names.n; i++) {
-		struct tmpl_local *dep = local_by_name(t, ld.names.v[i]);
-		if (!dep)
-			continue; /* reported by the reference check */
-		if (dep->state == 1) {
-			eval_local(t, dep, d, stack);
-			cyclic = true;
-			continue;
-		}
-		eval_local(t, dep, d, stack);
-	}
-	strv_free(&ld.names);
-	stack->n--;
-	free(stack->v[stack->n]);
-	stack->v[stack->n] = NULL;
+	strv_push_owned(stack, self);
+	struct deps dp = {STRV_INIT, STRV_INIT};
+	hcl_expr_variables(l->expr, collect_dep, &dp);
+	bool cyclic = eval_deps(t, &dp, d, stack);
+	deps_free(&dp);
+	stack_pop(stack);
 	if (cyclic) {
 		l->value = hcl_unknown(HCL_T_DYNAMIC);
 		l->state = 2;
 		return;
 	}
-	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
+	refresh_ctx(t);
 	if (tmpl_check_refs(t, l->expr, d))
 		l->value = hcl_eval(l->expr, t->ctx, d);
 	else
@@ -519,44 +622,89 @@ static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d
 	l->state = 2;
 }
 
-/* ------------------------------------------------------------------------------------------------
- * Data sources: their results are known only when they run; until then they are unknown values of
- * the component's output type. */
-
-static struct hcl_value *data_object(struct tmpl *t, struct hcl_diags *d)
+/* Run one data source whose dependencies are evaluated: decode its block against its schema (errors
+ * are the template's, in every mode), then, when data sources run, execute it and take its result,
+ * converted to its output type. */
+static void run_data(struct tmpl *t, struct tmpl_data *x, struct hcl_diags *d)
 {
-	struct hcl_vec types = HCL_VEC_INIT;
-	struct strv done = STRV_INIT;
-	for (size_t i = 0; i < t->ndatas; i++) {
-		struct tmpl_data *x = &t->datas[i];
-		if (!x->comp_ok)
-			x->comp_ok = tmpl_find_component(t, TMPL_DATASOURCE, x->type, &x->block->label_ranges[0], d, &x->comp);
-		if (!x->value) {
-			struct hcl_type *ty = NULL;
-			if (x->comp_ok && x->comp.datasource && x->comp.datasource->output_type) {
-				char *why = NULL;
-				ty = hcl_type_parse(x->comp.datasource->output_type, &why);
-				free(why);
-			}
-			/* also for a type kiln lacks (reported above), so references to it do not cascade */
-			x->value = hcl_unknown(ty ? ty : HCL_T_DYNAMIC);
+	const struct kiln_datasource *ds = x->comp.datasource;
+	if (!x->comp_ok || !x->comp.schema)
+		return;
+	refresh_ctx(t);
+	struct tmpl_decode in = {0};
+	in.t = t;
+	in.schema = x->comp.schema;
+	char *label = xasprintf("data.%s.%s", x->type, x->name);
+	in.label = label;
+	in.body = x->block->body;
+	in.def_range = hcl_range_between(x->block->type_range, x->block->label_ranges[1]);
+	size_t nd = d->n;
+	struct kiln_config *c = tmpl_decode_config(&in, t->ctx, d);
+	bool failed = !c;
+	for (size_t i = nd; i < d->n; i++)
+		failed |= d->v[i].severity == HCL_DIAG_ERROR;
+	if (failed || !t->run_datasources || !ds || !ds->execute || x->comp.pending)
+		goto out;
+	struct hcl_value *v = NULL;
+	struct kiln_error e = ERR_INIT;
+	if (ds->execute(c, NULL, &v, &e) < 0) {
+		char *text = err_chain_text(&e);
+		hcl_error(d, &x->block->label_ranges[1], "Data source failed", "%s: %s%s%s%s", label, text,
+			  e.hint ? " (" : "", e.hint ? e.hint : "", e.hint ? ")" : "");
+		free(text);
+		err_clear(&e);
+		goto out;
+	}
+	if (ds->output_type) {
+		char *why = NULL;
+		struct hcl_type *ty = hcl_type_parse(ds->output_type, &why);
+		struct hcl_convert_error cerr = {0};
+		struct hcl_value *conv = ty ? hcl_convert(v, ty, &cerr) : NULL;
+		if (ty && !conv) {
+			hcl_error(d, &x->block->label_ranges[1], "Data source failed",
+				  "%s: the result is not of the data source's type %s: %s%s%s", label, ds->output_type,
+				  cerr.path && *cerr.path ? cerr.path : "", cerr.path && *cerr.path ? ": " : "",
+				  cerr.msg ? cerr.msg : "");
+			hcl_convert_error_free(&cerr);
+			hcl_value_unref(v);
+			v = NULL;
+		} else if (conv) {
+			hcl_value_unref(v);
+			v = conv;
 		}
+		if (ty)
+			hcl_type_unref(ty);
+		free(why);
 	}
-	for (size_t i = 0; i < t->ndatas; i++) {
-		if (strv_contains(&done, t->datas[i].type))
-			continue;
-		strv_push(&done, t->datas[i].type);
-		struct hcl_vec names = HCL_VEC_INIT;
-		for (size_t j = i; j < t->ndatas; j++)
-			if (strcmp(t->datas[j].type, t->datas[i].type) == 0)
-				hcl_vec_push_kv(&names, t->datas[j].name, hcl_value_ref(t->datas[j].value));
-		hcl_vec_push_kv(&types, t->datas[i].type, hcl_vec_to_object(&names));
-		hcl_vec_free(&names);
+	if (v) {
+		hcl_value_unref(x->value);
+		x->value = v;
 	}
-	strv_free(&done);
-	struct hcl_value *o = hcl_vec_to_object(&types);
-	hcl_vec_free(&types);
-	return o;
+out:
+	kiln_config_free(c);
+	free(label);
+}
+
+static void eval_data(struct tmpl *t, struct tmpl_data *x, struct hcl_diags *d, struct strv *stack)
+{
+	if (x->state == 2)
+		return;
+	char *self = xasprintf("data.%s.%s", x->type, x->name);
+	if (x->state == 1) {
+		report_cycle(d, &x->block->label_ranges[1], self, stack);
+		free(self);
+		return;
+	}
+	x->state = 1;
+	strv_push_owned(stack, self);
+	struct deps dp = {STRV_INIT, STRV_INIT};
+	hcl_body_variables(x->block->body, collect_dep, &dp);
+	bool cyclic = eval_deps(t, &dp, d, stack);
+	deps_free(&dp);
+	stack_pop(stack);
+	if (!cyclic)
+		run_data(t, x, d);
+	x->state = 2;
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -600,13 +748,17 @@ void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct
 	finish_vars(t, opts->allow_unset, d);
 	validate_vars(t, d);
 	hcl_eval_ctx_set_var(t->ctx, "var", vars_object(t));
-	hcl_eval_ctx_set_var(t->ctx, "data", data_object(t, d));
+	t->run_datasources = opts->run_datasources;
+	data_prepare(t, d);
+	refresh_ctx(t);
 
 	struct strv stack = STRV_INIT;
 	for (size_t i = 0; i < t->nlocals; i++)
 		eval_local(t, &t->locals[i], d, &stack);
+	for (size_t i = 0; i < t->ndatas; i++)
+		eval_data(t, &t->datas[i], d, &stack);
 	strv_free(&stack);
-	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
+	refresh_ctx(t);
 	t->evaluated = true;
 	tmpl_decode_builds(t, d);
 	struct plan_options sel = {opts->only, opts->except};
