@@ -643,7 +643,7 @@ static void run_data(struct tmpl *t, struct tmpl_data *x, struct hcl_diags *d)
 	bool failed = !c;
 	for (size_t i = nd; i < d->n; i++)
 		failed |= d->v[i].severity == HCL_DIAG_ERROR;
-	if (failed || !t->run_datasources || !ds || !ds->execute || x->comp.pending)
+	if (failed || !t->run_datasources || !ds || !ds->execute)
 		goto out;
 	struct hcl_value *v = NULL;
 	struct kiln_error e = ERR_INIT;
