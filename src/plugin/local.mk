@@ -51,7 +51,8 @@ EXTRA_DIST += src/plugin/python/kiln_plugin.py tests/lib/plugins.sh
 # Plugins end to end without a VM: built against the installed SDKs, a loopback mirror, init, builds
 TESTS += tests/integration/t0800-plugins.sh tests/integration/t0801-plugin-failures.sh
 EXTRA_DIST += tests/integration/t0800-plugins.sh tests/integration/t0801-plugin-failures.sh
-# The benchmark (bench/README.md)
+# ... and in a VM build of the tiny image (make check-e2e); the benchmark (bench/README.md)
+E2E_TESTS += tests/e2e/t0480-plugins-tiny.sh
 EXTRA_DIST += bench/plugin.sh
 
 # The Python SDK (one module, standard library only), installed where plugin builds can find it.
