@@ -53,6 +53,7 @@ TESTS += tests/integration/t0800-plugins.sh tests/integration/t0801-plugin-failu
 EXTRA_DIST += tests/integration/t0800-plugins.sh tests/integration/t0801-plugin-failures.sh
 # ... and in a VM build of the tiny image (make check-e2e); the benchmark (bench/README.md)
 E2E_TESTS += tests/e2e/t0480-plugins-tiny.sh
+EXTRA_DIST += tests/e2e/t0480-plugins-tiny.sh
 EXTRA_DIST += bench/plugin.sh
 
 # The Python SDK (one module, standard library only), installed where plugin builds can find it.

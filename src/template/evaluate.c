@@ -12,6 +12,7 @@
 #include "hcl/eval.h"
 #include "hcl/parser.h"
 #include "hcl/value.h"
+#include "hcl/func.h"
 #include "ui/ui.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -22,8 +23,7 @@ extern char **environ;
 /* ------------------------------------------------------------------------------------------------
  * Secrets */
 
-/* Register every string (and number) inside v as a secret, so all output masks it. */
-static void register_secrets(const struct hcl_value *v)
+void tmpl_register_secrets(const struct hcl_value *v)
 {
 	if (!v || v->null || v->unknown)
 		return;
@@ -41,7 +41,7 @@ static void register_secrets(const struct hcl_value *v)
 	}
 	case HCL_LIST: case HCL_SET: case HCL_MAP: case HCL_TUPLE: case HCL_OBJECT:
 		for (size_t i = 0; i < v->u.c.n; i++)
-			register_secrets(v->u.c.v[i]);
+			tmpl_register_secrets(v->u.c.v[i]);
 		break;
 	default:
 		break;
@@ -91,9 +91,8 @@ static int check_one_ref(void *arg, const struct hcl_expr *e)
 			  name, dname ? dname : "?", name, dname ? dname : "...");
 		rc->ok = false;
 	} else if (strcmp(tr->root, "local") == 0) {
-		for (size_t i = 0; i < rc->t->nlocals; i++)
-			if (strcmp(rc->t->locals[i].name, name) == 0)
-				return 0;
+		if (tmpl_find_local(rc->t, name))
+			return 0;
 		struct strv names = STRV_INIT;
 		for (size_t i = 0; i < rc->t->nlocals; i++)
 			strv_push(&names, rc->t->locals[i].name);
@@ -126,8 +125,12 @@ static struct hcl_value *eval_static(const struct hcl_expr *e, struct hcl_diags 
 	return v;
 }
 
-static void set_value(struct tmpl_var *v, struct hcl_value *val, const struct hcl_range *r)
+/* Set v's value, from the source range r (NULL: none). The source of a sensitive variable's value
+ * is never shown in a diagnostic (the value would be read from it). */
+static void set_value(struct tmpl *t, struct tmpl_var *v, struct hcl_value *val, const struct hcl_range *r)
 {
+	if (v->sensitive && r)
+		hcl_fileset_hide(&t->files, r);
 	hcl_value_clear(&v->value);
 	v->value = val;
 	v->has_value_range = r != NULL;
@@ -145,6 +148,8 @@ static struct hcl_value *text_value(struct tmpl *t, struct tmpl_var *v, const ch
 	free(name);
 	hcl_fileset_add(&t->files, f);
 	range->filename = f->filename;
+	if (v->sensitive) /* all of it: it is the value, and parse errors point into it */
+		hcl_fileset_hide(&t->files, &(struct hcl_range){f->filename, {1, 1, 0}, {1, 1, f->len}});
 	range->start = (struct hcl_pos){1, 1, 0};
 	range->end = (struct hcl_pos){1, 1 + (int)strlen(text), strlen(text)};
 	if (!v->type || v->type->kind == HCL_STRING || v->type->kind == HCL_NUMBER)
@@ -177,7 +182,7 @@ static void assign_from_file(struct tmpl *t, const char *name, const struct hcl_
 		hcl_value_unref(val);
 		return;
 	}
-	set_value(v, val, value_range);
+	set_value(t, v, val, value_range);
 }
 
 /* A JSON variable file, read as Packer reads it (HCL's JSON syntax: one object of assignments). */
@@ -254,7 +259,7 @@ static void apply_var_arg(struct tmpl *t, const char *arg, struct hcl_diags *d)
 	size_t nd = d->n;
 	struct hcl_value *val = text_value(t, v, eq + 1, "-var", &r, d);
 	if (val && !(d->n > nd && hcl_diags_has_errors(d)))
-		set_value(v, val, &r);
+		set_value(t, v, val, &r);
 	else
 		hcl_value_unref(val);
 	free(name);
@@ -277,7 +282,7 @@ static void apply_env(struct tmpl *t, char *const *env, struct hcl_diags *d)
 			struct hcl_value *val = text_value(t, v, eq + 1, origin, &r, d);
 			free(origin);
 			if (val && !(d->n > nd && hcl_diags_has_errors(d)))
-				set_value(v, val, &r);
+				set_value(t, v, val, &r);
 			else
 				hcl_value_unref(val);
 		}
@@ -311,7 +316,7 @@ static void declare_vars(struct tmpl *t, struct hcl_diags *d)
 			hcl_eval_ctx_add_func(ctx, hcl_builtin_func("env"));
 			struct hcl_value *def = hcl_eval(v->default_expr, ctx, d);
 			hcl_eval_ctx_free(ctx);
-			set_value(v, def, &v->default_expr->range);
+			set_value(t, v, def, &v->default_expr->range);
 			if (!v->type && !hcl_is_null(def))
 				v->type = hcl_type_ref(def->type);
 		}
@@ -337,7 +342,7 @@ static void finish_vars(struct tmpl *t, bool allow_unset, struct hcl_diags *d)
 			continue;
 		}
 		if (v->sensitive)
-			register_secrets(v->value); /* before conversion: a value that fails is still a secret */
+			tmpl_register_secrets(v->value); /* before conversion: a value that fails is still a secret */
 		if (v->type && !hcl_is_null(v->value)) {
 			struct hcl_convert_error ce = {0};
 			struct hcl_value *c = hcl_convert(v->value, v->type, &ce);
@@ -360,7 +365,7 @@ static void finish_vars(struct tmpl *t, bool allow_unset, struct hcl_diags *d)
 			v->value = c;
 		}
 		if (v->sensitive) {
-			register_secrets(v->value);
+			tmpl_register_secrets(v->value);
 			v->value = hcl_mark(v->value, HCL_MARK_SENSITIVE);
 		}
 	}
@@ -387,7 +392,10 @@ static void validate_vars(struct tmpl *t, struct hcl_diags *d)
 			}
 			hcl_value_unref(ok);
 			struct hcl_value *msg = hcl_eval_as(rule->error_message, HCL_T_STRING, ctx, NULL, d);
-			const char *text = hcl_is_known(msg) && !hcl_is_null(msg) ? hcl_str(msg) : "(no message)";
+			/* a message computed from the sensitive value would print it */
+			const char *text = !hcl_is_known(msg) || hcl_is_null(msg) ? "(no message)"
+					   : hcl_is_sensitive(msg) ? "(the message is not shown: it uses a sensitive value)"
+					   : hcl_str(msg);
 			char *at = hcl_range_string(&rule->range);
 			hcl_error(d, v->has_value_range ? &v->value_range : &v->decl_range, "Invalid value for variable",
 				  "%s\n\nThis was checked by the validation rule at %s.", text, at);
@@ -418,55 +426,76 @@ static struct hcl_value *vars_object(struct tmpl *t)
  * once it has run (kiln build, console, validate -evaluate-datasources); until then, and when it
  * cannot run, it is an unknown value of the component's output type. */
 
+/* What an expression or block refers to among the locals and data sources: local.NAME and
+ * local["NAME"]; data.TYPE.NAME (kept as "TYPE.NAME") and data.TYPE alone ("TYPE"). all_locals when
+ * it uses the local object otherwise (local[var.x], or local alone): it then sees every local
+ * evaluated so far; all_datas when it uses data alone: it then waits for every data source. */
 struct deps {
-	struct strv locals;        /* names */
-	struct strv datas;         /* "TYPE.NAME", or "TYPE" for the whole data.TYPE object */
+	struct strv locals;
+	bool all_locals;
+	struct strv datas;
+	bool all_datas;
 };
+
+/* The name an attribute step or a literal string index gives, else NULL. */
+static const char *step_key(const struct hcl_traversal *tr, size_t i)
+{
+	if (i >= tr->nsteps)
+		return NULL;
+	const struct hcl_traverser *st = &tr->steps[i];
+	if (st->kind == HCL_TRAVERSE_ATTR)
+		return st->name;
+	if (st->kind == HCL_TRAVERSE_INDEX && st->key.kind == HCL_LIT_STRING)
+		return st->key.text;
+	return NULL;
+}
 
 static int collect_dep(void *arg, const struct hcl_expr *e)
 {
 	struct deps *dp = arg;
 	const struct hcl_traversal *tr = &e->u.traversal;
-	if (tr->nsteps == 0 || tr->steps[0].kind != HCL_TRAVERSE_ATTR)
-		return 0;
-	if (strcmp(tr->root, "local") == 0)
-		strv_push(&dp->locals, tr->steps[0].name);
-	else if (strcmp(tr->root, "data") == 0 && tr->nsteps > 1 && tr->steps[1].kind == HCL_TRAVERSE_ATTR)
-		strv_pushf(&dp->datas, "%s.%s", tr->steps[0].name, tr->steps[1].name);
-	else if (strcmp(tr->root, "data") == 0)
-		strv_push(&dp->datas, tr->steps[0].name);
+	const char *k0 = step_key(tr, 0);
+	if (strcmp(tr->root, "local") == 0) {
+		if (k0)
+			strv_push(&dp->locals, k0);
+		else
+			dp->all_locals = true;
+	} else if (strcmp(tr->root, "data") == 0) {
+		const char *k1 = k0 ? step_key(tr, 1) : NULL;
+		if (!k0)
+			dp->all_datas = true;
+		else if (k1)
+			strv_pushf(&dp->datas, "%s.%s", k0, k1);
+		else
+			strv_push(&dp->datas, k0);
+	}
 	return 0;
 }
 
-static void deps_free(struct deps *dp)
+/* The local object an expression is evaluated with: the locals it refers to (a chain of many locals
+ * stays linear), or every local evaluated so far (names NULL) when it uses the object as a whole. */
+static struct hcl_value *locals_object(struct tmpl *t, const struct strv *names)
 {
-	strv_free(&dp->locals);
-	strv_free(&dp->datas);
-}
-
-static struct tmpl_local *local_by_name(struct tmpl *t, const char *name)
-{
-	for (size_t i = 0; i < t->nlocals; i++)
-		if (strcmp(t->locals[i].name, name) == 0)
-			return &t->locals[i];
-	return NULL;
-}
-
-static struct hcl_value *locals_object(struct tmpl *t)
-{
-	const char **keys = xcalloc(t->nlocals + 1, sizeof *keys);
-	struct hcl_value **vals = xcalloc(t->nlocals + 1, sizeof *vals);
-	size_t n = 0;
-	for (size_t i = 0; i < t->nlocals; i++) {
-		if (t->locals[i].state != 2)
+	size_t n = names ? names->n : t->nlocals;
+	const char **keys = xcalloc(n + 1, sizeof *keys);
+	struct hcl_value **vals = xcalloc(n + 1, sizeof *vals);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct tmpl_local *l = names ? tmpl_find_local(t, names->v[i]) : &t->locals[i];
+		if (!l || l->state != 2)
 			continue;
-		keys[n] = t->locals[i].name;
-		vals[n++] = hcl_value_ref(t->locals[i].value);
+		keys[k] = l->name;
+		vals[k++] = hcl_value_ref(l->value);
 	}
-	struct hcl_value *o = hcl_object(keys, vals, n);
+	struct hcl_value *o = hcl_object(keys, vals, k);
 	free(keys);
 	free(vals);
 	return o;
+}
+
+static void set_locals(struct tmpl *t, const struct deps *dp)
+{
+	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t, dp->all_locals ? NULL : &dp->locals));
 }
 
 static struct hcl_value *data_object(struct tmpl *t)
@@ -490,13 +519,6 @@ static struct hcl_value *data_object(struct tmpl *t)
 	return o;
 }
 
-/* The context's local and data objects, as far as they are evaluated. */
-static void refresh_ctx(struct tmpl *t)
-{
-	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
-	hcl_eval_ctx_set_var(t->ctx, "data", data_object(t));
-}
-
 /* Every data source's component, and its value until it runs: unknown, of the output type (also for
  * a type kiln lacks, reported here, so that references to it do not cascade). */
 static void data_prepare(struct tmpl *t, struct hcl_diags *d)
@@ -517,93 +539,16 @@ static void data_prepare(struct tmpl *t, struct hcl_diags *d)
 	}
 }
 
-/* A loop among locals and data sources: name it whole. stack holds "local.NAME" and "data.TYPE.NAME"
- * entries, the innermost last; self closes the loop. */
-static void report_cycle(struct hcl_diags *d, const struct hcl_range *at, const char *self, const struct strv *stack)
+/* A local whose dependencies are all evaluated (cyclic: one of them refers back to it). */
+static void finish_local(struct tmpl *t, struct tmpl_local *l, const struct deps *dp, bool cyclic,
+			 struct hcl_diags *d)
 {
-	struct buf loop = BUF_INIT;
-	size_t from = 0;
-	bool data = false;
-	for (size_t i = 0; i < stack->n; i++)
-		if (strcmp(stack->v[i], self) == 0)
-			from = i;
-	for (size_t i = from; i < stack->n; i++) {
-		buf_printf(&loop, i == from ? "%s refers to " : "%s, which refers to ", stack->v[i]);
-		data |= strncmp(stack->v[i], "data.", 5) == 0;
-	}
-	buf_printf(&loop, "%s", self);
-	if (data)
-		hcl_error(d, at, "Cyclic references",
-			  "The local values and data sources refer to each other in a loop: %s. None of them can "
-			  "depend on itself, directly or through others.",
-			  buf_cstr(&loop));
-	else
-		hcl_error(d, at, "Cyclic local values",
-			  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
-			  "directly or through other locals.",
-			  buf_cstr(&loop));
-	buf_free(&loop);
-}
-
-static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d, struct strv *stack);
-static void eval_data(struct tmpl *t, struct tmpl_data *x, struct hcl_diags *d, struct strv *stack);
-
-/* Evaluate what an expression or block depends on; true when one of them is part of a loop. */
-static bool eval_deps(struct tmpl *t, const struct deps *dp, struct hcl_diags *d, struct strv *stack)
-{
-	bool cyclic = false;
-	for (size_t i = 0; i < dp->locals.n; i++) {
-		struct tmpl_local *dep = local_by_name(t, dp->locals.v[i]);
-		if (!dep)
-			continue; /* reported by the reference check */
-		cyclic |= dep->state == 1;
-		eval_local(t, dep, d, stack);
-	}
-	for (size_t i = 0; i < dp->datas.n; i++) {
-		const char *ref = dp->datas.v[i];
-		const char *dot = strchr(ref, '.');
-		size_t tl = dot ? (size_t)(dot - ref) : strlen(ref);
-		for (size_t k = 0; k < t->ndatas; k++) {
-			struct tmpl_data *x = &t->datas[k];
-			if (strlen(x->type) != tl || strncmp(x->type, ref, tl) != 0 || (dot && strcmp(x->name, dot + 1) != 0))
-				continue;
-			cyclic |= x->state == 1;
-			eval_data(t, x, d, stack);
-		}
-	}
-	return cyclic;
-}
-
-static void stack_pop(struct strv *stack)
-{
-	stack->n--;
-	free(stack->v[stack->n]);
-	stack->v[stack->n] = NULL;
-}
-
-static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d, struct strv *stack)
-{
-	if (l->state == 2)
-		return;
-	char *self = xasprintf("local.%s", l->name);
-	if (l->state == 1) {
-		report_cycle(d, &l->range, self, stack);
-		free(self);
-		return;
-	}
-	l->state = 1;
-	strv_push_owned(stack, self);
-	struct deps dp = {STRV_INIT, STRV_INIT};
-	hcl_expr_variables(l->expr, collect_dep, &dp);
-	bool cyclic = eval_deps(t, &dp, d, stack);
-	deps_free(&dp);
-	stack_pop(stack);
+	l->state = 2;
 	if (cyclic) {
 		l->value = hcl_unknown(HCL_T_DYNAMIC);
-		l->state = 2;
 		return;
 	}
-	refresh_ctx(t);
+	set_locals(t, dp);
 	if (tmpl_check_refs(t, l->expr, d))
 		l->value = hcl_eval(l->expr, t->ctx, d);
 	else
@@ -616,21 +561,21 @@ static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d
 		hcl_value_unref(s);
 	}
 	if (l->sensitive) {
-		register_secrets(l->value);
+		hcl_fileset_hide(&t->files, &l->expr->range);
+		tmpl_register_secrets(l->value);
 		l->value = hcl_mark(l->value, HCL_MARK_SENSITIVE);
 	}
-	l->state = 2;
 }
 
 /* Run one data source whose dependencies are evaluated: decode its block against its schema (errors
  * are the template's, in every mode), then, when data sources run, execute it and take its result,
  * converted to its output type. */
-static void run_data(struct tmpl *t, struct tmpl_data *x, struct hcl_diags *d)
+static void run_data(struct tmpl *t, struct tmpl_data *x, const struct deps *dp, struct hcl_diags *d)
 {
 	const struct kiln_datasource *ds = x->comp.datasource;
 	if (!x->comp_ok || !x->comp.schema)
 		return;
-	refresh_ctx(t);
+	set_locals(t, dp);
 	struct tmpl_decode in = {0};
 	in.t = t;
 	in.schema = x->comp.schema;
@@ -679,33 +624,156 @@ static void run_data(struct tmpl *t, struct tmpl_data *x, struct hcl_diags *d)
 	if (v) {
 		hcl_value_unref(x->value);
 		x->value = v;
+		hcl_eval_ctx_set_var(t->ctx, "data", data_object(t));
 	}
 out:
 	kiln_config_free(c);
 	free(label);
 }
 
-static void eval_data(struct tmpl *t, struct tmpl_data *x, struct hcl_diags *d, struct strv *stack)
+/* A local or a data source: what the dependency walk visits. */
+struct node {
+	struct tmpl_local *l;
+	struct tmpl_data *x;
+};
+
+static int *node_state(struct node n)
 {
-	if (x->state == 2)
-		return;
-	char *self = xasprintf("data.%s.%s", x->type, x->name);
-	if (x->state == 1) {
-		report_cycle(d, &x->block->label_ranges[1], self, stack);
-		free(self);
-		return;
-	}
-	x->state = 1;
-	strv_push_owned(stack, self);
-	struct deps dp = {STRV_INIT, STRV_INIT};
-	hcl_body_variables(x->block->body, collect_dep, &dp);
-	bool cyclic = eval_deps(t, &dp, d, stack);
-	deps_free(&dp);
-	stack_pop(stack);
-	if (!cyclic)
-		run_data(t, x, d);
-	x->state = 2;
+	return n.l ? &n.l->state : &n.x->state;
 }
+
+static char *node_name(struct node n)
+{
+	return n.l ? xasprintf("local.%s", n.l->name) : xasprintf("data.%s.%s", n.x->type, n.x->name);
+}
+
+/* A node on the way to being evaluated: what it depends on, the next one to look at. */
+struct frame {
+	struct node n;
+	struct deps deps;
+	struct node *on;
+	size_t non, next;
+	bool cyclic;
+};
+
+static bool data_matches(const struct tmpl_data *x, const char *ref)
+{
+	size_t tl = strlen(x->type);
+	if (strncmp(ref, x->type, tl) != 0)
+		return false;
+	return ref[tl] == '\0' || (ref[tl] == '.' && strcmp(ref + tl + 1, x->name) == 0);
+}
+
+/* The locals and data sources a frame's node depends on (undeclared ones are reported by the
+ * reference check). */
+static void frame_open(struct tmpl *t, struct frame *f, struct node n)
+{
+	*f = (struct frame){.n = n, .deps = {STRV_INIT, false, STRV_INIT, false}};
+	*node_state(n) = 1;
+	if (n.l)
+		hcl_expr_variables(n.l->expr, collect_dep, &f->deps);
+	else
+		hcl_body_variables(n.x->block->body, collect_dep, &f->deps);
+	size_t cap = 0;
+	for (size_t i = 0; i < f->deps.locals.n; i++) {
+		struct tmpl_local *l = tmpl_find_local(t, f->deps.locals.v[i]);
+		if (!l)
+			continue;
+		f->on = xgrow(f->on, &cap, f->non + 1, sizeof *f->on);
+		f->on[f->non++] = (struct node){l, NULL};
+	}
+	for (size_t k = 0; k < t->ndatas; k++) {
+		bool dep = f->deps.all_datas;
+		for (size_t i = 0; !dep && i < f->deps.datas.n; i++)
+			dep = data_matches(&t->datas[k], f->deps.datas.v[i]);
+		if (!dep)
+			continue;
+		f->on = xgrow(f->on, &cap, f->non + 1, sizeof *f->on);
+		f->on[f->non++] = (struct node){NULL, &t->datas[k]};
+	}
+}
+
+static void frame_close(struct tmpl *t, struct frame *f, struct hcl_diags *d)
+{
+	if (f->n.l) {
+		finish_local(t, f->n.l, &f->deps, f->cyclic, d);
+	} else {
+		if (!f->cyclic)
+			run_data(t, f->n.x, &f->deps, d);
+		f->n.x->state = 2;
+	}
+	strv_free(&f->deps.locals);
+	strv_free(&f->deps.datas);
+	free(f->on);
+}
+
+/* A loop: name it whole, from where back entered the stack to the innermost frame. */
+static void report_cycle(const struct frame *frames, size_t n, struct node back, struct hcl_diags *d)
+{
+	struct buf loop = BUF_INIT;
+	size_t from = 0;
+	bool data = false;
+	for (size_t i = 0; i < n; i++)
+		if (frames[i].n.l == back.l && frames[i].n.x == back.x)
+			from = i;
+	for (size_t i = from; i < n; i++) {
+		char *name = node_name(frames[i].n);
+		buf_printf(&loop, i == from ? "%s refers to " : "%s, which refers to ", name);
+		free(name);
+		data |= frames[i].n.x != NULL;
+	}
+	char *self = node_name(back);
+	buf_printf(&loop, "%s", self);
+	free(self);
+	const struct hcl_range *at = back.l ? &back.l->range : &back.x->block->label_ranges[1];
+	if (data)
+		hcl_error(d, at, "Cyclic references",
+			  "The local values and data sources refer to each other in a loop: %s. None of them can "
+			  "depend on itself, directly or through others.",
+			  buf_cstr(&loop));
+	else
+		hcl_error(d, at, "Cyclic local values",
+			  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
+			  "directly or through other locals.",
+			  buf_cstr(&loop));
+	buf_free(&loop);
+}
+
+/* Evaluate a local or run a data source after what it depends on, depth first with a stack of its
+ * own (a template's chain of locals can be as long as it likes). */
+static void eval_node(struct tmpl *t, struct node start, struct hcl_diags *d)
+{
+	if (*node_state(start) == 2)
+		return;
+	struct frame *frames = NULL;
+	size_t n = 0, cap = 0;
+	for (struct node push = start, none = {NULL, NULL};;) {
+		if (push.l || push.x) {
+			frames = xgrow(frames, &cap, n + 1, sizeof *frames);
+			frame_open(t, &frames[n++], push);
+			push = none;
+		}
+		struct frame *f = &frames[n - 1];
+		if (f->next < f->non) {
+			struct node dep = f->on[f->next++];
+			int state = *node_state(dep);
+			if (state == 2)
+				continue;
+			if (state == 1) {
+				report_cycle(frames, n, dep, d);
+				f->cyclic = true;
+				continue;
+			}
+			push = dep;
+			continue;
+		}
+		frame_close(t, f, d);
+		if (--n == 0)
+			break;
+	}
+	free(frames);
+}
+
 
 /* ------------------------------------------------------------------------------------------------
  * The whole evaluation */
@@ -731,6 +799,8 @@ void tmpl_check_types(struct tmpl *t, struct hcl_diags *d)
 void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct strv *autovars,
 		   struct hcl_diags *d)
 {
+	/* what a function computes from a secret is a secret for the output filter too */
+	hcl_sensitive_result = tmpl_register_secrets;
 	t->ctx = hcl_eval_ctx_new();
 	hcl_eval_ctx_set_var(t->ctx, "path", str_object2("cwd", t->cwd, "root", t->dir));
 	hcl_eval_ctx_set_var(t->ctx, "packer", str_object2("version", TMPL_PACKER_VERSION, NULL, NULL));
@@ -750,15 +820,13 @@ void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct
 	hcl_eval_ctx_set_var(t->ctx, "var", vars_object(t));
 	t->run_datasources = opts->run_datasources;
 	data_prepare(t, d);
-	refresh_ctx(t);
+	hcl_eval_ctx_set_var(t->ctx, "data", data_object(t));
 
-	struct strv stack = STRV_INIT;
 	for (size_t i = 0; i < t->nlocals; i++)
-		eval_local(t, &t->locals[i], d, &stack);
+		eval_node(t, (struct node){&t->locals[i], NULL}, d);
 	for (size_t i = 0; i < t->ndatas; i++)
-		eval_data(t, &t->datas[i], d, &stack);
-	strv_free(&stack);
-	refresh_ctx(t);
+		eval_node(t, (struct node){NULL, &t->datas[i]}, d);
+	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t, NULL));
 	t->evaluated = true;
 	tmpl_decode_builds(t, d);
 	struct plan_options sel = {opts->only, opts->except};
