@@ -94,7 +94,7 @@ test_expect_success 'a VM build provisioned and post-processed by plugins' '
 	test_grep "    qemu.tiny: file one" out.txt &&
 	size=$(stat -c %s out-tiny/tiny.qcow2) &&
 	crc=$(python3 -c "import zlib,sys; print(\"%08x\" % zlib.crc32(open(sys.argv[1],\"rb\").read()))" out-tiny/tiny.qcow2) &&
-	test_grep -x "$crc $size out-tiny/tiny.qcow2" manifest.txt &&
+	test_grep -x "$crc $size $PWD/out-tiny/tiny.qcow2" manifest.txt &&
 	test_grep "^--> qemu.tiny: Manifest of 1 file(s): manifest.txt$" out.txt &&
 	qemu_no_test_domains
 '
