@@ -87,6 +87,11 @@ struct ssh_keypair {
 /* type NULL or "" means ed25519; bits 0 means the type's default (ecdsa 256, rsa 4096). */
 int ssh_keypair_generate(const char *type, int bits, const char *name, struct ssh_keypair **out,
 			 struct kiln_error *err);
+/* The key pair a checkpoint kept (docs/checkpoints.md): private_text as ssh_keypair_generate made it,
+ * public_line its build.SSHPublicKey. The private key is registered as a secret and written to a
+ * 0600 file in a kiln temp dir, as a generated one is. */
+int ssh_keypair_import(const char *private_text, const char *public_line, struct ssh_keypair **out,
+		       struct kiln_error *err);
 /* Deletes the private key file and its directory. NULL is fine. */
 void ssh_keypair_free(struct ssh_keypair *kp);
 
@@ -128,52 +133,52 @@ int ssh_comm_clear_authorized_key(struct kiln_comm *comm, const struct ssh_keypa
 /* ------------------------------------------------------------------------------------------------ */
 
 #define SSH_CONFIG_ATTRS                                                                                \
-	{"communicator", "string", 0, "\"ssh\"", "How to reach the machine: \"ssh\" or \"none\".", NULL},   \
-	{"pause_before_connecting", "string", 0, NULL, "Wait this long after SSH first answers, then connect again.", NULL}, \
-	{"ssh_host", "string", 0, "computed", "Address to connect to (default: what the builder knows).", NULL}, \
-	{"ssh_port", "number", 0, "22", "Port to connect to.", NULL},                                      \
+	{"communicator", "string", KILN_ATTR_HOST_SIDE, "\"ssh\"", "How to reach the machine: \"ssh\" or \"none\".", NULL},   \
+	{"pause_before_connecting", "string", KILN_ATTR_HOST_SIDE, NULL, "Wait this long after SSH first answers, then connect again.", NULL}, \
+	{"ssh_host", "string", KILN_ATTR_HOST_SIDE, "computed", "Address to connect to (default: what the builder knows).", NULL}, \
+	{"ssh_port", "number", KILN_ATTR_HOST_SIDE, "22", "Port to connect to.", NULL},                                      \
 	{"ssh_username", "string", 0, NULL, "User to log in as (required for ssh).", NULL},                \
-	{"ssh_password", "string", KILN_ATTR_SENSITIVE, NULL, "Password for password or keyboard-interactive login.", NULL}, \
-	{"ssh_private_key_file", "string", 0, NULL, "Private key file to log in with (~ expands).", NULL}, \
-	{"ssh_certificate_file", "string", 0, NULL, "User certificate for the private key (not supported).", NULL}, \
-	{"ssh_agent_auth", "bool", 0, "false", "Log in with the keys of the local ssh-agent (SSH_AUTH_SOCK).", NULL}, \
-	{"ssh_keypair_name", "string", 0, NULL, "Name of a key already on the machine; no temporary key is made.", NULL}, \
-	{"temporary_key_pair_name", "string", 0, "\"kiln_<random>\"", "Comment of the temporary key.", NULL}, \
-	{"temporary_key_pair_type", "string", 0, "\"ed25519\"", "Temporary key type: ed25519, ecdsa or rsa.", NULL}, \
-	{"temporary_key_pair_bits", "number", 0, "computed", "Temporary key size: rsa 4096, ecdsa 256/384/521.", NULL}, \
-	{"ssh_ciphers", "list(string)", 0, NULL, "Ciphers to offer instead of libssh's defaults.", NULL},   \
-	{"ssh_key_exchange_algorithms", "list(string)", 0, NULL, "Key exchange algorithms to offer.", NULL}, \
-	{"ssh_clear_authorized_keys", "bool", 0, "false", "Remove the temporary key from authorized_keys at the end.", NULL}, \
-	{"ssh_pty", "bool", 0, "false", "Request a PTY for commands.", NULL},                               \
-	{"ssh_timeout", "string", 0, "\"5m\"", "How long to wait for SSH to become available.", NULL},      \
-	{"ssh_wait_timeout", "string", KILN_ATTR_DEPRECATED, NULL, "Old name of ssh_timeout.", NULL},       \
-	{"ssh_disable_agent_forwarding", "bool", 0, "false", "Accepted; kiln never forwards the agent.", NULL}, \
-	{"ssh_handshake_attempts", "number", 0, "10", "Authentication failures tolerated while waiting.", NULL}, \
-	{"ssh_bastion_host", "string", 0, NULL, "Jump host to connect through.", NULL},                    \
-	{"ssh_bastion_port", "number", 0, "22", "Port of the jump host.", NULL},                            \
-	{"ssh_bastion_agent_auth", "bool", 0, "false", "Log in to the jump host with the local ssh-agent.", NULL}, \
-	{"ssh_bastion_username", "string", 0, NULL, "User on the jump host.", NULL},                        \
-	{"ssh_bastion_password", "string", KILN_ATTR_SENSITIVE, NULL, "Password on the jump host.", NULL},  \
-	{"ssh_bastion_interactive", "bool", 0, "false", "Use keyboard-interactive with the jump host password.", NULL}, \
-	{"ssh_bastion_private_key_file", "string", 0, NULL, "Private key for the jump host.", NULL},        \
-	{"ssh_bastion_certificate_file", "string", 0, NULL, "Certificate for the jump host key (not supported).", NULL}, \
-	{"ssh_file_transfer_method", "string", 0, "\"scp\"", "Accepted (scp or sftp); kiln always uses SFTP.", NULL}, \
-	{"ssh_proxy_host", "string", 0, NULL, "SOCKS proxy (not supported).", NULL},                        \
-	{"ssh_proxy_port", "number", 0, "1080", "SOCKS proxy port (not supported).", NULL},                 \
-	{"ssh_proxy_username", "string", 0, NULL, "SOCKS proxy user (not supported).", NULL},               \
-	{"ssh_proxy_password", "string", KILN_ATTR_SENSITIVE, NULL, "SOCKS proxy password (not supported).", NULL}, \
-	{"ssh_keep_alive_interval", "string", 0, "\"5s\"", "Keep-alive period; a negative value turns it off.", NULL}, \
-	{"ssh_read_write_timeout", "string", 0, NULL, "Silence after which a connection counts as dropped.", NULL}, \
-	{"ssh_remote_tunnels", "list(string)", 0, NULL, "Remote port forwards (not supported).", NULL},     \
-	{"ssh_local_tunnels", "list(string)", 0, NULL, "Local port forwards (not supported).", NULL},       \
-	{"winrm_username", "string", 0, NULL, "WinRM (not supported by kiln).", NULL},                      \
-	{"winrm_password", "string", KILN_ATTR_SENSITIVE, NULL, "WinRM (not supported by kiln).", NULL},    \
-	{"winrm_host", "string", 0, NULL, "WinRM (not supported by kiln).", NULL},                          \
-	{"winrm_no_proxy", "bool", 0, NULL, "WinRM (not supported by kiln).", NULL},                        \
-	{"winrm_port", "number", 0, NULL, "WinRM (not supported by kiln).", NULL},                          \
-	{"winrm_timeout", "string", 0, NULL, "WinRM (not supported by kiln).", NULL},                       \
-	{"winrm_use_ssl", "bool", 0, NULL, "WinRM (not supported by kiln).", NULL},                         \
-	{"winrm_insecure", "bool", 0, NULL, "WinRM (not supported by kiln).", NULL},                        \
-	{"winrm_use_ntlm", "bool", 0, NULL, "WinRM (not supported by kiln).", NULL}
+	{"ssh_password", "string", KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, NULL, "Password for password or keyboard-interactive login.", NULL}, \
+	{"ssh_private_key_file", "string", KILN_ATTR_HOST_SIDE, NULL, "Private key file to log in with (~ expands).", NULL}, \
+	{"ssh_certificate_file", "string", KILN_ATTR_HOST_SIDE, NULL, "User certificate for the private key (not supported).", NULL}, \
+	{"ssh_agent_auth", "bool", KILN_ATTR_HOST_SIDE, "false", "Log in with the keys of the local ssh-agent (SSH_AUTH_SOCK).", NULL}, \
+	{"ssh_keypair_name", "string", KILN_ATTR_HOST_SIDE, NULL, "Name of a key already on the machine; no temporary key is made.", NULL}, \
+	{"temporary_key_pair_name", "string", KILN_ATTR_HOST_SIDE, "\"kiln_<random>\"", "Comment of the temporary key.", NULL}, \
+	{"temporary_key_pair_type", "string", KILN_ATTR_HOST_SIDE, "\"ed25519\"", "Temporary key type: ed25519, ecdsa or rsa.", NULL}, \
+	{"temporary_key_pair_bits", "number", KILN_ATTR_HOST_SIDE, "computed", "Temporary key size: rsa 4096, ecdsa 256/384/521.", NULL}, \
+	{"ssh_ciphers", "list(string)", KILN_ATTR_HOST_SIDE, NULL, "Ciphers to offer instead of libssh's defaults.", NULL},   \
+	{"ssh_key_exchange_algorithms", "list(string)", KILN_ATTR_HOST_SIDE, NULL, "Key exchange algorithms to offer.", NULL}, \
+	{"ssh_clear_authorized_keys", "bool", KILN_ATTR_HOST_SIDE, "false", "Remove the temporary key from authorized_keys at the end.", NULL}, \
+	{"ssh_pty", "bool", KILN_ATTR_HOST_SIDE, "false", "Request a PTY for commands.", NULL},                               \
+	{"ssh_timeout", "string", KILN_ATTR_HOST_SIDE, "\"5m\"", "How long to wait for SSH to become available.", NULL},      \
+	{"ssh_wait_timeout", "string", KILN_ATTR_DEPRECATED | KILN_ATTR_HOST_SIDE, NULL, "Old name of ssh_timeout.", NULL},       \
+	{"ssh_disable_agent_forwarding", "bool", KILN_ATTR_HOST_SIDE, "false", "Accepted; kiln never forwards the agent.", NULL}, \
+	{"ssh_handshake_attempts", "number", KILN_ATTR_HOST_SIDE, "10", "Authentication failures tolerated while waiting.", NULL}, \
+	{"ssh_bastion_host", "string", KILN_ATTR_HOST_SIDE, NULL, "Jump host to connect through.", NULL},                    \
+	{"ssh_bastion_port", "number", KILN_ATTR_HOST_SIDE, "22", "Port of the jump host.", NULL},                            \
+	{"ssh_bastion_agent_auth", "bool", KILN_ATTR_HOST_SIDE, "false", "Log in to the jump host with the local ssh-agent.", NULL}, \
+	{"ssh_bastion_username", "string", KILN_ATTR_HOST_SIDE, NULL, "User on the jump host.", NULL},                        \
+	{"ssh_bastion_password", "string", KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, NULL, "Password on the jump host.", NULL},  \
+	{"ssh_bastion_interactive", "bool", KILN_ATTR_HOST_SIDE, "false", "Use keyboard-interactive with the jump host password.", NULL}, \
+	{"ssh_bastion_private_key_file", "string", KILN_ATTR_HOST_SIDE, NULL, "Private key for the jump host.", NULL},        \
+	{"ssh_bastion_certificate_file", "string", KILN_ATTR_HOST_SIDE, NULL, "Certificate for the jump host key (not supported).", NULL}, \
+	{"ssh_file_transfer_method", "string", KILN_ATTR_HOST_SIDE, "\"scp\"", "Accepted (scp or sftp); kiln always uses SFTP.", NULL}, \
+	{"ssh_proxy_host", "string", KILN_ATTR_HOST_SIDE, NULL, "SOCKS proxy (not supported).", NULL},                        \
+	{"ssh_proxy_port", "number", KILN_ATTR_HOST_SIDE, "1080", "SOCKS proxy port (not supported).", NULL},                 \
+	{"ssh_proxy_username", "string", KILN_ATTR_HOST_SIDE, NULL, "SOCKS proxy user (not supported).", NULL},               \
+	{"ssh_proxy_password", "string", KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, NULL, "SOCKS proxy password (not supported).", NULL}, \
+	{"ssh_keep_alive_interval", "string", KILN_ATTR_HOST_SIDE, "\"5s\"", "Keep-alive period; a negative value turns it off.", NULL}, \
+	{"ssh_read_write_timeout", "string", KILN_ATTR_HOST_SIDE, NULL, "Silence after which a connection counts as dropped.", NULL}, \
+	{"ssh_remote_tunnels", "list(string)", KILN_ATTR_HOST_SIDE, NULL, "Remote port forwards (not supported).", NULL},     \
+	{"ssh_local_tunnels", "list(string)", KILN_ATTR_HOST_SIDE, NULL, "Local port forwards (not supported).", NULL},       \
+	{"winrm_username", "string", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                      \
+	{"winrm_password", "string", KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},    \
+	{"winrm_host", "string", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                          \
+	{"winrm_no_proxy", "bool", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                        \
+	{"winrm_port", "number", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                          \
+	{"winrm_timeout", "string", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                       \
+	{"winrm_use_ssl", "bool", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                         \
+	{"winrm_insecure", "bool", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                        \
+	{"winrm_use_ntlm", "bool", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL}
 
 #endif

@@ -80,7 +80,7 @@ bool img_sanitize_opts_has(const struct img_sanitize_opts *o, const char *operat
  *     }                                                                                         */
 extern const struct kiln_schema img_sanitize_schema;
 #define IMG_SANITIZE_ATTR                                                                         \
-	{"sanitize", "bool", KILN_ATTR_BLOCK, "true",                                             \
+	{"sanitize", "bool", KILN_ATTR_BLOCK | KILN_ATTR_HOST_SIDE, "true",                                             \
 	 "clean the disk after shutdown (machine-id, host keys, logs, temporary key, ...) with "  \
 	 "libguestfs; false to skip", &img_sanitize_schema}
 extern const struct kiln_attr img_sanitize_attr;  /* the same entry, for lookups */
@@ -228,7 +228,7 @@ int img_export_opts_add(struct img_export_opts *o, const char *name, struct kiln
  * passes them as defaults to the decoder. */
 extern const struct kiln_schema img_export_schema;
 #define IMG_EXPORT_ATTR                                                                            \
-	{"export", NULL, KILN_ATTR_BLOCK, NULL,                                                    \
+	{"export", NULL, KILN_ATTR_BLOCK | KILN_ATTR_HOST_SIDE, NULL,                                                    \
 	 "output formats of the finished disk (qcow2, raw, vmdk, vhdx, vpc, ova, vagrant)",         \
 	 &img_export_schema}
 extern const struct kiln_attr img_export_attr;

@@ -10,6 +10,9 @@
 #include "util/error.h"
 
 int file_read_all(const char *path, struct buf *out, struct kiln_error *err);
+/* Whole writes and reads on a descriptor, retrying on EINTR; -1 with errno (a short read is -1 too). */
+int fd_write_all(int fd, const void *data, size_t len);
+int fd_read_exact(int fd, void *buf, size_t len);
 /* Write to "<path>.tmp-XXXXXX" in the same directory, fsync, rename over path: readers never see a
  * half-written file. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct kiln_error *err);

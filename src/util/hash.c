@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -121,4 +122,15 @@ int hash_file_hex(const char *algo, const char *path, char **hex, struct kiln_er
 	close(fd);
 	*hex = hasher_final_hex(h);
 	return 0;
+}
+
+char *hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t n)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	if (!HMAC(EVP_sha256(), key, (int)keylen, data, n, mac, &len))
+		return NULL;
+	char *hex = xmalloc(2 * (size_t)len + 1);
+	hex_encode(mac, len, hex);
+	return hex;
 }
