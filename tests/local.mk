@@ -3,6 +3,9 @@ EXTRA_DIST += tests/lib/test-lib.sh
 EXTRA_DIST += tests/lib/fixtures.sh tests/fixtures/fixture-lib.sh tests/fixtures/tiny-lib.sh \
 	tests/fixtures/mk-test-key tests/fixtures/mk-tiny-image tests/fixtures/mk-debian-image tests/fixtures/mk-boot-iso
 E2E_TESTS += tests/e2e/t0401-fixtures.sh
+# tests/lib/libvirtd.sh (private libvirt daemons) and tests/lib/audit.sh (nothing left behind)
+EXTRA_DIST += tests/lib/libvirtd.sh tests/lib/audit.sh
+E2E_TESTS += tests/e2e/t0402-test-libs.sh
 # README command 1 (scripts/golden) end to end, and its printed boot line
 E2E_TESTS += tests/e2e/t0720-golden.sh
 EXTRA_DIST += tests/e2e/t0720-golden.sh

@@ -290,11 +290,16 @@ bool tmpl_config_error_range(const struct kiln_config *c, const struct kiln_erro
 			*out = c->attrs[i].range;
 			return true;
 		}
-	for (size_t i = 0; i < c->nblocks; i++)
+	for (size_t i = 0; i < c->nblocks; i++) {
 		if (starts_at(&c->blocks[i].first, e)) {
 			*out = c->blocks[i].first;
 			return true;
 		}
+		/* an attribute of a nested block (sanitize { operations = ... }) */
+		for (size_t j = 0; j < c->blocks[i].n; j++)
+			if (tmpl_config_error_range(c->blocks[i].v[j], e, out))
+				return true;
+	}
 	return false;
 }
 

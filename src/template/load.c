@@ -16,6 +16,7 @@
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/mem.h"
+#include "util/version.h"
 
 /* ------------------------------------------------------------------------------------------------
  * Schemas of Packer's own blocks */
@@ -149,14 +150,17 @@ static void decode_required_plugins(struct tmpl *t, const struct hcl_body *b, st
 			continue;
 		}
 		if (req.version) {
-			char *why = NULL;
-			if (tmpl_version_satisfies(req.version, "0.0.0", &why) < 0) {
+			struct version_constraints c = VERSION_CONSTRAINTS_INIT;
+			struct kiln_error err = ERR_INIT;
+			int rc = version_constraints_parse(req.version, &c, &err);
+			if (rc < 0)
 				hcl_error(d, &a->range, "Invalid version constraint",
-					  "The version constraint \"%s\" for plugin %s cannot be read: %s.", req.version,
-					  a->name, why);
-				free(why);
+					  "The version constraint \"%s\" for plugin %s cannot be read: %s. %s", req.version,
+					  a->name, err_cause(&err), err.hint);
+			version_constraints_free(&c);
+			err_clear(&err);
+			if (rc < 0)
 				continue;
-			}
 		}
 		t->plugins = xrealloc(t->plugins, (t->nplugins + 1) * sizeof *t->plugins);
 		t->plugins[t->nplugins++] = req;
@@ -173,12 +177,13 @@ static void decode_packer(struct tmpl *t, const struct hcl_block *blk, struct hc
 			hcl_error(d, &rv->expr->range, "Invalid required_version",
 				  "required_version must be a literal string such as \">= 1.7.0\".");
 		} else {
-			char *why = NULL;
-			int ok = tmpl_version_satisfies(text, TMPL_PACKER_VERSION, &why);
+			struct kiln_error err = ERR_INIT;
+			int ok = version_satisfies(text, TMPL_PACKER_VERSION, &err);
 			if (ok < 0) {
-				hcl_error(d, &rv->expr->range, "Invalid required_version",
-					  "The version constraint \"%s\" cannot be read: %s.", text, why);
-				free(why);
+				hcl_error(d, &rv->expr->range, "Invalid version constraint",
+					  "The version constraint \"%s\" cannot be read: %s. %s", text, err_cause(&err),
+					  err.hint);
+				err_clear(&err);
 			} else {
 				strv_push(&t->required_versions, text);
 				t->required_version_ranges = xrealloc(t->required_version_ranges,

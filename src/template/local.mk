@@ -10,8 +10,7 @@ src_libkiln_a_SOURCES += \
 	src/template/inspect.c \
 	src/template/load.c \
 	src/template/pending_schemas.c \
-	src/template/plan.c \
-	src/template/version.c
+	src/template/plan.c
 
 check_PROGRAMS += tests/unit/test-template
 TESTS += tests/unit/test-template

@@ -126,8 +126,4 @@ struct tmpl_plugin_req {
 size_t tmpl_required_versions(const struct tmpl *t, const char *const **texts, const struct hcl_range **ranges);
 size_t tmpl_required_plugins(const struct tmpl *t, const struct tmpl_plugin_req **reqs);
 
-/* Does version (e.g. "1.11.2") satisfy a Go-style constraint list (">= 1.7, < 2", "~> 1.2")?
- * Returns 1 yes, 0 no, -1 when the constraint cannot be parsed (*why says what is wrong). */
-int tmpl_version_satisfies(const char *constraint, const char *version, char **why);
-
 #endif

@@ -6,6 +6,7 @@
 # one, so it stays authorized (the second boot logs in with it) while the build's host name goes.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
+. "$KILN_SRCDIR/tests/lib/audit.sh"
 qemu_setup
 
 TINY=$(fixture_tiny_image)
@@ -121,5 +122,7 @@ test_expect_success 'the compacted overlay is a standalone image with the second
 	test_grep "second" out3.txt &&
 	qemu_no_test_domains
 '
+
+test_expect_success 'nothing is left behind' 'audit_test'
 
 test_done

@@ -4,6 +4,7 @@
 # no held port behind.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
+. "$KILN_SRCDIR/tests/lib/audit.sh"
 qemu_setup
 
 NOSSHD=$(fixture_tiny_nosshd_image)
@@ -60,5 +61,7 @@ test_expect_success 'Ctrl-C while waiting for SSH cleans everything up' '
 	ls -A "$TMPDIR" >tmp.after &&
 	test_cmp tmp.before tmp.after
 '
+
+test_expect_success 'nothing is left behind' 'audit_test'
 
 test_done

@@ -499,27 +499,6 @@ static void test_eval_step_from_threads(void **state)
 	hcl_diags_free(&d);
 }
 
-static void test_version_constraints(void **state)
-{
-	(void)state;
-	assert_int_equal(tmpl_version_satisfies(">= 1.7.0", "1.11.2", NULL), 1);
-	assert_int_equal(tmpl_version_satisfies(">= 1.7, < 1.11", "1.11.2", NULL), 0);
-	assert_int_equal(tmpl_version_satisfies("~> 1.11.0", "1.11.2", NULL), 1);
-	assert_int_equal(tmpl_version_satisfies("~> 1.10.0", "1.11.2", NULL), 0);
-	assert_int_equal(tmpl_version_satisfies("~> 1.2", "1.11.2", NULL), 1);
-	assert_int_equal(tmpl_version_satisfies("= 1.11.2", "1.11.2", NULL), 1);
-	assert_int_equal(tmpl_version_satisfies("!= 1.11.2", "1.11.2", NULL), 0);
-	assert_int_equal(tmpl_version_satisfies(">= v1", "1.11.2", NULL), 1);
-	assert_int_equal(tmpl_version_satisfies(">= 1.12.0-beta1", "1.11.2", NULL), 0);
-	assert_int_equal(tmpl_version_satisfies(">= 1.0", "1.2.0-rc1", NULL), 0);
-	char *why = NULL;
-	assert_int_equal(tmpl_version_satisfies(">= banana", "1.11.2", &why), -1);
-	assert_non_null(why);
-	free(why);
-	assert_int_equal(tmpl_version_satisfies("", "1.0.0", &why), -1);
-	free(why);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,7 +509,6 @@ int main(void)
 		cmocka_unit_test(test_eval_step_reports_errors),
 		cmocka_unit_test(test_config_fingerprint),
 		cmocka_unit_test(test_eval_step_from_threads),
-		cmocka_unit_test(test_version_constraints),
 	};
 	return cmocka_run_group_tests_name("template", tests, setup, teardown);
 }

@@ -1,0 +1,200 @@
+# libvirtd.sh — private libvirt daemons for tests that must stop, kill or restart libvirt, or need several
+# hypervisors (POSIX sh; source after test-lib.sh). The system libvirtd is shared by every test on the
+# machine and must never be stopped: a test that needs to break libvirt starts its own.
+#
+# Each daemon NAME is a privileged libvirtd (the test runs as root) in a mount namespace of its own,
+# where /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/cache/libvirt and /var/log/libvirt are bind
+# mounts of directories under $TEST_DIR/libvirtd-NAME/ (etc run lib cache log). So it shares no socket,
+# no domain state, no network and no configuration with the system daemon; QEMU runs as root (kiln's
+# domains carry their own DAC label anyway), without cgroups and without virtlogd (stdio_handler="file":
+# QEMU's log is log/qemu/DOMAIN.log). Domains, volumes and pools are the daemon's own. Reached as:
+#
+#   libvirtd_uri NAME       qemu+unix:///system?socket=…/run/libvirt-sock — a local hypervisor to kiln
+#                           (it shares our file system: disks by path, like qemu:///system)
+#   libvirtd_tcp_uri NAME   qemu+tcp://127.0.0.1:PORT/system — a remote one to kiln (volumes and
+#                           streams), listening on loopback only, auth none
+#
+#   libvirtd_start NAME     start it (again: same directories, same port) and wait until it answers
+#   libvirtd_stop NAME      SIGTERM, wait until it is gone: a graceful stop (libvirt destroys the
+#                           domains started with VIR_DOMAIN_START_AUTODESTROY, keeps the others)
+#   libvirtd_kill NAME      SIGKILL, wait until it is gone: a crash (every guest keeps running)
+#   libvirtd_restart NAME   libvirtd_stop + libvirtd_start
+#   libvirtd_pid NAME       the daemon's pid (empty when it is not running)
+#   libvirtd_running NAME   is it running?
+#   libvirtd_domains NAME   names of its running domains (empty when the daemon is down)
+#   libvirtd_qemu_pids NAME pids of QEMU processes of its domains, from its state (works while it is down)
+#   libvirtd_alive PID      is PID running (not gone, not a zombie waiting for init)?
+#   libvirtd_dir NAME       its directory
+#   libvirtd_teardown NAME  destroy its domains (also the QEMU processes of a daemon that is down), stop it;
+#                           registered with test_atexit by the first libvirtd_start, so a test file that
+#                           ends however it ends leaves no daemon, no guest and no mount behind
+#   libvirtd_names          the names of this test's daemons (for tests/lib/audit.sh)
+#
+# Several daemons may run at once (a pool of hosts): each has its own directories and TCP port.
+# Start-up takes about 1.5 s: QEMU's capabilities are seeded from the system daemon's cache when it
+# has them (libvirt checks they still match the binaries and probes again if not).
+
+LIBVIRTD_BIN=${LIBVIRTD_BIN:-/usr/sbin/libvirtd}
+
+libvirtd_dir() { printf '%s/libvirtd-%s' "${TEST_DIR:?}" "$1"; }
+libvirtd_uri() { printf 'qemu+unix:///system?socket=%s/run/libvirt-sock' "$(libvirtd_dir "$1")"; }
+libvirtd_tcp_uri() { printf 'qemu+tcp://127.0.0.1:%s/system' "$(cat "$(libvirtd_dir "$1")/port")"; }
+libvirtd_names() {
+	for _lv_d in "${TEST_DIR:?}"/libvirtd-*; do
+		[ -d "$_lv_d" ] && printf '%s\n' "${_lv_d##*/libvirtd-}"
+	done
+}
+
+libvirtd_pid() {
+	_lv_p=$(cat "$(libvirtd_dir "$1")/run/libvirtd.pid" 2>/dev/null)
+	[ -n "$_lv_p" ] && libvirtd_alive "$_lv_p" && [ "$(cat "/proc/$_lv_p/comm" 2>/dev/null)" = libvirtd ] &&
+		printf '%s\n' "$_lv_p"
+	return 0
+}
+
+libvirtd_running() { [ -n "$(libvirtd_pid "$1")" ]; }
+
+_lv_virsh() {
+	_lv_n=$1
+	shift
+	timeout 20 virsh -q -c "$(libvirtd_uri "$_lv_n")" "$@" 2>/dev/null
+}
+
+libvirtd_domains() {
+	libvirtd_running "$1" || return 0
+	_lv_virsh "$1" list --name | sed '/^$/d'
+}
+
+# is PID alive (a zombie waiting for init to reap it is not)?
+libvirtd_alive() {
+	_lv_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$_lv_st" ] && [ "$_lv_st" != Z ]
+}
+
+libvirtd_qemu_pids() {
+	for _lv_f in "$(libvirtd_dir "$1")"/run/qemu/*.pid; do
+		[ -f "$_lv_f" ] && [ "${_lv_f##*/}" != driver.pid ] || continue   # driver.pid is libvirtd's
+		_lv_p=$(cat "$_lv_f" 2>/dev/null)
+		[ -n "$_lv_p" ] && libvirtd_alive "$_lv_p" && printf '%s\n' "$_lv_p"
+	done
+	return 0
+}
+
+_lv_configure() {
+	_lv_d=$1
+	_lv_port=$2
+	mkdir -p "$_lv_d/etc" "$_lv_d/run" "$_lv_d/lib" "$_lv_d/cache/qemu/capabilities" "$_lv_d/log" || return 1
+	cat >"$_lv_d/etc/libvirtd.conf" <<-EOF
+	# private daemon of a kiln test: loopback only, no TLS, no authentication
+	listen_tls = 0
+	listen_tcp = 1
+	listen_addr = "127.0.0.1"
+	tcp_port = "$_lv_port"
+	auth_tcp = "none"
+	unix_sock_dir = "$_lv_d/run"
+	unix_sock_group = "root"
+	unix_sock_rw_perms = "0700"
+	log_outputs = "3:file:$_lv_d/log/libvirtd.log"
+	EOF
+	cat >"$_lv_d/etc/qemu.conf" <<-EOF
+	# private daemon of a kiln test: no virtlogd, no cgroups, QEMU as root
+	stdio_handler = "file"
+	cgroup_controllers = [ ]
+	user = "root"
+	group = "root"
+	security_driver = "none"
+	EOF
+	cp /var/cache/libvirt/qemu/capabilities/*.xml "$_lv_d/cache/qemu/capabilities/" 2>/dev/null
+	return 0
+}
+
+libvirtd_start() {
+	_lv_n=$1
+	_lv_d=$(libvirtd_dir "$_lv_n")
+	if libvirtd_running "$_lv_n"; then
+		echo "libvirtd_start: $_lv_n is already running" >&2
+		return 1
+	fi
+	if [ ! -f "$_lv_d/port" ]; then
+		test_atexit "libvirtd_teardown '$_lv_n'"
+		_lv_port=$(test_free_port) || return 1
+		_lv_configure "$_lv_d" "$_lv_port" || return 1
+		echo "$_lv_port" >"$_lv_d/port"
+	fi
+	rm -f "$_lv_d/run/libvirt-sock" "$_lv_d/run/libvirtd.pid"
+	# tini (when present) adopts and reaps the QEMU processes libvirtd double-forks at once, as
+	# scripts/install-deps does for the system daemon: otherwise each guest's exit waits for init.
+	_lv_reaper=
+	command -v tini >/dev/null 2>&1 && _lv_reaper="tini -s --"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare -m --propagation private sh -c '
+		d=$1; shift
+		mount --bind "$d/etc" /etc/libvirt &&
+		mount --bind "$d/run" /run/libvirt &&
+		mount --bind "$d/lib" /var/lib/libvirt &&
+		mount --bind "$d/cache" /var/cache/libvirt &&
+		mount --bind "$d/log" /var/log/libvirt &&
+		exec setsid "$@"' sh "$_lv_d" $_lv_reaper "$LIBVIRTD_BIN" --listen -f "$_lv_d/etc/libvirtd.conf" \
+		-p "$_lv_d/run/libvirtd.pid" </dev/null >>"$_lv_d/log/stderr" 2>&1 &
+	_lv_i=0
+	while [ $_lv_i -lt 300 ]; do
+		if [ -S "$_lv_d/run/libvirt-sock" ] && _lv_virsh "$_lv_n" version >/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+		_lv_i=$((_lv_i + 1))
+	done
+	echo "libvirtd_start: $_lv_n did not answer within 30 s; its log:" >&2
+	tail -n 20 "$_lv_d/log/stderr" "$_lv_d/log/libvirtd.log" >&2 2>/dev/null
+	return 1
+}
+
+# _lv_signal NAME SIGNAL: send it, wait up to 30 s until the daemon (and its reaper) are gone
+_lv_signal() {
+	_lv_p=$(libvirtd_pid "$1")
+	[ -n "$_lv_p" ] || return 0
+	_lv_parent=$(awk '{print $4}' "/proc/$_lv_p/stat" 2>/dev/null)
+	kill "-$2" "$_lv_p" 2>/dev/null
+	_lv_i=0
+	while libvirtd_alive "$_lv_p" && [ $_lv_i -lt 300 ]; do
+		sleep 0.1
+		_lv_i=$((_lv_i + 1))
+	done
+	if libvirtd_alive "$_lv_p"; then
+		echo "libvirtd_stop: $1 (pid $_lv_p) did not exit on SIG$2" >&2
+		return 1
+	fi
+	# its reaper ends with it; wait so the next start does not race it
+	if [ -n "$_lv_parent" ] && [ "$(cat "/proc/$_lv_parent/comm" 2>/dev/null)" = tini ]; then
+		_lv_i=0
+		while libvirtd_alive "$_lv_parent" && [ $_lv_i -lt 50 ]; do
+			sleep 0.1
+			_lv_i=$((_lv_i + 1))
+		done
+	fi
+	return 0
+}
+
+libvirtd_stop() { _lv_signal "$1" TERM; }
+libvirtd_kill() { _lv_signal "$1" KILL; }
+libvirtd_restart() { libvirtd_stop "$1" && libvirtd_start "$1"; }
+
+libvirtd_teardown() {
+	_lv_n=$1
+	_lv_d=$(libvirtd_dir "$_lv_n")
+	[ -d "$_lv_d" ] || return 0
+	for _lv_dom in $(libvirtd_domains "$_lv_n"); do
+		_lv_virsh "$_lv_n" destroy "$_lv_dom" >/dev/null
+	done
+	_lv_signal "$_lv_n" TERM || _lv_signal "$_lv_n" KILL
+	# guests of a daemon that was killed, or that outlived it
+	_lv_pids=$(libvirtd_qemu_pids "$_lv_n")
+	[ -z "$_lv_pids" ] && return 0
+	kill -9 $_lv_pids 2>/dev/null
+	_lv_i=0
+	while [ -n "$(libvirtd_qemu_pids "$_lv_n")" ] && [ $_lv_i -lt 50 ]; do
+		sleep 0.1
+		_lv_i=$((_lv_i + 1))
+	done
+	return 0
+}
