@@ -582,6 +582,33 @@ static void remove_broken(struct ckstore *s, const struct strv *broken, struct s
 	}
 }
 
+/* An entry's recency for eviction: its last use or that of anything built on it, whichever is later.
+ * A checkpoint goes only with what builds on it, so ordering by this never removes an entry used more
+ * recently than the one chosen. */
+static int64_t effective_use(struct ckstore_entry *v, size_t n, size_t i)
+{
+	struct strv ids = STRV_INIT;
+	closure(v, n, v[i].id, &ids);
+	int64_t t = v[i].last_used;
+	for (size_t k = 0; k < ids.n; k++) {
+		struct ckstore_entry *e = find_id(v, n, ids.v[k]);
+		if (e && e->last_used > t)
+			t = e->last_used;
+	}
+	strv_free(&ids);
+	return t;
+}
+
+static int cmp_eviction(const void *a, const void *b)
+{
+	const struct ckstore_entry *x = *(struct ckstore_entry *const *)a, *y = *(struct ckstore_entry *const *)b;
+	if (x->created != y->created)   /* `created` holds the effective use here (see ckstore_evict) */
+		return x->created < y->created ? -1 : 1;
+	if (x->after != y->after)       /* the same second: the end of a chain goes first */
+		return x->after > y->after ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
 int ckstore_evict(struct ckstore *s, uint64_t max_bytes, struct strv *removed, struct kiln_error *err)
 {
 	if (lock_store(s, LOCK_EX) < 0)
@@ -594,7 +621,17 @@ int ckstore_evict(struct ckstore *s, uint64_t max_bytes, struct strv *removed, s
 		uint64_t total = 0;
 		for (size_t i = 0; i < n; i++)
 			total += v[i].bytes;
-		for (size_t i = 0; i < n && total > max_bytes; i++) {
+		/* order by effective use: copies whose `created` carries it, pointing back at v */
+		struct ckstore_entry *keyed = xcalloc(n ? n : 1, sizeof *keyed), **order = xcalloc(n ? n : 1, sizeof *order);
+		for (size_t i = 0; i < n; i++) {
+			keyed[i] = v[i];
+			keyed[i].created = effective_use(v, n, i);
+			order[i] = &keyed[i];
+		}
+		if (n > 1)
+			qsort(order, n, sizeof *order, cmp_eviction);
+		for (size_t o = 0; o < n && total > max_bytes; o++) {
+			size_t i = (size_t)(order[o] - keyed);
 			if (strv_contains(&gone, v[i].id))
 				continue;
 			struct strv all = STRV_INIT, ids = STRV_INIT;
@@ -614,6 +651,8 @@ int ckstore_evict(struct ckstore *s, uint64_t max_bytes, struct strv *removed, s
 			}
 			strv_free(&ids);
 		}
+		free(order);
+		free(keyed);   /* shallow copies: the strings belong to v */
 		remove_broken(s, &broken, &doomed);
 	}
 	unlock_store(s);

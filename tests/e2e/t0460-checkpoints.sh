@@ -10,6 +10,7 @@
 #   the least recently used checkpoints first; `kiln cache clear` empties the store.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
+. "$KILN_SRCDIR/tests/lib/audit.sh"
 qemu_setup
 
 TINY=$(fixture_tiny_image)
@@ -62,9 +63,9 @@ entries() {
 	"$KILN" cache list -machine-readable | awk -F, '$3 == "checkpoint" { print $4, $5, $6, $12 }'
 }
 
-# No stray domain, no work or half-written checkpoint left behind.
+# Nothing left behind (tests/lib/audit.sh), and no working disks or half-written checkpoint either.
 store_clean() {
-	qemu_no_test_domains &&
+	audit_test &&
 	test -z "$(ls -A "$STORE/work" 2>/dev/null)" &&
 	test -z "$(ls -A "$STORE/tmp" 2>/dev/null)"
 }
@@ -149,9 +150,13 @@ test_expect_success '-cache: two parallel builds start from one checkpoint, each
 		{ tiny c "$TEST_DIR/p$p/out" && three c "\"echo one > /root/one\", \"echo RAN-ONE\"" x "\"echo parallel-$p\""; } >p$p/c.pkr.hcl &&
 		cp data.txt p$p/ || return 1
 	done &&
-	(cd pa && "$KILN" build -cache c.pkr.hcl >../pa.txt 2>&1) & pid_a=$! &&
-	(cd pb && "$KILN" build -cache c.pkr.hcl >../pb.txt 2>&1) & pid_b=$! &&
-	wait $pid_a && wait $pid_b &&
+	{
+		(cd pa && "$KILN" build -cache c.pkr.hcl >../pa.txt 2>&1; echo $? >../pa.rc) &
+		(cd pb && "$KILN" build -cache c.pkr.hcl >../pb.txt 2>&1; echo $? >../pb.rc) &
+		wait
+	} &&
+	test "$(cat pa.rc)" = 0 || { cat pa.txt; false; } &&
+	test "$(cat pb.rc)" = 0 || { cat pb.txt; false; } &&
 	for p in a b; do
 		test_grep "Starting from the checkpoint after provisioner 2" p$p.txt &&
 		test_grep "Restored VM .* from the checkpoint.s memory" p$p.txt &&
@@ -175,9 +180,20 @@ test_expect_success 'a corrupted checkpoint is skipped with a warning' '
 	store_clean
 '
 
-# "id last_used" of the checkpoints, oldest use first
+# "id recency" of the checkpoints: the last use of it or of anything built on it (what eviction orders by)
 uses() {
-	"$KILN" cache list -machine-readable | awk -F, '$3 == "checkpoint" { print $4, $11 }' | sort -k2n
+	"$KILN" cache list -machine-readable | python3 -c '
+import sys
+rows = [l.rstrip("\n").split(",") for l in sys.stdin]
+e = {r[3]: (int(r[10]), r[12]) for r in rows if len(r) > 12 and r[2] == "checkpoint"}
+eff = dict((i, u) for i, (u, p) in e.items())
+for i, (u, p) in e.items():
+    while p in e:
+        eff[p] = max(eff[p], u)
+        p = e[p][1]
+for i in sorted(eff, key=eff.get):
+    print(i, eff[i])
+'
 }
 
 test_expect_success 'the size limit evicts the least recently used checkpoints first' '
@@ -194,7 +210,8 @@ test_expect_success 'the size limit evicts the least recently used checkpoints f
 	test "$(wc -l <after.txt)" -le 5 &&
 	grep -q "^$boot " after.txt &&
 	test "$(awk "\$3 > 0" after.txt | wc -l)" -ge 3 &&
-	# of the checkpoints made before, the ones kept were used later than every one removed
+	# of the checkpoints made before, every one kept was used (it or what builds on it) no earlier than
+	# every one removed
 	newest_removed=0 && oldest_kept=99999999999 &&
 	while read -r id used; do
 		[ "$id" = "$boot" ] && continue

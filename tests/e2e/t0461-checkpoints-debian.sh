@@ -6,6 +6,7 @@
 # now through passwordless sudo, and only the edited last provisioner runs.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
+. "$KILN_SRCDIR/tests/lib/audit.sh"
 qemu_setup
 
 DEBIAN=$(fixture_debian_image)
@@ -53,7 +54,7 @@ test_expect_success 'a -cache build with a temporary key keeps that key with its
 		test "$(stat -c %a "$k")" = 600 || return 1
 	done &&
 	test "$(ls "$STORE"/entries/*/ssh_key | wc -l)" = 3 &&
-	qemu_no_test_domains
+	audit_test
 '
 
 test_expect_success 'editing the last provisioner: the guest is restored from memory with its key and clock' '
@@ -73,7 +74,7 @@ test_expect_success 'editing the last provisioner: the guest is restored from me
 	test -n "$guest" &&
 	test $(( host - guest )) -le 5 && test $(( guest - host )) -le 5 &&
 	qemu-img check out/debian.qcow2 &&
-	qemu_no_test_domains &&
+	audit_test &&
 	test -z "$(ls -A "$STORE/work")"
 '
 

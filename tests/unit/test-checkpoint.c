@@ -348,7 +348,20 @@ static void test_store_lru_eviction_and_locks(void **state)
 	assert_false(entry_exists(s, child2));
 	assert_int_equal(count_entries(s), 0);
 	strv_free(&removed);
-	free(old), free(mid), free(mid_child), free(newest), free(child2), free(k5);
+	/* a checkpoint used long ago whose successor was used recently is recent: the chain goes last */
+	char *parent = commit(s, 6, NULL, "parent", 0);
+	char *child = commit(s, 7, parent, "child", 1);
+	char *alone = commit(s, 8, NULL, "alone", 0);
+	set_time(s, parent, "last_used", 1000);
+	set_time(s, child, "last_used", 3000);
+	set_time(s, alone, "last_used", 2000);
+	uint64_t three = ckstore_total_bytes(s);
+	assert_int_equal(ckstore_evict(s, three - three / 6, &removed, &e), 0);
+	assert_int_equal(removed.n, 1);
+	assert_string_equal(removed.v[0], alone);
+	assert_true(entry_exists(s, parent) && entry_exists(s, child));
+	strv_free(&removed);
+	free(old), free(mid), free(mid_child), free(newest), free(child2), free(k5), free(parent), free(child), free(alone);
 	ckstore_close(s);
 }
 
