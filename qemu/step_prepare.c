@@ -68,19 +68,6 @@ void qemu_cleanup_output_dir(void *state)
 /* ------------------------------------------------------------------------------------------------
  * libvirt, strays, accelerator */
 
-static char *random_hex(size_t bytes)
-{
-	unsigned char r[16];
-	if (bytes > sizeof r)
-		bytes = sizeof r;
-	if (getrandom(r, bytes, 0) != (ssize_t)bytes)
-		for (size_t i = 0; i < bytes; i++)
-			r[i] = (unsigned char)(rand() & 0xff);
-	char *hex = xmalloc(2 * bytes + 1);
-	hex_encode(r, bytes, hex);
-	return hex;
-}
-
 /* A domain name unique on the hypervisor: kiln-<vm_name>-<random>. */
 static char *domain_name_for(const char *vm_name)
 {
@@ -89,7 +76,7 @@ static char *domain_name_for(const char *vm_name)
 	for (const char *p = vm_name; *p && b.len < 48; p++)
 		buf_putc(&b, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
 				     *p == '_' || *p == '.' ? *p : '-');
-	char *r = random_hex(4);
+	char *r = hex_random(4);
 	buf_printf(&b, "-%s", r);
 	free(r);
 	return buf_detach(&b);

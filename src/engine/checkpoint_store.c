@@ -96,19 +96,6 @@ int ckstore_max_bytes_from_env(uint64_t *out, struct kiln_error *err)
 	return 0;
 }
 
-static char *random_hex(size_t bytes)
-{
-	unsigned char r[32];
-	if (bytes > sizeof r)
-		bytes = sizeof r;
-	if (getrandom(r, bytes, 0) != (ssize_t)bytes)
-		for (size_t i = 0; i < bytes; i++)
-			r[i] = (unsigned char)(rand() & 0xff);
-	char *hex = xmalloc(2 * bytes + 1);
-	hex_encode(r, bytes, hex);
-	return hex;
-}
-
 static int lock_store(struct ckstore *s, int op)
 {
 	while (flock(s->lock_fd, op) < 0) {
@@ -174,7 +161,7 @@ static int read_or_make_salt(struct ckstore *s, struct kiln_error *err)
 			rc = err_set_errno(err, errno, "creating %s", path);
 			break;
 		}
-		char *hex = random_hex(32);
+		char *hex = hex_random(32);
 		ssize_t w = write(fd, hex, strlen(hex));
 		close(fd);
 		if (w != (ssize_t)strlen(hex)) {
@@ -521,7 +508,7 @@ static bool take_away(struct ckstore *s, const struct strv *ids, struct strv *do
 	}
 	for (size_t i = 0; ok && i < ids->n; i++) {
 		char *dir = path_join(s->entries, ids->v[i]);
-		char *r = random_hex(4);
+		char *r = hex_random(4);
 		char *name = xasprintf("del-%s-%s", ids->v[i], r);
 		char *to = path_join(s->tmp, name);
 		if (rename(dir, to) == 0)
@@ -887,7 +874,7 @@ int ckstore_begin(struct ckstore *s, const char *key, struct ckstore_pending *p,
 {
 	memset(p, 0, sizeof *p);
 	p->lock_fd = -1;
-	char *r = random_hex(4);
+	char *r = hex_random(4);
 	p->id = xasprintf("%s-%s", key, r);
 	free(r);
 	p->dir = path_join(s->tmp, p->id);
@@ -1021,7 +1008,7 @@ int ckstore_base_link(struct ckstore *s, const char *digest, const char *base_pa
 		return err_set(err, "internal error: base digest \"%s\" is not algo:hex", digest);
 	char *name = xasprintf("%.*s-%s", (int)(colon - digest), digest, colon + 1);
 	char *final = path_join(s->bases, name);
-	char *r = random_hex(4);
+	char *r = hex_random(4);
 	char *tmpname = xasprintf(".%s.%s", name, r);
 	char *tmp = path_join(s->bases, tmpname);
 	char *target = path_abs(base_path);
@@ -1044,7 +1031,7 @@ int ckstore_base_link(struct ckstore *s, const char *digest, const char *base_pa
 
 int ckstore_work_dir(struct ckstore *s, char **dir, int *lock_fd, struct kiln_error *err)
 {
-	char *r = random_hex(6);
+	char *r = hex_random(6);
 	char *d = path_join(s->work, r);
 	free(r);
 	if (mkdir(d, 0700) < 0) {

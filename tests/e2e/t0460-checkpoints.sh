@@ -86,7 +86,7 @@ test_expect_success '-resume: the third provisioner fails, the checkpoints befor
 '
 
 test_expect_success '-resume after the fix: only the third runs, from the restored guest' '
-	{ tiny res out-res "sanitize = true" && three res "\"echo one > /root/one\", \"echo RAN-ONE\"" x "\"echo three > /root/three\", \"cat /root/one /root/data.txt\""; } >res.pkr.hcl &&
+	{ tiny res out-res "use_backing_file = true" && three res "\"echo one > /root/one\", \"echo RAN-ONE\"" x "\"echo three > /root/three\", \"cat /root/one /root/data.txt\""; } >res.pkr.hcl &&
 	"$KILN" build -resume -machine-readable res.pkr.hcl >res2.txt 2>&1 || { cat res2.txt; false; } &&
 	test_grep "Starting from the checkpoint after provisioner 2 \"file\"" res2.txt &&
 	test_grep "Restored VM .* from the checkpoint.s memory" res2.txt &&
@@ -100,6 +100,7 @@ test_expect_success '-resume after the fix: only the third runs, from the restor
 	test_grep "Removed the 4 checkpoints kept for -resume" res2.txt &&
 	test -z "$(entries)" &&
 	qemu-img check out-res/tiny.qcow2 &&
+	qemu-img info out-res/tiny.qcow2 | test_grep "backing file: $TINY" &&
 	store_clean
 '
 
@@ -202,7 +203,11 @@ test_expect_success 'the size limit evicts the least recently used checkpoints f
 	test -n "$boot" &&
 	test "$(wc -l <before.txt)" -ge 6 &&
 	sed -i "s/RAN-ONE/RAN-ONE-B/" c.pkr.hcl &&
+	sed -i "s/^  sanitize = false/  sanitize = false\n  skip_compaction = true/" c.pkr.hcl &&
 	KILN_CACHE_MAX_SIZE=520M "$KILN" build -cache -force c.pkr.hcl >c5.txt 2>&1 || { cat c5.txt; false; } &&
+	qemu-img info out-c/tiny.qcow2 >info.txt &&
+	! grep -q "backing file" info.txt &&
+	qemu-img check out-c/tiny.qcow2 &&
 	test_grep "Starting from the checkpoint taken after boot" c5.txt &&
 	test_grep "RAN-ONE-B" c5.txt &&
 	test_grep "over its limit of 520.0 MiB: removed" c5.txt &&
@@ -214,11 +219,11 @@ test_expect_success 'the size limit evicts the least recently used checkpoints f
 	# every one removed
 	newest_removed=0 && oldest_kept=99999999999 &&
 	while read -r id used; do
-		[ "$id" = "$boot" ] && continue
+		[ "$id" != "$boot" ] || continue
 		if grep -q "^$id " after.txt; then
-			[ "$used" -lt "$oldest_kept" ] && oldest_kept=$used
+			[ "$used" -ge "$oldest_kept" ] || oldest_kept=$used
 		else
-			[ "$used" -gt "$newest_removed" ] && newest_removed=$used
+			[ "$used" -le "$newest_removed" ] || newest_removed=$used
 		fi
 	done <before.txt &&
 	test "$newest_removed" -gt 0 &&
