@@ -6,6 +6,7 @@
 extern const struct cli_command cmd_build;
 extern const struct cli_command cmd_cache;
 extern const struct cli_command cmd_console;
+extern const struct cli_command cmd_describe_component;
 extern const struct cli_command cmd_fmt;
 extern const struct cli_command cmd_help;
 extern const struct cli_command cmd_init;
@@ -18,6 +19,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_build,
 	&cmd_cache,
 	&cmd_console,
+	&cmd_describe_component,
 	&cmd_fmt,
 	&cmd_help,
 	&cmd_init,

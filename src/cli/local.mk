@@ -5,6 +5,7 @@ src_libkiln_a_SOURCES += \
 	src/cli/cmd-build.c \
 	src/cli/cmd-cache.c \
 	src/cli/cmd-console.c \
+	src/cli/cmd-describe-component.c \
 	src/cli/cmd-help.c \
 	src/cli/cmd-inspect-image.c \
 	src/cli/cmd-version.c

@@ -133,52 +133,52 @@ int ssh_comm_clear_authorized_key(struct kiln_comm *comm, const struct ssh_keypa
 /* ------------------------------------------------------------------------------------------------ */
 
 #define SSH_CONFIG_ATTRS                                                                                \
-	{"communicator", "string", KILN_ATTR_HOST_SIDE, "\"ssh\"", "How to reach the machine: \"ssh\" or \"none\".", NULL},   \
-	{"pause_before_connecting", "string", KILN_ATTR_HOST_SIDE, NULL, "Wait this long after SSH first answers, then connect again.", NULL}, \
-	{"ssh_host", "string", KILN_ATTR_HOST_SIDE, "computed", "Address to connect to (default: what the builder knows).", NULL}, \
-	{"ssh_port", "number", KILN_ATTR_HOST_SIDE, "22", "Port to connect to.", NULL},                                      \
-	{"ssh_username", "string", 0, NULL, "User to log in as (required for ssh).", NULL},                \
-	{"ssh_password", "string", KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, NULL, "Password for password or keyboard-interactive login.", NULL}, \
-	{"ssh_private_key_file", "string", KILN_ATTR_HOST_SIDE, NULL, "Private key file to log in with (~ expands).", NULL}, \
-	{"ssh_certificate_file", "string", KILN_ATTR_HOST_SIDE, NULL, "User certificate for the private key (not supported).", NULL}, \
-	{"ssh_agent_auth", "bool", KILN_ATTR_HOST_SIDE, "false", "Log in with the keys of the local ssh-agent (SSH_AUTH_SOCK).", NULL}, \
-	{"ssh_keypair_name", "string", KILN_ATTR_HOST_SIDE, NULL, "Name of a key already on the machine; no temporary key is made.", NULL}, \
-	{"temporary_key_pair_name", "string", KILN_ATTR_HOST_SIDE, "\"kiln_<random>\"", "Comment of the temporary key.", NULL}, \
-	{"temporary_key_pair_type", "string", KILN_ATTR_HOST_SIDE, "\"ed25519\"", "Temporary key type: ed25519, ecdsa or rsa.", NULL}, \
-	{"temporary_key_pair_bits", "number", KILN_ATTR_HOST_SIDE, "computed", "Temporary key size: rsa 4096, ecdsa 256/384/521.", NULL}, \
-	{"ssh_ciphers", "list(string)", KILN_ATTR_HOST_SIDE, NULL, "Ciphers to offer instead of libssh's defaults.", NULL},   \
-	{"ssh_key_exchange_algorithms", "list(string)", KILN_ATTR_HOST_SIDE, NULL, "Key exchange algorithms to offer.", NULL}, \
-	{"ssh_clear_authorized_keys", "bool", KILN_ATTR_HOST_SIDE, "false", "Remove the temporary key from authorized_keys at the end.", NULL}, \
-	{"ssh_pty", "bool", KILN_ATTR_HOST_SIDE, "false", "Request a PTY for commands.", NULL},                               \
-	{"ssh_timeout", "string", KILN_ATTR_HOST_SIDE, "\"5m\"", "How long to wait for SSH to become available.", NULL},      \
-	{"ssh_wait_timeout", "string", KILN_ATTR_DEPRECATED | KILN_ATTR_HOST_SIDE, NULL, "Old name of ssh_timeout.", NULL},       \
-	{"ssh_disable_agent_forwarding", "bool", KILN_ATTR_HOST_SIDE, "false", "Accepted; kiln never forwards the agent.", NULL}, \
-	{"ssh_handshake_attempts", "number", KILN_ATTR_HOST_SIDE, "10", "Authentication failures tolerated while waiting.", NULL}, \
-	{"ssh_bastion_host", "string", KILN_ATTR_HOST_SIDE, NULL, "Jump host to connect through.", NULL},                    \
-	{"ssh_bastion_port", "number", KILN_ATTR_HOST_SIDE, "22", "Port of the jump host.", NULL},                            \
-	{"ssh_bastion_agent_auth", "bool", KILN_ATTR_HOST_SIDE, "false", "Log in to the jump host with the local ssh-agent.", NULL}, \
-	{"ssh_bastion_username", "string", KILN_ATTR_HOST_SIDE, NULL, "User on the jump host.", NULL},                        \
-	{"ssh_bastion_password", "string", KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, NULL, "Password on the jump host.", NULL},  \
-	{"ssh_bastion_interactive", "bool", KILN_ATTR_HOST_SIDE, "false", "Use keyboard-interactive with the jump host password.", NULL}, \
-	{"ssh_bastion_private_key_file", "string", KILN_ATTR_HOST_SIDE, NULL, "Private key for the jump host.", NULL},        \
-	{"ssh_bastion_certificate_file", "string", KILN_ATTR_HOST_SIDE, NULL, "Certificate for the jump host key (not supported).", NULL}, \
-	{"ssh_file_transfer_method", "string", KILN_ATTR_HOST_SIDE, "\"scp\"", "Accepted (scp or sftp); kiln always uses SFTP.", NULL}, \
-	{"ssh_proxy_host", "string", KILN_ATTR_HOST_SIDE, NULL, "SOCKS proxy (not supported).", NULL},                        \
-	{"ssh_proxy_port", "number", KILN_ATTR_HOST_SIDE, "1080", "SOCKS proxy port (not supported).", NULL},                 \
-	{"ssh_proxy_username", "string", KILN_ATTR_HOST_SIDE, NULL, "SOCKS proxy user (not supported).", NULL},               \
-	{"ssh_proxy_password", "string", KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, NULL, "SOCKS proxy password (not supported).", NULL}, \
-	{"ssh_keep_alive_interval", "string", KILN_ATTR_HOST_SIDE, "\"5s\"", "Keep-alive period; a negative value turns it off.", NULL}, \
-	{"ssh_read_write_timeout", "string", KILN_ATTR_HOST_SIDE, NULL, "Silence after which a connection counts as dropped.", NULL}, \
-	{"ssh_remote_tunnels", "list(string)", KILN_ATTR_HOST_SIDE, NULL, "Remote port forwards (not supported).", NULL},     \
-	{"ssh_local_tunnels", "list(string)", KILN_ATTR_HOST_SIDE, NULL, "Local port forwards (not supported).", NULL},       \
-	{"winrm_username", "string", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                      \
-	{"winrm_password", "string", KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},    \
-	{"winrm_host", "string", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                          \
-	{"winrm_no_proxy", "bool", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                        \
-	{"winrm_port", "number", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                          \
-	{"winrm_timeout", "string", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                       \
-	{"winrm_use_ssl", "bool", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                         \
-	{"winrm_insecure", "bool", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL},                        \
-	{"winrm_use_ntlm", "bool", KILN_ATTR_HOST_SIDE, NULL, "WinRM (not supported by kiln).", NULL}
+	{.name = "communicator", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "\"ssh\"", .doc = "How to reach the machine: \"ssh\" or \"none\"."},   \
+	{.name = "pause_before_connecting", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .doc = "Wait this long after SSH first answers, then connect again."}, \
+	{.name = "ssh_host", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "computed", .doc = "Address to connect to (default: what the builder knows)."}, \
+	{.name = "ssh_port", .type = "number", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "22", .doc = "Port to connect to."},                                      \
+	{.name = "ssh_username", .type = "string", .doc = "User to log in as (required for ssh)."},                \
+	{.name = "ssh_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, .doc = "Password for password or keyboard-interactive login."}, \
+	{.name = "ssh_private_key_file", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .doc = "Private key file to log in with (~ expands)."}, \
+	{.name = "ssh_certificate_file", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .doc = "User certificate for the private key (not supported)."}, \
+	{.name = "ssh_agent_auth", .type = "bool", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "false", .doc = "Log in with the keys of the local ssh-agent (SSH_AUTH_SOCK)."}, \
+	{.name = "ssh_keypair_name", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .doc = "Name of a key already on the machine; no temporary key is made."}, \
+	{.name = "temporary_key_pair_name", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "\"kiln_<random>\"", .doc = "Comment of the temporary key."}, \
+	{.name = "temporary_key_pair_type", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "\"ed25519\"", .doc = "Temporary key type: ed25519, ecdsa or rsa."}, \
+	{.name = "temporary_key_pair_bits", .type = "number", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "computed", .doc = "Temporary key size: rsa 4096, ecdsa 256/384/521."}, \
+	{.name = "ssh_ciphers", .type = "list(string)", .flags = KILN_ATTR_HOST_SIDE, .doc = "Ciphers to offer instead of libssh's defaults."},   \
+	{.name = "ssh_key_exchange_algorithms", .type = "list(string)", .flags = KILN_ATTR_HOST_SIDE, .doc = "Key exchange algorithms to offer."}, \
+	{.name = "ssh_clear_authorized_keys", .type = "bool", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "false", .doc = "Remove the temporary key from authorized_keys at the end."}, \
+	{.name = "ssh_pty", .type = "bool", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "false", .doc = "Request a PTY for commands."},                               \
+	{.name = "ssh_timeout", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "\"5m\"", .doc = "How long to wait for SSH to become available."},      \
+	{.name = "ssh_wait_timeout", .type = "string", .flags = KILN_ATTR_DEPRECATED | KILN_ATTR_HOST_SIDE, .doc = "Old name of ssh_timeout."},       \
+	{.name = "ssh_disable_agent_forwarding", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .default_doc = "false", .doc = "Accepted; kiln never forwards the agent."}, \
+	{.name = "ssh_handshake_attempts", .type = "number", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "10", .doc = "Authentication failures tolerated while waiting."}, \
+	{.name = "ssh_bastion_host", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .doc = "Jump host to connect through."},                    \
+	{.name = "ssh_bastion_port", .type = "number", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "22", .doc = "Port of the jump host."},                            \
+	{.name = "ssh_bastion_agent_auth", .type = "bool", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "false", .doc = "Log in to the jump host with the local ssh-agent."}, \
+	{.name = "ssh_bastion_username", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .doc = "User on the jump host."},                        \
+	{.name = "ssh_bastion_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, .doc = "Password on the jump host."},  \
+	{.name = "ssh_bastion_interactive", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .default_doc = "false", .doc = "Accepted; kiln offers the jump host password to keyboard-interactive logins anyway."}, \
+	{.name = "ssh_bastion_private_key_file", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .doc = "Private key for the jump host."},        \
+	{.name = "ssh_bastion_certificate_file", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .doc = "Certificate for the jump host key (not supported)."}, \
+	{.name = "ssh_file_transfer_method", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "\"scp\"", .doc = "Accepted (scp or sftp); kiln always uses SFTP."}, \
+	{.name = "ssh_proxy_host", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .doc = "SOCKS proxy (not supported)."},                        \
+	{.name = "ssh_proxy_port", .type = "number", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .default_doc = "1080", .doc = "SOCKS proxy port (not supported)."},                 \
+	{.name = "ssh_proxy_username", .type = "string", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "SOCKS proxy user (not supported)."},               \
+	{.name = "ssh_proxy_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "SOCKS proxy password (not supported)."}, \
+	{.name = "ssh_keep_alive_interval", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .default_doc = "\"5s\"", .doc = "Keep-alive period; a negative value turns it off."}, \
+	{.name = "ssh_read_write_timeout", .type = "string", .flags = KILN_ATTR_HOST_SIDE, .doc = "Silence after which a connection counts as dropped."}, \
+	{.name = "ssh_remote_tunnels", .type = "list(string)", .flags = KILN_ATTR_HOST_SIDE, .doc = "Remote port forwards (not supported)."},     \
+	{.name = "ssh_local_tunnels", .type = "list(string)", .flags = KILN_ATTR_HOST_SIDE, .doc = "Local port forwards (not supported)."},       \
+	{.name = "winrm_username", .type = "string", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                      \
+	{.name = "winrm_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},    \
+	{.name = "winrm_host", .type = "string", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                          \
+	{.name = "winrm_no_proxy", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                        \
+	{.name = "winrm_port", .type = "number", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                          \
+	{.name = "winrm_timeout", .type = "string", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                       \
+	{.name = "winrm_use_ssl", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                         \
+	{.name = "winrm_insecure", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                        \
+	{.name = "winrm_use_ntlm", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."}
 
 #endif

@@ -2,6 +2,7 @@
 src_libkiln_a_SOURCES += \
 	src/component.h \
 	src/registry.c \
+	src/schema.c src/schema.h \
 	src/engine/artifact.c \
 	src/engine/ctx.c \
 	src/engine/steps.c src/engine/steps.h \
@@ -37,3 +38,9 @@ TESTS += tests/unit/test-checkpoint
 tests_unit_test_checkpoint_SOURCES = tests/unit/test-checkpoint.c
 tests_unit_test_checkpoint_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_checkpoint_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-schema
+TESTS += tests/unit/test-schema
+tests_unit_test_schema_SOURCES = tests/unit/test-schema.c
+tests_unit_test_schema_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_schema_LDADD = $(UNIT_LDADD)

@@ -27,7 +27,7 @@ debian() {
 	  cpus             = 2
 	  cloud_init       = true
 	  ssh_username     = "debian"
-	  ssh_timeout      = "8m"
+	  ssh_timeout      = "20m"
 	  shutdown_command = "sudo poweroff"
 	  output_directory = "out"
 	  vm_name          = "debian.qcow2"

@@ -99,7 +99,7 @@ assert len(m[\"builds\"]) == 1, m
 test_expect_success 'an unknown checksum type is an error naming the attribute' '
 	sed "s/\"sha256\", \"md5\"/\"sha256\", \"crc32\"/" pp.pkr.hcl >bad.pkr.hcl && sources &&
 	test_expect_code 1 "$KILN" build -force bad.pkr.hcl >bad.txt 2>&1 &&
-	test_grep_text "Unrecognized checksum type: crc32" bad.txt &&
+	test_grep_text "checksum_types[1] = \"crc32\" is not one of: md5, sha1, sha224, sha256, sha384, sha512" bad.txt &&
 	test_grep "on bad.pkr.hcl line 11" bad.txt &&
 	test_grep "sha512" bad.txt
 '
