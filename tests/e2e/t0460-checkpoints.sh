@@ -114,6 +114,32 @@ test_expect_success 'the resumed image has all three results' '
 	test_cmp expect.txt results.txt
 '
 
+test_expect_success 'Ctrl-C while a checkpoint is written leaves the ones before it intact' '
+	{ tiny int out-int && three int "\"echo one > /root/one\"" x "\"echo three\""; } >int.pkr.hcl &&
+	{ KILN_LOG=1 KILN_LOG_PATH=int.log "$KILN" build -resume int.pkr.hcl >int1.txt 2>&1 & } &&
+	pid=$! &&
+	# the second snapshot is the checkpoint after the first provisioner: interrupt it
+	n=0 && while [ "$(cat int.log 2>/dev/null | grep -c "libvirt: snapshot of")" -lt 2 ] && [ $n -lt 3000 ]; do
+		sleep 0.1; n=$((n + 1))
+	done &&
+	kill -INT $pid &&
+	rc=0 && { wait $pid || rc=$?; } &&
+	test "$rc" = 130 &&
+	test_grep "Checkpoint after boot saved" int1.txt &&
+	test -z "$(ls -A "$STORE/tmp")" &&
+	"$KILN" cache list >int-list.txt &&
+	! grep -q "unreadable" int-list.txt &&
+	kept=$(entries | grep -c "qemu.int .* resume$") &&
+	test "$kept" -ge 1 &&
+	{ "$KILN" build -resume int.pkr.hcl >int2.txt 2>&1 || { cat int2.txt; false; }; } &&
+	if [ "$kept" = 1 ]; then
+		test_grep "Starting from the checkpoint taken after boot" int2.txt
+	else
+		test_grep "Starting from the checkpoint after provisioner 1" int2.txt
+	fi &&
+	store_clean
+'
+
 test_expect_success '-cache: a full build saves a checkpoint after boot and after each provisioner' '
 	echo "version 1" >data.txt &&
 	{ tiny c out-c && three c "\"echo one > /root/one\", \"echo RAN-ONE\"" x "\"echo three > /root/three\", \"echo RAN-THREE\""; } >c.pkr.hcl &&
