@@ -11,6 +11,7 @@
 #include "ui/ui.h"
 #include "util/mem.h"
 #include "util/timeutil.h"
+#include "util/units.h"
 
 static char *store_root(void)
 {
@@ -117,7 +118,7 @@ static int run_prune(struct cli_args *a)
 	uint64_t max = 0;
 	struct kiln_error e = ERR_INIT;
 	const char *size = cli_string(a, "max-size");
-	if (size ? ckstore_parse_size(size, &max, &e) < 0 : ckstore_max_bytes_from_env(&max, &e) < 0) {
+	if (size ? size_parse(size, 'B', &max, &e) < 0 : ckstore_max_bytes_from_env(&max, &e) < 0) {
 		fail("prune", &e);
 		return 1;
 	}

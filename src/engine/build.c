@@ -292,6 +292,8 @@ void build_run_init(struct build_run *r, const struct plan_build *b, const struc
 	r->ctx.ops = &engine_ctx_ops;
 	r->ctx.engine = r;
 	r->ctx.checkpoints = opts->checkpoints != ENGINE_CHECKPOINTS_OFF;
+	r->host = -1;
+	r->only_host = -1;
 	/* Packer's injected values, available to provisioners from the start. */
 	kiln_ctx_set(&r->ctx, "PackerBuildName", b->name);
 	kiln_ctx_set(&r->ctx, "PackerBuilderType", b->builder_type);
@@ -345,5 +347,15 @@ void build_run_free(struct build_run *r)
 	free(r->artifacts);
 	strv_free(&r->ctx.build_data);
 	err_clear(&r->err);
+	free(r->lost_host);
 	ui_free(r->ui);
+}
+
+void build_run_reset(struct build_run *r)
+{
+	for (size_t i = 0; i < r->nartifacts; i++)
+		kiln_artifact_free(r->artifacts[i]);
+	r->nartifacts = 0;
+	err_clear(&r->err);
+	r->failed = false;
 }

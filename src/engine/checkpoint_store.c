@@ -8,6 +8,7 @@
 #include "engine/checkpoint_store.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/units.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/signals.h"
@@ -49,49 +50,13 @@ char *ckstore_default_root(void)
 	return cache;
 }
 
-int ckstore_parse_size(const char *s, uint64_t *out, struct kiln_error *err)
-{
-	const char *p = s;
-	uint64_t v = 0;
-	if (!s || !isdigit((unsigned char)*p))
-		return err_set_kind(err, ERR_INVALID, "invalid size \"%s\": use a number with an optional k, M, G or T", s ? s : "");
-	while (isdigit((unsigned char)*p)) {
-		if (v > UINT64_MAX / 10)
-			return err_set_kind(err, ERR_INVALID, "size \"%s\" is too large", s);
-		v = v * 10 + (uint64_t)(*p++ - '0');
-	}
-	unsigned shift = 0;
-	switch (tolower((unsigned char)*p)) {
-	case '\0': break;
-	case 'k': shift = 10; break;
-	case 'm': shift = 20; break;
-	case 'g': shift = 30; break;
-	case 't': shift = 40; break;
-	default:
-		return err_set_kind(err, ERR_INVALID, "invalid size \"%s\": use a number with an optional k, M, G or T", s);
-	}
-	if (*p) {
-		p++;
-		if (*p == 'i' || *p == 'I')
-			p++;
-		if (*p == 'b' || *p == 'B')
-			p++;
-		if (*p)
-			return err_set_kind(err, ERR_INVALID, "invalid size \"%s\": use a number with an optional k, M, G or T", s);
-	}
-	if (shift && v > (UINT64_MAX >> shift))
-		return err_set_kind(err, ERR_INVALID, "size \"%s\" is too large", s);
-	*out = v << shift;
-	return 0;
-}
-
 int ckstore_max_bytes_from_env(uint64_t *out, struct kiln_error *err)
 {
 	const char *v = getenv("KILN_CACHE_MAX_SIZE");
 	*out = CKSTORE_DEFAULT_MAX_BYTES;
 	if (!v || !*v)
 		return 0;
-	if (ckstore_parse_size(v, out, err) < 0)
+	if (size_parse(v, 'B', out, err) < 0)
 		return err_wrap(err, "KILN_CACHE_MAX_SIZE");
 	return 0;
 }

@@ -54,10 +54,8 @@ struct ckstore_entry {
 
 /* $XDG_CACHE_HOME/kiln/checkpoints, else ~/.cache/kiln/checkpoints. Caller frees. */
 char *ckstore_default_root(void);
-/* The size limit: KILN_CACHE_MAX_SIZE ("20G", "500M", bytes) or the default. -1 on a bad value. */
+/* The size limit: KILN_CACHE_MAX_SIZE (size_parse: "20G", "500M", bytes) or the default. -1 on a bad value. */
 int ckstore_max_bytes_from_env(uint64_t *out, struct kiln_error *err);
-/* "20G", "512M", "1048576" (bytes), with k/M/G/T suffixes (powers of 1024). */
-int ckstore_parse_size(const char *s, uint64_t *out, struct kiln_error *err);
 
 /* Open (creating it) the store at root; removes what dead writers left in tmp/ and work/. */
 int ckstore_open(const char *root, struct ckstore **out, struct kiln_error *err);

@@ -8,6 +8,7 @@
 
 #include "component.h"
 #include "engine/plan.h"
+#include "engine/pool.h"
 
 /* How the engine reaches the template layer: {tmpl_eval_step, kiln_config_free} in normal use; tests
  * substitute their own, so the engine does not depend on src/template/. */
@@ -37,6 +38,11 @@ struct engine_opts {
 	enum engine_checkpoints checkpoints;
 	const char *checkpoint_dir;     /* the store; NULL: $XDG_CACHE_HOME/kiln/checkpoints */
 	uint64_t checkpoint_max_bytes;  /* size limit of the store; 0: the default */
+	/* The build pool (-hosts, KILN_HOSTS, the configuration file): builds whose builder takes placements
+	 * are spread over these hosts. None: every build runs where its template says. */
+	const struct kiln_host *hosts;
+	size_t nhosts;
+	const struct pool_options *pool_opts;   /* NULL: the defaults (tests shorten them) */
 };
 
 struct engine_result {

@@ -28,6 +28,7 @@
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/strv.h"
+#include "util/units.h"
 
 static char *tmp;
 
@@ -399,15 +400,15 @@ static void test_parse_size(void **state)
 	(void)state;
 	uint64_t v = 0;
 	struct kiln_error e = ERR_INIT;
-	assert_int_equal(ckstore_parse_size("20G", &v, &e), 0);
+	assert_int_equal(size_parse("20G", 'B', &v, &e), 0);
 	assert_true(v == 20ull << 30);
-	assert_int_equal(ckstore_parse_size("512MiB", &v, &e), 0);
+	assert_int_equal(size_parse("512MiB", 'B', &v, &e), 0);
 	assert_true(v == 512ull << 20);
-	assert_int_equal(ckstore_parse_size("1234", &v, &e), 0);
+	assert_int_equal(size_parse("1234", 'B', &v, &e), 0);
 	assert_true(v == 1234);
-	assert_int_equal(ckstore_parse_size("12X", &v, &e), -1);
+	assert_int_equal(size_parse("12X", 'B', &v, &e), -1);
 	err_clear(&e);
-	assert_int_equal(ckstore_parse_size("", &v, &e), -1);
+	assert_int_equal(size_parse("", 'B', &v, &e), -1);
 	err_clear(&e);
 }
 
