@@ -96,7 +96,9 @@ int ssh_keypair_import(const char *private_text, const char *public_line, struct
 void ssh_keypair_free(struct ssh_keypair *kp);
 
 /* build.Host, build.Port, build.User, build.Password, build.ConnType, build.SSHPublicKey,
- * build.SSHPrivateKey (from kp, or from ssh_private_key_file when kp is NULL). */
+ * build.SSHPrivateKey (from kp, or from ssh_private_key_file when kp is NULL), build.SSHPrivateKeyFile
+ * (its path), and the jump host: build.SSHBastionHost, SSHBastionPort, SSHBastionUser,
+ * SSHBastionPassword, SSHBastionPrivateKeyFile ("" without one). */
 void ssh_export_build_data(struct kiln_ctx *ctx, const struct ssh_config *sc, const struct ssh_keypair *kp,
 			   const char *host, int port);
 
