@@ -113,6 +113,38 @@ static void why_set(struct why *w, const char *summary, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A plugin that comes with kiln (kiln's own plugin directory, put there by `make install`) is part of
+ * kiln, like a built-in: it stands in for a requirement the lock file does not record, and for a
+ * component type that no requirement claims, verified by its _SHA256SUM alone. */
+static const struct plugin_installed *bundled_release(const struct plugin_list *list, const char *constraint)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (list->v[i].bundled && (!constraint || version_satisfies(constraint, list->v[i].version, NULL) == 1))
+			return &list->v[i];
+	return NULL;
+}
+
+/* The bundled plugin whose name is the longest prefix of type ("ansible" for "ansible-local"). */
+static bool bundled_for_type(const char *type, char **key, char **source)
+{
+	struct plugin_list all = {0};
+	plugin_list_installed(NULL, &all);
+	const struct plugin_installed *best = NULL;
+	for (size_t i = 0; i < all.n; i++) {
+		const struct plugin_installed *p = &all.v[i];
+		size_t n = strlen(p->name);
+		if (p->bundled && strncmp(type, p->name, n) == 0 && (type[n] == '\0' || type[n] == '-') &&
+		    (!best || n > strlen(best->name)))
+			best = p;
+	}
+	if (best) {
+		*key = xstrdup(best->name);
+		*source = xstrdup(best->source);
+	}
+	plugin_list_free(&all);
+	return best != NULL;
+}
+
 static void resolve(struct resolved *r, const struct tmpl_plugin_req *q, struct why *w)
 {
 	struct plugin_lock lock;
@@ -121,12 +153,26 @@ static void resolve(struct resolved *r, const struct tmpl_plugin_req *q, struct 
 	char *rq = req_text(q);
 	char *hex = NULL;
 	json_t *desc = NULL;
+	const struct plugin_installed *inst = NULL;
 	r->state = -1;
 	if (plugin_lock_read(r->dir, &lock, &e) < 0) {
 		char *t = err_text(&e);
 		why_set(w, "Invalid lock file", "%s. %s.", t, e.hint);
 		free(t);
 		goto out;
+	}
+	plugin_list_installed(q->source, &list);
+	if (!lock.exists || !plugin_lock_find(&lock, q->source)) {
+		inst = bundled_release(&list, q->version);
+		if (inst) {
+			if (plugin_verify_file(inst->path, &hex, &e) < 0) {
+				char *t = err_text(&e);
+				why_set(w, "Plugin file damaged", "%s. Reinstall kiln (make install).", t);
+				free(t);
+				goto out;
+			}
+			goto usable;
+		}
 	}
 	if (!lock.exists) {
 		why_set(w, "Plugin not installed",
@@ -150,8 +196,6 @@ static void resolve(struct resolved *r, const struct tmpl_plugin_req *q, struct 
 			lock.path, le->version, q->source, q->version);
 		goto out;
 	}
-	plugin_list_installed(q->source, &list);
-	const struct plugin_installed *inst = NULL;
 	for (size_t i = 0; i < list.n && !inst; i++)
 		if (strcmp(list.v[i].version, le->version) == 0)
 			inst = &list.v[i];
@@ -176,6 +220,7 @@ static void resolve(struct resolved *r, const struct tmpl_plugin_req *q, struct 
 			q->source, inst->version, inst->path, hex, lock.path);
 		goto out;
 	}
+usable:;
 	char *pwhy;
 	if (!plugin_protocol_compatible(inst->protocol, &pwhy)) {
 		why_set(w, "Plugin cannot run on this kiln", "The plugin %s %s (%s) cannot run: %s.", q->source,
@@ -247,9 +292,17 @@ static int find(void *arg, const char *kind, const char *type, const struct tmpl
 		    (!q || n > strlen(q->name)))
 			q = &reqs[i];
 	}
-	/* (a Packer plugin kiln builds in needs no lookup: its components are found first, as kiln's own) */
-	if (!q || !q->source)
-		return 0;
+	/* (a Packer plugin kiln builds in needs no lookup: its components are found first, as kiln's own);
+	 * a type no requirement claims may be a plugin that comes with kiln */
+	struct tmpl_plugin_req bundled = {0};
+	char *bkey = NULL, *bsource = NULL;
+	if (!q || !q->source) {
+		if (!bundled_for_type(type, &bkey, &bsource))
+			return 0;
+		bundled.name = bkey;
+		bundled.source = bsource;
+		q = &bundled;
+	}
 	pthread_mutex_lock(&catalog_lock);
 	struct resolved *r = lookup(template_dir, q);
 	int rc = -1;
@@ -278,6 +331,8 @@ static int find(void *arg, const char *kind, const char *type, const struct tmpl
 	buf_free(&b);
 out:
 	pthread_mutex_unlock(&catalog_lock);
+	free(bkey);
+	free(bsource);
 	return rc;
 }
 

@@ -55,12 +55,14 @@ static void known_names(const struct tmpl *t, enum tmpl_kind kind, struct strv *
 	strv_free(&all);
 }
 
-/* A required plugin's component: 1 found, 0 none, -1 a plugin provides it but cannot be used (why in
- * out->plugin_summary and out->plugin_detail, kept by the template). */
+/* A plugin's component (a required plugin, or one that comes with kiln): 1 found, 0 none, -1 a plugin
+ * provides it but cannot be used (why in out->plugin_summary and out->plugin_detail, kept by the
+ * template). */
 static int find_in_plugins(struct tmpl *t, enum tmpl_kind kind, const char *type, struct tmpl_component *out)
 {
+	/* asked also without required_plugins: plugins that come with kiln need no requirement */
 	const struct tmpl_plugins *p = t->plugin_finder;
-	if (!p || t->nplugins == 0)
+	if (!p)
 		return 0;
 	struct tmpl_plugin_found found = {0};
 	char *summary = NULL, *detail = NULL;
