@@ -168,7 +168,7 @@ static char *identity(const struct qemu_build *b)
 	if (c->cloud_init) {
 		buf_printf(&id, "cloud-init hostname=%s\n", b->vm_name);
 		/* the user's own key is installed as it is; a temporary key is the checkpoint's own */
-		if (!b->inst->ssh.wants_temp_key && b->public_key)
+		if (!b->cfg->ssh.wants_temp_key && b->public_key)
 			buf_printf(&id, "cloud-init key=%s\n", b->public_key);
 	}
 	return buf_detach(&id);
@@ -195,8 +195,8 @@ int qemu_step_checkpoints(void *state, struct kiln_error *err)
 	for (size_t i = 0; i < 3; i++)
 		if (fw[i] && strchr(fw[i], '/') && file_exists(fw[i]))
 			strv_push(&inputs, fw[i]);
-	if (c->cloud_init && !b->inst->ssh.wants_temp_key && b->inst->ssh.private_key_file) {
-		char *pub = xasprintf("%s.pub", b->inst->ssh.private_key_file);
+	if (c->cloud_init && !b->cfg->ssh.wants_temp_key && b->cfg->ssh.private_key_file) {
+		char *pub = xasprintf("%s.pub", b->cfg->ssh.private_key_file);
 		if (file_exists(pub))
 			strv_push(&inputs, pub);
 		free(pub);

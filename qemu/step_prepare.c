@@ -32,8 +32,9 @@ int qemu_step_output_dir(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const char *src = b->ctx->source_name && *b->ctx->source_name ? b->ctx->source_name : "qemu";
-	char *out = b->inst->output_dir_set ? xstrdup(b->cfg->output_directory) : xasprintf("output-%s", src);
-	b->vm_name = b->inst->vm_name_set ? xstrdup(b->cfg->vm_name) : xasprintf("packer-%s", src);
+	qemu_config_derive_defaults(b->cfg, src);   /* the names that depend on the source */
+	char *out = xstrdup(b->cfg->output_directory);
+	b->vm_name = xstrdup(b->cfg->vm_name);
 	b->output_dir = path_abs(out);
 	if (file_exists(b->output_dir)) {
 		if (!b->ctx->force) {
@@ -128,7 +129,7 @@ int qemu_step_connect(void *state, struct kiln_error *err)
 		ui_warn(b->ui, "KVM is not available (%s): the VM runs under TCG, software emulation, which is much "
 			       "slower; an ssh_timeout you did not set is tripled", b->accel.why);
 	if (!b->accel.kvm && !b->cfg->ssh_timeout_set && !b->inst->ssh_timeout_scaled) {
-		b->cfg->ssh_timeout_ms *= 3;
+		b->cfg->ssh.timeout_ms *= 3;
 		b->inst->ssh_timeout_scaled = true;
 	}
 	return 0;
@@ -174,7 +175,7 @@ int qemu_step_fetch(void *state, struct kiln_error *err)
 int qemu_step_ssh_key(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
-	struct ssh_config *sc = &b->inst->ssh;
+	struct ssh_config *sc = &b->cfg->ssh;
 	int loaded = ssh_config_enabled(sc) && sc->wants_temp_key ? qemu_ckpt_load_key(b, err) : 0;
 	if (loaded < 0)
 		return -1;
@@ -205,7 +206,7 @@ int qemu_step_ssh_key(void *state, struct kiln_error *err)
 		return err_set_kind(err, ERR_INVALID,
 				    "cloud_init needs a public key for %s: let kiln make a temporary key (no ssh_private_key_file), "
 				    "or put the public key next to the private one as <file>.pub",
-				    b->cfg->ssh_username ? b->cfg->ssh_username : "the SSH user");
+				    b->cfg->ssh.username ? b->cfg->ssh.username : "the SSH user");
 	return 0;
 }
 
@@ -279,7 +280,7 @@ static void on_first_fetch(void *arg, const char *path, const char *client)
 
 static int generate_seed(struct qemu_build *b, struct nocloud_seed *seed, struct kiln_error *err)
 {
-	struct nocloud_defaults d = {.vm_name = b->vm_name, .ssh_username = b->cfg->ssh_username,
+	struct nocloud_defaults d = {.vm_name = b->vm_name, .ssh_username = b->cfg->ssh.username,
 				     .ssh_public_key = b->public_key};
 	if (nocloud_seed_generate(&d, seed, err) < 0)
 		return err_wrap(err, "generating the cloud-init seed");
@@ -617,7 +618,7 @@ int qemu_step_cd(void *state, struct kiln_error *err)
 			return err_wrap(err, "putting http_directory/http_content on a CD");
 	}
 	if (c->cloud_init && (strcmp(c->cloud_init_seed, "cd") == 0 || b->seed_on_cd)) {
-		ui_say(b->ui, "Creating cloud-init seed (user %s, temporary key)...", c->ssh_username);
+		ui_say(b->ui, "Creating cloud-init seed (user %s, temporary key)...", c->ssh.username);
 		struct nocloud_seed seed = {0};
 		if (generate_seed(b, &seed, err) < 0)
 			return -1;

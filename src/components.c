@@ -13,6 +13,7 @@
 
 extern const struct kiln_builder qemu_builder;
 extern const struct kiln_builder null_builder;
+extern const struct kiln_builder file_builder;
 extern const struct kiln_provisioner shell_provisioner;
 extern const struct kiln_provisioner file_provisioner;
 extern const struct kiln_provisioner shell_local_provisioner;
@@ -26,6 +27,7 @@ extern const struct kiln_postprocessor shell_local_postprocessor;
 static const struct kiln_builder *const builders[] = {
 	&qemu_builder,
 	&null_builder,
+	&file_builder,
 	NULL,
 };
 

@@ -16,7 +16,7 @@ struct engine_tmpl_ops {
 	int (*eval_step)(struct tmpl *t, const struct plan_build *b, const struct plan_step *s,
 			 const struct strv *build_data, struct kiln_config **cfg, struct kiln_error *err);
 	void (*config_free)(struct kiln_config *c);
-	/* tmpl_config_fingerprint (plan.h); needed only with checkpoints */
+	/* tmpl_config_fingerprint (template/template.h); needed only with checkpoints */
 	int (*fingerprint)(const struct kiln_config *c, unsigned skip_flags, const char *salt, struct buf *out,
 			   bool *sensitive, char **why_not);
 };

@@ -1,5 +1,5 @@
-/* plan.h — the contract between the template layer (src/template/, which implements it) and the build
- * engine (src/engine/, which consumes it).
+/* plan.h — the contract between the template layer (src/template/, which makes plans: tmpl_plan and
+ * tmpl_eval_step in template/template.h) and the build engine (src/engine/, which runs them).
  *
  * A loaded template yields a plan: one plan_build per (build block × source) pair that survives
  * -only/-except, in template order. The builder's configuration is evaluated when the plan is made.
@@ -18,7 +18,7 @@
 #include "util/error.h"
 #include "util/strv.h"
 
-struct tmpl;               /* a loaded template (src/template/) */
+struct tmpl;               /* a loaded template (src/template/): the handle late evaluation goes through */
 struct kiln_config;
 
 /* A provisioner or post-processor as the build lists it. */
@@ -66,25 +66,6 @@ struct plan_options {
 	const struct strv *except;
 };
 
-/* Make the plan. On errors returns -1 with err holding the diagnostics already rendered in HCL's style
- * (commands that print diagnostics themselves use tmpl_plan_diags, template/template.h). Components
- * that kiln only knows the configuration of (placeholder schemas) are errors here: they cannot run. */
-int tmpl_plan(struct tmpl *t, const struct plan_options *opts, struct plan *out, struct kiln_error *err);
 void plan_free(struct plan *p);
-
-/* Evaluate a provisioner's or post-processor's block for one build, now that build_data ("Key=Value",
- * the build.* values) is known. *cfg is owned by the caller (kiln_config_free). */
-int tmpl_eval_step(struct tmpl *t, const struct plan_build *b, const struct plan_step *s,
-		   const struct strv *build_data, struct kiln_config **cfg, struct kiln_error *err);
-void kiln_config_free(struct kiln_config *c);
-
-/* Checkpoint keys (docs/checkpoints.md): append a canonical text of the configuration to out — every
- * attribute the user set, in schema order, values in a form that does not depend on how they were
- * written — leaving out attributes (and nested blocks) whose schema flags intersect skip_flags.
- * Sensitive values (the attribute's flag or the value's mark) appear only as an HMAC under salt, and
- * set *sensitive (may be NULL). Returns -1 with *why_not (a malloc'd sentence naming the attribute) when the configuration cannot be
- * hashed: a value not known yet, or one that changes on every run (timestamp(), uuidv4(), bcrypt()). */
-int tmpl_config_fingerprint(const struct kiln_config *c, unsigned skip_flags, const char *salt, struct buf *out,
-			    bool *sensitive, char **why_not);
 
 #endif

@@ -104,8 +104,6 @@ extern const struct hcl_func *const hcl_function_groups[];
 const struct hcl_func *hcl_builtin_func(const char *name);
 
 /* Helpers for function bodies */
-/* The argument as a C string (known, non-null string value). */
-static inline const char *hcl_arg_str(struct hcl_value *const *args, size_t i) { return hcl_str(args[i]); }
 /* An integer argument: fails with "... must be a whole number" style errors like cty's gocty. */
 int hcl_arg_int(struct hcl_call *call, struct hcl_value *const *args, size_t i, long long *out);
 

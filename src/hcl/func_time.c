@@ -535,9 +535,27 @@ static struct hcl_value *f_legacy_strftime(struct hcl_call *c, struct hcl_value 
 		fmt_rfc3339(&t, &b);
 		return hcl_string_own(buf_detach(&b));
 	}
-	char out[1024];
-	size_t k = strftime(out, sizeof(out), hcl_str(a[0]), &t.tm);
-	return hcl_string_n(out, k);
+	/* strftime returns 0 both when the text did not fit and when it is empty: a trailing space, cut
+	 * off again, tells them apart, and the buffer grows until the text fits. No conversion writes more
+	 * than a few dozen bytes, so the bound only stops a runaway loop. */
+	struct buf fmt = BUF_INIT, out = BUF_INIT;
+	buf_puts(&fmt, hcl_str(a[0]));
+	buf_putc(&fmt, ' ');
+	size_t limit = 64 * fmt.len + 4096, cap = fmt.len + 256, k = 0;
+	for (; cap <= limit; cap *= 2) {
+		buf_reserve(&out, cap);
+		k = strftime(out.data, cap, buf_cstr(&fmt), &t.tm);
+		if (k > 0)
+			break;
+	}
+	buf_free(&fmt);
+	if (k == 0) {
+		buf_free(&out);
+		return hcl_call_error(c, "the format's result is too long");
+	}
+	out.len = k - 1;   /* without the space */
+	out.data[out.len] = '\0';
+	return hcl_string_own(buf_detach(&out));
 }
 
 const struct hcl_func hcl_funcs_time[] = {

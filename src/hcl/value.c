@@ -539,19 +539,6 @@ struct hcl_value *hcl_mark(struct hcl_value *v, unsigned marks)
 	return c;
 }
 
-struct hcl_value *hcl_unmark(struct hcl_value *v, unsigned *marks)
-{
-	if (marks)
-		*marks = v->marks;
-	if (!v->marks)
-		return v;
-	struct hcl_value *c = __atomic_load_n(&v->refs, __ATOMIC_ACQUIRE) == 1 ? v : val_shallow_copy(v);
-	if (c != v)
-		hcl_value_unref(v);
-	c->marks = 0;
-	return c;
-}
-
 struct hcl_value *hcl_unmark_deep(struct hcl_value *v, unsigned *marks)
 {
 	unsigned all = hcl_marks_deep(v);

@@ -190,8 +190,6 @@ bool hcl_is_mapping(const struct hcl_value *v);          /* map/object */
 
 /* Marks: returns a new reference carrying `marks` in addition to its own. */
 struct hcl_value *hcl_mark(struct hcl_value *v, unsigned marks);   /* steals v */
-/* A copy without its own marks (shallow); the marks removed are returned in *marks. steals v */
-struct hcl_value *hcl_unmark(struct hcl_value *v, unsigned *marks);
 /* Deep: remove marks everywhere inside; union returned in *marks. steals v */
 struct hcl_value *hcl_unmark_deep(struct hcl_value *v, unsigned *marks);
 

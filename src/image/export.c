@@ -321,13 +321,12 @@ static bool same_file(const char *a, const char *b)
 }
 
 int img_export(const char *disk, const char *disk_format, const struct img_export_opts *opts,
-	       const char *outdir, const char *name, struct ui *ui, struct kiln_artifact *artifact,
+	       const char *outdir, const char *name, struct ui *ui, struct img_export_result *out,
 	       struct kiln_error *err)
 {
 	struct export_run run = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	struct img_info info = {0};
 	int rc = -1, handle = -1;
-	struct strv formats = STRV_INIT;
 
 	if (opts->nformats == 0)
 		return err_set_kind(err, ERR_INVALID, "no export format selected");
@@ -402,18 +401,10 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 			ui_message(ui, "Exported %s: %s (%s)", img_format_name(j->fmt), j->final, h);
 			free(h);
 		}
-		if (artifact) {
-			kiln_artifact_add_file(artifact, j->final);
-			char *key = xasprintf("file.%s", img_format_name(j->fmt));
-			kiln_artifact_set(artifact, key, j->final);
-			free(key);
+		if (out) {
+			strv_push(&out->files, j->final);
+			strv_push(&out->formats, img_format_name(j->fmt));
 		}
-		strv_push(&formats, img_format_name(j->fmt));
-	}
-	if (artifact) {
-		char *list = strv_join(&formats, " ");
-		kiln_artifact_set(artifact, "formats", list);
-		free(list);
 	}
 	rc = 0;
 cleanup:
@@ -435,8 +426,15 @@ out:
 		free(run.jobs[i].tmp);
 	}
 	free(run.workdir);
-	strv_free(&formats);
 	img_info_free(&info);
 	pthread_mutex_destroy(&run.lock);
 	return rc;
+}
+
+void img_export_result_free(struct img_export_result *r)
+{
+	if (!r)
+		return;
+	strv_free(&r->files);
+	strv_free(&r->formats);
 }

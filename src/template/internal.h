@@ -42,7 +42,7 @@ bool tmpl_check_labels(const struct hcl_block *blk, const struct tmpl_block_spec
 char *tmpl_suggest(const char *given, const char *const *candidates, size_t n);
 
 /* ------------------------------------------------------------------------------------------------
- * Components (components.c): registry first, then the placeholder schemas */
+ * Components (components.c): the registry */
 
 enum tmpl_kind {
 	TMPL_BUILDER = 1,
@@ -59,7 +59,6 @@ struct tmpl_component {
 	const struct kiln_provisioner *provisioner;
 	const struct kiln_postprocessor *postprocessor;
 	const struct kiln_datasource *datasource;
-	bool pending;                                /* a placeholder schema: validates, cannot run */
 	/* Not found because a required plugin provides it but cannot be used (not installed, not what
 	 * the lock file records): the diagnostic to give instead of "Unsupported type" (kept by the
 	 * template), else NULL. */
@@ -73,9 +72,6 @@ bool tmpl_find_component(struct tmpl *t, enum tmpl_kind kind, const char *type, 
 			 struct tmpl_component *out);
 const char *tmpl_kind_name(enum tmpl_kind kind);   /* "builder", "provisioner", ... */
 
-/* The placeholder schemas (pending_schemas.c): consulted only for types the registry lacks. */
-const struct kiln_schema *tmpl_pending_schema(enum tmpl_kind kind, const char *type);
-void tmpl_pending_names(enum tmpl_kind kind, struct strv *out);
 /* The diagnostic for a component c that kiln could not find (tmpl_find_component failed): the type is
  * unknown, listing those kiln has, or a required plugin cannot be used (said once per problem: every
  * block that uses the plugin would say the same), with `more` (or NULL) appended: an error, or a
