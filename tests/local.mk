@@ -26,3 +26,11 @@ EXTRA_DIST += tests/integration/t0700-images.sh
 # bench/run-all: bench/RESULTS.md from the benchmarks' RESULT lines (stand-in benchmarks, nothing measured)
 TESTS += tests/integration/t0710-bench-run-all.sh
 EXTRA_DIST += tests/integration/t0710-bench-run-all.sh
+
+# Hostile input (tests/data/hostile/*.case): limits, not crashes, hangs or runaway memory; rss-run
+# measures a command's peak memory for it.
+check_PROGRAMS += tests/helpers/rss-run
+tests_helpers_rss_run_SOURCES = tests/helpers/rss-run.c
+TESTS += tests/integration/t0160-hostile.sh tests/integration/t0161-secrets.sh tests/integration/t0162-signals.sh
+EXTRA_DIST += tests/integration/t0160-hostile.sh tests/integration/t0161-secrets.sh tests/integration/t0162-signals.sh \
+	tests/data/hostile

@@ -22,7 +22,7 @@ const struct kiln_schema img_sanitize_schema = {sanitize_attrs, NULL};
 
 static const struct kiln_attr export_attrs[] = {
 	{.name = "formats", .type = "list(string)", .default_doc = "[format]",
-	 .doc = "output formats: qcow2, raw, vmdk, vhdx, vpc, ova, vagrant (several allowed)"},
+	 .doc = "output formats: qcow2, raw, vmdk, vhdx, vpc, ova, vagrant, gce (several allowed)"},
 	{.name = "compression", .type = "string", .default_doc = "\"zlib\" with disk_compression, else \"none\"",
 	 .allowed = KILN_VALUES("none", "zlib", "zstd"), .doc = "qcow2 cluster compression"},
 	{.name = NULL},

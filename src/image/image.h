@@ -114,7 +114,7 @@ struct img_package {
 /* What libguestfs inspection knows of the guest OS. Strings are "" when unknown. */
 struct img_os {
 	char *root;            /* "/dev/sda1" */
-	char *type;            /* "linux", "windows" */
+	char *type;            /* linux, windows, ... */
 	char *distro;          /* "debian", "ubuntu", "fedora" */
 	char *product_name;    /* "Debian GNU/Linux 12 (bookworm)" */
 	char *version;         /* "12.7" (major.minor) */
@@ -198,12 +198,14 @@ enum img_format {
 	IMG_FORMAT_VPC,      /* fixed VHD, virtual size rounded up to 1 MiB (Azure) */
 	IMG_FORMAT_OVA,      /* OVF descriptor + streamOptimized VMDK + SHA256 manifest, in a tar */
 	IMG_FORMAT_VAGRANT,  /* libvirt provider box: box.img, metadata.json, Vagrantfile in a tar.gz */
+	IMG_FORMAT_GCE,      /* Compute Engine: disk.raw (whole GiB, GNU sparse) in NAME.tar.gz */
 	IMG_FORMAT_COUNT
 };
 
 int img_format_parse(const char *name, enum img_format *out, struct kiln_error *err);
 const char *img_format_name(enum img_format f);       /* "qcow2", ..., "vagrant" */
-const char *img_format_extension(enum img_format f);  /* "qcow2", "raw", "vmdk", "vhdx", "vhd", "ova", "box" */
+/* "qcow2", "raw", "vmdk", "vhdx", "vhd", "ova", "box", "tar.gz" */
+const char *img_format_extension(enum img_format f);
 
 enum img_compression { IMG_COMPRESS_NONE = 0, IMG_COMPRESS_ZLIB, IMG_COMPRESS_ZSTD };
 int img_compression_parse(const char *name, enum img_compression *out, struct kiln_error *err);
@@ -233,7 +235,7 @@ int img_export_opts_add(struct img_export_opts *o, const char *name, struct kiln
  * passes them as defaults to the decoder. */
 extern const struct kiln_schema img_export_schema;
 #define IMG_EXPORT_ATTR                                                                            \
-	{.name = "export", .flags = KILN_ATTR_BLOCK | KILN_ATTR_HOST_SIDE, .doc = "output formats of the finished disk",      \
+	{.name = "export", .flags = KILN_ATTR_BLOCK | KILN_ATTR_HOST_SIDE, .doc = "output formats of the finished disk", \
 	 .block = &img_export_schema}
 /* Decode `export` from the builder block; `default_format` and `default_compression` are Packer's
  * `format` / `disk_compression` (used when the block does not say). */
@@ -257,6 +259,12 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 	       const char *outdir, const char *name, struct ui *ui, struct img_export_result *out,
 	       struct kiln_error *err);
 void img_export_result_free(struct img_export_result *r);
+
+/* Convert `disk` into one file of format f at dst (any format, the packaged ones too), for a
+ * post-processor that needs a format the build did not export (amazon-import). Intermediate files go to
+ * a work directory beside dst. On failure or Ctrl-C nothing is left at dst. */
+int img_export_file(const char *disk, const char *disk_format, enum img_format f, const char *dst, struct ui *ui,
+		    struct kiln_error *err);
 
 /* What `kiln inspect-image` calls, as one table: the CLI reaches it through the components module
  * (src/registry.h), so that kiln itself does not link libguestfs. */

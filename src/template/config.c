@@ -584,7 +584,7 @@ static struct hcl_value *convert_arg(const struct kiln_attr *sa, struct hcl_valu
 	hcl_value_unref(plain);
 	if (problem) {
 		/* a secret is not repeated in the message */
-		if (sa->flags & KILN_ATTR_SENSITIVE) {
+		if ((sa->flags & KILN_ATTR_SENSITIVE) || (marks & HCL_MARK_SENSITIVE)) {
 			free(problem);
 			problem = xasprintf("The value of \"%s\" is not valid.", sa->name);
 		}
@@ -749,13 +749,10 @@ static void decode_attrs(struct decode_state *st, const struct hcl_body *body, c
 		hcl_value_unref(v);
 		if (!cv)
 			continue;
-		if (sa->flags & KILN_ATTR_SENSITIVE) {
-			unsigned marks;
-			struct hcl_value *plain = hcl_unmark_deep(hcl_value_ref(cv), &marks);
-			if (hcl_is_wholly_known(plain) && hcl_kind(plain) == HCL_STRING && hcl_str_len(plain) > 0)
-				ui_secret_add(hcl_str(plain));
-			hcl_value_unref(plain);
-		}
+		/* a sensitive argument, or a value computed from a sensitive one (upper(var.secret)): what
+		 * the component prints or runs is filtered for it */
+		if ((sa->flags & KILN_ATTR_SENSITIVE) || (hcl_marks_deep(cv) & HCL_MARK_SENSITIVE))
+			tmpl_register_secrets(cv);
 		if (sa->flags & KILN_ATTR_DEPRECATED)
 			hcl_warning(st->d, &a->name_range, "Deprecated argument",
 				    "The argument \"%s\" is deprecated: %s", a->name, sa->doc ? sa->doc : "see the documentation.");

@@ -10,6 +10,7 @@
 #include "hcl/ast.h"
 #include "hcl/diag.h"
 #include "template/template.h"
+#include "util/strmap.h"
 #include "util/strv.h"
 
 struct hcl_value;
@@ -34,6 +35,10 @@ struct tmpl_body_spec {
 
 /* Report attributes and blocks the spec does not allow (with "Did you mean" suggestions) and missing
  * required attributes. Returns false when something was reported. */
+/* Register every string and number inside v as a secret: the text kiln does not print itself (guest
+ * and subprocess output, logs) is filtered for it (ui_mask). For sensitive values and every value
+ * computed from one (marked HCL_MARK_SENSITIVE) once a component is given it. */
+void tmpl_register_secrets(const struct hcl_value *v);
 bool tmpl_check_body(const struct hcl_body *b, const struct tmpl_body_spec *spec, struct hcl_diags *d);
 /* Check a block's label count against its spec; false (with a diagnostic) when wrong. */
 bool tmpl_check_labels(const struct hcl_block *blk, const struct tmpl_block_spec *bs, struct hcl_diags *d);
@@ -221,6 +226,8 @@ struct tmpl {
 	size_t nvars;
 	struct tmpl_local *locals;
 	size_t nlocals;
+	size_t vars_cap, locals_cap;
+	struct strmap var_index, local_index;   /* name → position in vars, locals */
 	struct tmpl_source *sources;
 	size_t nsources;
 	struct tmpl_data *datas;
@@ -237,6 +244,7 @@ struct tmpl {
 
 /* load.c */
 struct tmpl_var *tmpl_find_var(struct tmpl *t, const char *name);
+struct tmpl_local *tmpl_find_local(struct tmpl *t, const char *name);
 struct tmpl_source *tmpl_find_source(struct tmpl *t, const char *type, const char *name);
 
 /* builds.c: the structure of a build block (any mode), and the build model (after evaluation) */

@@ -435,6 +435,20 @@ static const struct {
 	{"provisioner", "file", "    sources = [\"t.pkr.hcl\"]\n    destination = \"/tmp/\""},
 	{"provisioner", "shell", "    inline = [\"true\"]"},
 	{"provisioner", "shell-local", "    inline = [\"true\"]"},
+	{"post-processor", "amazon-import",
+	 "    s3_bucket_name = \"b\"\n    s3_key_name = \"k\"\n    s3_encryption = \"aws:kms\"\n    s3_encryption_key = \"k\"\n"
+	 "    skip_clean = true\n    format = \"vmdk\"\n    import_method = \"snapshot\"\n    role_name = \"vmimport\"\n"
+	 "    license_type = \"BYOL\"\n    architecture = \"x86_64\"\n    boot_mode = \"uefi\"\n    platform = \"linux\"\n"
+	 "    tpm_support = \"v2.0\"\n    ami_name = \"n\"\n    ami_description = \"d\"\n    ami_users = [\"1\"]\n"
+	 "    ami_groups = [\"all\"]\n    ami_org_arns = [\"o\"]\n    ami_ou_arns = [\"u\"]\n    ami_encrypt = true\n"
+	 "    ami_kms_key = \"k\"\n    ami_regions = [\"us-east-1\"]\n    imds_support = \"v2.0\"\n    tags = { a = \"b\" }\n"
+	 "    access_key = \"a\"\n    secret_key = \"secret-4\"\n    token = \"secret-5\"\n    profile = \"p\"\n"
+	 "    shared_credentials_file = \"f\"\n    region = \"eu-west-1\"\n    custom_endpoint_ec2 = \"http://127.0.0.1:1\"\n"
+	 "    insecure_skip_tls_verify = true\n    skip_metadata_api_check = true\n    max_retries = 3\n"
+	 "    mfa_code = \"secret-6\"\n    decode_authorization_messages = false\n"
+	 "    assume_role {\n      role_arn = \"arn\"\n      session_name = \"s\"\n      external_id = \"e\"\n"
+	 "      duration_seconds = 900\n      policy = \"{}\"\n      policy_arns = [\"p\"]\n      tags = { a = \"b\" }\n"
+	 "      transitive_tag_keys = [\"a\"]\n    }\n    aws_polling {\n      delay_seconds = 1\n      max_attempts = 2\n    }"},
 	{"post-processor", "artifice", "    files = [\"x\"]"},
 	{"post-processor", "checksum", ""},
 	{"post-processor", "compress", ""},
