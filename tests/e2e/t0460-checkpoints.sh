@@ -1,5 +1,5 @@
 #!/bin/sh
-# t0460-checkpoints — checkpointed builds on the tiny image (docs/checkpoints.md):
+# t0465-checkpoints — checkpointed builds on the tiny image (docs/checkpoints.md):
 #   -resume: a build whose third provisioner fails keeps its checkpoints; run again after the fix, it
 #   restores the guest after the second (memory and disk), runs only the third, sanitizes, and the
 #   image has all three results; the checkpoints kept for -resume are gone once it succeeds;
@@ -7,7 +7,8 @@
 #   only it, changing an uploaded file's content re-runs from its step, changing the first re-runs
 #   all (from the checkpoint taken after boot); two parallel builds start from one checkpoint, each on
 #   its own overlay and domain; a corrupted checkpoint is skipped with a warning; a size limit evicts
-#   the least recently used checkpoints first; `kiln cache clear` empties the store.
+#   the least recently used checkpoints first; `kiln cache clear` empties the store. Also: the phase
+#   timings find the "finish disk" step by its name (the checkpoints step moved every later index).
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 . "$KILN_SRCDIR/tests/lib/audit.sh"
@@ -87,7 +88,8 @@ test_expect_success '-resume: the third provisioner fails, the checkpoints befor
 
 test_expect_success '-resume after the fix: only the third runs, from the restored guest' '
 	{ tiny res out-res "use_backing_file = true" && three res "\"echo one > /root/one\", \"echo RAN-ONE\"" x "\"echo three > /root/three\", \"cat /root/one /root/data.txt\""; } >res.pkr.hcl &&
-	"$KILN" build -resume -machine-readable res.pkr.hcl >res2.txt 2>&1 || { cat res2.txt; false; } &&
+	KILN_LOG=1 KILN_LOG_PATH=res2.log "$KILN" build -resume -machine-readable res.pkr.hcl >res2.txt 2>&1 ||
+		{ cat res2.txt; false; } &&
 	test_grep "Starting from the checkpoint after provisioner 2 \"file\"" res2.txt &&
 	test_grep "Restored VM .* from the checkpoint.s memory" res2.txt &&
 	test_grep "Skipping provisioner 1 \"shell\"" res2.txt &&
@@ -102,6 +104,14 @@ test_expect_success '-resume after the fix: only the third runs, from the restor
 	qemu-img check out-res/tiny.qcow2 &&
 	qemu-img info out-res/tiny.qcow2 | test_grep "backing file: $TINY" &&
 	store_clean
+'
+
+test_expect_success 'the phase timings take compaction from the step named "finish disk"' '
+	fin=$(sed -n "s/.*qemu: step timings (s): .*finish disk=\([0-9.]*\).*/\1/p" res2.log) &&
+	test -n "$fin" && test "$fin" != 0.000 &&
+	shut=$(sed -n "s/.*qemu: step timings (s): .*shut down=\([0-9.]*\).*/\1/p" res2.log) &&
+	test "$shut" != "$fin" &&
+	test_grep "qemu: phase timings (s): .* compaction=$fin outside_guest=" res2.log
 '
 
 test_expect_success 'the resumed image has all three results' '
