@@ -1,5 +1,5 @@
 #!/bin/sh
-# t0461-checkpoints-debian — checkpoints on the Debian cloud-image stand-in, where what the tiny image
+# t0466-checkpoints-debian — checkpoints on the Debian cloud-image stand-in, where what the tiny image
 # cannot show happens: cloud-init authorizes the build's temporary key, so a build that starts from a
 # checkpoint must log in with the key that checkpoint's guest knows (kept with it, 0600); the guest is
 # restored from its memory (seconds, not the minute a Debian boot takes under TCG), its clock set to
