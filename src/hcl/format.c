@@ -165,6 +165,10 @@ static void format_tokens(const struct hcl_tokens *ts, struct buf *out)
 		spaces[i] = (uint32_t)(v[i].off - last_end);
 		last_end = v[i].off + v[i].len;
 	}
+	/* A byte order mark with nothing but spaces after it: `packer fmt` keeps the mark's three bytes
+	 * as three spaces before the end of the file (with anything else it drops the mark) */
+	if (ntok && v[0].type == HCL_TOK_EOF && ts->base == 3 && memcmp(ts->src - 3, "\xEF\xBB\xBF", 3) == 0)
+		spaces[0] += 3;
 
 	/* lines: each ends with a newline token (or a line comment, which swallows its newline) */
 	size_t nlines = 1;
