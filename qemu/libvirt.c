@@ -233,6 +233,28 @@ int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, st
 	return 0;
 }
 
+bool qemu_vm_paused_by_io_error(struct qemu_vm *vm, bool *no_space)
+{
+	int st = 0, rs = 0;
+	*no_space = false;
+	if (virDomainGetState(vm->dom, &st, &rs, 0) < 0) {
+		virResetLastError();
+		return false;
+	}
+	if (st != VIR_DOMAIN_PAUSED || rs != VIR_DOMAIN_PAUSED_IOERROR)
+		return false;
+	virDomainDiskError errs[16];
+	int n = virDomainGetDiskErrors(vm->dom, errs, 16, 0);
+	for (int i = 0; i < n; i++) {
+		if (errs[i].error == VIR_DOMAIN_DISK_ERROR_NO_SPACE)
+			*no_space = true;
+		free(errs[i].disk);
+	}
+	if (n < 0)
+		virResetLastError();
+	return true;
+}
+
 const char *qemu_vm_state_name(enum qemu_vm_state s)
 {
 	switch (s) {

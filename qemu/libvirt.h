@@ -41,6 +41,9 @@ int qemu_vm_create(struct qemu_virt *v, const char *xml, bool autodestroy, bool 
 int qemu_vm_resume(struct qemu_vm *vm, struct kiln_error *err);
 const char *qemu_vm_name(const struct qemu_vm *vm);
 int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, struct kiln_error *err);
+/* Did the VM pause because writing a disk failed (QEMU stops a guest on an I/O error: werror=enospc)?
+ * *no_space: the error was ENOSPC. */
+bool qemu_vm_paused_by_io_error(struct qemu_vm *vm, bool *no_space);
 /* "running", "paused (unknown)" ... for messages. */
 const char *qemu_vm_state_name(enum qemu_vm_state s);
 /* Press keys (Linux keycodes) together, hold them hold_ms (0: libvirt's default), release. */

@@ -1,5 +1,5 @@
-/* step_prepare.c — the steps before the VM starts: output directory, libvirt connection and
- * accelerator, download, the build's SSH key, the HTTP seed server, disks and CDs. */
+/* step_prepare.c — the steps before the VM starts (the output directory is qemu/outdir.c): libvirt
+ * connection and accelerator, download, the build's SSH key, the HTTP seed server, disks and CDs. */
 #include "cloud-init/cd_iso.h"
 #include "cloud-init/nocloud.h"
 #include "http-seed/seed_server.h"
@@ -19,50 +19,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
-
-/* ------------------------------------------------------------------------------------------------
- * Output directory */
-
-int qemu_step_output_dir(void *state, struct kiln_error *err)
-{
-	struct qemu_build *b = state;
-	const char *src = b->ctx->source_name && *b->ctx->source_name ? b->ctx->source_name : "qemu";
-	char *out = b->inst->output_dir_set ? xstrdup(b->cfg->output_directory) : xasprintf("output-%s", src);
-	b->vm_name = b->inst->vm_name_set ? xstrdup(b->cfg->vm_name) : xasprintf("packer-%s", src);
-	b->output_dir = path_abs(out);
-	if (file_exists(b->output_dir)) {
-		if (!b->ctx->force) {
-			err_set_kind(err, ERR_INVALID, "output directory %s already exists", out);
-			err_hint(err, "remove it, choose another output_directory, or run with -force to replace it");
-			free(out);
-			return -1;
-		}
-		ui_say(b->ui, "Deleting previous output directory %s (-force)...", out);
-		if (rm_rf(b->output_dir, err) < 0) {
-			free(out);
-			return err_wrap(err, "removing the previous output directory");
-		}
-	}
-	free(out);
-	if (mkdir_p(b->output_dir, 0755, err) < 0)
-		return err_wrap(err, "creating the output directory");
-	b->output_dir_created = true;
-	qemu_build_set_var(b, "OutputDir", b->output_dir);
-	qemu_build_set_var(b, "Name", b->vm_name);
-	return 0;
-}
-
-void qemu_cleanup_output_dir(void *state)
-{
-	struct qemu_build *b = state;
-	if (!b->output_dir_created || b->outcome == STEPS_SUCCEEDED)
-		return;
-	struct kiln_error e = ERR_INIT;
-	ui_say(b->ui, "Deleting output directory...");
-	if (rm_rf(b->output_dir, &e) < 0)
-		ui_error(b->ui, "Cannot remove %s: %s", b->output_dir, err_cause(&e));
-	err_clear(&e);
-}
 
 /* ------------------------------------------------------------------------------------------------
  * libvirt, strays, accelerator */
@@ -179,6 +135,18 @@ int qemu_step_fetch(void *state, struct kiln_error *err)
 		return -1;
 	ui_message(b->ui, "%s %s", b->source.in_place ? "Using" : b->source.cached ? "Using cached" : "Downloaded",
 		   b->source.path);
+	if (b->output_staged && c->use_backing_file) {
+		/* the new overlay would point into the directory its own success removes */
+		char *abs = path_abs(b->source.path);
+		char *rel = path_rebase(abs, b->final_output_dir, "");
+		bool inside = rel != NULL;
+		free(abs);
+		free(rel);
+		if (inside)
+			return err_set_kind(err, ERR_INVALID, "the base image %s is inside the output directory that -force "
+							     "replaces, and use_backing_file keeps the new image pointing at it",
+					    b->source.path);
+	}
 	if (c->disk_image) {
 		struct qemu_img_info info;
 		if (qemu_img_info(b->source.path, &info, err) < 0)
@@ -187,6 +155,9 @@ int qemu_step_fetch(void *state, struct kiln_error *err)
 		b->source_size = info.virtual_size;
 		qemu_img_info_free(&info);
 	}
+	/* a truncated or corrupt download fails here, in a second, not after the whole ssh_timeout */
+	if (qemu_base_check(b->source.path, c->disk_image ? b->source_format : NULL, err) < 0)
+		return -1;
 	return 0;
 }
 

@@ -42,6 +42,23 @@ int qemu_build_check_vm(void *arg, struct kiln_error *err)
 		return -1;
 	if (st == QEMU_VM_RUNNING || st == QEMU_VM_SHUTTING_DOWN)
 		return 0;
+	bool no_space = false;
+	if (st == QEMU_VM_PAUSED && qemu_vm_paused_by_io_error(b->vm, &no_space)) {
+		if (no_space) {
+			err_set_kind(err, ERR_IO, "the VM paused: writing its disk %s failed: No space left on device",
+				     b->disk_path ? b->disk_path : b->disk_volume);
+			err->errnum = ENOSPC;
+			if (!b->remote)
+				img_err_nospace(err, b->disk_path, "set output_directory to a larger file system");
+			else
+				err_hint(err, "free space in storage pool %s on %s", b->cfg->libvirt_pool, qemu_virt_host(b->virt));
+		} else {
+			err_set_kind(err, ERR_IO, "the VM paused: writing its disk %s failed (an I/O error on the host)",
+				     b->disk_path ? b->disk_path : b->disk_volume);
+			err_hint(err, "libvirt's log of domain %s and the host's kernel log say why", b->domain_name);
+		}
+		return -1;
+	}
 	if (b->serial)
 		qemu_serial_poll(b->serial);
 	char *tail = b->serial ? qemu_serial_tail(b->serial, QEMU_SERIAL_TAIL_LINES, "    ") : xstrdup("");
@@ -430,10 +447,17 @@ static int ssh_timeout_error(struct qemu_build *b, struct kiln_error *err)
 		qemu_serial_poll(b->serial);
 	char *tail = b->serial ? qemu_serial_tail(b->serial, QEMU_SERIAL_TAIL_LINES, "    ") : NULL;
 	char *d = duration_format_ns(b->cfg->ssh_timeout_ms * 1000000LL);
+	bool silent = b->serial && !(tail && tail[0]);
 	err_set_kind(err, ERR_TIMEOUT, "timeout waiting for SSH after %s (%s:%d); last lines of the serial console (%s):\n%s", d,
 		     b->ssh_host, b->ssh_connect_port, b->serial_path ? b->serial_path : "serial_log is off",
 		     tail && tail[0] ? tail : "    (nothing)");
-	err_hint(err, "check that the guest starts sshd and that ssh_username/ssh_port are right; raise ssh_timeout if it is just slow");
+	if (silent)
+		/* not even a boot loader said anything: the guest most likely never started an OS */
+		err_hint(err, "the serial console stayed silent for the whole wait: the VM may not boot at all (no boot "
+			      "loader on the disk, the wrong firmware: efi_boot, a corrupt or truncated image); the VNC "
+			      "screen shows how far it gets. (A guest without a serial console, console=ttyS0, is silent too.)");
+	else
+		err_hint(err, "check that the guest starts sshd and that ssh_username/ssh_port are right; raise ssh_timeout if it is just slow");
 	free(d);
 	free(tail);
 	return -1;
@@ -510,7 +534,8 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 	sc.timeout_ms = left > 10000 ? left : 10000;
 	ssh_export_build_data(b->ctx, &b->inst->ssh, b->keypair, b->ssh_host, b->ssh_connect_port);
 	struct ssh_connect_opts o = {.host = b->ssh_host, .port = b->ssh_connect_port, .ui = b->ui, .status = ssh_status,
-				     .status_arg = b, .keypair = b->keypair};
+				     .status_arg = b, .keypair = b->keypair, .machine_check = qemu_build_check_vm,
+				     .machine_arg = b};
 	if (ssh_comm_connect(&sc, &o, &b->comm, err) < 0) {
 		if (err_is(err, ERR_TIMEOUT)) {
 			err_clear(err);
@@ -534,6 +559,35 @@ void qemu_cleanup_comm(void *state)
 /* ------------------------------------------------------------------------------------------------
  * Provision, shut down */
 
+/* A provisioner lost its connection: if the VM stopped (powered off, crashed, paused with a full disk),
+ * that is the error, said as such, rather than "script disconnected unexpectedly". A guest that is
+ * powering itself off drops SSH a moment before it is off: wait for its state to settle. */
+static void explain_lost_machine(struct qemu_build *b, struct kiln_error *err)
+{
+	if (!b->vm || err_is(err, ERR_CANCELLED) || sig_cancelled() || strncmp(err_cause(err), "the VM ", 7) == 0)
+		return;
+	struct kiln_error vm = ERR_INIT;
+	long end = time_mono_ms() + 5000;
+	for (;;) {
+		enum qemu_vm_state st = QEMU_VM_RUNNING;
+		struct kiln_error e = ERR_INIT;
+		if (qemu_vm_state(b->vm, &st, NULL, &e) < 0) {
+			err_clear(&e);
+			return;
+		}
+		if (st != QEMU_VM_RUNNING && st != QEMU_VM_SHUTTING_DOWN && qemu_build_check_vm(b, &vm) < 0)
+			break;
+		err_clear(&vm);
+		if (time_mono_ms() >= end || sleep_cancellable_ms(200) < 0)
+			return;
+	}
+	/* keep what ran (the provisioner's label), replace why it failed */
+	const char *label = err->frames.n > 1 ? err->frames.v[err->frames.n - 1] : NULL;
+	if (label)
+		err_wrap(&vm, "%s", label);
+	err_move(err, &vm);
+}
+
 int qemu_step_provision(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
@@ -542,6 +596,8 @@ int qemu_step_provision(void *state, struct kiln_error *err)
 	if (b->ctx->ops && b->ctx->ops->provision)
 		rc = b->ctx->ops->provision(b->ctx, b->comm, err);
 	b->timing_provision_ms = time_mono_ms() - t0;
+	if (rc < 0)
+		explain_lost_machine(b, err);
 	return rc;
 }
 

@@ -477,6 +477,9 @@ static int connect_loop(struct ssh_comm *c, int64_t timeout_ms, struct kiln_erro
 			err_set_kind(err, ERR_CANCELLED, "cancelled while waiting for SSH on %s:%d", c->host, c->port);
 			break;
 		}
+		/* a machine that stopped will not answer however long we wait */
+		if (c->machine_check && c->machine_check(c->machine_arg, err) < 0)
+			break;
 		if (r == SSHC_AUTH && ++auth_failures >= c->sc->handshake_attempts) {
 			err_set(err, "cannot log in to %s:%d: %s, %d %s", c->host, c->port, reason, auth_failures,
 				auth_failures == 1 ? "attempt" : "attempts");
@@ -564,6 +567,8 @@ int ssh_comm_connect(const struct ssh_config *sc, const struct ssh_connect_opts 
 	c->status = o->status;
 	c->status_arg = o->status_arg;
 	c->status_interval_ms = o->status_interval_ms;
+	c->machine_check = o->machine_check;
+	c->machine_arg = o->machine_arg;
 	c->kp = o->keypair;
 	c->fd = -1;
 	if (sc->private_key_file &&

@@ -32,6 +32,8 @@ static void report_finished(struct build_run *r)
 		ui_say_plain(r->ui, "Build '%s' finished after %s.", r->build->name, d);
 	} else {
 		char *m = err_text(&r->err);
+		if (r->err.detail)
+			log_debug("build %s: %s", r->build->name, r->err.detail);
 		ui_error_plain(r->ui, "Build '%s' errored after %s: %s", r->build->name, d, m);
 		free(m);
 	}
