@@ -89,12 +89,13 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("vga", "string", NULL, "video card: none, std, cirrus, vmware, qxl or virtio; unset: libvirt's default"),
 	A("disable_vnc", "bool", "false", "no VNC display at all"),
 	A("vnc_bind_address", "string", "\"127.0.0.1\"", "VNC listen address"),
-	A("vnc_use_password", "bool", "false", "accepted; not supported (VNC listens on loopback by default)"),
+	A("vnc_use_password", "bool", "false", "a random password for the VNC display (always when vnc_bind_address is not a loopback address)"),
 	A("vnc_port_min", "number", "5900", "lowest VNC port"),
 	A("vnc_port_max", "number", "6000", "highest VNC port"),
 	A("serial_log", "bool", "true", "kiln: write the serial console to output_directory/<vm_name>-serial.log"),
 	A("libvirt_uri", "string", "\"qemu:///system\"", "kiln: the libvirt connection (qemu+ssh://host/system for a remote hypervisor)"),
 	A("libvirt_pool", "string", "\"default\"", "kiln: storage pool for volumes on a remote hypervisor"),
+	A("libvirt_reconnect_timeout", "string", "\"60s\"", "kiln: when the connection to libvirt is lost mid-build, how long to wait for it to come back (0s: fail at once)"),
 	/* boot */
 	A("boot_wait", "string", "\"10s\"", "wait after starting the VM before typing boot_command"),
 	A("boot_command", "list(string)", NULL, "keys to type (Packer's grammar, plus <waitFor \"regex\">)"),
@@ -416,8 +417,7 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 		problem(&k, "vnc_port_min", "vnc_port_min cannot be below 5900");
 	if (c->vnc_port_min > c->vnc_port_max)
 		problem(&k, "vnc_port_min", "vnc_port_min must be less than vnc_port_max");
-	if (kiln_config_bool(cfg, "vnc_use_password", false) && warnings)
-		strv_push(warnings, "vnc_use_password is not supported by kiln; the VNC display listens on vnc_bind_address without a password");
+	c->vnc_use_password = kiln_config_bool(cfg, "vnc_use_password", false);
 	if ((kiln_config_bool(cfg, "qmp_enable", false) || kiln_config_has(cfg, "qmp_socket_path")) && warnings)
 		strv_push(warnings, "qmp_enable/qmp_socket_path are ignored: libvirt owns QEMU's monitor");
 	c->serial_log = kiln_config_bool(cfg, "serial_log", true);
@@ -498,6 +498,7 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	/* shutdown, output */
 	c->shutdown_command = str_or(cfg, "shutdown_command", NULL);
 	c->shutdown_timeout_ms = duration_key(&k, "shutdown_timeout", "5m", &c->shutdown_timeout_set);
+	c->libvirt_reconnect_timeout_ms = duration_key(&k, "libvirt_reconnect_timeout", "60s", NULL);
 	const char *sn = short_name(build_name);
 	char *def_out = xasprintf("output-%s", sn);
 	char *def_vm = xasprintf("packer-%s", sn);

@@ -277,9 +277,10 @@ int qemu_base_check(const char *path, const char *format, struct kiln_error *err
 	json_t *root = json_loads(buf_cstr(&out), 0, NULL);
 	long long corrupt = json_integer_value(json_object_get(root, "corruptions"));
 	long long errors = json_integer_value(json_object_get(root, "check-errors"));
+	long long end = json_integer_value(json_object_get(root, "image-end-offset"));
 	json_decref(root);
-	bool truncated = strstr(buf_cstr(&errout), "exceeding the end of the file") != NULL ||
-			 strstr(buf_cstr(&errout), "beyond the end") != NULL;
+	/* the clusters the metadata accounts for end past the file: it was cut short */
+	bool truncated = end > (long long)size;
 	char *have = ui_format_bytes((uint64_t)size);
 	char *said = proc_condense_stderr(buf_cstr(&errout), 1);
 	if (truncated)

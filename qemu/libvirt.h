@@ -13,11 +13,18 @@
 
 struct qemu_virt;
 struct qemu_vm;
+struct ui;
 
 /* Connect. A URI with a transport (qemu+ssh://, qemu+tcp://) or a host name is remote: its disks and
  * consoles are not on this machine's file system. */
 int qemu_virt_open(const char *uri, struct qemu_virt **out, struct kiln_error *err);
 void qemu_virt_close(struct qemu_virt *v);
+/* When the connection to the daemon is lost (libvirtd restarted, crashed, the network to a remote host
+ * dropped), the VM calls below open it again for up to timeout_ms (0: fail at once), saying so on ui, and
+ * find their domain again: libvirt keeps a guest running across a daemon restart unless it was started
+ * to be destroyed with its connection (autodestroy) and the daemon stopped normally. A domain that did
+ * not survive is then qemu_vm_gone() and reads as off. */
+void qemu_virt_set_reconnect(struct qemu_virt *v, int64_t timeout_ms, struct ui *ui);
 bool qemu_virt_is_remote(const struct qemu_virt *v);
 const char *qemu_virt_uri(const struct qemu_virt *v);
 /* The hypervisor's host name (for a remote URI: the host in the URI). */
@@ -60,6 +67,8 @@ int qemu_vm_console_to_file(struct qemu_vm *vm, const char *path, struct kiln_er
 /* The guest's IPv4 address from DHCP leases, ARP or the guest agent (bridged and network modes);
  * *addr NULL while unknown. */
 int qemu_vm_guest_address(struct qemu_vm *vm, char **addr, struct kiln_error *err);
+/* The domain was not there any more when the connection to libvirt came back (see qemu_virt_set_reconnect). */
+bool qemu_vm_gone(const struct qemu_vm *vm);
 /* Frees the handle (stops a console pump); does not touch the domain. */
 void qemu_vm_free(struct qemu_vm *vm);
 

@@ -56,6 +56,7 @@ int qemu_step_connect(void *state, struct kiln_error *err)
 	if (qemu_virt_open(b->cfg->libvirt_uri, &b->virt, err) < 0)
 		return -1;
 	b->remote = qemu_virt_is_remote(b->virt);
+	qemu_virt_set_reconnect(b->virt, b->cfg->libvirt_reconnect_timeout_ms, b->ui);
 	b->domain_name = domain_name_for(b->vm_name);
 	/* qemu_binary: a path is used as it is; another name than libvirt's default is looked up here */
 	const char *qb = b->cfg->qemu_binary;
@@ -484,6 +485,18 @@ void qemu_cleanup_disk(void *state)
 /* ------------------------------------------------------------------------------------------------
  * CDs: cd_files/cd_content, and the generated cloud-init seed */
 
+/* The CDs are the build's, not the output's, and may hold secrets (cd_content, the seed's user-data):
+ * they go in kiln's private temporary directory (mode 0700), as 0600 files. */
+static char *cd_path(struct qemu_build *b, const char *suffix, struct kiln_error *err)
+{
+	if (!b->tmpdir && !(b->tmpdir = tmpdir_make("kiln-cd", err)))
+		return NULL;
+	char *name = xasprintf("%s-%s", b->vm_name, suffix);
+	char *path = path_join(b->tmpdir, name);
+	free(name);
+	return path;
+}
+
 int qemu_step_cd(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
@@ -496,10 +509,8 @@ int qemu_step_cd(void *state, struct kiln_error *err)
 							     strlen(c->cd_content[i].value)};
 		struct cd_iso_spec spec = {(const char *const *)c->cd_files.v, c->cd_files.n, content, c->ncd_content,
 					   c->cd_label};
-		char *name = xasprintf("%s-cd.iso", b->vm_name);
-		b->cd_iso = path_join(b->output_dir, name);
-		free(name);
-		int rc = cd_iso_write(b->cd_iso, &spec, err);
+		b->cd_iso = cd_path(b, "cd.iso", err);
+		int rc = b->cd_iso ? cd_iso_write(b->cd_iso, &spec, err) : -1;
 		free(content);
 		if (rc < 0)
 			return err_wrap(err, "creating the CD from cd_files/cd_content");
@@ -509,10 +520,8 @@ int qemu_step_cd(void *state, struct kiln_error *err)
 		struct nocloud_seed seed = {0};
 		if (generate_seed(b, &seed, err) < 0)
 			return -1;
-		char *name = xasprintf("%s-cidata.iso", b->vm_name);
-		b->seed_iso = path_join(b->output_dir, name);
-		free(name);
-		int rc = nocloud_write_cidata_iso(b->seed_iso, &seed, err);
+		b->seed_iso = cd_path(b, "cidata.iso", err);
+		int rc = b->seed_iso ? nocloud_write_cidata_iso(b->seed_iso, &seed, err) : -1;
 		nocloud_seed_free(&seed);
 		if (rc < 0)
 			return err_wrap(err, "writing the cloud-init seed");

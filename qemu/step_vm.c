@@ -42,6 +42,14 @@ int qemu_build_check_vm(void *arg, struct kiln_error *err)
 		return -1;
 	if (st == QEMU_VM_RUNNING || st == QEMU_VM_SHUTTING_DOWN)
 		return 0;
+	if (qemu_vm_gone(b->vm)) {
+		err_set_kind(err, ERR_IO, "the VM %s is gone: the connection to libvirt at %s was lost, and when it came back "
+					  "the VM no longer existed", b->domain_name, b->cfg->libvirt_uri);
+		err_hint(err, "a libvirtd that stops normally destroys the VMs kiln starts (they are tied to kiln's "
+			      "connection, so that a kiln killed with SIGKILL leaves none behind); one that crashes or "
+			      "is killed keeps them, and kiln carries on. Run the build again");
+		return -1;
+	}
 	bool no_space = false;
 	if (st == QEMU_VM_PAUSED && qemu_vm_paused_by_io_error(b->vm, &no_space)) {
 		if (no_space) {
@@ -113,6 +121,20 @@ static bool is_port_clash(const struct kiln_error *e)
 	return strstr(m, "host forwarding") || strstr(m, "Address already in use") || strstr(m, "Failed to bind socket");
 }
 
+/* A VNC password: 8 characters (all VNC's authentication uses) from an unambiguous alphabet. */
+static char *vnc_password(void)
+{
+	static const char set[] = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679";
+	unsigned char r[8];
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		return NULL;
+	char *pw = xmalloc(sizeof r + 1);
+	for (size_t i = 0; i < sizeof r; i++)
+		pw[i] = set[r[i] % (sizeof set - 1)];
+	pw[sizeof r] = '\0';
+	return pw;
+}
+
 static int random_port(int min, int max)
 {
 	unsigned r = 0;
@@ -133,6 +155,11 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 	char pid[32];
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
 	char *started = time_now_rfc3339();
+	char *vnc_pw = !c->disable_vnc && qemu_vnc_wants_password(c) ? vnc_password() : NULL;
+	if (!c->disable_vnc && qemu_vnc_wants_password(c) && !vnc_pw) {
+		free(started);
+		return err_set(err, "cannot make a VNC password: no random numbers");
+	}
 	struct qemu_kv meta[] = {
 		{"build", b->ctx->build_name ? b->ctx->build_name : "qemu"}, {"pid", pid}, {"host", host},
 		{"started", started}, {"output", b->output_dir},
@@ -179,7 +206,8 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 			.cd_iso = b->remote ? b->cd_volume : b->cd_iso, .seed_iso = b->remote ? b->seed_volume : b->seed_iso,
 			.volumes = b->remote, .serial_path = b->remote ? NULL : b->serial_path,
 			.ssh_host_port = forward ? (unsigned)b->ssh_port.port : 0, .forward_addr = b->remote ? "" : "127.0.0.1",
-			.vnc_port = (unsigned)vnc.port, .nvram = b->nvram_path, .smbios_serial = b->seed_serial,
+			.vnc_port = (unsigned)vnc.port, .vnc_password = vnc_pw, .nvram = b->nvram_path,
+			.smbios_serial = b->seed_serial,
 			.dac = !b->remote, .uid = (unsigned)geteuid(), .gid = (unsigned)getegid(),
 			.metadata = meta, .nmetadata = sizeof meta / sizeof meta[0], .ctx = b->ctx,
 			.template_vars = strv_argv(&b->template_vars),
@@ -229,9 +257,13 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 	       c->disk_image ? ", booting from disk" : ", booting from CD-ROM");
 	if (!c->disable_vnc) {
 		int port = b->remote ? qemu_vm_vnc_port(b->vm) : vnc.port;
-		if (port)
+		const char *where = b->remote ? qemu_virt_host(b->virt) : c->vnc_bind_address;
+		if (port && vnc_pw)
+			ui_message(b->ui, "The VM runs without a window. To see its screen, connect via VNC with the "
+					  "password \"%s\" to vnc://%s:%d", vnc_pw, where, port);
+		else if (port)
 			ui_message(b->ui, "The VM runs without a window. To see its screen, connect via VNC without a "
-					  "password to vnc://%s:%d", b->remote ? qemu_virt_host(b->virt) : c->vnc_bind_address, port);
+					  "password to vnc://%s:%d", where, port);
 	}
 	if (b->serial_path)
 		ui_message(b->ui, "Serial console: %s", b->serial_path);
@@ -240,6 +272,7 @@ out:
 	qemu_port_release(&vnc);
 	free(xml);
 	free(started);
+	free(vnc_pw);
 	return rc;
 }
 
@@ -564,17 +597,19 @@ void qemu_cleanup_comm(void *state)
  * powering itself off drops SSH a moment before it is off: wait for its state to settle. */
 static void explain_lost_machine(struct qemu_build *b, struct kiln_error *err)
 {
-	if (!b->vm || err_is(err, ERR_CANCELLED) || sig_cancelled() || strncmp(err_cause(err), "the VM ", 7) == 0)
+	static const char *const already[] = {"the VM ", "lost the connection to libvirt", "the connection to libvirt",
+					       "no space left on "};
+	if (!b->vm || err_is(err, ERR_CANCELLED) || sig_cancelled())
 		return;
+	for (size_t i = 0; i < sizeof already / sizeof already[0]; i++)
+		if (strncmp(err_cause(err), already[i], strlen(already[i])) == 0)
+			return;   /* the machine check during the command said it already */
 	struct kiln_error vm = ERR_INIT;
 	long end = time_mono_ms() + 5000;
 	for (;;) {
 		enum qemu_vm_state st = QEMU_VM_RUNNING;
-		struct kiln_error e = ERR_INIT;
-		if (qemu_vm_state(b->vm, &st, NULL, &e) < 0) {
-			err_clear(&e);
-			return;
-		}
+		if (qemu_vm_state(b->vm, &st, NULL, &vm) < 0)
+			break;   /* libvirt itself is gone: that is the news */
 		if (st != QEMU_VM_RUNNING && st != QEMU_VM_SHUTTING_DOWN && qemu_build_check_vm(b, &vm) < 0)
 			break;
 		err_clear(&vm);
@@ -612,6 +647,11 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
+	/* the seed served the boot and the provisioners (PACKER_HTTP_ADDR): nothing needs it from here on */
+	if (b->http) {
+		qemu_cleanup_http(b);
+		log_debug("qemu: HTTP seed server stopped before the shutdown");
+	}
 	/* ssh_clear_authorized_keys: Packer's cleanup of the temporary key, before the guest goes down */
 	if (b->inst->ssh.clear_authorized_keys && b->keypair && b->comm) {
 		struct kiln_error e = ERR_INIT;
@@ -646,6 +686,9 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 		enum qemu_vm_state st;
 		if (qemu_vm_state(b->vm, &st, NULL, err) < 0)
 			return -1;
+		if (st == QEMU_VM_OFF && qemu_vm_gone(b->vm))
+			/* destroyed with the daemon, not powered off: its disk was not shut down cleanly */
+			return qemu_build_check_vm(b, err);
 		if (st == QEMU_VM_OFF)
 			break;
 		long now = time_mono_ms();

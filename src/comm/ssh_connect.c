@@ -466,6 +466,9 @@ static int connect_loop(struct ssh_comm *c, int64_t timeout_ms, struct kiln_erro
 		free(reason);
 		reason = NULL;
 		tries++;
+		/* a machine that stopped will not answer however long we wait */
+		if (c->machine_check && c->machine_check(c->machine_arg, err) < 0)
+			break;
 		enum sshc_attempt r = attempt_connect(c, deadline, &reason, err);
 		if (r == SSHC_OK) {
 			rc = 0;
@@ -477,9 +480,6 @@ static int connect_loop(struct ssh_comm *c, int64_t timeout_ms, struct kiln_erro
 			err_set_kind(err, ERR_CANCELLED, "cancelled while waiting for SSH on %s:%d", c->host, c->port);
 			break;
 		}
-		/* a machine that stopped will not answer however long we wait */
-		if (c->machine_check && c->machine_check(c->machine_arg, err) < 0)
-			break;
 		if (r == SSHC_AUTH && ++auth_failures >= c->sc->handshake_attempts) {
 			err_set(err, "cannot log in to %s:%d: %s, %d %s", c->host, c->port, reason, auth_failures,
 				auth_failures == 1 ? "attempt" : "attempts");

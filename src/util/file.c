@@ -399,9 +399,7 @@ static char *tmp_root;
 static int tmp_root_fd = -1;
 
 #define TMP_ROOT_PREFIX "kiln-run."
-#define TMP_ROOT_LOCK ".lock"
-/* a root without a lock file is being created, unless it is older than this */
-#define TMP_ROOT_GRACE_S 60
+#define TMP_ROOT_LOCK ".kiln-run-lock"
 
 static void tmp_remove_all_locked(void)
 {
@@ -454,14 +452,16 @@ int tmpdir_sweep_stale(const char *base)
 			continue;
 		char *dir = path_join(base, e->d_name);
 		char *lock = path_join(dir, TMP_ROOT_LOCK);
+		/* only a root: a directory of ours with our lock file in it, that nobody holds (a directory
+		 * that merely has the name, or one still being made, has no lock file and is left alone) */
 		bool stale = false;
+		struct stat ds, ls;
 		int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd >= 0) {
-			stale = flock(fd, LOCK_EX | LOCK_NB) == 0;
+			stale = lstat(dir, &ds) == 0 && S_ISDIR(ds.st_mode) && ds.st_uid == geteuid() &&
+				fstat(fd, &ls) == 0 && S_ISREG(ls.st_mode) && ls.st_uid == geteuid() &&
+				flock(fd, LOCK_EX | LOCK_NB) == 0;
 			close(fd);
-		} else if (errno == ENOENT) {
-			struct stat st;
-			stale = lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && time(NULL) - st.st_mtime > TMP_ROOT_GRACE_S;
 		}
 		if (stale && rm_rf(dir, NULL) == 0)
 			removed++;

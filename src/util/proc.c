@@ -350,8 +350,7 @@ char *proc_condense_stderr(const char *text, size_t max_lines)
 	for (size_t i = 0; i < shown.n; i++)
 		buf_printf(&b, "%s%s", i ? "; " : "", shown.v[i]);
 	if (more)
-		buf_printf(&b, " (and %zu more line%s like %s)", more, more == 1 ? "" : "s",
-			   shown.n > 1 ? "these" : "it");
+		buf_printf(&b, " (and %zu more line%s)", more, more == 1 ? "" : "s");
 	strv_free(&shown);
 	strv_free(&shapes);
 	return buf_detach(&b);

@@ -38,7 +38,7 @@ int proc_run(char *const argv[], const struct proc_opts *opts, int *exit_status,
 int proc_run_checked(char *const argv[], const struct proc_opts *opts, struct kiln_error *err);
 
 /* The first max_lines distinct lines of a program's output, joined with "; ", and how many more there
- * were: lines that differ only in their digits count once. Caller frees. */
+ * were ("(and 3 more lines)"): lines that differ only in their numbers are not shown twice. Caller frees. */
 char *proc_condense_stderr(const char *text, size_t max_lines);
 
 /* Is `name` an executable in PATH? */

@@ -82,7 +82,7 @@ test_expect_success 'teardown stops every daemon and kills the guests of one tha
 	libvirtd_kill b && kill -0 "$qpid" &&
 	apid=$(libvirtd_pid a) &&
 	libvirtd_teardown a && libvirtd_teardown b &&
-	! libvirtd_alive "$qpid" && ! libvirtd_alive "$apid" &&
+	! test_pid_alive "$qpid" && ! test_pid_alive "$apid" &&
 	! libvirtd_running a && ! libvirtd_running b &&
 	audit_test
 '

@@ -124,6 +124,12 @@ test_cmp() {
 	diff -u "$1" "$2"
 }
 
+# Is PID running? (A zombie waiting for init to reap it is not: kill -0 says yes to those.)
+test_pid_alive() {
+	_tl_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$_tl_st" ] && [ "$_tl_st" != Z ]
+}
+
 # A TCP port on 127.0.0.1 that nothing listens on right now.
 test_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

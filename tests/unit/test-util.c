@@ -259,11 +259,11 @@ static void test_tmpdir_root_and_sweep(void **state)
 	assert_int_equal(stat(root, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 
-	/* in base: a dead process's root (lock free), a live one (lock held), a root still being made
-	 * (no lock yet, fresh), and a directory that is not a root */
+	/* in base: a dead process's root (lock free), a live one (lock held), a directory that only has a
+	 * root's name (no lock file: still being made, or not kiln's at all), and another directory */
 	char *dead = path_join(base, "kiln-run.dead01"), *live = path_join(base, "kiln-run.live01");
 	char *young = path_join(base, "kiln-run.young1"), *other = path_join(base, "other");
-	char *deadlock = path_join(dead, ".lock"), *livelock = path_join(live, ".lock");
+	char *deadlock = path_join(dead, ".kiln-run-lock"), *livelock = path_join(live, ".kiln-run-lock");
 	char *deadfile = path_join(dead, "kiln-ssh-key-x");
 	assert_int_equal(mkdir_p(deadfile, 0700, &e), 0);
 	assert_int_equal(file_write(deadlock, "", 0, 0600, &e), 0);
@@ -423,6 +423,25 @@ static void test_proc(void **state)
 	char *const fails[] = {"sh", "-c", "echo bad thing >&2; exit 1", NULL};
 	assert_int_equal(proc_run_checked(fails, NULL, &e), -1);
 	assert_string_equal(err_cause(&e), "sh exited with status 1: bad thing");
+	assert_string_equal(e.detail, "sh's standard error:\nbad thing\n");
+	err_clear(&e);
+
+	/* a dozen lines that differ only in their numbers are one line in the error, all of them in the
+	 * detail; "No space left on device" is ENOSPC; a killed program says by what */
+	char *const spray[] = {"sh", "-c",
+			       "for b in 15728640 7340032 0 33226752; do echo \"qemu-img: error while writing at byte $b: "
+			       "No space left on device\" >&2; done; echo \"qemu-img: offset 0x1a0000 is bad\" >&2; "
+			       "echo \"qemu-img: offset 0x50000 is bad\" >&2; echo other >&2; echo last >&2; exit 1", NULL};
+	assert_int_equal(proc_run_checked(spray, NULL, &e), -1);
+	assert_string_equal(err_cause(&e), "sh exited with status 1: qemu-img: error while writing at byte 15728640: "
+					   "No space left on device; qemu-img: offset 0x1a0000 is bad; other "
+					   "(and 5 more lines)");
+	assert_int_equal(e.errnum, ENOSPC);
+	assert_non_null(strstr(e.detail, "byte 33226752"));
+	err_clear(&e);
+	char *const killed[] = {"sh", "-c", "kill -9 $$", NULL};
+	assert_int_equal(proc_run_checked(killed, NULL, &e), -1);
+	assert_string_equal(err_cause(&e), "sh was killed by SIGKILL");
 	err_clear(&e);
 
 	char *const slow[] = {"sleep", "5", NULL};
