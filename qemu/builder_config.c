@@ -15,15 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define A(n, t, d, doc) {n, t, 0, d, doc, NULL}
-#define SENS(n, t, d, doc) {n, t, KILN_ATTR_SENSITIVE, d, doc, NULL}
-#define DEPR(n, t, d, doc) {n, t, KILN_ATTR_DEPRECATED, d, doc, NULL}
+#define A(n, t, d, doc_) {.name = n, .type = t, .default_doc = d, .doc = doc_}
+#define SENS(n, t, d, doc_) {.name = n, .type = t, .flags = KILN_ATTR_SENSITIVE, .default_doc = d, .doc = doc_}
+#define IGN(n, t, d, doc_) {.name = n, .type = t, .flags = KILN_ATTR_IGNORED, .default_doc = d, .doc = doc_}
+#define DEPR(n, t, d, doc_) {.name = n, .type = t, .flags = KILN_ATTR_DEPRECATED, .default_doc = d, .doc = doc_}
 
 static const struct kiln_attr qemu_img_args_attrs[] = {
 	A("convert", "list(string)", NULL, "extra arguments for qemu-img convert"),
 	A("create", "list(string)", NULL, "extra arguments for qemu-img create"),
 	A("resize", "list(string)", NULL, "extra arguments for qemu-img resize"),
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = NULL},
 };
 static const struct kiln_schema qemu_img_args_schema = {qemu_img_args_attrs, NULL};
 
@@ -34,7 +35,7 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("iso_checksum", "string", NULL, "\"none\", a digest (\"sha256:...\", bare hex) or \"file:\" + SUMS URL"),
 	A("iso_target_path", "string", NULL, "where to store the download instead of the cache"),
 	A("iso_target_extension", "string", "\"iso\"", "extension of the downloaded file"),
-	A("iso_skip_cache", "bool", "false", "accepted for compatibility; kiln always verifies and caches"),
+	IGN("iso_skip_cache", "bool", "false", "accepted for compatibility; kiln always verifies and caches"),
 	A("disk_image", "bool", "false", "iso_url is a bootable disk image, not an installer ISO"),
 	A("use_backing_file", "bool", "false", "qcow2 overlay on the base image instead of a copy"),
 	/* disks */
@@ -48,7 +49,7 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("format", "string", "\"qcow2\"", "output disk format: qcow2 or raw"),
 	A("disk_compression", "bool", "false", "compress the qcow2 output"),
 	A("skip_compaction", "bool", "false", "do not compact the disk with qemu-img convert"),
-	{"qemu_img_args", NULL, KILN_ATTR_BLOCK, NULL, "extra qemu-img arguments per subcommand", &qemu_img_args_schema},
+	{.name = "qemu_img_args", .flags = KILN_ATTR_BLOCK, .doc = "extra qemu-img arguments per subcommand", .block = &qemu_img_args_schema},
 	A("cdrom_interface", "string", "machine's default", "ide, sata, scsi, virtio-scsi (virtio means the default)"),
 	/* machine */
 	A("accelerator", "string", "\"auto\"", "kvm, tcg, none; unset: KVM when /dev/kvm opens, else TCG"),
@@ -73,7 +74,7 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("qemuargs", "list(list(string))", NULL, "extra QEMU arguments, one switch per list"),
 	A("qmp_enable", "bool", "false", "accepted; libvirt owns QEMU's monitor"),
 	A("qmp_socket_path", "string", NULL, "accepted; libvirt owns QEMU's monitor"),
-	A("run_once", "bool", "false", "accepted for compatibility; ignored"),
+	IGN("run_once", "bool", "false", "accepted for compatibility; ignored"),
 	/* network and consoles */
 	A("net_device", "string", "\"virtio-net\"", "network device model"),
 	A("net_bridge", "string", NULL, "attach to this bridge instead of user-mode networking"),
@@ -84,8 +85,8 @@ static const struct kiln_attr qemu_attrs[] = {
 	DEPR("ssh_host_port_max", "number", NULL, "old name of host_port_max"),
 	A("skip_nat_mapping", "bool", "false", "connect to the guest's own address and port, no forward"),
 	A("headless", "bool", "false", "accepted; kiln never opens a window (connect a VNC viewer)"),
-	A("use_default_display", "bool", "false", "accepted; kiln never opens a window"),
-	A("display", "string", NULL, "accepted; kiln never opens a window"),
+	IGN("use_default_display", "bool", "false", "accepted; kiln never opens a window"),
+	IGN("display", "string", NULL, "accepted; kiln never opens a window"),
 	A("vga", "string", NULL, "video card: none, std, cirrus, vmware, qxl or virtio; unset: libvirt's default"),
 	A("disable_vnc", "bool", "false", "no VNC display at all"),
 	A("vnc_bind_address", "string", "\"127.0.0.1\"", "VNC listen address"),
@@ -101,14 +102,14 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("boot_command", "list(string)", NULL, "keys to type (Packer's grammar, plus <waitFor \"regex\">)"),
 	A("boot_steps", "list(list(string))", NULL, "[keys, description] pairs typed in order like boot_command, each description shown"),
 	A("boot_key_interval", "string", "\"100ms\"", "delay between keys (PACKER_KEY_INTERVAL also sets it)"),
-	A("boot_keygroup_interval", "string", NULL, "accepted; kiln sends each key group at once"),
+	IGN("boot_keygroup_interval", "string", NULL, "accepted; kiln sends each key group at once"),
 	/* HTTP seed, CD, floppy */
 	A("http_directory", "string", NULL, "directory served to the guest over HTTP"),
 	A("http_content", "map(string)", NULL, "path => content served to the guest over HTTP"),
 	A("http_port_min", "number", "8000", "lowest HTTP port"),
 	A("http_port_max", "number", "9000", "highest HTTP port"),
 	A("http_bind_address", "string", "\"127.0.0.1\"", "HTTP listen address (user-mode guests reach it as 10.0.2.2)"),
-	A("http_interface", "string", NULL, "accepted; use http_bind_address"),
+	IGN("http_interface", "string", NULL, "accepted; use http_bind_address"),
 	A("cd_files", "list(string)", NULL, "files and directories put on an extra CD"),
 	A("cd_content", "map(string)", NULL, "path => content put on an extra CD"),
 	A("cd_label", "string", NULL, "volume label of the extra CD (\"cidata\" for cloud-init)"),
@@ -128,7 +129,7 @@ static const struct kiln_attr qemu_attrs[] = {
 	A("shutdown_timeout", "string", "\"5m\"", "how long to wait for the guest to power off"),
 	A("output_directory", "string", "\"output-<source name>\"", "where the artifact goes; must not exist (see -force)"),
 	A("vm_name", "string", "\"packer-<source name>\"", "file name of the disk image"),
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = NULL},
 };
 
 static const char *const conflict_iso[] = {"iso_url", "iso_urls", NULL};
@@ -143,7 +144,7 @@ const struct kiln_schema qemu_schema = {qemu_attrs, qemu_conflicts};
 
 static char *str_or(const struct kiln_config *c, const char *name, const char *def)
 {
-	const char *v = kiln_config_string(c, name, def);
+	const char *v = kiln_config_string_or(c, name, def);
 	return v ? xstrdup(v) : NULL;
 }
 
@@ -194,7 +195,7 @@ static int64_t duration_key(struct checker *k, const char *key, const char *def,
 	struct kiln_error e = ERR_INIT;
 	if (set)
 		*set = kiln_config_has(k->cfg, key);
-	if (kiln_config_duration_ms(k->cfg, key, def, &ms, &e) < 0) {
+	if (kiln_config_duration_or(k->cfg, key, def, &ms, &e) < 0) {
 		problem(k, key, "%s: %s", key, err_cause(&e));
 		err_clear(&e);
 	}
@@ -203,7 +204,7 @@ static int64_t duration_key(struct checker *k, const char *key, const char *def,
 
 static int int_key(struct checker *k, const char *key, int64_t def, int64_t min, int64_t max)
 {
-	int64_t v = kiln_config_int(k->cfg, key, def);
+	int64_t v = kiln_config_int_or(k->cfg, key, def);
 	if (v < min || v > max) {
 		problem(k, key, "%s = %" PRId64 " is out of range (%" PRId64 "..%" PRId64 ")", key, v, min, max);
 		return (int)def;
@@ -248,8 +249,8 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	/* source */
 	if (kiln_config_has(cfg, "iso_urls"))
 		kiln_config_list_strv(cfg, "iso_urls", &c->iso_urls);
-	else if (kiln_config_string(cfg, "iso_url", NULL))
-		strv_push(&c->iso_urls, kiln_config_string(cfg, "iso_url", NULL));
+	else if (kiln_config_string_or(cfg, "iso_url", NULL))
+		strv_push(&c->iso_urls, kiln_config_string_or(cfg, "iso_url", NULL));
 	if (c->iso_urls.n == 0 && kiln_config_is_known(cfg, "iso_url") && kiln_config_is_known(cfg, "iso_urls"))
 		problem(&k, NULL, "one of iso_url or iso_urls must be set");
 	c->iso_checksum = str_or(cfg, "iso_checksum", NULL);
@@ -268,12 +269,12 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	}
 	c->iso_target_path = str_or(cfg, "iso_target_path", NULL);
 	c->iso_target_extension = str_or(cfg, "iso_target_extension", "iso");
-	c->disk_image = kiln_config_bool(cfg, "disk_image", false);
-	c->use_backing_file = kiln_config_bool(cfg, "use_backing_file", false);
+	c->disk_image = kiln_config_bool_or(cfg, "disk_image", false);
+	c->use_backing_file = kiln_config_bool_or(cfg, "use_backing_file", false);
 
 	/* disks */
 	c->disk_size_set = kiln_config_has(cfg, "disk_size");
-	const char *ds = kiln_config_string(cfg, "disk_size", NULL);
+	const char *ds = kiln_config_string_or(cfg, "disk_size", NULL);
 	if (!ds || strcmp(ds, "0") == 0 || !*ds)
 		ds = "40960M";
 	{
@@ -285,7 +286,7 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 		bool digits_only = strspn(ds, "0123456789") == strlen(ds);
 		c->disk_size = digits_only ? xasprintf("%sM", ds) : xstrdup(ds);
 	}
-	c->skip_resize_disk = kiln_config_bool(cfg, "skip_resize_disk", false);
+	c->skip_resize_disk = kiln_config_bool_or(cfg, "skip_resize_disk", false);
 	kiln_config_list_strv(cfg, "disk_additional_size", &c->disk_additional_size);
 	for (size_t i = 0; i < c->disk_additional_size.n; i++) {
 		uint64_t b;
@@ -304,8 +305,8 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	check_enum(&k, "disk_detect_zeroes", c->disk_detect_zeroes, zeroes);
 	c->format = str_or(cfg, "format", "qcow2");
 	check_enum(&k, "format", c->format, formats);
-	c->disk_compression = kiln_config_bool(cfg, "disk_compression", false);
-	c->skip_compaction = kiln_config_bool(cfg, "skip_compaction", false);
+	c->disk_compression = kiln_config_bool_or(cfg, "disk_compression", false);
+	c->skip_compaction = kiln_config_bool_or(cfg, "skip_compaction", false);
 	if (c->format && strcmp(c->format, "qcow2") != 0) {
 		c->skip_compaction = true;
 		c->disk_compression = false;
@@ -363,12 +364,12 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 		free(features);
 	}
 	c->firmware = str_or(cfg, "firmware", NULL);
-	c->use_pflash = kiln_config_bool(cfg, "use_pflash", false);
-	c->efi_drop_efivars = kiln_config_bool(cfg, "efi_drop_efivars", false);
+	c->use_pflash = kiln_config_bool_or(cfg, "use_pflash", false);
+	c->efi_drop_efivars = kiln_config_bool_or(cfg, "efi_drop_efivars", false);
 	c->efi_firmware_code = str_or(cfg, "efi_firmware_code", NULL);
 	c->efi_firmware_vars = str_or(cfg, "efi_firmware_vars", NULL);
-	c->efi_boot = kiln_config_bool(cfg, "efi_boot", false) || c->efi_firmware_code || c->efi_firmware_vars;
-	c->efi_secure_boot = kiln_config_bool(cfg, "efi_secure_boot", false);
+	c->efi_boot = kiln_config_bool_or(cfg, "efi_boot", false) || c->efi_firmware_code || c->efi_firmware_vars;
+	c->efi_secure_boot = kiln_config_bool_or(cfg, "efi_secure_boot", false);
 	if (c->efi_secure_boot) {
 		c->efi_boot = true;
 		if (!qemu_machine_is_q35(c->machine_type))
@@ -378,16 +379,14 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 		problem(&k, "firmware", "firmware and efi_boot/efi_firmware_code cannot be used together: use the efi_ keys for UEFI");
 	if (c->efi_firmware_code && !c->efi_firmware_vars)
 		problem(&k, "efi_firmware_vars", "efi_firmware_code needs efi_firmware_vars too (the VARS template that matches it)");
-	c->vtpm = kiln_config_bool(cfg, "vtpm", false);
-	c->use_tpm1 = kiln_config_bool(cfg, "use_tpm1", false);
+	c->vtpm = kiln_config_bool_or(cfg, "vtpm", false);
+	c->use_tpm1 = kiln_config_bool_or(cfg, "use_tpm1", false);
 	c->tpm_device_type = str_or(cfg, "tpm_device_type", "tpm-tis");
 	c->qemu_binary = str_or(cfg, "qemu_binary", "qemu-system-x86_64");
-	{
-		struct kiln_error e = ERR_INIT;
-		if (qemu_config_read_qemuargs(cfg, &c->qemuargs, &c->nqemuargs, &e) < 0)
-			problem(&k, "qemuargs", "qemuargs: %s", err_cause(&e));
-		err_clear(&e);
-	}
+	c->nqemuargs = kiln_config_list_len(cfg, "qemuargs");
+	c->qemuargs = c->nqemuargs ? xcalloc(c->nqemuargs, sizeof *c->qemuargs) : NULL;
+	for (size_t i = 0; i < c->nqemuargs; i++)
+		kiln_config_list_strv_at(cfg, "qemuargs", i, &c->qemuargs[i]);
 	if (c->disk_interface && strcmp(c->disk_interface, "ide") == 0 && qemu_machine_is_q35(c->machine_type))
 		problem(&k, "disk_interface", "a q35 machine has no IDE bus: use sata, virtio or virtio-scsi");
 
@@ -395,15 +394,15 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	c->net_device = str_or(cfg, "net_device", "virtio-net");
 	c->net_bridge = str_or(cfg, "net_bridge", NULL);
 	c->network = str_or(cfg, "network", NULL);
-	int hmin = (int)kiln_config_int(cfg, "ssh_host_port_min", 2222);
-	int hmax = (int)kiln_config_int(cfg, "ssh_host_port_max", 4444);
+	int hmin = (int)kiln_config_int_or(cfg, "ssh_host_port_min", 2222);
+	int hmax = (int)kiln_config_int_or(cfg, "ssh_host_port_max", 4444);
 	c->host_port_min = int_key(&k, "host_port_min", hmin, 1, 65535);
 	c->host_port_max = int_key(&k, "host_port_max", hmax, 1, 65535);
 	if (c->host_port_min > c->host_port_max)
 		problem(&k, "host_port_min", "host_port_min must not be above host_port_max");
-	c->skip_nat_mapping = kiln_config_bool(cfg, "skip_nat_mapping", false);
-	c->headless = kiln_config_bool(cfg, "headless", false);
-	c->disable_vnc = kiln_config_bool(cfg, "disable_vnc", false);
+	c->skip_nat_mapping = kiln_config_bool_or(cfg, "skip_nat_mapping", false);
+	c->headless = kiln_config_bool_or(cfg, "headless", false);
+	c->disable_vnc = kiln_config_bool_or(cfg, "disable_vnc", false);
 	c->vga = str_or(cfg, "vga", NULL);
 	if (c->vga && !*c->vga) {
 		free(c->vga);   /* Packer: an empty vga passes no -vga */
@@ -417,10 +416,10 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 		problem(&k, "vnc_port_min", "vnc_port_min cannot be below 5900");
 	if (c->vnc_port_min > c->vnc_port_max)
 		problem(&k, "vnc_port_min", "vnc_port_min must be less than vnc_port_max");
-	c->vnc_use_password = kiln_config_bool(cfg, "vnc_use_password", false);
-	if ((kiln_config_bool(cfg, "qmp_enable", false) || kiln_config_has(cfg, "qmp_socket_path")) && warnings)
+	c->vnc_use_password = kiln_config_bool_or(cfg, "vnc_use_password", false);
+	if ((kiln_config_bool_or(cfg, "qmp_enable", false) || kiln_config_has(cfg, "qmp_socket_path")) && warnings)
 		strv_push(warnings, "qmp_enable/qmp_socket_path are ignored: libvirt owns QEMU's monitor");
-	c->serial_log = kiln_config_bool(cfg, "serial_log", true);
+	c->serial_log = kiln_config_bool_or(cfg, "serial_log", true);
 	c->libvirt_uri = str_or(cfg, "libvirt_uri", NULL);
 	if (!c->libvirt_uri) {
 		const char *env = getenv("KILN_LIBVIRT_URI");
@@ -432,12 +431,10 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	c->boot_wait_ms = duration_key(&k, "boot_wait", "10s", NULL);
 	kiln_config_list_strv(cfg, "boot_command", &c->boot_command);
 	{
-		struct strv *steps = NULL;
-		size_t n = 0;
-		struct kiln_error e = ERR_INIT;
-		if (qemu_config_read_string_lists(cfg, "boot_steps", &steps, &n, &e) < 0)
-			problem(&k, "boot_steps", "%s", err_cause(&e));
-		err_clear(&e);
+		size_t n = kiln_config_list_len(cfg, "boot_steps");
+		struct strv *steps = xcalloc(n + 1, sizeof *steps);
+		for (size_t i = 0; i < n; i++)
+			kiln_config_list_strv_at(cfg, "boot_steps", i, &steps[i]);
 		c->boot_steps = n ? xcalloc(n, sizeof *c->boot_steps) : NULL;
 		for (size_t i = 0; i < n; i++) {
 			/* Packer: [keys] or [keys, description]; an empty step is skipped */
@@ -472,7 +469,7 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 	kiln_config_list_strv(cfg, "cd_files", &c->cd_files);
 	map_pairs(cfg, "cd_content", &c->cd_content, &c->ncd_content);
 	c->cd_label = str_or(cfg, "cd_label", NULL);
-	c->cloud_init = kiln_config_bool(cfg, "cloud_init", false);
+	c->cloud_init = kiln_config_bool_or(cfg, "cloud_init", false);
 	c->cloud_init_seed = str_or(cfg, "cloud_init_seed", "cd");
 	check_enum(&k, "cloud_init_seed", c->cloud_init_seed, seeds);
 	static const char *const floppies[] = {"floppy_files", "floppy_dirs", "floppy_content", "floppy_label", NULL};

@@ -132,11 +132,5 @@ int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, st
 		       struct strv *warnings, struct kiln_error *err);
 void qemu_config_free(struct qemu_config *c);
 
-/* A list(list(string)) key (qemuargs, boot_steps) as one strv per inner list. A value not known yet
- * (validate before build.* exists) reads as unset. */
-int qemu_config_read_string_lists(const struct kiln_config *cfg, const char *name, struct strv **out, size_t *n,
-				  struct kiln_error *err);
-/* qemuargs (list(list(string))) as one strv per switch. */
-int qemu_config_read_qemuargs(const struct kiln_config *cfg, struct strv **out, size_t *n, struct kiln_error *err);
 
 #endif

@@ -6,7 +6,6 @@ qemu_libkilnqemu_a_SOURCES += \
 	qemu/builder.c \
 	qemu/checksum.c qemu/checksum.h \
 	qemu/builder_config.c qemu/builder_config.h \
-	qemu/builder_config_qemuargs.c \
 	qemu/disk.c qemu/disk.h \
 	qemu/domain_xml.c qemu/domain_xml.h \
 	qemu/download.c qemu/download.h \

@@ -17,35 +17,63 @@
 #include "util/error.h"
 #include "util/strv.h"
 
-#define KILN_COMPONENT_ABI 1
+#define KILN_COMPONENT_ABI 2
 
 struct ui;
 struct hcl_value;
 
 /* ------------------------------------------------------------------------------------------------
- * Configuration schema */
+ * Configuration schema: the one place a component's configuration is defined. The template layer
+ * validates a block against it before the component sees anything (unknown keys with a suggestion,
+ * types, required keys, allowed values, ranges, durations, conflicts, unsupported keys), fills in the
+ * defaults, and the accessors below read typed values from the result. Documentation (docs/ key
+ * tables), `kiln describe-component` and the JSON form the plugin protocol sends (docs/schema.md) are
+ * generated from it. */
 
 enum kiln_attr_flags {
-	KILN_ATTR_REQUIRED = 1 << 0,   /* must be set */
-	KILN_ATTR_SENSITIVE = 1 << 1,  /* value is a secret: masked in every output */
-	KILN_ATTR_BLOCK = 1 << 2,      /* a nested block `name { ... }` described by .block; with a
-	                                  non-NULL .type an attribute of that type is accepted instead
-	                                  (e.g. `sanitize = false` or `sanitize { ... }`) */
-	KILN_ATTR_REPEATED = 1 << 3,   /* with KILN_ATTR_BLOCK: the block may appear several times */
-	KILN_ATTR_DEPRECATED = 1 << 4, /* accepted with a warning */
-	KILN_ATTR_TEMPLATE = 1 << 5,   /* string holds Go-template text ({{ .HTTPIP }}) expanded at run time */
+	KILN_ATTR_REQUIRED = 1 << 0,    /* must be set */
+	KILN_ATTR_SENSITIVE = 1 << 1,   /* value is a secret: masked in every output */
+	KILN_ATTR_BLOCK = 1 << 2,       /* a nested block `name { ... }` described by .block; with a
+	                                   non-NULL .type an attribute of that type is accepted instead
+	                                   (e.g. `sanitize = false` or `sanitize { ... }`) */
+	KILN_ATTR_REPEATED = 1 << 3,    /* with KILN_ATTR_BLOCK: the block may appear several times */
+	KILN_ATTR_DEPRECATED = 1 << 4,  /* accepted with a warning that quotes .doc */
+	KILN_ATTR_TEMPLATE = 1 << 5,    /* string holds Go-template text ({{ .HTTPIP }}) expanded at run time */
+	KILN_ATTR_IGNORED = 1 << 6,     /* accepted for Packer compatibility, has no effect (.doc says why) */
+	KILN_ATTR_UNSUPPORTED = 1 << 7, /* Packer's key that kiln cannot honour: setting it to anything but an
+	                                   empty value is an error whose text is .doc */
 };
 
 struct kiln_schema;
 
+/* Inclusive bounds of a number (or of each element of a list(number)). */
+struct kiln_range {
+	double min, max;
+};
+
+/* Shorthands for schema tables: .allowed = KILN_VALUES("a", "b"), .range = KILN_RANGE(1, 65535). */
+#define KILN_VALUES(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define KILN_RANGE(lo, hi) (&(const struct kiln_range){(lo), (hi)})
+
 struct kiln_attr {
 	const char *name;
-	const char *type;          /* HCL type constraint: "string", "number", "bool", "list(string)",
-	                              "map(string)", "list(list(string))", "any"; NULL for a pure block */
-	unsigned flags;            /* enum kiln_attr_flags */
-	const char *default_doc;   /* the default as documentation shows it ("\"5m\"", "computed"), or NULL */
-	const char *doc;           /* one line: what it does */
+	/* HCL type constraint: "string", "number", "bool", "list(string)", "map(string)",
+	 * "list(list(string))", "any", or "duration" (a string holding a Go duration, "90s", "1h30m", or a
+	 * number of seconds: checked when the template is read). NULL for a pure block. */
+	const char *type;
+	unsigned flags;                    /* enum kiln_attr_flags */
+	/* A default that depends on other keys or on the build ("output-<source name>", "computed"), as
+	 * documentation shows it; the component's derive-defaults function computes it. NULL when .def
+	 * says it all. */
+	const char *default_doc;
+	const char *doc;                   /* one line: what it does */
 	const struct kiln_schema *block;   /* KILN_ATTR_BLOCK: the nested block's schema */
+	/* The default as JSON text ("\"5m\"", "512", "true", "[\"md5\"]"): what the accessors return when
+	 * the key is unset, null, an empty string or an empty list (Packer: Go's zero value means unset). */
+	const char *def;
+	const char *const *allowed;        /* NULL-terminated values a string (or each element of a
+	                                      list(string)) may take; NULL: any */
+	const struct kiln_range *range;    /* bounds of a number; NULL: any */
 };
 
 struct kiln_schema {
@@ -58,38 +86,52 @@ struct kiln_schema {
 /* ------------------------------------------------------------------------------------------------
  * Decoded configuration (implemented in src/template/config.c over HCL values)
  *
- * Accessors return the value the user set, or the given default when the key is unset. A value that is
- * not known yet (it refers to build.* or a data source during `validate`) reads as unset; check
- * kiln_config_is_known() where that matters. Strings are owned by the config. */
+ * A config holds what the user set, validated against the schema, and every schema default. The
+ * readers return the user's value, else the schema's default, else the type's zero value (NULL, false,
+ * 0, an empty list). A value that is not known yet (it refers to build.* or a data source during
+ * `validate`) reads as unset; check kiln_config_is_known() where that matters. Strings are owned by the
+ * config.
+ *
+ * Asking for a key the schema does not have is a programming error: the process stops with a message
+ * naming the component and the key (tests/unit/test-schema.c checks every component against its
+ * schema). */
 
 struct kiln_config;
 
 bool kiln_config_has(const struct kiln_config *c, const char *name);        /* set by the user */
 bool kiln_config_is_known(const struct kiln_config *c, const char *name);
-const char *kiln_config_string(const struct kiln_config *c, const char *name, const char *def);
-bool kiln_config_bool(const struct kiln_config *c, const char *name, bool def);
-int64_t kiln_config_int(const struct kiln_config *c, const char *name, int64_t def);
-double kiln_config_number(const struct kiln_config *c, const char *name, double def);
-/* Go duration string ("5m", "1h30m"); a bare number is seconds. */
-int kiln_config_duration_ms(const struct kiln_config *c, const char *name, const char *def,
-			    int64_t *ms, struct kiln_error *err);
+const char *kiln_config_string(const struct kiln_config *c, const char *name);
+bool kiln_config_bool(const struct kiln_config *c, const char *name);
+int64_t kiln_config_int(const struct kiln_config *c, const char *name);
+double kiln_config_number(const struct kiln_config *c, const char *name);
+/* A "duration" key in milliseconds (checked when the template was read). */
+int64_t kiln_config_duration_ms(const struct kiln_config *c, const char *name);
 size_t kiln_config_list_len(const struct kiln_config *c, const char *name);
 const char *kiln_config_list_string(const struct kiln_config *c, const char *name, size_t i);
 /* list(string) as a strv (appended to out). */
 void kiln_config_list_strv(const struct kiln_config *c, const char *name, struct strv *out);
+/* list(list(string)): the i-th inner list (appended to out). */
+void kiln_config_list_strv_at(const struct kiln_config *c, const char *name, size_t i, struct strv *out);
 size_t kiln_config_map_len(const struct kiln_config *c, const char *name);
 const char *kiln_config_map_key(const struct kiln_config *c, const char *name, size_t i);
 const char *kiln_config_map_string(const struct kiln_config *c, const char *name, size_t i);
 size_t kiln_config_block_count(const struct kiln_config *c, const char *name);
 const struct kiln_config *kiln_config_block(const struct kiln_config *c, const char *name, size_t i);
-/* The raw HCL value (NULL when unset), for nested lists like qemuargs. */
-const struct hcl_value *kiln_config_value(const struct kiln_config *c, const char *name);
 /* Fail with a message located at the attribute (file:line:col), e.g. for conflicting or invalid values.
  * Returns -1. */
 int kiln_config_error(const struct kiln_config *c, const char *name, struct kiln_error *err,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* "source.qemu.debian" style label of the block, for messages. */
 const char *kiln_config_label(const struct kiln_config *c);
+
+/* Transitional readers with the default restated by the caller; being replaced by schema defaults
+ * (.def) and the readers above, component by component. */
+const char *kiln_config_string_or(const struct kiln_config *c, const char *name, const char *def);
+bool kiln_config_bool_or(const struct kiln_config *c, const char *name, bool def);
+int64_t kiln_config_int_or(const struct kiln_config *c, const char *name, int64_t def);
+/* Go duration string ("5m", "1h30m"); a bare number is seconds. */
+int kiln_config_duration_or(const struct kiln_config *c, const char *name, const char *def, int64_t *ms,
+			    struct kiln_error *err);
 
 /* ------------------------------------------------------------------------------------------------
  * Artifacts */
@@ -249,6 +291,18 @@ const struct kiln_builder *kiln_find_builder(const char *type);
 const struct kiln_provisioner *kiln_find_provisioner(const char *type);
 const struct kiln_postprocessor *kiln_find_postprocessor(const char *type);
 const struct kiln_datasource *kiln_find_datasource(const char *type);
+/* What every kind of component has in common, for tools that describe components (describe-component,
+ * docs, tests). kind: "builder", "provisioner", "post-processor", "data". */
+struct kiln_component_info {
+	const char *kind;
+	const char *type;
+	const char *doc;
+	const char *builder_id;              /* builders only, else NULL */
+	const struct kiln_schema *schema;
+};
+bool kiln_find_component(const char *kind, const char *type, struct kiln_component_info *out);
+/* The component kinds in the order kiln lists them, NULL-terminated. */
+extern const char *const kiln_component_kinds[];
 /* Names of all registered components of a kind ("builder", "provisioner", "post-processor",
  * "data"), sorted, appended to out. */
 void kiln_component_names(const char *kind, struct strv *out);

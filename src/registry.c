@@ -123,6 +123,42 @@ const struct kiln_datasource *kiln_find_datasource(const char *type)
 	FIND(datasources, type);
 }
 
+const char *const kiln_component_kinds[] = {"builder", "provisioner", "post-processor", "data", NULL};
+
+bool kiln_find_component(const char *kind, const char *type, struct kiln_component_info *out)
+{
+	memset(out, 0, sizeof *out);
+	out->kind = kind;
+	out->type = type;
+	if (strcmp(kind, "builder") == 0) {
+		const struct kiln_builder *b = kiln_find_builder(type);
+		if (b) {
+			out->doc = b->doc;
+			out->builder_id = b->builder_id;
+			out->schema = b->schema;
+		}
+	} else if (strcmp(kind, "provisioner") == 0) {
+		const struct kiln_provisioner *p = kiln_find_provisioner(type);
+		if (p) {
+			out->doc = p->doc;
+			out->schema = p->schema;
+		}
+	} else if (strcmp(kind, "post-processor") == 0) {
+		const struct kiln_postprocessor *p = kiln_find_postprocessor(type);
+		if (p) {
+			out->doc = p->doc;
+			out->schema = p->schema;
+		}
+	} else if (strcmp(kind, "data") == 0) {
+		const struct kiln_datasource *d = kiln_find_datasource(type);
+		if (d) {
+			out->doc = d->doc;
+			out->schema = d->schema;
+		}
+	}
+	return out->schema != NULL;
+}
+
 void kiln_component_names(const char *kind, struct strv *out)
 {
 	const struct kiln_module *m = module();

@@ -12,7 +12,7 @@
 
 static const struct kiln_attr null_attrs[] = {
 	SSH_CONFIG_ATTRS,
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = NULL},
 };
 static const struct kiln_schema null_schema = {null_attrs, NULL};
 

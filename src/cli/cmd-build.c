@@ -58,8 +58,15 @@ static int run_build(struct cli_args *a)
 	if (!hcl_diags_has_errors(&diags) && only->n && except->n)
 		hcl_error(&diags, NULL, "Conflicting -only and -except", "Use -only or -except, not both.");
 	if (!hcl_diags_has_errors(&diags)) {
+		/* validate's checks first, exactly: every selected source, provisioner and post-processor is
+		 * decoded and prepared (build.* unknown) and every file it names checked, so that a typo in
+		 * the last provisioner stops the build before anything is downloaded or booted */
 		struct plan_options popts = {.only = only, .except = except};
-		tmpl_plan_diags(t, &popts, &plan, &diags);
+		tmpl_validate(t, &popts, &diags);
+		size_t nvalidate = diags.n;
+		if (!hcl_diags_has_errors(&diags))
+			tmpl_plan_diags(t, &popts, &plan, &diags);
+		hcl_diags_dedup(&diags, nvalidate); /* planning decodes again: say each warning once */
 	}
 	cli_print_diags(stderr, &diags, tmpl_files(t));
 	if (hcl_diags_has_errors(&diags))
@@ -95,7 +102,12 @@ const struct cli_command cmd_build = {
 	.usage = "kiln build [options] PATH",
 	.help = "  Runs every build of the template at PATH (a .pkr.hcl file or a directory of them, with its\n"
 		"  *.auto.pkrvars.hcl files): each source is booted, provisioned, shut down, sanitized and\n"
-		"  exported, then handed to the post-processors. Builds run in parallel.\n",
+		"  exported, then handed to the post-processors. Builds run in parallel.\n"
+		"\n"
+		"  Before anything is downloaded or booted, build makes every check `kiln validate` makes\n"
+		"  on the builds it will run: each source, provisioner and post-processor is decoded and\n"
+		"  prepared (values only a running build knows, build.*, left unknown) and every file they\n"
+		"  name is checked. Any error stops the build there, with every problem reported.\n",
 	.flags = (const struct cli_flag[]){
 		{"color", CLI_BOOL, NULL, "true", "Colour the output (only on a terminal; NO_COLOR turns it off)"},
 		{"debug", CLI_BOOL, NULL, NULL, "Pause before each step; builds run one at a time"},

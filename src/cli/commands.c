@@ -5,6 +5,7 @@
 
 extern const struct cli_command cmd_build;
 extern const struct cli_command cmd_console;
+extern const struct cli_command cmd_describe_component;
 extern const struct cli_command cmd_fmt;
 extern const struct cli_command cmd_help;
 extern const struct cli_command cmd_init;
@@ -16,6 +17,7 @@ extern const struct cli_command cmd_version;
 const struct cli_command *const cli_commands[] = {
 	&cmd_build,
 	&cmd_console,
+	&cmd_describe_component,
 	&cmd_fmt,
 	&cmd_help,
 	&cmd_init,

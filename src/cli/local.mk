@@ -4,6 +4,7 @@ src_libkiln_a_SOURCES += \
 	src/cli/commands.c \
 	src/cli/cmd-build.c \
 	src/cli/cmd-console.c \
+	src/cli/cmd-describe-component.c \
 	src/cli/cmd-help.c \
 	src/cli/cmd-inspect-image.c \
 	src/cli/cmd-version.c
@@ -18,3 +19,7 @@ tests_unit_test_cli_LDADD = $(UNIT_LDADD)
 src_libkiln_a_SOURCES += src/cli/diagout.c src/cli/diagout.h src/cli/cmd-fmt.c \
 	src/cli/tmplargs.c src/cli/tmplargs.h src/cli/cmd-validate.c src/cli/cmd-inspect.c src/cli/cmd-init.c
 TESTS += tests/integration/t0100-fmt.sh
+
+# kiln build checks everything validate checks before anything is downloaded or booted (issue 15)
+E2E_TESTS += tests/e2e/t0405-build-checks-first.sh
+EXTRA_DIST += tests/e2e/t0405-build-checks-first.sh

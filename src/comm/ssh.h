@@ -133,52 +133,52 @@ int ssh_comm_clear_authorized_key(struct kiln_comm *comm, const struct ssh_keypa
 /* ------------------------------------------------------------------------------------------------ */
 
 #define SSH_CONFIG_ATTRS                                                                                \
-	{"communicator", "string", 0, "\"ssh\"", "How to reach the machine: \"ssh\" or \"none\".", NULL},   \
-	{"pause_before_connecting", "string", 0, NULL, "Wait this long after SSH first answers, then connect again.", NULL}, \
-	{"ssh_host", "string", 0, "computed", "Address to connect to (default: what the builder knows).", NULL}, \
-	{"ssh_port", "number", 0, "22", "Port to connect to.", NULL},                                      \
-	{"ssh_username", "string", 0, NULL, "User to log in as (required for ssh).", NULL},                \
-	{"ssh_password", "string", KILN_ATTR_SENSITIVE, NULL, "Password for password or keyboard-interactive login.", NULL}, \
-	{"ssh_private_key_file", "string", 0, NULL, "Private key file to log in with (~ expands).", NULL}, \
-	{"ssh_certificate_file", "string", 0, NULL, "User certificate for the private key (not supported).", NULL}, \
-	{"ssh_agent_auth", "bool", 0, "false", "Log in with the keys of the local ssh-agent (SSH_AUTH_SOCK).", NULL}, \
-	{"ssh_keypair_name", "string", 0, NULL, "Name of a key already on the machine; no temporary key is made.", NULL}, \
-	{"temporary_key_pair_name", "string", 0, "\"kiln_<random>\"", "Comment of the temporary key.", NULL}, \
-	{"temporary_key_pair_type", "string", 0, "\"ed25519\"", "Temporary key type: ed25519, ecdsa or rsa.", NULL}, \
-	{"temporary_key_pair_bits", "number", 0, "computed", "Temporary key size: rsa 4096, ecdsa 256/384/521.", NULL}, \
-	{"ssh_ciphers", "list(string)", 0, NULL, "Ciphers to offer instead of libssh's defaults.", NULL},   \
-	{"ssh_key_exchange_algorithms", "list(string)", 0, NULL, "Key exchange algorithms to offer.", NULL}, \
-	{"ssh_clear_authorized_keys", "bool", 0, "false", "Remove the temporary key from authorized_keys at the end.", NULL}, \
-	{"ssh_pty", "bool", 0, "false", "Request a PTY for commands.", NULL},                               \
-	{"ssh_timeout", "string", 0, "\"5m\"", "How long to wait for SSH to become available.", NULL},      \
-	{"ssh_wait_timeout", "string", KILN_ATTR_DEPRECATED, NULL, "Old name of ssh_timeout.", NULL},       \
-	{"ssh_disable_agent_forwarding", "bool", 0, "false", "Accepted; kiln never forwards the agent.", NULL}, \
-	{"ssh_handshake_attempts", "number", 0, "10", "Authentication failures tolerated while waiting.", NULL}, \
-	{"ssh_bastion_host", "string", 0, NULL, "Jump host to connect through.", NULL},                    \
-	{"ssh_bastion_port", "number", 0, "22", "Port of the jump host.", NULL},                            \
-	{"ssh_bastion_agent_auth", "bool", 0, "false", "Log in to the jump host with the local ssh-agent.", NULL}, \
-	{"ssh_bastion_username", "string", 0, NULL, "User on the jump host.", NULL},                        \
-	{"ssh_bastion_password", "string", KILN_ATTR_SENSITIVE, NULL, "Password on the jump host.", NULL},  \
-	{"ssh_bastion_interactive", "bool", 0, "false", "Use keyboard-interactive with the jump host password.", NULL}, \
-	{"ssh_bastion_private_key_file", "string", 0, NULL, "Private key for the jump host.", NULL},        \
-	{"ssh_bastion_certificate_file", "string", 0, NULL, "Certificate for the jump host key (not supported).", NULL}, \
-	{"ssh_file_transfer_method", "string", 0, "\"scp\"", "Accepted (scp or sftp); kiln always uses SFTP.", NULL}, \
-	{"ssh_proxy_host", "string", 0, NULL, "SOCKS proxy (not supported).", NULL},                        \
-	{"ssh_proxy_port", "number", 0, "1080", "SOCKS proxy port (not supported).", NULL},                 \
-	{"ssh_proxy_username", "string", 0, NULL, "SOCKS proxy user (not supported).", NULL},               \
-	{"ssh_proxy_password", "string", KILN_ATTR_SENSITIVE, NULL, "SOCKS proxy password (not supported).", NULL}, \
-	{"ssh_keep_alive_interval", "string", 0, "\"5s\"", "Keep-alive period; a negative value turns it off.", NULL}, \
-	{"ssh_read_write_timeout", "string", 0, NULL, "Silence after which a connection counts as dropped.", NULL}, \
-	{"ssh_remote_tunnels", "list(string)", 0, NULL, "Remote port forwards (not supported).", NULL},     \
-	{"ssh_local_tunnels", "list(string)", 0, NULL, "Local port forwards (not supported).", NULL},       \
-	{"winrm_username", "string", 0, NULL, "WinRM (not supported by kiln).", NULL},                      \
-	{"winrm_password", "string", KILN_ATTR_SENSITIVE, NULL, "WinRM (not supported by kiln).", NULL},    \
-	{"winrm_host", "string", 0, NULL, "WinRM (not supported by kiln).", NULL},                          \
-	{"winrm_no_proxy", "bool", 0, NULL, "WinRM (not supported by kiln).", NULL},                        \
-	{"winrm_port", "number", 0, NULL, "WinRM (not supported by kiln).", NULL},                          \
-	{"winrm_timeout", "string", 0, NULL, "WinRM (not supported by kiln).", NULL},                       \
-	{"winrm_use_ssl", "bool", 0, NULL, "WinRM (not supported by kiln).", NULL},                         \
-	{"winrm_insecure", "bool", 0, NULL, "WinRM (not supported by kiln).", NULL},                        \
-	{"winrm_use_ntlm", "bool", 0, NULL, "WinRM (not supported by kiln).", NULL}
+	{.name = "communicator", .type = "string", .default_doc = "\"ssh\"", .doc = "How to reach the machine: \"ssh\" or \"none\"."},   \
+	{.name = "pause_before_connecting", .type = "string", .doc = "Wait this long after SSH first answers, then connect again."}, \
+	{.name = "ssh_host", .type = "string", .default_doc = "computed", .doc = "Address to connect to (default: what the builder knows)."}, \
+	{.name = "ssh_port", .type = "number", .default_doc = "22", .doc = "Port to connect to."},                                      \
+	{.name = "ssh_username", .type = "string", .doc = "User to log in as (required for ssh)."},                \
+	{.name = "ssh_password", .type = "string", .flags = KILN_ATTR_SENSITIVE, .doc = "Password for password or keyboard-interactive login."}, \
+	{.name = "ssh_private_key_file", .type = "string", .doc = "Private key file to log in with (~ expands)."}, \
+	{.name = "ssh_certificate_file", .type = "string", .doc = "User certificate for the private key (not supported)."}, \
+	{.name = "ssh_agent_auth", .type = "bool", .default_doc = "false", .doc = "Log in with the keys of the local ssh-agent (SSH_AUTH_SOCK)."}, \
+	{.name = "ssh_keypair_name", .type = "string", .doc = "Name of a key already on the machine; no temporary key is made."}, \
+	{.name = "temporary_key_pair_name", .type = "string", .default_doc = "\"kiln_<random>\"", .doc = "Comment of the temporary key."}, \
+	{.name = "temporary_key_pair_type", .type = "string", .default_doc = "\"ed25519\"", .doc = "Temporary key type: ed25519, ecdsa or rsa."}, \
+	{.name = "temporary_key_pair_bits", .type = "number", .default_doc = "computed", .doc = "Temporary key size: rsa 4096, ecdsa 256/384/521."}, \
+	{.name = "ssh_ciphers", .type = "list(string)", .doc = "Ciphers to offer instead of libssh's defaults."},   \
+	{.name = "ssh_key_exchange_algorithms", .type = "list(string)", .doc = "Key exchange algorithms to offer."}, \
+	{.name = "ssh_clear_authorized_keys", .type = "bool", .default_doc = "false", .doc = "Remove the temporary key from authorized_keys at the end."}, \
+	{.name = "ssh_pty", .type = "bool", .default_doc = "false", .doc = "Request a PTY for commands."},                               \
+	{.name = "ssh_timeout", .type = "string", .default_doc = "\"5m\"", .doc = "How long to wait for SSH to become available."},      \
+	{.name = "ssh_wait_timeout", .type = "string", .flags = KILN_ATTR_DEPRECATED, .doc = "Old name of ssh_timeout."},       \
+	{.name = "ssh_disable_agent_forwarding", .type = "bool", .flags = KILN_ATTR_IGNORED, .default_doc = "false", .doc = "Accepted; kiln never forwards the agent."}, \
+	{.name = "ssh_handshake_attempts", .type = "number", .default_doc = "10", .doc = "Authentication failures tolerated while waiting."}, \
+	{.name = "ssh_bastion_host", .type = "string", .doc = "Jump host to connect through."},                    \
+	{.name = "ssh_bastion_port", .type = "number", .default_doc = "22", .doc = "Port of the jump host."},                            \
+	{.name = "ssh_bastion_agent_auth", .type = "bool", .default_doc = "false", .doc = "Log in to the jump host with the local ssh-agent."}, \
+	{.name = "ssh_bastion_username", .type = "string", .doc = "User on the jump host."},                        \
+	{.name = "ssh_bastion_password", .type = "string", .flags = KILN_ATTR_SENSITIVE, .doc = "Password on the jump host."},  \
+	{.name = "ssh_bastion_interactive", .type = "bool", .flags = KILN_ATTR_IGNORED, .default_doc = "false", .doc = "Accepted; kiln offers the jump host password to keyboard-interactive logins anyway."}, \
+	{.name = "ssh_bastion_private_key_file", .type = "string", .doc = "Private key for the jump host."},        \
+	{.name = "ssh_bastion_certificate_file", .type = "string", .doc = "Certificate for the jump host key (not supported)."}, \
+	{.name = "ssh_file_transfer_method", .type = "string", .default_doc = "\"scp\"", .doc = "Accepted (scp or sftp); kiln always uses SFTP."}, \
+	{.name = "ssh_proxy_host", .type = "string", .doc = "SOCKS proxy (not supported)."},                        \
+	{.name = "ssh_proxy_port", .type = "number", .flags = KILN_ATTR_IGNORED, .default_doc = "1080", .doc = "SOCKS proxy port (not supported)."},                 \
+	{.name = "ssh_proxy_username", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "SOCKS proxy user (not supported)."},               \
+	{.name = "ssh_proxy_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED, .doc = "SOCKS proxy password (not supported)."}, \
+	{.name = "ssh_keep_alive_interval", .type = "string", .default_doc = "\"5s\"", .doc = "Keep-alive period; a negative value turns it off."}, \
+	{.name = "ssh_read_write_timeout", .type = "string", .doc = "Silence after which a connection counts as dropped."}, \
+	{.name = "ssh_remote_tunnels", .type = "list(string)", .doc = "Remote port forwards (not supported)."},     \
+	{.name = "ssh_local_tunnels", .type = "list(string)", .doc = "Local port forwards (not supported)."},       \
+	{.name = "winrm_username", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                      \
+	{.name = "winrm_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},    \
+	{.name = "winrm_host", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                          \
+	{.name = "winrm_no_proxy", .type = "bool", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                        \
+	{.name = "winrm_port", .type = "number", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                          \
+	{.name = "winrm_timeout", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                       \
+	{.name = "winrm_use_ssl", .type = "bool", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                         \
+	{.name = "winrm_insecure", .type = "bool", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                        \
+	{.name = "winrm_use_ntlm", .type = "bool", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."}
 
 #endif

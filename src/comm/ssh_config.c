@@ -13,7 +13,7 @@
 
 const struct kiln_attr ssh_config_attrs[] = {
 	SSH_CONFIG_ATTRS,
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = NULL},
 };
 
 /* Keys kiln accepts (so templates validate) but cannot honour; setting one is an error. */
@@ -30,7 +30,7 @@ static const struct {
 
 static char *opt_string(const struct kiln_config *c, const char *name)
 {
-	const char *s = kiln_config_string(c, name, NULL);
+	const char *s = kiln_config_string_or(c, name, NULL);
 	return s && *s ? xstrdup(s) : NULL;
 }
 
@@ -48,12 +48,12 @@ static char *expand_home(char *path)
 static int duration_key(const struct kiln_config *c, const char *name, const char *def, int64_t *ms,
 			struct kiln_error *err)
 {
-	return kiln_config_duration_ms(c, name, def, ms, err);
+	return kiln_config_duration_or(c, name, def, ms, err);
 }
 
 static int port_key(const struct kiln_config *c, const char *name, int *port, struct kiln_error *err)
 {
-	int64_t p = kiln_config_int(c, name, 22);
+	int64_t p = kiln_config_int_or(c, name, 22);
 	if (p == 0)
 		p = 22;
 	if (p < 1 || p > 65535)
@@ -98,7 +98,7 @@ static int decode_ssh(const struct kiln_config *c, struct ssh_config *sc, struct
 	for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
 		bool set = kiln_config_has(c, unsupported[i].key) &&
 			   (kiln_config_list_len(c, unsupported[i].key) > 0 ||
-			    (kiln_config_string(c, unsupported[i].key, NULL) && *kiln_config_string(c, unsupported[i].key, NULL)));
+			    (kiln_config_string_or(c, unsupported[i].key, NULL) && *kiln_config_string_or(c, unsupported[i].key, NULL)));
 		if (set)
 			return kiln_config_error(c, unsupported[i].key, err, "%s: %s", unsupported[i].key, unsupported[i].why);
 	}
@@ -112,7 +112,7 @@ static int decode_ssh(const struct kiln_config *c, struct ssh_config *sc, struct
 	sc->private_key_file = expand_home(opt_string(c, "ssh_private_key_file"));
 	if (check_key_file(c, "ssh_private_key_file", sc->private_key_file, err) < 0)
 		return -1;
-	sc->agent_auth = kiln_config_bool(c, "ssh_agent_auth", false);
+	sc->agent_auth = kiln_config_bool_or(c, "ssh_agent_auth", false);
 	sc->keypair_name = opt_string(c, "ssh_keypair_name");
 	if (sc->keypair_name && !sc->private_key_file && !sc->agent_auth)
 		return kiln_config_error(c, "ssh_keypair_name", err,
@@ -124,7 +124,7 @@ static int decode_ssh(const struct kiln_config *c, struct ssh_config *sc, struct
 	sc->temp_key_type = opt_string(c, "temporary_key_pair_type");
 	if (!sc->temp_key_type)
 		sc->temp_key_type = xstrdup("ed25519");
-	sc->temp_key_bits = (int)kiln_config_int(c, "temporary_key_pair_bits", 0);
+	sc->temp_key_bits = (int)kiln_config_int_or(c, "temporary_key_pair_bits", 0);
 	const char *bad_key = NULL;
 	if (ssh_keypair_check(sc->temp_key_type, sc->temp_key_bits, &bad_key, err) < 0) {
 		struct kiln_error inner = ERR_INIT;
@@ -133,15 +133,15 @@ static int decode_ssh(const struct kiln_config *c, struct ssh_config *sc, struct
 		err_clear(&inner);
 		return -1;
 	}
-	sc->pty = kiln_config_bool(c, "ssh_pty", false);
-	sc->clear_authorized_keys = kiln_config_bool(c, "ssh_clear_authorized_keys", false);
+	sc->pty = kiln_config_bool_or(c, "ssh_pty", false);
+	sc->clear_authorized_keys = kiln_config_bool_or(c, "ssh_clear_authorized_keys", false);
 
 	const char *timeout_key = kiln_config_has(c, "ssh_wait_timeout") ? "ssh_wait_timeout" : "ssh_timeout";
 	if (duration_key(c, timeout_key, "5m", &sc->timeout_ms, err) < 0)
 		return -1;
 	if (sc->timeout_ms <= 0)
 		sc->timeout_ms = 5 * 60 * 1000;
-	int64_t attempts = kiln_config_int(c, "ssh_handshake_attempts", 10);
+	int64_t attempts = kiln_config_int_or(c, "ssh_handshake_attempts", 10);
 	if (attempts < 0)
 		return kiln_config_error(c, "ssh_handshake_attempts", err, "ssh_handshake_attempts cannot be negative");
 	sc->handshake_attempts = attempts == 0 ? 10 : (int)attempts;
@@ -158,7 +158,7 @@ static int decode_ssh(const struct kiln_config *c, struct ssh_config *sc, struct
 	sc->ciphers = joined_list(c, "ssh_ciphers");
 	sc->kex = joined_list(c, "ssh_key_exchange_algorithms");
 
-	const char *method = kiln_config_string(c, "ssh_file_transfer_method", "scp");
+	const char *method = kiln_config_string_or(c, "ssh_file_transfer_method", "scp");
 	if (*method && strcmp(method, "scp") != 0 && strcmp(method, "sftp") != 0)
 		return kiln_config_error(c, "ssh_file_transfer_method", err,
 					 "ssh_file_transfer_method (\"%s\") is invalid, valid methods: sftp, scp", method);
@@ -170,7 +170,7 @@ static int decode_ssh(const struct kiln_config *c, struct ssh_config *sc, struct
 			return -1;
 		b->username = opt_string(c, "ssh_bastion_username");
 		b->password = opt_string(c, "ssh_bastion_password");
-		b->agent_auth = kiln_config_bool(c, "ssh_bastion_agent_auth", false);
+		b->agent_auth = kiln_config_bool_or(c, "ssh_bastion_agent_auth", false);
 		b->private_key_file = expand_home(opt_string(c, "ssh_bastion_private_key_file"));
 		if (check_key_file(c, "ssh_bastion_private_key_file", b->private_key_file, err) < 0)
 			return -1;
@@ -191,7 +191,7 @@ int ssh_config_decode(const struct kiln_config *c, struct ssh_config *sc, struct
 	sc->handshake_attempts = 10;
 	sc->timeout_ms = 5 * 60 * 1000;
 	sc->keep_alive_ms = 5000;
-	const char *type = kiln_config_string(c, "communicator", "ssh");
+	const char *type = kiln_config_string_or(c, "communicator", "ssh");
 	if (!*type)
 		type = "ssh";
 	if (strcmp(type, "winrm") == 0)
@@ -200,7 +200,7 @@ int ssh_config_decode(const struct kiln_config *c, struct ssh_config *sc, struct
 	if (strcmp(type, "ssh") != 0 && strcmp(type, "none") != 0)
 		return kiln_config_error(c, "communicator", err, "communicator \"%s\" is not one of ssh, none", type);
 	sc->communicator = xstrdup(type);
-	if (kiln_config_duration_ms(c, "pause_before_connecting", "0s", &sc->pause_before_connecting_ms, err) < 0)
+	if (kiln_config_duration_or(c, "pause_before_connecting", "0s", &sc->pause_before_connecting_ms, err) < 0)
 		goto fail;
 	if (strcmp(type, "ssh") == 0 && decode_ssh(c, sc, err) < 0)
 		goto fail;

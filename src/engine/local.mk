@@ -2,6 +2,7 @@
 src_libkiln_a_SOURCES += \
 	src/component.h \
 	src/registry.c \
+	src/schema.c src/schema.h \
 	src/engine/artifact.c \
 	src/engine/ctx.c \
 	src/engine/steps.c src/engine/steps.h \
@@ -28,3 +29,9 @@ TESTS += tests/unit/test-engine-steps
 tests_unit_test_engine_steps_SOURCES = tests/unit/test-engine-steps.c
 tests_unit_test_engine_steps_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_engine_steps_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-schema
+TESTS += tests/unit/test-schema
+tests_unit_test_schema_SOURCES = tests/unit/test-schema.c
+tests_unit_test_schema_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_schema_LDADD = $(UNIT_LDADD)

@@ -21,6 +21,11 @@
 /* base64gzip's compressor: gzip of data appended to out, or -1 with *why set (malloc'ed). src/hcl uses
  * no compression library itself; the program wires one in (kiln: libarchive, through the components
  * module, so that only an expression calling base64gzip loads it). NULL: base64gzip reports an error. */
+/* jsondecode and jsonencode outside a function call: JSON text as a value (numbers at full precision),
+ * NULL with *why (malloc'ed) when it is not JSON; a value as JSON text appended to out. */
+struct hcl_value *hcl_json_decode(const char *text, size_t len, char **why);
+void hcl_json_encode(struct hcl_value *v, struct buf *out);
+
 typedef int (*hcl_gzip_fn)(const void *data, size_t len, struct buf *out, char **why);
 extern hcl_gzip_fn hcl_gzip;
 

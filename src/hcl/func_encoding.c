@@ -19,8 +19,6 @@
 #define P(n, t) {n, t, 0}
 #define END {NULL, NULL, 0}
 
-void hcl_json_encode(struct hcl_value *v, struct buf *out);
-
 /* ---- base64 ---- */
 
 static void b64_encode(const unsigned char *in, size_t n, struct buf *out)
@@ -314,22 +312,35 @@ static struct hcl_value *from_json(json_t *j, struct json_nums *nums)
 	}
 }
 
-static struct hcl_value *f_jsondecode(struct hcl_call *c, struct hcl_value **a, size_t n)
+struct hcl_value *hcl_json_decode(const char *text, size_t len, char **why)
 {
 	json_error_t jerr;
-	json_t *j = json_loadb(hcl_str(a[0]), hcl_str_len(a[0]),
-			       JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
+	json_t *j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
 	if (!j) {
 		/* Go's encoding/json says "EOF" / "unexpected end of JSON input" for truncated text */
 		if (strstr(jerr.text, "end of file") || strstr(jerr.text, "premature end") || strstr(jerr.text, "'[' or '{' expected"))
-			return hcl_call_error(c, "EOF");
-		return hcl_call_error(c, "%s", jerr.text);
+			*why = xstrdup("EOF");
+		else
+			*why = xstrdup(jerr.text);
+		return NULL;
 	}
 	struct json_nums nums = {STRV_INIT, 0};
-	json_scan_numbers(hcl_str(a[0]), hcl_str_len(a[0]), &nums);
+	json_scan_numbers(text, len, &nums);
 	struct hcl_value *r = from_json(j, &nums);
 	strv_free(&nums.lits);
 	json_decref(j);
+	return r;
+}
+
+static struct hcl_value *f_jsondecode(struct hcl_call *c, struct hcl_value **a, size_t n)
+{
+	(void)n;
+	char *why = NULL;
+	struct hcl_value *r = hcl_json_decode(hcl_str(a[0]), hcl_str_len(a[0]), &why);
+	if (!r) {
+		r = hcl_call_error(c, "%s", why);
+		free(why);
+	}
 	return r;
 }
 

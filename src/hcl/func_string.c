@@ -541,7 +541,6 @@ static void json_string(const char *s, size_t len, struct buf *out)
 }
 
 /* cty's JSON encoding (json.Marshal of a cty value): compact, keys sorted, HTML-escaped. */
-void hcl_json_encode(struct hcl_value *v, struct buf *out);
 void hcl_json_encode(struct hcl_value *v, struct buf *out)
 {
 	json_of(v, out);

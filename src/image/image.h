@@ -80,9 +80,7 @@ bool img_sanitize_opts_has(const struct img_sanitize_opts *o, const char *operat
  *     }                                                                                         */
 extern const struct kiln_schema img_sanitize_schema;
 #define IMG_SANITIZE_ATTR                                                                         \
-	{"sanitize", "bool", KILN_ATTR_BLOCK, "true",                                             \
-	 "clean the disk after shutdown (machine-id, host keys, logs, temporary key, ...) with "  \
-	 "libguestfs; false to skip", &img_sanitize_schema}
+	{.name = "sanitize", .type = "bool", .flags = KILN_ATTR_BLOCK, .default_doc = "true", .doc =  "clean the disk after shutdown (machine-id, host keys, logs, temporary key, ...) with " "libguestfs; false to skip", .block = &img_sanitize_schema}
 extern const struct kiln_attr img_sanitize_attr;  /* the same entry, for lookups */
 /* Decode the builder block's `sanitize` (unset: defaults). Errors are located at the attribute. */
 int img_sanitize_opts_from_config(const struct kiln_config *builder_cfg, struct img_sanitize_opts *out,
@@ -247,9 +245,7 @@ int img_export_opts_add(struct img_export_opts *o, const char *name, struct kiln
  * passes them as defaults to the decoder. */
 extern const struct kiln_schema img_export_schema;
 #define IMG_EXPORT_ATTR                                                                            \
-	{"export", NULL, KILN_ATTR_BLOCK, NULL,                                                    \
-	 "output formats of the finished disk (qcow2, raw, vmdk, vhdx, vpc, ova, vagrant)",         \
-	 &img_export_schema}
+	{.name = "export", .flags = KILN_ATTR_BLOCK, .doc =  "output formats of the finished disk (qcow2, raw, vmdk, vhdx, vpc, ova, vagrant)", .block =  &img_export_schema}
 extern const struct kiln_attr img_export_attr;
 /* Decode `export` from the builder block; `default_format` and `default_compression` are Packer's
  * `format` / `disk_compression` (used when the block does not say). */

@@ -16,8 +16,8 @@ struct artifice_pp {
 };
 
 static const struct kiln_attr artifice_attrs[] = {
-	{"files", "list(string)", KILN_ATTR_REQUIRED, NULL, "the files (or glob patterns) that make up the new artifact", NULL},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "files", .type = "list(string)", .flags = KILN_ATTR_REQUIRED, .doc = "the files (or glob patterns) that make up the new artifact"},
+	{.name = NULL},
 };
 static const struct kiln_schema artifice_schema = {artifice_attrs, NULL};
 

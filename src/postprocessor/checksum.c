@@ -17,51 +17,28 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_OUTPUT "packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum"
-
-static const char *const known_types[] = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", NULL};
-
 struct checksum_pp {
 	struct strv types;
 	char *output;
 };
 
 static const struct kiln_attr checksum_attrs[] = {
-	{"checksum_types", "list(string)", 0, "[\"md5\"]",
-	 "checksums to compute: md5, sha1, sha224, sha256, sha384, sha512", NULL},
-	{"output", "string", KILN_ATTR_TEMPLATE, "\"" DEFAULT_OUTPUT "\"",
-	 "where to write each type's checksums: {{.BuildName}}, {{.BuilderType}}, {{.ChecksumType}}", NULL},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "checksum_types", .type = "list(string)", .def = "[\"md5\"]",
+	 .allowed = KILN_VALUES("md5", "sha1", "sha224", "sha256", "sha384", "sha512"), .doc = "checksums to compute"},
+	{.name = "output", .type = "string", .flags = KILN_ATTR_TEMPLATE, .def = "\"packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum\"",
+	 .doc = "where to write each type's checksums: {{.BuildName}}, {{.BuilderType}}, {{.ChecksumType}}"},
+	{.name = NULL},
 };
 static const struct kiln_schema checksum_schema = {checksum_attrs, NULL};
-
-static bool known(const char *t)
-{
-	for (size_t i = 0; known_types[i]; i++)
-		if (strcmp(known_types[i], t) == 0)
-			return true;
-	return false;
-}
 
 static int checksum_prepare(const struct kiln_config *cfg, void **instance, struct strv *warnings,
 			    struct kiln_error *err)
 {
 	(void)warnings;
+	(void)err;
 	struct checksum_pp *p = xcalloc(1, sizeof *p);
 	kiln_config_list_strv(cfg, "checksum_types", &p->types);
-	if (p->types.n == 0)
-		strv_push(&p->types, "md5");
-	for (size_t i = 0; i < p->types.n; i++) {
-		if (!known(p->types.v[i])) {
-			kiln_config_error(cfg, "checksum_types", err, "Unrecognized checksum type: %s", p->types.v[i]);
-			err_hint(err, "use md5, sha1, sha224, sha256, sha384 or sha512");
-			strv_free(&p->types);
-			free(p);
-			return -1;
-		}
-	}
-	const char *o = kiln_config_string(cfg, "output", "");
-	p->output = xstrdup(*o ? o : DEFAULT_OUTPUT);
+	p->output = xstrdup(kiln_config_string(cfg, "output"));
 	*instance = p;
 	return 0;
 }
@@ -218,7 +195,7 @@ static void checksum_destroy(void *instance)
 const struct kiln_postprocessor checksum_postprocessor = {
 	.abi = KILN_COMPONENT_ABI,
 	.type = "checksum",
-	.doc = "Writes checksum files (md5, sha1, sha224, sha256, sha384, sha512) of the artifact's files",
+	.doc = "Writes checksum files of the artifact's files",
 	.schema = &checksum_schema,
 	.prepare = checksum_prepare,
 	.run = checksum_run,

@@ -32,14 +32,13 @@ struct manifest_pp {
 };
 
 static const struct kiln_attr manifest_attrs[] = {
-	{"output", "string", KILN_ATTR_TEMPLATE, "\"packer-manifest.json\"", "where to write the manifest", NULL},
-	{"strip_path", "bool", 0, "false", "write only file names, without their directories", NULL},
-	{"strip_time", "bool", 0, "false", "leave out build_time", NULL},
-	{"custom_data", "map(string)", KILN_ATTR_TEMPLATE, NULL, "arbitrary data added to the build's entry", NULL},
-	{"sha256", "bool", 0, "true", "kiln: record each file's SHA256", NULL},
-	{"os_inspection", "bool", 0, "true",
-	 "kiln: record the guest OS and its packages (from the sanitize step, else one read-only inspection)", NULL},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "output", .type = "string", .flags = KILN_ATTR_TEMPLATE, .default_doc = "\"packer-manifest.json\"", .doc = "where to write the manifest"},
+	{.name = "strip_path", .type = "bool", .default_doc = "false", .doc = "write only file names, without their directories"},
+	{.name = "strip_time", .type = "bool", .default_doc = "false", .doc = "leave out build_time"},
+	{.name = "custom_data", .type = "map(string)", .flags = KILN_ATTR_TEMPLATE, .doc = "arbitrary data added to the build's entry"},
+	{.name = "sha256", .type = "bool", .default_doc = "true", .doc = "kiln: record each file's SHA256"},
+	{.name = "os_inspection", .type = "bool", .default_doc = "true", .doc = "kiln: record the guest OS and its packages (from the sanitize step, else one read-only inspection)"},
+	{.name = NULL},
 };
 static const struct kiln_schema manifest_schema = {manifest_attrs, NULL};
 
@@ -49,12 +48,12 @@ static int manifest_prepare(const struct kiln_config *cfg, void **instance, stru
 	(void)warnings;
 	(void)err;
 	struct manifest_pp *p = xcalloc(1, sizeof *p);
-	const char *o = kiln_config_string(cfg, "output", "");
+	const char *o = kiln_config_string_or(cfg, "output", "");
 	p->output = xstrdup(*o ? o : "packer-manifest.json");
-	p->strip_path = kiln_config_bool(cfg, "strip_path", false);
-	p->strip_time = kiln_config_bool(cfg, "strip_time", false);
-	p->sha256 = kiln_config_bool(cfg, "sha256", true);
-	p->os_inspection = kiln_config_bool(cfg, "os_inspection", true);
+	p->strip_path = kiln_config_bool_or(cfg, "strip_path", false);
+	p->strip_time = kiln_config_bool_or(cfg, "strip_time", false);
+	p->sha256 = kiln_config_bool_or(cfg, "sha256", true);
+	p->os_inspection = kiln_config_bool_or(cfg, "os_inspection", true);
 	for (size_t i = 0; i < kiln_config_map_len(cfg, "custom_data"); i++) {
 		strv_push(&p->custom_keys, kiln_config_map_key(cfg, "custom_data", i));
 		strv_push(&p->custom_values, kiln_config_map_string(cfg, "custom_data", i));

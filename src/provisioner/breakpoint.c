@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 static const struct kiln_attr breakpoint_attrs[] = {
-	{"note", "string", 0, NULL, "Shown when the build stops here.", NULL},
-	{"disable", "bool", 0, "false", "Skip this breakpoint.", NULL},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "note", .type = "string", .doc = "Shown when the build stops here."},
+	{.name = "disable", .type = "bool", .def = "false", .doc = "Skip this breakpoint."},
+	{.name = NULL},
 };
 static const struct kiln_schema breakpoint_schema = {breakpoint_attrs, NULL};
 
@@ -36,9 +36,9 @@ static int breakpoint_prepare(const struct kiln_config *cfg, void **instance, st
 	(void)warnings;
 	(void)err;
 	struct breakpoint *p = xcalloc(1, sizeof *p);
-	const char *note = kiln_config_string(cfg, "note", NULL);
+	const char *note = kiln_config_string(cfg, "note");
 	p->note = note && *note ? xstrdup(note) : NULL;
-	p->disable = kiln_config_bool(cfg, "disable", false);
+	p->disable = kiln_config_bool(cfg, "disable");
 	*instance = p;
 	return 0;
 }

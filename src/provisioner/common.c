@@ -233,7 +233,7 @@ void prov_inline_script(const char *shebang, const struct strv *cmds, struct buf
 
 char *prov_config_string_or(const struct kiln_config *cfg, const char *key, const char *def)
 {
-	const char *s = kiln_config_string(cfg, key, NULL);
+	const char *s = kiln_config_string_or(cfg, key, NULL);
 	if (s && *s)
 		return xstrdup(s);
 	return def ? xstrdup(def) : NULL;

@@ -11,13 +11,14 @@
 #include <string.h>
 
 static const struct kiln_attr file_attrs[] = {
-	{"source", "string", 0, NULL, "A local file or directory to upload (or the remote one to download).", NULL},
-	{"sources", "list(string)", 0, NULL, "Several sources, all into the destination directory.", NULL},
-	{"content", "string", 0, NULL, "Text to write to the destination instead of a source file.", NULL},
-	{"destination", "string", KILN_ATTR_REQUIRED, NULL, "Where the files go (end a directory with /).", NULL},
-	{"direction", "string", 0, "\"upload\"", "upload, or download from the machine.", NULL},
-	{"generated", "bool", 0, "false", "Check the sources exist only when uploading, not before.", NULL},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "source", .type = "string", .doc = "A local file or directory to upload (or the remote one to download)."},
+	{.name = "sources", .type = "list(string)", .doc = "Several sources, all into the destination directory."},
+	{.name = "content", .type = "string", .doc = "Text to write to the destination instead of a source file."},
+	{.name = "destination", .type = "string", .flags = KILN_ATTR_REQUIRED, .doc = "Where the files go (end a directory with /)."},
+	{.name = "direction", .type = "string", .def = "\"upload\"", .allowed = KILN_VALUES("upload", "download"),
+	 .doc = "Copy to the machine (upload) or from it (download)."},
+	{.name = "generated", .type = "bool", .def = "false", .doc = "Check the sources exist only when uploading, not before."},
+	{.name = NULL},
 };
 static const char *const one_source[] = {"source", "sources", "content", NULL};
 static const char *const *const file_conflicts[] = {one_source, NULL};
@@ -53,14 +54,9 @@ static int file_prepare(const struct kiln_config *cfg, void **instance, struct s
 {
 	(void)warnings;
 	struct file_prov *p = xcalloc(1, sizeof *p);
-	const char *direction = kiln_config_string(cfg, "direction", "upload");
-	if (strcmp(direction, "upload") != 0 && strcmp(direction, "download") != 0) {
-		kiln_config_error(cfg, "direction", err, "must be upload or download, not \"%s\"", direction);
-		goto fail;
-	}
-	p->download = strcmp(direction, "download") == 0;
-	p->generated = kiln_config_bool(cfg, "generated", false);
-	const char *source = kiln_config_string(cfg, "source", NULL);
+	p->download = strcmp(kiln_config_string(cfg, "direction"), "download") == 0;
+	p->generated = kiln_config_bool(cfg, "generated");
+	const char *source = kiln_config_string(cfg, "source");
 	if (source && *source)
 		strv_push(&p->sources, source);
 	kiln_config_list_strv(cfg, "sources", &p->sources);
@@ -70,13 +66,15 @@ static int file_prepare(const struct kiln_config *cfg, void **instance, struct s
 			kiln_config_error(cfg, "content", err, "content can only be uploaded (direction = \"upload\")");
 			goto fail;
 		}
-		p->content = xstrdup(kiln_config_string(cfg, "content", ""));
+		const char *content = kiln_config_string(cfg, "content");
+		p->content = xstrdup(content ? content : "");
 	}
 	if (!p->has_content && !kiln_config_has(cfg, "source") && !kiln_config_has(cfg, "sources")) {
 		kiln_config_error(cfg, "source", err, "source, sources or content must be specified");
 		goto fail;
 	}
-	p->destination = xstrdup(kiln_config_string(cfg, "destination", ""));
+	const char *destination = kiln_config_string(cfg, "destination");
+	p->destination = xstrdup(destination ? destination : "");
 	if (!*p->destination && kiln_config_is_known(cfg, "destination")) {
 		kiln_config_error(cfg, "destination", err, "destination must be specified");
 		goto fail;

@@ -21,26 +21,25 @@
 #define DEFAULT_EXECUTE_ENV_FILE "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}"
 
 static const struct kiln_attr shell_attrs[] = {
-	{"inline", "list(string)", 0, NULL, "Commands to run, one per line of a single script.", NULL},
-	{"script", "string", 0, NULL, "A local script to upload and run.", NULL},
-	{"scripts", "list(string)", 0, NULL, "Local scripts to upload and run, in order, each on its own.", NULL},
-	{"environment_vars", "list(string)", 0, NULL, "KEY=value pairs for the scripts' environment.", NULL},
-	{"env", "map(string)", 0, NULL, "More environment for the scripts; wins over environment_vars.", NULL},
-	{"env_var_format", "string", 0, "computed", "How one variable is written into {{ .Vars }} (%s key, %s value).", NULL},
-	{"use_env_var_file", "bool", 0, "false", "Put the environment in a file that execute_command sources.", NULL},
-	{"execute_command", "string", KILN_ATTR_TEMPLATE, "\"" DEFAULT_EXECUTE "\"",
-	 "How to run a script: {{ .Path }}, {{ .Vars }}, {{ .EnvVarFile }}.", NULL},
-	{"inline_shebang", "string", 0, "\"/bin/sh -e\"", "Interpreter line of the inline script.", NULL},
-	{"remote_folder", "string", 0, "\"/tmp\"", "Where scripts are uploaded.", NULL},
-	{"remote_file", "string", 0, "\"script_NNNN.sh\"", "File name of the uploaded script.", NULL},
-	{"remote_path", "string", 0, "computed", "Full path of the uploaded script (overrides the two above).", NULL},
-	{"skip_clean", "bool", 0, "false", "Leave the uploaded scripts on the machine.", NULL},
-	{"expect_disconnect", "bool", 0, "false", "A dropped connection (a reboot) is not an error.", NULL},
-	{"start_retry_timeout", "string", 0, "\"5m\"", "How long to retry starting a script while the machine reboots.", NULL},
-	{"pause_after", "string", 0, NULL, "Wait this long after the scripts ran.", NULL},
-	{"valid_exit_codes", "list(number)", 0, "[0]", "Exit statuses that count as success.", NULL},
-	{"binary", "bool", 0, "false", "Upload scripts as they are (no CRLF to LF).", NULL},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "inline", .type = "list(string)", .doc = "Commands to run, one per line of a single script."},
+	{.name = "script", .type = "string", .doc = "A local script to upload and run."},
+	{.name = "scripts", .type = "list(string)", .doc = "Local scripts to upload and run, in order, each on its own."},
+	{.name = "environment_vars", .type = "list(string)", .doc = "KEY=value pairs for the scripts' environment."},
+	{.name = "env", .type = "map(string)", .doc = "More environment for the scripts; wins over environment_vars."},
+	{.name = "env_var_format", .type = "string", .default_doc = "computed", .doc = "How one variable is written into {{ .Vars }} (%s key, %s value)."},
+	{.name = "use_env_var_file", .type = "bool", .default_doc = "false", .doc = "Put the environment in a file that execute_command sources."},
+	{.name = "execute_command", .type = "string", .flags = KILN_ATTR_TEMPLATE, .default_doc = "\"" DEFAULT_EXECUTE "\"", .doc = "How to run a script: {{ .Path }}, {{ .Vars }}, {{ .EnvVarFile }}."},
+	{.name = "inline_shebang", .type = "string", .default_doc = "\"/bin/sh -e\"", .doc = "Interpreter line of the inline script."},
+	{.name = "remote_folder", .type = "string", .default_doc = "\"/tmp\"", .doc = "Where scripts are uploaded."},
+	{.name = "remote_file", .type = "string", .default_doc = "\"script_NNNN.sh\"", .doc = "File name of the uploaded script."},
+	{.name = "remote_path", .type = "string", .default_doc = "computed", .doc = "Full path of the uploaded script (overrides the two above)."},
+	{.name = "skip_clean", .type = "bool", .default_doc = "false", .doc = "Leave the uploaded scripts on the machine."},
+	{.name = "expect_disconnect", .type = "bool", .default_doc = "false", .doc = "A dropped connection (a reboot) is not an error."},
+	{.name = "start_retry_timeout", .type = "string", .default_doc = "\"5m\"", .doc = "How long to retry starting a script while the machine reboots."},
+	{.name = "pause_after", .type = "string", .doc = "Wait this long after the scripts ran."},
+	{.name = "valid_exit_codes", .type = "list(number)", .default_doc = "[0]", .doc = "Exit statuses that count as success."},
+	{.name = "binary", .type = "bool", .default_doc = "false", .doc = "Upload scripts as they are (no CRLF to LF)."},
+	{.name = NULL},
 };
 static const char *const one_source[] = {"inline", "script", "scripts", NULL};
 static const char *const *const shell_conflicts[] = {one_source, NULL};
@@ -91,7 +90,7 @@ static int shell_prepare(const struct kiln_config *cfg, void **instance, struct 
 	(void)warnings;
 	struct shell *p = xcalloc(1, sizeof *p);
 	kiln_config_list_strv(cfg, "inline", &p->inline_cmds);
-	const char *script = kiln_config_string(cfg, "script", NULL);
+	const char *script = kiln_config_string_or(cfg, "script", NULL);
 	if (script && *script)
 		strv_push(&p->scripts, script);
 	kiln_config_list_strv(cfg, "scripts", &p->scripts);
@@ -110,25 +109,25 @@ static int shell_prepare(const struct kiln_config *cfg, void **instance, struct 
 	p->inline_shebang = prov_config_string_or(cfg, "inline_shebang", "/bin/sh -e");
 	if (prov_env_decode(cfg, &p->env, err) < 0)
 		goto fail;
-	p->use_env_var_file = kiln_config_bool(cfg, "use_env_var_file", false);
+	p->use_env_var_file = kiln_config_bool_or(cfg, "use_env_var_file", false);
 	p->env_var_format = prov_config_string_or(cfg, "env_var_format", NULL);
 	p->execute_command = prov_config_string_or(cfg, "execute_command",
 						   p->use_env_var_file ? DEFAULT_EXECUTE_ENV_FILE : DEFAULT_EXECUTE);
 	p->remote_folder = prov_config_string_or(cfg, "remote_folder", "/tmp");
-	const char *remote_path = kiln_config_string(cfg, "remote_path", NULL);
+	const char *remote_path = kiln_config_string_or(cfg, "remote_path", NULL);
 	if (remote_path && *remote_path) {
 		p->remote_path = xstrdup(remote_path);
 	} else {
-		const char *file = kiln_config_string(cfg, "remote_file", NULL);
+		const char *file = kiln_config_string_or(cfg, "remote_file", NULL);
 		char *def = xasprintf("script_%u.sh", random_below(10000));
 		p->remote_path = xasprintf("%s/%s", p->remote_folder, file && *file ? file : def);
 		free(def);
 	}
-	p->skip_clean = kiln_config_bool(cfg, "skip_clean", false);
-	p->expect_disconnect = kiln_config_bool(cfg, "expect_disconnect", false);
-	p->binary = kiln_config_bool(cfg, "binary", false);
-	if (kiln_config_duration_ms(cfg, "start_retry_timeout", "5m", &p->start_retry_timeout_ms, err) < 0 ||
-	    kiln_config_duration_ms(cfg, "pause_after", "0s", &p->pause_after_ms, err) < 0 ||
+	p->skip_clean = kiln_config_bool_or(cfg, "skip_clean", false);
+	p->expect_disconnect = kiln_config_bool_or(cfg, "expect_disconnect", false);
+	p->binary = kiln_config_bool_or(cfg, "binary", false);
+	if (kiln_config_duration_or(cfg, "start_retry_timeout", "5m", &p->start_retry_timeout_ms, err) < 0 ||
+	    kiln_config_duration_or(cfg, "pause_after", "0s", &p->pause_after_ms, err) < 0 ||
 	    prov_exit_codes_decode(cfg, &p->codes, err) < 0)
 		goto fail;
 	*instance = p;

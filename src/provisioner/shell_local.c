@@ -15,21 +15,20 @@
 #include <unistd.h>
 
 static const struct kiln_attr shell_local_attrs[] = {
-	{"command", "string", 0, NULL, "One command to run (written to a script like inline).", NULL},
-	{"inline", "list(string)", 0, NULL, "Commands to run, one per line of a single script.", NULL},
-	{"script", "string", 0, NULL, "A local script to run.", NULL},
-	{"scripts", "list(string)", 0, NULL, "Local scripts to run, in order.", NULL},
-	{"environment_vars", "list(string)", 0, NULL, "KEY=value pairs for the scripts' environment.", NULL},
-	{"env", "map(string)", 0, NULL, "More environment; wins over environment_vars.", NULL},
-	{"env_var_format", "string", 0, "computed", "How one variable is written into {{ .Vars }} (%s key, %s value).", NULL},
-	{"execute_command", "list(string)", KILN_ATTR_TEMPLATE, "[\"/bin/sh\", \"-c\", \"{{.Vars}} {{.Script}}\"]",
-	 "The program and arguments that run a script: {{ .Script }}, {{ .Vars }}.", NULL},
-	{"inline_shebang", "string", 0, "\"/bin/sh -e\"", "Interpreter line of the inline script.", NULL},
-	{"only_on", "list(string)", 0, NULL, "Run only on these operating systems (linux, darwin, windows, ...).", NULL},
-	{"use_linux_pathing", "bool", 0, "false", "Windows hosts only; ignored.", NULL},
-	{"tempfile_extension", "string", 0, NULL, "Extension of the temporary inline script.", NULL},
-	{"valid_exit_codes", "list(number)", 0, "[0]", "Exit statuses that count as success.", NULL},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{.name = "command", .type = "string", .doc = "One command to run (written to a script like inline)."},
+	{.name = "inline", .type = "list(string)", .doc = "Commands to run, one per line of a single script."},
+	{.name = "script", .type = "string", .doc = "A local script to run."},
+	{.name = "scripts", .type = "list(string)", .doc = "Local scripts to run, in order."},
+	{.name = "environment_vars", .type = "list(string)", .doc = "KEY=value pairs for the scripts' environment."},
+	{.name = "env", .type = "map(string)", .doc = "More environment; wins over environment_vars."},
+	{.name = "env_var_format", .type = "string", .default_doc = "computed", .doc = "How one variable is written into {{ .Vars }} (%s key, %s value)."},
+	{.name = "execute_command", .type = "list(string)", .flags = KILN_ATTR_TEMPLATE, .default_doc = "[\"/bin/sh\", \"-c\", \"{{.Vars}} {{.Script}}\"]", .doc = "The program and arguments that run a script: {{ .Script }}, {{ .Vars }}."},
+	{.name = "inline_shebang", .type = "string", .default_doc = "\"/bin/sh -e\"", .doc = "Interpreter line of the inline script."},
+	{.name = "only_on", .type = "list(string)", .doc = "Run only on these operating systems (linux, darwin, windows, ...)."},
+	{.name = "use_linux_pathing", .type = "bool", .flags = KILN_ATTR_IGNORED, .default_doc = "false", .doc = "Windows hosts only; ignored."},
+	{.name = "tempfile_extension", .type = "string", .doc = "Extension of the temporary inline script."},
+	{.name = "valid_exit_codes", .type = "list(number)", .default_doc = "[0]", .doc = "Exit statuses that count as success."},
+	{.name = NULL},
 };
 static const char *const one_source[] = {"command", "inline", "script", "scripts", NULL};
 static const char *const *const shell_local_conflicts[] = {one_source, NULL};
@@ -68,11 +67,11 @@ static int shell_local_prepare(const struct kiln_config *cfg, void **instance, s
 			       struct kiln_error *err)
 {
 	struct shell_local *p = xcalloc(1, sizeof *p);
-	const char *command = kiln_config_string(cfg, "command", NULL);
+	const char *command = kiln_config_string_or(cfg, "command", NULL);
 	if (command && *command)
 		strv_push(&p->inline_cmds, command);
 	kiln_config_list_strv(cfg, "inline", &p->inline_cmds);
-	const char *script = kiln_config_string(cfg, "script", NULL);
+	const char *script = kiln_config_string_or(cfg, "script", NULL);
 	if (script && *script)
 		strv_push(&p->scripts, script);
 	kiln_config_list_strv(cfg, "scripts", &p->scripts);
@@ -106,7 +105,7 @@ static int shell_local_prepare(const struct kiln_config *cfg, void **instance, s
 		strv_push(&p->execute_command, "-c");
 		strv_push(&p->execute_command, "{{.Vars}} {{.Script}}");
 	}
-	const char *ext = kiln_config_string(cfg, "tempfile_extension", NULL);
+	const char *ext = kiln_config_string_or(cfg, "tempfile_extension", NULL);
 	p->tempfile_extension = xstrdup(ext ? ext : "");
 	size_t n = kiln_config_list_len(cfg, "only_on");
 	p->skip = n > 0;

@@ -2,10 +2,11 @@
  * and the kiln_config_* accessors components read it through (component.h).
  *
  * Decoding reports, each at its exact place: arguments the schema does not have (with a suggestion),
- * values that do not convert to the argument's type, nested blocks that are unknown or repeated,
- * missing required arguments and conflicting ones. Values are converted to the schema's types, so the
- * accessors only read. A value that is not known yet (build.*, data sources during validate) reads as
- * unset. */
+ * values that do not convert to the argument's type, values outside the schema's allowed values or
+ * range, durations that do not parse, keys kiln does not support, nested blocks that are unknown or
+ * repeated, missing required arguments and conflicting ones. Values are converted to the schema's
+ * types and the schema's defaults are kept beside them, so the accessors only read. A value that is not
+ * known yet (build.*, data sources during validate) reads as unset. */
 #include "template/internal.h"
 #include "engine/plan.h"
 
@@ -16,6 +17,7 @@
 
 #include "hcl/eval.h"
 #include "hcl/value.h"
+#include "schema.h"
 #include "ui/ui.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -35,6 +37,11 @@ struct cfg_blocks {
 	struct hcl_range first;
 };
 
+struct cfg_default {
+	const char *name;             /* the schema's */
+	struct hcl_value *value;
+};
+
 struct kiln_config {
 	char *label;
 	const struct kiln_schema *schema;
@@ -42,7 +49,10 @@ struct kiln_config {
 	size_t nattrs;
 	struct cfg_blocks *blocks;
 	size_t nblocks;
+	struct cfg_default *defaults; /* the schema's defaults, converted to their types */
+	size_t ndefaults;
 	struct strv texts;            /* strings handed out by the accessors */
+	struct strv reads;            /* every key the component asked about (tests: schema completeness) */
 };
 
 /* ------------------------------------------------------------------------------------------------
@@ -64,8 +74,52 @@ static const struct cfg_blocks *find_blocks(const struct kiln_config *c, const c
 	return NULL;
 }
 
-/* The value when set and known, else NULL. */
-static const struct hcl_value *usable(const struct kiln_config *c, const char *name)
+/* A component asked for a key its schema does not have: a bug in the component, never a silent default. */
+static void __attribute__((noreturn)) schema_bug(const struct kiln_config *c, const char *name)
+{
+	ui_error(ui_global(), "kiln: internal error: %s asked for \"%s\", which is not in its schema",
+		 c ? c->label : "(no configuration)", name ? name : "(null)");
+	abort();
+}
+
+static const struct kiln_attr *schema_key(const struct kiln_config *c, const char *name)
+{
+	const struct kiln_attr *sa = c && name ? kiln_schema_attr(c->schema, name) : NULL;
+	if (!sa)
+		schema_bug(c, name);
+	struct kiln_config *mc = (struct kiln_config *)c;
+	if (!strv_contains(&mc->reads, name))
+		strv_push(&mc->reads, name);
+	return sa;
+}
+
+void tmpl_config_reads(const struct kiln_config *c, const char *prefix, struct strv *out)
+{
+	for (size_t i = 0; c && i < c->reads.n; i++) {
+		char *key = xasprintf("%s%s", prefix, c->reads.v[i]);
+		if (strv_contains(out, key))
+			free(key);
+		else
+			strv_push_owned(out, key);
+	}
+	for (size_t i = 0; c && i < c->nblocks; i++)
+		for (size_t j = 0; j < c->blocks[i].n; j++) {
+			char *sub = xasprintf("%s%s.", prefix, c->blocks[i].name);
+			tmpl_config_reads(c->blocks[i].v[j], sub, out);
+			free(sub);
+		}
+}
+
+static const struct hcl_value *default_of(const struct kiln_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->ndefaults; i++)
+		if (strcmp(c->defaults[i].name, name) == 0)
+			return c->defaults[i].value;
+	return NULL;
+}
+
+/* What the user set, when it is set and known; NULL otherwise. */
+static const struct hcl_value *user_value(const struct kiln_config *c, const char *name)
 {
 	const struct cfg_attr *a = find_attr(c, name);
 	if (!a || !a->value || hcl_is_null(a->value) || !hcl_is_wholly_known(a->value))
@@ -73,8 +127,28 @@ static const struct hcl_value *usable(const struct kiln_config *c, const char *n
 	return a->value;
 }
 
+static bool is_empty(const struct hcl_value *v)
+{
+	if (hcl_kind(v) == HCL_STRING)
+		return hcl_str_len(v) == 0;
+	return hcl_is_collection_value(v) && hcl_len(v) == 0;
+}
+
+/* The value to read: the user's, else the schema's default (an empty string or list counts as unset
+ * when there is a default, as Packer treats Go's zero value); NULL when neither. */
+static const struct hcl_value *usable(const struct kiln_config *c, const char *name)
+{
+	schema_key(c, name);
+	const struct hcl_value *v = user_value(c, name);
+	const struct hcl_value *def = default_of(c, name);
+	if (v && def && is_empty(v))
+		return def;
+	return v ? v : def;
+}
+
 bool kiln_config_has(const struct kiln_config *c, const char *name)
 {
+	schema_key(c, name);
 	const struct cfg_attr *a = find_attr(c, name);
 	if (a && a->value && !hcl_is_null(a->value))
 		return true;
@@ -84,6 +158,7 @@ bool kiln_config_has(const struct kiln_config *c, const char *name)
 
 bool kiln_config_is_known(const struct kiln_config *c, const char *name)
 {
+	schema_key(c, name);
 	const struct cfg_attr *a = find_attr(c, name);
 	return !a || !a->value || hcl_is_wholly_known(a->value);
 }
@@ -103,22 +178,22 @@ static const char *text_of(const struct kiln_config *c, const struct hcl_value *
 	return s;
 }
 
-const char *kiln_config_string(const struct kiln_config *c, const char *name, const char *def)
+const char *kiln_config_string(const struct kiln_config *c, const char *name)
 {
-	const char *s = text_of(c, usable(c, name));
-	return s ? s : def;
+	return text_of(c, usable(c, name));
 }
 
-bool kiln_config_bool(const struct kiln_config *c, const char *name, bool def)
+static bool bool_of(const struct hcl_value *v)
 {
-	const struct hcl_value *v = usable(c, name);
-	if (!v)
-		return def;
 	if (hcl_kind(v) == HCL_BOOL)
 		return hcl_true(v);
-	if (hcl_kind(v) == HCL_STRING)
-		return strcmp(hcl_str(v), "true") == 0 || strcmp(hcl_str(v), "1") == 0;
-	return def;
+	return hcl_kind(v) == HCL_STRING && (strcmp(hcl_str(v), "true") == 0 || strcmp(hcl_str(v), "1") == 0);
+}
+
+bool kiln_config_bool(const struct kiln_config *c, const char *name)
+{
+	const struct hcl_value *v = usable(c, name);
+	return v ? bool_of(v) : false;
 }
 
 static bool number_of(const struct hcl_value *v, double *out, int64_t *iout, bool *is_int)
@@ -142,55 +217,43 @@ static bool number_of(const struct hcl_value *v, double *out, int64_t *iout, boo
 	return false;
 }
 
-int64_t kiln_config_int(const struct kiln_config *c, const char *name, int64_t def)
+static int64_t int_of(const struct hcl_value *v, int64_t def)
 {
 	double d;
 	int64_t i;
 	bool is_int;
-	if (!number_of(usable(c, name), &d, &i, &is_int))
+	if (!number_of(v, &d, &i, &is_int))
 		return def;
 	return is_int ? i : (int64_t)d;
 }
 
-double kiln_config_number(const struct kiln_config *c, const char *name, double def)
+int64_t kiln_config_int(const struct kiln_config *c, const char *name)
+{
+	return int_of(usable(c, name), 0);
+}
+
+double kiln_config_number(const struct kiln_config *c, const char *name)
 {
 	double d;
 	int64_t i;
 	bool is_int;
-	return number_of(usable(c, name), &d, &i, &is_int) ? d : def;
+	return number_of(usable(c, name), &d, &i, &is_int) ? d : 0;
 }
 
-int kiln_config_duration_ms(const struct kiln_config *c, const char *name, const char *def, int64_t *ms,
-			    struct kiln_error *err)
+static int64_t duration_of(const struct kiln_config *c, const struct hcl_value *v)
 {
-	const struct hcl_value *v = usable(c, name);
-	if (v && hcl_kind(v) == HCL_NUMBER) {
-		*ms = (int64_t)(hcl_num_to_double(hcl_num_of(v)) * 1000.0);
-		return 0;
-	}
-	const char *s = v ? text_of(c, v) : def;
-	if (!s) {
-		*ms = 0;
-		return 0;
-	}
-	/* a bare number is seconds */
-	char *end;
-	double secs = strtod(s, &end);
-	if (end != s && *end == '\0') {
-		*ms = (int64_t)(secs * 1000.0);
-		return 0;
-	}
-	struct kiln_error e = ERR_INIT;
-	if (duration_parse(s, ms, &e) < 0) {
-		err_clear(&e);
-		if (!v)
-			return err_set(err, "invalid default duration \"%s\" for %s", s, name);
-		return kiln_config_error(c, name, err,
-					 "\"%s\" is not a duration: use a number with a unit, like \"90s\", \"5m\" or "
-					 "\"1h30m\"",
-					 s);
-	}
-	return 0;
+	int64_t ms = 0;
+	if (v && hcl_kind(v) == HCL_NUMBER)
+		return (int64_t)(hcl_num_to_double(hcl_num_of(v)) * 1000.0);
+	const char *s = text_of(c, v);
+	if (s && kiln_duration_parse(s, &ms) < 0)
+		ms = 0;  /* not reached: decoding checked it */
+	return ms;
+}
+
+int64_t kiln_config_duration_ms(const struct kiln_config *c, const char *name)
+{
+	return duration_of(c, usable(c, name));
 }
 
 size_t kiln_config_list_len(const struct kiln_config *c, const char *name)
@@ -207,14 +270,25 @@ const char *kiln_config_list_string(const struct kiln_config *c, const char *nam
 	return text_of(c, hcl_elem(v, i));
 }
 
-void kiln_config_list_strv(const struct kiln_config *c, const char *name, struct strv *out)
+static void strv_of(const struct kiln_config *c, const struct hcl_value *v, struct strv *out)
 {
-	size_t n = kiln_config_list_len(c, name);
-	for (size_t i = 0; i < n; i++) {
-		const char *s = kiln_config_list_string(c, name, i);
+	for (size_t i = 0; v && hcl_is_collection_value(v) && i < hcl_len(v); i++) {
+		const char *s = text_of(c, hcl_elem(v, i));
 		if (s)
 			strv_push(out, s);
 	}
+}
+
+void kiln_config_list_strv(const struct kiln_config *c, const char *name, struct strv *out)
+{
+	strv_of(c, usable(c, name), out);
+}
+
+void kiln_config_list_strv_at(const struct kiln_config *c, const char *name, size_t i, struct strv *out)
+{
+	const struct hcl_value *v = usable(c, name);
+	if (v && hcl_is_collection_value(v) && i < hcl_len(v))
+		strv_of(c, hcl_elem(v, i), out);
 }
 
 size_t kiln_config_map_len(const struct kiln_config *c, const char *name)
@@ -237,24 +311,68 @@ const char *kiln_config_map_string(const struct kiln_config *c, const char *name
 
 size_t kiln_config_block_count(const struct kiln_config *c, const char *name)
 {
+	schema_key(c, name);
 	const struct cfg_blocks *b = find_blocks(c, name);
 	return b ? b->n : 0;
 }
 
 const struct kiln_config *kiln_config_block(const struct kiln_config *c, const char *name, size_t i)
 {
+	schema_key(c, name);
 	const struct cfg_blocks *b = find_blocks(c, name);
 	return b && i < b->n ? b->v[i] : NULL;
 }
 
-const struct hcl_value *kiln_config_value(const struct kiln_config *c, const char *name)
+/* Transitional readers: the caller's default instead of the schema's. */
+static const struct hcl_value *user_known(const struct kiln_config *c, const char *name)
 {
-	const struct cfg_attr *a = find_attr(c, name);
-	return a && a->value && !hcl_is_null(a->value) ? a->value : NULL;
+	schema_key(c, name);
+	return user_value(c, name);
+}
+
+const char *kiln_config_string_or(const struct kiln_config *c, const char *name, const char *def)
+{
+	const char *s = text_of(c, user_known(c, name));
+	return s ? s : def;
+}
+
+bool kiln_config_bool_or(const struct kiln_config *c, const char *name, bool def)
+{
+	const struct hcl_value *v = user_known(c, name);
+	return v ? bool_of(v) : def;
+}
+
+int64_t kiln_config_int_or(const struct kiln_config *c, const char *name, int64_t def)
+{
+	return int_of(user_known(c, name), def);
+}
+
+int kiln_config_duration_or(const struct kiln_config *c, const char *name, const char *def, int64_t *ms,
+			    struct kiln_error *err)
+{
+	const struct hcl_value *v = user_known(c, name);
+	*ms = 0;
+	if (v && hcl_kind(v) == HCL_NUMBER) {
+		*ms = duration_of(c, v);
+		return 0;
+	}
+	if (v) {
+		const char *s = text_of(c, v);
+		if (s && kiln_duration_parse(s, ms) < 0)
+			return kiln_config_error(c, name, err,
+						 "\"%s\" is not a duration: use a number with a unit, like \"90s\", \"5m\" or "
+						 "\"1h30m\"",
+						 s);
+		return 0;
+	}
+	if (def && kiln_duration_parse(def, ms) < 0)
+		return err_set(err, "invalid default duration \"%s\" for %s", def, name);
+	return 0;
 }
 
 int kiln_config_error(const struct kiln_config *c, const char *name, struct kiln_error *err, const char *fmt, ...)
 {
+	schema_key(c, name);
 	va_list ap;
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
@@ -289,11 +407,16 @@ bool tmpl_config_error_range(const struct kiln_config *c, const struct kiln_erro
 			*out = c->attrs[i].range;
 			return true;
 		}
-	for (size_t i = 0; i < c->nblocks; i++)
+	for (size_t i = 0; i < c->nblocks; i++) {
 		if (starts_at(&c->blocks[i].first, e)) {
 			*out = c->blocks[i].first;
 			return true;
 		}
+		/* an attribute of a nested block (sanitize { operations = ... }) */
+		for (size_t j = 0; j < c->blocks[i].n; j++)
+			if (tmpl_config_error_range(c->blocks[i].v[j], e, out))
+				return true;
+	}
 	return false;
 }
 
@@ -344,7 +467,11 @@ void tmpl_config_free_locked(struct kiln_config *c)
 		free((char *)c->blocks[i].first.filename);
 	}
 	free(c->blocks);
+	for (size_t i = 0; i < c->ndefaults; i++)
+		hcl_value_unref(c->defaults[i].value);
+	free(c->defaults);
 	strv_free(&c->texts);
+	strv_free(&c->reads);
 	free(c->label);
 	free(c);
 }
@@ -385,14 +512,6 @@ static void add_block(struct kiln_config *c, const char *name, struct kiln_confi
 	b->v[b->n++] = sub;
 }
 
-static const struct kiln_attr *schema_attr(const struct kiln_schema *s, const char *name)
-{
-	for (size_t i = 0; s && s->attrs && s->attrs[i].name; i++)
-		if (strcmp(s->attrs[i].name, name) == 0)
-			return &s->attrs[i];
-	return NULL;
-}
-
 static bool in_list(const char *const *v, const char *name)
 {
 	for (size_t i = 0; v && v[i]; i++)
@@ -411,36 +530,84 @@ static void schema_names(const struct kiln_schema *s, bool blocks, struct strv *
 	}
 }
 
-/* Convert v to the argument's type; NULL (with a diagnostic) when it does not fit. */
+/* Convert v to the argument's type and check it against the schema; NULL (with a diagnostic) when it
+ * does not fit. */
 static struct hcl_value *convert_arg(const struct kiln_attr *sa, struct hcl_value *v, const struct hcl_range *r,
 				     struct hcl_diags *d)
 {
-	if (!sa->type || strcmp(sa->type, "any") == 0 || hcl_is_null(v))
+	if (!sa->type || hcl_is_null(v))
 		return hcl_value_ref(v);
-	char *why = NULL;
-	struct hcl_type *ty = hcl_type_parse(sa->type, &why);
-	if (!ty) {
-		hcl_error(d, r, "Invalid component schema",
-			  "The schema gives argument \"%s\" the type \"%s\", which is not a type: %s. This is a bug in "
-			  "the component.",
-			  sa->name, sa->type, why ? why : "?");
-		free(why);
+	struct hcl_value *c = NULL;
+	if (strcmp(sa->type, "any") == 0) {
+		c = hcl_value_ref(v);
+	} else {
+		char *why = NULL;
+		struct hcl_type *ty = kiln_attr_type(sa, &why);
+		if (!ty) {
+			hcl_error(d, r, "Invalid component schema",
+				  "The schema gives argument \"%s\" the type \"%s\", which is not a type: %s. This is a bug "
+				  "in the component.",
+				  sa->name, sa->type, why ? why : "?");
+			free(why);
+			return NULL;
+		}
+		struct hcl_convert_error ce = {0};
+		c = hcl_convert(v, ty, &ce);
+		hcl_type_unref(ty);
+		if (!c) {
+			hcl_error(d, r, "Incorrect attribute value type", "Inappropriate value for attribute \"%s\": %s%s%s.",
+				  sa->name, ce.path && *ce.path ? ce.path : "", ce.path && *ce.path ? ": " : "", ce.msg);
+			hcl_convert_error_free(&ce);
+			return NULL;
+		}
+	}
+	unsigned marks;
+	struct hcl_value *plain = hcl_unmark_deep(hcl_value_ref(c), &marks);
+	const char *summary = "Invalid value";
+	char *problem = kiln_attr_check_value(sa, sa->name, plain, &summary);
+	hcl_value_unref(plain);
+	if (problem) {
+		/* a secret is not repeated in the message */
+		if (sa->flags & KILN_ATTR_SENSITIVE) {
+			free(problem);
+			problem = xasprintf("The value of \"%s\" is not valid.", sa->name);
+		}
+		hcl_error(d, r, summary, "%s", problem);
+		free(problem);
+		hcl_value_unref(c);
 		return NULL;
 	}
-	struct hcl_convert_error ce = {0};
-	struct hcl_value *c = hcl_convert(v, ty, &ce);
-	if (!c) {
-		hcl_error(d, r, "Incorrect attribute value type", "Inappropriate value for attribute \"%s\": %s%s%s.",
-			  sa->name, ce.path && *ce.path ? ce.path : "", ce.path && *ce.path ? ": " : "", ce.msg);
-		hcl_convert_error_free(&ce);
-	}
-	hcl_type_unref(ty);
 	return c;
+}
+
+/* The schema's defaults, converted; a default that does not fit its own attribute is the component's
+ * bug, reported once here. */
+static void fill_defaults(struct kiln_config *c, const struct kiln_schema *schema, const struct hcl_range *r,
+			  struct hcl_diags *d)
+{
+	for (size_t i = 0; schema && schema->attrs && schema->attrs[i].name; i++) {
+		const struct kiln_attr *sa = &schema->attrs[i];
+		struct hcl_value *v = NULL;
+		char *why = NULL;
+		if (kiln_attr_default(sa, &v, &why) < 0) {
+			hcl_error(d, r, "Invalid component schema",
+				  "The schema of %s gives \"%s\" a default that does not work: %s. This is a bug in the "
+				  "component.",
+				  c->label, sa->name, why);
+			free(why);
+			continue;
+		}
+		if (!v)
+			continue;
+		c->defaults = xrealloc(c->defaults, (c->ndefaults + 1) * sizeof *c->defaults);
+		c->defaults[c->ndefaults].name = sa->name;
+		c->defaults[c->ndefaults++].value = v;
+	}
 }
 
 static void unsupported_arg(const struct kiln_schema *s, const struct hcl_attribute *a, struct hcl_diags *d)
 {
-	const struct kiln_attr *sa = schema_attr(s, a->name);
+	const struct kiln_attr *sa = kiln_schema_attr(s, a->name);
 	if (sa && (sa->flags & KILN_ATTR_BLOCK) && !sa->type) {
 		hcl_error(d, &a->name_range, "Unsupported argument",
 			  "An argument named \"%s\" is not expected here. Did you mean to define a block of type "
@@ -479,7 +646,7 @@ static void on_nested_block(void *arg, const char *type, const struct hcl_block 
 			    const struct hcl_body *body, const struct tmpl_bindings *bind)
 {
 	struct decode_state *st = arg;
-	const struct kiln_attr *sa = schema_attr(st->schema, type);
+	const struct kiln_attr *sa = kiln_schema_attr(st->schema, type);
 	if (!sa || !(sa->flags & KILN_ATTR_BLOCK)) {
 		if (sa) {
 			hcl_error(st->d, &origin->type_range, "Unsupported block type",
@@ -539,7 +706,7 @@ static void decode_attrs(struct decode_state *st, const struct hcl_body *body, c
 		const struct hcl_attribute *a = body->attrs[i];
 		if (in_list(skip, a->name))
 			continue;
-		const struct kiln_attr *sa = schema_attr(st->schema, a->name);
+		const struct kiln_attr *sa = kiln_schema_attr(st->schema, a->name);
 		if (!sa || !sa->type) {
 			unsupported_arg(st->schema, a, st->d);
 			continue;
@@ -603,7 +770,7 @@ static struct kiln_config *decode_body(struct tmpl *t, const struct kiln_schema 
 	if (override && hcl_is_wholly_known(override) && hcl_is_mapping(override)) {
 		for (size_t i = 0; i < hcl_len(override); i++) {
 			const char *name = hcl_key(override, i);
-			const struct kiln_attr *sa = schema_attr(schema, name);
+			const struct kiln_attr *sa = kiln_schema_attr(schema, name);
 			if (!sa || !sa->type) {
 				hcl_error(d, def_range, "Unsupported argument in override",
 					  "The override sets \"%s\", which %s does not have.", name, label);
@@ -621,6 +788,7 @@ static struct kiln_config *decode_body(struct tmpl *t, const struct kiln_schema 
 				  "The argument \"%s\" is required, but no definition was found%s%s%s.", sa->name,
 				  sa->doc ? " (" : "", sa->doc ? sa->doc : "", sa->doc ? ")" : "");
 	}
+	fill_defaults(c, schema, def_range, d);
 	for (size_t g = 0; schema && schema->conflicts && schema->conflicts[g]; g++) {
 		const char *const *group = schema->conflicts[g];
 		const struct cfg_attr *first = NULL;

@@ -6,9 +6,9 @@
 
 #include <string.h>
 
-#define S(n, t, doc) {n, t, 0, NULL, doc, NULL}
-#define R(n, t, doc) {n, t, KILN_ATTR_REQUIRED, NULL, doc, NULL}
-#define END {NULL, NULL, 0, NULL, NULL, NULL}
+#define S(n, t, d) {.name = n, .type = t, .doc = d}
+#define R(n, t, d) {.name = n, .type = t, .flags = KILN_ATTR_REQUIRED, .doc = d}
+#define END {.name = NULL}
 
 /* --- builders --- */
 

@@ -71,6 +71,12 @@ const char *tmpl_dir(const struct tmpl *t);
 struct hcl_eval_ctx;
 struct hcl_eval_ctx *tmpl_eval_ctx(struct tmpl *t);
 
+/* Every key a component asked its configuration about through the kiln_config_* accessors (nested
+ * block keys as "block.key", after prefix), appended to out without duplicates: the schema
+ * completeness tests compare them with the schema. */
+struct kiln_config;
+void tmpl_config_reads(const struct kiln_config *c, const char *prefix, struct strv *out);
+
 /* Like tmpl_plan (engine/plan.h) but reporting diagnostics (errors and warnings) instead of a
  * rendered error: for commands that print them themselves. */
 struct plan;

@@ -129,11 +129,11 @@ test_expect_success 'validate prepares provisioners and post-processors as the b
 	test "$(grep -c ": error: " err)" = 3 &&
 	test_grep "steps.pkr.hcl:6:3: error: Invalid provisioner configuration" err &&
 	test_grep "steps.pkr.hcl:12:5: error: Invalid provisioner configuration" err &&
-	test_grep "steps.pkr.hcl:20:5: error: Invalid post-processor configuration" err &&
+	test_grep "steps.pkr.hcl:20:22: error: Unsupported value" err &&
 	test_expect_code 1 "$KILN" validate steps.pkr.hcl 2>long &&
 	tr "\n" " " <long >flat &&
 	test_grep "either a script file or inline script must be specified" flat &&
-	test_grep "Unrecognized checksum type: md17" flat &&
+	test_grep "checksum_types\[0\] = \"md17\" is not one of: md5, sha1, sha224, sha256, sha384, sha512. Did you mean \"md5\"?" flat &&
 	touch nope.txt &&
 	sed -e "/provisioner \"shell\" {/,/^  }/d" -e "s/md17/sha256/" steps.pkr.hcl >ok.pkr.hcl &&
 	"$KILN" validate ok.pkr.hcl

@@ -85,7 +85,7 @@ test_expect_success 'a variable name that is not a shell name is refused before 
 	}
 	HCL
 	test_expect_code 1 "$KILN" build t.pkr.hcl >out 2>err &&
-	test_grep "is not a valid environment variable name" err &&
+	test_grep_text "is not a valid environment variable name" err &&
 	! ls "$SSHD_HOME"/PWNED* 2>/dev/null
 '
 

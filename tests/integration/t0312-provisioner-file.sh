@@ -128,7 +128,7 @@ test_expect_success 'mistakes are refused with the key that is wrong' '
 	}
 	HCL
 	test_expect_code 1 "$KILN" build t.pkr.hcl >out 2>err &&
-	test_grep "source: bad source \"no-such-file\": no such file or directory" err &&
+	test_grep_text "source: bad source \"no-such-file\": no such file or directory" err &&
 	sshd_null_template t.pkr.hcl <<-\HCL &&
 	build {
 	  sources = ["source.null.box"]
@@ -140,7 +140,7 @@ test_expect_success 'mistakes are refused with the key that is wrong' '
 	}
 	HCL
 	test_expect_code 1 "$KILN" build t.pkr.hcl >out 2>err &&
-	test_grep "direction: must be upload or download, not \"sideways\"" err &&
+	test_grep_text "direction = \"sideways\" is not one of: upload, download" err &&
 	sshd_null_template t.pkr.hcl <<-HCL &&
 	build {
 	  sources = ["source.null.box"]

@@ -37,8 +37,8 @@ test_expect_success 'an unknown sanitize key is a template error' '
 test_expect_success 'an unknown operation stops the build before anything is fetched or booted' '
 	template "sanitize {" "  operations = [\"defaults\", \"ssh-hostkey\"]" "}" >d.pkr.hcl &&
 	test_expect_code 1 "$KILN" build d.pkr.hcl >log.txt 2>&1 &&
-	test_grep "unknown sanitize operation \"ssh-hostkey\"" log.txt &&
-	test_grep "d.pkr.hcl:9" log.txt &&
+	test_grep_text "unknown sanitize operation \"ssh-hostkey\"" log.txt &&
+	test_grep "on d.pkr.hcl line 9" log.txt &&
 	test_grep "ssh-hostkeys" log.txt &&
 	! grep -i -e "download" -e "starting" -e "booting" log.txt &&
 	test ! -e outdir
@@ -47,24 +47,24 @@ test_expect_success 'an unknown operation stops the build before anything is fet
 test_expect_success 'an unknown excluded operation is refused too' '
 	template "sanitize {" "  exclude = [\"logs\"]" "}" >e.pkr.hcl &&
 	test_expect_code 1 "$KILN" build e.pkr.hcl >log.txt 2>&1 &&
-	test_grep "unknown sanitize operation \"logs\"" log.txt &&
-	test_grep "e.pkr.hcl:9" log.txt
+	test_grep_text "unknown sanitize operation \"logs\"" log.txt &&
+	test_grep "on e.pkr.hcl line 9" log.txt
 '
 
 test_expect_success 'a format kiln cannot write stops the build before anything is fetched' '
 	template "export {" "  formats = [\"qcow2\", \"vdi\"]" "}" >f.pkr.hcl &&
 	test_expect_code 1 "$KILN" build f.pkr.hcl >log.txt 2>&1 &&
-	test_grep "kiln cannot write the image format \"vdi\"" log.txt &&
-	test_grep "f.pkr.hcl:9" log.txt &&
-	test_grep "qcow2, raw, vmdk, vhdx, vpc, ova, vagrant" log.txt &&
+	test_grep_text "kiln cannot write the image format \"vdi\"" log.txt &&
+	test_grep "on f.pkr.hcl line 9" log.txt &&
+	test_grep_text "qcow2, raw, vmdk, vhdx, vpc, ova, vagrant" log.txt &&
 	test ! -e outdir
 '
 
 test_expect_success 'an unknown qcow2 compression stops the build' '
 	template "export {" "  compression = \"lzma\"" "}" >g.pkr.hcl &&
 	test_expect_code 1 "$KILN" build g.pkr.hcl >log.txt 2>&1 &&
-	test_grep "unknown qcow2 compression \"lzma\"" log.txt &&
-	test_grep "g.pkr.hcl:9" log.txt
+	test_grep_text "unknown qcow2 compression \"lzma\"" log.txt &&
+	test_grep "on g.pkr.hcl line 9" log.txt
 '
 
 test_done

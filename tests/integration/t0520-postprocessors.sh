@@ -94,12 +94,13 @@ assert len(m[\"builds\"]) == 1, m
 "
 '
 
-# Post-processor blocks are evaluated when their turn comes (they may use build.* values).
+# Post-processor blocks are checked before the build starts (build.* unknown), as validate checks them,
+# and evaluated again when their turn comes (they may use build.* values).
 test_expect_success 'an unknown checksum type is an error naming the attribute' '
 	sed "s/\"sha256\", \"md5\"/\"sha256\", \"crc32\"/" pp.pkr.hcl >bad.pkr.hcl && sources &&
 	test_expect_code 1 "$KILN" build -force bad.pkr.hcl >bad.txt 2>&1 &&
-	test_grep "Unrecognized checksum type: crc32" bad.txt &&
-	test_grep "bad.pkr.hcl:11:7" bad.txt &&
+	test_grep_text "checksum_types[1] = \"crc32\" is not one of: md5, sha1, sha224, sha256, sha384, sha512" bad.txt &&
+	test_grep "on bad.pkr.hcl line 11" bad.txt &&
 	test_grep "sha512" bad.txt
 '
 

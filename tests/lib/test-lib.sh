@@ -120,6 +120,17 @@ test_grep() {
 	fi
 }
 
+# test_grep_text PATTERN FILE: grep -F in FILE's text with line breaks and runs of blanks read as one
+# space, for messages that diagnostics wrap at 80 columns.
+test_grep_text() {
+	tr '\n' ' ' <"$2" | tr -s ' \t' ' ' >"$2.text"
+	if ! grep -qF -- "$1" "$2.text"; then
+		echo "test_grep_text: no \"$1\" in $2:" >&2
+		head -n 40 "$2" >&2
+		return 1
+	fi
+}
+
 test_cmp() {
 	diff -u "$1" "$2"
 }

@@ -278,15 +278,15 @@ static void test_plan(void **state)
 	assert_string_equal(b1->build_block_name, "b");
 	/* builder config: values converted, build-level block fills in */
 	char *want_out = xasprintf("%s/out", dir);
-	assert_string_equal(kiln_config_string(b1->builder_config, "target", NULL), want_out);
+	assert_string_equal(kiln_config_string_or(b1->builder_config, "target", NULL), want_out);
 	free(want_out);
-	assert_int_equal(kiln_config_int(b2->builder_config, "ssh_port", 0), 2222);
-	assert_string_equal(kiln_config_string(b2->builder_config, "ssh_port", NULL), "2222");
-	assert_string_equal(kiln_config_string(b2->builder_config, "ssh_username", NULL), "root");
+	assert_int_equal(kiln_config_int_or(b2->builder_config, "ssh_port", 0), 2222);
+	assert_string_equal(kiln_config_string_or(b2->builder_config, "ssh_port", NULL), "2222");
+	assert_string_equal(kiln_config_string_or(b2->builder_config, "ssh_username", NULL), "root");
 	assert_int_equal(kiln_config_list_len(b2->builder_config, "ssh_ciphers"), 2);
 	assert_string_equal(kiln_config_list_string(b2->builder_config, "ssh_ciphers", 1), "aes256-ctr");
 	assert_false(kiln_config_has(b2->builder_config, "ssh_bastion_host"));
-	assert_string_equal(kiln_config_string(b2->builder_config, "ssh_bastion_host", "dflt"), "dflt");
+	assert_string_equal(kiln_config_string_or(b2->builder_config, "ssh_bastion_host", "dflt"), "dflt");
 	assert_string_equal(kiln_config_label(b2->builder_config), "source.null.renamed");
 	/* provisioners filtered by only/except */
 	assert_int_equal(b1->nprovisioners, 1);
