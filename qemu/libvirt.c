@@ -354,7 +354,7 @@ int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, st
 		}
 		int r = vm_recover(vm, err);
 		if (r < 0)
-			return err_wrap(err, "reading the state of %s", vm->name);
+			return -1;   /* the connection is lost: that says it all */
 		if (r == 0)
 			return virt_fail(err, "reading the state of %s", vm->name);
 	}
@@ -430,7 +430,7 @@ int qemu_vm_send_keys(struct qemu_vm *vm, const unsigned *keys, size_t n, unsign
 			return 0;
 		int r = vm_recover(vm, err);
 		if (r < 0)
-			return err_wrap(err, "sending keys to %s", vm->name);
+			return -1;   /* the connection is lost: that says it all */
 		if (r == 0)
 			return virt_fail(err, "sending keys to %s", vm->name);
 	}
@@ -446,7 +446,7 @@ int qemu_vm_shutdown(struct qemu_vm *vm, struct kiln_error *err)
 		}
 		int r = vm_recover(vm, err);
 		if (r < 0)
-			return err_wrap(err, "sending the ACPI power button to %s", vm->name);
+			return -1;   /* the connection is lost: that says it all */
 		if (r == 0)
 			return virt_fail(err, "sending the ACPI power button to %s", vm->name);
 	}
@@ -463,7 +463,7 @@ int qemu_vm_destroy(struct qemu_vm *vm, struct kiln_error *err)
 		}
 		int r = vm_recover(vm, err);
 		if (r < 0)
-			return err_wrap(err, "destroying %s", vm->name);
+			return -1;   /* the connection is lost: that says it all */
 		if (r == 0)
 			return virt_fail(err, "destroying %s", vm->name);
 	}

@@ -6,6 +6,8 @@
 # that stops normally destroys the VM kiln started (it is tied to kiln's connection, so that a killed
 # kiln leaves none): kiln says the VM is gone once the daemon is back, and cleans up. A daemon that does
 # not come back within libvirt_reconnect_timeout ends the build with the URI and what to check.
+# On the way, what a running build exposes: the VNC display's password is shown once and never logged,
+# the build's CD is a 0600 file in a 0700 directory, and the HTTP seed stops before the shutdown.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 . "$KILN_SRCDIR/tests/lib/audit.sh"
@@ -18,7 +20,8 @@ write_template() {
 	mkdir -p gate && rm -f gate/go &&
 	{
 		faults_source tiny out "sanitize = false" "libvirt_uri = \"$(libvirtd_uri lv)\"" \
-			"libvirt_reconnect_timeout = \"$1\"" "http_directory = \"gate\""
+			"libvirt_reconnect_timeout = \"$1\"" "http_directory = \"gate\"" "vnc_use_password = true" \
+			"cd_content = { \"note.txt\" = \"for the build only\" }"
 		cat <<-EOF
 		build {
 		  sources = ["source.qemu.tiny"]
@@ -51,6 +54,8 @@ test_expect_success 'libvirtd crashes while kiln waits for SSH and again while i
 	libvirtd_kill lv && sleep 1 && libvirtd_start lv &&
 	reconnected crash.out 1 &&
 	faults_wait crash.out "qemu.tiny: provisioning" &&
+	cd=$(find "$TMPDIR" -name "packer-tiny-cd.iso") && test -n "$cd" &&
+	test "$(stat -c %a "$cd")" = 600 && test "$(stat -c %a "$(dirname "$cd")")" = 700 &&
 	libvirtd_kill lv && sleep 1 && libvirtd_start lv &&
 	reconnected crash.out 2 &&
 	faults_gate_open gate &&
@@ -59,6 +64,10 @@ test_expect_success 'libvirtd crashes while kiln waits for SSH and again while i
 	test "$(grep -c "Lost the connection to libvirt at $(libvirtd_uri lv) (.*): waiting up to 1m0s for it to come back" crash.out)" = 2 &&
 	test "$(grep -c "VM kiln-packer-tiny-[0-9a-f]* is still running: carrying on" crash.out)" = 2 &&
 	test_grep "past the gate" crash.out &&
+	pw=$(sed -n "s/.*connect via VNC with the password \"\([^\"]*\)\" to vnc:.*/\1/p" crash.out) &&
+	test "${#pw}" = 8 &&
+	test_grep "passwd=.\*\*\*\*\*\*\*\*." crash.out.log && ! grep -q "passwd=.$pw" crash.out.log &&
+	sed -n "/HTTP seed server stopped before the shutdown/,\$p" crash.out.log | grep -q "Gracefully halting" &&
 	qemu-img check -q out/packer-tiny &&
 	test -z "$(libvirtd_domains lv)" &&
 	audit_test
