@@ -388,13 +388,16 @@ int qemu_fetch_text(const char *url, const char *base_dir, char **text, struct k
 	return ret;
 }
 
-/* Take the entry's lock, waiting (cancellably) while another build holds it. */
+/* Take the entry's lock, waiting (cancellably) while another build holds it. A build whose download
+ * fails removes the lock file (holding the lock), so a lock taken on a file no longer at lock_path is
+ * stale: it is dropped and the lock taken again on the path's new file. */
 static int lock_entry(const char *lock_path, struct ui *ui, int *fd_out, struct kiln_error *err)
 {
+	bool told = false;
+again:;
 	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_set_errno(err, errno, "opening lock %s", lock_path);
-	bool told = false;
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			int e = errno;
@@ -409,6 +412,11 @@ static int lock_entry(const char *lock_path, struct ui *ui, int *fd_out, struct 
 			close(fd);
 			return err_set_kind(err, ERR_CANCELLED, "cancelled while waiting for the download lock");
 		}
+	}
+	struct stat held, now;
+	if (fstat(fd, &held) == 0 && (stat(lock_path, &now) < 0 || held.st_ino != now.st_ino || held.st_dev != now.st_dev)) {
+		close(fd);
+		goto again;
 	}
 	*fd_out = fd;
 	return 0;
@@ -612,8 +620,11 @@ static int fetch_remote(const struct qemu_fetch_req *req, const char *cache, con
 	final = NULL;
 	ret = 0;
 out:
-	if (lockfd >= 0)
-		close(lockfd);   /* releases the flock */
+	if (lockfd >= 0) {
+		if (ret < 0)
+			unlink(lock);   /* nothing left of a failed download but its .part (see lock_entry) */
+		close(lockfd);  /* releases the flock */
+	}
 	free(lock);
 	free(dir);
 	free(final);

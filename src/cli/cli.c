@@ -65,6 +65,11 @@ bool cli_flag_set(const struct cli_args *a, const char *name)
 	return v && v->set;
 }
 
+bool cli_has_flag(const struct cli_args *a, const char *name)
+{
+	return value_of(a, name) != NULL;
+}
+
 static int parse_bool(const char *s, bool *out)
 {
 	static const char *yes[] = {"1", "t", "T", "true", "TRUE", "True"};

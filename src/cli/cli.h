@@ -58,6 +58,7 @@ const char *cli_string(const struct cli_args *a, const char *name);  /* NULL whe
 long long cli_int(const struct cli_args *a, const char *name);
 const struct strv *cli_list(const struct cli_args *a, const char *name);
 bool cli_flag_set(const struct cli_args *a, const char *name);
+bool cli_has_flag(const struct cli_args *a, const char *name);  /* does the command define it? */
 /* Where the i-th value of a list flag stood on the command line, to merge two list flags in the
  * order the user gave them (-var and -var-file). */
 int cli_list_order(const struct cli_args *a, const char *name, size_t i);

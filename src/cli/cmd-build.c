@@ -1,6 +1,7 @@
 /* cmd-build.c — `kiln build`: load the template, make the plan, run it. */
 #include "cli/cli.h"
 #include "cli/diagout.h"
+#include "cli/requirements.h"
 #include "cli/tmplargs.h"
 
 #include <stdio.h>
@@ -55,8 +56,7 @@ static int run_build(struct cli_args *a)
 	struct plan plan = {0};
 	int rc = 1;
 
-	if (!hcl_diags_has_errors(&diags) && only->n && except->n)
-		hcl_error(&diags, NULL, "Conflicting -only and -except", "Use -only or -except, not both.");
+	cli_check_required_plugins(t, &diags);
 	if (!hcl_diags_has_errors(&diags)) {
 		/* validate's checks first, exactly: every selected source, provisioner and post-processor is
 		 * decoded and prepared (build.* unknown) and every file it names checked, so that a typo in
@@ -119,6 +119,8 @@ const struct cli_command cmd_build = {
 		 "What to do when a build fails"},
 		{"parallel-builds", CLI_INT, "N", "0", "Run at most N builds at once (0: no limit)"},
 		{"timestamp-ui", CLI_BOOL, NULL, NULL, "Prefix every line with an RFC 3339 timestamp"},
+		{"warn-on-undeclared-var", CLI_BOOL, NULL, NULL,
+		 "Warn about values in variable files for variables the template does not declare"},
 		CLI_VAR_FLAGS,
 		{NULL},
 	},

@@ -10,15 +10,18 @@
 #include "ui/ui.h"
 #include "util/buf.h"
 
-static void print_masked(const char *s)
+/* Drop the last newline: Packer's UI adds one to each of the three texts it says. */
+static void say_text(struct buf *b)
 {
-	char *m = ui_mask(s);
-	fputs(m, stdout);
-	free(m);
+	if (b->len && b->data[b->len - 1] == '\n')
+		buf_truncate(b, b->len - 1);
+	ui_say_plain(ui_global(), "%s", buf_cstr(b));
+	buf_reset(b);
 }
 
 static int run_inspect(struct cli_args *a)
 {
+	ui_configure(&(struct ui_settings){.machine_readable = cli_bool(a, "machine-readable")});
 	struct hcl_diags d = HCL_DIAGS_INIT;
 	struct tmpl *t = cli_load_template(a, a->argv[0], TMPL_FULL, true, &d);
 	cli_print_diags(stderr, &d, tmpl_files(t));
@@ -29,14 +32,19 @@ static int run_inspect(struct cli_args *a)
 	}
 	struct tmpl_inspect in;
 	tmpl_inspect(t, &in);
+	/* three texts, as `packer inspect` says them (one ui,say line each with -machine-readable) */
 	struct buf b = BUF_INIT;
-	buf_puts(&b, "Packer Inspect: HCL2 mode\n\n> input-variables:\n\n");
+	buf_puts(&b, "Packer Inspect: HCL2 mode\n\n");
+	say_text(&b);
+	buf_puts(&b, "> input-variables:\n\n");
 	for (size_t i = 0; i < in.nvars; i++)
 		buf_printf(&b, "var.%s: %s\n", in.vars[i].name, in.vars[i].value);
 	buf_puts(&b, "\n> local-variables:\n\n");
 	for (size_t i = 0; i < in.nlocals; i++)
 		buf_printf(&b, "local.%s: %s\n", in.locals[i].name, in.locals[i].value);
-	buf_puts(&b, "\n> builds:\n\n");
+	buf_putc(&b, '\n');
+	say_text(&b);
+	buf_puts(&b, "> builds:\n\n");
 	for (size_t i = 0; i < in.nbuilds; i++) {
 		const struct tmpl_inspect_build *ib = &in.builds[i];
 		buf_printf(&b, "  > %s:\n\n", ib->name);
@@ -60,7 +68,7 @@ static int run_inspect(struct cli_args *a)
 			buf_putc(&b, '\n');
 		}
 	}
-	print_masked(buf_cstr(&b));
+	say_text(&b);
 	buf_free(&b);
 	tmpl_inspect_free(&in);
 	hcl_diags_free(&d);
@@ -80,6 +88,7 @@ const struct cli_command cmd_inspect = {
 		"\n"
 		"  Exit status: 0 on success, 1 when the template has errors.\n",
 	.flags = (const struct cli_flag[]){
+		{"machine-readable", CLI_BOOL, NULL, NULL, "Print Packer's machine-readable lines (ui,say) instead"},
 		CLI_VAR_FLAGS,
 		{NULL},
 	},

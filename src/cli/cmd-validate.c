@@ -1,6 +1,7 @@
 /* cmd-validate.c — `kiln validate`: check a template without building anything. */
 #include "cli/cli.h"
 #include "cli/diagout.h"
+#include "cli/requirements.h"
 #include "cli/tmplargs.h"
 
 #include <stdio.h>
@@ -8,14 +9,17 @@
 #include "engine/plan.h"
 #include "hcl/diag.h"
 #include "template/template.h"
+#include "ui/ui.h"
 #include "util/strv.h"
 
 static int run_validate(struct cli_args *a)
 {
 	bool syntax_only = cli_bool(a, "syntax-only");
+	ui_configure(&(struct ui_settings){.machine_readable = cli_bool(a, "machine-readable")});
 	struct hcl_diags d = HCL_DIAGS_INIT;
 	struct tmpl *t = cli_load_template(a, a->argv[0], syntax_only ? TMPL_SYNTAX_ONLY : TMPL_FULL, false, &d);
 	if (!syntax_only) {
+		cli_check_required_plugins(t, &d);
 		/* components are checked even when variables or locals had errors: every problem in one run */
 		struct strv only = STRV_INIT, except = STRV_INIT;
 		if (cli_string(a, "only"))
@@ -30,8 +34,8 @@ static int run_validate(struct cli_args *a)
 	cli_print_diags(stderr, &d, tmpl_files(t));
 	int rc = hcl_diags_has_errors(&d) ? 1 : 0;
 	if (rc == 0)
-		printf("%s\n", syntax_only ? "Syntax-only check passed. Everything looks okay."
-					   : "The configuration is valid.");
+		ui_say_plain(ui_global(), "%s", syntax_only ? "Syntax-only check passed. Everything looks okay."
+							    : "The configuration is valid.");
 	hcl_diags_free(&d);
 	tmpl_free(t);
 	return rc;
@@ -50,8 +54,12 @@ const struct cli_command cmd_validate = {
 		"  or downloaded.\n"
 		"\n"
 		"  Variable values are taken, later ones winning, from: defaults, PKR_VAR_name environment\n"
-		"  variables, *.auto.pkrvars.hcl files in lexical order, then -var and -var-file in the order\n"
-		"  given.\n"
+		"  variables, *.auto.pkrvars.hcl then *.auto.pkrvars.json files in lexical order, then -var\n"
+		"  and -var-file in the order given. A value in a variable file for a variable the template\n"
+		"  does not declare is a warning (-no-warn-undeclared-var silences it).\n"
+		"\n"
+		"  Data sources are left unknown, as newer Packer leaves them unless -evaluate-datasources\n"
+		"  is given; kiln has no data source to evaluate, so that flag changes nothing.\n"
 		"\n"
 		"  Environment: PKR_VAR_name gives variable name a value; KILN_DIAG_FORMAT=short prints each\n"
 		"  diagnostic as one FILE:LINE:COLUMN: error: SUMMARY line; NO_COLOR turns colour off.\n"
@@ -60,6 +68,12 @@ const struct cli_command cmd_validate = {
 	.flags = (const struct cli_flag[]){
 		{"syntax-only", CLI_BOOL, NULL, NULL,
 		 "Only check the syntax and the template's structure; evaluate nothing."},
+		{"evaluate-datasources", CLI_BOOL, NULL, NULL,
+		 "Evaluate data sources (Packer's flag; kiln has none to evaluate)."},
+		{"machine-readable", CLI_BOOL, NULL, NULL,
+		 "Print Packer's machine-readable lines (ui,say and ui,error) on standard output."},
+		{"no-warn-undeclared-var", CLI_BOOL, NULL, NULL,
+		 "No warning for values in variable files for variables the template does not declare."},
 		CLI_VAR_FLAGS,
 		{"only", CLI_STRING, "NAME,...", NULL, "Validate only the builds matching these names (globs)."},
 		{"except", CLI_STRING, "NAME,...", NULL, "Validate all builds except those matching these names."},

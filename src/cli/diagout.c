@@ -25,9 +25,20 @@ void cli_print_diags(FILE *f, const struct hcl_diags *d, const struct hcl_filese
 {
 	if (!d || d->n == 0)
 		return;
+	const struct ui_settings *s = ui_current_settings();
 	struct hcl_render_opts o = {0};
-	o.color = use_color(f);
 	struct buf b = BUF_INIT;
+	if (s && s->machine_readable) {
+		/* as Packer: all of them in one ui,error line when there is an error, else one ui,say */
+		hcl_diags_render(d, files, &o, &b);
+		if (hcl_diags_has_errors(d))
+			ui_error_plain(ui_global(), "%s", buf_cstr(&b));
+		else
+			ui_say_plain(ui_global(), "%s", buf_cstr(&b));
+		buf_free(&b);
+		return;
+	}
+	o.color = use_color(f);
 	const char *format = getenv("KILN_DIAG_FORMAT");
 	if (format && strcmp(format, "short") == 0)
 		hcl_diags_render_short(d, &b);

@@ -10,7 +10,8 @@
 
 /* Print every diagnostic to f (stderr normally). files supplies the source lines; may be NULL.
  * With KILN_DIAG_FORMAT=short in the environment, one "file:line:col: error: summary" line each
- * (for editors and scripts). */
+ * (for editors and scripts). With -machine-readable (ui_configure), they go to standard output as
+ * Packer writes them: one ui,error line holding them all when any is an error, else one ui,say. */
 void cli_print_diags(FILE *f, const struct hcl_diags *d, const struct hcl_fileset *files);
 
 #endif

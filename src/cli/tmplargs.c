@@ -36,7 +36,27 @@ struct tmpl *cli_load_template(const struct cli_args *a, const char *path, enum 
 	opts.var_args = args;
 	opts.nvar_args = nv + nf;
 	opts.allow_unset = allow_unset;
+	/* Packer's defaults: validate warns about values for undeclared variables in variable files
+	 * unless -no-warn-undeclared-var, build only with -warn-on-undeclared-var, the others never */
+	if (cli_has_flag(a, "no-warn-undeclared-var"))
+		opts.warn_undeclared_vars = !cli_bool(a, "no-warn-undeclared-var");
+	else
+		opts.warn_undeclared_vars = cli_bool(a, "warn-on-undeclared-var");
+	/* -only/-except: a list flag (build) or one comma-separated string (validate) */
+	struct strv sel[2] = {STRV_INIT, STRV_INIT};
+	static const char *const names[2] = {"only", "except"};
+	for (size_t i = 0; i < 2; i++) {
+		const struct strv *l = cli_list(a, names[i]);
+		for (size_t j = 0; l && j < l->n; j++)
+			strv_push(&sel[i], l->v[j]);
+		if ((!l || l->n == 0) && cli_string(a, names[i]))
+			strv_push(&sel[i], cli_string(a, names[i]));
+	}
+	opts.only = &sel[0];
+	opts.except = &sel[1];
 	struct tmpl *t = tmpl_load(path, &opts, d);
+	strv_free(&sel[0]);
+	strv_free(&sel[1]);
 	free(args);
 	return t;
 }

@@ -11,9 +11,10 @@
 #define CLI_VAR_FLAGS                                                                                   \
 	{"var", CLI_LIST, "NAME=VALUE", NULL, "Set a variable (repeatable; later values win)."},        \
 	{"var-file", CLI_LIST, "FILE", NULL,                                                            \
-	 "Read variables from an HCL file (*.pkrvars.hcl); repeatable, in order with -var."}
+	 "Read variables from a file (*.pkrvars.hcl, or JSON: *.json); repeatable, in order with -var."}
 
-/* Load PATH with the command's -var/-var-file flags. Never NULL. */
+/* Load PATH with the command's -var/-var-file flags (and -no-warn-undeclared-var or
+ * -warn-on-undeclared-var when the command has them). Never NULL. */
 struct tmpl *cli_load_template(const struct cli_args *a, const char *path, enum tmpl_mode mode, bool allow_unset,
 			       struct hcl_diags *d);
 

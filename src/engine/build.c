@@ -227,27 +227,32 @@ static int run_chains(struct build_run *r, struct kiln_artifact *builder_artifac
 					drop_artifact(r, prior, "chain failed");
 				break;
 			}
-			if (s->keep_input_artifact_set)
+			/* a post-processor that hands its input on (manifest, shell-local) keeps it whatever
+			 * keep_input_artifact says, as Packer forces it */
+			if (out == prior)
+				keep = true;
+			else if (s->keep_input_artifact_set)
 				keep = s->keep_input_artifact;
+			/* The summary lists what Packer lists: a kept input and the chain's last artifact, even
+			 * when a post-processor handed its input on (manifest, shell-local), so that the same
+			 * artifact may be listed twice (-machine-readable's artifact-count is Packer's). */
 			if (i == 0) {
 				if (keep)
 					keep_original = true;
-			} else if (prior != out) {
-				if (keep) {
-					later = xgrow(later, &caplater, nlater + 1, sizeof *later);
-					later[nlater++] = prior;
-				} else {
-					drop_artifact(r, prior, "keep_input_artifact = false");
-				}
+			} else if (keep) {
+				later = xgrow(later, &caplater, nlater + 1, sizeof *later);
+				later[nlater++] = prior;
+			} else if (prior != out && prior != builder_artifact) {
+				/* (the builder's artifact is kept or dropped once every chain has run) */
+				drop_artifact(r, prior, "keep_input_artifact = false");
 			}
 			prior = out;
 		}
-		if (rc == 0 && prior && prior != builder_artifact) {
+		if (rc == 0 && prior) {
 			later = xgrow(later, &caplater, nlater + 1, sizeof *later);
 			later[nlater++] = prior;
-		} else if (rc == 0 && prior == builder_artifact) {
-			/* a post-processor that returns its input (manifest) keeps the original */
-			keep_original = true;
+			if (prior == builder_artifact)
+				keep_original = true; /* a post-processor that returns its input keeps it */
 		}
 	}
 	if (keep_original || rc < 0) {
@@ -256,8 +261,7 @@ static int run_chains(struct build_run *r, struct kiln_artifact *builder_artifac
 		drop_artifact(r, builder_artifact, "no post-processor keeps it");
 	}
 	for (size_t i = 0; i < nlater; i++)
-		if (!listed(r, later[i]))
-			push_artifact(r, later[i]);
+		push_artifact(r, later[i]);
 	free(later);
 	buf_free(&label);
 	return rc;
@@ -322,8 +326,13 @@ void build_run_free(struct build_run *r)
 {
 	if (r->builder_instance && r->build->builder->destroy)
 		r->build->builder->destroy(r->builder_instance);
-	for (size_t i = 0; i < r->nartifacts; i++)
-		kiln_artifact_free(r->artifacts[i]);
+	for (size_t i = 0; i < r->nartifacts; i++) {
+		bool seen = false; /* listed twice (see run_chains), freed once */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = r->artifacts[j] == r->artifacts[i];
+		if (!seen)
+			kiln_artifact_free(r->artifacts[i]);
+	}
 	free(r->artifacts);
 	strv_free(&r->ctx.build_data);
 	err_clear(&r->err);

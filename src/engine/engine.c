@@ -144,6 +144,12 @@ int engine_run(const struct plan *plan, const struct engine_opts *opts, struct e
 			ui_say_plain(ui_global(), "Debug mode enabled. Builds will not be parallelized.");
 		limit = 1;
 	}
+	/* Packer shows each build's colour before any output, when there is colour to show */
+	if (ui_stdout_colored() && n > 0) {
+		for (size_t i = 0; i < n; i++)
+			ui_say_plain(runs[i].ui, "%s: output will be in this color.", runs[i].build->name);
+		ui_say_plain(ui_global(), "%s", "");
+	}
 	struct slots slots = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, limit > 0 ? limit : -1};
 	for (size_t i = 0; i < n; i++) {
 		pthread_mutex_lock(&slots.lock);

@@ -29,6 +29,11 @@ void hcl_json_encode(struct hcl_value *v, struct buf *out);
 typedef int (*hcl_gzip_fn)(const void *data, size_t len, struct buf *out, char **why);
 extern hcl_gzip_fn hcl_gzip;
 
+/* hcl_json_decode for a file: also refusing an object that repeats a key (reject_duplicates), and
+ * saying where the text goes wrong (*line, *col from 1). */
+struct hcl_value *hcl_json_decode_at(const char *text, size_t len, bool reject_duplicates, char **why, int *line,
+				     int *col);
+
 enum {
 	HCL_PARAM_ALLOW_NULL = 1u << 0,     /* null reaches the body (else: "argument must not be null") */
 	HCL_PARAM_ALLOW_UNKNOWN = 1u << 1,  /* unknown reaches the body (else: the result is unknown) */

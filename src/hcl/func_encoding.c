@@ -312,16 +312,20 @@ static struct hcl_value *from_json(json_t *j, struct json_nums *nums)
 	}
 }
 
-struct hcl_value *hcl_json_decode(const char *text, size_t len, char **why)
+struct hcl_value *hcl_json_decode_at(const char *text, size_t len, bool reject_duplicates, char **why, int *line,
+				     int *col)
 {
 	json_error_t jerr;
-	json_t *j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
+	size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL;
+	json_t *j = json_loadb(text, len, flags | (reject_duplicates ? JSON_REJECT_DUPLICATES : 0), &jerr);
 	if (!j) {
 		/* Go's encoding/json says "EOF" / "unexpected end of JSON input" for truncated text */
 		if (strstr(jerr.text, "end of file") || strstr(jerr.text, "premature end") || strstr(jerr.text, "'[' or '{' expected"))
 			*why = xstrdup("EOF");
 		else
 			*why = xstrdup(jerr.text);
+		*line = jerr.line > 0 ? jerr.line : 1;
+		*col = jerr.column > 0 ? jerr.column : 1;
 		return NULL;
 	}
 	struct json_nums nums = {STRV_INIT, 0};
@@ -330,6 +334,12 @@ struct hcl_value *hcl_json_decode(const char *text, size_t len, char **why)
 	strv_free(&nums.lits);
 	json_decref(j);
 	return r;
+}
+
+struct hcl_value *hcl_json_decode(const char *text, size_t len, char **why)
+{
+	int line, col;
+	return hcl_json_decode_at(text, len, false, why, &line, &col);
 }
 
 static struct hcl_value *f_jsondecode(struct hcl_call *c, struct hcl_value **a, size_t n)

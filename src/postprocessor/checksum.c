@@ -162,7 +162,7 @@ static int checksum_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifa
 		ui_message(ctx->ui, "%s checksums: %s", p->types.v[i], outputs.v[i]);
 	pp_copy_state(a, in);
 	free(a->description);
-	char *files = strv_join(&outputs, ", ");
+	char *files = strv_join(&a->files, ", "); /* the input's files and the checksum files, as Packer */
 	a->description = xasprintf("Created artifact from files: %s", files);
 	free(files);
 	*out = a;

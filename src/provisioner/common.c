@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int check_name(const struct kiln_config *cfg, const char *key, const char *name, struct kiln_error *err)
 {
@@ -208,6 +210,18 @@ void prov_print_line(void *ui, bool is_stderr, const char *line)
 		ui_error(ui, "%s", line);
 	else
 		ui_message(ui, "%s", line);
+}
+
+char *prov_script_problem(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return xstrdup(errno == ENOENT ? "no such file" : strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return xstrdup("it is a directory");
+	if (access(path, R_OK) < 0)
+		return xasprintf("it cannot be read: %s", strerror(errno));
+	return NULL;
 }
 
 int prov_read_script(const char *path, bool binary, struct buf *out, struct kiln_error *err)

@@ -52,6 +52,10 @@ char *prov_config_string_or(const struct kiln_config *cfg, const char *key, cons
 void prov_inline_script(const char *shebang, const struct strv *cmds, struct buf *out);
 
 /* Read a local script, turning CRLF into LF unless binary. */
+/* Why path cannot be a script, or NULL when it can (caller frees): Packer takes any path that exists
+ * and is not a directory — /dev/null too (packer-maas's default customize script) — and kiln also needs
+ * to read it. */
+char *prov_script_problem(const char *path);
 int prov_read_script(const char *path, bool binary, struct buf *out, struct kiln_error *err);
 
 #endif

@@ -100,9 +100,11 @@ static int shell_prepare(const struct kiln_config *cfg, void **instance, struct 
 		goto fail;
 	}
 	for (size_t i = 0; i < p->scripts.n; i++) {
-		if (!file_is_regular(p->scripts.v[i])) {
+		char *why = prov_script_problem(p->scripts.v[i]);
+		if (why) {
 			kiln_config_error(cfg, kiln_config_has(cfg, "script") ? "script" : "scripts", err,
-					  "bad script \"%s\": no such file", p->scripts.v[i]);
+					  "bad script \"%s\": %s", p->scripts.v[i], why);
+			free(why);
 			goto fail;
 		}
 	}

@@ -86,8 +86,10 @@ static int shell_local_prepare(const struct kiln_config *cfg, void **instance, s
 		char *abs = path_abs(p->scripts.v[i]);
 		free(p->scripts.v[i]);
 		p->scripts.v[i] = abs;
-		if (!file_is_regular(p->scripts.v[i])) {
-			kiln_config_error(cfg, key, err, "bad script \"%s\": no such file", p->scripts.v[i]);
+		char *why = prov_script_problem(p->scripts.v[i]);
+		if (why) {
+			kiln_config_error(cfg, key, err, "bad script \"%s\": %s", p->scripts.v[i], why);
+			free(why);
 			goto fail;
 		}
 		if (access(p->scripts.v[i], X_OK) != 0)

@@ -83,18 +83,23 @@ bool tmpl_find_component(enum tmpl_kind kind, const char *type, const struct hcl
 		out->pending = true;
 		return true;
 	}
-	if (!d)
-		return false;
+	if (d)
+		tmpl_unknown_component(kind, type, at, HCL_DIAG_ERROR, NULL, d);
+	return false;
+}
+
+void tmpl_unknown_component(enum tmpl_kind kind, const char *type, const struct hcl_range *at,
+			    enum hcl_severity sev, const char *more, struct hcl_diags *d)
+{
 	struct strv known = STRV_INIT;
 	known_names(kind, &known);
 	char *list = known.n ? strv_join(&known, ", ") : xstrdup("(none yet)");
 	char *sugg = tmpl_suggest(type, (const char *const *)known.v, known.n);
 	char *summary = xasprintf("Unsupported %s type", kind_title(kind));
-	hcl_error(d, at, summary, "kiln has no %s of type \"%s\".%s The %s kiln provides are: %s.", kind_title(kind),
-		  type, sugg, kind_plural(kind), list);
+	hcl_diag_add(d, sev, at, summary, "kiln has no %s of type \"%s\".%s The %s kiln provides are: %s.%s%s",
+		     kind_title(kind), type, sugg, kind_plural(kind), list, more ? " " : "", more ? more : "");
 	free(summary);
 	free(sugg);
 	free(list);
 	strv_free(&known);
-	return false;
 }

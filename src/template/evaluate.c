@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/plan.h"
 #include "hcl/eval.h"
 #include "hcl/parser.h"
 #include "hcl/value.h"
@@ -158,13 +159,48 @@ static struct hcl_value *text_value(struct tmpl *t, struct tmpl_var *v, const ch
 	return val;
 }
 
-static void apply_var_file(struct tmpl *t, const char *path, bool is_auto, struct hcl_diags *d)
+/* A value for name from a variable file: set it, or (Packer) ignore it with a warning when no variable
+ * of that name is declared and warnings were asked for (validate does, build only with
+ * -warn-on-undeclared-var). val is stolen. */
+static void assign_from_file(struct tmpl *t, const char *name, const struct hcl_range *name_range,
+			     struct hcl_value *val, const struct hcl_range *value_range, bool is_auto,
+			     bool warn_undeclared, struct hcl_diags *d)
+{
+	struct tmpl_var *v = tmpl_find_var(t, name);
+	if (!v) {
+		if (warn_undeclared)
+			hcl_warning(d, name_range, "Undefined variable",
+				    "A \"%s\" variable was set but was not declared. To declare variable \"%s\", add a "
+				    "variable \"%s\" {} block to one of your .pkr.hcl files, such as "
+				    "variables.pkr.hcl.%s",
+				    name, name, name, is_auto ? "" : " (kiln ignores this value.)");
+		hcl_value_unref(val);
+		return;
+	}
+	set_value(v, val, value_range);
+}
+
+/* A JSON variable file, read as Packer reads it (HCL's JSON syntax: one object of assignments). */
+static void apply_json_var_file(struct tmpl *t, const char *path, bool is_auto, bool warn_undeclared,
+				struct hcl_diags *d)
+{
+	struct tmpl_json_var *vars;
+	size_t n;
+	if (tmpl_read_json_vars(t, path, &vars, &n, d) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		assign_from_file(t, vars[i].name, &vars[i].name_range, vars[i].value, &vars[i].value_range, is_auto,
+				 warn_undeclared, d);
+		vars[i].value = NULL;
+	}
+	tmpl_json_vars_free(vars, n);
+}
+
+static void apply_var_file(struct tmpl *t, const char *path, bool is_auto, bool warn_undeclared,
+			   struct hcl_diags *d)
 {
 	if (path_has_suffix(path, ".json")) {
-		hcl_error(d, NULL, "JSON variable files are not supported",
-			  "\"%s\" is a JSON variable file. kiln reads HCL variable files only (*.pkrvars.hcl): write "
-			  "each value as name = value, e.g. {\"region\": \"eu\"} becomes region = \"eu\".",
-			  path);
+		apply_json_var_file(t, path, is_auto, warn_undeclared, d);
 		return;
 	}
 	struct hcl_file *f = hcl_parse_config_file(path, d);
@@ -179,15 +215,8 @@ static void apply_var_file(struct tmpl *t, const char *path, bool is_auto, struc
 			  b->blocks[i]->type);
 	for (size_t i = 0; i < b->nattrs; i++) {
 		const struct hcl_attribute *a = b->attrs[i];
-		struct tmpl_var *v = tmpl_find_var(t, a->name);
-		if (!v) {
-			struct hcl_diag *w = hcl_warning(d, &a->name_range, "Undefined variable",
-							 "A \"%s\" variable was set but was not declared. To declare variable "
-							 "\"%s\", add a variable \"%s\" {} block to one of your .pkr.hcl "
-							 "files, such as variables.pkr.hcl.%s",
-							 a->name, a->name, a->name,
-							 is_auto ? "" : " (kiln ignores this value.)");
-			(void)w;
+		if (!tmpl_find_var(t, a->name)) {
+			assign_from_file(t, a->name, &a->name_range, NULL, NULL, is_auto, warn_undeclared, d);
 			continue;
 		}
 		size_t nd = d->n;
@@ -196,7 +225,7 @@ static void apply_var_file(struct tmpl *t, const char *path, bool is_auto, struc
 			hcl_value_unref(val);
 			continue;
 		}
-		set_value(v, val, &a->expr->range);
+		assign_from_file(t, a->name, &a->name_range, val, &a->expr->range, is_auto, warn_undeclared, d);
 	}
 }
 
@@ -561,10 +590,10 @@ void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct
 	declare_vars(t, d);
 	apply_env(t, opts->env ? opts->env : environ, d);
 	for (size_t i = 0; i < autovars->n; i++)
-		apply_var_file(t, autovars->v[i], true, d);
+		apply_var_file(t, autovars->v[i], true, opts->warn_undeclared_vars, d);
 	for (size_t i = 0; i < opts->nvar_args; i++) {
 		if (opts->var_args[i].kind == TMPL_ARG_VAR_FILE)
-			apply_var_file(t, opts->var_args[i].text, false, d);
+			apply_var_file(t, opts->var_args[i].text, false, opts->warn_undeclared_vars, d);
 		else
 			apply_var_arg(t, opts->var_args[i].text, d);
 	}
@@ -580,6 +609,8 @@ void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct
 	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
 	t->evaluated = true;
 	tmpl_decode_builds(t, d);
+	struct plan_options sel = {opts->only, opts->except};
+	tmpl_report_unknown_types(t, &sel, d);
 }
 
 struct hcl_eval_ctx *tmpl_source_ctx(struct tmpl *t, const char *type, const char *name,

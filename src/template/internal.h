@@ -15,6 +15,7 @@
 struct hcl_value;
 struct hcl_type;
 struct hcl_eval_ctx;
+struct plan_options;
 
 /* ------------------------------------------------------------------------------------------------
  * Body checking against a fixed schema (body.c) */
@@ -70,6 +71,14 @@ const char *tmpl_kind_name(enum tmpl_kind kind);   /* "builder", "provisioner", 
 /* The placeholder schemas (pending_schemas.c): consulted only for types the registry lacks. */
 const struct kiln_schema *tmpl_pending_schema(enum tmpl_kind kind, const char *type);
 void tmpl_pending_names(enum tmpl_kind kind, struct strv *out);
+/* The diagnostic for a type kiln has no component of, listing those it has, with `more` (or NULL)
+ * appended: an error, or a warning for one that -only/-except leave out. */
+void tmpl_unknown_component(enum tmpl_kind kind, const char *type, const struct hcl_range *at,
+			    enum hcl_severity sev, const char *more, struct hcl_diags *d);
+/* Report the types kiln has no component of among the sources and build steps (tmpl_decode_builds
+ * looks them up quietly): errors for those the builds selected by sel (-only/-except; NULL or empty:
+ * all) use, warnings for the others. */
+void tmpl_report_unknown_types(struct tmpl *t, const struct plan_options *sel, struct hcl_diags *d);
 
 /* ------------------------------------------------------------------------------------------------
  * The model */
@@ -233,6 +242,17 @@ void tmpl_decode_builds(struct tmpl *t, struct hcl_diags *d);
 bool tmpl_parse_source_ref(const char *ref, char **type, char **name);
 
 /* evaluate.c: variables (precedence), locals, data sources, the evaluation context. */
+/* A JSON variable file's members (varfile_json.c), with where each name and value is written. -1 with
+ * an error in d when the file cannot be read or is not one JSON object; the text joins t->files. */
+struct tmpl_json_var {
+	char *name;
+	struct hcl_value *value;
+	struct hcl_range name_range, value_range;
+};
+int tmpl_read_json_vars(struct tmpl *t, const char *path, struct tmpl_json_var **out, size_t *n,
+			struct hcl_diags *d);
+void tmpl_json_vars_free(struct tmpl_json_var *v, size_t n);
+
 void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct strv *autovars,
 		   struct hcl_diags *d);
 /* -syntax-only: check the variables' type constraints without evaluating anything. */

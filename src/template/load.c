@@ -113,7 +113,8 @@ static void decode_required_plugins(struct tmpl *t, const struct hcl_body *b, st
 		const struct hcl_attribute *a = b->attrs[i];
 		struct tmpl_plugin_req req = {0};
 		req.name = a->name;
-		req.range = a->range;
+		req.range = a->name_range;
+		req.version_range = a->range;
 		const struct hcl_expr *e = a->expr;
 		if (e->kind == HCL_EXPR_OBJECT_CONS) {
 			bool ok = true;
@@ -133,8 +134,10 @@ static void decode_required_plugins(struct tmpl *t, const struct hcl_body *b, st
 					ok = false;
 					continue;
 				}
-				if (strcmp(key, "version") == 0)
+				if (strcmp(key, "version") == 0) {
 					req.version = val;
+					req.version_range = it->value->range;
+				}
 				else
 					req.source = val;
 			}
@@ -142,6 +145,7 @@ static void decode_required_plugins(struct tmpl *t, const struct hcl_body *b, st
 				continue;
 		} else if (literal_string(e)) {
 			req.version = literal_string(e);   /* legacy form: name = ">= 1.0" */
+			req.version_range = e->range;
 		} else {
 			hcl_error(d, &e->range, "Invalid required_plugins entry",
 				  "A plugin requirement is an object: %s = { version = \">= 1.0.0\", source = "
@@ -368,7 +372,66 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The template's files: *.pkr.hcl (and *.auto.pkrvars.hcl) of a directory, or the one file. */
+/* What the symbolic link p points to, as written in it (malloc'ed), or NULL. */
+static char *link_target(const char *p)
+{
+	for (size_t cap = 256; cap <= 65536; cap *= 2) {
+		char *b = xmalloc(cap);
+		ssize_t n = readlink(p, b, cap);
+		if (n >= 0 && (size_t)n < cap) {
+			b[n] = '\0';
+			return b;
+		}
+		free(b);
+		if (n < 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* Can the directory entry p be read as a template or variable file? 1 yes, 0 skip it (a directory,
+ * as Packer skips them), -1 no (an error in d): Packer refuses a dangling or looping symbolic link and
+ * an unreadable file, and kiln also anything that is not a regular file (a FIFO would block). */
+static int check_entry(const char *p, struct hcl_diags *d)
+{
+	struct stat st;
+	const char *why = NULL;
+	char *target = NULL, *detail = NULL;
+	if (stat(p, &st) < 0) {
+		int e = errno;
+		struct stat lst;
+		if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+			target = link_target(p);
+			if (e == ELOOP)
+				detail = xasprintf("it is a symbolic link that leads back to itself (%s)", strerror(e));
+			else if (e == ENOENT)
+				detail = xasprintf("it is a symbolic link to \"%s\", which does not exist", target ? target : "?");
+			else
+				detail = xasprintf("it is a symbolic link to \"%s\", which cannot be read: %s",
+						   target ? target : "?", strerror(e));
+		} else {
+			why = strerror(e);
+		}
+	} else if (S_ISDIR(st.st_mode)) {
+		return 0;
+	} else if (!S_ISREG(st.st_mode)) {
+		why = S_ISFIFO(st.st_mode) ? "it is a FIFO, not a regular file"
+		      : S_ISSOCK(st.st_mode) ? "it is a socket, not a regular file"
+					     : "it is a device, not a regular file";
+	} else if (access(p, R_OK) < 0) {
+		why = strerror(errno);
+	} else {
+		return 1;
+	}
+	hcl_error(d, NULL, "Failed to read file", "The configuration file \"%s\" could not be read: %s.", p,
+		  detail ? detail : why);
+	free(detail);
+	free(target);
+	return -1;
+}
+
+/* The template's files: the one file, or the *.pkr.hcl of a directory with its variable files
+ * (*.auto.pkrvars.hcl, then *.auto.pkrvars.json, each in lexical order, as Packer reads them). */
 static int discover(const char *path, struct strv *templates, struct strv *autovars, struct hcl_diags *d)
 {
 	struct stat st;
@@ -399,7 +462,8 @@ static int discover(const char *path, struct strv *templates, struct strv *autov
 	bool json = false;
 	struct dirent *de;
 	while ((de = readdir(dh))) {
-		if (path_has_suffix(de->d_name, ".pkr.hcl") || path_has_suffix(de->d_name, ".auto.pkrvars.hcl"))
+		if (path_has_suffix(de->d_name, ".pkr.hcl") || path_has_suffix(de->d_name, ".auto.pkrvars.hcl") ||
+		    path_has_suffix(de->d_name, ".auto.pkrvars.json"))
 			strv_push(&names, de->d_name);
 		else if (path_has_suffix(de->d_name, ".pkr.json"))
 			json = true;
@@ -407,16 +471,28 @@ static int discover(const char *path, struct strv *templates, struct strv *autov
 	closedir(dh);
 	if (names.n)
 		qsort(names.v, names.n, sizeof *names.v, cmp_str);
+	struct strv json_vars = STRV_INIT;
+	int rc = 0;
 	for (size_t i = 0; i < names.n; i++) {
 		char *joined = path_join(path, names.v[i]);
 		char *p = path_clean(joined);
 		free(joined);
-		struct stat fst;
-		if (stat(p, &fst) == 0 && S_ISREG(fst.st_mode))
-			strv_push(path_has_suffix(names.v[i], ".pkr.hcl") ? templates : autovars, p);
+		int ok = check_entry(p, d);
+		if (ok < 0)
+			rc = -1;
+		else if (ok > 0)
+			strv_push(path_has_suffix(names.v[i], ".pkr.hcl")  ? templates
+				  : path_has_suffix(names.v[i], ".json") ? &json_vars
+									 : autovars,
+				  p);
 		free(p);
 	}
+	for (size_t i = 0; i < json_vars.n; i++)
+		strv_push(autovars, json_vars.v[i]);
+	strv_free(&json_vars);
 	strv_free(&names);
+	if (rc < 0)
+		return -1;
 	if (templates->n == 0) {
 		hcl_error(d, NULL, "No template files found",
 			  json ? "The directory \"%s\" holds only JSON templates (*.pkr.json), which kiln does not read."

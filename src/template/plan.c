@@ -436,6 +436,125 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 	return hcl_diags_count(d, HCL_DIAG_ERROR) > nerr ? -1 : 0;
 }
 
+/* ------------------------------------------------------------------------------------------------
+ * Types kiln has no component of. A multi-builder template (bento's: VirtualBox, VMware, Parallels and
+ * qemu sources, Windows provisioners) builds its qemu image with -only: what the selected builds do
+ * not use is then a warning, not an error. */
+
+static bool filtering(const struct plan_options *sel)
+{
+	return sel && ((sel->only && sel->only->n) || (sel->except && sel->except->n));
+}
+
+/* Does step s run for at least one build × source that sel selects? */
+static bool step_selected(struct tmpl *t, struct tmpl_build *b, struct tmpl_step *s, const struct plan_options *sel)
+{
+	struct hcl_diags scratch = HCL_DIAGS_INIT; /* only/except are reported when the plan is made */
+	bool found = false;
+	for (size_t i = 0; i < b->nsources && !found; i++) {
+		struct tmpl_build_source *bs = &b->sources[i];
+		char *full = build_name(b, bs);
+		char *short_name = xasprintf("%s.%s", bs->type, source_name(bs));
+		bool want = selected(sel, full, short_name);
+		free(full);
+		free(short_name);
+		if (!want)
+			continue;
+		struct hcl_eval_ctx *ctx = tmpl_source_ctx(t, bs->type, source_name(bs), NULL);
+		struct hcl_eval_ctx *sc = tmpl_bind(ctx, &s->bindings);
+		found = step_applies(t, s, bs, sc, &scratch);
+		if (found && s->kind == TMPL_STEP_POSTPROCESSOR && sel && sel->except && sel->except->n) {
+			/* -except leaves out post-processors by name, else type */
+			struct hcl_value *name = step_attr(t, s->name_attr, HCL_T_STRING, sc, &scratch);
+			const char *pp = name && *hcl_str(name) ? hcl_str(name) : s->type;
+			found = !glob_any(sel->except, pp, pp);
+			hcl_value_unref(name);
+		}
+		hcl_eval_ctx_free(sc);
+		hcl_eval_ctx_free(ctx);
+	}
+	hcl_diags_free(&scratch);
+	return found;
+}
+
+static void report_step(struct tmpl *t, struct tmpl_build *b, struct tmpl_step *s, const struct plan_options *sel,
+			const char *only, struct hcl_diags *d)
+{
+	if (s->comp_ok)
+		return;
+	bool pp = s->kind == TMPL_STEP_POSTPROCESSOR;
+	enum tmpl_kind kind = pp ? TMPL_POSTPROCESSOR : TMPL_PROVISIONER;
+	const struct hcl_range *at = s->block->nlabels ? &s->block->label_ranges[0] : &s->block->type_range;
+	char *more;
+	enum hcl_severity sev = HCL_DIAG_ERROR;
+	if (filtering(sel) && !step_selected(t, b, s, sel)) {
+		sev = HCL_DIAG_WARNING;
+		more = xstrdup("It is left out: it runs for no build that -only/-except select.");
+	} else if (pp) {
+		more = xasprintf("Leave it out with -except=%s (a post-processor's name, or its type when it has "
+				 "none).",
+				 s->type);
+	} else {
+		more = xasprintf("Restrict it with only or except in its block to the sources it is for%s%s.",
+				 only ? ", or build only what kiln can with " : "", only ? only : "");
+	}
+	tmpl_unknown_component(kind, s->type, at, sev, more, d);
+	free(more);
+}
+
+void tmpl_report_unknown_types(struct tmpl *t, const struct plan_options *sel, struct hcl_diags *d)
+{
+	/* the builds kiln can run, to name in the filter the messages suggest */
+	struct strv runnable = STRV_INIT;
+	for (size_t bi = 0; bi < t->nbuilds; bi++)
+		for (size_t si = 0; si < t->builds[bi]->nsources; si++) {
+			struct tmpl_build_source *bs = &t->builds[bi]->sources[si];
+			char *full = build_name(t->builds[bi], bs);
+			if (bs->src && bs->src->comp_ok && !strv_contains(&runnable, full))
+				strv_push(&runnable, full);
+			free(full);
+		}
+	char *list = runnable.n ? strv_join(&runnable, ",") : NULL;
+	char *only = list ? xasprintf("-only=%s", list) : NULL;
+	for (size_t i = 0; i < t->nsources; i++) {
+		struct tmpl_source *src = &t->sources[i];
+		if (src->comp_ok)
+			continue;
+		bool wanted = !filtering(sel);
+		for (size_t bi = 0; bi < t->nbuilds && !wanted; bi++)
+			for (size_t si = 0; si < t->builds[bi]->nsources && !wanted; si++) {
+				struct tmpl_build_source *bs = &t->builds[bi]->sources[si];
+				if (bs->src != src)
+					continue;
+				char *full = build_name(t->builds[bi], bs);
+				char *short_name = xasprintf("%s.%s", bs->type, source_name(bs));
+				wanted = selected(sel, full, short_name);
+				free(full);
+				free(short_name);
+			}
+		char *more = !wanted ? xasprintf("source.%s.%s is left out: -only/-except select no build of it.",
+						 src->type, src->name)
+			     : only ? xasprintf("Build only what kiln can with %s.", only)
+				    : NULL;
+		tmpl_unknown_component(TMPL_BUILDER, src->type, &src->block->label_ranges[0],
+				       wanted ? HCL_DIAG_ERROR : HCL_DIAG_WARNING, more, d);
+		free(more);
+	}
+	for (size_t bi = 0; bi < t->nbuilds; bi++) {
+		struct tmpl_build *b = t->builds[bi];
+		for (size_t i = 0; i < b->nprovisioners; i++)
+			report_step(t, b, b->provisioners[i], sel, only, d);
+		if (b->error_cleanup)
+			report_step(t, b, b->error_cleanup, sel, only, d);
+		for (size_t c = 0; c < b->nchains; c++)
+			for (size_t k = 0; k < b->chains[c].nsteps; k++)
+				report_step(t, b, b->chains[c].steps[k], sel, only, d);
+	}
+	free(only);
+	free(list);
+	strv_free(&runnable);
+}
+
 static void render_into(struct tmpl *t, const struct hcl_diags *d, struct kiln_error *err)
 {
 	struct hcl_diags errors = HCL_DIAGS_INIT;

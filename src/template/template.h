@@ -1,5 +1,5 @@
 /* template.h — the Packer template model: loading a template (one *.pkr.hcl file, or a directory of
- * them with its *.auto.pkrvars.hcl files), variables with Packer's precedence, locals, data sources,
+ * them with its *.auto.pkrvars.hcl and *.auto.pkrvars.json files), variables with Packer's precedence, locals, data sources,
  * sources and builds, checked against each component's schema. The build engine's side of the
  * contract (tmpl_plan, tmpl_eval_step) is in engine/plan.h.
  *
@@ -52,6 +52,12 @@ struct tmpl_options {
 	char *const *env;
 	/* A variable with no value is unknown rather than an error (inspect shows "<unknown>"). */
 	bool allow_unset;
+	/* Warn about values in variable files for variables the template does not declare (Packer:
+	 * validate does unless -no-warn-undeclared-var, build only with -warn-on-undeclared-var). */
+	bool warn_undeclared_vars;
+	/* -only/-except: a source or step of a type kiln lacks is an error when a selected build uses
+	 * it, a warning otherwise (NULL or empty: every build is selected). */
+	const struct strv *only, *except;
 };
 
 /* Load a template. Never returns NULL: on errors (see diags) the template holds what could be read,
@@ -125,7 +131,8 @@ struct tmpl_plugin_req {
 	const char *name;          /* the key in required_plugins: "qemu" */
 	const char *source;        /* "github.com/hashicorp/qemu", or NULL */
 	const char *version;       /* constraint text, or NULL */
-	struct hcl_range range;
+	struct hcl_range range;    /* the plugin's name */
+	struct hcl_range version_range;
 };
 
 /* required_version constraints (one per packer block that sets one) and required_plugins entries. */

@@ -101,6 +101,15 @@ static bool use_color(FILE *f)
 	}
 }
 
+bool ui_stdout_colored(void)
+{
+	pthread_mutex_lock(&ui_lock);
+	ensure_configured();
+	bool on = !settings.machine_readable && use_color(settings.out);
+	pthread_mutex_unlock(&ui_lock);
+	return on;
+}
+
 char *ui_machine_escape(const char *s)
 {
 	struct buf b = BUF_INIT;

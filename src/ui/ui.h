@@ -25,6 +25,8 @@ struct ui_settings {
 
 void ui_configure(const struct ui_settings *s);
 const struct ui_settings *ui_current_settings(void);
+/* Are lines on standard output coloured (colour on, a terminal, NO_COLOR unset, not machine-readable)? */
+bool ui_stdout_colored(void);
 
 struct ui;
 struct ui *ui_global(void);                  /* no target; never freed */

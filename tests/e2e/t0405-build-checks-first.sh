@@ -7,6 +7,7 @@
 # The last test shows the watcher does see a domain when the template is right.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
+. "$KILN_SRCDIR/tests/lib/audit.sh"
 qemu_setup
 
 TINY=$(fixture_tiny_image)
@@ -128,5 +129,7 @@ test_expect_success 'the watcher sees a domain when the template is right (Ctrl-
 	test_grep "step \"" build.log &&
 	qemu_no_test_domains
 '
+
+test_expect_success 'nothing is left behind' 'audit_test'
 
 test_done

@@ -43,6 +43,18 @@ test_expect_success 'bash completion offers a command'"'"'s flags' '
 	test_grep -x -- "-on-error=ask" out2
 '
 
+test_expect_success 'bash completion offers the Packer parity flags (validate, build, init, inspect, version)' '
+	complete_words validate -no >out && test_grep -x -- "-no-warn-undeclared-var" out &&
+	complete_words validate -ev >out && test_grep -x -- "-evaluate-datasources" out &&
+	complete_words validate -mach >out && test_grep -x -- "-machine-readable" out &&
+	complete_words build -warn >out && test_grep -x -- "-warn-on-undeclared-var" out &&
+	complete_words init -up >out && test_grep -x -- "-upgrade" out &&
+	complete_words inspect -mach >out && test_grep -x -- "-machine-readable" out &&
+	complete_words version -mach >out && test_grep -x -- "-machine-readable" out &&
+	grep -q "no-warn-undeclared-var" "$KILN_SRCDIR/man/kiln-validate.1" &&
+	grep -q "upgrade" "$KILN_SRCDIR/man/kiln-init.1"
+'
+
 test_expect_success 'bash completion offers templates for PATH' '
 	mkdir sub && : >a.pkr.hcl && : >notes.txt &&
 	complete_words validate "" >out &&

@@ -231,12 +231,14 @@ test_expect_success 'a JSON template or a missing path is refused clearly' '
 	test_grep "contains no \*.pkr.hcl file" err
 '
 
-test_expect_success 'a JSON variable file is refused clearly' '
+test_expect_success 'a JSON variable file is read, as Packer 1.6.6 reads it' '
 	printf "variable \"region\" {\n  type = string\n}\n" >v.pkr.hcl &&
 	echo "{\"region\": \"eu\"}" >vals.pkrvars.json &&
-	test_expect_code 1 "$KILN" validate -var-file vals.pkrvars.json v.pkr.hcl 2>err &&
-	test_grep "JSON variable files are not supported" err &&
-	test_grep "vals.pkrvars.json" err
+	"$KILN" validate -var-file vals.pkrvars.json v.pkr.hcl &&
+	echo "{\"region\": [1]}" >bad.pkrvars.json &&
+	test_expect_code 1 "$KILN" validate -var-file bad.pkrvars.json v.pkr.hcl 2>err &&
+	test_grep "^Error: Invalid value for variable" err &&
+	test_grep "on bad.pkrvars.json line 1" err
 '
 
 test_done

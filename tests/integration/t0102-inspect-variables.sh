@@ -116,21 +116,21 @@ test_expect_success 'init reports the built-in component for each plugin, fails 
 	}
 	EOT
 	"$KILN" init i.pkr.hcl >out &&
-	test_grep "^Plugin \"qemu\" (github.com/hashicorp/qemu >= 1.0.9): built into kiln as the builder \"qemu\".$" out &&
+	test_grep "^Plugin \"qemu\" (github.com/hashicorp/qemu >= 1.0.9): built into kiln as the builder \"qemu\", standing in for release 1.1.6.$" out &&
 	test_grep "required_version\|version constraint" out &&
 	cat >j.pkr.hcl <<-\EOT &&
 	packer {
 	  required_plugins {
-	    amazon = {
+	    virtualbox = {
 	      version = ">= 1.0.0"
-	      source  = "github.com/hashicorp/amazon"
+	      source  = "github.com/hashicorp/virtualbox"
 	    }
 	  }
 	}
 	EOT
 	test_expect_code 1 "$KILN" init j.pkr.hcl 2>err &&
 	test_grep "^Error: Plugin not available" err &&
-	test_grep "\"amazon\" (github.com/hashicorp/amazon)" err &&
+	test_grep_text "\"virtualbox\" (github.com/hashicorp/virtualbox)" err &&
 	test_grep "on j.pkr.hcl line 3, in packer:" err &&
 	printf "packer {\n  required_version = \">= 99\"\n}\n" >k.pkr.hcl &&
 	test_expect_code 1 "$KILN" init k.pkr.hcl 2>err &&

@@ -180,6 +180,18 @@ static int count_files(const char *dir)
 	return n;
 }
 
+static int count_locks(const char *dir)
+{
+	char *cmd = xasprintf("find '%s' -name '*.lock' | wc -l", dir);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	free(cmd);
+	return n;
+}
+
 static int fetch(char **urls, size_t n, const char *checksum, const char *cache, struct qemu_fetch_result *res,
 		 struct kiln_error *err)
 {
@@ -238,6 +250,7 @@ static void test_mismatch_discards_and_names_both_digests(void **state)
 	free(text);
 	err_clear(&err);
 	assert_int_equal(count_files(cache), 0);
+	assert_int_equal(count_locks(cache), 0); /* a failed download leaves no lock file either */
 	free(url);
 	tmpdir_release(cache);
 	free(cache);
@@ -428,6 +441,19 @@ struct holder {
 	int fd;
 };
 
+/* "Another build" holds the lock of the blob's cache entry in cache; returns the entry's directory. */
+static char *hold_entry_lock(const char *cache, struct holder *h)
+{
+	struct kiln_error err = ERR_INIT;
+	char *dir = xasprintf("%s/sha256", cache);
+	assert_int_equal(mkdir_p(dir, 0755, &err), 0);
+	h->lock = xasprintf("%s/%s.iso.lock", dir, blob_sha256);
+	h->fd = open(h->lock, O_RDWR | O_CREAT, 0644);
+	assert_true(h->fd >= 0);
+	assert_int_equal(flock(h->fd, LOCK_EX), 0);
+	return dir;
+}
+
 static void *release_later(void *arg)
 {
 	struct holder *h = arg;
@@ -443,12 +469,8 @@ static void test_lock_is_shared_with_other_builds(void **state)
 	char *url = url_for("/blob.iso");
 	char *sum = xasprintf("sha256:%s", blob_sha256);
 	struct kiln_error err = ERR_INIT;
-	char *dir = xasprintf("%s/sha256", cache);
-	assert_int_equal(mkdir_p(dir, 0755, &err), 0);
-	struct holder h = {.lock = xasprintf("%s/%s.iso.lock", dir, blob_sha256)};
-	h.fd = open(h.lock, O_RDWR | O_CREAT, 0644);
-	assert_true(h.fd >= 0);
-	assert_int_equal(flock(h.fd, LOCK_EX), 0);
+	struct holder h;
+	char *dir = hold_entry_lock(cache, &h);
 	/* "another build" finishes the download while we wait */
 	char *final = xasprintf("%s/%s.iso", dir, blob_sha256);
 	assert_int_equal(file_write(final, blob, BLOB_SIZE, 0644, &err), 0);
@@ -470,6 +492,43 @@ static void test_lock_is_shared_with_other_builds(void **state)
 	free(cache);
 }
 
+/* The holder's download fails: it removes the lock file while holding the lock, then releases it. */
+static void *fail_and_release_later(void *arg)
+{
+	struct holder *h = arg;
+	usleep(400 * 1000);
+	unlink(h->lock);
+	close(h->fd);
+	return NULL;
+}
+
+static void test_waiter_relocks_after_a_failed_download(void **state)
+{
+	(void)state;
+	char *cache = make_cache();
+	char *url = url_for("/blob.iso");
+	char *sum = xasprintf("sha256:%s", blob_sha256);
+	struct kiln_error err = ERR_INIT;
+	struct holder h;
+	char *dir = hold_entry_lock(cache, &h);
+	pthread_t t;
+	pthread_create(&t, NULL, fail_and_release_later, &h);
+	struct qemu_fetch_result res;
+	assert_int_equal(fetch(&url, 1, sum, cache, &res, &err), 0);
+	pthread_join(t, NULL);
+	assert_false(res.cached);
+	assert_file_is_blob(res.path);
+	/* the lock was taken again on a new file at the path, not on the removed one */
+	assert_true(file_is_regular(h.lock));
+	qemu_fetch_result_free(&res);
+	free(h.lock);
+	free(dir);
+	free(url);
+	free(sum);
+	tmpdir_release(cache);
+	free(cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_none_is_keyed_by_url),
 		cmocka_unit_test(test_local_files_are_used_in_place),
 		cmocka_unit_test(test_lock_is_shared_with_other_builds),
+		cmocka_unit_test(test_waiter_relocks_after_a_failed_download),
 	};
 	return cmocka_run_group_tests_name("qemu-download", tests, setup, teardown);
 }

@@ -128,6 +128,7 @@ static void test_variable_precedence(void **state)
 	o.env = env;
 	o.var_args = args;
 	o.nvar_args = 3;
+	o.warn_undeclared_vars = true; /* as validate asks */
 	struct hcl_diags d = HCL_DIAGS_INIT;
 	struct tmpl *t = tmpl_load(dir, &o, &d);
 	assert_no_errors(&d);
@@ -177,6 +178,7 @@ static void test_variable_errors(void **state)
 	o.env = env;
 	o.var_args = args;
 	o.nvar_args = 3;
+	o.warn_undeclared_vars = true; /* as validate asks */
 	struct hcl_diags d = HCL_DIAGS_INIT;
 	struct tmpl *t = tmpl_load(dir, &o, &d);
 	char *s = diag_text(&d);
