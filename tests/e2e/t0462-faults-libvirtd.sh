@@ -67,7 +67,7 @@ test_expect_success 'libvirtd crashes while kiln waits for SSH and again while i
 	pw=$(sed -n "s/.*connect via VNC with the password \"\([^\"]*\)\" to vnc:.*/\1/p" crash.out) &&
 	test "${#pw}" = 8 &&
 	test_grep "passwd=.\*\*\*\*\*\*\*\*." crash.out.log && ! grep -q "passwd=.$pw" crash.out.log &&
-	sed -n "/HTTP seed server stopped before the shutdown/,\$p" crash.out.log | grep -q "Gracefully halting" &&
+	sed -n "/HTTP seed server stopped before the shutdown/,\$p" crash.out.log | grep -q "ssh: exec poweroff" &&
 	qemu-img check -q out/packer-tiny &&
 	test -z "$(libvirtd_domains lv)" &&
 	audit_test

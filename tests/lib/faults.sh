@@ -110,12 +110,13 @@ faults_tmpfs() {
 
 faults_qemu_img_shim() {
 	mkdir -p "$1" || return 1
+	_fq_dir=$(cd "$1" && pwd)   # kiln may run it from another directory
 	_fq_real=$(command -v qemu-img)
 	cat >"$1/qemu-img" <<-EOF
 	#!/bin/sh
 	# a qemu-img that never finishes the conversions the fault test aims at
 	if [ "\$1" = convert ] && printf '%s\n' "\$*" | grep -q -E '$2'; then
-		echo \$\$ >"$1/pid.tmp" && mv "$1/pid.tmp" "$1/pid"
+		echo \$\$ >"$_fq_dir/pid.tmp" && mv "$_fq_dir/pid.tmp" "$_fq_dir/pid"
 		exec sleep 600
 	fi
 	exec "$_fq_real" "\$@"

@@ -80,7 +80,7 @@ test_expect_success() {
 		tail -n 60 "$_out" | _test_diag /dev/stdin
 		# most tests capture a command's output in ./out and ./err: show their ends too
 		for _f in out err; do
-			if [ -s "$TEST_DIR/$_f" ]; then
+			if [ -f "$TEST_DIR/$_f" ] && [ -s "$TEST_DIR/$_f" ]; then
 				echo "#   tail of ./$_f:"
 				tail -n 25 "$TEST_DIR/$_f" | _test_diag /dev/stdin
 			fi
