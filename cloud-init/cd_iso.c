@@ -297,15 +297,15 @@ static int write_iso(const char *path, const char *label, struct tree *t, struct
 
 	a = archive_write_new();
 	/* iso-level 3: 30-character names in the plain ISO9660 tree and files over 4 GiB; the real
-	 * names live in Rock Ridge (Linux) and Joliet (Windows, long names). No 300 KiB of padding,
-	 * which only mattered to CD burners. A lower-case label stays lower-case, as genisoimage and
-	 * xorriso write it, so LABEL=cidata finds it. */
+	 * names live in Rock Ridge (Linux) and Joliet (Windows, long names). The 300 KiB of padding at
+	 * the end stays, as genisoimage and xorriso write it: busybox's findfs/blkid (volume_id) reads
+	 * the first 68 KiB of a device before it looks for a label, and finds none on a smaller one. A
+	 * lower-case label stays lower-case, as genisoimage and xorriso write it, so LABEL=cidata finds it. */
 	if (archive_write_set_format_iso9660(a) != ARCHIVE_OK ||
 	    archive_write_set_option(a, "iso9660", "volume-id", label) != ARCHIVE_OK ||
 	    archive_write_set_option(a, "iso9660", "iso-level", "3") != ARCHIVE_OK ||
 	    archive_write_set_option(a, "iso9660", "joliet", "long") != ARCHIVE_OK ||
 	    archive_write_set_option(a, "iso9660", "rockridge", "useful") != ARCHIVE_OK ||
-	    archive_write_set_option(a, "iso9660", "pad", NULL) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		err_set_kind(err, ERR_IO, "setting up the ISO writer: %s", archive_error_string(a));
 		goto out;

@@ -17,6 +17,9 @@
 #include "comm/ssh.h"
 #include "image/image.h"
 
+/* The label of the CD that carries http_directory/http_content to a VM on a remote host. */
+#define QEMU_HTTP_CD_LABEL "http"
+
 struct qemu_virt;
 struct qemu_vm;
 struct qemu_serial;
@@ -29,6 +32,7 @@ struct qemu_instance {
 	struct img_sanitize_opts sanitize;
 	struct img_export_opts export;
 	bool output_dir_set, vm_name_set;
+	bool libvirt_uri_set;            /* the template pins its host */
 	bool ssh_timeout_scaled;         /* the default ssh_timeout was tripled for TCG */
 };
 
@@ -52,6 +56,10 @@ struct qemu_build {
 
 	struct qemu_virt *virt;
 	bool remote;
+	const char *uri;              /* where the build runs: the pool host's URI, else libvirt_uri */
+	const char *pool;             /* storage pool for volumes: the pool host's, else libvirt_pool */
+	char *source_sha256;          /* content address of the base image or ISO on a remote host */
+	bool source_held;             /* a hold on its cached volume (qemu_volcache_release) */
 	struct qemu_accel accel;
 	bool kvm_died;                /* the guest died with a KVM internal error */
 
@@ -70,6 +78,9 @@ struct qemu_build {
 	char *cd_iso;                 /* cd_files/cd_content CD (local path) */
 	char *seed_iso;               /* generated cloud-init seed (local path) */
 	char *seed_serial;            /* SMBIOS serial of the network seed form */
+	bool seed_on_cd;              /* a remote build: the net seed and HTTP files went on CDs instead */
+	char *http_iso;               /* http_directory/http_content on a CD (remote builds; local path) */
+	char *http_volume;
 
 	struct seed_server *http;
 	char *http_ip;

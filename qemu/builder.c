@@ -3,6 +3,7 @@
  * dies with a KVM internal error, the whole list runs once more under TCG. */
 #include "qemu/build.h"
 #include "http-seed/seed_server.h"
+#include "qemu/hosts.h"
 #include "qemu/libvirt.h"
 #include "ui/ui.h"
 #include "util/dirlock.h"
@@ -41,6 +42,7 @@ static int qemu_prepare(const struct kiln_config *cfg, void **instance, struct s
 	}
 	inst->output_dir_set = kiln_config_has(cfg, "output_directory");
 	inst->vm_name_set = kiln_config_has(cfg, "vm_name");
+	inst->libvirt_uri_set = kiln_config_has(cfg, "libvirt_uri");
 	if (ssh_config_decode(cfg, &inst->ssh, err) < 0) {
 		qemu_config_free(&inst->cfg);
 		free(inst);
@@ -82,11 +84,13 @@ void qemu_build_set_var(struct qemu_build *b, const char *key, const char *value
 	strv_pushf(&b->template_vars, "%s=%s", key, value ? value : "");
 }
 
-/* -on-error: a failure that will be retried under TCG is always cleaned up first. */
+/* -on-error: a failure that will be retried (under TCG, or on another host of the pool) is always
+ * cleaned up first; so is one whose host went away (there is nothing left to inspect). */
 static int retry_policy(void *state, const struct kiln_error *err)
 {
-	(void)err;
 	struct qemu_build *b = state;
+	if (err_is(err, ERR_HOST_LOST))
+		return KILN_ON_ERROR_CLEANUP;
 	return b->kvm_died && b->accel.automatic && b->attempt == 1 ? KILN_ON_ERROR_CLEANUP : -1;
 }
 
@@ -118,6 +122,9 @@ static void free_build(struct qemu_build *b)
 	free(b->iso_volume);
 	free(b->cd_volume);
 	free(b->seed_volume);
+	free(b->http_iso);
+	free(b->http_volume);
+	free(b->source_sha256);
 	strv_free(&b->extra_volumes);
 	free(b->nvram_path);
 	free(b->cd_iso);
@@ -160,6 +167,8 @@ static int qemu_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifact *
 		b.ui = ctx->ui ? ctx->ui : ui_global();
 		b.attempt = attempt;
 		b.force_exit_handle = -1;
+		b.uri = ctx->host ? ctx->host->uri : inst->cfg.libvirt_uri;
+		b.pool = ctx->host && ctx->host->storage_pool ? ctx->host->storage_pool : inst->cfg.libvirt_pool;
 		b.ssh_port.fd = -1;
 		int64_t times[NSTEPS];
 		int64_t t0 = time_mono_ns();
@@ -184,7 +193,7 @@ static int qemu_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifact *
 			if (b.outcome == STEPS_ABORTED)
 				ui_error(b.ui, "Build aborted (-on-error=abort): everything is left as it was: output "
 					       "directory %s, domain %s on %s", b.output_dir ? b.output_dir : "(none)",
-					 b.domain_name ? b.domain_name : "(not started)", b.cfg->libvirt_uri);
+					 b.domain_name ? b.domain_name : "(not started)", b.uri ? b.uri : b.cfg->libvirt_uri);
 			err_move(err, &e);
 		}
 		free_build(&b);
@@ -192,6 +201,19 @@ static int qemu_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifact *
 			break;
 	}
 	return rc;
+}
+
+/* What the engine's scheduler needs to place the build on a host of the pool. */
+static int qemu_placement(void *instance, struct kiln_placement *p)
+{
+	struct qemu_instance *inst = instance;
+	int cpus = inst->cfg.cpus;
+	if (cpus <= 0 && inst->cfg.sockets > 0)
+		cpus = inst->cfg.sockets * (inst->cfg.cores > 0 ? inst->cfg.cores : 1) * (inst->cfg.threads > 0 ? inst->cfg.threads : 1);
+	p->cpus = cpus > 0 ? cpus : 1;
+	p->memory = (uint64_t)(inst->cfg.memory > 0 ? inst->cfg.memory : 512) << 20;
+	p->pinned_uri = inst->libvirt_uri_set ? inst->cfg.libvirt_uri : NULL;
+	return 0;
 }
 
 const struct kiln_builder qemu_builder = {
@@ -203,4 +225,6 @@ const struct kiln_builder qemu_builder = {
 	.prepare = qemu_prepare,
 	.run = qemu_run,
 	.destroy = qemu_destroy,
+	.placement = qemu_placement,
+	.host_ops = &qemu_host_ops,
 };

@@ -178,14 +178,19 @@ static int hash_path(const char *path, const char *algo, struct ui *ui, char **h
  * Verification stamps for local files: "<cache>/verified/<sha256 of the path>" holds the file's identity
  * and the digest it was verified against. */
 
-static char *stamp_path(const char *cache, const char *path)
+static char *stamp_path_in(const char *cache, const char *subdir, const char *path)
 {
 	char *key = hash_hex("sha256", path, strlen(path));
-	char *dir = path_join(cache, "verified");
+	char *dir = path_join(cache, subdir);
 	char *p = path_join(dir, key);
 	free(key);
 	free(dir);
 	return p;
+}
+
+static char *stamp_path(const char *cache, const char *path)
+{
+	return stamp_path_in(cache, "verified", path);
 }
 
 static char *stamp_line(const struct stat *st, const struct qemu_checksum *c)
@@ -211,9 +216,10 @@ static bool stamp_matches(const char *cache, const char *path, const struct stat
 	return ok;
 }
 
-static void stamp_write(const char *cache, const char *path, const struct stat *st, const struct qemu_checksum *c)
+static void stamp_write_in(const char *cache, const char *subdir, const char *path, const struct stat *st,
+			   const struct qemu_checksum *c)
 {
-	char *sp = stamp_path(cache, path);
+	char *sp = stamp_path_in(cache, subdir, path);
 	char *dir = path_dirname(sp);
 	char *line = stamp_line(st, c);
 	struct kiln_error e = ERR_INIT;
@@ -225,6 +231,11 @@ static void stamp_write(const char *cache, const char *path, const struct stat *
 	free(line);
 	free(dir);
 	free(sp);
+}
+
+static void stamp_write(const char *cache, const char *path, const struct stat *st, const struct qemu_checksum *c)
+{
+	stamp_write_in(cache, "verified", path, st, c);
 }
 
 static int verify_local(const char *cache, const char *path, const struct qemu_checksum *c, struct ui *ui,
@@ -712,6 +723,40 @@ out:
 	qemu_checksum_free(&c);
 	free(cache);
 	return ret;
+}
+
+int qemu_file_sha256(const char *path, struct ui *ui, char **hex, struct kiln_error *err)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return err_set_errno(err, errno, "%s", path);
+	char *cache = qemu_cache_dir();
+	char *sp = stamp_path_in(cache, "content", path);
+	struct qemu_checksum any = {.algo = (char *)"sha256", .hex = (char *)""};
+	char *prefix = stamp_line(&st, &any);   /* "... sha256 \n": the identity, then the digest */
+	prefix[strlen(prefix) - 1] = 0;
+	struct buf b = BUF_INIT;
+	struct kiln_error e = ERR_INIT;
+	int rc = 0;
+	*hex = NULL;
+	if (file_read_all(sp, &b, &e) == 0 && strncmp(buf_cstr(&b), prefix, strlen(prefix)) == 0) {
+		const char *h = buf_cstr(&b) + strlen(prefix);
+		if (strlen(h) == 65 && h[64] == '\n')
+			*hex = xstrndup(h, 64);
+	}
+	err_clear(&e);
+	if (!*hex) {
+		rc = hash_path(path, "sha256", ui, hex, err);
+		if (rc == 0) {
+			struct qemu_checksum c = {.algo = (char *)"sha256", .hex = *hex};
+			stamp_write_in(cache, "content", path, &st, &c);
+		}
+	}
+	buf_free(&b);
+	free(prefix);
+	free(sp);
+	free(cache);
+	return rc;
 }
 
 void qemu_fetch_result_free(struct qemu_fetch_result *res)

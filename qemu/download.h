@@ -41,6 +41,10 @@ struct qemu_fetch_result {
 int qemu_fetch(const struct qemu_fetch_req *req, struct qemu_fetch_result *res, struct kiln_error *err);
 void qemu_fetch_result_free(struct qemu_fetch_result *res);
 
+/* The SHA-256 of a local file's content (hex, caller frees), remembered by the file's identity (device,
+ * inode, size, mtime) so an unchanged file is hashed once. */
+int qemu_file_sha256(const char *path, struct ui *ui, char **hex, struct kiln_error *err);
+
 /* The cache directory kiln uses (caller frees). */
 char *qemu_cache_dir(void);
 

@@ -1,6 +1,7 @@
 /* libvirt.c — connections, transient domains, keys, power, strays and storage volumes through
  * libvirt's C API (see libvirt.h). */
 #include "qemu/libvirt.h"
+#include "component.h"
 #include "qemu/domain_xml.h"
 #include "ui/ui.h"
 #include "util/buf.h"
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct qemu_virt {
@@ -58,27 +60,40 @@ static void quiet_errors(void *data, virErrorPtr e)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+static char *domain_kiln_meta(virDomainPtr d);
+static char *meta_attr(const char *xml, const char *name);
+
 static void virt_init(void)
 {
 	virInitialize();
 	virSetErrorFunc(NULL, quiet_errors);
 }
 
-/* err := "<what>: <libvirt's message>" */
-static int virt_fail(struct kiln_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int virt_fail(struct kiln_error *err, const char *fmt, ...)
+/* err := "<what>: <libvirt's message>". When the connection to v's daemon is gone, the error says so
+ * (ERR_HOST_LOST), with the URI and what to check. v may be NULL. */
+static int virt_fail(struct qemu_virt *v, struct kiln_error *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int virt_fail(struct qemu_virt *v, struct kiln_error *err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	char *what = xvasprintf(fmt, ap);
 	va_end(ap);
 	virErrorPtr e = virGetLastError();
-	const char *msg = e && e->message ? e->message : "unknown libvirt error";
+	char *msg = xstrdup(e && e->message ? e->message : "unknown libvirt error");
 	enum err_kind kind = e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_NO_STORAGE_VOL ||
-				   e->code == VIR_ERR_NO_STORAGE_POOL) ? ERR_NOT_FOUND : ERR_GENERIC;
-	err_set_kind(err, kind, "%s: %s", what, msg);
-	free(what);
+				   e->code == VIR_ERR_NO_STORAGE_POOL) ? ERR_NOT_FOUND
+			     : e && e->code == VIR_ERR_STORAGE_VOL_EXIST ? ERR_EXISTS : ERR_GENERIC;
 	virResetLastError();
+	if (v && v->conn && virConnectIsAlive(v->conn) == 0) {
+		virResetLastError();
+		err_set_kind(err, ERR_HOST_LOST, "%s: the connection to libvirt at %s was lost (%s)", what, v->uri, msg);
+		err_hint(err, "is libvirtd on %s still running and reachable? What the build left there is removed once it is back "
+			      "(or by `kiln hosts clean`)", v->host);
+	} else {
+		err_set_kind(err, kind, "%s: %s", what, msg);
+	}
+	free(msg);
+	free(what);
 	return -1;
 }
 
@@ -99,7 +114,7 @@ int qemu_virt_open(const char *uri, struct qemu_virt **out, struct kiln_error *e
 	pthread_once(&init_once, virt_init);
 	virConnectPtr c = virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0);
 	if (!c) {
-		virt_fail(err, "cannot connect to libvirt at %s", uri);
+		virt_fail(NULL, err, "cannot connect to libvirt at %s", uri);
 		if (strncmp(uri, "qemu:///", 8) == 0)
 			err_hint(err, "is libvirtd running? (scripts/install-deps starts virtlogd and libvirtd on hosts without systemd)");
 		return -1;
@@ -151,12 +166,12 @@ static int virt_reconnect(struct qemu_virt *v, const char *why, struct kiln_erro
 	char *limit = duration_format_ns(v->reconnect_ms * 1000000LL);
 	int rc = -1;
 	if (v->lost) {
-		err_set_kind(err, ERR_IO, "the connection to libvirt at %s is lost (%s)", v->uri, why);
+		err_set_kind(err, ERR_HOST_LOST, "the connection to libvirt at %s is lost (%s)", v->uri, why);
 		goto out;
 	}
 	if (v->reconnect_ms <= 0) {
 		v->lost = true;
-		err_set_kind(err, ERR_IO, "lost the connection to libvirt at %s (%s)", v->uri, why);
+		err_set_kind(err, ERR_HOST_LOST, "the connection to libvirt at %s was lost (%s)", v->uri, why);
 		err_hint(err, "is libvirtd on %s still running and reachable?", v->host);
 		goto out;
 	}
@@ -184,7 +199,7 @@ static int virt_reconnect(struct qemu_virt *v, const char *why, struct kiln_erro
 		goto out;
 	}
 	v->lost = true;
-	err_set_kind(err, ERR_IO, "lost the connection to libvirt at %s (%s), and it did not come back within %s "
+	err_set_kind(err, ERR_HOST_LOST, "lost the connection to libvirt at %s (%s), and it did not come back within %s "
 				  "(libvirt_reconnect_timeout)", v->uri, why, limit);
 	err_hint(err, "is libvirtd on %s running? (`virsh -c %s version` tells.) A VM libvirt kept running is removed by "
 		      "the next kiln build that uses that daemon", v->host, v->uri);
@@ -289,6 +304,73 @@ bool qemu_virt_has_domain_type(struct qemu_virt *v, const char *type)
 	return found;
 }
 
+bool qemu_virt_alive(struct qemu_virt *v)
+{
+	int r = virConnectIsAlive(v->conn);
+	virResetLastError();
+	return r != 0;
+}
+
+static char *version_text(unsigned long v)
+{
+	return xasprintf("%lu.%lu.%lu", v / 1000000, v / 1000 % 1000, v % 1000);
+}
+
+int qemu_virt_node_info(struct qemu_virt *v, struct kiln_host_info *info, struct kiln_error *err)
+{
+	memset(info, 0, sizeof *info);
+	virNodeInfo ni;
+	if (virNodeGetInfo(v->conn, &ni) < 0)
+		return virt_fail(v, err, "asking %s what it has", v->uri);
+	info->cpus = (int)ni.cpus;
+	info->memory = (uint64_t)ni.memory * 1024;
+	unsigned long long free_mem = virNodeGetFreeMemory(v->conn);
+	if (free_mem == 0) {
+		virErrorPtr e = virGetLastError();
+		if (e && e->code != VIR_ERR_OK)
+			return virt_fail(v, err, "asking %s for its free memory", v->uri);
+	}
+	info->free_memory = free_mem;
+
+	/* builds of other kiln processes there (this process counts its own) */
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(v->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (n < 0)
+		return virt_fail(v, err, "listing the domains of %s", v->uri);
+	char host[256] = "";
+	gethostname(host, sizeof host - 1);
+	long me = (long)getpid();
+	for (int i = 0; i < n; i++) {
+		char *m = domain_kiln_meta(doms[i]);
+		if (m) {
+			char *h = meta_attr(m, "host");
+			char *pid = meta_attr(m, "pid");
+			if (!(h && pid && strcmp(h, host) == 0 && atol(pid) == me)) {
+				info->other_builds++;
+				info->other_memory += (uint64_t)virDomainGetMaxMemory(doms[i]) * 1024;
+				virResetLastError();
+			}
+			free(h);
+			free(pid);
+			free(m);
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+
+	unsigned long hv = 0, lib = 0;
+	const char *type = virConnectGetType(v->conn);
+	virConnectGetVersion(v->conn, &hv);
+	virConnectGetLibVersion(v->conn, &lib);
+	virResetLastError();
+	char *hvs = version_text(hv), *libs = version_text(lib);
+	info->version = xasprintf("%s %s, libvirt %s", type ? type : "hypervisor", hvs, libs);
+	info->local = !v->remote;
+	free(hvs);
+	free(libs);
+	return 0;
+}
+
 int qemu_vm_create(struct qemu_virt *v, const char *xml, bool autodestroy, bool paused, struct qemu_vm **out,
 		   struct kiln_error *err)
 {
@@ -310,7 +392,7 @@ int qemu_vm_create(struct qemu_virt *v, const char *xml, bool autodestroy, bool 
 	}
 	virDomainPtr d = virDomainCreateXML(v->conn, xml, flags);
 	if (!d)
-		return virt_fail(err, "starting the virtual machine");
+		return virt_fail(v, err, "starting the virtual machine");
 	struct qemu_vm *vm = xcalloc(1, sizeof *vm);
 	vm->virt = v;
 	vm->dom = d;
@@ -325,7 +407,7 @@ int qemu_vm_create(struct qemu_virt *v, const char *xml, bool autodestroy, bool 
 int qemu_vm_resume(struct qemu_vm *vm, struct kiln_error *err)
 {
 	if (virDomainResume(vm->dom) < 0)
-		return virt_fail(err, "resuming %s", vm->name);
+		return virt_fail(vm->virt, err, "resuming %s", vm->name);
 	return 0;
 }
 
@@ -356,7 +438,7 @@ int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, st
 		if (r < 0)
 			return -1;   /* the connection is lost: that says it all */
 		if (r == 0)
-			return virt_fail(err, "reading the state of %s", vm->name);
+			return virt_fail(vm->virt, err, "reading the state of %s", vm->name);
 	}
 	if (reason)
 		*reason = rs;
@@ -432,7 +514,7 @@ int qemu_vm_send_keys(struct qemu_vm *vm, const unsigned *keys, size_t n, unsign
 		if (r < 0)
 			return -1;   /* the connection is lost: that says it all */
 		if (r == 0)
-			return virt_fail(err, "sending keys to %s", vm->name);
+			return virt_fail(vm->virt, err, "sending keys to %s", vm->name);
 	}
 }
 
@@ -448,7 +530,7 @@ int qemu_vm_shutdown(struct qemu_vm *vm, struct kiln_error *err)
 		if (r < 0)
 			return -1;   /* the connection is lost: that says it all */
 		if (r == 0)
-			return virt_fail(err, "sending the ACPI power button to %s", vm->name);
+			return virt_fail(vm->virt, err, "sending the ACPI power button to %s", vm->name);
 	}
 	return 0;
 }
@@ -465,7 +547,7 @@ int qemu_vm_destroy(struct qemu_vm *vm, struct kiln_error *err)
 		if (r < 0)
 			return -1;   /* the connection is lost: that says it all */
 		if (r == 0)
-			return virt_fail(err, "destroying %s", vm->name);
+			return virt_fail(vm->virt, err, "destroying %s", vm->name);
 	}
 	return 0;
 }
@@ -520,7 +602,7 @@ int qemu_vm_console_to_file(struct qemu_vm *vm, const char *path, struct kiln_er
 	}
 	c->st = virStreamNew(vm->virt->conn, 0);
 	if (!c->st || virDomainOpenConsole(vm->dom, NULL, c->st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
-		virt_fail(err, "opening the serial console of %s", vm->name);
+		virt_fail(vm->virt, err, "opening the serial console of %s", vm->name);
 		if (c->st)
 			virStreamFree(c->st);
 		close(c->fd);
@@ -628,6 +710,33 @@ static bool pid_is_kiln(long pid)
 	return kiln;
 }
 
+static char owner_host[64];
+
+static void owner_host_init(void)
+{
+	char h[256] = "";
+	gethostname(h, sizeof h - 1);
+	size_t k = 0;
+	for (const char *p = h; *p && k < sizeof owner_host - 1; p++)
+		owner_host[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+					  *p == '-' || *p == '.' ? *p : '-';
+	if (!k)
+		owner_host[k++] = 'x';
+	owner_host[k] = 0;
+}
+
+const char *qemu_owner_host(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, owner_host_init);
+	return owner_host;
+}
+
+bool qemu_owner_gone(const char *host, long pid)
+{
+	return strcmp(host, qemu_owner_host()) == 0 && !pid_is_kiln(pid);
+}
+
 static char *domain_kiln_meta(virDomainPtr d)
 {
 	char *m = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, QEMU_KILN_XMLNS, 0);
@@ -641,7 +750,7 @@ int qemu_virt_list_strays(struct qemu_virt *v, struct strv *names, struct kiln_e
 	virDomainPtr *doms = NULL;
 	int n = virConnectListAllDomains(v->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 	if (n < 0)
-		return virt_fail(err, "listing domains");
+		return virt_fail(v, err, "listing domains");
 	char host[256] = "";
 	gethostname(host, sizeof host - 1);
 	for (int i = 0; i < n; i++) {
@@ -665,13 +774,13 @@ int qemu_virt_remove_domain(struct qemu_virt *v, const char *name, struct kiln_e
 {
 	virDomainPtr d = virDomainLookupByName(v->conn, name);
 	if (!d)
-		return virt_fail(err, "looking up %s", name);
+		return virt_fail(v, err, "looking up %s", name);
 	int rc = 0;
 	char *m = domain_kiln_meta(d);
 	if (!m) {
 		rc = err_set_kind(err, ERR_INVALID, "%s was not created by kiln; leaving it alone", name);
 	} else if (virDomainDestroy(d) < 0) {
-		rc = virt_fail(err, "destroying %s", name);
+		rc = virt_fail(v, err, "destroying %s", name);
 	} else {
 		/* transient domains vanish; a persistent one (defined by someone later) is left defined */
 	}
@@ -687,7 +796,7 @@ static virStoragePoolPtr pool_lookup(struct qemu_virt *v, const char *pool, stru
 {
 	virStoragePoolPtr p = virStoragePoolLookupByName(v->conn, pool);
 	if (!p) {
-		virt_fail(err, "storage pool \"%s\" on %s", pool, v->uri);
+		virt_fail(v, err, "storage pool \"%s\" on %s", pool, v->uri);
 		err_hint(err, "set libvirt_pool to a pool that exists on the hypervisor");
 	}
 	return p;
@@ -707,14 +816,26 @@ static char *vol_xml(const char *name, const char *format, uint64_t capacity, co
 	return buf_detach(&b);
 }
 
+struct upload {
+	int fd;
+	uint64_t sent;
+	struct ui_progress *progress;
+};
+
 static int send_cb(virStreamPtr st, char *data, size_t n, void *arg)
 {
 	(void)st;
-	int fd = *(int *)arg;
+	struct upload *u = arg;
+	if (sig_cancelled())
+		return -1;
 	ssize_t r;
 	do {
-		r = read(fd, data, n);
+		r = read(u->fd, data, n);
 	} while (r < 0 && errno == EINTR);
+	if (r > 0) {
+		u->sent += (uint64_t)r;
+		ui_progress_update(u->progress, u->sent);
+	}
 	return (int)r;
 }
 
@@ -748,7 +869,7 @@ int qemu_vol_create(struct qemu_virt *v, const char *pool, const char *name, con
 	virStorageVolPtr vol = virStorageVolCreateXML(p, xml, 0);
 	free(xml);
 	if (!vol) {
-		virt_fail(err, "creating volume %s in pool %s", name, pool);
+		virt_fail(v, err, "creating volume %s in pool %s", name, pool);
 		goto out;
 	}
 	virStorageVolFree(vol);
@@ -760,42 +881,54 @@ out:
 }
 
 int qemu_vol_upload(struct qemu_virt *v, const char *pool, const char *name, const char *local_path,
-		    const char *format, uint64_t capacity, struct kiln_error *err)
+		    const char *format, uint64_t capacity, struct ui *ui, struct kiln_error *err)
 {
-	int fd = open(local_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	struct upload u = {.fd = open(local_path, O_RDONLY | O_CLOEXEC)};
+	if (u.fd < 0)
 		return err_set_errno(err, errno, "opening %s", local_path);
 	int rc = -1;
 	virStoragePoolPtr p = pool_lookup(v, pool, err);
 	virStorageVolPtr vol = NULL;
 	virStreamPtr st = NULL;
+	struct stat sb;
 	if (!p)
 		goto out;
 	char *xml = vol_xml(name, format, capacity, NULL, NULL);
 	vol = virStorageVolCreateXML(p, xml, 0);
 	free(xml);
 	if (!vol) {
-		virt_fail(err, "creating volume %s in pool %s", name, pool);
+		virt_fail(v, err, "creating volume %s in pool %s", name, pool);
 		goto out;
 	}
+	if (ui && fstat(u.fd, &sb) == 0 && sb.st_size >= 16 << 20)
+		u.progress = ui_progress_start(ui, "Uploading", (uint64_t)sb.st_size);
+	int64_t t0 = time_mono_ns();
 	st = virStreamNew(v->conn, 0);
-	if (virStorageVolUpload(vol, st, 0, 0, 0) < 0 || virStreamSendAll(st, send_cb, &fd) < 0 ||
+	if (virStorageVolUpload(vol, st, 0, 0, 0) < 0 || virStreamSendAll(st, send_cb, &u) < 0 ||
 	    virStreamFinish(st) < 0) {
-		virt_fail(err, "uploading %s to volume %s", local_path, name);
+		if (sig_cancelled()) {
+			virResetLastError();
+			err_set_kind(err, ERR_CANCELLED, "cancelled while uploading %s", local_path);
+		} else {
+			virt_fail(v, err, "uploading %s to volume %s", local_path, name);
+		}
 		virStreamAbort(st);
 		virStorageVolDelete(vol, 0);
 		virResetLastError();
 		goto out;
 	}
+	log_debug("libvirt: uploaded %llu bytes of %s to volume %s in pool %s on %s in %.3f s",
+		  (unsigned long long)u.sent, local_path, name, pool, v->uri, (double)(time_mono_ns() - t0) / 1e9);
 	rc = 0;
 out:
+	ui_progress_finish(u.progress);
 	if (st)
 		virStreamFree(st);
 	if (vol)
 		virStorageVolFree(vol);
 	if (p)
 		virStoragePoolFree(p);
-	close(fd);
+	close(u.fd);
 	return rc;
 }
 
@@ -806,7 +939,7 @@ static virStorageVolPtr vol_lookup(struct qemu_virt *v, const char *pool, const 
 		return NULL;
 	virStorageVolPtr vol = virStorageVolLookupByName(p, name);
 	if (!vol)
-		virt_fail(err, "volume %s in pool %s", name, pool);
+		virt_fail(v, err, "volume %s in pool %s", name, pool);
 	virStoragePoolFree(p);
 	return vol;
 }
@@ -826,7 +959,7 @@ int qemu_vol_download(struct qemu_virt *v, const char *pool, const char *name, c
 	virStreamPtr st = virStreamNew(v->conn, 0);
 	if (virStorageVolDownload(vol, st, 0, 0, 0) < 0 || virStreamRecvAll(st, recv_cb, &fd) < 0 ||
 	    virStreamFinish(st) < 0) {
-		rc = virt_fail(err, "downloading volume %s", name);
+		rc = virt_fail(v, err, "downloading volume %s", name);
 		virStreamAbort(st);
 		virResetLastError();
 	}
@@ -849,7 +982,7 @@ int qemu_vol_delete(struct qemu_virt *v, const char *pool, const char *name, str
 	}
 	int rc = 0;
 	if (virStorageVolDelete(vol, 0) < 0)
-		rc = virt_fail(err, "deleting volume %s", name);
+		rc = virt_fail(v, err, "deleting volume %s", name);
 	virStorageVolFree(vol);
 	return rc;
 }
@@ -862,8 +995,95 @@ int qemu_vol_path(struct qemu_virt *v, const char *pool, const char *name, char 
 	char *p = virStorageVolGetPath(vol);
 	virStorageVolFree(vol);
 	if (!p)
-		return virt_fail(err, "path of volume %s", name);
+		return virt_fail(v, err, "path of volume %s", name);
 	*path = xstrdup(p);
 	free(p);
+	return 0;
+}
+
+void qemu_vols_free(struct qemu_vol *vols, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(vols[i].name);
+		free(vols[i].backing);
+	}
+	free(vols);
+}
+
+/* The text of <backingStore><path> in a volume's XML, or NULL. */
+static char *xml_backing_path(const char *xml)
+{
+	const char *bs = strstr(xml, "<backingStore>");
+	const char *p = bs ? strstr(bs, "<path>") : NULL;
+	const char *e = p ? strstr(p, "</path>") : NULL;
+	return e ? xstrndup(p + 6, (size_t)(e - p - 6)) : NULL;
+}
+
+int qemu_vol_list(struct qemu_virt *v, const char *pool, unsigned details, struct qemu_vol **out, size_t *nout,
+		  struct kiln_error *err)
+{
+	*out = NULL;
+	*nout = 0;
+	virStoragePoolPtr p = pool_lookup(v, pool, err);
+	if (!p)
+		return -1;
+	virStorageVolPtr *vols = NULL;
+	int n = virStoragePoolListAllVolumes(p, &vols, 0);
+	virStoragePoolFree(p);
+	if (n < 0)
+		return virt_fail(v, err, "listing the volumes of pool %s", pool);
+	struct qemu_vol *r = xcalloc((size_t)n + 1, sizeof *r);
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		const char *name = virStorageVolGetName(vols[i]);
+		r[i].name = xstrdup(name ? name : "");
+		if (rc == 0 && (details & QEMU_VOL_SIZES)) {
+			virStorageVolInfo info;
+			if (virStorageVolGetInfo(vols[i], &info) == 0) {
+				r[i].capacity = info.capacity;
+				r[i].allocation = info.allocation;
+			} else {
+				rc = virt_fail(v, err, "reading volume %s", r[i].name);
+			}
+		}
+		if (rc == 0 && (details & QEMU_VOL_BACKING)) {
+			char *xml = virStorageVolGetXMLDesc(vols[i], 0);
+			if (xml) {
+				r[i].backing = xml_backing_path(xml);
+				free(xml);
+			} else {
+				rc = virt_fail(v, err, "reading volume %s", r[i].name);
+			}
+		}
+		virStorageVolFree(vols[i]);
+	}
+	free(vols);
+	if (rc < 0) {
+		/* a volume removed while we looked is not an error of the listing */
+		if (err_is(err, ERR_NOT_FOUND))
+			err_clear(err);
+		else {
+			qemu_vols_free(r, (size_t)n);
+			return -1;
+		}
+	}
+	*out = r;
+	*nout = (size_t)n;
+	return 0;
+}
+
+int qemu_virt_pools(struct qemu_virt *v, struct strv *names, struct kiln_error *err)
+{
+	virStoragePoolPtr *pools = NULL;
+	int n = virConnectListAllStoragePools(v->conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+	if (n < 0)
+		return virt_fail(v, err, "listing the storage pools of %s", v->uri);
+	for (int i = 0; i < n; i++) {
+		const char *name = virStoragePoolGetName(pools[i]);
+		if (name)
+			strv_push(names, name);
+		virStoragePoolFree(pools[i]);
+	}
+	free(pools);
 	return 0;
 }

@@ -29,6 +29,11 @@ bool qemu_virt_is_remote(const struct qemu_virt *v);
 const char *qemu_virt_uri(const struct qemu_virt *v);
 /* The hypervisor's host name (for a remote URI: the host in the URI). */
 const char *qemu_virt_host(const struct qemu_virt *v);
+/* Is the connection still open? (false once the daemon or the link to it went away) */
+bool qemu_virt_alive(struct qemu_virt *v);
+/* CPUs, memory, free memory, versions, and the builds of other kiln processes running there. */
+struct kiln_host_info;
+int qemu_virt_node_info(struct qemu_virt *v, struct kiln_host_info *info, struct kiln_error *err);
 /* Domain types the hypervisor offers for x86_64 ("kvm", "qemu"). */
 bool qemu_virt_has_domain_type(struct qemu_virt *v, const char *type);
 
@@ -72,14 +77,23 @@ bool qemu_vm_gone(const struct qemu_vm *vm);
 /* Frees the handle (stops a console pump); does not touch the domain. */
 void qemu_vm_free(struct qemu_vm *vm);
 
+/* This machine's host name as kiln writes it into volume names ([A-Za-z0-9.-], at most 63). */
+const char *qemu_owner_host(void);
+/* Is the kiln process `pid` of the machine `host` (as qemu_owner_host writes it) known to be gone?
+ * (false for other machines: kiln cannot tell) */
+bool qemu_owner_gone(const char *host, long pid);
+
 /* Domains kiln created on this hypervisor whose kiln process is gone (same host, dead pid). */
 int qemu_virt_list_strays(struct qemu_virt *v, struct strv *names, struct kiln_error *err);
 /* Destroy a domain by name if it carries kiln's metadata. */
 int qemu_virt_remove_domain(struct qemu_virt *v, const char *name, struct kiln_error *err);
 
-/* Storage volumes (remote hypervisors). */
+/* Storage volumes (remote hypervisors). Creating a volume whose name is taken fails with ERR_EXISTS. */
+struct ui;
+/* Create the volume and fill it with the local file through a stream (a progress bar on ui for big
+ * files; ui may be NULL). The bytes sent are logged. */
 int qemu_vol_upload(struct qemu_virt *v, const char *pool, const char *name, const char *local_path,
-		    const char *format, uint64_t capacity, struct kiln_error *err);
+		    const char *format, uint64_t capacity, struct ui *ui, struct kiln_error *err);
 int qemu_vol_create(struct qemu_virt *v, const char *pool, const char *name, const char *format,
 		    uint64_t capacity, const char *backing_vol, const char *backing_format, struct kiln_error *err);
 int qemu_vol_download(struct qemu_virt *v, const char *pool, const char *name, const char *local_path,
@@ -87,5 +101,19 @@ int qemu_vol_download(struct qemu_virt *v, const char *pool, const char *name, c
 int qemu_vol_delete(struct qemu_virt *v, const char *pool, const char *name, struct kiln_error *err);
 /* The volume's path on the hypervisor host (caller frees). */
 int qemu_vol_path(struct qemu_virt *v, const char *pool, const char *name, char **path, struct kiln_error *err);
+
+struct qemu_vol {
+	char *name;
+	uint64_t capacity, allocation;   /* with QEMU_VOL_SIZES */
+	char *backing;                   /* with QEMU_VOL_BACKING: the backing file's path, or NULL */
+};
+enum { QEMU_VOL_SIZES = 1, QEMU_VOL_BACKING = 2 };
+/* The volumes of a pool as libvirt knows them; details: QEMU_VOL_SIZES | QEMU_VOL_BACKING, each a call per
+ * volume. */
+int qemu_vol_list(struct qemu_virt *v, const char *pool, unsigned details, struct qemu_vol **out, size_t *n,
+		  struct kiln_error *err);
+void qemu_vols_free(struct qemu_vol *vols, size_t n);
+/* The names of the active storage pools. */
+int qemu_virt_pools(struct qemu_virt *v, struct strv *names, struct kiln_error *err);
 
 #endif

@@ -9,6 +9,7 @@ qemu_libkilnqemu_a_SOURCES += \
 	qemu/disk.c qemu/disk.h \
 	qemu/domain_xml.c qemu/domain_xml.h \
 	qemu/download.c qemu/download.h \
+	qemu/hosts.c qemu/hosts.h \
 	qemu/libvirt.c qemu/libvirt.h \
 	qemu/outdir.c \
 	qemu/ports.c qemu/ports.h \
@@ -16,7 +17,14 @@ qemu_libkilnqemu_a_SOURCES += \
 	qemu/step_finish.c \
 	qemu/step_prepare.c \
 	qemu/step_vm.c \
-	qemu/vm_config.c qemu/vm_config.h
+	qemu/vm_config.c qemu/vm_config.h \
+	qemu/volcache.c qemu/volcache.h
+
+check_PROGRAMS += tests/unit/test-qemu-volcache
+TESTS += tests/unit/test-qemu-volcache
+tests_unit_test_qemu_volcache_SOURCES = tests/unit/test-qemu-volcache.c
+tests_unit_test_qemu_volcache_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qemu_volcache_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/test-qemu-checksum
 TESTS += tests/unit/test-qemu-checksum
@@ -68,7 +76,7 @@ tests_unit_test_qemu_docs_LDADD = $(UNIT_LDADD)
 
 # End-to-end tests on real VMs under TCG (make check-e2e).
 E2E_TESTS += tests/e2e/t0400-qemu-tiny.sh tests/e2e/t0420-qemu-failures.sh tests/e2e/t0430-qemu-boot-iso.sh \
-	tests/e2e/t0440-qemu-debian.sh tests/e2e/t0450-qemu-remote.sh
+	tests/e2e/t0440-qemu-debian.sh tests/e2e/t0450-qemu-remote.sh tests/e2e/t0460-qemu-pool.sh
 EXTRA_DIST += tests/lib/qemu.sh tests/data/domain-xml/regenerate
 
 check_PROGRAMS += tests/unit/test-qemu-accel

@@ -21,7 +21,7 @@ static int bring_home(struct qemu_build *b, struct kiln_error *err)
 	ui_say(b->ui, "Downloading the disk from %s...", qemu_virt_host(b->virt));
 	char *tmp = xasprintf("%s.remote", b->disk_path);
 	int rc = -1;
-	if (qemu_vol_download(b->virt, c->libvirt_pool, b->disk_volume, tmp, err) < 0)
+	if (qemu_vol_download(b->virt, b->pool, b->disk_volume, tmp, err) < 0)
 		goto out;
 	if (c->disk_image) {
 		if (qemu_img_rebase_unsafe(tmp, b->source.path, b->source_format, err) < 0)
@@ -45,7 +45,7 @@ static int bring_home(struct qemu_build *b, struct kiln_error *err)
 		char *path = path_join(b->output_dir, name);
 		free(name);
 		strv_push_owned(&b->extra_disks, path);
-		if (qemu_vol_download(b->virt, c->libvirt_pool, b->extra_volumes.v[i], path, err) < 0)
+		if (qemu_vol_download(b->virt, b->pool, b->extra_volumes.v[i], path, err) < 0)
 			goto out;
 	}
 	rc = 0;
@@ -138,7 +138,7 @@ int qemu_step_artifact(void *state, struct kiln_error *err)
 		kiln_artifact_set(a, "efi_vars", b->nvram_path);
 	if (b->serial_path)
 		kiln_artifact_set(a, "serial_log", b->serial_path);
-	kiln_artifact_set(a, "libvirt_uri", b->cfg->libvirt_uri);
+	kiln_artifact_set(a, "libvirt_uri", b->uri);
 	if (b->cfg->use_backing_file)
 		kiln_artifact_set(a, "backing_file", b->source.path);
 	return 0;

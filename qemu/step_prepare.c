@@ -5,7 +5,9 @@
 #include "http-seed/seed_server.h"
 #include "qemu/build.h"
 #include "qemu/disk.h"
+#include "qemu/hosts.h"
 #include "qemu/libvirt.h"
+#include "qemu/volcache.h"
 #include "ui/ui.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -14,10 +16,12 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------------------------------------
@@ -53,10 +57,11 @@ static char *domain_name_for(const char *vm_name)
 int qemu_step_connect(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
-	if (qemu_virt_open(b->cfg->libvirt_uri, &b->virt, err) < 0)
+	if (qemu_virt_open(b->uri, &b->virt, err) < 0)
 		return -1;
 	b->remote = qemu_virt_is_remote(b->virt);
-	qemu_virt_set_reconnect(b->virt, b->cfg->libvirt_reconnect_timeout_ms, b->ui);
+	/* on a build pool the engine places a build whose host is lost elsewhere (ERR_HOST_LOST): no waiting */
+	qemu_virt_set_reconnect(b->virt, b->ctx->host ? 0 : b->cfg->libvirt_reconnect_timeout_ms, b->ui);
 	b->domain_name = domain_name_for(b->vm_name);
 	/* qemu_binary: a path is used as it is; another name than libvirt's default is looked up here */
 	const char *qb = b->cfg->qemu_binary;
@@ -78,22 +83,8 @@ int qemu_step_connect(void *state, struct kiln_error *err)
 		b->cfg->qemu_binary = found;
 	}
 
-	/* Strays: domains a kiln on this host started and did not live to remove. */
-	struct strv strays = STRV_INIT;
-	struct kiln_error e = ERR_INIT;
-	if (qemu_virt_list_strays(b->virt, &strays, &e) == 0) {
-		for (size_t i = 0; i < strays.n; i++) {
-			ui_warn(b->ui, "Removing stray VM %s left by a kiln process that is gone", strays.v[i]);
-			if (qemu_virt_remove_domain(b->virt, strays.v[i], &e) < 0) {
-				ui_warn(b->ui, "Cannot remove %s: %s", strays.v[i], err_cause(&e));
-				err_clear(&e);
-			}
-		}
-	} else {
-		log_debug("qemu: cannot list stray domains: %s", err_cause(&e));
-	}
-	err_clear(&e);
-	strv_free(&strays);
+	/* Strays: what a kiln of this machine started there and did not live to remove. */
+	qemu_remove_strays(b->virt, b->ui, b->remote);
 
 	if (b->attempt > 1) {
 		b->accel.kvm = false;
@@ -225,6 +216,39 @@ static char *interface_ipv4(const char *ifname)
 	return found;
 }
 
+/* A VM on a remote host's bridge or network reaches this machine by an address of ours on its network:
+ * http_bind_address when it names one, else the address this machine sends from towards the host. */
+static char *remote_http_ip(struct qemu_build *b)
+{
+	const char *bind = b->cfg->http_bind_address;
+	struct in_addr a;
+	if (bind && inet_pton(AF_INET, bind, &a) == 1 && a.s_addr != htonl(INADDR_ANY) &&
+	    (ntohl(a.s_addr) >> 24) != 127)
+		return xstrdup(bind);
+	char *ip = NULL;
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *ai = NULL;
+	if (getaddrinfo(qemu_virt_host(b->virt), "9", &hints, &ai) == 0) {
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in me;
+		socklen_t len = sizeof me;
+		char buf[INET_ADDRSTRLEN];
+		/* a UDP "connect" sends nothing: it only picks the route and our address on it */
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&me, &len) == 0 &&
+		    inet_ntop(AF_INET, &me.sin_addr, buf, sizeof buf))
+			ip = xstrdup(buf);
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+	}
+	if (bind && (!ip || strncmp(bind, "127.", 4) == 0))
+		ui_warn(b->ui, "The VM runs on %s, on its %s, and the HTTP server listens on %s of this machine, which it "
+			       "cannot reach: set http_bind_address to an address of this machine on that network",
+			b->ctx->host ? b->ctx->host->name : qemu_virt_host(b->virt), b->cfg->net_bridge ? "bridge" : "network",
+			bind);
+	return ip;
+}
+
 static void on_first_fetch(void *arg, const char *path, const char *client)
 {
 	struct qemu_build *b = arg;
@@ -245,7 +269,9 @@ int qemu_step_http(void *state, struct kiln_error *err)
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
 	bool net_seed = c->cloud_init && strcmp(c->cloud_init_seed, "net") == 0;
-	if (c->net_bridge)
+	if (b->remote && (c->net_bridge || c->network))
+		b->http_ip = remote_http_ip(b);
+	else if (c->net_bridge)
 		b->http_ip = interface_ipv4(c->net_bridge);
 	else if (c->network)
 		b->http_ip = interface_ipv4(NULL);
@@ -258,10 +284,20 @@ int qemu_step_http(void *state, struct kiln_error *err)
 		qemu_build_set_var(b, "HTTPPort", "0");
 		return 0;
 	}
-	if (b->remote && !c->net_bridge && !c->network)
-		ui_warn(b->ui, "The HTTP seed runs on this machine, but the VM runs on %s with user-mode networking, "
-			       "where 10.0.2.2 is that host: the guest cannot reach it. Use cd_content or a bridge.",
-			qemu_virt_host(b->virt));
+	if (b->remote && !c->net_bridge && !c->network) {
+		/* 10.0.2.2 is the remote host there, not this machine: what the HTTP server would serve goes on CDs */
+		b->seed_on_cd = true;
+		qemu_build_set_var(b, "HTTPPort", "0");
+		const char *where = b->ctx->host ? b->ctx->host->name : qemu_virt_host(b->virt);
+		if (net_seed)
+			ui_say(b->ui, "The VM runs on %s with user-mode networking, where it cannot reach this machine: "
+				      "its cloud-init seed goes on a CD (label cidata) instead of the HTTP seed", where);
+		if (c->http_directory || c->nhttp_content)
+			ui_say(b->ui, "The VM runs on %s with user-mode networking, where it cannot reach this machine's HTTP "
+				      "server: the files of http_directory/http_content go on a CD labelled \"%s\" instead "
+				      "(or set net_bridge to a bridge of that host)", where, QEMU_HTTP_CD_LABEL);
+		return 0;
+	}
 
 	struct nocloud_seed seed = {0};
 	struct seed_content *content = NULL;
@@ -406,41 +442,59 @@ static int disk_local(struct qemu_build *b, struct kiln_error *err)
 	return 0;
 }
 
-/* A remote hypervisor cannot see our files: the base image (or ISO) goes up as a volume, the VM's disk
+/* The base image (or ISO) on a remote host: a content-addressed volume of the host's image cache
+ * (qemu/volcache.h), uploaded only when the host does not have it yet. */
+static int remote_source(struct qemu_build *b, const char *format, uint64_t capacity, char **volume,
+			 struct kiln_error *err)
+{
+	const char *sum = b->source.checksum;
+	if (sum && strncmp(sum, "sha256:", 7) == 0 && strlen(sum + 7) == 64)
+		b->source_sha256 = xstrdup(sum + 7);
+	else if (qemu_file_sha256(b->source.path, b->ui, &b->source_sha256, err) < 0)
+		return err_wrap(err, "addressing %s by its content", b->source.path);
+	struct qemu_volcache_req req = {
+		.virt = b->virt, .pool = b->pool, .local_path = b->source.path, .sha256 = b->source_sha256,
+		.format = format, .capacity = capacity, .limit = b->ctx->host ? b->ctx->host->cache_size : KILN_HOST_DEFAULT_CACHE_SIZE, .ui = b->ui,
+		.where = b->ctx->host ? b->ctx->host->name : qemu_virt_host(b->virt),
+	};
+	bool uploaded = false;
+	if (qemu_volcache_get(&req, volume, &uploaded, err) < 0)
+		return -1;
+	b->source_held = true;
+	return 0;
+}
+
+/* A remote hypervisor cannot see our files: the base image (or ISO) is a volume there, the VM's disk
  * is a qcow2 overlay volume on it, and the finished disk comes back down after shutdown. */
 static int disk_remote(struct qemu_build *b, struct kiln_error *err)
 {
 	const struct qemu_config *c = b->cfg;
-	const char *pool = c->libvirt_pool;
 	uint64_t cap = c->disk_size_bytes;
-	b->disk_volume = xasprintf("%s-disk", b->domain_name);
+	b->disk_volume = qemu_temp_volume_name(b->domain_name, "disk");
 	if (c->disk_image) {
-		b->base_volume = xasprintf("%s-base", b->domain_name);
-		ui_say(b->ui, "Uploading %s to pool %s on %s...", b->source.path, pool, qemu_virt_host(b->virt));
-		if (qemu_vol_upload(b->virt, pool, b->base_volume, b->source.path, b->source_format, b->source_size, err) < 0)
+		if (remote_source(b, b->source_format, b->source_size, &b->base_volume, err) < 0)
 			return -1;
 		if (c->skip_resize_disk || cap < b->source_size)
 			cap = b->source_size;
-		if (qemu_vol_create(b->virt, pool, b->disk_volume, "qcow2", cap, b->base_volume, b->source_format, err) < 0)
+		if (qemu_vol_create(b->virt, b->pool, b->disk_volume, "qcow2", cap, b->base_volume, b->source_format, err) < 0)
 			return -1;
 		b->disk_format = xstrdup("qcow2");
 	} else {
-		b->iso_volume = xasprintf("%s-iso", b->domain_name);
-		ui_say(b->ui, "Uploading %s to pool %s on %s...", b->source.path, pool, qemu_virt_host(b->virt));
 		off_t size = 0;
-		if (file_size(b->source.path, &size, err) < 0 ||
-		    qemu_vol_upload(b->virt, pool, b->iso_volume, b->source.path, "raw", (uint64_t)size, err) < 0)
+		if (file_size(b->source.path, &size, err) < 0 || remote_source(b, "raw", (uint64_t)size, &b->iso_volume, err) < 0)
 			return -1;
-		if (qemu_vol_create(b->virt, pool, b->disk_volume, c->format, cap, NULL, NULL, err) < 0)
+		if (qemu_vol_create(b->virt, b->pool, b->disk_volume, c->format, cap, NULL, NULL, err) < 0)
 			return -1;
 		b->disk_format = xstrdup(c->format);
 	}
 	for (size_t i = 0; i < c->disk_additional_size.n; i++) {
 		uint64_t bytes = 0;
 		qemu_parse_size(c->disk_additional_size.v[i], 'B', &bytes, err);
-		char *name = xasprintf("%s-disk-%zu", b->domain_name, i + 1);
+		char *role = xasprintf("disk-%zu", i + 1);
+		char *name = qemu_temp_volume_name(b->domain_name, role);
+		free(role);
 		strv_push_owned(&b->extra_volumes, name);
-		if (qemu_vol_create(b->virt, pool, name, c->format, bytes, NULL, NULL, err) < 0)
+		if (qemu_vol_create(b->virt, b->pool, name, c->format, bytes, NULL, NULL, err) < 0)
 			return -1;
 	}
 	b->disk_path = path_join(b->output_dir, b->vm_name);
@@ -458,13 +512,18 @@ int qemu_step_disk(void *state, struct kiln_error *err)
 	return b->remote ? disk_remote(b, err) : disk_local(b, err);
 }
 
+/* Delete a temporary volume; on a host that went away, it is removed once the host is back. */
 static void delete_volume(struct qemu_build *b, char **name)
 {
 	if (!*name || !b->virt)
 		return;
 	struct kiln_error e = ERR_INIT;
-	if (qemu_vol_delete(b->virt, b->cfg->libvirt_pool, *name, &e) < 0)
-		ui_warn(b->ui, "Cannot delete volume %s: %s", *name, err_cause(&e));
+	if (qemu_vol_delete(b->virt, b->pool, *name, &e) < 0) {
+		if (err_is(&e, ERR_HOST_LOST))
+			qemu_leftover_add(b->uri, b->pool, *name);
+		else
+			ui_warn(b->ui, "Cannot delete volume %s: %s", *name, err_cause(&e));
+	}
 	err_clear(&e);
 	free(*name);
 	*name = NULL;
@@ -478,8 +537,13 @@ void qemu_cleanup_disk(void *state)
 	for (size_t i = 0; i < b->extra_volumes.n; i++)
 		delete_volume(b, &b->extra_volumes.v[i]);
 	delete_volume(b, &b->disk_volume);
-	delete_volume(b, &b->base_volume);
-	delete_volume(b, &b->iso_volume);
+	/* the base image or ISO stays in the host's cache for the next build */
+	free(b->base_volume);
+	free(b->iso_volume);
+	b->base_volume = b->iso_volume = NULL;
+	if (b->source_held)
+		qemu_volcache_release(b->virt, b->pool, b->source_sha256);
+	b->source_held = false;
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -515,7 +579,25 @@ int qemu_step_cd(void *state, struct kiln_error *err)
 		if (rc < 0)
 			return err_wrap(err, "creating the CD from cd_files/cd_content");
 	}
-	if (c->cloud_init && strcmp(c->cloud_init_seed, "cd") == 0) {
+	if (b->seed_on_cd && (c->http_directory || c->nhttp_content)) {
+		ui_say(b->ui, "Creating CD \"%s\" with the HTTP files...", QEMU_HTTP_CD_LABEL);
+		struct cd_iso_content *content = xcalloc(c->nhttp_content + 1, sizeof *content);
+		for (size_t i = 0; i < c->nhttp_content; i++)
+			content[i] = (struct cd_iso_content){c->http_content[i].key, c->http_content[i].value,
+							     strlen(c->http_content[i].value)};
+		char *dir = c->http_directory ? xasprintf("%s/", c->http_directory) : NULL;
+		const char *files[] = {dir};
+		struct cd_iso_spec spec = {files, dir ? 1 : 0, content, c->nhttp_content, QEMU_HTTP_CD_LABEL};
+		char *name = xasprintf("%s-http.iso", b->vm_name);
+		b->http_iso = path_join(b->output_dir, name);
+		free(name);
+		int rc = cd_iso_write(b->http_iso, &spec, err);
+		free(content);
+		free(dir);
+		if (rc < 0)
+			return err_wrap(err, "putting http_directory/http_content on a CD");
+	}
+	if (c->cloud_init && (strcmp(c->cloud_init_seed, "cd") == 0 || b->seed_on_cd)) {
 		ui_say(b->ui, "Creating cloud-init seed (user %s, temporary key)...", c->ssh_username);
 		struct nocloud_seed seed = {0};
 		if (generate_seed(b, &seed, err) < 0)
@@ -529,15 +611,21 @@ int qemu_step_cd(void *state, struct kiln_error *err)
 	if (b->remote) {
 		off_t size = 0;
 		if (b->cd_iso) {
-			b->cd_volume = xasprintf("%s-cd", b->domain_name);
+			b->cd_volume = qemu_temp_volume_name(b->domain_name, "cd");
 			if (file_size(b->cd_iso, &size, err) < 0 ||
-			    qemu_vol_upload(b->virt, c->libvirt_pool, b->cd_volume, b->cd_iso, "raw", (uint64_t)size, err) < 0)
+			    qemu_vol_upload(b->virt, b->pool, b->cd_volume, b->cd_iso, "raw", (uint64_t)size, NULL, err) < 0)
+				return -1;
+		}
+		if (b->http_iso) {
+			b->http_volume = qemu_temp_volume_name(b->domain_name, "http");
+			if (file_size(b->http_iso, &size, err) < 0 ||
+			    qemu_vol_upload(b->virt, b->pool, b->http_volume, b->http_iso, "raw", (uint64_t)size, NULL, err) < 0)
 				return -1;
 		}
 		if (b->seed_iso) {
-			b->seed_volume = xasprintf("%s-cidata", b->domain_name);
+			b->seed_volume = qemu_temp_volume_name(b->domain_name, "cidata");
 			if (file_size(b->seed_iso, &size, err) < 0 ||
-			    qemu_vol_upload(b->virt, c->libvirt_pool, b->seed_volume, b->seed_iso, "raw", (uint64_t)size, err) < 0)
+			    qemu_vol_upload(b->virt, b->pool, b->seed_volume, b->seed_iso, "raw", (uint64_t)size, NULL, err) < 0)
 				return -1;
 		}
 	}
@@ -549,8 +637,9 @@ void qemu_cleanup_cd(void *state)
 	struct qemu_build *b = state;
 	delete_volume(b, &b->cd_volume);
 	delete_volume(b, &b->seed_volume);
-	char *isos[] = {b->cd_iso, b->seed_iso};
-	for (size_t i = 0; i < 2; i++)
+	delete_volume(b, &b->http_volume);
+	char *isos[] = {b->cd_iso, b->seed_iso, b->http_iso};
+	for (size_t i = 0; i < 3; i++)
 		if (isos[i])
 			unlink(isos[i]);
 }

@@ -5,6 +5,7 @@
 #include "qemu/boot_command.h"
 #include "qemu/build.h"
 #include "qemu/domain_xml.h"
+#include "qemu/hosts.h"
 #include "qemu/libvirt.h"
 #include "qemu/serial_log.h"
 #include "qemu/vm_config.h"
@@ -143,6 +144,18 @@ static int random_port(int min, int max)
 	return min + (int)(r % (unsigned)(max - min + 1));
 }
 
+/* Where the forwarded SSH port listens: loopback here; on a remote host, the address kiln reaches it
+ * by when the URI names an IPv4 address (a daemon on 127.0.0.1 must not open it to the network),
+ * else every address. */
+static const char *forward_address(const struct qemu_build *b)
+{
+	if (!b->remote)
+		return "127.0.0.1";
+	const char *h = qemu_virt_host(b->virt);
+	struct in_addr a4;
+	return inet_pton(AF_INET, h, &a4) == 1 ? h : "";   /* QEMU's hostfwd takes IPv4 addresses only */
+}
+
 int qemu_step_start_vm(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
@@ -199,13 +212,14 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 		for (size_t i = 0; i < ex->n && nextra < 16; i++)
 			extra[nextra++] = ex->v[i];
 		struct qemu_vm_plan plan = {
-			.name = b->domain_name, .kvm = b->accel.kvm, .pool = c->libvirt_pool,
+			.name = b->domain_name, .kvm = b->accel.kvm, .pool = b->pool,
 			.disk = b->remote ? NULL : b->disk_path, .disk_volume = b->remote ? b->disk_volume : NULL,
 			.disk_format = b->disk_format, .extra_disks = extra, .nextra_disks = nextra,
 			.iso = c->disk_image ? NULL : b->remote ? b->iso_volume : b->source.path,
 			.cd_iso = b->remote ? b->cd_volume : b->cd_iso, .seed_iso = b->remote ? b->seed_volume : b->seed_iso,
+			.http_iso = b->remote ? b->http_volume : b->http_iso,
 			.volumes = b->remote, .serial_path = b->remote ? NULL : b->serial_path,
-			.ssh_host_port = forward ? (unsigned)b->ssh_port.port : 0, .forward_addr = b->remote ? "" : "127.0.0.1",
+			.ssh_host_port = forward ? (unsigned)b->ssh_port.port : 0, .forward_addr = forward_address(b),
 			.vnc_port = (unsigned)vnc.port, .vnc_password = vnc_pw, .nvram = b->nvram_path,
 			.smbios_serial = b->seed_serial,
 			.dac = !b->remote, .uid = (unsigned)geteuid(), .gid = (unsigned)getegid(),
@@ -283,11 +297,22 @@ void qemu_cleanup_vm(void *state)
 		enum qemu_vm_state st = QEMU_VM_OFF;
 		struct kiln_error e = ERR_INIT;
 		qemu_vm_state(b->vm, &st, NULL, &e);
+		if (err_is(&e, ERR_HOST_LOST)) {
+			/* libvirtd may be gone while QEMU runs on: the domain goes when the host is back */
+			ui_say(b->ui, "Host %s is gone: VM %s is removed once it is back",
+			       b->ctx->host ? b->ctx->host->name : qemu_virt_host(b->virt), b->domain_name);
+			qemu_leftover_add(b->uri, NULL, b->domain_name);
+			st = QEMU_VM_OFF;
+		}
 		err_clear(&e);
 		if (st != QEMU_VM_OFF) {
 			ui_say(b->ui, "Stopping VM %s...", b->domain_name);
-			if (qemu_vm_destroy(b->vm, &e) < 0)
-				ui_error(b->ui, "Cannot stop %s: %s", b->domain_name, err_cause(&e));
+			if (qemu_vm_destroy(b->vm, &e) < 0) {
+				if (err_is(&e, ERR_HOST_LOST))
+					qemu_leftover_add(b->uri, NULL, b->domain_name);
+				else
+					ui_error(b->ui, "Cannot stop %s: %s", b->domain_name, err_cause(&e));
+			}
 			err_clear(&e);
 		}
 		qemu_vm_free(b->vm);

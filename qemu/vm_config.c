@@ -353,8 +353,8 @@ int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p,
 			.path = p->volumes ? NULL : p->extra_disks[i], .pool = p->pool,
 			.volume = p->volumes ? p->extra_disks[i] : NULL, .format = c->format, .bus = bus,
 			.cache = c->disk_cache, .discard = c->disk_discard, .detect_zeroes = dz});
-	const char *cds[] = {p->iso, p->cd_iso, p->seed_iso};
-	for (size_t i = 0; i < 3; i++) {
+	const char *cds[] = {p->iso, p->cd_iso, p->seed_iso, p->http_iso};
+	for (size_t i = 0; i < sizeof cds / sizeof cds[0]; i++) {
 		if (!cds[i])
 			continue;
 		push_disk(d, &cap, (struct qemu_domain_disk){

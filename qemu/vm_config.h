@@ -25,6 +25,7 @@ struct qemu_vm_plan {
 	const char *iso;               /* installer ISO (not disk_image): path or volume */
 	const char *cd_iso;            /* cd_files/cd_content CD */
 	const char *seed_iso;          /* generated cloud-init seed */
+	const char *http_iso;          /* http_directory/http_content for a VM that cannot reach our HTTP server */
 	bool volumes;                  /* iso/cd_iso/seed_iso/extra_disks are volumes in pool */
 	const char *serial_path;       /* NULL: a pty (the console is streamed) */
 	unsigned ssh_host_port;        /* forwarded to the guest's ssh_port; 0: none */

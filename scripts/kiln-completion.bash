@@ -42,7 +42,7 @@ _kiln() {
 	esac
 	case $cmd in
 	help) COMPREPLY=($(compgen -W "$(_kiln_commands)" -- "$cur")) ;;
-	version) COMPREPLY=() ;;
+	version | hosts) COMPREPLY=() ;;
 	inspect-image)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur")) ;;

@@ -199,6 +199,20 @@ struct kiln_comm {
 
 enum kiln_on_error { KILN_ON_ERROR_CLEANUP = 0, KILN_ON_ERROR_ABORT, KILN_ON_ERROR_ASK, KILN_ON_ERROR_RUN_CLEANUP_PROVISIONER };
 
+/* A hypervisor host of the build pool (-hosts, KILN_HOSTS, the kiln configuration file: docs/hosts.md).
+ * The engine places each build on one and hands it to the builder in ctx->host. */
+struct kiln_host {
+	const char *name;              /* what the UI shows: "rack1", or derived from the URI */
+	const char *uri;               /* libvirt URI: "qemu+ssh://builder@rack1/system" */
+	int max_builds;                /* builds at once; 0: the host's CPU count */
+	uint64_t reserve_memory;       /* bytes to leave free on the host */
+	const char *storage_pool;      /* libvirt storage pool for volumes; NULL: the template's libvirt_pool */
+	uint64_t cache_size;           /* limit of the cached base images on the host (bytes); 0: no limit */
+};
+
+/* The cache_size of a host nobody configured (a template's own libvirt_uri, -hosts=URI). */
+#define KILN_HOST_DEFAULT_CACHE_SIZE (20ULL << 30)
+
 struct kiln_ctx;
 
 struct kiln_ctx_ops {
@@ -221,6 +235,9 @@ struct kiln_ctx {
 	const struct kiln_ctx_ops *ops;
 	struct strv build_data;        /* build.* / Go-template values as "Key=Value" entries */
 	void *engine;                  /* the engine's own state */
+	/* The pool host the engine placed this build on (the builder connects there instead of its own
+	 * default), or NULL when there is no pool or the builder does not take placements. */
+	const struct kiln_host *host;
 };
 
 /* build.* values (Host, Port, User, SSHPublicKey, PackerHTTPAddr, ...); components set, templates read. */
@@ -235,6 +252,47 @@ int kiln_ctx_expand(const struct kiln_ctx *ctx, const char *text, char *const *e
 /* ------------------------------------------------------------------------------------------------
  * The four component kinds */
 
+/* What a build needs from a host, for the engine's scheduler (kiln_builder.placement). */
+struct kiln_placement {
+	int cpus;
+	uint64_t memory;               /* bytes */
+	const char *pinned_uri;        /* the template names its host (libvirt_uri): the build runs there
+	                                  (on the pool host of that URI, if any); NULL: any pool host */
+};
+
+/* What a host reports (kiln_host_ops.probe). */
+struct kiln_host_info {
+	int cpus;
+	uint64_t memory;               /* total, bytes */
+	uint64_t free_memory;          /* bytes */
+	int other_builds;              /* builds running there that this process did not start (another kiln's) */
+	uint64_t other_memory;         /* their memory */
+	char *version;                 /* hypervisor and libvirt versions, for `kiln hosts` (owned) */
+	bool local;                    /* the host sees this machine's files: builds there upload nothing */
+};
+
+enum kiln_host_clean {
+	KILN_HOST_CLEAN_LEFTOVERS = 1 << 0,  /* what this process's builds could not remove while the host was gone */
+	KILN_HOST_CLEAN_STRAYS = 1 << 1,     /* domains and temporary volumes of kiln processes of this machine that are gone */
+	KILN_HOST_CLEAN_CACHE = 1 << 2,      /* the cached base images (not in use) */
+};
+
+/* How the engine and `kiln hosts` talk to the hosts of a builder that can run on a pool. */
+struct kiln_host_ops {
+	int (*open)(const struct kiln_host *h, void **conn, struct kiln_error *err);
+	void (*close)(void *conn);
+	/* Is the connection still up? */
+	bool (*alive)(void *conn);
+	int (*probe)(void *conn, struct kiln_host_info *info, struct kiln_error *err);
+	/* Remove what `what` (enum kiln_host_clean) selects; one line per thing removed is appended to
+	 * removed ("domain kiln-x-1234", "volume kiln-x-1234-disk"). */
+	int (*clean)(void *conn, unsigned what, struct strv *removed, struct kiln_error *err);
+	/* Does this process still have leftovers recorded for the host (a build lost it)? Appended to names. */
+	bool (*leftovers)(const struct kiln_host *h, struct strv *names);
+	/* The cached base images kept there: how many, their size (`kiln hosts`). */
+	int (*cache_usage)(void *conn, size_t *images, uint64_t *bytes, struct kiln_error *err);
+};
+
 struct kiln_builder {
 	int abi;
 	const char *type;               /* "qemu" */
@@ -247,7 +305,14 @@ struct kiln_builder {
 	 * ctx->on_error. On success *artifact is set. */
 	int (*run)(void *instance, struct kiln_ctx *ctx, struct kiln_artifact **artifact, struct kiln_error *err);
 	void (*destroy)(void *instance);
+	/* Optional: builders that run on hypervisor hosts say what a build needs (the engine schedules
+	 * it on the pool, ctx->host) and how to talk to a host. A failure with ERR_HOST_LOST (the host
+	 * went away during the build) is retried once on another host. */
+	int (*placement)(void *instance, struct kiln_placement *p);
+	const struct kiln_host_ops *host_ops;
 };
+
+void kiln_host_info_free(struct kiln_host_info *info);
 
 struct kiln_provisioner {
 	int abi;

@@ -1,6 +1,7 @@
 /* cmd-build.c — `kiln build`: load the template, make the plan, run it. */
 #include "cli/cli.h"
 #include "cli/diagout.h"
+#include "cli/poolargs.h"
 #include "cli/requirements.h"
 #include "cli/tmplargs.h"
 
@@ -50,6 +51,10 @@ static int run_build(struct cli_args *a)
 	};
 	ui_configure(&us);
 
+	struct config cfg = {0};
+	struct config_pool pool = {0};
+	if (cli_load_pool(a, &cfg, &pool) != 0)
+		return 1;
 	struct hcl_diags diags = HCL_DIAGS_INIT;
 	struct tmpl *t = cli_load_template(a, a->argv[0], TMPL_FULL, false, &diags);
 	const struct strv *only = cli_list(a, "only"), *except = cli_list(a, "except");
@@ -84,6 +89,8 @@ static int run_build(struct cli_args *a)
 		.parallel_builds = (int)cli_int(a, "parallel-builds"),
 		.tmpl = t,
 		.tmpl_ops = &tmpl_ops,
+		.hosts = pool.hosts,
+		.nhosts = pool.n,
 	};
 	struct engine_result res;
 	rc = engine_run(&plan, &eopts, &res) == 0 ? 0 : 1;
@@ -93,6 +100,8 @@ out:
 	plan_free(&plan);
 	hcl_diags_free(&diags);
 	tmpl_free(t);
+	config_pool_free(&pool);
+	config_free(&cfg);
 	return rc;
 }
 
@@ -107,13 +116,18 @@ const struct cli_command cmd_build = {
 		"  Before anything is downloaded or booted, build makes every check `kiln validate` makes\n"
 		"  on the builds it will run: each source, provisioner and post-processor is decoded and\n"
 		"  prepared (values only a running build knows, build.*, left unknown) and every file they\n"
-		"  name is checked. Any error stops the build there, with every problem reported.\n",
+		"  name is checked. Any error stops the build there, with every problem reported.\n"
+		"\n"
+		"  With a pool of libvirt hosts (-hosts, KILN_HOSTS or the configuration file; see `kiln hosts`),\n"
+		"  each build runs on the host that can take it, base images are uploaded to each host once,\n"
+		"  and a build whose host goes away is retried once on another.\n",
 	.flags = (const struct cli_flag[]){
 		{"color", CLI_BOOL, NULL, "true", "Colour the output (only on a terminal; NO_COLOR turns it off)"},
 		{"debug", CLI_BOOL, NULL, NULL, "Pause before each step; builds run one at a time"},
 		{"except", CLI_LIST, "foo,bar.*", NULL, "Run every build except these (globs on build names); post-processors named so (or of that type, when unnamed) are skipped too"},
 		{"only", CLI_LIST, "foo,bar.*", NULL, "Run only these builds (globs on build names)"},
 		{"force", CLI_BOOL, NULL, NULL, "Replace existing artifacts and output directories"},
+		CLI_HOSTS_FLAG,
 		{"machine-readable", CLI_BOOL, NULL, NULL, "Print Packer's machine-readable lines"},
 		{"on-error", CLI_STRING, "cleanup|abort|ask|run-cleanup-provisioner", "cleanup",
 		 "What to do when a build fails"},

@@ -8,6 +8,7 @@ extern const struct cli_command cmd_console;
 extern const struct cli_command cmd_describe_component;
 extern const struct cli_command cmd_fmt;
 extern const struct cli_command cmd_help;
+extern const struct cli_command cmd_hosts;
 extern const struct cli_command cmd_init;
 extern const struct cli_command cmd_inspect;
 extern const struct cli_command cmd_inspect_image;
@@ -20,6 +21,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_describe_component,
 	&cmd_fmt,
 	&cmd_help,
+	&cmd_hosts,
 	&cmd_init,
 	&cmd_inspect,
 	&cmd_inspect_image,

@@ -6,6 +6,8 @@ src_libkiln_a_SOURCES += \
 	src/cli/cmd-console.c \
 	src/cli/cmd-describe-component.c \
 	src/cli/cmd-help.c \
+	src/cli/cmd-hosts.c \
+	src/cli/poolargs.c src/cli/poolargs.h \
 	src/cli/cmd-inspect-image.c \
 	src/cli/cmd-version.c
 

@@ -285,6 +285,8 @@ void build_run_init(struct build_run *r, const struct plan_build *b, const struc
 	r->ctx.on_error = opts->on_error;
 	r->ctx.ops = &engine_ctx_ops;
 	r->ctx.engine = r;
+	r->host = -1;
+	r->only_host = -1;
 	/* Packer's injected values, available to provisioners from the start. */
 	kiln_ctx_set(&r->ctx, "PackerBuildName", b->name);
 	kiln_ctx_set(&r->ctx, "PackerBuilderType", b->builder_type);
@@ -336,5 +338,15 @@ void build_run_free(struct build_run *r)
 	free(r->artifacts);
 	strv_free(&r->ctx.build_data);
 	err_clear(&r->err);
+	free(r->lost_host);
 	ui_free(r->ui);
+}
+
+void build_run_reset(struct build_run *r)
+{
+	for (size_t i = 0; i < r->nartifacts; i++)
+		kiln_artifact_free(r->artifacts[i]);
+	r->nartifacts = 0;
+	err_clear(&r->err);
+	r->failed = false;
 }

@@ -21,6 +21,12 @@ struct build_run {
 	int64_t elapsed_ns;
 	bool failed;
 	bool warned_no_tty;
+	/* the build pool */
+	bool on_pool;                      /* the builder takes placements and there is a pool */
+	struct kiln_placement need;
+	int only_host;                     /* its template pins it to this pool host, or -1 */
+	int host;                          /* where it runs (ran), or -1 */
+	char *lost_host;                   /* the host lost during its first attempt, or NULL */
 };
 
 void build_run_init(struct build_run *r, const struct plan_build *b, const struct engine_opts *opts,
@@ -29,5 +35,7 @@ int build_prepare(struct build_run *r, struct kiln_error *err);
 /* Run the builder, its provisioners and post-processors; the outcome is in r->err / r->artifacts. */
 int build_execute(struct build_run *r);
 void build_run_free(struct build_run *r);
+/* Forget a failed attempt's outcome before the build runs again (on another host). */
+void build_run_reset(struct build_run *r);
 
 #endif

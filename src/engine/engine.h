@@ -7,6 +7,7 @@
 
 #include "component.h"
 #include "engine/plan.h"
+#include "engine/pool.h"
 
 /* How the engine reaches the template layer: {tmpl_eval_step, kiln_config_free} in normal use; tests
  * substitute their own, so the engine does not depend on src/template/. */
@@ -23,6 +24,11 @@ struct engine_opts {
 	int parallel_builds;            /* -parallel-builds: 0 = no limit */
 	struct tmpl *tmpl;              /* for late evaluation */
 	const struct engine_tmpl_ops *tmpl_ops;
+	/* The build pool (-hosts, KILN_HOSTS, the configuration file): builds whose builder takes placements
+	 * are spread over these hosts. None: every build runs where its template says. */
+	const struct kiln_host *hosts;
+	size_t nhosts;
+	const struct pool_options *pool_opts;   /* NULL: the defaults (tests shorten them) */
 };
 
 struct engine_result {

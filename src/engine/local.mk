@@ -16,11 +16,19 @@ tests_unit_test_engine_LDADD = $(UNIT_LDADD)
 
 src_libkiln_a_SOURCES += \
 	src/engine/build.c src/engine/build.h \
-	src/engine/engine.c src/engine/engine.h
+	src/engine/engine.c src/engine/engine.h \
+	src/engine/pool.c src/engine/pool.h \
+	src/engine/sched.c src/engine/sched.h
+
+check_PROGRAMS += tests/unit/test-engine-pool
+TESTS += tests/unit/test-engine-pool
+tests_unit_test_engine_pool_SOURCES = tests/unit/test-engine-pool.c tests/unit/ui-capture.h
+tests_unit_test_engine_pool_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_engine_pool_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/test-engine-run
 TESTS += tests/unit/test-engine-run
-tests_unit_test_engine_run_SOURCES = tests/unit/test-engine-run.c
+tests_unit_test_engine_run_SOURCES = tests/unit/test-engine-run.c tests/unit/ui-capture.h
 tests_unit_test_engine_run_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_engine_run_LDADD = $(UNIT_LDADD)
 

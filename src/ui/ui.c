@@ -18,12 +18,13 @@ enum { COL_RED = 31, COL_GREEN = 32, COL_YELLOW = 33, COL_BLUE = 34, COL_MAGENTA
 struct ui {
 	char *target; /* "" for the global UI */
 	int color;    /* ANSI colour code, 0 = none */
+	char *label;  /* what prefixes its lines: the target, or "target@host" (ui_set_host) */
 };
 
 static pthread_mutex_t ui_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ui_settings settings;
 static bool configured;
-static struct ui global_ui = {"", 0};
+static struct ui global_ui = {"", 0, ""};
 static unsigned next_color;
 /* A progress bar currently drawn on the terminal's last line: erased before other output. */
 static bool bar_on_screen;
@@ -65,6 +66,7 @@ struct ui *ui_for_target(const char *target)
 	static const int palette[] = {COL_GREEN, COL_CYAN, COL_MAGENTA, COL_YELLOW, COL_BLUE};
 	struct ui *ui = xcalloc(1, sizeof *ui);
 	ui->target = xstrdup(target ? target : "");
+	ui->label = xstrdup(ui->target);
 	pthread_mutex_lock(&ui_lock);
 	ui->color = palette[next_color++ % (sizeof palette / sizeof palette[0])];
 	pthread_mutex_unlock(&ui_lock);
@@ -76,7 +78,19 @@ void ui_free(struct ui *ui)
 	if (!ui || ui == &global_ui)
 		return;
 	free(ui->target);
+	free(ui->label);
 	free(ui);
+}
+
+void ui_set_host(struct ui *ui, const char *host)
+{
+	if (!ui || ui == &global_ui)
+		return;
+	char *label = host && *host ? xasprintf("%s@%s", ui->target, host) : xstrdup(ui->target);
+	pthread_mutex_lock(&ui_lock);
+	free(ui->label);
+	ui->label = label;
+	pthread_mutex_unlock(&ui_lock);
 }
 
 const char *ui_target(const struct ui *ui)
@@ -147,9 +161,9 @@ static void emit(struct ui *ui, char kind, const char *raw)
 		if (kind == 'S' || kind == 'E')
 			buf_puts(&line, text);
 		else if (kind == 'm')
-			buf_printf(&line, "    %s%s%s", ui->target, *ui->target ? ": " : "", text);
+			buf_printf(&line, "    %s%s%s", ui->label, *ui->label ? ": " : "", text);
 		else
-			buf_printf(&line, "==> %s%s%s%s", ui->target, *ui->target ? ": " : "", kind == 'w' ? "Warning: " : "", text);
+			buf_printf(&line, "==> %s%s%s%s", ui->label, *ui->label ? ": " : "", kind == 'w' ? "Warning: " : "", text);
 		char *esc = ui_machine_escape(buf_cstr(&line));
 		fprintf(settings.out, "%lld,,ui,%s,%s\n", (long long)time(NULL),
 			kind == 's' || kind == 'S' ? "say" : kind == 'm' ? "message" : "error", esc);
@@ -191,8 +205,8 @@ static void emit(struct ui *ui, char kind, const char *raw)
 			buf_puts(&line, "    ");
 		else
 			buf_puts(&line, "==> ");
-		if (*ui->target)
-			buf_printf(&line, "%s: ", ui->target);
+		if (*ui->label)
+			buf_printf(&line, "%s: ", ui->label);
 		if (kind == 'w' && first)
 			buf_puts(&line, "Warning: ");
 		buf_append(&line, p, n);
@@ -386,7 +400,7 @@ void ui_progress_update(struct ui_progress *p, uint64_t done)
 			return;
 		p->last_print_ms = now;
 		struct buf b = BUF_INIT;
-		buf_printf(&b, "    %s%s", p->ui->target, *p->ui->target ? ": " : "");
+		buf_printf(&b, "    %s%s", p->ui->label, *p->ui->label ? ": " : "");
 		progress_line(p, &b, now);
 		if (p->total) {
 			int width = 30, fill = (int)(p->done * (uint64_t)width / p->total);

@@ -33,6 +33,9 @@ struct ui *ui_global(void);                  /* no target; never freed */
 struct ui *ui_for_target(const char *target); /* picks the next colour, as Packer does per build */
 void ui_free(struct ui *ui);
 const char *ui_target(const struct ui *ui);  /* "" for the global UI */
+/* The build runs on a pool host: its lines are prefixed "target@host: " from now on (NULL: back to
+ * "target: "). The machine-readable target stays the build's name. */
+void ui_set_host(struct ui *ui, const char *host);
 
 /* "==> target: message" (bold) */
 void ui_say(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

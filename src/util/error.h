@@ -19,6 +19,8 @@ enum err_kind {
 	ERR_NOT_FOUND,
 	ERR_INVALID,     /* bad input: configuration, arguments */
 	ERR_IO,
+	ERR_HOST_LOST,   /* the connection to a hypervisor host went away (its daemon stopped, the network) */
+	ERR_EXISTS,      /* what was to be created exclusively is already there */
 };
 
 struct kiln_error {

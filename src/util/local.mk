@@ -10,6 +10,7 @@ src_libkiln_a_SOURCES += \
 	src/util/signals.c src/util/signals.h \
 	src/util/strv.c src/util/strv.h \
 	src/util/timeutil.c src/util/timeutil.h \
+	src/util/units.c src/util/units.h \
 	src/util/version.c src/util/version.h
 
 check_PROGRAMS += tests/unit/test-util

@@ -3,7 +3,8 @@
 # through a private sshd on loopback, so kiln cannot assume the hypervisor sees its files. The base image
 # goes up as a volume of a scratch storage pool, the serial console is streamed back, the guest's SSH
 # port is forwarded on the "remote" host, the disk comes back down after shutdown, and every volume kiln
-# created is deleted.
+# created is deleted but the cached base image (qemu/volcache.h), which `kiln hosts -clean -cache`
+# removes.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 qemu_setup
@@ -65,8 +66,21 @@ test_expect_success 'the tiny image builds on the remote hypervisor' '
 	qemu-img check out/packer-remote &&
 	! qemu-img info out/packer-remote | grep -q "backing file" &&
 	test_grep "tiny: up" out/packer-remote-serial.log &&
-	test -z "$(virsh -c qemu:///system vol-list "$POOL" | sed -n "3,\$p" | grep -v "^ *\$")" &&
+	sha=$(sha256sum "$TINY" | cut -d" " -f1) &&
+	virsh -c qemu:///system vol-list "$POOL" | awk "NR > 2 && NF { print \$1 }" | sed "s/\.used-[0-9]*\$/.used-T/" >vols &&
+	printf "%s\n" "kiln-sha256-$sha" "kiln-sha256-$sha.used-T" >expect &&
+	test_cmp expect vols &&
 	qemu_no_test_domains
+'
+
+test_expect_success 'kiln hosts -clean -cache removes the cached image' '
+	port=$(cat sshd/port) &&
+	uri="qemu+ssh://root@127.0.0.1:$port/system?keyfile=$TEST_DIR/sshd/client_key&no_verify=1" &&
+	"$KILN" hosts -hosts="$uri" >hosts.txt 2>&1 &&
+	test_grep "image cache:  1 image, 26" hosts.txt &&
+	"$KILN" hosts -clean -cache -hosts="$uri" >clean.txt 2>&1 &&
+	test_grep "removed volume kiln-sha256-" clean.txt &&
+	test -z "$(virsh -c qemu:///system vol-list "$POOL" | sed -n "3,\$p" | grep -v "^ *\$")"
 '
 
 test_done

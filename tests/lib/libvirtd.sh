@@ -34,15 +34,36 @@
 #                           ends however it ends leaves no daemon, no guest and no mount behind
 #   libvirtd_names          the names of this test's daemons (for tests/lib/audit.sh)
 #
+#   libvirtd_start_user NAME
+#                           start NAME as an unprivileged session daemon instead: libvirtd --listen as
+#                           the system user $LIBVIRTD_USER (kiln-session, created when missing), with
+#                           HOME and XDG_* directories under libvirtd-NAME/ (run is its
+#                           XDG_RUNTIME_DIR; config links to a short directory in /tmp, for the
+#                           length of socket paths); its URIs end in /session (qemu+tcp://127.0.0.1:PORT/session
+#                           is the remote one) and its QEMU runs as that user. Later libvirtd_start,
+#                           _stop, _kill, _restart and _teardown of NAME treat it as such.
+#
 # Several daemons may run at once (a pool of hosts): each has its own directories and TCP port.
 # Start-up takes about 1.5 s: QEMU's capabilities are seeded from the system daemon's cache when it
 # has them (libvirt checks they still match the binaries and probes again if not).
 
 LIBVIRTD_BIN=${LIBVIRTD_BIN:-/usr/sbin/libvirtd}
+LIBVIRTD_USER=${LIBVIRTD_USER:-kiln-session}
 
 libvirtd_dir() { printf '%s/libvirtd-%s' "${TEST_DIR:?}" "$1"; }
-libvirtd_uri() { printf 'qemu+unix:///system?socket=%s/run/libvirt-sock' "$(libvirtd_dir "$1")"; }
-libvirtd_tcp_uri() { printf 'qemu+tcp://127.0.0.1:%s/system' "$(cat "$(libvirtd_dir "$1")/port")"; }
+_lv_session() { [ -f "$(libvirtd_dir "$1")/session" ]; }
+libvirtd_uri() {
+	if _lv_session "$1"; then
+		printf 'qemu+unix:///session?socket=%s/run/libvirt/libvirt-sock' "$(libvirtd_dir "$1")"
+	else
+		printf 'qemu+unix:///system?socket=%s/run/libvirt-sock' "$(libvirtd_dir "$1")"
+	fi
+}
+libvirtd_tcp_uri() {
+	_lv_mode=system
+	_lv_session "$1" && _lv_mode=session
+	printf 'qemu+tcp://127.0.0.1:%s/%s' "$(cat "$(libvirtd_dir "$1")/port")" "$_lv_mode"
+}
 libvirtd_names() {
 	for _lv_d in "${TEST_DIR:?}"/libvirtd-*; do
 		[ -d "$_lv_d" ] && printf '%s\n' "${_lv_d##*/libvirtd-}"
@@ -70,7 +91,7 @@ libvirtd_domains() {
 }
 
 libvirtd_qemu_pids() {
-	for _lv_f in "$(libvirtd_dir "$1")"/run/qemu/*.pid; do
+	for _lv_f in "$(libvirtd_dir "$1")"/run/qemu/*.pid "$(libvirtd_dir "$1")"/run/libvirt/qemu/run/*.pid; do
 		[ -f "$_lv_f" ] && [ "${_lv_f##*/}" != driver.pid ] || continue   # driver.pid is libvirtd's
 		_lv_p=$(cat "$_lv_f" 2>/dev/null)
 		[ -n "$_lv_p" ] && test_pid_alive "$_lv_p" && printf '%s\n' "$_lv_p"
@@ -78,22 +99,27 @@ libvirtd_qemu_pids() {
 	return 0
 }
 
-_lv_configure() {
-	_lv_d=$1
-	_lv_port=$2
-	mkdir -p "$_lv_d/etc" "$_lv_d/run" "$_lv_d/lib" "$_lv_d/cache/qemu/capabilities" "$_lv_d/log" || return 1
-	cat >"$_lv_d/etc/libvirtd.conf" <<-EOF
+# _lv_listen_conf DIR PORT: what every private daemon's libvirtd.conf says
+_lv_listen_conf() {
+	cat <<-EOF
 	# private daemon of a kiln test: loopback only, no TLS, no authentication
 	listen_tls = 0
 	listen_tcp = 1
 	listen_addr = "127.0.0.1"
-	tcp_port = "$_lv_port"
+	tcp_port = "$2"
 	auth_tcp = "none"
-	unix_sock_dir = "$_lv_d/run"
-	unix_sock_group = "root"
-	unix_sock_rw_perms = "0700"
-	log_outputs = "3:file:$_lv_d/log/libvirtd.log"
+	log_outputs = "3:file:$1/log/libvirtd.log"
 	EOF
+}
+
+_lv_configure() {
+	_lv_d=$1
+	_lv_port=$2
+	mkdir -p "$_lv_d/etc" "$_lv_d/run" "$_lv_d/lib" "$_lv_d/cache/qemu/capabilities" "$_lv_d/log" || return 1
+	{
+		_lv_listen_conf "$_lv_d" "$_lv_port"
+		printf 'unix_sock_dir = "%s"\nunix_sock_group = "root"\nunix_sock_rw_perms = "0700"\n' "$_lv_d/run"
+	} >"$_lv_d/etc/libvirtd.conf"
 	cat >"$_lv_d/etc/qemu.conf" <<-EOF
 	# private daemon of a kiln test: no virtlogd, no cgroups, QEMU as root
 	stdio_handler = "file"
@@ -106,6 +132,70 @@ _lv_configure() {
 	return 0
 }
 
+# _lv_configure_user DIR PORT: the session daemon's HOME and XDG directories, owned by its user
+_lv_configure_user() {
+	_lv_d=$1
+	_lv_port=$2
+	if ! id -u "$LIBVIRTD_USER" >/dev/null 2>&1; then
+		useradd --system --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin "$LIBVIRTD_USER" ||
+			return 1
+	fi
+	# the daemon's user must get through the test's directory to its own
+	chmod 0711 "${TEST_DIR:?}" || return 1
+	mkdir -p "$_lv_d/home" "$_lv_d/etc" "$_lv_d/run" "$_lv_d/cache/libvirt/qemu/capabilities" \
+		"$_lv_d/data" "$_lv_d/log" "$_lv_d/pool" || return 1
+	# A session daemon keeps its QEMU monitor sockets under XDG_CONFIG_HOME, and a socket path has
+	# at most 107 bytes: the config directory lives in a short one of its own (config links to it).
+	_lv_cfg=$(mktemp -d /tmp/kiln-lv.XXXXXX) || return 1
+	test_atexit "rm -rf '$_lv_cfg'"
+	ln -s "$_lv_cfg" "$_lv_d/config" && mkdir -p "$_lv_cfg/libvirt" || return 1
+	# (etc/libvirtd.conf, given with -f, is where tests/lib/audit.sh recognises the test's daemons)
+	_lv_listen_conf "$_lv_d" "$_lv_port" >"$_lv_d/etc/libvirtd.conf"
+	cat >"$_lv_d/config/libvirt/qemu.conf" <<-EOF
+	# private session daemon of a kiln test: no virtlogd
+	stdio_handler = "file"
+	EOF
+	# a session daemon probes QEMU for itself (the system daemon's cache does not fit it): ~10 s on a
+	# loaded machine, so what an earlier test's daemon found is kept with the fixtures (libvirt checks
+	# that it still matches the binaries and the kernel, and probes again if not)
+	cp "$_LV_CAPS"/*.xml "$_lv_d/cache/libvirt/qemu/capabilities/" 2>/dev/null
+	chown -R "$LIBVIRTD_USER:" "$_lv_d" "$_lv_cfg" && chmod 0700 "$_lv_d/run"
+}
+
+_LV_CAPS=${KILN_FIXTURE_CACHE:-/var/tmp/kiln-fixtures}/libvirt-session-capabilities
+
+# keep a session daemon's QEMU capabilities for the next test's (see _lv_configure_user)
+_lv_keep_caps() {
+	_lv_c=$(libvirtd_dir "$1")/cache/libvirt/qemu/capabilities
+	ls "$_lv_c"/*.xml >/dev/null 2>&1 || return 0
+	mkdir -p "$_LV_CAPS" && _lv_t=$(mktemp -d "$_LV_CAPS.XXXXXX") && cp "$_lv_c"/*.xml "$_lv_t/" &&
+		rm -rf "$_LV_CAPS" && mv "$_lv_t" "$_LV_CAPS"
+	return 0
+}
+
+libvirtd_start_user() {
+	_lv_n=$1
+	_lv_d=$(libvirtd_dir "$_lv_n")
+	if [ ! -f "$_lv_d/port" ]; then
+		mkdir -p "$_lv_d" && : >"$_lv_d/session" || return 1
+	elif ! _lv_session "$_lv_n"; then
+		echo "libvirtd_start_user: $_lv_n is a privileged daemon" >&2
+		return 1
+	fi
+	libvirtd_start "$_lv_n"
+}
+
+_lv_start_session() {
+	_lv_d=$1
+	shift
+	# shellcheck disable=SC2086 # the reaper is a word list
+	setsid setpriv --reuid="$LIBVIRTD_USER" --regid="$(id -g "$LIBVIRTD_USER")" --clear-groups \
+		env -i HOME="$_lv_d/home" XDG_CONFIG_HOME="$(readlink "$_lv_d/config")" XDG_RUNTIME_DIR="$_lv_d/run" \
+		XDG_CACHE_HOME="$_lv_d/cache" XDG_DATA_HOME="$_lv_d/data" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		"$@" "$LIBVIRTD_BIN" --listen -f "$_lv_d/etc/libvirtd.conf" -p "$_lv_d/run/libvirtd.pid" \
+		</dev/null >>"$_lv_d/log/stderr" 2>&1 &
+}
+
 libvirtd_start() {
 	_lv_n=$1
 	_lv_d=$(libvirtd_dir "$_lv_n")
@@ -116,14 +206,24 @@ libvirtd_start() {
 	if [ ! -f "$_lv_d/port" ]; then
 		test_atexit "libvirtd_teardown '$_lv_n'"
 		_lv_port=$(test_free_port) || return 1
-		_lv_configure "$_lv_d" "$_lv_port" || return 1
+		if _lv_session "$_lv_n"; then
+			_lv_configure_user "$_lv_d" "$_lv_port" || return 1
+		else
+			_lv_configure "$_lv_d" "$_lv_port" || return 1
+		fi
 		echo "$_lv_port" >"$_lv_d/port"
 	fi
-	rm -f "$_lv_d/run/libvirt-sock" "$_lv_d/run/libvirtd.pid"
+	rm -f "$_lv_d/run/libvirt-sock" "$_lv_d/run/libvirt/libvirt-sock" "$_lv_d/run/libvirtd.pid"
 	# tini (when present) adopts and reaps the QEMU processes libvirtd double-forks at once, as
 	# scripts/install-deps does for the system daemon: otherwise each guest's exit waits for init.
 	_lv_reaper=
 	command -v tini >/dev/null 2>&1 && _lv_reaper="tini -s --"
+	_lv_sock=$_lv_d/run/libvirt-sock
+	if _lv_session "$_lv_n"; then
+		_lv_sock=$_lv_d/run/libvirt/libvirt-sock
+		# shellcheck disable=SC2086
+		_lv_start_session "$_lv_d" $_lv_reaper
+	else
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	unshare -m --propagation private sh -c '
 		d=$1; shift
@@ -134,9 +234,10 @@ libvirtd_start() {
 		mount --bind "$d/log" /var/log/libvirt &&
 		exec setsid "$@"' sh "$_lv_d" $_lv_reaper "$LIBVIRTD_BIN" --listen -f "$_lv_d/etc/libvirtd.conf" \
 		-p "$_lv_d/run/libvirtd.pid" </dev/null >>"$_lv_d/log/stderr" 2>&1 &
+	fi
 	_lv_i=0
 	while [ $_lv_i -lt 300 ]; do
-		if [ -S "$_lv_d/run/libvirt-sock" ] && _lv_virsh "$_lv_n" version >/dev/null; then
+		if [ -S "$_lv_sock" ] && _lv_virsh "$_lv_n" version >/dev/null; then
 			return 0
 		fi
 		sleep 0.1
@@ -181,6 +282,7 @@ libvirtd_teardown() {
 	_lv_n=$1
 	_lv_d=$(libvirtd_dir "$_lv_n")
 	[ -d "$_lv_d" ] || return 0
+	_lv_session "$_lv_n" && _lv_keep_caps "$_lv_n"
 	for _lv_dom in $(libvirtd_domains "$_lv_n"); do
 		_lv_virsh "$_lv_n" destroy "$_lv_dom" >/dev/null
 	done

@@ -16,39 +16,11 @@
 #include "component.h"
 #include "engine/engine.h"
 #include "ui/ui.h"
+#include "ui-capture.h"
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/signals.h"
 #include "util/timeutil.h"
-
-/* --- capture of the UI --- */
-static char *out_data, *err_data;
-static size_t out_len, err_len;
-static FILE *out_f, *err_f;
-
-static void capture_start(bool machine)
-{
-	out_f = open_memstream(&out_data, &out_len);
-	err_f = open_memstream(&err_data, &err_len);
-	struct ui_settings s = {.color = UI_COLOR_NEVER, .machine_readable = machine, .out = out_f, .err = err_f,
-				.progress_tty_set = true};
-	ui_configure(&s);
-}
-
-static void capture_stop(void)
-{
-	fclose(out_f);
-	fclose(err_f);
-	struct ui_settings s = {.color = UI_COLOR_NEVER};
-	ui_configure(&s);
-}
-
-static void capture_free(void)
-{
-	free(out_data);
-	free(err_data);
-	out_data = err_data = NULL;
-}
 
 /* --- fake configuration: the step's type string tells the fake components what to do --- */
 struct kiln_config {
