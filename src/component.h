@@ -123,6 +123,13 @@ int kiln_config_error(const struct kiln_config *c, const char *name, struct kiln
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* "source.qemu.debian" style label of the block, for messages. */
 const char *kiln_config_label(const struct kiln_config *c);
+/* The schema the configuration was decoded against (a plugin's components find themselves by it). */
+const struct kiln_schema *kiln_config_schema(const struct kiln_config *c);
+/* The configuration as the plugin protocol sends it (docs/plugins.md, "Prepare"): JSON text of an
+ * object holding every key that is set or has a default (the user's value, else the default; blocks
+ * as objects, repeated ones as arrays of objects). Keys whose value is not known yet are left out and
+ * named in unknown ("key", "block.key", "block[1].key"). Caller frees. */
+char *kiln_config_json(const struct kiln_config *c, struct strv *unknown);
 
 /* Transitional readers with the default restated by the caller; being replaced by schema defaults
  * (.def) and the readers above, component by component. */

@@ -3,9 +3,13 @@
  * (src/registry.h explains why); src/registry.c finds them. */
 #include "image/archive.h"
 #include "image/image.h"
+#include "qemu/download.h"
 #include "registry.h"
+#include "util/file.h"
+#include "util/mem.h"
 
 #include <editline/readline.h>
+#include <stdlib.h>
 
 extern const struct kiln_builder qemu_builder;
 extern const struct kiln_builder null_builder;
@@ -66,6 +70,27 @@ static char *read_line(const char *prompt)
 	return line;
 }
 
+static int fetch_text(const char *url, char **text, struct kiln_error *err)
+{
+	return qemu_fetch_text(url, NULL, text, err);
+}
+
+/* A remote file is downloaded into dest; a local one is verified where it is, then copied. */
+static int fetch_file(const char *url, const char *sha256_hex, const char *dest, struct ui *ui, struct kiln_error *err)
+{
+	char *checksum = xasprintf("sha256:%s", sha256_hex);
+	char *const urls[] = {(char *)url, NULL};
+	struct qemu_fetch_req req = {.urls = urls, .nurls = 1, .checksum = checksum, .target_path = dest, .ui = ui};
+	struct qemu_fetch_result res;
+	int rc = qemu_fetch(&req, &res, err);
+	if (rc == 0 && res.in_place)
+		rc = file_copy(res.path, dest, 0755, err);
+	if (rc == 0)
+		qemu_fetch_result_free(&res);
+	free(checksum);
+	return rc;
+}
+
 const struct kiln_module kiln_builtin_module = {
 	.abi = KILN_MODULE_ABI,
 	.component_abi = KILN_COMPONENT_ABI,
@@ -77,4 +102,6 @@ const struct kiln_module kiln_builtin_module = {
 	.gzip = img_gzip,
 	.read_line = read_line,
 	.end_lines = clear_history,
+	.fetch_text = fetch_text,
+	.fetch_file = fetch_file,
 };

@@ -13,10 +13,11 @@
 #include "util/buf.h"
 #include "util/error.h"
 
-#define KILN_MODULE_ABI 2
+#define KILN_MODULE_ABI 3
 #define KILN_MODULE_FILE "kiln-components.so"
 
 struct img_api;
+struct ui;
 
 struct kiln_module {
 	int abi;                                        /* KILN_MODULE_ABI */
@@ -32,6 +33,12 @@ struct kiln_module {
 	 * kept in the history (caller frees), NULL at end of input; end_lines forgets the history. */
 	char *(*read_line)(const char *prompt);
 	void (*end_lines)(void);
+	/* Plugin installs (src/plugin/install.c) download through qemu/'s libcurl code: a small text by
+	 * URL or local path (a SHA256SUMS file, a release list), and a file by URL or local path into
+	 * dest, verified against its SHA-256 (a mismatch names both digests and leaves nothing). */
+	int (*fetch_text)(const char *url, char **text, struct kiln_error *err);
+	int (*fetch_file)(const char *url, const char *sha256_hex, const char *dest, struct ui *ui,
+			  struct kiln_error *err);
 };
 
 extern const struct kiln_module kiln_builtin_module;

@@ -12,6 +12,7 @@ extern const struct cli_command cmd_hosts;
 extern const struct cli_command cmd_init;
 extern const struct cli_command cmd_inspect;
 extern const struct cli_command cmd_inspect_image;
+extern const struct cli_command cmd_plugins;
 extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_version;
 
@@ -25,6 +26,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_init,
 	&cmd_inspect,
 	&cmd_inspect_image,
+	&cmd_plugins,
 	&cmd_validate,
 	&cmd_version,
 	NULL,

@@ -22,7 +22,7 @@ tests_unit_test_cli_LDADD = $(UNIT_LDADD)
 # HCL and template commands (fmt, validate, inspect, init) and diagnostics output
 src_libkiln_a_SOURCES += src/cli/diagout.c src/cli/diagout.h src/cli/cmd-fmt.c \
 	src/cli/tmplargs.c src/cli/tmplargs.h src/cli/cmd-validate.c src/cli/cmd-inspect.c src/cli/cmd-init.c \
-	src/cli/requirements.c src/cli/requirements.h
+	src/cli/requirements.c src/cli/requirements.h src/cli/cmd-plugins.c
 TESTS += tests/integration/t0100-fmt.sh tests/integration/t0104-required-plugins.sh
 EXTRA_DIST += tests/integration/t0104-required-plugins.sh
 

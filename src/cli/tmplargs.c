@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/catalog.h"
 #include "util/mem.h"
 
 struct ordered {
@@ -36,6 +37,7 @@ struct tmpl *cli_load_template(const struct cli_args *a, const char *path, enum 
 	opts.var_args = args;
 	opts.nvar_args = nv + nf;
 	opts.allow_unset = allow_unset;
+	opts.plugins = &plugin_finder;
 	/* Packer's defaults: validate warns about values for undeclared variables in variable files
 	 * unless -no-warn-undeclared-var, build only with -warn-on-undeclared-var, the others never */
 	if (cli_has_flag(a, "no-warn-undeclared-var"))

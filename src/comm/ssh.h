@@ -91,7 +91,9 @@ int ssh_keypair_generate(const char *type, int bits, const char *name, struct ss
 void ssh_keypair_free(struct ssh_keypair *kp);
 
 /* build.Host, build.Port, build.User, build.Password, build.ConnType, build.SSHPublicKey,
- * build.SSHPrivateKey (from kp, or from ssh_private_key_file when kp is NULL). */
+ * build.SSHPrivateKey (from kp, or from ssh_private_key_file when kp is NULL), build.SSHPrivateKeyFile
+ * (its path), and the jump host: build.SSHBastionHost, SSHBastionPort, SSHBastionUser,
+ * SSHBastionPassword, SSHBastionPrivateKeyFile ("" without one). */
 void ssh_export_build_data(struct kiln_ctx *ctx, const struct ssh_config *sc, const struct ssh_keypair *kp,
 			   const char *host, int port);
 

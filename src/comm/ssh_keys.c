@@ -146,4 +146,15 @@ void ssh_export_build_data(struct kiln_ctx *ctx, const struct ssh_config *sc, co
 	} else {
 		kiln_ctx_set(ctx, "SSHPrivateKey", "");
 	}
+	/* For tools that connect to the machine themselves (a plugin running Ansible): the key as a file,
+	 * and the jump host when there is one. */
+	kiln_ctx_set(ctx, "SSHPrivateKeyFile", kp ? kp->private_path : sc->private_key_file ? sc->private_key_file : "");
+	const struct ssh_bastion_config *b = &sc->bastion;
+	char bport[16];
+	snprintf(bport, sizeof bport, "%d", b->port > 0 ? b->port : 22);
+	kiln_ctx_set(ctx, "SSHBastionHost", b->host ? b->host : "");
+	kiln_ctx_set(ctx, "SSHBastionPort", b->host ? bport : "");
+	kiln_ctx_set(ctx, "SSHBastionUser", b->host && b->username ? b->username : "");
+	kiln_ctx_set(ctx, "SSHBastionPassword", b->host && b->password ? b->password : "");
+	kiln_ctx_set(ctx, "SSHBastionPrivateKeyFile", b->host && b->private_key_file ? b->private_key_file : "");
 }

@@ -64,10 +64,16 @@ static int provision_once(struct build_run *r, const struct plan_step *s, struct
 		sig_set_thread_deadline(0);
 		if (timed_out) {
 			char *d = duration_format_ns(s->timeout_ms * 1000000LL);
-			struct kiln_error t = ERR_INIT;
-			err_set_kind(&t, ERR_TIMEOUT, "timed out after %s", d);
-			err_hint(&t, "raise the provisioner's `timeout`, or find out why it hangs (KILN_LOG=1 shows every command)");
-			err_move(err, &t);
+			if (err_is(err, ERR_TIMEOUT)) {
+				/* the component says how it ended (a plugin: whether it stopped, its last output) */
+				err_wrap(err, "timed out after %s", d);
+			} else {
+				struct kiln_error t = ERR_INIT;
+				err_set_kind(&t, ERR_TIMEOUT, "timed out after %s", d);
+				err_move(err, &t);
+			}
+			if (!err->hint)
+				err_hint(err, "raise the provisioner's `timeout`, or find out why it hangs (KILN_LOG=1 shows every command)");
 			free(d);
 			rc = -1;
 		}

@@ -30,7 +30,8 @@ EXTRA_DIST += tests/integration/t0150-console-diff.sh tests/integration/t0151-co
 	tests/console/expected-doc.txt tests/console/regen.sh tests/console/fixtures
 
 # libFuzzer targets: built and run by tests/fuzz/run.sh (a step of scripts/test), not by make check
-EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/fuzz-hcl-parser.c tests/fuzz/fuzz-hcl-eval.c
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/fuzz-hcl-parser.c tests/fuzz/fuzz-hcl-eval.c \
+	tests/fuzz/fuzz-plugin-rpc.c tests/fuzz/fuzz-plugin-sdk.c
 
 check_PROGRAMS += tests/unit/test-hcl-eval
 TESTS += tests/unit/test-hcl-eval

@@ -230,7 +230,7 @@ static struct tmpl_step *new_step(struct tmpl *t, struct tmpl_build *b, enum tmp
 	tmpl_bindings_copy(&s->bindings, bind);
 	enum tmpl_kind ck = kind == TMPL_STEP_POSTPROCESSOR ? TMPL_POSTPROCESSOR : TMPL_PROVISIONER;
 	/* a type kiln lacks is reported once -only/-except are known (tmpl_report_unknown_types) */
-	s->comp_ok = tmpl_find_component(ck, s->type, NULL, NULL, &s->comp);
+	s->comp_ok = tmpl_find_component(t, ck, s->type, NULL, NULL, &s->comp);
 	s->name_attr = hcl_body_attr(body, "name");
 	s->only_attr = hcl_body_attr(body, "only");
 	s->except_attr = hcl_body_attr(body, "except");
@@ -366,7 +366,7 @@ void tmpl_decode_builds(struct tmpl *t, struct hcl_diags *d)
 {
 	for (size_t i = 0; i < t->nsources; i++) {
 		struct tmpl_source *s = &t->sources[i];
-		s->comp_ok = tmpl_find_component(TMPL_BUILDER, s->type, NULL, NULL, &s->comp);
+		s->comp_ok = tmpl_find_component(t, TMPL_BUILDER, s->type, NULL, NULL, &s->comp);
 	}
 	for (size_t i = 0; i < t->nbuild_blocks; i++)
 		decode_build(t, t->build_blocks[i], i, d);

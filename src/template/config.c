@@ -10,12 +10,14 @@
 #include "template/internal.h"
 #include "engine/plan.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hcl/eval.h"
+#include "hcl/func.h"
 #include "hcl/value.h"
 #include "schema.h"
 #include "ui/ui.h"
@@ -423,6 +425,65 @@ bool tmpl_config_error_range(const struct kiln_config *c, const struct kiln_erro
 const char *kiln_config_label(const struct kiln_config *c)
 {
 	return c ? c->label : "";
+}
+
+const struct kiln_schema *kiln_config_schema(const struct kiln_config *c)
+{
+	return c ? c->schema : NULL;
+}
+
+static json_t *value_json(struct hcl_value *v)
+{
+	struct buf b = BUF_INIT;
+	hcl_json_encode(v, &b);
+	json_t *j = json_loadb(buf_cstr(&b), b.len, JSON_DECODE_ANY, NULL);
+	buf_free(&b);
+	return j ? j : json_null();
+}
+
+static json_t *config_json(const struct kiln_config *c, const char *prefix, struct strv *unknown)
+{
+	json_t *o = json_object();
+	for (const struct kiln_attr *a = c->schema->attrs; a && a->name; a++) {
+		const struct cfg_attr *ca = find_attr(c, a->name);
+		if (ca && ca->value && !hcl_is_null(ca->value)) {
+			if (hcl_is_wholly_known(ca->value))
+				json_object_set_new(o, a->name, value_json(ca->value));
+			else
+				strv_pushf(unknown, "%s%s", prefix, a->name);
+			continue;
+		}
+		const struct cfg_blocks *b = find_blocks(c, a->name);
+		if (b && b->n) {
+			bool repeated = (a->flags & KILN_ATTR_REPEATED) != 0;
+			json_t *list = repeated ? json_array() : NULL;
+			for (size_t i = 0; i < b->n; i++) {
+				char *sub = repeated ? xasprintf("%s%s[%zu].", prefix, a->name, i) : xasprintf("%s%s.", prefix, a->name);
+				json_t *bj = config_json(b->v[i], sub, unknown);
+				free(sub);
+				if (!repeated) {
+					json_object_set_new(o, a->name, bj);
+					break;
+				}
+				json_array_append_new(list, bj);
+			}
+			if (list)
+				json_object_set_new(o, a->name, list);
+			continue;
+		}
+		const struct hcl_value *d = default_of(c, a->name);
+		if (d && !hcl_is_null(d))
+			json_object_set_new(o, a->name, value_json((struct hcl_value *)d));
+	}
+	return o;
+}
+
+char *kiln_config_json(const struct kiln_config *c, struct strv *unknown)
+{
+	json_t *o = config_json(c, "", unknown);
+	char *text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
 }
 
 /* HCL values are reference counted without atomics and configs share values with the template, so

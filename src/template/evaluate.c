@@ -530,7 +530,7 @@ static struct hcl_value *data_object(struct tmpl *t, struct hcl_diags *d)
 	for (size_t i = 0; i < t->ndatas; i++) {
 		struct tmpl_data *x = &t->datas[i];
 		if (!x->comp_ok)
-			x->comp_ok = tmpl_find_component(TMPL_DATASOURCE, x->type, &x->block->label_ranges[0], d, &x->comp);
+			x->comp_ok = tmpl_find_component(t, TMPL_DATASOURCE, x->type, &x->block->label_ranges[0], d, &x->comp);
 		if (!x->value) {
 			struct hcl_type *ty = NULL;
 			if (x->comp_ok && x->comp.datasource && x->comp.datasource->output_type) {

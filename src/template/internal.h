@@ -60,20 +60,27 @@ struct tmpl_component {
 	const struct kiln_postprocessor *postprocessor;
 	const struct kiln_datasource *datasource;
 	bool pending;                                /* a placeholder schema: validates, cannot run */
+	/* Not found because a required plugin provides it but cannot be used (not installed, not what
+	 * the lock file records): the diagnostic to give instead of "Unsupported type" (kept by the
+	 * template), else NULL. */
+	const char *plugin_summary, *plugin_detail;
 };
 
-/* Look up a component; false when kiln has no such type (with a diagnostic at `at` listing the known
- * types of that kind). */
-bool tmpl_find_component(enum tmpl_kind kind, const char *type, const struct hcl_range *at, struct hcl_diags *d,
+/* Look up a component: kiln's own, then those of the template's required plugins; false when kiln has
+ * no such type (with a diagnostic at `at` listing the known types of that kind, or saying why the
+ * plugin that provides it cannot be used). */
+bool tmpl_find_component(struct tmpl *t, enum tmpl_kind kind, const char *type, const struct hcl_range *at, struct hcl_diags *d,
 			 struct tmpl_component *out);
 const char *tmpl_kind_name(enum tmpl_kind kind);   /* "builder", "provisioner", ... */
 
 /* The placeholder schemas (pending_schemas.c): consulted only for types the registry lacks. */
 const struct kiln_schema *tmpl_pending_schema(enum tmpl_kind kind, const char *type);
 void tmpl_pending_names(enum tmpl_kind kind, struct strv *out);
-/* The diagnostic for a type kiln has no component of, listing those it has, with `more` (or NULL)
- * appended: an error, or a warning for one that -only/-except leave out. */
-void tmpl_unknown_component(enum tmpl_kind kind, const char *type, const struct hcl_range *at,
+/* The diagnostic for a component c that kiln could not find (tmpl_find_component failed): the type is
+ * unknown, listing those kiln has, or a required plugin cannot be used (said once per problem: every
+ * block that uses the plugin would say the same), with `more` (or NULL) appended: an error, or a
+ * warning for one that -only/-except leave out. */
+void tmpl_unknown_component(struct tmpl *t, const struct tmpl_component *c, const struct hcl_range *at,
 			    enum hcl_severity sev, const char *more, struct hcl_diags *d);
 /* Report the types kiln has no component of among the sources and build steps (tmpl_decode_builds
  * looks them up quietly): errors for those the builds selected by sel (-only/-except; NULL or empty:
@@ -211,6 +218,8 @@ struct tmpl {
 	struct hcl_range *required_version_ranges;
 	struct tmpl_plugin_req *plugins;
 	size_t nplugins;
+	const struct tmpl_plugins *plugin_finder;   /* tmpl_options.plugins */
+	struct strv plugin_problems;         /* plugin diagnostics given already (tmpl_unknown_component) */
 
 	struct tmpl_var *vars;
 	size_t nvars;

@@ -561,6 +561,7 @@ struct tmpl *tmpl_load(const char *path, const struct tmpl_options *opts, struct
 	if (!opts)
 		opts = &defaults;
 	t->mode = opts->mode;
+	t->plugin_finder = opts->plugins;
 	t->path = xstrdup(path);
 	char *cwd = getcwd(NULL, 0);
 	t->cwd = cwd ? cwd : xstrdup(".");
@@ -662,6 +663,7 @@ void tmpl_free(struct tmpl *t)
 	free(t->required_version_ranges);
 	free(t->plugins);
 	strv_free(&t->strings);
+	strv_free(&t->plugin_problems);
 	hcl_fileset_free(&t->files);
 	free(t->path);
 	free(t->dir);

@@ -483,7 +483,6 @@ static void report_step(struct tmpl *t, struct tmpl_build *b, struct tmpl_step *
 	if (s->comp_ok)
 		return;
 	bool pp = s->kind == TMPL_STEP_POSTPROCESSOR;
-	enum tmpl_kind kind = pp ? TMPL_POSTPROCESSOR : TMPL_PROVISIONER;
 	const struct hcl_range *at = s->block->nlabels ? &s->block->label_ranges[0] : &s->block->type_range;
 	char *more;
 	enum hcl_severity sev = HCL_DIAG_ERROR;
@@ -498,7 +497,7 @@ static void report_step(struct tmpl *t, struct tmpl_build *b, struct tmpl_step *
 		more = xasprintf("Restrict it with only or except in its block to the sources it is for%s%s.",
 				 only ? ", or build only what kiln can with " : "", only ? only : "");
 	}
-	tmpl_unknown_component(kind, s->type, at, sev, more, d);
+	tmpl_unknown_component(t, &s->comp, at, sev, more, d);
 	free(more);
 }
 
@@ -536,7 +535,7 @@ void tmpl_report_unknown_types(struct tmpl *t, const struct plan_options *sel, s
 						 src->type, src->name)
 			     : only ? xasprintf("Build only what kiln can with %s.", only)
 				    : NULL;
-		tmpl_unknown_component(TMPL_BUILDER, src->type, &src->block->label_ranges[0],
+		tmpl_unknown_component(t, &src->comp, &src->block->label_ranges[0],
 				       wanted ? HCL_DIAG_ERROR : HCL_DIAG_WARNING, more, d);
 		free(more);
 	}

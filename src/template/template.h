@@ -39,6 +39,9 @@ struct tmpl_var_arg {
 	const char *text;              /* "name=value" or a file path */
 };
 
+struct tmpl_plugin_req;
+struct tmpl_plugins;
+
 enum tmpl_mode {
 	TMPL_FULL = 0,        /* evaluate variables, locals and data sources; decode every component */
 	TMPL_SYNTAX_ONLY,     /* parse and check the template's structure; evaluate nothing */
@@ -52,6 +55,9 @@ struct tmpl_options {
 	char *const *env;
 	/* A variable with no value is unknown rather than an error (inspect shows "<unknown>"). */
 	bool allow_unset;
+	/* Where components that the template's required plugins provide are found (kiln: src/plugin/);
+	 * NULL: only kiln's own components. */
+	const struct tmpl_plugins *plugins;
 	/* Warn about values in variable files for variables the template does not declare (Packer:
 	 * validate does unless -no-warn-undeclared-var, build only with -warn-on-undeclared-var). */
 	bool warn_undeclared_vars;
@@ -133,6 +139,24 @@ struct tmpl_plugin_req {
 	const char *version;       /* constraint text, or NULL */
 	struct hcl_range range;    /* the plugin's name */
 	struct hcl_range version_range;
+};
+
+/* A component that one of the template's required plugins provides. */
+struct tmpl_plugin_found {
+	const void *component;     /* struct kiln_builder, _provisioner, _postprocessor or _datasource */
+	const struct kiln_schema *schema;
+};
+
+struct tmpl_plugins {
+	/* Is `type` of `kind` ("builder", "provisioner", "post-processor", "data") provided by a plugin
+	 * the template requires? 1 yes (*found set), 0 no, -1 it is, but it cannot be used: *summary and
+	 * *detail (malloc'ed) say why and what to do, or stay NULL when that was said already (once per
+	 * plugin is enough). */
+	int (*find)(void *arg, const char *kind, const char *type, const struct tmpl_plugin_req *reqs, size_t nreqs,
+		    const char *template_dir, struct tmpl_plugin_found *found, char **summary, char **detail);
+	/* The types the template's plugins provide of a kind, for "did you mean" (may be NULL). */
+	void (*names)(void *arg, const char *kind, struct strv *out);
+	void *arg;
 };
 
 /* required_version constraints (one per packer block that sets one) and required_plugins entries. */

@@ -1,7 +1,9 @@
 #!/bin/sh
 # run.sh BUILDDIR — build the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined) from the
-# HCL and util sources, seed each from the test suite's and the shared corpus' HCL, run each for a
-# bounded time (KILN_FUZZ_SECONDS, default 45) and report in TAP. Results go to
+# HCL and util sources (seeded from the test suite's and the shared corpus' HCL) and from the plugin
+# protocol's readers (seeded from docs/plugins.md's messages), run each for a
+# bounded time (KILN_FUZZ_SECONDS, default 45; the plugin ones KILN_FUZZ_PLUGIN_SECONDS, default 20) and
+# report in TAP. Results go to
 # BUILDDIR/tests/fuzz/fuzz.log and fuzz.trs (automake's format), which tests/lib/summarize.sh counts.
 #
 #   tests/fuzz/run.sh build-fuzz        (what scripts/test runs)
@@ -9,6 +11,8 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bdir=${1:-build-fuzz}
 secs=${KILN_FUZZ_SECONDS:-45}
+# the plugin protocol's readers are small: less time finds as much (KILN_FUZZ_PLUGIN_SECONDS)
+psecs=${KILN_FUZZ_PLUGIN_SECONDS:-20}
 mkdir -p "$bdir/tests/fuzz"
 bdir=$(cd "$bdir" && pwd)
 out="$bdir/tests/fuzz"
@@ -75,6 +79,38 @@ for target in parser eval; do
 	else
 		tail -n 60 "$out/run-$target.log" | sed 's/^/# /' >>"$log"
 		result not-ok "fuzz-hcl-$target: ${secs}s without a crash, sanitizer report or leak (see $out/run-$target.log and crash-$target-*)"
+	fi
+done
+
+# The plugin protocol's readers: kiln's (src/plugin/rpc.c, with jansson) and the C SDK's (libc only),
+# seeded with every message docs/plugins.md shows and the SDK's JSON test cases.
+for target in rpc sdk; do
+	bin="$out/fuzz-plugin-$target"
+	case $target in
+	rpc) tsrcs="$top/src/plugin/rpc.c $top/src/util/*.c" tinc="" ;;
+	sdk) tsrcs="$top/src/plugin/sdk/json.c $top/src/plugin/sdk/serve.c $top/src/plugin/sdk/services.c" tinc="-I$top/src/plugin/sdk" ;;
+	esac
+	# shellcheck disable=SC2086
+	if ! $CC $cflags $tinc -o "$bin" "$top/tests/fuzz/fuzz-plugin-$target.c" $tsrcs $libs >"$out/build-plugin-$target.log" 2>&1; then
+		cat "$out/build-plugin-$target.log" >>"$log"
+		result not-ok "fuzz-plugin-$target builds"
+		continue
+	fi
+	result ok "fuzz-plugin-$target builds"
+	seeds="$out/seeds-plugin-$target"
+	rm -rf "$seeds" "$out/work-plugin-$target"
+	mkdir -p "$seeds" "$out/work-plugin-$target"
+	sed -n 's/^[-<][->] //p' "$top/docs/plugins.md" | while IFS= read -r line; do
+		printf '%s\n' "$line" >"$seeds/$(printf '%s' "$line" | cksum | cut -d' ' -f1)"
+	done
+	sed -n 's/^[-<][->] //p' "$top/docs/plugins.md" >"$seeds/session"
+	if ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+		"$bin" -max_total_time="$psecs" -timeout=20 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+		-artifact_prefix="$out/crash-plugin-$target-" "$out/work-plugin-$target" "$seeds" >"$out/run-plugin-$target.log" 2>&1; then
+		result ok "fuzz-plugin-$target: ${psecs}s without a crash, sanitizer report or leak"
+	else
+		tail -n 60 "$out/run-plugin-$target.log" | sed 's/^/# /' >>"$log"
+		result not-ok "fuzz-plugin-$target: ${psecs}s without a crash, sanitizer report or leak (see $out/run-plugin-$target.log and crash-plugin-$target-*)"
 	fi
 done
 echo "1..$n" >>"$log"

@@ -65,6 +65,7 @@ Invalid post-processor configuration
 Unsupported provisioner type
 Unsupported post-processor type
 Unsupported data source type
+Plugin not installed
 Unsupported argument
 Invalid function argument
 Error in function call

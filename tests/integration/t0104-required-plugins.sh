@@ -65,8 +65,8 @@ test_expect_success 'init reports the satisfied requirements also when another f
 	template t.pkr.hcl ">= 1.0.0" "virtualbox = { version = \"~> 1\", source = \"github.com/hashicorp/virtualbox\" }" &&
 	test_expect_code 1 "$KILN" init t.pkr.hcl >out 2>err &&
 	test_grep "^Plugin \"qemu\" (github.com/hashicorp/qemu >= 1.0.0): built into kiln" out &&
-	test_grep "^Error: Plugin not available" err &&
-	test_grep_text "\"virtualbox\" (github.com/hashicorp/virtualbox)" err
+	test_grep "^Plugin \"virtualbox\" (github.com/hashicorp/virtualbox ~> 1): failed (see below).$" out &&
+	test_grep "^Error: Plugin \"virtualbox\" (github.com/hashicorp/virtualbox ~> 1): reading the release list of github.com/hashicorp/virtualbox on the mirror" err
 '
 
 test_expect_success 'validate and build leave plugins kiln lacks to the component checks' '

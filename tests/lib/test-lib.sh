@@ -36,6 +36,12 @@ trap '_test_cleanup_all; exit 130' INT TERM
 
 cd "$TEST_DIR" || exit 1
 
+# Plugins (docs/plugins.md): a test installs into its own directory, and `kiln init` never reaches
+# GitHub from a test (only loopback traffic): without -plugin-mirror it finds an empty mirror.
+KILN_PLUGIN_PATH=$TEST_DIR/kiln-plugins
+KILN_PLUGIN_MIRROR=$TEST_DIR/no-plugin-mirror
+export KILN_PLUGIN_PATH KILN_PLUGIN_MIRROR
+
 test_when_finished() {
 	printf '%s\n' "$1" >>"$TEST_DIR/.when_finished"
 }
