@@ -27,14 +27,15 @@ struct seed_server;
 struct dirlock;
 
 struct qemu_instance {
-	struct qemu_config cfg;
-	struct ssh_config ssh;
+	struct qemu_config cfg;          /* with the communicator's keys (cfg.ssh) */
 	struct img_sanitize_opts sanitize;
 	struct img_export_opts export;
-	bool output_dir_set, vm_name_set;
+	bool output_dir_set;             /* the template named output_directory (the artifact says it as given) */
 	bool libvirt_uri_set;            /* the template pins its host */
 	bool ssh_timeout_scaled;         /* the default ssh_timeout was tripled for TCG */
 };
+
+extern const struct kiln_builder qemu_builder;   /* builder.c: the type, Packer's builder id */
 
 struct qemu_build {
 	struct qemu_instance *inst;

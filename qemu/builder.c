@@ -41,17 +41,10 @@ static int qemu_prepare(const struct kiln_config *cfg, void **instance, struct s
 		return -1;
 	}
 	inst->output_dir_set = kiln_config_has(cfg, "output_directory");
-	inst->vm_name_set = kiln_config_has(cfg, "vm_name");
 	inst->libvirt_uri_set = kiln_config_has(cfg, "libvirt_uri");
-	if (ssh_config_decode(cfg, &inst->ssh, err) < 0) {
-		qemu_config_free(&inst->cfg);
-		free(inst);
-		return -1;
-	}
 	if (img_sanitize_opts_from_config(cfg, &inst->sanitize, err) < 0 ||
 	    img_export_opts_from_config(cfg, inst->cfg.format, inst->cfg.disk_compression, &inst->export, err) < 0) {
 		img_sanitize_opts_free(&inst->sanitize);
-		ssh_config_free(&inst->ssh);
 		qemu_config_free(&inst->cfg);
 		free(inst);
 		return -1;
@@ -67,7 +60,6 @@ static void qemu_destroy(void *instance)
 		return;
 	img_sanitize_opts_free(&inst->sanitize);
 	img_export_opts_free(&inst->export);
-	ssh_config_free(&inst->ssh);
 	qemu_config_free(&inst->cfg);
 	free(inst);
 }

@@ -1,5 +1,6 @@
 /* builder_config.h — the qemu builder's configuration: its schema (every key of Packer's qemu builder, plus
- * kiln's own) and the decoded, validated, defaulted form the build steps read. */
+ * kiln's own, with their defaults, allowed values and ranges) and the decoded, validated, defaulted form
+ * the build steps read. */
 #ifndef KILN_QEMU_BUILDER_CONFIG_H
 #define KILN_QEMU_BUILDER_CONFIG_H
 
@@ -7,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "comm/ssh.h"
 #include "component.h"
 #include "util/error.h"
 #include "qemu/disk.h"
@@ -76,7 +78,6 @@ struct qemu_config {
 	char *network;                   /* kiln: a libvirt network */
 	int host_port_min, host_port_max;
 	bool skip_nat_mapping;
-	bool headless;
 	bool disable_vnc;
 	char *vga;                       /* Packer's -vga name: none, std, cirrus, vmware, qxl, virtio */
 	char *vnc_bind_address;
@@ -93,6 +94,7 @@ struct qemu_config {
 	struct qemu_boot_step *boot_steps;   /* boot_steps (never with boot_command) */
 	size_t nboot_steps;
 	int64_t boot_key_interval_ms;
+	bool key_interval_env_bad;       /* $PACKER_KEY_INTERVAL is not a duration */
 
 	/* HTTP seed and CD */
 	char *http_directory;
@@ -107,14 +109,9 @@ struct qemu_config {
 	bool cloud_init;                 /* kiln: generate a NoCloud seed */
 	char *cloud_init_seed;           /* kiln: "cd" or "net" */
 
-	/* communicator (the SSH module decodes the rest of ssh_*) */
-	char *communicator;              /* "ssh", "none" */
-	char *ssh_host;
-	int ssh_port;                    /* the guest's port */
-	char *ssh_username;
-	int64_t ssh_timeout_ms;
-	bool ssh_timeout_set;
-	int64_t pause_before_connecting_ms;
+	/* communicator: every communicator key, decoded by src/comm/ */
+	struct ssh_config ssh;
+	bool ssh_timeout_set;            /* the template set ssh_timeout (or ssh_wait_timeout) */
 
 	/* shutdown */
 	char *shutdown_command;
@@ -122,15 +119,21 @@ struct qemu_config {
 	bool shutdown_timeout_set;
 
 	/* output */
-	char *output_directory;          /* as configured (relative to the working directory) */
-	char *vm_name;
+	char *output_directory;          /* as configured (relative to the working directory); NULL: unset and the
+	                                    build not known yet (qemu_config_derive_defaults) */
+	char *vm_name;                   /* likewise */
 };
 
 /* Decode and validate a qemu source block. build_name is "qemu.<source>" (Packer's defaults for
- * output_directory and vm_name). Problems found are all reported in err, located at the key. */
+ * output_directory and vm_name), or NULL when the build is not known yet. Problems found are all
+ * reported in err, located at the key. */
 int qemu_config_decode(const struct kiln_config *cfg, const char *build_name, struct qemu_config *out,
 		       struct strv *warnings, struct kiln_error *err);
 void qemu_config_free(struct qemu_config *c);
+/* The defaults that depend on other keys, the environment ($KILN_LIBVIRT_URI, $PACKER_KEY_INTERVAL) or
+ * the build (output_directory "output-<source>", vm_name "packer-<source>": only with source_name).
+ * qemu_config_decode calls it; a build calls it again once its source name is known. Idempotent. */
+void qemu_config_derive_defaults(struct qemu_config *c, const char *source_name);
 
 
 #endif

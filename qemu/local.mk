@@ -62,7 +62,7 @@ tests_unit_test_qemu_disk_SOURCES = tests/unit/test-qemu-disk.c
 tests_unit_test_qemu_disk_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_qemu_disk_LDADD = $(UNIT_LDADD)
 
-# The domain XML golden files' driver (tests/data/domain-xml/regenerate, t0410-qemu-domain-xml.sh).
+# The domain XML golden files' driver (make regen, t0410-qemu-domain-xml.sh).
 check_PROGRAMS += tests/helpers/qemu-domain-xml
 tests_helpers_qemu_domain_xml_SOURCES = tests/helpers/qemu-domain-xml.c
 tests_helpers_qemu_domain_xml_LDADD = $(KILN_LINK)
@@ -77,7 +77,7 @@ tests_unit_test_qemu_docs_LDADD = $(UNIT_LDADD)
 # End-to-end tests on real VMs under TCG (make check-e2e).
 E2E_TESTS += tests/e2e/t0400-qemu-tiny.sh tests/e2e/t0420-qemu-failures.sh tests/e2e/t0430-qemu-boot-iso.sh \
 	tests/e2e/t0440-qemu-debian.sh tests/e2e/t0450-qemu-remote.sh tests/e2e/t0460-qemu-pool.sh
-EXTRA_DIST += tests/lib/qemu.sh tests/data/domain-xml/regenerate
+EXTRA_DIST += tests/lib/qemu.sh
 
 check_PROGRAMS += tests/unit/test-qemu-accel
 TESTS += tests/unit/test-qemu-accel

@@ -157,8 +157,9 @@ int qemu_step_output_dir(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const char *src = b->ctx->source_name && *b->ctx->source_name ? b->ctx->source_name : "qemu";
-	char *shown = b->inst->output_dir_set ? xstrdup(b->cfg->output_directory) : xasprintf("output-%s", src);
-	b->vm_name = b->inst->vm_name_set ? xstrdup(b->cfg->vm_name) : xasprintf("packer-%s", src);
+	qemu_config_derive_defaults(b->cfg, src);   /* the names that depend on the source */
+	char *shown = xstrdup(b->cfg->output_directory);
+	b->vm_name = xstrdup(b->cfg->vm_name);
 	b->final_output_dir = path_abs(shown);
 	const char *final = b->final_output_dir;
 	char *what = lock_what(b);

@@ -51,11 +51,6 @@ void qemu_serial_close(struct qemu_serial *s)
 	free(s);
 }
 
-const char *qemu_serial_path(const struct qemu_serial *s)
-{
-	return s->path;
-}
-
 static void push_line(struct qemu_serial *s)
 {
 	/* keep blank lines out of the tail: they carry nothing */

@@ -17,7 +17,6 @@ struct qemu_serial;
 
 struct qemu_serial *qemu_serial_open(const char *path);
 void qemu_serial_close(struct qemu_serial *s);
-const char *qemu_serial_path(const struct qemu_serial *s);
 
 /* Read what was appended since the last call. Returns the number of new bytes (0 when none or the file
  * does not exist yet). */

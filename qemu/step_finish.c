@@ -55,29 +55,59 @@ out:
 	return rc;
 }
 
+/* The artifact's state for later post-processors: "sanitize" (the report as JSON) and "os" (the OS
+ * inspection), which the manifest post-processor reads. */
+static void record_sanitize_report(const struct img_sanitize_report *r, struct kiln_artifact *a)
+{
+	if (r->nops) {
+		char *js = img_sanitize_report_json(r);
+		kiln_artifact_set(a, "sanitize", js);
+		free(js);
+	}
+	if (r->has_os) {
+		char *os = img_os_json(&r->os);
+		kiln_artifact_set(a, "os", os);
+		free(os);
+	}
+}
+
+/* Each exported file, "file.<format>" (its path) and "formats" ("qcow2 ova"). */
+static void record_export(const struct img_export_result *x, struct kiln_artifact *a)
+{
+	for (size_t i = 0; i < x->files.n; i++) {
+		kiln_artifact_add_file(a, x->files.v[i]);
+		char *key = xasprintf("file.%s", x->formats.v[i]);
+		kiln_artifact_set(a, key, x->files.v[i]);
+		free(key);
+	}
+	char *list = strv_join(&x->formats, " ");
+	kiln_artifact_set(a, "formats", list);
+	free(list);
+}
+
 int qemu_step_finish_disk(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
 	if (b->remote && bring_home(b, err) < 0)
 		return -1;
-	b->artifact = kiln_artifact_new("transcend.qemu", b->vm_name, NULL);
+	b->artifact = kiln_artifact_new(qemu_builder.builder_id, b->vm_name, NULL);
 	struct qemu_instance *inst = b->inst;
 	enum img_accel accel = b->accel.kvm ? IMG_ACCEL_KVM : IMG_ACCEL_TCG;
 	if (inst->sanitize.enabled) {
-		free(inst->sanitize.build_user);
-		inst->sanitize.build_user = c->ssh_username ? xstrdup(c->ssh_username) : NULL;
-		inst->sanitize.build_user_created = c->cloud_init && c->ssh_username && strcmp(c->ssh_username, "root") != 0;
-		free(inst->sanitize.build_pubkey);
-		/* Only a key kiln made is the build's to take away: the public half of ssh_private_key_file
-		 * (b->public_key then) is the user's own, and stays in the image. */
-		inst->sanitize.build_pubkey = b->keypair ? xstrdup(b->keypair->public_line) : NULL;
+		struct img_sanitize_facts facts = {
+			.build_user = c->ssh.username,
+			.build_user_created = c->cloud_init && c->ssh.username && strcmp(c->ssh.username, "root") != 0,
+			/* Only a key kiln made is the build's to take away: the public half of
+			 * ssh_private_key_file (b->public_key then) is the user's own, and stays in the image. */
+			.build_pubkey = b->keypair ? b->keypair->public_line : NULL,
+		};
 		struct img_sanitize_report report;
 		memset(&report, 0, sizeof report);
 		/* img_sanitize announces itself ("Sanitizing the disk with libguestfs (TCG)..."): no line here */
-		int rc = img_sanitize(b->disk_path, b->disk_format, &inst->sanitize, accel, b->ui, &report, err);
+		int rc = img_sanitize(b->disk_path, b->disk_format, &inst->sanitize, &facts, accel, b->ui, &report, err);
 		if (rc == 0)
-			img_sanitize_report_to_artifact(&report, b->artifact);
+			record_sanitize_report(&report, b->artifact);
 		img_sanitize_report_free(&report);
 		if (rc < 0)
 			return err_wrap(err, "sanitizing the disk");
@@ -85,7 +115,13 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 	if (!c->skip_compaction || inst->export.nformats > 1 ||
 	    (inst->export.nformats == 1 && strcmp(img_format_name(inst->export.formats[0]), b->disk_format) != 0)) {
 		ui_say(b->ui, "Converting hard drive...");
-		if (img_export(b->disk_path, b->disk_format, &inst->export, b->output_dir, b->vm_name, b->ui, b->artifact, err) < 0)
+		struct img_export_result exported = {STRV_INIT, STRV_INIT};
+		int rc = img_export(b->disk_path, b->disk_format, &inst->export, b->output_dir, b->vm_name, b->ui,
+				    &exported, err);
+		if (rc == 0)
+			record_export(&exported, b->artifact);
+		img_export_result_free(&exported);
+		if (rc < 0)
 			return -1;
 		/* the working disk is not an output of its own when only other formats were asked for */
 		if (!strv_contains(&b->artifact->files, b->disk_path))

@@ -98,7 +98,7 @@ int qemu_step_connect(void *state, struct kiln_error *err)
 		ui_warn(b->ui, "KVM is not available (%s): the VM runs under TCG, software emulation, which is much "
 			       "slower; an ssh_timeout you did not set is tripled", b->accel.why);
 	if (!b->accel.kvm && !b->cfg->ssh_timeout_set && !b->inst->ssh_timeout_scaled) {
-		b->cfg->ssh_timeout_ms *= 3;
+		b->cfg->ssh.timeout_ms *= 3;
 		b->inst->ssh_timeout_scaled = true;
 	}
 	return 0;
@@ -159,7 +159,7 @@ int qemu_step_fetch(void *state, struct kiln_error *err)
 int qemu_step_ssh_key(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
-	struct ssh_config *sc = &b->inst->ssh;
+	struct ssh_config *sc = &b->cfg->ssh;
 	if (ssh_config_enabled(sc) && sc->wants_temp_key) {
 		ui_say(b->ui, "Creating temporary SSH key for instance...");
 		if (ssh_keypair_generate(sc->temp_key_type, sc->temp_key_bits, sc->temp_key_name, &b->keypair, err) < 0)
@@ -183,7 +183,7 @@ int qemu_step_ssh_key(void *state, struct kiln_error *err)
 		return err_set_kind(err, ERR_INVALID,
 				    "cloud_init needs a public key for %s: let kiln make a temporary key (no ssh_private_key_file), "
 				    "or put the public key next to the private one as <file>.pub",
-				    b->cfg->ssh_username ? b->cfg->ssh_username : "the SSH user");
+				    b->cfg->ssh.username ? b->cfg->ssh.username : "the SSH user");
 	return 0;
 }
 
@@ -257,7 +257,7 @@ static void on_first_fetch(void *arg, const char *path, const char *client)
 
 static int generate_seed(struct qemu_build *b, struct nocloud_seed *seed, struct kiln_error *err)
 {
-	struct nocloud_defaults d = {.vm_name = b->vm_name, .ssh_username = b->cfg->ssh_username,
+	struct nocloud_defaults d = {.vm_name = b->vm_name, .ssh_username = b->cfg->ssh.username,
 				     .ssh_public_key = b->public_key};
 	if (nocloud_seed_generate(&d, seed, err) < 0)
 		return err_wrap(err, "generating the cloud-init seed");
@@ -598,7 +598,7 @@ int qemu_step_cd(void *state, struct kiln_error *err)
 			return err_wrap(err, "putting http_directory/http_content on a CD");
 	}
 	if (c->cloud_init && (strcmp(c->cloud_init_seed, "cd") == 0 || b->seed_on_cd)) {
-		ui_say(b->ui, "Creating cloud-init seed (user %s, temporary key)...", c->ssh_username);
+		ui_say(b->ui, "Creating cloud-init seed (user %s, temporary key)...", c->ssh.username);
 		struct nocloud_seed seed = {0};
 		if (generate_seed(b, &seed, err) < 0)
 			return -1;

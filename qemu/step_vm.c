@@ -161,7 +161,7 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
 	bool user_net = !c->net_bridge && !c->network;
-	bool forward = user_net && !c->skip_nat_mapping && strcmp(c->communicator, "none") != 0;
+	bool forward = user_net && !c->skip_nat_mapping && strcmp(c->ssh.communicator, "none") != 0;
 	struct qemu_port vnc = {0, -1};
 	char host[256] = "";
 	gethostname(host, sizeof host - 1);
@@ -197,7 +197,7 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 			char port[16];
 			snprintf(port, sizeof port, "%d", b->ssh_port.port);
 			qemu_build_set_var(b, "SSHHostPort", port);
-			log_debug("qemu: forwarding host port %d to the guest's port %d", b->ssh_port.port, c->ssh_port);
+			log_debug("qemu: forwarding host port %d to the guest's port %d", b->ssh_port.port, c->ssh.port);
 		} else {
 			qemu_build_set_var(b, "SSHHostPort", "0");
 		}
@@ -504,7 +504,7 @@ static int ssh_timeout_error(struct qemu_build *b, struct kiln_error *err)
 	if (b->serial)
 		qemu_serial_poll(b->serial);
 	char *tail = b->serial ? qemu_serial_tail(b->serial, QEMU_SERIAL_TAIL_LINES, "    ") : NULL;
-	char *d = duration_format_ns(b->cfg->ssh_timeout_ms * 1000000LL);
+	char *d = duration_format_ns(b->cfg->ssh.timeout_ms * 1000000LL);
 	bool silent = b->serial && !(tail && tail[0]);
 	err_set_kind(err, ERR_TIMEOUT, "timeout waiting for SSH after %s (%s:%d); last lines of the serial console (%s):\n%s", d,
 		     b->ssh_host, b->ssh_connect_port, b->serial_path ? b->serial_path : "serial_log is off",
@@ -537,14 +537,14 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
-	if (strcmp(c->communicator, "ssh") != 0)
+	if (strcmp(c->ssh.communicator, "ssh") != 0)
 		return 0;
 	long start = time_mono_ms();
-	long deadline = start + (long)c->ssh_timeout_ms;
+	long deadline = start + (long)c->ssh.timeout_ms;
 	bool user_net = !c->net_bridge && !c->network;
-	if (c->ssh_host) {
-		b->ssh_host = xstrdup(c->ssh_host);
-		b->ssh_connect_port = c->ssh_port;
+	if (c->ssh.host) {
+		b->ssh_host = xstrdup(c->ssh.host);
+		b->ssh_connect_port = c->ssh.port;
 	} else if (user_net && !c->skip_nat_mapping) {
 		b->ssh_host = xstrdup(b->remote ? qemu_virt_host(b->virt) : "127.0.0.1");
 		b->ssh_connect_port = b->ssh_port.port;
@@ -563,7 +563,7 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 			if (qemu_build_sleep(b, 1000, err) < 0)
 				return -1;
 		}
-		b->ssh_connect_port = c->ssh_port;
+		b->ssh_connect_port = c->ssh.port;
 		ui_message(b->ui, "VM address: %s", b->ssh_host);
 	}
 	ui_say(b->ui, "Waiting for the VM to boot and start SSH (%s:%d)...", b->ssh_host, b->ssh_connect_port);
@@ -587,10 +587,10 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 	}
 	log_debug("qemu: SSH answers on %s:%d after %.3fs", b->ssh_host, b->ssh_connect_port,
 		  (double)(time_mono_ms() - b->vm_started_ms) / 1e3);
-	struct ssh_config sc = b->inst->ssh;   /* shallow: only the timeout changes */
+	struct ssh_config sc = b->cfg->ssh;   /* shallow: only the timeout changes */
 	long left = deadline - time_mono_ms();
 	sc.timeout_ms = left > 10000 ? left : 10000;
-	ssh_export_build_data(b->ctx, &b->inst->ssh, b->keypair, b->ssh_host, b->ssh_connect_port);
+	ssh_export_build_data(b->ctx, &b->cfg->ssh, b->keypair, b->ssh_host, b->ssh_connect_port);
 	struct ssh_connect_opts o = {.host = b->ssh_host, .port = b->ssh_connect_port, .ui = b->ui, .status = ssh_status,
 				     .status_arg = b, .keypair = b->keypair, .machine_check = qemu_build_check_vm,
 				     .machine_arg = b};
@@ -678,7 +678,7 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 		log_debug("qemu: HTTP seed server stopped before the shutdown");
 	}
 	/* ssh_clear_authorized_keys: Packer's cleanup of the temporary key, before the guest goes down */
-	if (b->inst->ssh.clear_authorized_keys && b->keypair && b->comm) {
+	if (b->cfg->ssh.clear_authorized_keys && b->keypair && b->comm) {
 		struct kiln_error e = ERR_INIT;
 		ui_say(b->ui, "Trying to remove the temporary key from authorized_keys...");
 		if (ssh_comm_clear_authorized_key(b->comm, b->keypair, &e) < 0)

@@ -392,7 +392,7 @@ int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p,
 		if (p->ssh_host_port) {
 			d->forwards = xcalloc(1, sizeof *d->forwards);
 			d->forwards[0] = (struct qemu_port_forward){p->forward_addr ? p->forward_addr : "127.0.0.1",
-								    p->ssh_host_port, (unsigned)c->ssh_port};
+								    p->ssh_host_port, (unsigned)c->ssh.port};
 			d->nforwards = 1;
 		}
 	}

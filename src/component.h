@@ -69,7 +69,8 @@ struct kiln_attr {
 	const char *doc;                   /* one line: what it does */
 	const struct kiln_schema *block;   /* KILN_ATTR_BLOCK: the nested block's schema */
 	/* The default as JSON text ("\"5m\"", "512", "true", "[\"md5\"]"): what the accessors return when
-	 * the key is unset, null, an empty string or an empty list (Packer: Go's zero value means unset). */
+	 * the key is unset, null, or set to its type's zero value: "", 0, an empty list or map (Packer's rule:
+	 * Go's zero value means unset; false is not one, so a bool default of true can be turned off). */
 	const char *def;
 	const char *const *allowed;        /* NULL-terminated values a string (or each element of a
 	                                      list(string)) may take; NULL: any */
@@ -106,6 +107,9 @@ int64_t kiln_config_int(const struct kiln_config *c, const char *name);
 double kiln_config_number(const struct kiln_config *c, const char *name);
 /* A "duration" key in milliseconds (checked when the template was read). */
 int64_t kiln_config_duration_ms(const struct kiln_config *c, const char *name);
+/* The schema's default of a key as text (NULL when it has none), for rules where a special value means
+ * the default (Packer's disk_size = "0"). */
+const char *kiln_config_default_string(const struct kiln_config *c, const char *name);
 size_t kiln_config_list_len(const struct kiln_config *c, const char *name);
 const char *kiln_config_list_string(const struct kiln_config *c, const char *name, size_t i);
 /* list(string) as a strv (appended to out). */
@@ -130,15 +134,6 @@ const struct kiln_schema *kiln_config_schema(const struct kiln_config *c);
  * as objects, repeated ones as arrays of objects). Keys whose value is not known yet are left out and
  * named in unknown ("key", "block.key", "block[1].key"). Caller frees. */
 char *kiln_config_json(const struct kiln_config *c, struct strv *unknown);
-
-/* Transitional readers with the default restated by the caller; being replaced by schema defaults
- * (.def) and the readers above, component by component. */
-const char *kiln_config_string_or(const struct kiln_config *c, const char *name, const char *def);
-bool kiln_config_bool_or(const struct kiln_config *c, const char *name, bool def);
-int64_t kiln_config_int_or(const struct kiln_config *c, const char *name, int64_t def);
-/* Go duration string ("5m", "1h30m"); a bare number is seconds. */
-int kiln_config_duration_or(const struct kiln_config *c, const char *name, const char *def, int64_t *ms,
-			    struct kiln_error *err);
 
 /* ------------------------------------------------------------------------------------------------
  * Artifacts */

@@ -13,10 +13,12 @@
 
 extern const struct kiln_builder qemu_builder;
 extern const struct kiln_builder null_builder;
+extern const struct kiln_builder file_builder;
 extern const struct kiln_provisioner shell_provisioner;
 extern const struct kiln_provisioner file_provisioner;
 extern const struct kiln_provisioner shell_local_provisioner;
 extern const struct kiln_provisioner breakpoint_provisioner;
+extern const struct kiln_postprocessor amazon_import_postprocessor;
 extern const struct kiln_postprocessor artifice_postprocessor;
 extern const struct kiln_postprocessor checksum_postprocessor;
 extern const struct kiln_postprocessor compress_postprocessor;
@@ -26,6 +28,7 @@ extern const struct kiln_postprocessor shell_local_postprocessor;
 static const struct kiln_builder *const builders[] = {
 	&qemu_builder,
 	&null_builder,
+	&file_builder,
 	NULL,
 };
 
@@ -38,6 +41,7 @@ static const struct kiln_provisioner *const provisioners[] = {
 };
 
 static const struct kiln_postprocessor *const postprocessors[] = {
+	&amazon_import_postprocessor,
 	&artifice_postprocessor,
 	&checksum_postprocessor,
 	&compress_postprocessor,

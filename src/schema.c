@@ -23,11 +23,6 @@ const struct kiln_attr *kiln_schema_attr(const struct kiln_schema *s, const char
 	return NULL;
 }
 
-bool kiln_attr_is_block_only(const struct kiln_attr *a)
-{
-	return (a->flags & KILN_ATTR_BLOCK) && !a->type;
-}
-
 static bool is_duration(const struct kiln_attr *a)
 {
 	return a->type && strcmp(a->type, "duration") == 0;
@@ -133,15 +128,15 @@ static char *check_scalar(const struct kiln_attr *a, const char *path, const str
 	return NULL;
 }
 
-static bool is_empty(const struct hcl_value *v)
+bool kiln_value_is_zero(const struct hcl_value *v)
 {
-	if (hcl_is_null(v))
-		return true;
+	if (!hcl_is_known(v) || hcl_is_null(v))
+		return false;
 	if (hcl_kind(v) == HCL_STRING)
 		return hcl_str_len(v) == 0;
-	if (hcl_is_collection_value(v))
-		return hcl_len(v) == 0;
-	return false;
+	if (hcl_kind(v) == HCL_NUMBER)
+		return hcl_num_to_double(hcl_num_of(v)) == 0;
+	return hcl_is_collection_value(v) && hcl_len(v) == 0;
 }
 
 static char *check_elems(const struct kiln_attr *a, const char *path, const struct hcl_value *v, const char **summary)
@@ -171,7 +166,7 @@ char *kiln_attr_check_value(const struct kiln_attr *a, const char *key, const st
 	if (!v)
 		return NULL;
 	if (a->flags & KILN_ATTR_UNSUPPORTED) {
-		if (!hcl_is_wholly_known(v) || is_empty(v))
+		if (!hcl_is_wholly_known(v) || hcl_is_null(v) || kiln_value_is_zero(v))
 			return NULL;
 		*summary = "Argument not supported by kiln";
 		return xasprintf("kiln does not support \"%s\": %s", key, a->doc ? a->doc : "");
@@ -649,20 +644,27 @@ static void markdown_rows(const struct kiln_attr *attrs, const char *prefix, str
 		if (a->def)
 			buf_printf(out, "`%s`", a->def);
 		else if (a->default_doc)
-			buf_printf(out, "`%s`", a->default_doc);
-		buf_printf(out, " | %s", a->doc ? a->doc : "");
+			buf_puts(out, a->default_doc);
+		const char *doc = a->doc ? a->doc : "";
+		size_t len = strlen(doc);
+		/* what the schema adds, as a clause after the description */
+		const char *sep = len && doc[len - 1] == '.' ? " " : "; ";
+		buf_printf(out, " | %s", doc);
 		if (a->allowed) {
-			buf_puts(out, " One of: ");
+			buf_printf(out, "%s%s ", sep, *sep == ' ' ? "One of" : "one of");
 			for (size_t i = 0; a->allowed[i]; i++)
 				buf_printf(out, "%s`%s`", i ? ", " : "", a->allowed[i]);
-			buf_putc(out, '.');
+			sep = *sep == ' ' ? ". " : "; ";
 		}
 		if (a->range) {
 			char *lo = num_text(a->range->min), *hi = num_text(a->range->max);
-			buf_printf(out, " From %s to %s.", lo, hi);
+			buf_printf(out, "%s%s %s to %s", sep, *sep == ' ' ? "From" : "from", lo, hi);
 			free(lo);
 			free(hi);
+			sep = *sep == ' ' ? ". " : "; ";
 		}
+		if (sep[0] == '.')
+			buf_putc(out, '.');
 		static const struct {
 			unsigned flag;
 			const char *text;
@@ -688,4 +690,11 @@ void kiln_schema_markdown(const struct kiln_schema *s, struct buf *out)
 	buf_puts(out, "| key | type | default | what it does |\n|---|---|---|---|\n");
 	if (s && s->attrs)
 		markdown_rows(s->attrs, "", out);
+	for (size_t g = 0; s && s->conflicts && s->conflicts[g]; g++) {
+		buf_puts(out, g == 0 ? "\n" : "");
+		buf_puts(out, "At most one of ");
+		for (size_t k = 0; s->conflicts[g][k]; k++)
+			buf_printf(out, "%s`%s`", k == 0 ? "" : s->conflicts[g][k + 1] ? ", " : " and ", s->conflicts[g][k]);
+		buf_puts(out, " can be set.\n");
+	}
 }

@@ -21,12 +21,14 @@ struct hcl_type;
 
 /* The attribute named `name`, or NULL. */
 const struct kiln_attr *kiln_schema_attr(const struct kiln_schema *s, const char *name);
-/* Is it a pure block (no attribute form)? */
-bool kiln_attr_is_block_only(const struct kiln_attr *a);
 
 /* The HCL type an attribute's values convert to ("duration" converts as "string"), or NULL (with *why
  * malloc'ed) when .type is not a type constraint. New reference. */
 struct hcl_type *kiln_attr_type(const struct kiln_attr *a, char **why);
+
+/* Go's zero value: "", 0, an empty list, set or map (not false, not null). A key set to its zero value
+ * reads as the key's default when it has one. */
+bool kiln_value_is_zero(const struct hcl_value *v);
 
 /* A duration as kiln reads them: Go's syntax ("90s", "1h30m", "-1s") or a bare number of seconds. */
 int kiln_duration_parse(const char *text, int64_t *ms);

@@ -8,7 +8,7 @@ EXTRA_DIST += tests/lib/libvirtd.sh tests/lib/audit.sh
 E2E_TESTS += tests/e2e/t0402-test-libs.sh
 # the fault-injection suite (docs/reliability.md): kill -9, full disks, broken images, libvirtd restarts
 EXTRA_DIST += tests/lib/faults.sh tests/lib/stall-http.py
-E2E_TESTS += tests/e2e/t0460-faults-kill.sh tests/e2e/t0461-faults-disk.sh tests/e2e/t0462-faults-libvirtd.sh
+E2E_TESTS += tests/e2e/t0490-faults-kill.sh tests/e2e/t0491-faults-disk.sh tests/e2e/t0492-faults-libvirtd.sh
 # README command 1 (scripts/golden) end to end, and its printed boot line
 E2E_TESTS += tests/e2e/t0720-golden.sh
 EXTRA_DIST += tests/e2e/t0720-golden.sh
@@ -29,3 +29,11 @@ EXTRA_DIST += tests/integration/t0700-images.sh
 # bench/run-all: bench/RESULTS.md from the benchmarks' RESULT lines (stand-in benchmarks, nothing measured)
 TESTS += tests/integration/t0710-bench-run-all.sh
 EXTRA_DIST += tests/integration/t0710-bench-run-all.sh
+
+# Hostile input (tests/data/hostile/*.case): limits, not crashes, hangs or runaway memory; rss-run
+# measures a command's peak memory for it.
+check_PROGRAMS += tests/helpers/rss-run
+tests_helpers_rss_run_SOURCES = tests/helpers/rss-run.c
+TESTS += tests/integration/t0160-hostile.sh tests/integration/t0161-secrets.sh tests/integration/t0162-signals.sh
+EXTRA_DIST += tests/integration/t0160-hostile.sh tests/integration/t0161-secrets.sh tests/integration/t0162-signals.sh \
+	tests/data/hostile

@@ -81,13 +81,15 @@ static const struct step null_steps[] = {
 	{"provision", step_provision, NULL},
 };
 
+extern const struct kiln_builder null_builder;   /* below: its builder_id names the artifact */
+
 static int null_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifact **artifact, struct kiln_error *err)
 {
 	struct null_build b = {.sc = instance, .ctx = ctx};
 	struct steps_opts o = {.ctx = ctx};
 	if (steps_run(null_steps, sizeof null_steps / sizeof null_steps[0], &b, &o, err) < 0)
 		return -1;
-	*artifact = kiln_artifact_new("fnoeding.null", "Null", "Did not export anything. This is the null builder");
+	*artifact = kiln_artifact_new(null_builder.builder_id, "Null", "Did not export anything. This is the null builder");
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* cli.c — flag parsing, dispatch and help for the command table (see cli.h). */
 #include "cli/cli.h"
 #include "util/mem.h"
+#include "util/signals.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -255,8 +256,10 @@ int cli_main(int argc, char **argv)
 	}
 	struct cli_args args;
 	int rc = cli_parse(cmd, argc - 2, argv + 2, &args);
-	if (rc == 0)
+	if (rc == 0) {
+		sig_exit_on_first(!cmd->winds_down);
 		rc = cmd->run(&args);
+	}
 	else if (rc == 2)
 		rc = 0;
 	cli_args_free(&args);

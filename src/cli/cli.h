@@ -35,6 +35,10 @@ struct cli_command {
 	const struct cli_flag *flags;  /* terminated by {NULL} */
 	int min_args, max_args;        /* positional arguments; max -1 = unlimited */
 	int (*run)(struct cli_args *args);
+	/* The first SIGINT/SIGTERM asks it to stop and clean up (a second one forces the exit), for
+	 * commands that start what must be undone (domains, appliances, downloads); without it the
+	 * first signal ends the process at once (util/signals.h: sig_exit_on_first). */
+	bool winds_down;
 };
 
 struct cli_flag_value {

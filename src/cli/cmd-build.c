@@ -141,4 +141,5 @@ const struct cli_command cmd_build = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run_build,
+	.winds_down = true,
 };

@@ -182,6 +182,27 @@ static int load_template(struct console *c, struct cli_args *a)
 	return 0;
 }
 
+/* One line of standard input (without a terminal's line editor) into *line, at most
+ * HCL_MAX_SOURCE_SIZE bytes: false at the end of the input, or after saying that the line is longer
+ * (an endless input such as /dev/zero must not grow without bound). */
+static bool read_plain_line(struct buf *line, struct console *c)
+{
+	buf_reset(line);
+	int ch;
+	while ((ch = getc_unlocked(stdin)) != EOF) {
+		if (line->len >= HCL_MAX_SOURCE_SIZE) {
+			fprintf(stderr, "Error: Input line too long\n\nA line of input is longer than %zu MiB; kiln "
+				"console reads one expression per line.\n", HCL_MAX_SOURCE_SIZE >> 20);
+			c->status = 1;
+			return false;
+		}
+		buf_putc(line, (char)ch);
+		if (ch == '\n')
+			return true;
+	}
+	return line->len > 0;
+}
+
 static int run_console(struct cli_args *a)
 {
 	struct console c = {NULL, NULL, 0};
@@ -214,7 +235,7 @@ static int run_console(struct cli_args *a)
 		}
 	}
 	char *line = NULL;
-	size_t cap = 0;
+	struct buf plain = BUF_INIT;
 	for (;;) {
 		if (m) {
 			free(line);
@@ -223,11 +244,11 @@ static int run_console(struct cli_args *a)
 		} else {
 			if (tty)
 				fputs("> ", stdout), fflush(stdout);
-			if (getline(&line, &cap, stdin) < 0)
+			if (!read_plain_line(&plain, &c))
 				break;
 		}
 		struct buf out = BUF_INIT;
-		bool go_on = console_line(&c, line, &out);
+		bool go_on = console_line(&c, m ? line : buf_cstr(&plain), &out);
 		fwrite(out.data ? out.data : "", 1, out.len, stdout);
 		fflush(stdout);
 		buf_free(&out);
@@ -235,6 +256,7 @@ static int run_console(struct cli_args *a)
 			break;
 	}
 	free(line);
+	buf_free(&plain);
 	if (m)
 		m->end_lines();
 	hcl_eval_ctx_free(c.ctx);

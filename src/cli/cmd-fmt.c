@@ -140,7 +140,7 @@ static void fmt_file(const char *path, const struct fmt_opts *o, struct fmt_resu
 {
 	struct buf src = BUF_INIT;
 	struct kiln_error err = ERR_INIT;
-	if (file_read_all(path, &src, &err) < 0) {
+	if (file_read_regular(path, HCL_MAX_SOURCE_SIZE, &src, &err) < 0) {
 		char *msg = err_text(&err);
 		char *title = xasprintf("cannot read %s", path);
 		print_error(title, msg);
@@ -213,10 +213,15 @@ static int run_fmt(struct cli_args *a)
 
 	if (strcmp(path, "-") == 0) {
 		struct buf src = BUF_INIT;
-		char chunk[65536];
-		size_t n;
-		while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
-			buf_append(&src, chunk, n);
+		struct kiln_error err = ERR_INIT;
+		if (file_read_stream(STDIN_FILENO, "standard input", HCL_MAX_SOURCE_SIZE, &src, &err) < 0) {
+			char *msg = err_text(&err);
+			print_error("cannot read standard input", msg);
+			free(msg);
+			err_clear(&err);
+			buf_free(&src);
+			return 1;
+		}
 		fmt_source("<stdin>", NULL, &src, &o, &res);
 		buf_free(&src);
 	} else {

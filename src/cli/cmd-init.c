@@ -275,4 +275,5 @@ const struct cli_command cmd_init = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run_init,
+	.winds_down = true,
 };

@@ -205,4 +205,5 @@ const struct cli_command cmd_inspect_image = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run_inspect_image,
+	.winds_down = true,
 };

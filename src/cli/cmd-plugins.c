@@ -243,5 +243,6 @@ const struct cli_command cmd_plugins = {
 	.flags = (const struct cli_flag[]){{NULL}},
 	.min_args = 1,
 	.max_args = -1,
+	.winds_down = true, /* install downloads and writes; Ctrl-C winds down as in init */
 	.run = run_plugins,
 };

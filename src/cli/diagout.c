@@ -27,9 +27,9 @@ void cli_print_diags(FILE *f, const struct hcl_diags *d, const struct hcl_filese
 		return;
 	const struct ui_settings *s = ui_current_settings();
 	struct hcl_render_opts o = {0};
-	struct buf b = BUF_INIT;
 	if (s && s->machine_readable) {
 		/* as Packer: all of them in one ui,error line when there is an error, else one ui,say */
+		struct buf b = BUF_INIT;
 		hcl_diags_render(d, files, &o, &b);
 		if (hcl_diags_has_errors(d))
 			ui_error_plain(ui_global(), "%s", buf_cstr(&b));
@@ -40,13 +40,20 @@ void cli_print_diags(FILE *f, const struct hcl_diags *d, const struct hcl_filese
 	}
 	o.color = use_color(f);
 	const char *format = getenv("KILN_DIAG_FORMAT");
-	if (format && strcmp(format, "short") == 0)
-		hcl_diags_render_short(d, &b);
-	else
-		hcl_diags_render(d, files, &o, &b);
-	char *masked = ui_mask(buf_cstr(&b));
-	fputs(masked, f);
+	bool short_form = format && strcmp(format, "short") == 0;
+	/* one at a time: thousands of diagnostics never sit in memory as one text */
+	for (size_t i = 0; i < d->n; i++) {
+		struct hcl_diags one = {&d->v[i], 1, 1};
+		struct buf b = BUF_INIT;
+		if (short_form)
+			hcl_diags_render_short(&one, &b);
+		else
+			hcl_diags_render(&one, files, &o, &b);
+		/* not filtered for secrets: a diagnostic shows sensitive values as <sensitive> (marks) and
+		 * never the source that holds one (hcl_fileset_hide), so file names, labels and words stay
+		 * as they are */
+		fputs(buf_cstr(&b), f);
+		buf_free(&b);
+	}
 	fflush(f);
-	free(masked);
-	buf_free(&b);
 }

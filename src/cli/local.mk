@@ -12,7 +12,7 @@ src_libkiln_a_SOURCES += \
 	src/cli/cmd-version.c
 
 check_PROGRAMS += tests/unit/test-cli
-TESTS += tests/unit/test-cli tests/integration/t0001-cli.sh tests/integration/t0010-man-completion.sh tests/integration/t0011-components-module.sh tests/integration/t0600-build-cli.sh \
+TESTS += tests/unit/test-cli tests/integration/t0001-cli.sh tests/integration/t0010-man-completion.sh tests/integration/t0011-components-module.sh tests/integration/t0012-regen.sh tests/integration/t0600-build-cli.sh \
 	tests/integration/t0601-cli-packer-parity.sh
 EXTRA_DIST += tests/integration/t0601-cli-packer-parity.sh
 tests_unit_test_cli_SOURCES = tests/unit/test-cli.c

@@ -58,7 +58,7 @@ void cli_req_check(const struct tmpl_plugin_req *r, struct cli_req_result *out)
 	if (!p)
 		return;
 	struct strv got = STRV_INIT;
-	for (size_t j = 0; j < 4 && p->provides[j].kind; j++)
+	for (size_t j = 0; j < sizeof p->provides / sizeof p->provides[0] && p->provides[j].kind; j++)
 		if (kiln_has(p->provides[j].kind, p->provides[j].type))
 			strv_pushf(&got, "%s \"%s\"", p->provides[j].kind, p->provides[j].type);
 	if (got.n == 0) {

@@ -45,7 +45,7 @@ struct ssh_config {
 	char *keypair_name;            /* ssh_keypair_name (a key already on the machine) */
 	bool wants_temp_key;           /* no private key file and no agent: generate a key for the build */
 	char *temp_key_name;           /* temporary_key_pair_name, default "kiln_<random>" */
-	char *temp_key_type;           /* temporary_key_pair_type: "ed25519" (default), "ecdsa", "rsa" */
+	char *temp_key_type;           /* temporary_key_pair_type */
 	int temp_key_bits;             /* temporary_key_pair_bits; 0: the type's default */
 	bool pty;                      /* ssh_pty */
 	bool clear_authorized_keys;    /* ssh_clear_authorized_keys */
@@ -58,6 +58,9 @@ struct ssh_config {
 	char *kex;                     /* ssh_key_exchange_algorithms joined, or NULL */
 	struct ssh_bastion_config bastion;
 };
+
+/* ssh_timeout's default (also when it is set to 0s or less, as in Packer). */
+#define SSH_DEFAULT_TIMEOUT "5m"
 
 /* Schema fragment with every communicator key (communicator, pause_before_connecting, ssh_*,
  * temporary_key_pair_*, winrm_*), for a builder's own attribute table:
@@ -135,44 +138,57 @@ int ssh_comm_clear_authorized_key(struct kiln_comm *comm, const struct ssh_keypa
 /* ------------------------------------------------------------------------------------------------ */
 
 #define SSH_CONFIG_ATTRS                                                                                \
-	{.name = "communicator", .type = "string", .default_doc = "\"ssh\"", .doc = "How to reach the machine: \"ssh\" or \"none\"."},   \
-	{.name = "pause_before_connecting", .type = "string", .doc = "Wait this long after SSH first answers, then connect again."}, \
-	{.name = "ssh_host", .type = "string", .default_doc = "computed", .doc = "Address to connect to (default: what the builder knows)."}, \
-	{.name = "ssh_port", .type = "number", .default_doc = "22", .doc = "Port to connect to."},                                      \
+	{.name = "communicator", .type = "string", .def = "\"ssh\"", .allowed = KILN_VALUES("ssh", "none", "winrm"), \
+	 .doc = "How to reach the machine (winrm is not supported by kiln)."},                              \
+	{.name = "pause_before_connecting", .type = "duration", .def = "\"0s\"",                            \
+	 .doc = "Wait this long after SSH first answers, then connect again."},                             \
+	{.name = "ssh_host", .type = "string", .default_doc = "the address the builder knows", .doc = "Address to connect to."}, \
+	{.name = "ssh_port", .type = "number", .def = "22", .range = KILN_RANGE(1, 65535), .doc = "Port to connect to."}, \
 	{.name = "ssh_username", .type = "string", .doc = "User to log in as (required for ssh)."},                \
 	{.name = "ssh_password", .type = "string", .flags = KILN_ATTR_SENSITIVE, .doc = "Password for password or keyboard-interactive login."}, \
 	{.name = "ssh_private_key_file", .type = "string", .doc = "Private key file to log in with (~ expands)."}, \
-	{.name = "ssh_certificate_file", .type = "string", .doc = "User certificate for the private key (not supported)."}, \
-	{.name = "ssh_agent_auth", .type = "bool", .default_doc = "false", .doc = "Log in with the keys of the local ssh-agent (SSH_AUTH_SOCK)."}, \
+	{.name = "ssh_certificate_file", .type = "string", .flags = KILN_ATTR_UNSUPPORTED,                   \
+	 .doc = "SSH certificates are not supported yet; log in with the key alone."},                       \
+	{.name = "ssh_agent_auth", .type = "bool", .def = "false", .doc = "Log in with the keys of the local ssh-agent (SSH_AUTH_SOCK)."}, \
 	{.name = "ssh_keypair_name", .type = "string", .doc = "Name of a key already on the machine; no temporary key is made."}, \
-	{.name = "temporary_key_pair_name", .type = "string", .default_doc = "\"kiln_<random>\"", .doc = "Comment of the temporary key."}, \
-	{.name = "temporary_key_pair_type", .type = "string", .default_doc = "\"ed25519\"", .doc = "Temporary key type: ed25519, ecdsa or rsa."}, \
-	{.name = "temporary_key_pair_bits", .type = "number", .default_doc = "computed", .doc = "Temporary key size: rsa 4096, ecdsa 256/384/521."}, \
+	{.name = "temporary_key_pair_name", .type = "string", .default_doc = "kiln_<random>", .doc = "Comment of the temporary key."}, \
+	{.name = "temporary_key_pair_type", .type = "string", .def = "\"ed25519\"",                         \
+	 .allowed = KILN_VALUES("ed25519", "ecdsa", "rsa"), .doc = "Temporary key type."},                  \
+	{.name = "temporary_key_pair_bits", .type = "number", .default_doc = "rsa 4096, ecdsa 256",           \
+	 .doc = "Temporary key size: rsa 1024 to 16384, ecdsa 256, 384 or 521."},                           \
 	{.name = "ssh_ciphers", .type = "list(string)", .doc = "Ciphers to offer instead of libssh's defaults."},   \
 	{.name = "ssh_key_exchange_algorithms", .type = "list(string)", .doc = "Key exchange algorithms to offer."}, \
-	{.name = "ssh_clear_authorized_keys", .type = "bool", .default_doc = "false", .doc = "Remove the temporary key from authorized_keys at the end."}, \
-	{.name = "ssh_pty", .type = "bool", .default_doc = "false", .doc = "Request a PTY for commands."},                               \
-	{.name = "ssh_timeout", .type = "string", .default_doc = "\"5m\"", .doc = "How long to wait for SSH to become available."},      \
-	{.name = "ssh_wait_timeout", .type = "string", .flags = KILN_ATTR_DEPRECATED, .doc = "Old name of ssh_timeout."},       \
-	{.name = "ssh_disable_agent_forwarding", .type = "bool", .flags = KILN_ATTR_IGNORED, .default_doc = "false", .doc = "Accepted; kiln never forwards the agent."}, \
-	{.name = "ssh_handshake_attempts", .type = "number", .default_doc = "10", .doc = "Authentication failures tolerated while waiting."}, \
+	{.name = "ssh_clear_authorized_keys", .type = "bool", .def = "false", .doc = "Remove the temporary key from authorized_keys at the end."}, \
+	{.name = "ssh_pty", .type = "bool", .def = "false", .doc = "Request a PTY for commands."},          \
+	{.name = "ssh_timeout", .type = "duration", .def = "\"" SSH_DEFAULT_TIMEOUT "\"",                  \
+	 .doc = "How long to wait for SSH to become available."},                                           \
+	{.name = "ssh_wait_timeout", .type = "duration", .flags = KILN_ATTR_DEPRECATED,                      \
+	 .doc = "Old name of ssh_timeout (wins over it, as in Packer)."},                                   \
+	{.name = "ssh_disable_agent_forwarding", .type = "bool", .flags = KILN_ATTR_IGNORED, .def = "false", .doc = "Accepted; kiln never forwards the agent."}, \
+	{.name = "ssh_handshake_attempts", .type = "number", .def = "10", .range = KILN_RANGE(0, 2147483647), \
+	 .doc = "Authentication failures tolerated while waiting."},                                        \
 	{.name = "ssh_bastion_host", .type = "string", .doc = "Jump host to connect through."},                    \
-	{.name = "ssh_bastion_port", .type = "number", .default_doc = "22", .doc = "Port of the jump host."},                            \
-	{.name = "ssh_bastion_agent_auth", .type = "bool", .default_doc = "false", .doc = "Log in to the jump host with the local ssh-agent."}, \
+	{.name = "ssh_bastion_port", .type = "number", .def = "22", .range = KILN_RANGE(1, 65535), .doc = "Port of the jump host."}, \
+	{.name = "ssh_bastion_agent_auth", .type = "bool", .def = "false", .doc = "Log in to the jump host with the local ssh-agent."}, \
 	{.name = "ssh_bastion_username", .type = "string", .doc = "User on the jump host."},                        \
 	{.name = "ssh_bastion_password", .type = "string", .flags = KILN_ATTR_SENSITIVE, .doc = "Password on the jump host."},  \
-	{.name = "ssh_bastion_interactive", .type = "bool", .flags = KILN_ATTR_IGNORED, .default_doc = "false", .doc = "Accepted; kiln offers the jump host password to keyboard-interactive logins anyway."}, \
-	{.name = "ssh_bastion_private_key_file", .type = "string", .doc = "Private key for the jump host."},        \
-	{.name = "ssh_bastion_certificate_file", .type = "string", .doc = "Certificate for the jump host key (not supported)."}, \
-	{.name = "ssh_file_transfer_method", .type = "string", .default_doc = "\"scp\"", .doc = "Accepted (scp or sftp); kiln always uses SFTP."}, \
-	{.name = "ssh_proxy_host", .type = "string", .doc = "SOCKS proxy (not supported)."},                        \
-	{.name = "ssh_proxy_port", .type = "number", .flags = KILN_ATTR_IGNORED, .default_doc = "1080", .doc = "SOCKS proxy port (not supported)."},                 \
-	{.name = "ssh_proxy_username", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "SOCKS proxy user (not supported)."},               \
-	{.name = "ssh_proxy_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED, .doc = "SOCKS proxy password (not supported)."}, \
-	{.name = "ssh_keep_alive_interval", .type = "string", .default_doc = "\"5s\"", .doc = "Keep-alive period; a negative value turns it off."}, \
-	{.name = "ssh_read_write_timeout", .type = "string", .doc = "Silence after which a connection counts as dropped."}, \
-	{.name = "ssh_remote_tunnels", .type = "list(string)", .doc = "Remote port forwards (not supported)."},     \
-	{.name = "ssh_local_tunnels", .type = "list(string)", .doc = "Local port forwards (not supported)."},       \
+	{.name = "ssh_bastion_interactive", .type = "bool", .flags = KILN_ATTR_IGNORED, .def = "false", .doc = "Accepted; kiln offers the jump host password to keyboard-interactive logins anyway."}, \
+	{.name = "ssh_bastion_private_key_file", .type = "string", .default_doc = "ssh_private_key_file", .doc = "Private key for the jump host."}, \
+	{.name = "ssh_bastion_certificate_file", .type = "string", .flags = KILN_ATTR_UNSUPPORTED,           \
+	 .doc = "SSH certificates are not supported yet; log in with the key alone."},                       \
+	{.name = "ssh_file_transfer_method", .type = "string", .flags = KILN_ATTR_IGNORED, .def = "\"scp\"",  \
+	 .allowed = KILN_VALUES("scp", "sftp"), .doc = "Accepted; kiln always uses SFTP."},                 \
+	{.name = "ssh_proxy_host", .type = "string", .flags = KILN_ATTR_UNSUPPORTED,                         \
+	 .doc = "SOCKS proxies are not supported; use ssh_bastion_host."},                                  \
+	{.name = "ssh_proxy_port", .type = "number", .flags = KILN_ATTR_IGNORED, .def = "1080", .doc = "SOCKS proxy port (ssh_proxy_host is not supported)."}, \
+	{.name = "ssh_proxy_username", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "SOCKS proxy user (ssh_proxy_host is not supported)."}, \
+	{.name = "ssh_proxy_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED, .doc = "SOCKS proxy password (ssh_proxy_host is not supported)."}, \
+	{.name = "ssh_keep_alive_interval", .type = "duration", .def = "\"5s\"",                            \
+	 .doc = "Keep-alive period; 0s or a negative value turns it off."},                                 \
+	{.name = "ssh_read_write_timeout", .type = "duration", .def = "\"0s\"",                             \
+	 .doc = "Silence after which a connection counts as dropped; 0s: never."},                          \
+	{.name = "ssh_remote_tunnels", .type = "list(string)", .flags = KILN_ATTR_UNSUPPORTED, .doc = "SSH tunnels are not supported."}, \
+	{.name = "ssh_local_tunnels", .type = "list(string)", .flags = KILN_ATTR_UNSUPPORTED, .doc = "SSH tunnels are not supported."}, \
 	{.name = "winrm_username", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                      \
 	{.name = "winrm_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},    \
 	{.name = "winrm_host", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                          \

@@ -1,14 +1,20 @@
 /* ctx.c — the run context's build data and the expansion of Go-template text that Packer templates
- * keep inside strings ({{ .HTTPIP }}, {{ .Name }}, {{ build `Host` }}). Only field lookups and the
- * `build` function are supported: that is what Packer's HCL2 mode leaves for components. */
+ * keep inside strings ({{ .HTTPIP }}, {{ .Name }}, {{ build `Host` }}). Field lookups, the `build`
+ * function and Packer's functions without arguments (`timestamp`, `uuid`, `isotime`: amazon-import's
+ * default s3_key_name is "packer-import-{{timestamp}}.ova") are supported: that is what Packer's HCL2
+ * mode leaves for components. */
 #include "component.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/signals.h"
 
 #include <ctype.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *kv_lookup(char *const *kv, size_t n, const char *key, size_t keylen)
 {
@@ -51,12 +57,52 @@ static size_t extra_len(char *const *extra)
 	return n;
 }
 
+/* Packer's `timestamp` and `isotime` are the time the run started: the same in every string. */
+static time_t run_start;
+static pthread_once_t run_start_once = PTHREAD_ONCE_INIT;
+
+static void set_run_start(void)
+{
+	run_start = time(NULL);
+}
+
+/* timestamp, uuid, isotime: true when `a` is one of them (its value appended). */
+static bool expand_function(const char *a, size_t n, struct buf *out)
+{
+	pthread_once(&run_start_once, set_run_start);
+	if (n == 9 && memcmp(a, "timestamp", 9) == 0) {
+		buf_printf(out, "%lld", (long long)run_start);
+		return true;
+	}
+	if (n == 7 && memcmp(a, "isotime", 7) == 0) {
+		struct tm tm;
+		char s[32];
+		gmtime_r(&run_start, &tm);
+		strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		buf_puts(out, s);
+		return true;
+	}
+	if (n == 4 && memcmp(a, "uuid", 4) == 0) {
+		unsigned char b[16];
+		if (RAND_bytes(b, sizeof b) != 1)
+			return false;
+		b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+		b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+		buf_printf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+			   b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+		return true;
+	}
+	return false;
+}
+
 /* Parse the inside of one {{ ... }} action (already trimmed) and append its value. */
 static int expand_action(const struct kiln_ctx *ctx, char *const *extra, const char *a, size_t n,
 			 struct buf *out, struct kiln_error *err)
 {
 	const char *key = NULL;
 	size_t keylen = 0;
+	if (expand_function(a, n, out))
+		return 0;
 	if (n > 1 && a[0] == '.') {
 		key = a + 1;
 		keylen = n - 1;

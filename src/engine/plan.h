@@ -1,5 +1,5 @@
-/* plan.h — the contract between the template layer (src/template/, which implements it) and the build
- * engine (src/engine/, which consumes it).
+/* plan.h — the contract between the template layer (src/template/, which makes plans: tmpl_plan and
+ * tmpl_eval_step in template/template.h) and the build engine (src/engine/, which runs them).
  *
  * A loaded template yields a plan: one plan_build per (build block × source) pair that survives
  * -only/-except, in template order. The builder's configuration is evaluated when the plan is made.
@@ -17,7 +17,7 @@
 #include "util/error.h"
 #include "util/strv.h"
 
-struct tmpl;               /* a loaded template (src/template/) */
+struct tmpl;               /* a loaded template (src/template/): the handle late evaluation goes through */
 struct kiln_config;
 
 /* A provisioner or post-processor as the build lists it. */
@@ -65,16 +65,6 @@ struct plan_options {
 	const struct strv *except;
 };
 
-/* Make the plan. On errors returns -1 with err holding the diagnostics already rendered in HCL's style
- * (commands that print diagnostics themselves use tmpl_plan_diags, template/template.h). Components
- * that kiln only knows the configuration of (placeholder schemas) are errors here: they cannot run. */
-int tmpl_plan(struct tmpl *t, const struct plan_options *opts, struct plan *out, struct kiln_error *err);
 void plan_free(struct plan *p);
-
-/* Evaluate a provisioner's or post-processor's block for one build, now that build_data ("Key=Value",
- * the build.* values) is known. *cfg is owned by the caller (kiln_config_free). */
-int tmpl_eval_step(struct tmpl *t, const struct plan_build *b, const struct plan_step *s,
-		   const struct strv *build_data, struct kiln_config **cfg, struct kiln_error *err);
-void kiln_config_free(struct kiln_config *c);
 
 #endif

@@ -34,9 +34,31 @@ void hcl_file_free(struct hcl_file *f)
 	if (!f)
 		return;
 	hcl_arena_free(f->arena);
+	free(f->hidden);
 	free(f->bytes);
 	free(f->filename);
 	free(f);
+}
+
+void hcl_fileset_hide(struct hcl_fileset *fs, const struct hcl_range *r)
+{
+	if (!fs || !r || !r->filename)
+		return;
+	for (size_t i = 0; i < fs->n; i++) {
+		struct hcl_file *f = fs->v[i];
+		if (strcmp(f->filename, r->filename) != 0)
+			continue;
+		f->hidden = xgrow(f->hidden, &f->caphidden, f->nhidden + 1, sizeof *f->hidden);
+		f->hidden[f->nhidden++] = (struct hcl_span){r->start.byte, r->end.byte};
+	}
+}
+
+bool hcl_file_is_hidden(const struct hcl_file *f, size_t start, size_t end)
+{
+	for (size_t i = 0; f && i < f->nhidden; i++)
+		if (f->hidden[i].start <= end && start <= f->hidden[i].end)
+			return true;
+	return false;
 }
 
 void hcl_fileset_add(struct hcl_fileset *fs, struct hcl_file *f)
@@ -178,6 +200,27 @@ const char *hcl_expr_kind_name(enum hcl_expr_kind kind)
 /* ------------------------------------------------------------------------------------------------
  * Walking */
 
+const struct hcl_expr **hcl_binary_chain(const struct hcl_expr *e, const struct hcl_expr **few, size_t nfew,
+					 size_t *n)
+{
+	const struct hcl_expr **chain = few;
+	size_t k = 0, cap = nfew;
+	for (; e->kind == HCL_EXPR_BINARY_OP; e = e->u.binary.lhs) {
+		if (k == cap) {
+			size_t old = cap;
+			if (chain == few) {
+				chain = xgrow(NULL, &cap, k + 1, sizeof *chain);
+				memcpy(chain, few, old * sizeof *chain);
+			} else {
+				chain = xgrow(chain, &cap, k + 1, sizeof *chain);
+			}
+		}
+		chain[k++] = e;
+	}
+	*n = k;
+	return chain;
+}
+
 static int walk_template(const struct hcl_template *t, hcl_expr_fn fn, void *arg);
 
 int hcl_expr_walk(const struct hcl_expr *e, hcl_expr_fn fn, void *arg)
@@ -219,10 +262,21 @@ int hcl_expr_walk(const struct hcl_expr *e, hcl_expr_fn fn, void *arg)
 		W(e->u.cond.true_expr);
 		W(e->u.cond.false_expr);
 		break;
-	case HCL_EXPR_BINARY_OP:
-		W(e->u.binary.lhs);
-		W(e->u.binary.rhs);
-		break;
+	case HCL_EXPR_BINARY_OP: {
+		/* the chain's operators in pre-order, then its operands left to right (see ast.h) */
+		const struct hcl_expr *few[16];
+		size_t n;
+		const struct hcl_expr **chain = hcl_binary_chain(e, few, 16, &n);
+		for (size_t i = 1; i < n && !rc; i++)
+			rc = fn(arg, chain[i]);
+		if (!rc)
+			rc = hcl_expr_walk(chain[n - 1]->u.binary.lhs, fn, arg);
+		for (size_t i = n; i-- > 0 && !rc;)
+			rc = hcl_expr_walk(chain[i]->u.binary.rhs, fn, arg);
+		if (chain != few)
+			free(chain);
+		return rc;
+	}
 	case HCL_EXPR_UNARY_OP:
 		W(e->u.unary.operand);
 		break;
@@ -353,10 +407,18 @@ static int vars_expr(const struct hcl_expr *e, const struct scope *s, hcl_traver
 		V(e->u.cond.true_expr);
 		V(e->u.cond.false_expr);
 		return 0;
-	case HCL_EXPR_BINARY_OP:
-		V(e->u.binary.lhs);
-		V(e->u.binary.rhs);
-		return 0;
+	case HCL_EXPR_BINARY_OP: {
+		/* the chain's operands left to right (see ast.h) */
+		const struct hcl_expr *few[16];
+		size_t n;
+		const struct hcl_expr **chain = hcl_binary_chain(e, few, 16, &n);
+		rc = vars_expr(chain[n - 1]->u.binary.lhs, s, fn, arg);
+		for (size_t i = n; i-- > 0 && !rc;)
+			rc = vars_expr(chain[i]->u.binary.rhs, s, fn, arg);
+		if (chain != few)
+			free(chain);
+		return rc;
+	}
 	case HCL_EXPR_UNARY_OP:
 		V(e->u.unary.operand);
 		return 0;
@@ -618,11 +680,25 @@ static void dump_expr(const struct hcl_expr *e, int ind, struct buf *out)
 		dump_expr(e->u.cond.true_expr, ind + 2, out);
 		dump_expr(e->u.cond.false_expr, ind + 2, out);
 		break;
-	case HCL_EXPR_BINARY_OP:
-		buf_printf(out, " %s\n", hcl_binary_op_symbol(e->u.binary.op));
-		dump_expr(e->u.binary.lhs, ind + 2, out);
-		dump_expr(e->u.binary.rhs, ind + 2, out);
+	case HCL_EXPR_BINARY_OP: {
+		/* the chain's left operands nest one level each (see ast.h) */
+		const struct hcl_expr *few[16];
+		size_t n;
+		const struct hcl_expr **chain = hcl_binary_chain(e, few, 16, &n);
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0) {
+				buf_repeat(out, ' ', (size_t)ind + 2 * i);
+				buf_puts(out, hcl_expr_kind_name(e->kind));
+			}
+			buf_printf(out, " %s\n", hcl_binary_op_symbol(chain[i]->u.binary.op));
+		}
+		dump_expr(chain[n - 1]->u.binary.lhs, ind + 2 * (int)n, out);
+		for (size_t i = n; i-- > 0;)
+			dump_expr(chain[i]->u.binary.rhs, ind + 2 * (int)i + 2, out);
+		if (chain != few)
+			free(chain);
 		break;
+	}
 	case HCL_EXPR_UNARY_OP:
 		buf_puts(out, e->u.unary.op == HCL_OP_NEG ? " -\n" : " !\n");
 		dump_expr(e->u.unary.operand, ind + 2, out);

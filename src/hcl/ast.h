@@ -44,6 +44,12 @@ struct hcl_file {
 	size_t len;
 	struct hcl_body *body;   /* NULL when the file holds only source text (a template, a -var value) */
 	struct hcl_arena *arena; /* holds body's whole tree (NULL without a body) */
+	/* byte ranges of the source that hold a sensitive value (hcl_file_hide): diagnostics never show
+	 * a source line that overlaps one */
+	struct hcl_span {
+		size_t start, end;
+	} *hidden;
+	size_t nhidden, caphidden;
 };
 
 /* A set of files, so diagnostics can show source lines and the enclosing block. Owns its files. */
@@ -56,6 +62,11 @@ struct hcl_fileset {
 #define HCL_FILESET_INIT {NULL, 0, 0}
 
 void hcl_fileset_add(struct hcl_fileset *fs, struct hcl_file *f);     /* takes ownership */
+/* The bytes of range r (in the file of fs it names; nothing when none) hold a sensitive value: a
+ * diagnostic whose source lines overlap them shows no source. */
+void hcl_fileset_hide(struct hcl_fileset *fs, const struct hcl_range *r);
+/* Whether bytes [start, end) of f overlap a hidden range. */
+bool hcl_file_is_hidden(const struct hcl_file *f, size_t start, size_t end);
 const struct hcl_file *hcl_fileset_find(const struct hcl_fileset *fs, const char *filename);
 void hcl_fileset_free(struct hcl_fileset *fs);
 
@@ -330,6 +341,22 @@ void hcl_expr_free(struct hcl_expr *e);
 
 const char *hcl_binary_op_symbol(enum hcl_binary_op op);   /* "+", "&&", ... */
 const char *hcl_expr_kind_name(enum hcl_expr_kind kind);    /* "function_call", ... */
+
+/* ------------------------------------------------------------------------------------------------
+ * Depth. The parser bounds how deeply a tree nests (HCL_MAX_NESTING levels of operands, brackets,
+ * conditionals, wrapping index steps and template directives, and of blocks), so that a recursive
+ * walk over a tree needs a bounded stack — except along the left operands of a chain of binary
+ * operators (1 + 1 + ... + 1), which Packer evaluates at any length: every walk iterates over
+ * those, with hcl_binary_chain. */
+#define HCL_MAX_NESTING 500
+
+/* The operators of the chain of binary operators e starts (e must be one), outermost first: e, its
+ * left operand while that is a binary operator too, and so on; *n of them. The chain's leftmost
+ * operand is chain[*n - 1]->u.binary.lhs; the right operands are walked innermost first (from
+ * chain[*n - 1] back to chain[0]) to keep the source order. The array is `few` (nfew entries) when
+ * it fits, else malloc'd: free it when it is not `few`. */
+const struct hcl_expr **hcl_binary_chain(const struct hcl_expr *e, const struct hcl_expr **few, size_t nfew,
+					 size_t *n);
 
 /* ------------------------------------------------------------------------------------------------
  * Static analysis */

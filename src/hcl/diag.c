@@ -216,13 +216,22 @@ static void put_quoted(struct buf *b, const char *s)
 /* The top-level block containing byte offset off: `source "qemu" "x"`, or NULL. */
 static char *context_string(const struct hcl_file *f, size_t off)
 {
-	if (!f || !f->body)
+	if (!f || !f->body || f->body->nblocks == 0)
 		return NULL;
-	for (size_t i = 0; i < f->body->nblocks; i++) {
-		const struct hcl_block *blk = f->body->blocks[i];
+	/* the last block starting at or before off (blocks are in file order) */
+	size_t lo = 0, hi = f->body->nblocks;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->body->blocks[mid]->type_range.start.byte <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	{
+		const struct hcl_block *blk = f->body->blocks[lo];
 		struct hcl_range r = hcl_range_between(blk->type_range, blk->close_brace_range);
 		if (!hcl_range_contains(&r, off))
-			continue;
+			return NULL;
 		struct buf b = BUF_INIT;
 		buf_puts(&b, blk->type);
 		for (size_t j = 0; j < blk->nlabels; j++) {
@@ -307,14 +316,32 @@ static void wrap_text(struct buf *out, const char *s, size_t lim)
 #define ANSI_YELLOW "\033[33m"
 #define ANSI_UNDERLINE "\033[4m"
 
+/* A source line longer than this is shown as a window around what it highlights (a generated or
+ * hostile template's one huge line, reported many times, would otherwise flood the output). */
+#define SNIPPET_MAX_LINE 1000
+#define SNIPPET_AROUND 100     /* bytes of context on each side of the highlight in a window */
+#define SNIPPET_MAX_HL 500     /* bytes of a long highlight shown in a window */
+
+/* p moved back to the start of the UTF-8 character it is in (not before lo). */
+static size_t char_start(const char *s, size_t p, size_t lo)
+{
+	while (p > lo && ((unsigned char)s[p] & 0xC0) == 0x80)
+		p--;
+	return p;
+}
+
 /* Print the source lines that overlap snip, highlighting hl. */
 static void render_snippet(struct buf *out, const struct hcl_file *f, const struct hcl_range *snip,
 			   const struct hcl_range *hl, const struct hcl_render_opts *o)
 {
 	const char *src = f->bytes;
 	size_t len = f->len;
-	size_t pos = 0;
-	int line = 1;
+	/* from the start of snip's first line: found from its offset, not by reading the file from its
+	 * beginning for every diagnostic */
+	size_t pos = snip->start.byte < len ? snip->start.byte : len;
+	while (pos > 0 && src[pos - 1] != '\n')
+		pos--;
+	int line = snip->start.line;
 	while (pos <= len) {
 		size_t eol = pos;
 		while (eol < len && src[eol] != '\n')
@@ -338,20 +365,34 @@ static void render_snippet(struct buf *out, const struct hcl_file *f, const stru
 				hs = content_end;
 			if (he < hs)
 				he = hs;
-			buf_printf(out, "%4d: ", line);
+			/* the part of the line shown: all of it, or a window around the highlight */
+			size_t ws = pos, we = content_end;
+			if (content_end - pos > SNIPPET_MAX_LINE) {
+				size_t at = has_hl ? hs : pos;
+				ws = char_start(src, at - pos > SNIPPET_AROUND ? at - SNIPPET_AROUND : pos, pos);
+				size_t hl_end = has_hl && he - hs > SNIPPET_MAX_HL ? hs + SNIPPET_MAX_HL : (has_hl ? he : at);
+				we = content_end - hl_end > SNIPPET_AROUND ? hl_end + SNIPPET_AROUND : content_end;
+				we = char_start(src, we, ws);
+				if (he > we)
+					he = we;
+			}
+			const char *lead = ws > pos ? "..." : "", *trail = we < content_end ? "..." : "";
+			buf_printf(out, "%4d: %s", line, lead);
 			if (has_hl && o->color && hs < he) {
-				buf_append(out, src + pos, hs - pos);
+				buf_append(out, src + ws, hs - ws);
 				buf_puts(out, ANSI_UNDERLINE);
 				buf_append(out, src + hs, he - hs);
 				buf_puts(out, ANSI_RESET);
-				buf_append(out, src + he, content_end - he);
+				buf_append(out, src + he, we - he);
 			} else {
-				buf_append(out, src + pos, content_end - pos);
+				buf_append(out, src + ws, we - ws);
 			}
+			buf_puts(out, trail);
 			buf_putc(out, '\n');
 			if (has_hl && !o->no_marker) {
 				buf_puts(out, "      ");
-				for (size_t i = pos; i < hs;) {
+				buf_repeat(out, ' ', strlen(lead));
+				for (size_t i = ws; i < hs;) {
 					if (src[i] == '\t') {
 						buf_putc(out, '\t');
 						i++;
@@ -384,6 +425,20 @@ static void render_snippet(struct buf *out, const struct hcl_file *f, const stru
 	}
 }
 
+/* Whether the whole lines render_snippet would show for snip overlap a sensitive value's source. */
+static bool snippet_hidden(const struct hcl_file *f, const struct hcl_range *snip)
+{
+	if (!f->nhidden)
+		return false;
+	size_t s = snip->start.byte < f->len ? snip->start.byte : f->len;
+	size_t e = snip->end.byte < f->len ? snip->end.byte : f->len;
+	while (s > 0 && f->bytes[s - 1] != '\n')
+		s--;
+	while (e < f->len && f->bytes[e] != '\n')
+		e++;
+	return hcl_file_is_hidden(f, s, e);
+}
+
 void hcl_diag_render(const struct hcl_diag *d, const struct hcl_fileset *files, const struct hcl_render_opts *opts,
 		     struct buf *out)
 {
@@ -411,8 +466,12 @@ void hcl_diag_render(const struct hcl_diag *d, const struct hcl_fileset *files, 
 			struct hcl_range snip = d->subject;
 			if (d->has_context)
 				snip = hcl_range_between(snip, d->context);
-			render_snippet(out, f, &snip, &d->subject, o);
-			buf_putc(out, '\n');
+			if (snippet_hidden(f, &snip)) {
+				buf_puts(out, "  (source code not shown: it holds a sensitive value)\n\n");
+			} else {
+				render_snippet(out, f, &snip, &d->subject, o);
+				buf_putc(out, '\n');
+			}
 		}
 		if (d->values.n > 0) {
 			for (size_t i = 0; i < d->values.n; i++) {

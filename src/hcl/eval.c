@@ -517,14 +517,14 @@ static const struct hcl_type *binop_result_type(enum hcl_binary_op op)
 	}
 }
 
-static struct hcl_value *eval_binary(const struct hcl_expr *e, struct hcl_eval_ctx *ctx, struct hcl_diags *diags)
+/* The operator of e applied to the values of its operands, gl and gr (stolen). before: the errors
+ * counted before the operands were evaluated (any since make the result unknown). */
+static struct hcl_value *apply_binary(const struct hcl_expr *e, struct hcl_value *gl, struct hcl_value *gr,
+				      size_t before, struct hcl_eval_ctx *ctx, struct hcl_diags *diags)
 {
 	enum hcl_binary_op op = e->u.binary.op;
 	const struct hcl_type *pt = binop_param_type(op);
 	const struct hcl_type *rt = binop_result_type(op);
-	size_t before = diag_errors(diags);
-	struct hcl_value *gl = eval(e->u.binary.lhs, ctx, diags);
-	struct hcl_value *gr = eval(e->u.binary.rhs, ctx, diags);
 	struct hcl_convert_error ce = {0};
 	struct hcl_value *l = hcl_convert(gl, pt, &ce);
 	if (!l) {
@@ -623,6 +623,26 @@ out:
 	hcl_value_unref(l);
 	hcl_value_unref(r);
 	return res;
+}
+
+/* A chain of binary operators (1 + 1 + ... + 1) is a tree as deep on its left as the chain is long,
+ * and no parser limit applies to it (Packer evaluates chains of any length): its operators are
+ * applied in a loop, innermost (leftmost) first, so that no length of chain can exhaust the stack.
+ * The result and the diagnostics are those of evaluating each operator's operands in turn. */
+static struct hcl_value *eval_binary(const struct hcl_expr *e, struct hcl_eval_ctx *ctx, struct hcl_diags *diags)
+{
+	size_t before = diag_errors(diags);
+	const struct hcl_expr *few[16];
+	size_t n;
+	const struct hcl_expr **chain = hcl_binary_chain(e, few, 16, &n);
+	struct hcl_value *acc = eval(chain[n - 1]->u.binary.lhs, ctx, diags);
+	while (n-- > 0) {
+		struct hcl_value *rhs = eval(chain[n]->u.binary.rhs, ctx, diags);
+		acc = apply_binary(chain[n], acc, rhs, before, ctx, diags);
+	}
+	if (chain != few)
+		free(chain);
+	return acc;
 }
 
 static struct hcl_value *eval_unary(const struct hcl_expr *e, struct hcl_eval_ctx *ctx, struct hcl_diags *diags)
@@ -1193,7 +1213,8 @@ static struct hcl_value *eval_call(const struct hcl_expr *e, struct hcl_eval_ctx
 
 	size_t before = diag_errors(diags);
 	struct hcl_vec args = HCL_VEC_INIT;
-	const struct hcl_expr **arg_exprs = xcalloc(e->u.call.nargs + 1, sizeof(*arg_exprs));
+	size_t expr_cap = 0;
+	const struct hcl_expr **arg_exprs = xgrow(NULL, &expr_cap, e->u.call.nargs + 1, sizeof(*arg_exprs));
 	size_t nexpr = 0;
 	struct hcl_value *res = NULL;
 	for (size_t i = 0; i < e->u.call.nargs; i++) {
@@ -1221,13 +1242,13 @@ static struct hcl_value *eval_call(const struct hcl_expr *e, struct hcl_eval_ctx
 			}
 			for (size_t j = 0; j < hcl_len(v); j++) {
 				hcl_vec_push(&args, with_marks(hcl_value_ref(hcl_elem(v, j)), v->marks));
-				arg_exprs = xrealloc(arg_exprs, (args.n + 1) * sizeof(*arg_exprs));
+				arg_exprs = xgrow(arg_exprs, &expr_cap, args.n + 1, sizeof(*arg_exprs));
 				arg_exprs[nexpr++] = ae;
 			}
 			hcl_value_unref(v);
 		} else {
 			hcl_vec_push(&args, v);
-			arg_exprs = xrealloc(arg_exprs, (args.n + 1) * sizeof(*arg_exprs));
+			arg_exprs = xgrow(arg_exprs, &expr_cap, args.n + 1, sizeof(*arg_exprs));
 			arg_exprs[nexpr++] = ae;
 		}
 	}
@@ -1410,6 +1431,18 @@ static struct hcl_value *eval_template(const struct hcl_expr *e, struct hcl_eval
 	return with_marks(r, marks);
 }
 
+/* A value built by e (a constructor, a for or splat expression, a function call) that nests deeper
+ * than HCL_MAX_VALUE_DEPTH: an error, so that no value walk can exhaust the stack (see value.h). */
+static struct hcl_value *bounded(const struct hcl_expr *e, struct hcl_value *v, struct hcl_diags *diags)
+{
+	if (hcl_depth(v) <= HCL_MAX_VALUE_DEPTH)
+		return v;
+	err_at(diags, &e->range, NULL, "Value too deeply nested",
+	       "This value nests lists, maps and objects more than %d levels deep.", HCL_MAX_VALUE_DEPTH);
+	hcl_value_unref(v);
+	return dynval();
+}
+
 static struct hcl_value *eval(const struct hcl_expr *e, struct hcl_eval_ctx *ctx, struct hcl_diags *diags)
 {
 	if (!e)
@@ -1442,11 +1475,11 @@ static struct hcl_value *eval(const struct hcl_expr *e, struct hcl_eval_ctx *ctx
 		return r;
 	}
 	case HCL_EXPR_SPLAT:
-		return eval_splat(e, ctx, diags);
+		return bounded(e, eval_splat(e, ctx, diags), diags);
 	case HCL_EXPR_ANON_SYMBOL:
 		return eval_anon(e, ctx);
 	case HCL_EXPR_FUNCTION_CALL:
-		return eval_call(e, ctx, diags);
+		return bounded(e, eval_call(e, ctx, diags), diags);
 	case HCL_EXPR_CONDITIONAL:
 		return eval_conditional(e, ctx, diags);
 	case HCL_EXPR_BINARY_OP:
@@ -1454,11 +1487,11 @@ static struct hcl_value *eval(const struct hcl_expr *e, struct hcl_eval_ctx *ctx
 	case HCL_EXPR_UNARY_OP:
 		return eval_unary(e, ctx, diags);
 	case HCL_EXPR_TUPLE_CONS:
-		return eval_tuple(e, ctx, diags);
+		return bounded(e, eval_tuple(e, ctx, diags), diags);
 	case HCL_EXPR_OBJECT_CONS:
-		return eval_object(e, ctx, diags);
+		return bounded(e, eval_object(e, ctx, diags), diags);
 	case HCL_EXPR_FOR:
-		return eval_for(e, ctx, diags);
+		return bounded(e, eval_for(e, ctx, diags), diags);
 	case HCL_EXPR_INVALID:
 	default:
 		return dynval();

@@ -138,6 +138,8 @@ const struct hcl_type *hcl_func_ret_type(const struct hcl_func *fn)
 	return param_type(fn->ret);
 }
 
+void (*hcl_sensitive_result)(const struct hcl_value *v);
+
 struct hcl_value *hcl_func_call(struct hcl_call *call, struct hcl_value **args, size_t nargs)
 {
 	const struct hcl_func *fn = call->fn;
@@ -184,7 +186,19 @@ struct hcl_value *hcl_func_call(struct hcl_call *call, struct hcl_value **args, 
 	}
 	if (result && call->marks)
 		result = hcl_mark(result, call->marks);
+	if (result && (call->marks & HCL_MARK_SENSITIVE) && hcl_sensitive_result)
+		hcl_sensitive_result(result);
 out:
+	/* a function's error may quote its arguments: with a sensitive one, none of it is shown */
+	if (!result && call->err) {
+		bool sensitive = false;
+		for (size_t i = 0; i < nargs && !sensitive; i++)
+			sensitive = (hcl_marks_deep(args[i]) & HCL_MARK_SENSITIVE) != 0;
+		if (sensitive) {
+			free(call->err);
+			call->err = xstrdup("the reason is not shown because an argument is sensitive");
+		}
+	}
 	for (size_t i = 0; i < nargs; i++)
 		hcl_value_unref(conv[i]);
 	free(conv);

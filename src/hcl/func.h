@@ -28,6 +28,10 @@ void hcl_json_encode(struct hcl_value *v, struct buf *out);
 
 typedef int (*hcl_gzip_fn)(const void *data, size_t len, struct buf *out, char **why);
 extern hcl_gzip_fn hcl_gzip;
+/* Called with every known result a function computes from a sensitive argument (upper(var.secret),
+ * base64encode(...)): the result is marked, and the template layer also registers it with the
+ * output filter for text kiln does not render itself (a shell command's echo). NULL: nothing. */
+extern void (*hcl_sensitive_result)(const struct hcl_value *v);
 
 /* hcl_json_decode for a file: also refusing an object that repeats a key (reject_duplicates), and
  * saying where the text goes wrong (*line, *col from 1). */
@@ -88,6 +92,16 @@ const struct hcl_param *hcl_func_param(const struct hcl_func *fn, size_t i); /* 
 struct hcl_value *hcl_func_call(struct hcl_call *call, struct hcl_value **args, size_t nargs);
 void hcl_call_clear(struct hcl_call *call);
 
+/* Limits of the filesystem functions: file() and filebase64() read regular files of at most
+ * HCL_MAX_FILE_SIZE bytes (templatefile() templates are HCL sources: HCL_MAX_SOURCE_SIZE, parser.h);
+ * fileset() stops with an error after visiting HCL_FILESET_MAX_ENTRIES directory entries, finding
+ * HCL_FILESET_MAX_RESULTS files or running HCL_FILESET_MAX_SECONDS seconds, and does not descend
+ * into symbolic links to directories (a link back up would never end). */
+#define HCL_MAX_FILE_SIZE ((size_t)16 << 20)
+#define HCL_FILESET_MAX_ENTRIES 200000
+#define HCL_FILESET_MAX_RESULTS 10000
+#define HCL_FILESET_MAX_SECONDS 10
+
 /* Every built-in function, grouped; each group is {NULL}-terminated. */
 extern const struct hcl_func hcl_funcs_string[];
 extern const struct hcl_func hcl_funcs_number[];
@@ -104,8 +118,6 @@ extern const struct hcl_func *const hcl_function_groups[];
 const struct hcl_func *hcl_builtin_func(const char *name);
 
 /* Helpers for function bodies */
-/* The argument as a C string (known, non-null string value). */
-static inline const char *hcl_arg_str(struct hcl_value *const *args, size_t i) { return hcl_str(args[i]); }
 /* An integer argument: fails with "... must be a whole number" style errors like cty's gocty. */
 int hcl_arg_int(struct hcl_call *call, struct hcl_value *const *args, size_t i, long long *out);
 

@@ -333,6 +333,12 @@ struct hcl_value *hcl_json_decode_at(const char *text, size_t len, bool reject_d
 	struct hcl_value *r = from_json(j, &nums);
 	strv_free(&nums.lits);
 	json_decref(j);
+	if (hcl_depth(r) > HCL_MAX_VALUE_DEPTH) {
+		hcl_value_unref(r);
+		*why = xasprintf("the JSON nests more than %d levels deep", HCL_MAX_VALUE_DEPTH);
+		*line = *col = 1;
+		return NULL;
+	}
 	return r;
 }
 
@@ -714,7 +720,7 @@ static struct hcl_value *y_resolve_plain(const char *s)
 	return hcl_string(s);
 }
 
-static struct hcl_value *y_node(struct yparse *y);
+static struct hcl_value *y_node(struct yparse *y, unsigned depth);
 
 static void y_anchor(struct yparse *y, const yaml_char_t *anchor, struct hcl_value *v)
 {
@@ -722,11 +728,17 @@ static void y_anchor(struct yparse *y, const yaml_char_t *anchor, struct hcl_val
 		hcl_vec_push_kv(&y->anchors, (const char *)anchor, hcl_value_ref(v));
 }
 
-static struct hcl_value *y_node(struct yparse *y)
+/* depth: how many sequences and mappings enclose this node (libyaml has no limit of its own). */
+static struct hcl_value *y_node(struct yparse *y, unsigned depth)
 {
 	if (!yp_next(y))
 		return NULL;
 	yaml_event_t *ev = &y->ev;
+	if ((ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) &&
+	    depth >= HCL_MAX_VALUE_DEPTH) {
+		y->err = xasprintf("the YAML source nests more than %d levels deep", HCL_MAX_VALUE_DEPTH);
+		return NULL;
+	}
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT: {
 		const char *name = (const char *)ev->data.alias.anchor;
@@ -755,7 +767,7 @@ static struct hcl_value *y_node(struct yparse *y)
 		char *anchor = ev->data.sequence_start.anchor ? xstrdup((const char *)ev->data.sequence_start.anchor) : NULL;
 		struct hcl_vec vec = HCL_VEC_INIT;
 		for (;;) {
-			struct hcl_value *e = y_node(y);
+			struct hcl_value *e = y_node(y, depth + 1);
 			if (!e) {
 				if (y->err) {
 					hcl_vec_free(&vec);
@@ -775,7 +787,7 @@ static struct hcl_value *y_node(struct yparse *y)
 		char *anchor = ev->data.mapping_start.anchor ? xstrdup((const char *)ev->data.mapping_start.anchor) : NULL;
 		struct hcl_vec vec = HCL_VEC_INIT;
 		for (;;) {
-			struct hcl_value *k = y_node(y);
+			struct hcl_value *k = y_node(y, depth + 1);
 			if (!k) {
 				if (y->err) {
 					hcl_vec_free(&vec);
@@ -784,7 +796,7 @@ static struct hcl_value *y_node(struct yparse *y)
 				}
 				break;
 			}
-			struct hcl_value *v = y_node(y);
+			struct hcl_value *v = y_node(y, depth + 1);
 			if (!v) {
 				hcl_value_unref(k);
 				hcl_vec_free(&vec);
@@ -845,7 +857,7 @@ static struct hcl_value *f_yamldecode(struct hcl_call *c, struct hcl_value **a, 
 		goto out;
 	}
 	/* document start */
-	res = y_node(&y);
+	res = y_node(&y, 0);
 	if (!res)
 		goto out;
 	if (!yp_next(&y))

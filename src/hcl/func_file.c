@@ -14,7 +14,10 @@
 #include "hcl/parser.h"
 #include "util/file.h"
 #include "util/mem.h"
+#include "util/signals.h"
+#include "util/strmap.h"
 #include "util/strv.h"
+#include "util/timeutil.h"
 
 #define P(n, t) {n, t, 0}
 #define END {NULL, NULL, 0}
@@ -64,16 +67,20 @@ static bool valid_utf8(const char *s, size_t n)
 	return true;
 }
 
-static int read_file(struct hcl_call *c, const char *arg, struct buf *out, char **pathp)
+/* Read the file a function is given: a regular file of at most max bytes (a FIFO or a device could
+ * block or never end). */
+static int read_file(struct hcl_call *c, const char *arg, size_t max, struct buf *out, char **pathp)
 {
 	bool failed = false;
 	char *path = resolve(c, arg, 0, &failed);
 	if (failed)
 		return -1;
 	struct kiln_error err = ERR_INIT;
-	if (file_read_all(path, out, &err) < 0) {
-		if (err.errnum == ENOENT)
+	if (file_read_regular(path, max, out, &err) < 0) {
+		if (err_is(&err, ERR_NOT_FOUND))
 			hcl_call_error(c, "no file exists at %s", path);
+		else if (err_is(&err, ERR_INVALID))
+			hcl_call_error(c, "%s", err_cause(&err));
 		else
 			hcl_call_error(c, "failed to read %s", path);
 		err_clear(&err);
@@ -88,7 +95,7 @@ static struct hcl_value *f_file(struct hcl_call *c, struct hcl_value **a, size_t
 {
 	struct buf b = BUF_INIT;
 	char *path = NULL;
-	if (read_file(c, hcl_str(a[0]), &b, &path) < 0)
+	if (read_file(c, hcl_str(a[0]), HCL_MAX_FILE_SIZE, &b, &path) < 0)
 		return NULL;
 	struct hcl_value *r;
 	if (!valid_utf8(buf_cstr(&b), b.len))
@@ -104,7 +111,7 @@ static struct hcl_value *f_filebase64(struct hcl_call *c, struct hcl_value **a, 
 {
 	struct buf b = BUF_INIT;
 	char *path = NULL;
-	if (read_file(c, hcl_str(a[0]), &b, &path) < 0)
+	if (read_file(c, hcl_str(a[0]), HCL_MAX_FILE_SIZE, &b, &path) < 0)
 		return NULL;
 	free(path);
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -232,44 +239,96 @@ static bool seg_match(const char *pat, const char *name)
 	return fnmatch(pat, name, FNM_PERIOD * 0) == 0;
 }
 
-static void glob_walk(const char *root, const char *rel, char **segs, size_t nsegs, size_t si, struct strv *out)
+/* A fileset walk and its bounds (func.h): a walk over a whole disk ends with an error, not a hang. */
+struct glob {
+	const char *root;
+	char **segs;
+	size_t nsegs;
+	struct strv *out;
+	struct strmap seen;        /* out's paths, to keep each once */
+	size_t work;               /* directory entries read and paths tried */
+	long deadline;             /* time_mono_ms() */
+	const char *stop;          /* why the walk stopped early; NULL while it goes on */
+	struct dir_id {
+		dev_t dev;
+		ino_t ino;
+	} *dirs;                   /* the directories being walked, outermost first */
+	size_t ndirs, cap;
+};
+
+#define FILESET_MAX_DEPTH 256
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static bool glob_go_on(struct glob *g)
 {
-	if (si == nsegs) {
-		char *full = rel[0] ? path_join(root, rel) : xstrdup(root);
+	if (g->stop)
+		return false;
+	if (++g->work > HCL_FILESET_MAX_ENTRIES)
+		g->stop = "read more than " STR(HCL_FILESET_MAX_ENTRIES) " directory entries";
+	else if (g->out->n >= HCL_FILESET_MAX_RESULTS)
+		g->stop = "found more than " STR(HCL_FILESET_MAX_RESULTS) " files";
+	else if ((g->work & 255) == 0 && time_mono_ms() > g->deadline)
+		g->stop = "ran for more than " STR(HCL_FILESET_MAX_SECONDS) " seconds";
+	else if (sig_cancelled())
+		g->stop = "was interrupted";
+	return !g->stop;
+}
+
+static void glob_walk(struct glob *g, const char *rel, size_t si)
+{
+	if (!glob_go_on(g))
+		return;
+	char *full = rel[0] ? path_join(g->root, rel) : xstrdup(g->root);
+	if (si == g->nsegs) {
 		struct stat st;
-		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && !strv_contains(out, rel))
-			strv_push(out, rel);
+		size_t ignored;
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && !strmap_get(&g->seen, rel, &ignored)) {
+			strv_push(g->out, rel);
+			strmap_put(&g->seen, g->out->v[g->out->n - 1], 0);
+		}
 		free(full);
 		return;
 	}
-	const char *seg = segs[si];
-	if (strcmp(seg, "**") == 0) {
-		/* zero directories */
-		glob_walk(root, rel, segs, nsegs, si + 1, out);
+	const char *seg = g->segs[si];
+	bool any = strcmp(seg, "**") == 0;
+	if (any) /* zero directories */
+		glob_walk(g, rel, si + 1);
+	/* symbolic links to directories are followed, as Packer does, but not back into a directory
+	 * being walked (a link to a parent would never end) */
+	struct stat st;
+	DIR *d = NULL;
+	if (g->ndirs < FILESET_MAX_DEPTH && stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+		bool loop = false;
+		for (size_t i = 0; i < g->ndirs && !loop; i++)
+			loop = g->dirs[i].dev == st.st_dev && g->dirs[i].ino == st.st_ino;
+		if (!loop)
+			d = opendir(full);
+	} else if (g->ndirs >= FILESET_MAX_DEPTH && !g->stop) {
+		g->stop = "went more than " STR(FILESET_MAX_DEPTH) " directories deep";
 	}
-	char *dirpath = rel[0] ? path_join(root, rel) : xstrdup(root);
-	DIR *d = opendir(dirpath);
-	free(dirpath);
+	free(full);
 	if (!d)
 		return;
+	g->dirs = xgrow(g->dirs, &g->cap, g->ndirs + 1, sizeof *g->dirs);
+	g->dirs[g->ndirs++] = (struct dir_id){st.st_dev, st.st_ino};
 	struct strv names = STRV_INIT;
 	struct dirent *de;
-	while ((de = readdir(d)))
+	while (glob_go_on(g) && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			strv_push(&names, de->d_name);
 	closedir(d);
 	strv_sort(&names);
-	for (size_t i = 0; i < names.n; i++) {
+	for (size_t i = 0; i < names.n && !g->stop; i++) {
 		char *child = rel[0] ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
-		if (strcmp(seg, "**") == 0) {
-			/* ** matches any number of path elements, files included */
-			glob_walk(root, child, segs, nsegs, si, out);
-		} else if (seg_match(seg, names.v[i])) {
-			glob_walk(root, child, segs, nsegs, si + 1, out);
-		}
+		if (any) /* ** matches any number of path elements, files included */
+			glob_walk(g, child, si);
+		else if (seg_match(seg, names.v[i]))
+			glob_walk(g, child, si + 1);
 		free(child);
 	}
 	strv_free(&names);
+	g->ndirs--;
 }
 
 static struct hcl_value *f_fileset(struct hcl_call *c, struct hcl_value **a, size_t n)
@@ -294,22 +353,36 @@ static struct hcl_value *f_fileset(struct hcl_call *c, struct hcl_value **a, siz
 		free(root);
 		return r;
 	}
+	/* path elements; a run of ** is one ** */
 	struct strv segs = STRV_INIT;
 	char *pcopy = xstrdup(pattern);
 	for (char *tok = strtok(pcopy, "/"); tok; tok = strtok(NULL, "/"))
-		if (strcmp(tok, ".") != 0)
+		if (strcmp(tok, ".") != 0 && !(strcmp(tok, "**") == 0 && segs.n && strcmp(segs.v[segs.n - 1], "**") == 0))
 			strv_push(&segs, tok);
 	free(pcopy);
 	struct strv out = STRV_INIT;
-	if (segs.n)
-		glob_walk(root, "", segs.v, segs.n, 0, &out);
-	struct hcl_vec vec = HCL_VEC_INIT;
-	for (size_t i = 0; i < out.n; i++)
-		hcl_vec_push(&vec, hcl_string(out.v[i]));
+	struct glob g = {root, segs.v, segs.n, &out, STRMAP_INIT, 0,
+			 time_mono_ms() + 1000L * HCL_FILESET_MAX_SECONDS, NULL, NULL, 0, 0};
+	if (segs.n && segs.n <= FILESET_MAX_DEPTH)
+		glob_walk(&g, "", 0);
+	struct hcl_value *r = NULL;
+	if (segs.n > FILESET_MAX_DEPTH) {
+		r = hcl_call_arg_error(c, 1, "the pattern has more than " STR(FILESET_MAX_DEPTH) " path elements");
+	} else if (g.stop) {
+		r = hcl_call_error(c, "the search for \"%s\" in %s %s; narrow the pattern or the directory",
+				   pattern, root, g.stop);
+	} else {
+		struct hcl_vec vec = HCL_VEC_INIT;
+		for (size_t i = 0; i < out.n; i++)
+			hcl_vec_push(&vec, hcl_string(out.v[i]));
+		r = hcl_vec_to_set(&vec, HCL_T_STRING);
+	}
+	strmap_free(&g.seen);
+	free(g.dirs);
 	strv_free(&out);
 	strv_free(&segs);
 	free(root);
-	return hcl_vec_to_set(&vec, HCL_T_STRING);
+	return r;
 }
 
 /* Inside a template rendered by templatefile, templatefile itself only says it cannot recurse. */
@@ -337,7 +410,7 @@ static struct hcl_value *f_templatefile(struct hcl_call *c, struct hcl_value **a
 		return hcl_unknown(HCL_T_STRING);
 	struct buf src = BUF_INIT;
 	char *path = NULL;
-	if (read_file(c, hcl_str(a[0]), &src, &path) < 0)
+	if (read_file(c, hcl_str(a[0]), HCL_MAX_SOURCE_SIZE, &src, &path) < 0)
 		return NULL;
 	struct hcl_diags diags = HCL_DIAGS_INIT;
 	struct hcl_expr *tmpl = hcl_parse_template(buf_cstr(&src), src.len, path, (struct hcl_pos){1, 1, 0}, &diags);

@@ -2,6 +2,7 @@
  * Timestamps are RFC 3339 strings as in Terraform/Packer; formatdate's verbs are Terraform's
  * (YYYY MM DD hh mm ss ZZZZZ ...), legacy_isotime takes a Go layout ("2006-01-02"), legacy_strftime a
  * C strftime format. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,8 +218,10 @@ static struct hcl_value *f_timestamp(struct hcl_call *c, struct hcl_value **a, s
 	return hcl_string_own(buf_detach(&b));
 }
 
-/* Go's time.ParseDuration; NULL or an error message (caller frees) */
-static char *parse_go_duration(const char *orig, double *ns_out)
+/* Go's time.ParseDuration, in exact integer arithmetic as Go does it: a duration beyond
+ * int64 nanoseconds (about 292 years, "2562048h") is an error, not a value that wraps around.
+ * NULL or an error message (caller frees). */
+static char *parse_go_duration(const char *orig, int64_t *ns_out)
 {
 	const char *s = orig;
 	bool neg = false;
@@ -230,43 +233,75 @@ static char *parse_go_duration(const char *orig, double *ns_out)
 	}
 	if (!*s)
 		return xasprintf("time: invalid duration \"%s\"", orig);
-	double total = 0;
+	const uint64_t max = INT64_MAX;
+	uint64_t total = 0;
 	while (*s) {
 		if (!(*s == '.' || (*s >= '0' && *s <= '9')))
 			return xasprintf("time: invalid duration \"%s\"", orig);
+		/* the integer part; more digits than fit is an error, as Go's leadingInt */
 		const char *start = s;
-		while (*s >= '0' && *s <= '9')
-			s++;
+		uint64_t v = 0;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (v > max / 10)
+				return xasprintf("time: invalid duration \"%s\"", orig);
+			v = v * 10 + (uint64_t)(*s - '0');
+			if (v > max)
+				return xasprintf("time: invalid duration \"%s\"", orig);
+		}
 		bool pre = s != start, post = false;
+		/* the fraction: digits past what fits are ignored, as Go's leadingFraction */
+		uint64_t f = 0;
+		double scale = 1;
 		if (*s == '.') {
 			s++;
 			const char *fs = s;
-			while (*s >= '0' && *s <= '9')
-				s++;
+			bool overflow = false;
+			for (; *s >= '0' && *s <= '9'; s++) {
+				if (overflow || f > max / 10) {
+					overflow = true;
+					continue;
+				}
+				uint64_t y = f * 10 + (uint64_t)(*s - '0');
+				if (y > max) {
+					overflow = true;
+					continue;
+				}
+				f = y;
+				scale *= 10;
+			}
 			post = s != fs;
 		}
 		if (!pre && !post)
 			return xasprintf("time: invalid duration \"%s\"", orig);
-		double v = strtod(start, NULL);
 		const char *u = s;
 		while (*s && *s != '.' && !(*s >= '0' && *s <= '9'))
 			s++;
 		size_t ul = (size_t)(s - u);
 		if (ul == 0)
 			return xasprintf("time: missing unit in duration \"%s\"", orig);
-		double unit;
+		uint64_t unit;
 		if (ul == 2 && !strncmp(u, "ns", 2)) unit = 1;
-		else if (ul == 2 && !strncmp(u, "us", 2)) unit = 1e3;
-		else if (ul == 3 && (!strncmp(u, "\xc2\xb5s", 3) || !strncmp(u, "\xce\xbcs", 3))) unit = 1e3;
-		else if (ul == 2 && !strncmp(u, "ms", 2)) unit = 1e6;
-		else if (ul == 1 && *u == 's') unit = 1e9;
-		else if (ul == 1 && *u == 'm') unit = 60e9;
-		else if (ul == 1 && *u == 'h') unit = 3600e9;
+		else if (ul == 2 && !strncmp(u, "us", 2)) unit = 1000;
+		else if (ul == 3 && (!strncmp(u, "\xc2\xb5s", 3) || !strncmp(u, "\xce\xbcs", 3))) unit = 1000;
+		else if (ul == 2 && !strncmp(u, "ms", 2)) unit = 1000000;
+		else if (ul == 1 && *u == 's') unit = 1000000000;
+		else if (ul == 1 && *u == 'm') unit = 60 * (uint64_t)1000000000;
+		else if (ul == 1 && *u == 'h') unit = 3600 * (uint64_t)1000000000;
 		else
 			return xasprintf("time: unknown unit \"%.*s\" in duration \"%s\"", (int)ul, u, orig);
-		total += v * unit;
+		if (v > max / unit)
+			return xasprintf("time: invalid duration \"%s\"", orig);
+		v *= unit;
+		if (f > 0) {
+			v += (uint64_t)((double)f * ((double)unit / scale));
+			if (v > max)
+				return xasprintf("time: invalid duration \"%s\"", orig);
+		}
+		total += v;
+		if (total > max)
+			return xasprintf("time: invalid duration \"%s\"", orig);
 	}
-	*ns_out = neg ? -total : total;
+	*ns_out = neg ? -(int64_t)total : (int64_t)total;
 	return NULL;
 }
 
@@ -279,16 +314,15 @@ static struct hcl_value *f_timeadd(struct hcl_call *c, struct hcl_value **a, siz
 		free(err);
 		return r;
 	}
-	double ns = 0;
+	int64_t ns = 0;
 	char *derr = parse_go_duration(hcl_str(a[1]), &ns);
 	if (derr) {
 		struct hcl_value *r = hcl_call_error(c, "%s", derr);
 		free(derr);
 		return r;
 	}
-	long long whole = (long long)(ns / 1e9);
-	long long frac = (long long)(ns - (double)whole * 1e9);
-	long long nanos = t.nanos + frac;
+	/* in 64-bit seconds: a duration of centuries does not fit the int of tm_sec */
+	int64_t whole = ns / 1000000000, nanos = t.nanos + ns % 1000000000;
 	if (nanos >= 1000000000) {
 		nanos -= 1000000000;
 		whole++;
@@ -296,9 +330,9 @@ static struct hcl_value *f_timeadd(struct hcl_call *c, struct hcl_value **a, siz
 		nanos += 1000000000;
 		whole--;
 	}
-	t.tm.tm_sec += (int)whole;
+	time_t secs = timegm(&t.tm) + (time_t)whole;
+	gmtime_r(&secs, &t.tm);
 	t.nanos = (long)nanos;
-	ts_normalize(&t);
 	struct buf b = BUF_INIT;
 	fmt_rfc3339(&t, &b);
 	return hcl_string_own(buf_detach(&b));
@@ -534,9 +568,27 @@ static struct hcl_value *f_legacy_strftime(struct hcl_call *c, struct hcl_value 
 		fmt_rfc3339(&t, &b);
 		return hcl_string_own(buf_detach(&b));
 	}
-	char out[1024];
-	size_t k = strftime(out, sizeof(out), hcl_str(a[0]), &t.tm);
-	return hcl_string_n(out, k);
+	/* strftime returns 0 both when the text did not fit and when it is empty: a trailing space, cut
+	 * off again, tells them apart, and the buffer grows until the text fits. No conversion writes more
+	 * than a few dozen bytes, so the bound only stops a runaway loop. */
+	struct buf fmt = BUF_INIT, out = BUF_INIT;
+	buf_puts(&fmt, hcl_str(a[0]));
+	buf_putc(&fmt, ' ');
+	size_t limit = 64 * fmt.len + 4096, cap = fmt.len + 256, k = 0;
+	for (; cap <= limit; cap *= 2) {
+		buf_reserve(&out, cap);
+		k = strftime(out.data, cap, buf_cstr(&fmt), &t.tm);
+		if (k > 0)
+			break;
+	}
+	buf_free(&fmt);
+	if (k == 0) {
+		buf_free(&out);
+		return hcl_call_error(c, "the format's result is too long");
+	}
+	out.len = k - 1;   /* without the space */
+	out.data[out.len] = '\0';
+	return hcl_string_own(buf_detach(&out));
 }
 
 const struct hcl_func hcl_funcs_time[] = {

@@ -181,25 +181,10 @@ bool hcl_isspace(uint32_t c)
 	return c >= 0x2000 && c <= 0x200a;
 }
 
-struct hcl_value *hcl_string_list(char *const *v, size_t n)
-{
-	struct hcl_vec vec = HCL_VEC_INIT;
-	for (size_t i = 0; i < n; i++)
-		hcl_vec_push(&vec, hcl_string(v[i]));
-	return hcl_vec_to_list(&vec, HCL_T_STRING);
-}
-
 char *hcl_func_path(struct hcl_call *call, const char *path)
 {
 	const char *base = call->ctx ? hcl_eval_ctx_basedir(call->ctx) : NULL;
 	if (path[0] == '/' || !base)
 		return xstrdup(path);
 	return path_join(base, path);
-}
-
-char *hcl_num_go_g(const struct hcl_num *n)
-{
-	struct buf b = BUF_INIT;
-	hcl_double_format_g(hcl_num_to_double(n), &b);
-	return buf_detach(&b);
 }

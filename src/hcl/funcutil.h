@@ -25,13 +25,7 @@ uint32_t hcl_tolower(uint32_t cp);
 bool hcl_isspace(uint32_t cp);   /* Go's unicode.IsSpace */
 bool hcl_isletter(uint32_t cp);
 
-/* A list(string) from a NULL-terminated array / strv. */
-struct hcl_value *hcl_string_list(char *const *v, size_t n);
-
 /* Resolve a path argument against the context's base directory (NULL: cwd); caller frees. */
 char *hcl_func_path(struct hcl_call *call, const char *path);
-
-/* Shortest Go %g formatting of a number value (for messages). */
-char *hcl_num_go_g(const struct hcl_num *n);
 
 #endif

@@ -480,16 +480,6 @@ bool hcl_num_is_inf(const struct hcl_num *x)
 	return x->inf;
 }
 
-bool hcl_num_signbit(const struct hcl_num *x)
-{
-	return x->neg;
-}
-
-unsigned hcl_num_prec(const struct hcl_num *x)
-{
-	return x->prec;
-}
-
 bool hcl_num_is_int(const struct hcl_num *x)
 {
 	return !x->inf && (BN_is_zero(x->m) || x->e >= 0);

@@ -50,8 +50,6 @@ int hcl_num_cmp(const struct hcl_num *a, const struct hcl_num *b); /* -1, 0, 1 (
 int hcl_num_sign(const struct hcl_num *x);                         /* -1, 0, 1 */
 bool hcl_num_is_inf(const struct hcl_num *x);
 bool hcl_num_is_int(const struct hcl_num *x);
-bool hcl_num_signbit(const struct hcl_num *x);
-unsigned hcl_num_prec(const struct hcl_num *x);
 /* Exact int64 value: true only when x is an integer in range (as big.Float.Int64 == Exact). */
 bool hcl_num_to_int64(const struct hcl_num *x, int64_t *out);
 /* Nearest float64 (overflow gives ±inf). */

@@ -15,7 +15,7 @@
 #include "util/mem.h"
 
 #define MAX_NEWLINE_STACK 256
-#define MAX_DEPTH 500
+#define MAX_DEPTH HCL_MAX_NESTING
 
 /* A token as the parser reads it: its text and its full range (the scanner stores less). */
 struct tok {
@@ -362,6 +362,24 @@ static struct hcl_expr *invalid_expr(struct parser *p, struct hcl_range r)
 	return new_expr(p, HCL_EXPR_INVALID, r);
 }
 
+/* One more level of nesting in the tree being built (an operand, a term, a conditional's branch, a
+ * step that wraps the expression before it, a template directive): false, after reporting it once,
+ * when the tree would nest more than MAX_DEPTH levels. Every recursive walk of a tree (evaluation,
+ * variables, dumps) then needs a bounded stack; only the left operands of a chain of binary
+ * operators are not counted, and every walk iterates over those. */
+static bool enter_nesting(struct parser *p, const struct hcl_range *at)
+{
+	if (++p->depth <= MAX_DEPTH)
+		return true;
+	p->depth--;
+	if (!p->recovery)
+		hcl_error(p->diags, at, "Expression too deeply nested",
+			  "This expression nests more than %d levels deep (parentheses, brackets, operands, "
+			  "conditionals, index steps or template directives); simplify it.", MAX_DEPTH);
+	p->recovery = true;
+	return false;
+}
+
 static char *tok_str(struct parser *p, const struct tok *t)
 {
 	return p_strndup(p, t->bytes, t->len);
@@ -684,8 +702,31 @@ static void legacy_index_chain_error(struct parser *p, const struct tok *num)
 		  first, num->bytes, (int)num->len - first - 1, dot + 1);
 }
 
+/* A step that wraps the expression before it in a new node nests one level deeper (counted in
+ * *levels, which the caller gives back); steps appended to a traversal do not. */
+static bool step_nests(struct parser *p, const struct hcl_expr *ret, bool always, int *levels,
+		       const struct hcl_range *at)
+{
+	if (!always && (ret->kind == HCL_EXPR_SCOPE_TRAVERSAL || ret->kind == HCL_EXPR_RELATIVE_TRAVERSAL))
+		return true;
+	if (!enter_nesting(p, at))
+		return false;
+	(*levels)++;
+	return true;
+}
+
+static struct hcl_expr *parse_steps(struct parser *p, struct hcl_expr *from, int *levels);
+
 /* Steps after a term: .attr, .0, .*, [key], [*] */
 static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from)
+{
+	int levels = 0;
+	struct hcl_expr *e = parse_steps(p, from, &levels);
+	p->depth -= levels;
+	return e;
+}
+
+static struct hcl_expr *parse_steps(struct parser *p, struct hcl_expr *from, int *levels)
 {
 	struct hcl_expr *ret = from;
 	size_t cap = (from->kind == HCL_EXPR_SCOPE_TRAVERSAL) ? from->u.traversal.nsteps : 0;
@@ -696,6 +737,8 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 			struct tok dot = read_tok(p);
 			const struct tok *at = peek(p);
 			if (at->type == HCL_TOK_IDENT) {
+				if (!step_nests(p, ret, false, levels, &dot.range))
+					return ret;
 				struct tok name = read_tok(p);
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_ATTR;
@@ -703,6 +746,8 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 				step.range = hcl_range_between(dot.range, name.range);
 				ret = make_relative_traversal(p, ret, step, &cap);
 			} else if (at->type == HCL_TOK_NUMBER_LIT) {
+				if (!step_nests(p, ret, false, levels, &dot.range))
+					return ret;
 				struct tok num = read_tok(p);
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_INDEX;
@@ -714,6 +759,8 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 				ret = make_relative_traversal(p, ret, step, &cap);
 			} else if (at->type == HCL_TOK_STAR) {
 				/* attribute-only splat: .*.a.b */
+				if (!step_nests(p, ret, true, levels, &dot.range))
+					return ret;
 				struct tok star = read_tok(p);
 				struct hcl_range marker = hcl_range_between(dot.range, star.range);
 				struct hcl_expr *item = new_expr(p, HCL_EXPR_ANON_SYMBOL, marker);
@@ -787,6 +834,8 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 					close = recover_to(p, HCL_TOK_CBRACK);
 				}
 				struct hcl_range marker = hcl_range_between(open.range, close.range);
+				if (!step_nests(p, ret, true, levels, &marker))
+					return ret;
 				struct hcl_expr *item = new_expr(p, HCL_EXPR_ANON_SYMBOL, marker);
 				struct hcl_expr *each = parse_traversals(p, item);
 				struct hcl_expr *s = new_expr(p, HCL_EXPR_SPLAT, hcl_range_between(ret->range, each->range));
@@ -817,15 +866,19 @@ static struct hcl_expr *parse_traversals(struct parser *p, struct hcl_expr *from
 			}
 			pop_newlines(p);
 			struct hcl_range rng = hcl_range_between(open.range, close.range);
-			size_t slen;
-			const char *str;
+			size_t slen = 0;
+			const char *str = key->kind == HCL_EXPR_TEMPLATE ? hcl_expr_as_string_literal(key, &slen) : NULL;
+			/* a literal key is one more step of a traversal; any other makes an index node */
+			bool literal_key = key->kind == HCL_EXPR_LITERAL || str;
+			if (!step_nests(p, ret, !literal_key, levels, &rng))
+				return ret;
 			if (key->kind == HCL_EXPR_LITERAL) {
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_INDEX;
 				step.key = key->u.literal;
 				step.range = rng;
 				ret = make_relative_traversal(p, ret, step, &cap);
-			} else if ((str = hcl_expr_as_string_literal(key, &slen)) && key->kind == HCL_EXPR_TEMPLATE) {
+			} else if (str) {
 				struct hcl_traverser step = {0};
 				step.kind = HCL_TRAVERSE_INDEX;
 				step.key.kind = HCL_LIT_STRING;
@@ -1244,16 +1297,9 @@ static struct hcl_expr *parse_term(struct parser *p)
 
 static struct hcl_expr *parse_expression_with_traversals(struct parser *p)
 {
-	if (++p->depth > MAX_DEPTH) {
-		const struct tok *t = peek(p);
-		if (!p->recovery)
-			hcl_error(p->diags, &t->range, "Expression too deeply nested",
-				  "This expression nests more than %d levels deep; simplify it.", MAX_DEPTH);
-		p->recovery = true;
-		/* consume the rest of the line so the caller resynchronises */
-		p->depth--;
-		return invalid_expr(p, t->range);
-	}
+	struct hcl_range at = next_range(p);
+	if (!enter_nesting(p, &at))
+		return invalid_expr(p, at);
 	struct hcl_expr *term = parse_term(p);
 	struct hcl_expr *e = parse_traversals(p, term);
 	p->depth--;
@@ -1323,24 +1369,30 @@ static struct hcl_expr *parse_expression(struct parser *p)
 		return cond;
 	if (peek(p)->type != HCL_TOK_QUESTION)
 		return cond;
-	read_tok(p);
+	struct tok question = read_tok(p);
+	/* the branches nest one level deeper: a chain a ? b : c ? d : ... is as deep as it is long */
+	if (!enter_nesting(p, &question.range))
+		return cond;
+	struct hcl_expr *e = cond;
 	struct hcl_expr *t = parse_expression(p);
 	if (p->recovery && p->diags->n > ndiags)
-		return cond;
+		goto out;
 	const struct tok *colon = peek(p);
 	if (colon->type != HCL_TOK_COLON) {
 		error_in(p, start, colon->range, "Missing false expression in conditional",
 			 "The conditional operator (...?...:...) requires a false expression, "
 			 "delimited by a colon.");
 		p->recovery = true;
-		return cond;
+		goto out;
 	}
 	read_tok(p);
 	struct hcl_expr *f = parse_expression(p);
-	struct hcl_expr *e = new_expr(p, HCL_EXPR_CONDITIONAL, hcl_range_between(start, f->range));
+	e = new_expr(p, HCL_EXPR_CONDITIONAL, hcl_range_between(start, f->range));
 	e->u.cond.cond = cond;
 	e->u.cond.true_expr = t;
 	e->u.cond.false_expr = f;
+out:
+	p->depth--;
 	return e;
 }
 
@@ -1683,7 +1735,19 @@ struct tparser {
 	struct parser *p;
 	struct ttoks *t;
 	size_t i;
+	bool too_deep;   /* directives nested past MAX_DEPTH: reported once, the rest skipped */
 };
+
+/* An if or for directive's body nests one level deeper. When too deep, the parts left are skipped. */
+static bool tp_enter(struct tparser *tp, const struct ttok *open)
+{
+	if (enter_nesting(tp->p, &open->range))
+		return true;
+	tp->too_deep = true;
+	while (tp->t->v[tp->i].kind != TT_END)
+		tp->i++;
+	return false;
+}
 
 static struct hcl_template *tp_new(struct parser *p, struct hcl_range r)
 {
@@ -1731,6 +1795,8 @@ static struct ttok *tp_parse_body(struct tparser *tp, const struct ttok *open, s
 		struct ttok *nt = &tp->t->v[tp->i];
 		switch (nt->kind) {
 		case TT_END: {
+			if (tp->too_deep)
+				return NULL;
 			char *at = hcl_range_string(&open->range);
 			hcl_error(p->diags, &nt->range, "Unexpected end of template",
 				  "The %s directive at %s is missing its corresponding %s directive.", is_if ? "if" : "for",
@@ -1765,6 +1831,8 @@ static struct ttok *tp_parse_body(struct tparser *tp, const struct ttok *open, s
 static void tp_parse_if(struct tparser *tp, struct hcl_template *into, size_t *cap)
 {
 	struct ttok *open = &tp->t->v[tp->i++];
+	if (!tp_enter(tp, open))
+		return;
 	struct hcl_template *then_t = tp_new(tp->p, open->range), *else_t = NULL;
 	size_t tcap = 0, ecap = 0;
 	struct ttok *close = tp_parse_body(tp, open, then_t, &tcap);
@@ -1779,6 +1847,7 @@ static void tp_parse_if(struct tparser *tp, struct hcl_template *into, size_t *c
 			close = NULL;
 		}
 	}
+	tp->p->depth--;
 	if (!close)
 		return;
 	struct hcl_template_part *part =
@@ -1792,9 +1861,12 @@ static void tp_parse_if(struct tparser *tp, struct hcl_template *into, size_t *c
 static void tp_parse_for(struct tparser *tp, struct hcl_template *into, size_t *cap)
 {
 	struct ttok *open = &tp->t->v[tp->i++];
+	if (!tp_enter(tp, open))
+		return;
 	struct hcl_template *body = tp_new(tp->p, open->range);
 	size_t bcap = 0;
 	struct ttok *close = tp_parse_body(tp, open, body, &bcap);
+	tp->p->depth--;
 	if (!close)
 		return;
 	struct hcl_template_part *part =
@@ -1846,7 +1918,7 @@ static void tp_parse_part(struct tparser *tp, struct hcl_template *into, size_t 
 static struct hcl_template *build_template(struct parser *p, struct ttoks *parts, struct hcl_range range,
 					   bool *passthru)
 {
-	struct tparser tp = {p, parts, 0};
+	struct tparser tp = {p, parts, 0, false};
 	struct hcl_template *t = tp_new(p, range);
 	size_t cap = 0;
 	while (parts->v[tp.i].kind != TT_END)
@@ -2321,11 +2393,9 @@ static struct hcl_body *parse_config_body(const char *bytes, size_t len, const c
 	size_t first_diag = diags->n;
 	struct hcl_pos start = {1, 1, 0};
 	size_t skip = 0;
+	/* A UTF-8 byte order mark (editors on Windows write one) is skipped, as Packer's reader skips it
+	 * and `packer fmt` drops it; positions still count its bytes. */
 	if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
-		struct hcl_range r = {filename, start, {1, 2, 3}};
-		hcl_error(diags, &r, "Invalid character encoding",
-			  "The file starts with a UTF-8 byte order mark, which HCL does not allow. Save the file as "
-			  "UTF-8 without a byte order mark.");
 		skip = 3;
 		start.byte = 3;
 		start.column = 2;
@@ -2362,19 +2432,30 @@ struct hcl_file *hcl_parse_config(const char *bytes, size_t len, const char *fil
 	return parse_config(hcl_file_new_source(filename, bytes, len), diags);
 }
 
+void hcl_read_error(struct hcl_diags *diags, const char *path, const struct kiln_error *err)
+{
+	char *msg = err_text(err);
+	if (err_is(err, ERR_INVALID))
+		hcl_error(diags, NULL, "Failed to read file",
+			  "%s. kiln reads templates and variable files only from regular files of at most %zu MiB.",
+			  msg, HCL_MAX_SOURCE_SIZE >> 20);
+	else
+		hcl_error(diags, NULL, "Failed to read file", "The file \"%s\" could not be read: %s.", path, msg);
+	free(msg);
+}
+
 struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags)
 {
 	struct kiln_error err = ERR_INIT;
 	struct buf data = BUF_INIT;
-	if (file_read_all(path, &data, &err) < 0) {
-		char *msg = err_text(&err);
-		hcl_error(diags, NULL, "Failed to read file", "The file \"%s\" could not be read: %s.", path, msg);
-		free(msg);
+	if (file_read_regular(path, HCL_MAX_SOURCE_SIZE, &data, &err) < 0) {
+		hcl_read_error(diags, path, &err);
 		err_clear(&err);
+		buf_free(&data);
 		return NULL;
 	}
 	size_t len = data.len;
-	char *bytes = buf_detach(&data); /* never NULL: file_read_all stores at least "" */
+	char *bytes = buf_detach(&data); /* never NULL: file_read_regular stores at least "" */
 	return parse_config(hcl_file_new_source_owned(path, bytes, len), diags);
 }
 

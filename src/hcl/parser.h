@@ -10,6 +10,7 @@
 
 #include "hcl/ast.h"
 #include "hcl/diag.h"
+#include "util/error.h"
 
 /* Parse a configuration file (a body). Always returns a file (body never NULL), which owns a copy of
  * filename and bytes; diagnostics are appended to diags. */
@@ -22,8 +23,16 @@ struct hcl_tokens;
 void hcl_check_config(const char *bytes, size_t len, const char *filename, struct hcl_diags *diags,
 		      struct hcl_tokens *tokens);
 
-/* Read and parse a file from disk. Returns NULL (with a diagnostic) when it cannot be read. */
+/* The largest HCL source read from a file (a template, a variable file, a templatefile template):
+ * the syntax tree of the densest source takes about 100 bytes per byte, so this bounds a parse to
+ * about 100 MiB; real templates are a few tens of KiB. */
+#define HCL_MAX_SOURCE_SIZE ((size_t)1 << 20)
+
+/* Read and parse a file from disk. Returns NULL (with a diagnostic) when it cannot be read, is not
+ * a regular file, or is larger than HCL_MAX_SOURCE_SIZE. */
 struct hcl_file *hcl_parse_config_file(const char *path, struct hcl_diags *diags);
+/* The diagnostic for a source file that could not be read (file_read_regular's error). */
+void hcl_read_error(struct hcl_diags *diags, const char *path, const struct kiln_error *err);
 
 /* Parse one expression (e.g. a -var value, `kiln console` input). Newlines are insignificant. start
  * is where bytes begin in the named source ({1, 1, 0} for a standalone buffer); filename must stay

@@ -2,6 +2,7 @@
  * printing (Packer console's layout and HCL expression syntax). Types live in type.c. */
 #include "hcl/value.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,16 @@ struct hcl_value *hcl_unknown(struct hcl_type *t)
 	return v;
 }
 
+/* A collection's depth from its elements' (see hcl_depth). */
+static void set_depth(struct hcl_value *v)
+{
+	unsigned d = 0;
+	for (size_t i = 0; i < v->u.c.n; i++)
+		if (v->u.c.v[i]->depth > d)
+			d = v->u.c.v[i]->depth;
+	v->depth = (unsigned short)(d < USHRT_MAX ? d + 1 : USHRT_MAX);
+}
+
 static struct hcl_value **copy_items(struct hcl_value **items, size_t n)
 {
 	struct hcl_value **a = xcalloc(n ? n : 1, sizeof(*a));
@@ -197,6 +208,7 @@ struct hcl_value *hcl_list(struct hcl_type *elem_type, struct hcl_value **items,
 	struct hcl_value *v = val_alloc(hcl_type_list(elem_type));
 	v->u.c.n = n;
 	v->u.c.v = copy_items(items, n);
+	set_depth(v);
 	return v;
 }
 
@@ -224,6 +236,7 @@ struct hcl_value *hcl_set(struct hcl_type *elem_type, struct hcl_value **items, 
 	}
 	v->u.c.n = out;
 	v->u.c.v = a;
+	set_depth(v);
 	return v;
 }
 
@@ -236,6 +249,7 @@ struct hcl_value *hcl_tuple(struct hcl_value **items, size_t n)
 	free(ts);
 	v->u.c.n = n;
 	v->u.c.v = copy_items(items, n);
+	set_depth(v);
 	return v;
 }
 
@@ -275,6 +289,7 @@ static void fill_keyed(struct hcl_value *v, const char *const *keys, struct hcl_
 	}
 	v->u.c.n = out;
 	free(kvs);
+	set_depth(v);
 }
 
 struct hcl_value *hcl_map(struct hcl_type *elem_type, const char *const *keys, struct hcl_value **vals,
@@ -496,6 +511,7 @@ static struct hcl_value *val_shallow_copy(const struct hcl_value *v)
 	struct hcl_value *c = val_alloc(hcl_type_ref(v->type));
 	c->null = v->null;
 	c->unknown = v->unknown;
+	c->depth = v->depth;
 	c->marks = v->marks;
 	if (!val_has_payload(v))
 		return c;
@@ -536,19 +552,6 @@ struct hcl_value *hcl_mark(struct hcl_value *v, unsigned marks)
 	if (c != v)
 		hcl_value_unref(v);
 	c->marks |= marks;
-	return c;
-}
-
-struct hcl_value *hcl_unmark(struct hcl_value *v, unsigned *marks)
-{
-	if (marks)
-		*marks = v->marks;
-	if (!v->marks)
-		return v;
-	struct hcl_value *c = __atomic_load_n(&v->refs, __ATOMIC_ACQUIRE) == 1 ? v : val_shallow_copy(v);
-	if (c != v)
-		hcl_value_unref(v);
-	c->marks = 0;
 	return c;
 }
 

@@ -97,6 +97,7 @@ struct hcl_value {
 	struct hcl_type *type;
 	bool null;
 	bool unknown;
+	unsigned short depth;  /* collections: 1 + the deepest element's depth (saturating); else 0 */
 	unsigned marks;
 	union {
 		bool b;
@@ -168,6 +169,11 @@ static inline bool hcl_is_known(const struct hcl_value *v) { return !v->unknown;
 static inline bool hcl_is_marked(const struct hcl_value *v) { return v->marks != 0; }
 static inline bool hcl_is_sensitive(const struct hcl_value *v) { return (v->marks & HCL_MARK_SENSITIVE) != 0; }
 bool hcl_is_wholly_known(const struct hcl_value *v); /* no unknown anywhere inside */
+/* How deeply collections nest in v ([[1]] is 2). The evaluator refuses values deeper than
+ * HCL_MAX_VALUE_DEPTH (a chain of locals could otherwise nest them without end), so that every
+ * recursive walk over a value or its type needs a bounded stack. */
+#define HCL_MAX_VALUE_DEPTH 1000
+static inline unsigned hcl_depth(const struct hcl_value *v) { return v->depth; }
 bool hcl_has_marks_deep(const struct hcl_value *v);  /* a mark anywhere inside */
 unsigned hcl_marks_deep(const struct hcl_value *v);  /* union of all marks inside */
 /* A known, non-null string's bytes (borrowed). */
@@ -187,8 +193,6 @@ bool hcl_is_mapping(const struct hcl_value *v);          /* map/object */
 
 /* Marks: returns a new reference carrying `marks` in addition to its own. */
 struct hcl_value *hcl_mark(struct hcl_value *v, unsigned marks);   /* steals v */
-/* A copy without its own marks (shallow); the marks removed are returned in *marks. steals v */
-struct hcl_value *hcl_unmark(struct hcl_value *v, unsigned *marks);
 /* Deep: remove marks everywhere inside; union returned in *marks. steals v */
 struct hcl_value *hcl_unmark_deep(struct hcl_value *v, unsigned *marks);
 

@@ -24,10 +24,10 @@ tests_unit_test_hcl_value_SOURCES = tests/unit/test-hcl-value.c
 tests_unit_test_hcl_value_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hcl_value_LDADD = $(UNIT_LDADD)
 
-# kiln console against Packer 1.6.6 (tests/console/regen.sh regenerates expected.txt)
+# kiln console against Packer 1.6.6 (make regen regenerates expected.txt)
 TESTS += tests/integration/t0150-console-diff.sh tests/integration/t0151-console.sh
 EXTRA_DIST += tests/integration/t0150-console-diff.sh tests/integration/t0151-console.sh tests/console/cases.txt tests/console/expected.txt \
-	tests/console/expected-doc.txt tests/console/regen.sh tests/console/fixtures
+	tests/console/expected-doc.txt tests/console/fixtures
 
 # libFuzzer targets: built and run by tests/fuzz/run.sh (a step of scripts/test), not by make check
 EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/fuzz-hcl-parser.c tests/fuzz/fuzz-hcl-eval.c \

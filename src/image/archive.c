@@ -260,6 +260,30 @@ int img_archive_add_data(struct img_archive *w, const char *name, const void *da
 	return rc;
 }
 
+int img_archive_entry_begin(struct img_archive *w, const char *name, uint64_t size, struct kiln_error *err)
+{
+	struct archive_entry *e = new_entry(name, (int64_t)size, 0644, time(NULL));
+	int rc = 0;
+	if (archive_write_header(w->a, e) != ARCHIVE_OK)
+		rc = archive_fail(w->a, err, "cannot write", w->path);
+	archive_entry_free(e);
+	return rc;
+}
+
+int img_archive_entry_write(struct img_archive *w, const void *data, size_t len, struct kiln_error *err)
+{
+	if (len && archive_write_data(w->a, data, len) != (la_ssize_t)len)
+		return archive_fail(w->a, err, "cannot write", w->path);
+	return 0;
+}
+
+int img_archive_entry_end(struct img_archive *w, struct kiln_error *err)
+{
+	if (archive_write_finish_entry(w->a) != ARCHIVE_OK)
+		return archive_fail(w->a, err, "cannot write", w->path);
+	return 0;
+}
+
 int img_archive_close(struct img_archive *w, struct kiln_error *err)
 {
 	int rc = 0;

@@ -49,6 +49,12 @@ int img_archive_add_file(struct img_archive *a, const char *src, const char *nam
 			 uint64_t *done, struct kiln_error *err);
 int img_archive_add_data(struct img_archive *a, const char *name, const void *data, size_t len,
 			 struct kiln_error *err);
+/* An entry written in pieces: begin with its size, write exactly that many bytes, end. With
+ * IMG_ARCHIVE_RAW the bytes are the whole (compressed) stream: callers that write a container
+ * libarchive does not (the gce export's GNU sparse tar) produce its bytes themselves. */
+int img_archive_entry_begin(struct img_archive *a, const char *name, uint64_t size, struct kiln_error *err);
+int img_archive_entry_write(struct img_archive *a, const void *data, size_t len, struct kiln_error *err);
+int img_archive_entry_end(struct img_archive *a, struct kiln_error *err);
 /* Finish and fsync. Frees a; on failure the file is removed. */
 int img_archive_close(struct img_archive *a, struct kiln_error *err);
 /* Give up: close and remove the file. NULL is fine. */

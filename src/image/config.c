@@ -9,25 +9,26 @@
 #include <string.h>
 
 static const struct kiln_attr sanitize_attrs[] = {
-	{.name = "operations", .type = "list(string)", .default_doc = "[\"defaults\"]", .doc = "operations to run: names like virt-sysprep's, \"defaults\" or \"all\""},
-	{.name = "exclude", .type = "list(string)", .default_doc = "[]", .doc = "operations not to run (removed from `operations`)"},
-	{.name = "keep_user_accounts", .type = "list(string)", .default_doc = "[]", .doc = "accounts build-user and user-account must keep (e.g. \"vagrant\")"},
-	{.name = "trim", .type = "bool", .default_doc = "true", .doc = "discard the free space of every filesystem after the operations"},
-	{.name = "list_packages", .type = "bool", .default_doc = "true", .doc = "record the installed packages for the manifest (an SBOM)"},
+	{.name = "operations", .type = "list(string)", .default_doc = "[\"defaults\"]",
+	 .doc = "operations to run: names like virt-sysprep's, \"defaults\" or \"all\" (an empty list: none)"},
+	{.name = "exclude", .type = "list(string)", .doc = "operations not to run (removed from `operations`)"},
+	{.name = "keep_user_accounts", .type = "list(string)", .doc = "accounts build-user and user-account must keep (e.g. \"vagrant\")"},
+	{.name = "trim", .type = "bool", .def = "true", .doc = "discard the free space of every filesystem after the operations"},
+	{.name = "list_packages", .type = "bool", .def = "true", .doc = "record the installed packages for the manifest (an SBOM)"},
 	{.name = NULL},
 };
 
 const struct kiln_schema img_sanitize_schema = {sanitize_attrs, NULL};
-const struct kiln_attr img_sanitize_attr = IMG_SANITIZE_ATTR;
 
 static const struct kiln_attr export_attrs[] = {
-	{.name = "formats", .type = "list(string)", .default_doc = "[format]", .doc = "output formats: qcow2, raw, vmdk, vhdx, vpc, ova, vagrant (several allowed)"},
-	{.name = "compression", .type = "string", .default_doc = "\"none\"", .doc = "qcow2 cluster compression: \"none\", \"zlib\" or \"zstd\" (`disk_compression = true` means zlib)"},
+	{.name = "formats", .type = "list(string)", .default_doc = "[format]",
+	 .doc = "output formats: qcow2, raw, vmdk, vhdx, vpc, ova, vagrant, gce (several allowed)"},
+	{.name = "compression", .type = "string", .default_doc = "\"zlib\" with disk_compression, else \"none\"",
+	 .allowed = KILN_VALUES("none", "zlib", "zstd"), .doc = "qcow2 cluster compression"},
 	{.name = NULL},
 };
 
 const struct kiln_schema img_export_schema = {export_attrs, NULL};
-const struct kiln_attr img_export_attr = IMG_EXPORT_ATTR;
 
 static bool known_operation(const char *name)
 {
@@ -66,7 +67,7 @@ int img_sanitize_opts_from_config(const struct kiln_config *cfg, struct img_sani
 		return 0;
 	if (kiln_config_block_count(cfg, "sanitize") == 0) {
 		/* `sanitize = false` (or true). */
-		out->enabled = kiln_config_bool_or(cfg, "sanitize", true);
+		out->enabled = kiln_config_bool(cfg, "sanitize");
 		return 0;
 	}
 	if (kiln_config_block_count(cfg, "sanitize") > 1)
@@ -82,8 +83,8 @@ int img_sanitize_opts_from_config(const struct kiln_config *cfg, struct img_sani
 	if (img_sanitize_opts_select(out, has_ops ? strv_argv(&ops) : NULL, strv_argv(&excl), err) < 0)
 		goto out;
 	kiln_config_list_strv(b, "keep_user_accounts", &out->keep_user_accounts);
-	out->trim = kiln_config_bool_or(b, "trim", true);
-	out->list_packages = kiln_config_bool_or(b, "list_packages", true);
+	out->trim = kiln_config_bool(b, "trim");
+	out->list_packages = kiln_config_bool(b, "list_packages");
 	rc = 0;
 out:
 	strv_free(&ops);
@@ -110,8 +111,7 @@ int img_export_opts_from_config(const struct kiln_config *cfg, const char *defau
 			}
 		}
 	} else {
-		const char *f = default_format && *default_format ? default_format : "qcow2";
-		if (img_export_opts_add(out, f, &inner) < 0) {
+		if (img_export_opts_add(out, default_format, &inner) < 0) {
 			kiln_config_error(cfg, "format", err, "%s", err_cause(&inner));
 			err_hint(err, "%s", inner.hint ? inner.hint : "");
 			err_clear(&inner);
@@ -120,7 +120,7 @@ int img_export_opts_from_config(const struct kiln_config *cfg, const char *defau
 	}
 	out->compression = default_compression ? IMG_COMPRESS_ZLIB : IMG_COMPRESS_NONE;
 	if (b && kiln_config_has(b, "compression") &&
-	    img_compression_parse(kiln_config_string_or(b, "compression", "none"), &out->compression, &inner) < 0) {
+	    img_compression_parse(kiln_config_string(b, "compression"), &out->compression, &inner) < 0) {
 		kiln_config_error(b, "compression", err, "%s", err_cause(&inner));
 		err_hint(err, "%s", inner.hint ? inner.hint : "");
 		err_clear(&inner);

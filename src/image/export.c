@@ -31,6 +31,7 @@ static const struct {
 	[IMG_FORMAT_VPC] = {"vpc", "vhd", "vhd"},
 	[IMG_FORMAT_OVA] = {"ova", "ova", NULL},
 	[IMG_FORMAT_VAGRANT] = {"vagrant", "box", "box"},
+	[IMG_FORMAT_GCE] = {"gce", "tar.gz", NULL},
 };
 
 int img_format_parse(const char *name, enum img_format *out, struct kiln_error *err)
@@ -43,7 +44,7 @@ int img_format_parse(const char *name, enum img_format *out, struct kiln_error *
 		}
 	}
 	err_set_kind(err, ERR_INVALID, "kiln cannot write the image format \"%s\"", name ? name : "");
-	err_hint(err, "use one of qcow2, raw, vmdk, vhdx, vpc, ova, vagrant");
+	err_hint(err, "use one of qcow2, raw, vmdk, vhdx, vpc, ova, vagrant, gce");
 	return -1;
 }
 
@@ -105,7 +106,8 @@ char *img_export_path(const struct img_export_opts *o, const char *outdir, const
 	if (o->nformats == 1 && (f == IMG_FORMAT_QCOW2 || f == IMG_FORMAT_RAW))
 		return path_join(outdir, name);
 	char *base = xstrdup(name);
-	static const char *const strip[] = {".qcow2", ".raw", ".img", ".vmdk", ".vhdx", ".vhd", ".ova", ".box"};
+	static const char *const strip[] = {".qcow2", ".raw", ".img", ".vmdk", ".vhdx", ".vhd", ".ova", ".box",
+					    ".tar.gz"};
 	for (size_t i = 0; i < sizeof strip / sizeof strip[0]; i++) {
 		size_t bl = strlen(base), sl = strlen(strip[i]);
 		if (bl > sl && strcmp(base + bl - sl, strip[i]) == 0) {
@@ -352,13 +354,12 @@ static int export_needs(const char *disk, const char *disk_format, const struct 
 }
 
 int img_export(const char *disk, const char *disk_format, const struct img_export_opts *opts,
-	       const char *outdir, const char *name, struct ui *ui, struct kiln_artifact *artifact,
+	       const char *outdir, const char *name, struct ui *ui, struct img_export_result *out,
 	       struct kiln_error *err)
 {
 	struct export_run run = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	struct img_info info = {0};
 	int rc = -1, handle = -1;
-	struct strv formats = STRV_INIT;
 
 	if (opts->nformats == 0)
 		return err_set_kind(err, ERR_INVALID, "no export format selected");
@@ -396,9 +397,9 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 	run.workdir = wd;
 	handle = sig_on_force_exit(export_force_exit, &run);
 
-	/* Plain disk formats first: the OVA reuses the VMDK, the box a compressed qcow2. */
+	/* Plain disk formats first: the OVA reuses the VMDK, the box a compressed qcow2, gce the raw disk. */
 	static const enum img_format order[] = {IMG_FORMAT_QCOW2, IMG_FORMAT_RAW, IMG_FORMAT_VMDK, IMG_FORMAT_VHDX,
-						IMG_FORMAT_VPC, IMG_FORMAT_OVA, IMG_FORMAT_VAGRANT};
+						IMG_FORMAT_VPC, IMG_FORMAT_OVA, IMG_FORMAT_VAGRANT, IMG_FORMAT_GCE};
 	for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
 		struct export_job *j = find_job(&run, order[k]);
 		if (!j)
@@ -416,6 +417,10 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 			struct export_job *q = find_job(&run, IMG_FORMAT_QCOW2);
 			const char *reuse = q && opts->compression != IMG_COMPRESS_NONE ? q->tmp : NULL;
 			if (img_write_vagrant_box(disk, disk_format, &info, reuse, opts, j->tmp, run.workdir, ui, err) < 0)
+				goto cleanup;
+		} else if (j->fmt == IMG_FORMAT_GCE) {
+			struct export_job *r = find_job(&run, IMG_FORMAT_RAW);
+			if (img_write_gce(disk, disk_format, &info, r ? r->tmp : NULL, j->tmp, run.workdir, ui, err) < 0)
 				goto cleanup;
 		} else if (img_convert(disk, disk_format, j->tmp, j->fmt, opts->compression, info.virtual_size, ui, err) < 0) {
 			goto cleanup;
@@ -437,18 +442,10 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 			ui_message(ui, "Exported %s: %s (%s)", img_format_name(j->fmt), j->final, h);
 			free(h);
 		}
-		if (artifact) {
-			kiln_artifact_add_file(artifact, j->final);
-			char *key = xasprintf("file.%s", img_format_name(j->fmt));
-			kiln_artifact_set(artifact, key, j->final);
-			free(key);
+		if (out) {
+			strv_push(&out->files, j->final);
+			strv_push(&out->formats, img_format_name(j->fmt));
 		}
-		strv_push(&formats, img_format_name(j->fmt));
-	}
-	if (artifact) {
-		char *list = strv_join(&formats, " ");
-		kiln_artifact_set(artifact, "formats", list);
-		free(list);
 	}
 	rc = 0;
 cleanup:
@@ -472,8 +469,72 @@ out:
 		free(run.jobs[i].tmp);
 	}
 	free(run.workdir);
-	strv_free(&formats);
 	img_info_free(&info);
 	pthread_mutex_destroy(&run.lock);
 	return rc;
+}
+
+int img_export_file(const char *disk, const char *disk_format, enum img_format f, const char *dst, struct ui *ui,
+		    struct kiln_error *err)
+{
+	struct export_run run = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct img_info info = {0};
+	struct img_export_opts opts;
+	img_export_opts_init(&opts);
+	int rc = -1, handle = -1;
+	char *dir = path_dirname(dst);
+	char *wd = xasprintf("%s/.kiln-export-XXXXXX", dir);
+	free(dir);
+	if (img_info_read(disk, disk_format, &info, err) < 0)
+		goto out;
+	if (!mkdtemp(wd)) {
+		err_set_errno(err, errno, "cannot create a work directory beside %s", dst);
+		goto out;
+	}
+	run.workdir = wd;
+	wd = NULL;
+	run.jobs[0] = (struct export_job){.fmt = f, .tmp = xstrdup(dst)};
+	run.njobs = 1;
+	handle = sig_on_force_exit(export_force_exit, &run);
+	switch (f) {
+	case IMG_FORMAT_OVA:
+		rc = img_write_ova(disk, disk_format, &info, NULL, &opts, dst, dst, run.workdir, ui, err);
+		break;
+	case IMG_FORMAT_VAGRANT:
+		rc = img_write_vagrant_box(disk, disk_format, &info, NULL, &opts, dst, run.workdir, ui, err);
+		break;
+	case IMG_FORMAT_GCE:
+		rc = img_write_gce(disk, disk_format, &info, NULL, dst, run.workdir, ui, err);
+		break;
+	default:
+		rc = img_convert(disk, disk_format, dst, f, IMG_COMPRESS_NONE, info.virtual_size, ui, err);
+		break;
+	}
+out:
+	if (handle >= 0)
+		sig_forget(handle);
+	pthread_mutex_lock(&run.lock);
+	run.finished = true;
+	pthread_mutex_unlock(&run.lock);
+	if (rc < 0) {
+		unlink(dst);
+		err_wrap(err, "converting %s to %s", disk, img_format_name(f));
+	}
+	if (run.workdir)
+		rm_rf(run.workdir, NULL);
+	free(run.workdir);
+	free(run.jobs[0].tmp);
+	free(wd);
+	img_info_free(&info);
+	img_export_opts_free(&opts);
+	pthread_mutex_destroy(&run.lock);
+	return rc;
+}
+
+void img_export_result_free(struct img_export_result *r)
+{
+	if (!r)
+		return;
+	strv_free(&r->files);
+	strv_free(&r->formats);
 }

@@ -3,6 +3,7 @@
 #define KILN_IMAGE_EXPORT_INTERNAL_H
 
 #include "image/image.h"
+#include "util/buf.h"
 #include "util/strv.h"
 
 /* Run qemu-img (argv must include -p for progress) with a progress bar labelled `label` over `total`. */
@@ -29,6 +30,23 @@ int img_write_ova(const char *disk, const char *disk_format, const struct img_in
 int img_write_vagrant_box(const char *disk, const char *disk_format, const struct img_info *info,
 			  const char *qcow2, const struct img_export_opts *opts, const char *tmp,
 			  const char *workdir, struct ui *ui, struct kiln_error *err);
+/* A run of data in a sparse file. */
+struct img_extent {
+	uint64_t offset;
+	uint64_t length;
+};
+/* The data extents of a file of `size` bytes (SEEK_DATA/SEEK_HOLE; all of it where the file system
+ * cannot tell). */
+int img_data_extents(int fd, uint64_t size, struct img_extent **out, size_t *nout, struct kiln_error *err);
+/* The old-GNU-format tar header of a sparse file `name` of realsize bytes whose data is ext[] (then its
+ * extension blocks), appended to out. */
+void img_gce_tar_headers(const char *name, const struct img_extent *ext, size_t next, uint64_t realsize,
+			 int64_t mtime, struct buf *out);
+/* Write the gce export (NAME.tar.gz holding disk.raw, GNU sparse) to tmp. raw: an already converted raw
+ * disk to reuse, or NULL to convert one into workdir. */
+int img_write_gce(const char *disk, const char *disk_format, const struct img_info *info, const char *raw,
+		  const char *tmp, const char *workdir, struct ui *ui, struct kiln_error *err);
+
 /* metadata.json and Vagrantfile of the box. Caller frees. */
 char *img_vagrant_metadata(uint64_t virtual_size);
 char *img_vagrant_vagrantfile(void);

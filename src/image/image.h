@@ -3,9 +3,11 @@
  * inspect it, and export it in the formats the next system imports (qcow2, raw, VMDK, VHDX, VHD, OVA,
  * Vagrant box). The qemu builder calls, after shutdown:
  *
- *     img_sanitize(disk, "qcow2", &sanitize_opts, accel, ui, &report, err);   (unless disabled)
- *     img_export(disk, "qcow2", &export_opts, output_directory, vm_name, ui, artifact, err);
- *     img_sanitize_report_to_artifact(&report, artifact);
+ *     img_sanitize(disk, "qcow2", &sanitize_opts, &facts, accel, ui, &report, err);   (unless disabled)
+ *     img_export(disk, "qcow2", &export_opts, output_directory, vm_name, ui, &exported, err);
+ *
+ * and records the report and what was exported in its artifact: this module returns what it found and
+ * made, it never writes into the engine's structures.
  *
  * Options come from the builder's configuration through the schema fragments IMG_SANITIZE_ATTR and
  * IMG_EXPORT_ATTR (include them in the builder's attribute table) and their decoders; every name is
@@ -55,10 +57,14 @@ struct img_sanitize_opts {
 	struct strv keep_user_accounts;/* never removed by build-user / user-account */
 	bool trim;                     /* discard free space (fstrim) after the operations */
 	bool list_packages;            /* collect the installed packages (the manifest's SBOM) */
-	/* Set by the builder at run time: the build's temporary login. Owned (xstrdup). */
-	char *build_user;              /* ssh_username */
-	bool build_user_created;       /* kiln created the account (cloud-init user-data): remove it */
-	char *build_pubkey;            /* the temporary public key line: removed from authorized_keys */
+};
+
+/* What the build knows when it sanitizes: facts of this run, not settings (the builder fills them
+ * just before img_sanitize; none of them is owned here). */
+struct img_sanitize_facts {
+	const char *build_user;        /* the SSH user the build logged in as, or NULL */
+	bool build_user_created;       /* kiln created that account (cloud-init user-data): remove it */
+	const char *build_pubkey;      /* the temporary public key line kiln made: removed from authorized_keys */
 };
 
 /* enabled, the default operations, trim, list_packages. */
@@ -80,8 +86,10 @@ bool img_sanitize_opts_has(const struct img_sanitize_opts *o, const char *operat
  *     }                                                                                         */
 extern const struct kiln_schema img_sanitize_schema;
 #define IMG_SANITIZE_ATTR                                                                         \
-	{.name = "sanitize", .type = "bool", .flags = KILN_ATTR_BLOCK, .default_doc = "true", .doc =  "clean the disk after shutdown (machine-id, host keys, logs, temporary key, ...) with " "libguestfs; false to skip", .block = &img_sanitize_schema}
-extern const struct kiln_attr img_sanitize_attr;  /* the same entry, for lookups */
+	{.name = "sanitize", .type = "bool", .flags = KILN_ATTR_BLOCK, .def = "true",                    \
+	 .doc = "clean the disk after shutdown (machine-id, host keys, logs, temporary key, ...) with "     \
+		"libguestfs; false to skip",                                                           \
+	 .block = &img_sanitize_schema}
 /* Decode the builder block's `sanitize` (unset: defaults). Errors are located at the attribute. */
 int img_sanitize_opts_from_config(const struct kiln_config *builder_cfg, struct img_sanitize_opts *out,
 				  struct kiln_error *err);
@@ -106,7 +114,7 @@ struct img_package {
 /* What libguestfs inspection knows of the guest OS. Strings are "" when unknown. */
 struct img_os {
 	char *root;            /* "/dev/sda1" */
-	char *type;            /* "linux", "windows" */
+	char *type;            /* linux, windows, ... */
 	char *distro;          /* "debian", "ubuntu", "fedora" */
 	char *product_name;    /* "Debian GNU/Linux 12 (bookworm)" */
 	char *version;         /* "12.7" (major.minor) */
@@ -134,15 +142,14 @@ struct img_sanitize_report {
  * per-operation counts (also shown through ui, which may be NULL) and the OS inspection. A disk with
  * no recognisable Linux OS is an error (ERR_INVALID) and is left unchanged. */
 int img_sanitize(const char *disk, const char *format, const struct img_sanitize_opts *opts,
-		 enum img_accel accel, struct ui *ui, struct img_sanitize_report *report, struct kiln_error *err);
+		 const struct img_sanitize_facts *facts, enum img_accel accel, struct ui *ui,
+		 struct img_sanitize_report *report, struct kiln_error *err);
 void img_sanitize_report_free(struct img_sanitize_report *r);
 /* {"operations":{"machine-id":{"removed":0,"emptied":1,"edited":0},...},"trimmed":2,"elapsed_ms":..} */
 char *img_sanitize_report_json(const struct img_sanitize_report *r);
 /* {"type":"linux","distro":"debian",...,"kernels":[...],"packages":[{"name":..,"version":..}]} */
 char *img_os_json(const struct img_os *os);
 void img_os_free(struct img_os *os);
-/* Artifact state: "sanitize" (report JSON) and "os" (OS JSON), read by the manifest post-processor. */
-void img_sanitize_report_to_artifact(const struct img_sanitize_report *r, struct kiln_artifact *a);
 /* One line per operation for the UI: "machine-id: 1 emptied", "logfiles: 12 emptied, 3 removed". */
 char *img_op_result_summary(const struct img_op_result *r);
 
@@ -210,12 +217,14 @@ enum img_format {
 	IMG_FORMAT_VPC,      /* fixed VHD, virtual size rounded up to 1 MiB (Azure) */
 	IMG_FORMAT_OVA,      /* OVF descriptor + streamOptimized VMDK + SHA256 manifest, in a tar */
 	IMG_FORMAT_VAGRANT,  /* libvirt provider box: box.img, metadata.json, Vagrantfile in a tar.gz */
+	IMG_FORMAT_GCE,      /* Compute Engine: disk.raw (whole GiB, GNU sparse) in NAME.tar.gz */
 	IMG_FORMAT_COUNT
 };
 
 int img_format_parse(const char *name, enum img_format *out, struct kiln_error *err);
 const char *img_format_name(enum img_format f);       /* "qcow2", ..., "vagrant" */
-const char *img_format_extension(enum img_format f);  /* "qcow2", "raw", "vmdk", "vhdx", "vhd", "ova", "box" */
+/* "qcow2", "raw", "vmdk", "vhdx", "vhd", "ova", "box", "tar.gz" */
+const char *img_format_extension(enum img_format f);
 
 enum img_compression { IMG_COMPRESS_NONE = 0, IMG_COMPRESS_ZLIB, IMG_COMPRESS_ZSTD };
 int img_compression_parse(const char *name, enum img_compression *out, struct kiln_error *err);
@@ -245,8 +254,8 @@ int img_export_opts_add(struct img_export_opts *o, const char *name, struct kiln
  * passes them as defaults to the decoder. */
 extern const struct kiln_schema img_export_schema;
 #define IMG_EXPORT_ATTR                                                                            \
-	{.name = "export", .flags = KILN_ATTR_BLOCK, .doc =  "output formats of the finished disk (qcow2, raw, vmdk, vhdx, vpc, ova, vagrant)", .block =  &img_export_schema}
-extern const struct kiln_attr img_export_attr;
+	{.name = "export", .flags = KILN_ATTR_BLOCK, .doc = "output formats of the finished disk", \
+	 .block = &img_export_schema}
 /* Decode `export` from the builder block; `default_format` and `default_compression` are Packer's
  * `format` / `disk_compression` (used when the block does not say). */
 int img_export_opts_from_config(const struct kiln_config *builder_cfg, const char *default_format,
@@ -259,11 +268,22 @@ char *img_export_path(const struct img_export_opts *o, const char *outdir, const
 /* Convert `disk` into every selected format under outdir (which must exist). Each output is written to
  * a temporary name beside its final one and renamed when complete; on failure or cancellation nothing
  * is left under a final name and no temporary file remains. The disk may itself be the qcow2 output's
- * path (it is replaced). Adds each output to artifact->files and sets the state "formats" ("qcow2 ova")
- * and "file.<format>" (path) — artifact may be NULL. */
+ * path (it is replaced). out (may be NULL) gets what was made, for the builder to record in its
+ * artifact; after a failure it means nothing (free it all the same). */
+struct img_export_result {
+	struct strv files;             /* each output's path, in the order they were made */
+	struct strv formats;           /* their format names ("qcow2", "ova"), in the same order */
+};
 int img_export(const char *disk, const char *disk_format, const struct img_export_opts *opts,
-	       const char *outdir, const char *name, struct ui *ui, struct kiln_artifact *artifact,
+	       const char *outdir, const char *name, struct ui *ui, struct img_export_result *out,
 	       struct kiln_error *err);
+void img_export_result_free(struct img_export_result *r);
+
+/* Convert `disk` into one file of format f at dst (any format, the packaged ones too), for a
+ * post-processor that needs a format the build did not export (amazon-import). Intermediate files go to
+ * a work directory beside dst. On failure or Ctrl-C nothing is left at dst. */
+int img_export_file(const char *disk, const char *disk_format, enum img_format f, const char *dst, struct ui *ui,
+		    struct kiln_error *err);
 
 /* What `kiln inspect-image` calls, as one table: the CLI reaches it through the components module
  * (src/registry.h), so that kiln itself does not link libguestfs. */

@@ -5,6 +5,7 @@ src_libkilncomp_a_SOURCES += \
 	src/image/archive.c src/image/archive.h \
 	src/image/config.c \
 	src/image/export.c src/image/export_internal.h \
+	src/image/gce.c \
 	src/image/guest.c src/image/guest.h \
 	src/image/info.c \
 	src/image/inspect.c \
@@ -22,8 +23,9 @@ tests_helpers_image_driver_LDADD = $(KILN_LINK)
 
 check_PROGRAMS += tests/unit/test-image
 TESTS += tests/unit/test-image tests/integration/t0500-image-export.sh tests/integration/t0510-image-sanitize.sh \
-	tests/integration/t0511-image-config.sh
+	tests/integration/t0511-image-config.sh tests/integration/t0502-image-gce.sh
 EXTRA_DIST += tests/integration/t0500-image-export.sh tests/integration/t0510-image-sanitize.sh tests/lib/mk-fake-guest.sh \
+	tests/integration/t0502-image-gce.sh \
 	tests/integration/t0511-image-config.sh tests/e2e/t0550-image-sanitize-boot.sh tests/e2e/t0551-image-inspect.sh
 E2E_TESTS += tests/e2e/t0550-image-sanitize-boot.sh tests/e2e/t0551-image-inspect.sh
 tests_unit_test_image_SOURCES = tests/unit/test-image.c

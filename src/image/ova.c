@@ -14,20 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void xml_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': buf_puts(b, "&amp;"); break;
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\'': buf_puts(b, "&apos;"); break;
-		default: buf_putc(b, *s);
-		}
-	}
-}
-
 int img_ovf_os_id(const char *distro, const char **description)
 {
 	static const struct {
@@ -76,7 +62,7 @@ char *img_ovf_descriptor(const char *vm_name, const char *disk_file, uint64_t di
 		     "          xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
 		     "  <References>\n"
 		     "    <File ovf:href=\"");
-	xml_escape(&b, disk_file);
+	buf_put_xml(&b, disk_file);
 	buf_printf(&b, "\" ovf:id=\"file1\" ovf:size=\"%llu\"/>\n", (unsigned long long)disk_size);
 	buf_printf(&b,
 		   "  </References>\n"
@@ -94,11 +80,11 @@ char *img_ovf_descriptor(const char *vm_name, const char *disk_file, uint64_t di
 		   "  </NetworkSection>\n"
 		   "  <VirtualSystem ovf:id=\"",
 		   (unsigned long long)capacity);
-	xml_escape(&b, vm_name);
+	buf_put_xml(&b, vm_name);
 	buf_puts(&b, "\">\n"
 		     "    <Info>A virtual machine built by kiln</Info>\n"
 		     "    <Name>");
-	xml_escape(&b, vm_name);
+	buf_put_xml(&b, vm_name);
 	buf_printf(&b, "</Name>\n"
 		       "    <OperatingSystemSection ovf:id=\"%d\">\n"
 		       "      <Info>The kind of installed guest operating system</Info>\n"
@@ -111,7 +97,7 @@ char *img_ovf_descriptor(const char *vm_name, const char *disk_file, uint64_t di
 		       "        <vssd:InstanceID>0</vssd:InstanceID>\n"
 		       "        <vssd:VirtualSystemIdentifier>",
 		   os_id, os_desc);
-	xml_escape(&b, vm_name);
+	buf_put_xml(&b, vm_name);
 	buf_printf(&b, "</vssd:VirtualSystemIdentifier>\n"
 		       "        <vssd:VirtualSystemType>vmx-13</vssd:VirtualSystemType>\n"
 		       "      </System>\n"

@@ -42,9 +42,6 @@ void img_sanitize_opts_free(struct img_sanitize_opts *o)
 		return;
 	strv_free(&o->operations);
 	strv_free(&o->keep_user_accounts);
-	free(o->build_user);
-	free(o->build_pubkey);
-	o->build_user = o->build_pubkey = NULL;
 }
 
 static int unknown_operation(const char *name, struct kiln_error *err)
@@ -204,8 +201,12 @@ static int trim_all(struct img_guest *s, unsigned *trimmed, struct kiln_error *e
  * Run */
 
 int img_sanitize(const char *disk, const char *format, const struct img_sanitize_opts *opts,
-		 enum img_accel accel, struct ui *ui, struct img_sanitize_report *report, struct kiln_error *err)
+		 const struct img_sanitize_facts *facts, enum img_accel accel, struct ui *ui,
+		 struct img_sanitize_report *report, struct kiln_error *err)
 {
+	static const struct img_sanitize_facts no_facts;
+	if (!facts)
+		facts = &no_facts;
 	struct img_guest s = {.force_handle = -1};
 	int rc = -1;
 	long t0 = time_mono_ms();
@@ -258,7 +259,7 @@ int img_sanitize(const char *disk, const char *format, const struct img_sanitize
 		}
 		struct img_op_result *r = &report->ops[report->nops++];
 		r->name = op->info.name;
-		struct img_op_ctx c = {&s, opts, r};
+		struct img_op_ctx c = {&s, opts, facts, r};
 		if (op->run(&c, err) < 0) {
 			err_wrap(err, "sanitize operation %s", op->info.name);
 			goto out;
@@ -384,20 +385,4 @@ char *img_os_json(const struct img_os *os)
 		json_object_set_new(root, "packages", pk);
 	}
 	return dump(root);
-}
-
-void img_sanitize_report_to_artifact(const struct img_sanitize_report *r, struct kiln_artifact *a)
-{
-	if (!r || !a)
-		return;
-	if (r->nops) {
-		char *js = img_sanitize_report_json(r);
-		kiln_artifact_set(a, "sanitize", js);
-		free(js);
-	}
-	if (r->has_os) {
-		char *os = img_os_json(&r->os);
-		kiln_artifact_set(a, "os", os);
-		free(os);
-	}
 }

@@ -9,6 +9,7 @@
 struct img_op_ctx {
 	struct img_guest *s;
 	const struct img_sanitize_opts *opts;
+	const struct img_sanitize_facts *facts;   /* never NULL */
 	struct img_op_result *res;
 };
 

@@ -227,18 +227,18 @@ static bool existed_before_build(struct img_op_ctx *c, const char *user)
 
 static int op_build_user(struct img_op_ctx *c, struct kiln_error *err)
 {
-	const struct img_sanitize_opts *o = c->opts;
-	if (!o->build_user || !*o->build_user || !o->build_user_created || strcmp(o->build_user, "root") == 0)
+	const struct img_sanitize_facts *f = c->facts;
+	if (!f->build_user || !*f->build_user || !f->build_user_created || strcmp(f->build_user, "root") == 0)
 		return 0;
-	if (strv_contains(&o->keep_user_accounts, o->build_user)) {
+	if (strv_contains(&c->opts->keep_user_accounts, f->build_user)) {
 		c->res->note = "kept: listed in keep_user_accounts";
 		return 0;
 	}
-	if (existed_before_build(c, o->build_user)) {
+	if (existed_before_build(c, f->build_user)) {
 		c->res->note = "kept: the account was in the image before the build";
 		return 0;
 	}
-	return remove_account(c, o->build_user, err);
+	return remove_account(c, f->build_user, err);
 }
 
 static int op_user_account(struct img_op_ctx *c, struct kiln_error *err)
@@ -266,7 +266,7 @@ out:
 
 static int op_ssh_userdir(struct img_op_ctx *c, struct kiln_error *err)
 {
-	const char *key = c->opts->build_pubkey;
+	const char *key = c->facts->build_pubkey;
 	if (!key || !*key)
 		return 0;
 	struct strv files = STRV_INIT;

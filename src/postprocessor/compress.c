@@ -16,8 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_OUTPUT "packer_{{.BuildName}}_{{.BuilderType}}"
-
 struct compress_pp {
 	char *output;
 	char *format;
@@ -26,10 +24,12 @@ struct compress_pp {
 };
 
 static const struct kiln_attr compress_attrs[] = {
-	{.name = "output", .type = "string", .flags = KILN_ATTR_TEMPLATE, .default_doc = "\"" DEFAULT_OUTPUT "\" (tar.gz)", .doc = "the archive to write; its extension picks the format (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst, "
-	 ".tar.bz2, .tar.lz4, .zip, or .gz, .xz, .zst, .bz2, .lz4 for one file)"},
+	{.name = "output", .type = "string", .flags = KILN_ATTR_TEMPLATE, .def = "\"packer_{{.BuildName}}_{{.BuilderType}}\"",
+	 .doc = "the archive to write; its extension picks the format (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst, .tar.bz2, "
+		".tar.lz4, .zip, or .gz, .xz, .zst, .bz2, .lz4 for one file; none: tar.gz)"},
 	{.name = "format", .type = "string", .doc = "an extension appended to output to pick the format (\"tar.gz\")"},
-	{.name = "compression_level", .type = "number", .default_doc = "6", .doc = "compression level: gzip, bzip2, zip 1-9; xz 0-9; zstd 1-19; lz4 1-12"},
+	{.name = "compression_level", .type = "number", .default_doc = "the codec's (gzip: 6)", .range = KILN_RANGE(-1, 19),
+	 .doc = "compression level: gzip, bzip2, zip 1-9; xz 0-9; zstd 1-19; lz4 1-12; -1 or 0: the codec's default"},
 	{.name = NULL},
 };
 static const struct kiln_schema compress_schema = {compress_attrs, NULL};
@@ -62,12 +62,11 @@ static int compress_prepare(const struct kiln_config *cfg, void **instance, stru
 {
 	(void)warnings;
 	struct compress_pp *p = xcalloc(1, sizeof *p);
-	const char *o = kiln_config_string_or(cfg, "output", "");
-	p->output = xstrdup(*o ? o : DEFAULT_OUTPUT);
-	const char *f = kiln_config_string_or(cfg, "format", "");
-	p->format = *f ? xstrdup(f) : NULL;
+	p->output = xstrdup(kiln_config_string(cfg, "output"));
+	const char *f = kiln_config_string(cfg, "format");
+	p->format = f && *f ? xstrdup(f) : NULL;
 	p->level_set = kiln_config_has(cfg, "compression_level") && kiln_config_is_known(cfg, "compression_level");
-	int64_t lvl = kiln_config_int_or(cfg, "compression_level", 0);
+	int64_t lvl = kiln_config_int(cfg, "compression_level");
 	/* Packer: -1 and 0 mean the default. */
 	if (lvl == -1 || lvl == 0)
 		p->level_set = false;

@@ -1,5 +1,6 @@
 # src/postprocessor: one file per post-processor (registered in src/registry.c), and what they share
 src_libkilncomp_a_SOURCES += \
+	src/postprocessor/amazon_import.c \
 	src/postprocessor/artifice.c \
 	src/postprocessor/checksum.c \
 	src/postprocessor/common.c src/postprocessor/common.h \

@@ -32,12 +32,12 @@ struct manifest_pp {
 };
 
 static const struct kiln_attr manifest_attrs[] = {
-	{.name = "output", .type = "string", .flags = KILN_ATTR_TEMPLATE, .default_doc = "\"packer-manifest.json\"", .doc = "where to write the manifest"},
-	{.name = "strip_path", .type = "bool", .default_doc = "false", .doc = "write only file names, without their directories"},
-	{.name = "strip_time", .type = "bool", .default_doc = "false", .doc = "leave out build_time"},
+	{.name = "output", .type = "string", .flags = KILN_ATTR_TEMPLATE, .def = "\"packer-manifest.json\"", .doc = "where to write the manifest"},
+	{.name = "strip_path", .type = "bool", .def = "false", .doc = "write only file names, without their directories"},
+	{.name = "strip_time", .type = "bool", .def = "false", .doc = "leave out build_time"},
 	{.name = "custom_data", .type = "map(string)", .flags = KILN_ATTR_TEMPLATE, .doc = "arbitrary data added to the build's entry"},
-	{.name = "sha256", .type = "bool", .default_doc = "true", .doc = "kiln: record each file's SHA256"},
-	{.name = "os_inspection", .type = "bool", .default_doc = "true", .doc = "kiln: record the guest OS and its packages (from the sanitize step, else one read-only inspection)"},
+	{.name = "sha256", .type = "bool", .def = "true", .doc = "kiln: record each file's SHA256"},
+	{.name = "os_inspection", .type = "bool", .def = "true", .doc = "kiln: record the guest OS and its packages (from the sanitize step, else one read-only inspection)"},
 	{.name = NULL},
 };
 static const struct kiln_schema manifest_schema = {manifest_attrs, NULL};
@@ -48,12 +48,11 @@ static int manifest_prepare(const struct kiln_config *cfg, void **instance, stru
 	(void)warnings;
 	(void)err;
 	struct manifest_pp *p = xcalloc(1, sizeof *p);
-	const char *o = kiln_config_string_or(cfg, "output", "");
-	p->output = xstrdup(*o ? o : "packer-manifest.json");
-	p->strip_path = kiln_config_bool_or(cfg, "strip_path", false);
-	p->strip_time = kiln_config_bool_or(cfg, "strip_time", false);
-	p->sha256 = kiln_config_bool_or(cfg, "sha256", true);
-	p->os_inspection = kiln_config_bool_or(cfg, "os_inspection", true);
+	p->output = xstrdup(kiln_config_string(cfg, "output"));
+	p->strip_path = kiln_config_bool(cfg, "strip_path");
+	p->strip_time = kiln_config_bool(cfg, "strip_time");
+	p->sha256 = kiln_config_bool(cfg, "sha256");
+	p->os_inspection = kiln_config_bool(cfg, "os_inspection");
 	for (size_t i = 0; i < kiln_config_map_len(cfg, "custom_data"); i++) {
 		strv_push(&p->custom_keys, kiln_config_map_key(cfg, "custom_data", i));
 		strv_push(&p->custom_values, kiln_config_map_string(cfg, "custom_data", i));

@@ -156,15 +156,9 @@ char *prov_env_file(const struct strv *env, const char *format)
 
 int prov_exit_codes_decode(const struct kiln_config *cfg, struct prov_exit_codes *out, struct kiln_error *err)
 {
-	out->v = NULL;
-	out->n = 0;
 	size_t n = kiln_config_list_len(cfg, "valid_exit_codes");
-	if (!kiln_config_has(cfg, "valid_exit_codes") || n == 0) {
-		out->v = xcalloc(1, sizeof *out->v);
-		out->n = 1;
-		return 0;
-	}
-	out->v = xcalloc(n, sizeof *out->v);
+	out->v = xcalloc(n ? n : 1, sizeof *out->v);
+	out->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *s = kiln_config_list_string(cfg, "valid_exit_codes", i);
 		char *end = NULL;
@@ -243,12 +237,4 @@ void prov_inline_script(const char *shebang, const struct strv *cmds, struct buf
 	buf_printf(out, "#!%s\n", shebang);
 	for (size_t i = 0; i < cmds->n; i++)
 		buf_printf(out, "%s\n", cmds->v[i]);
-}
-
-char *prov_config_string_or(const struct kiln_config *cfg, const char *key, const char *def)
-{
-	const char *s = kiln_config_string_or(cfg, key, NULL);
-	if (s && *s)
-		return xstrdup(s);
-	return def ? xstrdup(def) : NULL;
 }

@@ -15,6 +15,19 @@
 /* Packer's exit status for "the connection dropped" (valid_exit_codes may list it). */
 #define PROV_PACKER_DISCONNECT_STATUS 2300218
 
+/* The keys the shell-like provisioners share, for their schema tables: the script environment, the
+ * inline script's interpreter and the exit statuses that count as success. */
+#define PROV_ENV_ATTRS                                                                                      \
+	{.name = "environment_vars", .type = "list(string)", .doc = "KEY=value pairs for the scripts' environment."}, \
+	{.name = "env", .type = "map(string)", .doc = "More environment for the scripts; wins over environment_vars."}, \
+	{.name = "env_var_format", .type = "string", .default_doc = "KEY='value' (quoted for a POSIX shell)",      \
+	 .doc = "How one variable is written into {{ .Vars }} (%s key, %s value)."}
+#define PROV_INLINE_SHEBANG_ATTR \
+	{.name = "inline_shebang", .type = "string", .def = "\"/bin/sh -e\"", .doc = "Interpreter line of the inline script."}
+#define PROV_VALID_EXIT_CODES_ATTR                                                                         \
+	{.name = "valid_exit_codes", .type = "list(number)", .def = "[0]",                                  \
+	 .doc = "Exit statuses that count as success."}
+
 /* environment_vars (a list of "KEY=value") and env (a map) as "KEY=value" entries, env last so it wins.
  * Keys must be shell variable names: they are pasted unquoted. */
 int prov_env_decode(const struct kiln_config *cfg, struct strv *out, struct kiln_error *err);
@@ -32,7 +45,7 @@ struct prov_exit_codes {
 	long *v;
 	size_t n;
 };
-/* valid_exit_codes, default [0]. */
+/* valid_exit_codes (PROV_VALID_EXIT_CODES_ATTR). */
 int prov_exit_codes_decode(const struct kiln_config *cfg, struct prov_exit_codes *out, struct kiln_error *err);
 bool prov_exit_code_ok(const struct prov_exit_codes *codes, long status);
 char *prov_exit_codes_text(const struct prov_exit_codes *codes);   /* "[0, 2]" */
@@ -44,9 +57,6 @@ void prov_print_line(void *ui, bool is_stderr, const char *line);
 
 /* The shell-local provisioner's schema: the shell-local post-processor has the same keys. */
 extern const struct kiln_schema prov_shell_local_schema;
-
-/* A string setting's value, or a copy of def (NULL stays NULL) when it is unset or empty. */
-char *prov_config_string_or(const struct kiln_config *cfg, const char *key, const char *def);
 
 /* The script that runs inline commands: "#!shebang" and then each command on its own line. */
 void prov_inline_script(const char *shebang, const struct strv *cmds, struct buf *out);

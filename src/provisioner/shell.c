@@ -17,28 +17,29 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define DEFAULT_EXECUTE "chmod +x {{.Path}}; {{.Vars}} {{.Path}}"
-#define DEFAULT_EXECUTE_ENV_FILE "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}"
+/* execute_command's default, which depends on use_env_var_file (shell_derive_defaults). */
+#define EXECUTE_VARS "chmod +x {{.Path}}; {{.Vars}} {{.Path}}"
+#define EXECUTE_ENV_FILE "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}"
 
 static const struct kiln_attr shell_attrs[] = {
 	{.name = "inline", .type = "list(string)", .doc = "Commands to run, one per line of a single script."},
 	{.name = "script", .type = "string", .doc = "A local script to upload and run."},
 	{.name = "scripts", .type = "list(string)", .doc = "Local scripts to upload and run, in order, each on its own."},
-	{.name = "environment_vars", .type = "list(string)", .doc = "KEY=value pairs for the scripts' environment."},
-	{.name = "env", .type = "map(string)", .doc = "More environment for the scripts; wins over environment_vars."},
-	{.name = "env_var_format", .type = "string", .default_doc = "computed", .doc = "How one variable is written into {{ .Vars }} (%s key, %s value)."},
-	{.name = "use_env_var_file", .type = "bool", .default_doc = "false", .doc = "Put the environment in a file that execute_command sources."},
-	{.name = "execute_command", .type = "string", .flags = KILN_ATTR_TEMPLATE, .default_doc = "\"" DEFAULT_EXECUTE "\"", .doc = "How to run a script: {{ .Path }}, {{ .Vars }}, {{ .EnvVarFile }}."},
-	{.name = "inline_shebang", .type = "string", .default_doc = "\"/bin/sh -e\"", .doc = "Interpreter line of the inline script."},
-	{.name = "remote_folder", .type = "string", .default_doc = "\"/tmp\"", .doc = "Where scripts are uploaded."},
-	{.name = "remote_file", .type = "string", .default_doc = "\"script_NNNN.sh\"", .doc = "File name of the uploaded script."},
-	{.name = "remote_path", .type = "string", .default_doc = "computed", .doc = "Full path of the uploaded script (overrides the two above)."},
-	{.name = "skip_clean", .type = "bool", .default_doc = "false", .doc = "Leave the uploaded scripts on the machine."},
-	{.name = "expect_disconnect", .type = "bool", .default_doc = "false", .doc = "A dropped connection (a reboot) is not an error."},
-	{.name = "start_retry_timeout", .type = "string", .default_doc = "\"5m\"", .doc = "How long to retry starting a script while the machine reboots."},
-	{.name = "pause_after", .type = "string", .doc = "Wait this long after the scripts ran."},
-	{.name = "valid_exit_codes", .type = "list(number)", .default_doc = "[0]", .doc = "Exit statuses that count as success."},
-	{.name = "binary", .type = "bool", .default_doc = "false", .doc = "Upload scripts as they are (no CRLF to LF)."},
+	PROV_ENV_ATTRS,
+	{.name = "use_env_var_file", .type = "bool", .def = "false", .doc = "Put the environment in a file that execute_command sources."},
+	{.name = "execute_command", .type = "string", .flags = KILN_ATTR_TEMPLATE,
+	 .default_doc = "\"" EXECUTE_VARS "\" (with use_env_var_file: \"" EXECUTE_ENV_FILE "\")",
+	 .doc = "How to run a script: {{ .Path }}, {{ .Vars }}, {{ .EnvVarFile }}."},
+	PROV_INLINE_SHEBANG_ATTR,
+	{.name = "remote_folder", .type = "string", .def = "\"/tmp\"", .doc = "Where scripts are uploaded."},
+	{.name = "remote_file", .type = "string", .default_doc = "\"script_NNNN.sh\" (NNNN random)", .doc = "File name of the uploaded script."},
+	{.name = "remote_path", .type = "string", .default_doc = "remote_folder/remote_file", .doc = "Full path of the uploaded script (overrides the two above)."},
+	{.name = "skip_clean", .type = "bool", .def = "false", .doc = "Leave the uploaded scripts on the machine."},
+	{.name = "expect_disconnect", .type = "bool", .def = "false", .doc = "A dropped connection (a reboot) is not an error."},
+	{.name = "start_retry_timeout", .type = "duration", .def = "\"5m\"", .doc = "How long to retry starting a script while the machine reboots."},
+	{.name = "pause_after", .type = "duration", .def = "\"0s\"", .doc = "Wait this long after the scripts ran."},
+	PROV_VALID_EXIT_CODES_ATTR,
+	{.name = "binary", .type = "bool", .def = "false", .doc = "Upload scripts as they are (no CRLF to LF)."},
 	{.name = NULL},
 };
 static const char *const one_source[] = {"inline", "script", "scripts", NULL};
@@ -85,12 +86,33 @@ static unsigned random_below(unsigned n)
 	return r % n;
 }
 
+/* The defaults that depend on other keys: execute_command on use_env_var_file, remote_path on
+ * remote_folder and remote_file (a random name by default, as in Packer). */
+static void shell_derive_defaults(const struct kiln_config *cfg, struct shell *p)
+{
+	const char *cmd = kiln_config_string(cfg, "execute_command");
+	if (cmd && *cmd)
+		p->execute_command = xstrdup(cmd);
+	else if (p->use_env_var_file)
+		p->execute_command = xstrdup(EXECUTE_ENV_FILE);
+	else
+		p->execute_command = xstrdup(EXECUTE_VARS);
+	const char *remote_path = kiln_config_string(cfg, "remote_path");
+	const char *file = kiln_config_string(cfg, "remote_file");
+	if (remote_path && *remote_path)
+		p->remote_path = xstrdup(remote_path);
+	else if (file && *file)
+		p->remote_path = xasprintf("%s/%s", p->remote_folder, file);
+	else
+		p->remote_path = xasprintf("%s/script_%u.sh", p->remote_folder, random_below(10000));
+}
+
 static int shell_prepare(const struct kiln_config *cfg, void **instance, struct strv *warnings, struct kiln_error *err)
 {
 	(void)warnings;
 	struct shell *p = xcalloc(1, sizeof *p);
 	kiln_config_list_strv(cfg, "inline", &p->inline_cmds);
-	const char *script = kiln_config_string_or(cfg, "script", NULL);
+	const char *script = kiln_config_string(cfg, "script");
 	if (script && *script)
 		strv_push(&p->scripts, script);
 	kiln_config_list_strv(cfg, "scripts", &p->scripts);
@@ -108,30 +130,21 @@ static int shell_prepare(const struct kiln_config *cfg, void **instance, struct 
 			goto fail;
 		}
 	}
-	p->inline_shebang = prov_config_string_or(cfg, "inline_shebang", "/bin/sh -e");
+	p->inline_shebang = xstrdup(kiln_config_string(cfg, "inline_shebang"));
 	if (prov_env_decode(cfg, &p->env, err) < 0)
 		goto fail;
-	p->use_env_var_file = kiln_config_bool_or(cfg, "use_env_var_file", false);
-	p->env_var_format = prov_config_string_or(cfg, "env_var_format", NULL);
-	p->execute_command = prov_config_string_or(cfg, "execute_command",
-						   p->use_env_var_file ? DEFAULT_EXECUTE_ENV_FILE : DEFAULT_EXECUTE);
-	p->remote_folder = prov_config_string_or(cfg, "remote_folder", "/tmp");
-	const char *remote_path = kiln_config_string_or(cfg, "remote_path", NULL);
-	if (remote_path && *remote_path) {
-		p->remote_path = xstrdup(remote_path);
-	} else {
-		const char *file = kiln_config_string_or(cfg, "remote_file", NULL);
-		char *def = xasprintf("script_%u.sh", random_below(10000));
-		p->remote_path = xasprintf("%s/%s", p->remote_folder, file && *file ? file : def);
-		free(def);
-	}
-	p->skip_clean = kiln_config_bool_or(cfg, "skip_clean", false);
-	p->expect_disconnect = kiln_config_bool_or(cfg, "expect_disconnect", false);
-	p->binary = kiln_config_bool_or(cfg, "binary", false);
-	if (kiln_config_duration_or(cfg, "start_retry_timeout", "5m", &p->start_retry_timeout_ms, err) < 0 ||
-	    kiln_config_duration_or(cfg, "pause_after", "0s", &p->pause_after_ms, err) < 0 ||
-	    prov_exit_codes_decode(cfg, &p->codes, err) < 0)
+	p->use_env_var_file = kiln_config_bool(cfg, "use_env_var_file");
+	const char *format = kiln_config_string(cfg, "env_var_format");
+	p->env_var_format = format && *format ? xstrdup(format) : NULL;
+	p->remote_folder = xstrdup(kiln_config_string(cfg, "remote_folder"));
+	p->skip_clean = kiln_config_bool(cfg, "skip_clean");
+	p->expect_disconnect = kiln_config_bool(cfg, "expect_disconnect");
+	p->binary = kiln_config_bool(cfg, "binary");
+	p->start_retry_timeout_ms = kiln_config_duration_ms(cfg, "start_retry_timeout");
+	p->pause_after_ms = kiln_config_duration_ms(cfg, "pause_after");
+	if (prov_exit_codes_decode(cfg, &p->codes, err) < 0)
 		goto fail;
+	shell_derive_defaults(cfg, p);
 	*instance = p;
 	return 0;
 fail:

@@ -19,15 +19,15 @@ static const struct kiln_attr shell_local_attrs[] = {
 	{.name = "inline", .type = "list(string)", .doc = "Commands to run, one per line of a single script."},
 	{.name = "script", .type = "string", .doc = "A local script to run."},
 	{.name = "scripts", .type = "list(string)", .doc = "Local scripts to run, in order."},
-	{.name = "environment_vars", .type = "list(string)", .doc = "KEY=value pairs for the scripts' environment."},
-	{.name = "env", .type = "map(string)", .doc = "More environment; wins over environment_vars."},
-	{.name = "env_var_format", .type = "string", .default_doc = "computed", .doc = "How one variable is written into {{ .Vars }} (%s key, %s value)."},
-	{.name = "execute_command", .type = "list(string)", .flags = KILN_ATTR_TEMPLATE, .default_doc = "[\"/bin/sh\", \"-c\", \"{{.Vars}} {{.Script}}\"]", .doc = "The program and arguments that run a script: {{ .Script }}, {{ .Vars }}."},
-	{.name = "inline_shebang", .type = "string", .default_doc = "\"/bin/sh -e\"", .doc = "Interpreter line of the inline script."},
-	{.name = "only_on", .type = "list(string)", .doc = "Run only on these operating systems (linux, darwin, windows, ...)."},
-	{.name = "use_linux_pathing", .type = "bool", .flags = KILN_ATTR_IGNORED, .default_doc = "false", .doc = "Windows hosts only; ignored."},
-	{.name = "tempfile_extension", .type = "string", .doc = "Extension of the temporary inline script."},
-	{.name = "valid_exit_codes", .type = "list(number)", .default_doc = "[0]", .doc = "Exit statuses that count as success."},
+	PROV_ENV_ATTRS,
+	{.name = "execute_command", .type = "list(string)", .flags = KILN_ATTR_TEMPLATE,
+	 .def = "[\"/bin/sh\", \"-c\", \"{{.Vars}} {{.Script}}\"]",
+	 .doc = "The program and arguments that run a script: {{ .Script }}, {{ .Vars }}."},
+	PROV_INLINE_SHEBANG_ATTR,
+	{.name = "only_on", .type = "list(string)", .doc = "Run only on these operating systems (linux, darwin, windows, ...); without linux it is skipped."},
+	{.name = "use_linux_pathing", .type = "bool", .flags = KILN_ATTR_IGNORED, .def = "false", .doc = "Windows hosts only; ignored."},
+	{.name = "tempfile_extension", .type = "string", .def = "\"\"", .doc = "Extension of the temporary inline script."},
+	PROV_VALID_EXIT_CODES_ATTR,
 	{.name = NULL},
 };
 static const char *const one_source[] = {"command", "inline", "script", "scripts", NULL};
@@ -67,11 +67,11 @@ static int shell_local_prepare(const struct kiln_config *cfg, void **instance, s
 			       struct kiln_error *err)
 {
 	struct shell_local *p = xcalloc(1, sizeof *p);
-	const char *command = kiln_config_string_or(cfg, "command", NULL);
+	const char *command = kiln_config_string(cfg, "command");
 	if (command && *command)
 		strv_push(&p->inline_cmds, command);
 	kiln_config_list_strv(cfg, "inline", &p->inline_cmds);
-	const char *script = kiln_config_string_or(cfg, "script", NULL);
+	const char *script = kiln_config_string(cfg, "script");
 	if (script && *script)
 		strv_push(&p->scripts, script);
 	kiln_config_list_strv(cfg, "scripts", &p->scripts);
@@ -97,18 +97,13 @@ static int shell_local_prepare(const struct kiln_config *cfg, void **instance, s
 					     "a program (chmod +x it, or set execute_command = [\"/bin/sh\", \"{{.Script}}\"])",
 				   p->scripts.v[i]);
 	}
-	p->inline_shebang = prov_config_string_or(cfg, "inline_shebang", "/bin/sh -e");
+	p->inline_shebang = xstrdup(kiln_config_string(cfg, "inline_shebang"));
 	if (prov_env_decode(cfg, &p->env, err) < 0)
 		goto fail;
-	p->env_var_format = prov_config_string_or(cfg, "env_var_format", NULL);
+	const char *format = kiln_config_string(cfg, "env_var_format");
+	p->env_var_format = format && *format ? xstrdup(format) : NULL;
 	kiln_config_list_strv(cfg, "execute_command", &p->execute_command);
-	if (p->execute_command.n == 0) {
-		strv_push(&p->execute_command, "/bin/sh");
-		strv_push(&p->execute_command, "-c");
-		strv_push(&p->execute_command, "{{.Vars}} {{.Script}}");
-	}
-	const char *ext = kiln_config_string_or(cfg, "tempfile_extension", NULL);
-	p->tempfile_extension = xstrdup(ext ? ext : "");
+	p->tempfile_extension = xstrdup(kiln_config_string(cfg, "tempfile_extension"));
 	size_t n = kiln_config_list_len(cfg, "only_on");
 	p->skip = n > 0;
 	for (size_t i = 0; i < n; i++) {

@@ -1,5 +1,5 @@
-/* components.c — finding a builder, provisioner, post-processor or data source by type: the registry
- * (src/registry.c) first, then the placeholder schemas of components still being written. */
+/* components.c — finding a builder, provisioner, post-processor or data source by type in the registry
+ * (src/registry.c), with a diagnostic listing the types kiln has when there is none. */
 #include "template/internal.h"
 
 #include <stdlib.h>
@@ -45,7 +45,6 @@ static void known_names(const struct tmpl *t, enum tmpl_kind kind, struct strv *
 {
 	struct strv all = STRV_INIT;
 	kiln_component_names(tmpl_kind_name(kind), &all);
-	tmpl_pending_names(kind, &all);
 	if (t->plugin_finder && t->plugin_finder->names)
 		t->plugin_finder->names(t->plugin_finder->arg, tmpl_kind_name(kind), &all);
 	strv_sort(&all);
@@ -114,10 +113,6 @@ bool tmpl_find_component(struct tmpl *t, enum tmpl_kind kind, const char *type, 
 	}
 	if (out->builder || out->provisioner || out->postprocessor || out->datasource)
 		return true;
-	if ((out->schema = tmpl_pending_schema(kind, type))) {
-		out->pending = true;
-		return true;
-	}
 	if (find_in_plugins(t, kind, type, out) > 0)
 		return true;
 	if (d)

@@ -129,21 +129,14 @@ static const struct hcl_value *user_value(const struct kiln_config *c, const cha
 	return a->value;
 }
 
-static bool is_empty(const struct hcl_value *v)
-{
-	if (hcl_kind(v) == HCL_STRING)
-		return hcl_str_len(v) == 0;
-	return hcl_is_collection_value(v) && hcl_len(v) == 0;
-}
-
-/* The value to read: the user's, else the schema's default (an empty string or list counts as unset
- * when there is a default, as Packer treats Go's zero value); NULL when neither. */
+/* The value to read: the user's, else the schema's default (a zero value counts as unset when there is
+ * a default, as Packer treats Go's zero value); NULL when neither. */
 static const struct hcl_value *usable(const struct kiln_config *c, const char *name)
 {
 	schema_key(c, name);
 	const struct hcl_value *v = user_value(c, name);
 	const struct hcl_value *def = default_of(c, name);
-	if (v && def && is_empty(v))
+	if (v && def && kiln_value_is_zero(v))
 		return def;
 	return v ? v : def;
 }
@@ -258,6 +251,12 @@ int64_t kiln_config_duration_ms(const struct kiln_config *c, const char *name)
 	return duration_of(c, usable(c, name));
 }
 
+const char *kiln_config_default_string(const struct kiln_config *c, const char *name)
+{
+	schema_key(c, name);
+	return text_of(c, default_of(c, name));
+}
+
 size_t kiln_config_list_len(const struct kiln_config *c, const char *name)
 {
 	const struct hcl_value *v = usable(c, name);
@@ -323,53 +322,6 @@ const struct kiln_config *kiln_config_block(const struct kiln_config *c, const c
 	schema_key(c, name);
 	const struct cfg_blocks *b = find_blocks(c, name);
 	return b && i < b->n ? b->v[i] : NULL;
-}
-
-/* Transitional readers: the caller's default instead of the schema's. */
-static const struct hcl_value *user_known(const struct kiln_config *c, const char *name)
-{
-	schema_key(c, name);
-	return user_value(c, name);
-}
-
-const char *kiln_config_string_or(const struct kiln_config *c, const char *name, const char *def)
-{
-	const char *s = text_of(c, user_known(c, name));
-	return s ? s : def;
-}
-
-bool kiln_config_bool_or(const struct kiln_config *c, const char *name, bool def)
-{
-	const struct hcl_value *v = user_known(c, name);
-	return v ? bool_of(v) : def;
-}
-
-int64_t kiln_config_int_or(const struct kiln_config *c, const char *name, int64_t def)
-{
-	return int_of(user_known(c, name), def);
-}
-
-int kiln_config_duration_or(const struct kiln_config *c, const char *name, const char *def, int64_t *ms,
-			    struct kiln_error *err)
-{
-	const struct hcl_value *v = user_known(c, name);
-	*ms = 0;
-	if (v && hcl_kind(v) == HCL_NUMBER) {
-		*ms = duration_of(c, v);
-		return 0;
-	}
-	if (v) {
-		const char *s = text_of(c, v);
-		if (s && kiln_duration_parse(s, ms) < 0)
-			return kiln_config_error(c, name, err,
-						 "\"%s\" is not a duration: use a number with a unit, like \"90s\", \"5m\" or "
-						 "\"1h30m\"",
-						 s);
-		return 0;
-	}
-	if (def && kiln_duration_parse(def, ms) < 0)
-		return err_set(err, "invalid default duration \"%s\" for %s", def, name);
-	return 0;
 }
 
 int kiln_config_error(const struct kiln_config *c, const char *name, struct kiln_error *err, const char *fmt, ...)
@@ -625,11 +577,13 @@ static struct hcl_value *convert_arg(const struct kiln_attr *sa, struct hcl_valu
 	unsigned marks;
 	struct hcl_value *plain = hcl_unmark_deep(hcl_value_ref(c), &marks);
 	const char *summary = "Invalid value";
-	char *problem = kiln_attr_check_value(sa, sa->name, plain, &summary);
+	/* a zero value means unset (the default, if any): nothing of it to check */
+	bool as_default = kiln_value_is_zero(plain);
+	char *problem = as_default ? NULL : kiln_attr_check_value(sa, sa->name, plain, &summary);
 	hcl_value_unref(plain);
 	if (problem) {
 		/* a secret is not repeated in the message */
-		if (sa->flags & KILN_ATTR_SENSITIVE) {
+		if ((sa->flags & KILN_ATTR_SENSITIVE) || (marks & HCL_MARK_SENSITIVE)) {
 			free(problem);
 			problem = xasprintf("The value of \"%s\" is not valid.", sa->name);
 		}
@@ -794,13 +748,10 @@ static void decode_attrs(struct decode_state *st, const struct hcl_body *body, c
 		hcl_value_unref(v);
 		if (!cv)
 			continue;
-		if (sa->flags & KILN_ATTR_SENSITIVE) {
-			unsigned marks;
-			struct hcl_value *plain = hcl_unmark_deep(hcl_value_ref(cv), &marks);
-			if (hcl_is_wholly_known(plain) && hcl_kind(plain) == HCL_STRING && hcl_str_len(plain) > 0)
-				ui_secret_add(hcl_str(plain));
-			hcl_value_unref(plain);
-		}
+		/* a sensitive argument, or a value computed from a sensitive one (upper(var.secret)): what
+		 * the component prints or runs is filtered for it */
+		if ((sa->flags & KILN_ATTR_SENSITIVE) || (hcl_marks_deep(cv) & HCL_MARK_SENSITIVE))
+			tmpl_register_secrets(cv);
 		if (sa->flags & KILN_ATTR_DEPRECATED)
 			hcl_warning(st->d, &a->name_range, "Deprecated argument",
 				    "The argument \"%s\" is deprecated: %s", a->name, sa->doc ? sa->doc : "see the documentation.");

@@ -12,6 +12,7 @@
 #include "hcl/eval.h"
 #include "hcl/parser.h"
 #include "hcl/value.h"
+#include "hcl/func.h"
 #include "ui/ui.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -22,8 +23,7 @@ extern char **environ;
 /* ------------------------------------------------------------------------------------------------
  * Secrets */
 
-/* Register every string (and number) inside v as a secret, so all output masks it. */
-static void register_secrets(const struct hcl_value *v)
+void tmpl_register_secrets(const struct hcl_value *v)
 {
 	if (!v || v->null || v->unknown)
 		return;
@@ -41,7 +41,7 @@ static void register_secrets(const struct hcl_value *v)
 	}
 	case HCL_LIST: case HCL_SET: case HCL_MAP: case HCL_TUPLE: case HCL_OBJECT:
 		for (size_t i = 0; i < v->u.c.n; i++)
-			register_secrets(v->u.c.v[i]);
+			tmpl_register_secrets(v->u.c.v[i]);
 		break;
 	default:
 		break;
@@ -91,9 +91,8 @@ static int check_one_ref(void *arg, const struct hcl_expr *e)
 			  name, dname ? dname : "?", name, dname ? dname : "...");
 		rc->ok = false;
 	} else if (strcmp(tr->root, "local") == 0) {
-		for (size_t i = 0; i < rc->t->nlocals; i++)
-			if (strcmp(rc->t->locals[i].name, name) == 0)
-				return 0;
+		if (tmpl_find_local(rc->t, name))
+			return 0;
 		struct strv names = STRV_INIT;
 		for (size_t i = 0; i < rc->t->nlocals; i++)
 			strv_push(&names, rc->t->locals[i].name);
@@ -126,8 +125,12 @@ static struct hcl_value *eval_static(const struct hcl_expr *e, struct hcl_diags 
 	return v;
 }
 
-static void set_value(struct tmpl_var *v, struct hcl_value *val, const struct hcl_range *r)
+/* Set v's value, from the source range r (NULL: none). The source of a sensitive variable's value
+ * is never shown in a diagnostic (the value would be read from it). */
+static void set_value(struct tmpl *t, struct tmpl_var *v, struct hcl_value *val, const struct hcl_range *r)
 {
+	if (v->sensitive && r)
+		hcl_fileset_hide(&t->files, r);
 	hcl_value_clear(&v->value);
 	v->value = val;
 	v->has_value_range = r != NULL;
@@ -145,6 +148,8 @@ static struct hcl_value *text_value(struct tmpl *t, struct tmpl_var *v, const ch
 	free(name);
 	hcl_fileset_add(&t->files, f);
 	range->filename = f->filename;
+	if (v->sensitive) /* all of it: it is the value, and parse errors point into it */
+		hcl_fileset_hide(&t->files, &(struct hcl_range){f->filename, {1, 1, 0}, {1, 1, f->len}});
 	range->start = (struct hcl_pos){1, 1, 0};
 	range->end = (struct hcl_pos){1, 1 + (int)strlen(text), strlen(text)};
 	if (!v->type || v->type->kind == HCL_STRING || v->type->kind == HCL_NUMBER)
@@ -177,7 +182,7 @@ static void assign_from_file(struct tmpl *t, const char *name, const struct hcl_
 		hcl_value_unref(val);
 		return;
 	}
-	set_value(v, val, value_range);
+	set_value(t, v, val, value_range);
 }
 
 /* A JSON variable file, read as Packer reads it (HCL's JSON syntax: one object of assignments). */
@@ -254,7 +259,7 @@ static void apply_var_arg(struct tmpl *t, const char *arg, struct hcl_diags *d)
 	size_t nd = d->n;
 	struct hcl_value *val = text_value(t, v, eq + 1, "-var", &r, d);
 	if (val && !(d->n > nd && hcl_diags_has_errors(d)))
-		set_value(v, val, &r);
+		set_value(t, v, val, &r);
 	else
 		hcl_value_unref(val);
 	free(name);
@@ -277,7 +282,7 @@ static void apply_env(struct tmpl *t, char *const *env, struct hcl_diags *d)
 			struct hcl_value *val = text_value(t, v, eq + 1, origin, &r, d);
 			free(origin);
 			if (val && !(d->n > nd && hcl_diags_has_errors(d)))
-				set_value(v, val, &r);
+				set_value(t, v, val, &r);
 			else
 				hcl_value_unref(val);
 		}
@@ -311,7 +316,7 @@ static void declare_vars(struct tmpl *t, struct hcl_diags *d)
 			hcl_eval_ctx_add_func(ctx, hcl_builtin_func("env"));
 			struct hcl_value *def = hcl_eval(v->default_expr, ctx, d);
 			hcl_eval_ctx_free(ctx);
-			set_value(v, def, &v->default_expr->range);
+			set_value(t, v, def, &v->default_expr->range);
 			if (!v->type && !hcl_is_null(def))
 				v->type = hcl_type_ref(def->type);
 		}
@@ -337,7 +342,7 @@ static void finish_vars(struct tmpl *t, bool allow_unset, struct hcl_diags *d)
 			continue;
 		}
 		if (v->sensitive)
-			register_secrets(v->value); /* before conversion: a value that fails is still a secret */
+			tmpl_register_secrets(v->value); /* before conversion: a value that fails is still a secret */
 		if (v->type && !hcl_is_null(v->value)) {
 			struct hcl_convert_error ce = {0};
 			struct hcl_value *c = hcl_convert(v->value, v->type, &ce);
@@ -360,7 +365,7 @@ static void finish_vars(struct tmpl *t, bool allow_unset, struct hcl_diags *d)
 			v->value = c;
 		}
 		if (v->sensitive) {
-			register_secrets(v->value);
+			tmpl_register_secrets(v->value);
 			v->value = hcl_mark(v->value, HCL_MARK_SENSITIVE);
 		}
 	}
@@ -387,7 +392,10 @@ static void validate_vars(struct tmpl *t, struct hcl_diags *d)
 			}
 			hcl_value_unref(ok);
 			struct hcl_value *msg = hcl_eval_as(rule->error_message, HCL_T_STRING, ctx, NULL, d);
-			const char *text = hcl_is_known(msg) && !hcl_is_null(msg) ? hcl_str(msg) : "(no message)";
+			/* a message computed from the sensitive value would print it */
+			const char *text = !hcl_is_known(msg) || hcl_is_null(msg) ? "(no message)"
+					   : hcl_is_sensitive(msg) ? "(the message is not shown: it uses a sensitive value)"
+					   : hcl_str(msg);
 			char *at = hcl_range_string(&rule->range);
 			hcl_error(d, v->has_value_range ? &v->value_range : &v->decl_range, "Invalid value for variable",
 				  "%s\n\nThis was checked by the validation rule at %s.", text, at);
@@ -415,92 +423,60 @@ static struct hcl_value *vars_object(struct tmpl *t)
 /* ------------------------------------------------------------------------------------------------
  * Locals */
 
+/* The locals an expression refers to: local.NAME and local["NAME"]; all_of_them when it uses the
+ * local object otherwise (local[var.x], or local alone). */
 struct local_deps {
-	struct tmpl *t;
 	struct strv names;
+	bool all_of_them;
 };
 
 static int collect_local_ref(void *arg, const struct hcl_expr *e)
 {
 	struct local_deps *ld = arg;
 	const struct hcl_traversal *tr = &e->u.traversal;
-	if (strcmp(tr->root, "local") == 0 && tr->nsteps > 0 && tr->steps[0].kind == HCL_TRAVERSE_ATTR)
-		strv_push(&ld->names, tr->steps[0].name);
+	if (strcmp(tr->root, "local") != 0)
+		return 0;
+	const struct hcl_traverser *st = tr->nsteps > 0 ? &tr->steps[0] : NULL;
+	if (st && st->kind == HCL_TRAVERSE_ATTR)
+		strv_push(&ld->names, st->name);
+	else if (st && st->kind == HCL_TRAVERSE_INDEX && st->key.kind == HCL_LIT_STRING)
+		strv_push(&ld->names, st->key.text);
+	else
+		ld->all_of_them = true;
 	return 0;
 }
 
-static struct tmpl_local *local_by_name(struct tmpl *t, const char *name)
+/* The local object a local is evaluated with: the locals it refers to (a chain of many locals
+ * stays linear), or every local evaluated so far when it uses the object as a whole. */
+static struct hcl_value *locals_object(struct tmpl *t, const struct local_deps *deps)
 {
-	for (size_t i = 0; i < t->nlocals; i++)
-		if (strcmp(t->locals[i].name, name) == 0)
-			return &t->locals[i];
-	return NULL;
-}
-
-static struct hcl_value *locals_object(struct tmpl *t)
-{
-	const char **keys = xcalloc(t->nlocals + 1, sizeof *keys);
-	struct hcl_value **vals = xcalloc(t->nlocals + 1, sizeof *vals);
-	size_t n = 0;
-	for (size_t i = 0; i < t->nlocals; i++) {
-		if (t->locals[i].state != 2)
+	size_t n = deps ? deps->names.n : t->nlocals;
+	const char **keys = xcalloc(n + 1, sizeof *keys);
+	struct hcl_value **vals = xcalloc(n + 1, sizeof *vals);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct tmpl_local *l = deps ? tmpl_find_local(t, deps->names.v[i]) : &t->locals[i];
+		if (!l || l->state != 2)
 			continue;
-		keys[n] = t->locals[i].name;
-		vals[n++] = hcl_value_ref(t->locals[i].value);
+		keys[k] = l->name;
+		vals[k++] = hcl_value_ref(l->value);
 	}
-	struct hcl_value *o = hcl_object(keys, vals, n);
+	struct hcl_value *o = hcl_object(keys, vals, k);
 	free(keys);
 	free(vals);
 	return o;
 }
 
-static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d, struct strv *stack)
+/* A local whose dependencies are all evaluated (cyclic: one of them refers back to it). */
+static void finish_local(struct tmpl *t, struct tmpl_local *l, const struct local_deps *deps, bool cyclic,
+			 struct hcl_diags *d)
 {
-	if (l->state == 2)
-		return;
-	if (l->state == 1) {
-		/* a cycle: name the whole loop */
-		struct buf loop = BUF_INIT;
-		size_t from = 0;
-		for (size_t i = 0; i < stack->n; i++)
-			if (strcmp(stack->v[i], l->name) == 0)
-				from = i;
-		for (size_t i = from; i < stack->n; i++)
-			buf_printf(&loop, i == from ? "local.%s refers to " : "local.%s, which refers to ", stack->v[i]);
-		buf_printf(&loop, "local.%s", l->name);
-		hcl_error(d, &l->range, "Cyclic local values",
-			  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
-			  "directly or through other locals.",
-			  buf_cstr(&loop));
-		buf_free(&loop);
-		return;
-	}
-	l->state = 1;
-	strv_push(stack, l->name);
-	struct local_deps ld = {t, STRV_INIT};
-	hcl_expr_variables(l->expr, collect_local_ref, &ld);
-	bool cyclic = false;
-	for (size_t i = 0; i < ld.names.n; i++) {
-		struct tmpl_local *dep = local_by_name(t, ld.names.v[i]);
-		if (!dep)
-			continue; /* reported by the reference check */
-		if (dep->state == 1) {
-			eval_local(t, dep, d, stack);
-			cyclic = true;
-			continue;
-		}
-		eval_local(t, dep, d, stack);
-	}
-	strv_free(&ld.names);
-	stack->n--;
-	free(stack->v[stack->n]);
-	stack->v[stack->n] = NULL;
+	l->state = 2;
 	if (cyclic) {
 		l->value = hcl_unknown(HCL_T_DYNAMIC);
-		l->state = 2;
 		return;
 	}
-	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
+	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t, deps->all_of_them ? NULL : deps));
 	if (tmpl_check_refs(t, l->expr, d))
 		l->value = hcl_eval(l->expr, t->ctx, d);
 	else
@@ -513,10 +489,73 @@ static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d
 		hcl_value_unref(s);
 	}
 	if (l->sensitive) {
-		register_secrets(l->value);
+		hcl_fileset_hide(&t->files, &l->expr->range);
+		tmpl_register_secrets(l->value);
 		l->value = hcl_mark(l->value, HCL_MARK_SENSITIVE);
 	}
-	l->state = 2;
+}
+
+/* A local on the way to being evaluated: its dependencies, the next one to look at. */
+struct local_frame {
+	struct tmpl_local *l;
+	struct local_deps deps;
+	size_t next;
+	bool cyclic;
+};
+
+static void report_cycle(const struct local_frame *frames, size_t n, const struct tmpl_local *back,
+			 struct hcl_diags *d)
+{
+	struct buf loop = BUF_INIT;
+	size_t from = 0;
+	for (size_t i = 0; i < n; i++)
+		if (frames[i].l == back)
+			from = i;
+	for (size_t i = from; i < n; i++)
+		buf_printf(&loop, i == from ? "local.%s refers to " : "local.%s, which refers to ", frames[i].l->name);
+	buf_printf(&loop, "local.%s", back->name);
+	hcl_error(d, &back->range, "Cyclic local values",
+		  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
+		  "directly or through other locals.",
+		  buf_cstr(&loop));
+	buf_free(&loop);
+}
+
+/* Evaluate l after the locals it depends on, depth first with a stack of its own (a template's
+ * chain of locals can be as long as it likes). */
+static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d)
+{
+	if (l->state == 2)
+		return;
+	struct local_frame *frames = NULL;
+	size_t n = 0, cap = 0;
+	for (struct tmpl_local *push = l;;) {
+		if (push) {
+			frames = xgrow(frames, &cap, n + 1, sizeof *frames);
+			frames[n++] = (struct local_frame){push, {STRV_INIT, false}, 0, false};
+			push->state = 1;
+			hcl_expr_variables(push->expr, collect_local_ref, &frames[n - 1].deps);
+			push = NULL;
+		}
+		struct local_frame *f = &frames[n - 1];
+		if (f->next < f->deps.names.n) {
+			struct tmpl_local *dep = tmpl_find_local(t, f->deps.names.v[f->next++]);
+			if (!dep || dep->state == 2)
+				continue; /* undeclared ones are reported by the reference check */
+			if (dep->state == 1) {
+				report_cycle(frames, n, dep, d);
+				f->cyclic = true;
+				continue;
+			}
+			push = dep;
+			continue;
+		}
+		finish_local(t, f->l, &f->deps, f->cyclic, d);
+		strv_free(&f->deps.names);
+		if (--n == 0)
+			break;
+	}
+	free(frames);
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -583,6 +622,8 @@ void tmpl_check_types(struct tmpl *t, struct hcl_diags *d)
 void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct strv *autovars,
 		   struct hcl_diags *d)
 {
+	/* what a function computes from a secret is a secret for the output filter too */
+	hcl_sensitive_result = tmpl_register_secrets;
 	t->ctx = hcl_eval_ctx_new();
 	hcl_eval_ctx_set_var(t->ctx, "path", str_object2("cwd", t->cwd, "root", t->dir));
 	hcl_eval_ctx_set_var(t->ctx, "packer", str_object2("version", TMPL_PACKER_VERSION, NULL, NULL));
@@ -602,11 +643,9 @@ void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct
 	hcl_eval_ctx_set_var(t->ctx, "var", vars_object(t));
 	hcl_eval_ctx_set_var(t->ctx, "data", data_object(t, d));
 
-	struct strv stack = STRV_INIT;
 	for (size_t i = 0; i < t->nlocals; i++)
-		eval_local(t, &t->locals[i], d, &stack);
-	strv_free(&stack);
-	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t));
+		eval_local(t, &t->locals[i], d);
+	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t, NULL));
 	t->evaluated = true;
 	tmpl_decode_builds(t, d);
 	struct plan_options sel = {opts->only, opts->except};

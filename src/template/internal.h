@@ -10,6 +10,7 @@
 #include "hcl/ast.h"
 #include "hcl/diag.h"
 #include "template/template.h"
+#include "util/strmap.h"
 #include "util/strv.h"
 
 struct hcl_value;
@@ -34,6 +35,10 @@ struct tmpl_body_spec {
 
 /* Report attributes and blocks the spec does not allow (with "Did you mean" suggestions) and missing
  * required attributes. Returns false when something was reported. */
+/* Register every string and number inside v as a secret: the text kiln does not print itself (guest
+ * and subprocess output, logs) is filtered for it (ui_mask). For sensitive values and every value
+ * computed from one (marked HCL_MARK_SENSITIVE) once a component is given it. */
+void tmpl_register_secrets(const struct hcl_value *v);
 bool tmpl_check_body(const struct hcl_body *b, const struct tmpl_body_spec *spec, struct hcl_diags *d);
 /* Check a block's label count against its spec; false (with a diagnostic) when wrong. */
 bool tmpl_check_labels(const struct hcl_block *blk, const struct tmpl_block_spec *bs, struct hcl_diags *d);
@@ -42,7 +47,7 @@ bool tmpl_check_labels(const struct hcl_block *blk, const struct tmpl_block_spec
 char *tmpl_suggest(const char *given, const char *const *candidates, size_t n);
 
 /* ------------------------------------------------------------------------------------------------
- * Components (components.c): registry first, then the placeholder schemas */
+ * Components (components.c): the registry */
 
 enum tmpl_kind {
 	TMPL_BUILDER = 1,
@@ -59,7 +64,6 @@ struct tmpl_component {
 	const struct kiln_provisioner *provisioner;
 	const struct kiln_postprocessor *postprocessor;
 	const struct kiln_datasource *datasource;
-	bool pending;                                /* a placeholder schema: validates, cannot run */
 	/* Not found because a required plugin provides it but cannot be used (not installed, not what
 	 * the lock file records): the diagnostic to give instead of "Unsupported type" (kept by the
 	 * template), else NULL. */
@@ -73,9 +77,6 @@ bool tmpl_find_component(struct tmpl *t, enum tmpl_kind kind, const char *type, 
 			 struct tmpl_component *out);
 const char *tmpl_kind_name(enum tmpl_kind kind);   /* "builder", "provisioner", ... */
 
-/* The placeholder schemas (pending_schemas.c): consulted only for types the registry lacks. */
-const struct kiln_schema *tmpl_pending_schema(enum tmpl_kind kind, const char *type);
-void tmpl_pending_names(enum tmpl_kind kind, struct strv *out);
 /* The diagnostic for a component c that kiln could not find (tmpl_find_component failed): the type is
  * unknown, listing those kiln has, or a required plugin cannot be used (said once per problem: every
  * block that uses the plugin would say the same), with `more` (or NULL) appended: an error, or a
@@ -225,6 +226,8 @@ struct tmpl {
 	size_t nvars;
 	struct tmpl_local *locals;
 	size_t nlocals;
+	size_t vars_cap, locals_cap;
+	struct strmap var_index, local_index;   /* name → position in vars, locals */
 	struct tmpl_source *sources;
 	size_t nsources;
 	struct tmpl_data *datas;
@@ -241,6 +244,7 @@ struct tmpl {
 
 /* load.c */
 struct tmpl_var *tmpl_find_var(struct tmpl *t, const char *name);
+struct tmpl_local *tmpl_find_local(struct tmpl *t, const char *name);
 struct tmpl_source *tmpl_find_source(struct tmpl *t, const char *type, const char *name);
 
 /* builds.c: the structure of a build block (any mode), and the build model (after evaluation) */

@@ -53,10 +53,8 @@ static const struct tmpl_body_spec local_spec = {local_attrs, local_required, NU
 
 struct tmpl_var *tmpl_find_var(struct tmpl *t, const char *name)
 {
-	for (size_t i = 0; i < t->nvars; i++)
-		if (strcmp(t->vars[i].name, name) == 0)
-			return &t->vars[i];
-	return NULL;
+	size_t i;
+	return strmap_get(&t->var_index, name, &i) ? &t->vars[i] : NULL;
 }
 
 struct tmpl_source *tmpl_find_source(struct tmpl *t, const char *type, const char *name)
@@ -67,12 +65,10 @@ struct tmpl_source *tmpl_find_source(struct tmpl *t, const char *type, const cha
 	return NULL;
 }
 
-static struct tmpl_local *find_local(struct tmpl *t, const char *name)
+struct tmpl_local *tmpl_find_local(struct tmpl *t, const char *name)
 {
-	for (size_t i = 0; i < t->nlocals; i++)
-		if (strcmp(t->locals[i].name, name) == 0)
-			return &t->locals[i];
-	return NULL;
+	size_t i;
+	return strmap_get(&t->local_index, name, &i) ? &t->locals[i] : NULL;
 }
 
 static void check_name(const char *what, const char *name, const struct hcl_range *r, struct hcl_diags *d)
@@ -220,11 +216,12 @@ static struct tmpl_var *add_var(struct tmpl *t, const char *name, const struct h
 		return NULL;
 	}
 	check_name("variable", name, r, d);
-	t->vars = xrealloc(t->vars, (t->nvars + 1) * sizeof *t->vars);
+	t->vars = xgrow(t->vars, &t->vars_cap, t->nvars + 1, sizeof *t->vars);
 	struct tmpl_var *v = &t->vars[t->nvars++];
 	memset(v, 0, sizeof *v);
 	v->name = xstrdup(name);
 	v->decl_range = *r;
+	strmap_put(&t->var_index, v->name, t->nvars - 1);
 	return v;
 }
 
@@ -276,7 +273,7 @@ static void decode_variables(struct tmpl *t, const struct hcl_block *blk, struct
 static struct tmpl_local *add_local(struct tmpl *t, const char *name, const struct hcl_range *r,
 				    const struct hcl_expr *e, struct hcl_diags *d)
 {
-	struct tmpl_local *old = find_local(t, name);
+	struct tmpl_local *old = tmpl_find_local(t, name);
 	if (old) {
 		char *what = xasprintf("The local \"%s\"", name);
 		duplicate(d, r, "Duplicate local variable", what, &old->range);
@@ -284,12 +281,13 @@ static struct tmpl_local *add_local(struct tmpl *t, const char *name, const stru
 		return NULL;
 	}
 	check_name("local", name, r, d);
-	t->locals = xrealloc(t->locals, (t->nlocals + 1) * sizeof *t->locals);
+	t->locals = xgrow(t->locals, &t->locals_cap, t->nlocals + 1, sizeof *t->locals);
 	struct tmpl_local *l = &t->locals[t->nlocals++];
 	memset(l, 0, sizeof *l);
 	l->name = xstrdup(name);
 	l->range = *r;
 	l->expr = e;
+	strmap_put(&t->local_index, l->name, t->nlocals - 1);
 	return l;
 }
 
@@ -642,6 +640,8 @@ void tmpl_free(struct tmpl *t)
 		hcl_value_unref(t->locals[i].value);
 	}
 	free(t->locals);
+	strmap_free(&t->var_index);
+	strmap_free(&t->local_index);
 	for (size_t i = 0; i < t->nsources; i++) {
 		free(t->sources[i].type);
 		free(t->sources[i].name);

@@ -9,7 +9,6 @@ src_libkiln_a_SOURCES += \
 	src/template/evaluate.c \
 	src/template/inspect.c \
 	src/template/load.c \
-	src/template/pending_schemas.c \
 	src/template/plan.c \
 	src/template/varfile_json.c
 

@@ -262,14 +262,6 @@ static struct kiln_config *decode_builder(struct tmpl *t, struct tmpl_build_sour
 	return c;
 }
 
-static void not_runnable(struct hcl_diags *d, const struct tmpl_component *c, const struct hcl_range *at)
-{
-	hcl_error(d, at, "Component not available yet",
-		  "kiln knows the configuration of the %s \"%s\" and has checked it, but cannot run it yet: the "
-		  "component is still being written.",
-		  tmpl_kind_name(c->kind), c->type);
-}
-
 /* A component's prepare, as the build would call it, for kiln validate (Packer's validate prepares every
  * builder, provisioner and post-processor): its error becomes a diagnostic at the argument it names,
  * else at `at` (the block). Values the build alone knows (build.*) are unknown here, and components
@@ -354,13 +346,11 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 			pb->builder_type = xstrdup(bs->type);
 			pb->source_name = xstrdup(source_name(bs));
 			pb->builder = bs->src->comp.builder;
-			if (!pb->builder && !validate)
-				not_runnable(d, &bs->src->comp, &bs->src->block->label_ranges[0]);
 			size_t nerr_before = hcl_diags_count(d, HCL_DIAG_ERROR);
 			pb->builder_config = decode_builder(t, bs, d);
 			/* validate runs the builder's own checks too, as Packer's does: a configuration
 			 * that fits the schema can still be one the builder refuses */
-			if (validate && pb->builder && pb->builder_config &&
+			if (validate && pb->builder_config &&
 			    hcl_diags_count(d, HCL_DIAG_ERROR) == nerr_before)
 				check_builder(pb, bs, d);
 
@@ -374,8 +364,6 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 					pb->provisioners = xrealloc(pb->provisioners,
 								    (pb->nprovisioners + 1) * sizeof *pb->provisioners);
 					fill_step(t, &pb->provisioners[pb->nprovisioners++], s, bs, sc, d);
-					if (!s->comp.provisioner && !validate)
-						not_runnable(d, &s->comp, &s->def_range);
 					if (validate)
 						check_step(t, s, bs, d);
 				}
@@ -387,8 +375,6 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 				if (step_applies(t, s, bs, sc, d)) {
 					pb->error_cleanup = xcalloc(1, sizeof *pb->error_cleanup);
 					fill_step(t, pb->error_cleanup, s, bs, sc, d);
-					if (!s->comp.provisioner && !validate)
-						not_runnable(d, &s->comp, &s->def_range);
 					if (validate)
 						check_step(t, s, bs, d);
 				}
@@ -414,8 +400,6 @@ static int make_plan(struct tmpl *t, const struct plan_options *opts, struct pla
 							hcl_eval_ctx_free(sc);
 							continue;
 						}
-						if (!s->comp.postprocessor && !validate)
-							not_runnable(d, &s->comp, &s->def_range);
 						if (validate)
 							check_step(t, s, bs, d);
 					}

@@ -1,13 +1,13 @@
 /* template.h — the Packer template model: loading a template (one *.pkr.hcl file, or a directory of
  * them with its *.auto.pkrvars.hcl and *.auto.pkrvars.json files), variables with Packer's precedence, locals, data sources,
- * sources and builds, checked against each component's schema. The build engine's side of the
- * contract (tmpl_plan, tmpl_eval_step) is in engine/plan.h.
+ * sources and builds, checked against each component's schema, and the plans the build engine runs
+ * (tmpl_plan, tmpl_eval_step; the plan's structures are engine/plan.h).
  *
  *     struct hcl_diags diags = HCL_DIAGS_INIT;
  *     struct tmpl_options o = {.var_args = args, .nvar_args = n};
  *     struct tmpl *t = tmpl_load("dir/", &o, &diags);     // never NULL
  *     if (hcl_diags_has_errors(&diags)) ... print with tmpl_files(t) ...
- *     tmpl_plan(t, &plan_opts, &plan, &err);               // engine/plan.h
+ *     tmpl_plan(t, &plan_opts, &plan, &err);               // then plan_free(&plan)
  *     tmpl_free(t);
  *
  * Every problem is an HCL diagnostic naming file:line:col; loading goes on after an error to report
@@ -18,8 +18,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "engine/plan.h"
 #include "hcl/ast.h"
 #include "hcl/diag.h"
+#include "util/error.h"
 #include "util/strv.h"
 
 /* The Packer release whose template language kiln implements: `packer.version`, and what
@@ -89,11 +91,20 @@ struct hcl_eval_ctx *tmpl_eval_ctx(struct tmpl *t);
 struct kiln_config;
 void tmpl_config_reads(const struct kiln_config *c, const char *prefix, struct strv *out);
 
-/* Like tmpl_plan (engine/plan.h) but reporting diagnostics (errors and warnings) instead of a
- * rendered error: for commands that print them themselves. */
-struct plan;
-struct plan_options;
+/* --- the plan the engine runs (engine/plan.h: the structures) --- */
+
+/* Make the plan. On errors returns -1 with err holding the diagnostics already rendered in HCL's style
+ * (commands that print diagnostics themselves use tmpl_plan_diags). Free it with plan_free. */
+int tmpl_plan(struct tmpl *t, const struct plan_options *opts, struct plan *out, struct kiln_error *err);
+/* Like tmpl_plan but reporting diagnostics (errors and warnings) instead of a rendered error. */
 int tmpl_plan_diags(struct tmpl *t, const struct plan_options *opts, struct plan *out, struct hcl_diags *d);
+
+/* Evaluate a provisioner's or post-processor's block for one build, now that build_data ("Key=Value",
+ * the build.* values) is known. *cfg is owned by the caller (kiln_config_free). The engine reaches
+ * this through struct engine_tmpl_ops, never directly. */
+int tmpl_eval_step(struct tmpl *t, const struct plan_build *b, const struct plan_step *s,
+		   const struct strv *build_data, struct kiln_config **cfg, struct kiln_error *err);
+void kiln_config_free(struct kiln_config *c);
 
 /* Full validation beyond loading: decode every build's sources, provisioners and post-processors
  * against their schemas (with build.* values unknown), honouring -only/-except. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hcl/func.h"
+#include "hcl/parser.h"
 #include "hcl/value.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -133,9 +134,8 @@ int tmpl_read_json_vars(struct tmpl *t, const char *path, struct tmpl_json_var *
 	*nout = 0;
 	struct buf text = BUF_INIT;
 	struct kiln_error err = ERR_INIT;
-	if (file_read_all(path, &text, &err) < 0) {
-		hcl_error(d, NULL, "Failed to read file", "The variable file \"%s\" could not be read: %s.", path,
-			  err_cause(&err));
+	if (file_read_regular(path, HCL_MAX_SOURCE_SIZE, &text, &err) < 0) {
+		hcl_read_error(d, path, &err);
 		err_clear(&err);
 		buf_free(&text);
 		return -1;

@@ -1,5 +1,6 @@
 /* secret.c — the registry of sensitive strings and their masking (see ui.h). Every path that prints or
- * logs goes through ui_mask(), so a secret registered once never reaches a terminal or a log file. */
+ * logs text kiln did not render from marked values goes through ui_mask(), so a secret registered
+ * once never reaches a terminal or a log file. */
 #include "ui/ui.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -14,7 +15,7 @@ static struct strv secrets; /* kept longest first so a secret containing another
 
 void ui_secret_add(const char *secret)
 {
-	if (!secret || !*secret)
+	if (!secret || strlen(secret) < UI_SECRET_MIN_LEN)
 		return;
 	pthread_mutex_lock(&secret_lock);
 	if (!strv_contains(&secrets, secret)) {

@@ -61,7 +61,13 @@ char *ui_ask(struct ui *ui, const char *question);
 char *ui_machine_escape(const char *s);
 
 /* --- secrets --- */
-/* Register a secret: from now on every output path and log shows "<sensitive>" in its place. */
+/* Register a secret: from now on every output path and log shows "<sensitive>" in its place.
+ * This filter is for text kiln does not make itself (guest and subprocess output, what components
+ * print, logs); kiln's own rendering of values (diagnostics, console, inspect) shows "<sensitive>"
+ * from the values' marks instead. Secrets shorter than UI_SECRET_MIN_LEN bytes are not filtered: a
+ * value that short hides nothing (it is guessed at once) and masking it everywhere would garble
+ * every word that contains it ("a" in "argument"). */
+#define UI_SECRET_MIN_LEN 4
 void ui_secret_add(const char *secret);
 /* Returns a malloc'd copy of s with every registered secret replaced. */
 char *ui_mask(const char *s);

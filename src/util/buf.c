@@ -30,7 +30,10 @@ void buf_reset(struct buf *b)
 
 void buf_reserve(struct buf *b, size_t extra)
 {
+	bool fresh = b->data == NULL;
 	b->data = xgrow(b->data, &b->cap, b->len + extra + 1, 1);
+	if (fresh)
+		b->data[0] = '\0';  /* a buffer with data is a C string, even before anything is appended */
 }
 
 void buf_append(struct buf *b, const void *data, size_t n)
@@ -116,4 +119,18 @@ bool buf_ends_with(const struct buf *b, const char *suffix)
 {
 	size_t n = strlen(suffix);
 	return b->len >= n && memcmp(b->data + b->len - n, suffix, n) == 0;
+}
+
+void buf_put_xml(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': buf_puts(b, "&amp;"); break;
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		case '\'': buf_puts(b, "&apos;"); break;
+		default: buf_putc(b, *s);
+		}
+	}
 }

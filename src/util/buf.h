@@ -30,5 +30,7 @@ void buf_remove_prefix(struct buf *b, size_t n);
 const char *buf_cstr(const struct buf *b);   /* "" when empty */
 char *buf_detach(struct buf *b);             /* caller owns the string; b is reset to empty */
 bool buf_ends_with(const struct buf *b, const char *suffix);
+/* Append s escaped for XML text and attribute values (& < > " '). */
+void buf_put_xml(struct buf *b, const char *s);
 
 #endif

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,29 +19,128 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Read fd to its end into out, reserving size_hint bytes up front. With max > 0, reading stops
+ * once more than max bytes came: returns 1 then. -1 with err set when reading fails. */
+static int read_fd_all(int fd, const char *path, size_t size_hint, size_t max, struct buf *out,
+		       struct kiln_error *err)
+{
+	buf_reserve(out, size_hint + 1);
+	out->data[out->len] = '\0'; /* terminated even when nothing comes */
+	size_t start = out->len;
+	for (;;) {
+		if (out->cap - out->len < 2)
+			buf_reserve(out, out->len - start < 65536 ? 65536 : out->len - start);
+		size_t room = out->cap - out->len - 1;
+		if (max && room > max - (out->len - start) + 1)
+			room = max - (out->len - start) + 1;
+		ssize_t n = read(fd, out->data + out->len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set_errno(err, errno, "cannot read %s", path);
+		if (n == 0)
+			return 0;
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		if (max && out->len - start > max)
+			return 1;
+	}
+}
+
 int file_read_all(const char *path, struct buf *out, struct kiln_error *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set_errno(err, errno, "cannot open %s", path);
-	char tmp[65536];
-	for (;;) {
-		ssize_t n = read(fd, tmp, sizeof tmp);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			return err_set_errno(err, e, "cannot read %s", path);
-		}
-		if (n == 0)
-			break;
-		buf_append(out, tmp, (size_t)n);
+	struct stat st;
+	size_t hint = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 0;
+	int rc = read_fd_all(fd, path, hint, 0, out, err);
+	close(fd);
+	if (rc == 0 && !out->data)
+		buf_append(out, "", 0);
+	return rc;
+}
+
+static void size_text(size_t n, char *out, size_t outlen);
+
+int file_read_stream(int fd, const char *name, size_t max, struct buf *out, struct kiln_error *err)
+{
+	int rc = read_fd_all(fd, name, 0, max, out, err);
+	if (rc > 0) {
+		char limit[32];
+		size_text(max, limit, sizeof limit);
+		rc = err_set_kind(err, ERR_INVALID, "%s is larger than the %s limit", name, limit);
+	}
+	if (rc == 0 && !out->data)
+		buf_append(out, "", 0);
+	return rc;
+}
+
+const char *file_kind_name(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO (named pipe)";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+/* "16 MiB", "512 KiB", "100 bytes" */
+static void size_text(size_t n, char *out, size_t outlen)
+{
+	if (n >= (1u << 20) && n % (1u << 20) == 0)
+		snprintf(out, outlen, "%zu MiB", n >> 20);
+	else if (n >= 1024 && n % 1024 == 0)
+		snprintf(out, outlen, "%zu KiB", n >> 10);
+	else
+		snprintf(out, outlen, "%zu bytes", n);
+}
+
+int file_read_regular(const char *path, size_t max, struct buf *out, struct kiln_error *err)
+{
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			return err_set_kind(err, ERR_NOT_FOUND, "%s does not exist", path);
+		/* a socket cannot be opened at all: say what it is */
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			return err_set_kind(err, ERR_INVALID, "%s is %s, not a regular file", path,
+					    file_kind_name(st.st_mode));
+		return err_set_errno(err, e, "cannot open %s", path);
+	}
+	int rc = -1;
+	char limit[32];
+	size_text(max, limit, sizeof limit);
+	if (fstat(fd, &st) < 0) {
+		err_set_errno(err, errno, "cannot read %s", path);
+	} else if (!S_ISREG(st.st_mode)) {
+		err_set_kind(err, ERR_INVALID, "%s is %s, not a regular file", path, file_kind_name(st.st_mode));
+	} else if ((uintmax_t)st.st_size > max) {
+		err_set_kind(err, ERR_INVALID, "%s is larger than the %s limit (%jd bytes)", path, limit,
+			     (intmax_t)st.st_size);
+	} else {
+		rc = read_fd_all(fd, path, (size_t)st.st_size, max, out, err);
+		if (rc > 0)
+			rc = err_set_kind(err, ERR_INVALID, "%s is larger than the %s limit (it grew while it was read)",
+					  path, limit);
 	}
 	close(fd);
-	if (!out->data)
+	if (rc == 0 && !out->data)
 		buf_append(out, "", 0);
-	return 0;
+	return rc;
 }
 
 static int write_fd_all(int fd, const void *data, size_t len)

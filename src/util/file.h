@@ -10,7 +10,19 @@
 #include "util/buf.h"
 #include "util/error.h"
 
+/* Read a whole file (or anything that can be read to its end) into out, sized from its length. */
 int file_read_all(const char *path, struct buf *out, struct kiln_error *err);
+/* Read a whole regular file of at most max bytes into out. Anything else is refused with an error
+ * naming the path and what it is (a FIFO or a device could block or never end, a directory is no
+ * text), as is a file larger than max ("... is larger than the 1 MiB limit ..."). Opening never
+ * blocks, even on a FIFO no one writes to. err->kind is ERR_NOT_FOUND when nothing is at path,
+ * ERR_INVALID when it is not a regular file or too large. */
+int file_read_regular(const char *path, size_t max, struct buf *out, struct kiln_error *err);
+/* Read an open descriptor (a pipe, standard input) to its end, at most max bytes (0: no limit):
+ * more is an ERR_INVALID error naming `name`. */
+int file_read_stream(int fd, const char *name, size_t max, struct buf *out, struct kiln_error *err);
+/* What a file of this mode is, for messages: "a FIFO (named pipe)", "a directory", "a socket", ... */
+const char *file_kind_name(mode_t mode);
 /* Write to "<path>.tmp-XXXXXX" in the same directory, fsync, rename over path: readers never see a
  * half-written file. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct kiln_error *err);

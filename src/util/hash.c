@@ -25,11 +25,6 @@ static const EVP_MD *md_for(const char *algo)
 	return NULL;
 }
 
-bool hash_algo_known(const char *algo)
-{
-	return md_for(algo) != NULL;
-}
-
 size_t hash_hex_len(const char *algo)
 {
 	const EVP_MD *md = md_for(algo);

@@ -10,7 +10,6 @@
 
 struct hasher;
 
-bool hash_algo_known(const char *algo);
 size_t hash_hex_len(const char *algo);      /* 0 when unknown */
 struct hasher *hasher_new(const char *algo); /* NULL when unknown */
 void hasher_update(struct hasher *h, const void *data, size_t n);

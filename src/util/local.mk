@@ -8,6 +8,7 @@ src_libkiln_a_SOURCES += \
 	src/util/mem.c src/util/mem.h \
 	src/util/proc.c src/util/proc.h \
 	src/util/signals.c src/util/signals.h \
+	src/util/strmap.c src/util/strmap.h \
 	src/util/strv.c src/util/strv.h \
 	src/util/timeutil.c src/util/timeutil.h \
 	src/util/units.c src/util/units.h \

@@ -20,6 +20,7 @@ struct force_cb {
 };
 
 static atomic_bool cancelled;
+static atomic_bool exit_at_first;
 static int cancel_pipe[2] = {-1, -1};
 static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct force_cb *cbs;
@@ -56,7 +57,14 @@ static void *signal_thread(void *arg)
 		if (sigwait(set, &sig) != 0)
 			continue;
 		count++;
-		if (count == 1) {
+		if (count == 1 && atomic_load(&exit_at_first)) {
+			/* nothing to wind down: end now, whatever the main thread is stuck in */
+			static const char msg[] = "\nkiln: interrupted\n";
+			ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
+			(void)r;
+			run_force_cleanups();
+			_exit(128 + sig);
+		} else if (count == 1) {
 			static const char msg[] = "\nkiln: interrupted, cleaning up (press Ctrl-C again to force exit)\n";
 			ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
 			(void)r;
@@ -114,6 +122,11 @@ bool sig_cancelled(void)
 int sig_cancel_fd(void)
 {
 	return cancel_pipe[0];
+}
+
+void sig_exit_on_first(bool on)
+{
+	atomic_store(&exit_at_first, on);
 }
 
 void sig_request_cancel(void)

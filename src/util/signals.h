@@ -18,6 +18,10 @@ void sig_set_thread_deadline(long mono_ms);
 bool sig_thread_deadline_passed(void);
 int sig_cancel_fd(void);      /* readable once cancelled; -1 before sig_setup() */
 void sig_request_cancel(void);
+/* With on, the first SIGINT or SIGTERM runs the emergency cleanups (below) and ends the process at
+ * once, with status 128 + the signal's number: for commands with nothing to wind down (validate,
+ * inspect, fmt, console), which must never keep running after one Ctrl-C, whatever they are stuck in. */
+void sig_exit_on_first(bool on);
 /* Reset the cancellation state (tests; `kiln console` between lines). */
 void sig_reset(void);
 

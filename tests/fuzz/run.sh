@@ -1,9 +1,11 @@
 #!/bin/sh
-# run.sh BUILDDIR — build the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined) from the
-# HCL and util sources (seeded from the test suite's and the shared corpus' HCL) and from the plugin
-# protocol's readers (seeded from docs/plugins.md's messages), run each for a
-# bounded time (KILN_FUZZ_SECONDS, default 45; the plugin ones KILN_FUZZ_PLUGIN_SECONDS, default 20) and
-# report in TAP. Results go to
+# run.sh BUILDDIR — build the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined): the HCL
+# parser and evaluator (from the HCL and util sources, seeded from the test suite's and the shared
+# corpus' HCL), the plugin protocol's readers (seeded from docs/plugins.md's messages) and the AWS
+# client's readers of outside input (fuzz-aws: XML answers, shared config files, credential JSON,
+# command lines, URIs; seeded from tests/fuzz/seeds-aws), run each for a bounded time
+# (KILN_FUZZ_SECONDS, default 45; the plugin ones KILN_FUZZ_PLUGIN_SECONDS, default 20) and report in
+# TAP. Results go to
 # BUILDDIR/tests/fuzz/fuzz.log and fuzz.trs (automake's format), which tests/lib/summarize.sh counts.
 #
 #   tests/fuzz/run.sh build-fuzz        (what scripts/test runs)
@@ -49,6 +51,20 @@ pkgs="libcrypto jansson yaml-0.1 libpcre2-8 libarchive"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$top/src -I$top -I$cfg $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lunistring -lcrypt -lm -lpthread"
 srcs="$top/src/hcl/*.c $top/src/util/*.c"
+# run_fuzzer NAME SEEDDIR [SECONDS [MAX_LEN]]: run $out/NAME over SEEDDIR for the time allowed
+run_fuzzer() {
+	_secs=${3:-$secs}
+	# ASAN/UBSAN options: leaks are errors; the fuzzer stops at the first finding
+	if ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+		"$out/$1" -max_total_time="$_secs" -timeout=20 -rss_limit_mb=2048 -max_len="${4:-8192}" -print_final_stats=1 \
+		-artifact_prefix="$out/crash-$1-" "$out/work-$1" "$2" >"$out/run-$1.log" 2>&1; then
+		result ok "$1: ${_secs}s without a crash, sanitizer report or leak"
+	else
+		tail -n 60 "$out/run-$1.log" | sed 's/^/# /' >>"$log"
+		result not-ok "$1: ${_secs}s without a crash, sanitizer report or leak (see $out/run-$1.log and crash-$1-*)"
+	fi
+}
+
 for target in parser eval; do
 	bin="$out/fuzz-hcl-$target"
 	# shellcheck disable=SC2086
@@ -61,8 +77,8 @@ for target in parser eval; do
 
 	# seed corpus: the console cases (one expression each), HCL from tests/ and ../shared/corpus
 	seeds="$out/seeds-$target"
-	rm -rf "$seeds" "$out/work-$target"
-	mkdir -p "$seeds" "$out/work-$target"
+	rm -rf "$seeds" "$out/work-fuzz-hcl-$target"
+	mkdir -p "$seeds" "$out/work-fuzz-hcl-$target"
 	i=0
 	grep -v '^#' "$top/tests/console/cases.txt" | while IFS= read -r line; do
 		i=$((i + 1))
@@ -71,15 +87,7 @@ for target in parser eval; do
 	find "$top/tests" "$top/../shared/corpus" -name '*.pkr.hcl' -size -64k 2>/dev/null | head -400 |
 		while IFS= read -r f; do cp "$f" "$seeds/$(echo "$f" | cksum | cut -d' ' -f1).hcl"; done
 
-	# ASAN/UBSAN options: leaks are errors; the fuzzer stops at the first finding
-	if ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-		"$bin" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
-		-artifact_prefix="$out/crash-$target-" "$out/work-$target" "$seeds" >"$out/run-$target.log" 2>&1; then
-		result ok "fuzz-hcl-$target: ${secs}s without a crash, sanitizer report or leak"
-	else
-		tail -n 60 "$out/run-$target.log" | sed 's/^/# /' >>"$log"
-		result not-ok "fuzz-hcl-$target: ${secs}s without a crash, sanitizer report or leak (see $out/run-$target.log and crash-$target-*)"
-	fi
+	run_fuzzer "fuzz-hcl-$target" "$seeds"
 done
 
 # The plugin protocol's readers: kiln's (src/plugin/rpc.c, with jansson) and the C SDK's (libc only),
@@ -98,20 +106,28 @@ for target in rpc sdk; do
 	fi
 	result ok "fuzz-plugin-$target builds"
 	seeds="$out/seeds-plugin-$target"
-	rm -rf "$seeds" "$out/work-plugin-$target"
-	mkdir -p "$seeds" "$out/work-plugin-$target"
+	rm -rf "$seeds" "$out/work-fuzz-plugin-$target"
+	mkdir -p "$seeds" "$out/work-fuzz-plugin-$target"
 	sed -n 's/^[-<][->] //p' "$top/docs/plugins.md" | while IFS= read -r line; do
 		printf '%s\n' "$line" >"$seeds/$(printf '%s' "$line" | cksum | cut -d' ' -f1)"
 	done
 	sed -n 's/^[-<][->] //p' "$top/docs/plugins.md" >"$seeds/session"
-	if ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-		"$bin" -max_total_time="$psecs" -timeout=20 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
-		-artifact_prefix="$out/crash-plugin-$target-" "$out/work-plugin-$target" "$seeds" >"$out/run-plugin-$target.log" 2>&1; then
-		result ok "fuzz-plugin-$target: ${psecs}s without a crash, sanitizer report or leak"
-	else
-		tail -n 60 "$out/run-plugin-$target.log" | sed 's/^/# /' >>"$log"
-		result not-ok "fuzz-plugin-$target: ${psecs}s without a crash, sanitizer report or leak (see $out/run-plugin-$target.log and crash-plugin-$target-*)"
-	fi
+	run_fuzzer "fuzz-plugin-$target" "$seeds" "$psecs" 16384
 done
+
+# The AWS client's readers: its sources, util and ui (secret masking), libcurl and libxml2.
+aws_pkgs="libcrypto jansson libcurl libxml-2.0"
+aws_cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$top/src -I$top -I$cfg $(pkg-config --cflags $aws_pkgs)"
+rm -rf "$out/work-fuzz-aws"
+mkdir -p "$out/work-fuzz-aws"
+# shellcheck disable=SC2086
+if $CC $aws_cflags -o "$out/fuzz-aws" "$top/tests/fuzz/fuzz-aws.c" "$top"/src/cloud/aws/*.c "$top"/src/util/*.c \
+	"$top"/src/ui/*.c $(pkg-config --libs $aws_pkgs) -lm -lpthread >"$out/build-aws.log" 2>&1; then
+	result ok "fuzz-aws builds"
+	run_fuzzer fuzz-aws "$top/tests/fuzz/seeds-aws"
+else
+	cat "$out/build-aws.log" >>"$log"
+	result not-ok "fuzz-aws builds"
+fi
 echo "1..$n" >>"$log"
 [ "$failed" -eq 0 ]

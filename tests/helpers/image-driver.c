@@ -91,6 +91,7 @@ static int parse(int argc, char **argv, struct args *a)
 static int do_sanitize(struct args *a, const char *disk, struct img_sanitize_report *rep, struct kiln_error *e)
 {
 	struct img_sanitize_opts o;
+	struct buf pubkey = BUF_INIT;
 	enum img_accel accel;
 	int rc = -1;
 	img_sanitize_opts_init(&o);
@@ -101,16 +102,13 @@ static int do_sanitize(struct args *a, const char *disk, struct img_sanitize_rep
 	for (size_t i = 0; i < a->keep.n; i++)
 		strv_push(&o.keep_user_accounts, a->keep.v[i]);
 	o.trim = !a->no_trim;
-	if (a->user)
-		o.build_user = xstrdup(a->user);
-	o.build_user_created = a->created;
+	struct img_sanitize_facts facts = {.build_user = a->user, .build_user_created = a->created};
 	if (a->pubkey_file) {
-		struct buf b = BUF_INIT;
-		if (file_read_all(a->pubkey_file, &b, e) < 0)
+		if (file_read_all(a->pubkey_file, &pubkey, e) < 0)
 			goto out;
-		o.build_pubkey = buf_detach(&b);
+		facts.build_pubkey = buf_cstr(&pubkey);
 	}
-	if (img_sanitize(disk, a->format ? a->format : "qcow2", &o, accel, ui_global(), rep, e) < 0)
+	if (img_sanitize(disk, a->format ? a->format : "qcow2", &o, &facts, accel, ui_global(), rep, e) < 0)
 		goto out;
 	if (a->report_file) {
 		char *js = img_sanitize_report_json(rep);
@@ -129,6 +127,7 @@ static int do_sanitize(struct args *a, const char *disk, struct img_sanitize_rep
 	rc = 0;
 out:
 	img_sanitize_opts_free(&o);
+	buf_free(&pubkey);
 	return rc;
 }
 
@@ -154,14 +153,16 @@ static int do_export(struct args *a, const char *disk, const char *outdir, const
 		o.os_distro = xstrdup(a->distro);
 	else if (rep && rep->has_os && *rep->os.distro)
 		o.os_distro = xstrdup(rep->os.distro);
-	struct kiln_artifact *art = kiln_artifact_new("kiln.image-driver", name, "");
-	rc = img_export(disk, a->format ? a->format : "qcow2", &o, outdir, name, ui_global(), art, e);
+	struct img_export_result made = {STRV_INIT, STRV_INIT};
+	rc = img_export(disk, a->format ? a->format : "qcow2", &o, outdir, name, ui_global(), &made, e);
 	if (rc == 0) {
-		for (size_t i = 0; i < art->files.n; i++)
-			printf("file: %s\n", art->files.v[i]);
-		printf("formats: %s\n", kiln_artifact_get(art, "formats"));
+		for (size_t i = 0; i < made.files.n; i++)
+			printf("file: %s\n", made.files.v[i]);
+		char *list = strv_join(&made.formats, " ");
+		printf("formats: %s\n", list);
+		free(list);
 	}
-	kiln_artifact_free(art);
+	img_export_result_free(&made);
 out:
 	strv_free(&fl);
 	img_export_opts_free(&o);

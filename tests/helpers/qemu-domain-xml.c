@@ -1,6 +1,6 @@
 /* qemu-domain-xml — print the libvirt domain XML the qemu builder would start for a template, with
  * fixed run-time values, for the golden files under tests/data/domain-xml/ (see
- * tests/data/domain-xml/regenerate and tests/integration/t0410-qemu-domain-xml.sh).
+ * make regen and tests/integration/t0410-qemu-domain-xml.sh).
  *
  *   usage: qemu-domain-xml TEMPLATE.pkr.hcl
  *
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 		.iso = c.disk_image ? NULL : ROOT "/cache/sha256/installer.iso",
 		.cd_iso = c.cd_files.n || c.ncd_content ? cd : NULL, .seed_iso = cloud_cd ? seed : NULL,
 		.serial_path = serial,
-		.ssh_host_port = user_net && !c.skip_nat_mapping && strcmp(c.communicator, "none") != 0 ? 2222 : 0,
+		.ssh_host_port = user_net && !c.skip_nat_mapping && strcmp(c.ssh.communicator, "none") != 0 ? 2222 : 0,
 		.forward_addr = "127.0.0.1", .vnc_port = 5901, .nvram = c.efi_boot ? nvram : NULL,
 		.vnc_password = qemu_vnc_wants_password(&c) ? "golden01" : NULL,
 		.smbios_serial = cloud_net ? "ds=nocloud-net;s=http://10.0.2.2:8100/" : NULL,

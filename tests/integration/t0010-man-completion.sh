@@ -1,12 +1,8 @@
 #!/bin/sh
-# t0010-man-completion — the manual pages in man/ match the command table, and bash completion
-# offers the commands and each command's flags.
+# t0010-man-completion — the manual pages in man/ cover the command table and render cleanly (that
+# they are what `kiln help -man` generates is t0012-regen's), and bash completion offers the commands
+# and each command's flags.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
-
-test_expect_success 'man/ is what `kiln help -man` generates (run scripts/gen-man after changing a command)' '
-	(cd "$KILN_SRCDIR" && scripts/gen-man "$KILN" "$TEST_DIR/man") &&
-	diff -r "$KILN_SRCDIR/man" "$TEST_DIR/man" -x "*.bash*"
-'
 
 test_expect_success 'every command has a page, and kiln.1 lists them all' '
 	for c in $("$KILN" help | awk "/^Available commands are:/{on=1; next} on && NF==0{exit} on{print \$1}"); do

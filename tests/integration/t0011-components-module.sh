@@ -25,6 +25,13 @@ test_expect_success 'kiln does not link the heavy libraries, the module does' '
 	grep -q libvirt module.ldd && grep -q libguestfs module.ldd && grep -q libssh module.ldd && grep -q libedit module.ldd
 '
 
+test_expect_success 'the module exports its entry point and nothing else' '
+	nm -D --defined-only "$(dirname "$KILN")/kiln-components.so" >dynsym &&
+	awk "{ print \$NF }" dynsym | sort >exports &&
+	echo kiln_builtin_module >expect &&
+	test_cmp expect exports
+'
+
 test_expect_success 'fmt, validate -syntax-only and console run without the module' '
 	KILN_COMPONENTS=/nonexistent/kiln-components.so "$KILN" fmt -check t.pkr.hcl &&
 	KILN_COMPONENTS=/nonexistent/kiln-components.so "$KILN" validate -syntax-only t.pkr.hcl &&

@@ -23,7 +23,7 @@ test_expect_success 'every corpus file formats byte for byte as packer fmt did' 
 	test_cmp /dev/null failures
 '
 
-test_expect_success 'edge cases agree with packer fmt (tests/data/hcl-fmt, regen.sh)' '
+test_expect_success 'edge cases agree with packer fmt (tests/data/hcl-fmt, make regen)' '
 	: >failures &&
 	for want in "$KILN_SRCDIR"/tests/data/hcl-fmt/*.fmt; do
 		"$KILN" fmt - <"${want%.fmt}" >got || echo "$want: exit $?" >>failures

@@ -67,6 +67,7 @@ Unsupported post-processor type
 Unsupported data source type
 Plugin not installed
 Unsupported argument
+Argument not supported by kiln
 Invalid function argument
 Error in function call
 Invalid type specification
@@ -94,10 +95,11 @@ test_expect_success 'full validate over the corpus: no crash, every error locate
 test_expect_success 'a conditional between a tuple and an empty tuple unifies (036, both branches)' '
 	cp "$CORPUS"/036__*windows.pkr.hcl t.pkr.hcl &&
 	for v in no yes; do
-		# its one error is the qemu builder refusing floppy_files, which kiln does not support
+		# its only errors are floppy_files and floppy_label, which kiln does not support
 		test_expect_code 1 env KILN_DIAG_FORMAT=short "$KILN" validate -var use_tpm=$v t.pkr.hcl 2>err &&
-		test "$(grep -c ": error: " err)" = 1 &&
-		test_grep "t.pkr.hcl:82:3: error: Invalid builder configuration" err || return 1
+		test "$(grep -c ": error: " err)" = 2 &&
+		test_grep "t.pkr.hcl:82:22: error: Argument not supported by kiln" err &&
+		test_grep "t.pkr.hcl:83:22: error: Argument not supported by kiln" err || return 1
 	done
 '
 

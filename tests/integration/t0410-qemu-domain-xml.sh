@@ -1,7 +1,7 @@
 #!/bin/sh
 # t0410-qemu-domain-xml — the domain XML of every golden case (tests/data/domain-xml/<case>.pkr.hcl) is
 # exactly <case>.xml, its warnings are <case>.warnings (none when absent), and libvirt's own schema
-# accepts it. Regenerate after an intended change: tests/data/domain-xml/regenerate
+# accepts it. Regenerate after an intended change: make regen
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 
 driver=$KILN_BUILDDIR/tests/helpers/qemu-domain-xml

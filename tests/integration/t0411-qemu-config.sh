@@ -9,33 +9,39 @@ source_block() {
 	printf 'source "qemu" "t" {\n  iso_checksum = "none"\n  ssh_username = "root"\n%s\n}\nbuild { sources = ["source.qemu.t"] }\n' "$1"
 }
 
-test_expect_success 'all problems are reported at once, the first with its location' '
+test_expect_success 'what the schema says is reported at once, each problem at its place' '
 	source_block "  iso_url = \"a.qcow2\"
-  disk_interface = \"floppy\"
+  disk_interface = \"virtoi\"
   format = \"vmdk\"
   use_backing_file = true
+  vnc_port_min = 5000
   floppy_files = [\"a\"]" >t.pkr.hcl &&
 	test_expect_code 1 "$driver" t.pkr.hcl >out 2>err &&
-	test_grep "t.pkr.hcl:5" err &&
-	test_grep "disk_interface = \"floppy\" is not one of: virtio, virtio-scsi, scsi, sata, ide" err &&
-	test_grep "format = \"vmdk\" is not one of: qcow2, raw" err &&
-	test_grep "use_backing_file can only be enabled for QCOW2 images and when disk_image is true" err &&
-	test_grep "floppy disks are not supported by kiln" err
+	test "$(grep -c "^  on t.pkr.hcl line" err)" = 4 &&
+	test_grep "on t.pkr.hcl line 5" err &&
+	test_grep_text "disk_interface = \"virtoi\" is not one of: virtio, virtio-scsi, scsi, sata, ide. Did you mean \"virtio\"?" err &&
+	test_grep "on t.pkr.hcl line 6" err &&
+	test_grep_text "format = \"vmdk\" is not one of: qcow2, raw" err &&
+	test_grep "on t.pkr.hcl line 8" err &&
+	test_grep_text "vnc_port_min = 5000 is out of range: it must be between 5900 and 65535" err &&
+	test_grep "on t.pkr.hcl line 9" err &&
+	test_grep_text "kiln does not support \"floppy_files\": floppy disks are not supported by kiln; use cd_files or cd_content" err
 '
 
-test_expect_success 'Packer rules: sizes, ports, accelerators, communicators' '
+test_expect_success 'the builder'"'"'s own rules are all reported at once, the first with its location' '
 	source_block "  iso_url = \"a.qcow2\"
+  use_backing_file = true
   disk_size = \"10 GB\"
-  vnc_port_min = 5000
   accelerator = \"hvf\"
   communicator = \"winrm\"
   http_port_min = 9000
   http_port_max = 8000" >t.pkr.hcl &&
 	test_expect_code 1 "$driver" t.pkr.hcl 2>err &&
+	test_grep "t.pkr.hcl:6" err &&
+	test_grep "use_backing_file can only be enabled for QCOW2 images and when disk_image is true" err &&
 	test_grep "disk_size: invalid size \"10 GB\"" err &&
-	test_grep "vnc_port_min cannot be below 5900" err &&
 	test_grep "accelerator \"hvf\" is not available through libvirt" err &&
-	test_grep "communicator \"winrm\" is not supported by kiln" err &&
+	test_grep "winrm communicator is not supported by kiln" err &&
 	test_grep "http_port_min must not be above http_port_max" err
 '
 
@@ -65,11 +71,14 @@ test_expect_success 'a checksum the builder cannot read is located' '
 
 test_expect_success 'vga and cpu_model take what libvirt can express, located' '
 	source_block "  iso_url = \"a.qcow2\"
-  vga = \"tcx\"
+  vga = \"tcx\"" >t.pkr.hcl &&
+	test_expect_code 1 "$driver" t.pkr.hcl 2>err &&
+	test_grep "on t.pkr.hcl line 5" err &&
+	test_grep_text "vga = \"tcx\" is not one of: none, std, cirrus, vmware, qxl, virtio" err &&
+	source_block "  iso_url = \"a.qcow2\"
   cpu_model = \"host,hv_relaxed\"" >t.pkr.hcl &&
 	test_expect_code 1 "$driver" t.pkr.hcl 2>err &&
-	test_grep "t.pkr.hcl:6" err &&
-	test_grep "vga = \"tcx\" is not one of: none, std, cirrus, vmware, qxl, virtio" err &&
+	test_grep "t.pkr.hcl:5" err &&
 	test_grep "Hyper-V enlightenments (hv_relaxed) are not CPU features to libvirt" err &&
 	source_block "  iso_url = \"a.qcow2\"
   cpu_model = \"Haswell,tsc-frequency=2000000000\"" >t.pkr.hcl &&

@@ -63,7 +63,7 @@ test_expect_success 'a format kiln cannot write stops the build before anything 
 test_expect_success 'an unknown qcow2 compression stops the build' '
 	template "export {" "  compression = \"lzma\"" "}" >g.pkr.hcl &&
 	test_expect_code 1 "$KILN" build g.pkr.hcl >log.txt 2>&1 &&
-	test_grep_text "unknown qcow2 compression \"lzma\"" log.txt &&
+	test_grep_text "compression = \"lzma\" is not one of: none, zlib, zstd." log.txt &&
 	test_grep "on g.pkr.hcl line 9" log.txt
 '
 

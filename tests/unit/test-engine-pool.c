@@ -1,7 +1,8 @@
 /* test-engine-pool.c — the build pool: the scheduler's decision (load, slots, memory, reserve, other
  * kiln processes' builds, waiting versus never), and the engine over fake hosts: builds spread and stay
- * within each host's limit, an unreachable host is skipped, a build whose host goes away is retried
- * exactly once elsewhere, and what it left there is removed when the host is back. */
+ * within each host's limit and -parallel-builds, an unreachable host is skipped, a build whose host
+ * goes away is retried exactly once elsewhere (and fails, saying why, when there is nowhere else), and
+ * what it left there is removed when the host is back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -299,6 +300,7 @@ static void fake_config_free(struct kiln_config *c)
 static const struct engine_tmpl_ops tmpl_ops = {fake_eval, fake_config_free};
 
 static int attempts;
+static int total_running, total_max; /* over every host */
 
 static int fb_prepare(const struct kiln_config *cfg, void **inst, struct strv *warnings, struct kiln_error *err)
 {
@@ -318,6 +320,8 @@ static int fb_run(void *inst, struct kiln_ctx *ctx, struct kiln_artifact **artif
 	f->running++;
 	if (f->running > f->max_running)
 		f->max_running = f->running;
+	if (++total_running > total_max)
+		total_max = total_running;
 	bool lose = (strcmp(b, "lose-a") == 0 && f == &fakes[0]) || strcmp(b, "lose-any") == 0;
 	if (lose) {
 		f->up = false;
@@ -327,6 +331,7 @@ static int fb_run(void *inst, struct kiln_ctx *ctx, struct kiln_artifact **artif
 	sleep_cancellable_ms(50);
 	pthread_mutex_lock(&fk_lock);
 	f->running--;
+	total_running--;
 	pthread_mutex_unlock(&fk_lock);
 	if (lose)
 		return err_set_kind(err, ERR_HOST_LOST, "reading the state of kiln-x: the connection to libvirt at %s was lost",
@@ -348,6 +353,7 @@ static const struct kiln_builder pool_builder = {
 };
 
 static struct kiln_config cfgs[8];
+static int parallel_builds; /* -parallel-builds of run_on (0: no bound) */
 
 static int run_on(const char *const *behaviours, size_t n, size_t nhosts, struct engine_result *res)
 {
@@ -362,8 +368,10 @@ static int run_on(const char *const *behaviours, size_t n, size_t nhosts, struct
 		b[i].builder_config = &cfgs[i];
 	}
 	struct plan plan = {.builds = b, .nbuilds = n, .template_dir = "."};
-	struct engine_opts opts = {.tmpl_ops = &tmpl_ops, .hosts = hosts, .nhosts = nhosts, .pool_opts = &quick};
+	struct engine_opts opts = {.tmpl_ops = &tmpl_ops, .hosts = hosts, .nhosts = nhosts, .pool_opts = &quick,
+				 .parallel_builds = parallel_builds};
 	attempts = 0;
+	total_running = total_max = 0;
 	capture_start(false);
 	int rc = engine_run(&plan, &opts, res);
 	capture_stop();
@@ -417,6 +425,37 @@ static void test_engine_retries_once_elsewhere(void **state)
 	capture_free();
 }
 
+/* -parallel-builds bounds the builds running at once over the whole pool, whatever room the hosts have */
+static void test_engine_parallel_builds_bounds_the_pool(void **state)
+{
+	(void)state;
+	setup_hosts(2);
+	const char *ok[] = {"ok", "ok", "ok", "ok"};
+	struct engine_result res;
+	parallel_builds = 1;
+	assert_int_equal(run_on(ok, 4, 2, &res), 0);
+	parallel_builds = 0;
+	assert_int_equal(res.succeeded, 4);
+	assert_int_equal(total_max, 1);
+	capture_free();
+}
+
+/* A lost host and no other host to retry on: the build fails, saying why, after one attempt. */
+static void test_engine_lost_with_nowhere_else(void **state)
+{
+	(void)state;
+	setup_hosts(1);
+	const char *lose[] = {"lose-a"};
+	struct engine_result res;
+	assert_int_not_equal(run_on(lose, 1, 1, &res), 0);
+	assert_int_equal(attempts, 1);
+	assert_int_equal(res.failed, 1);
+	assert_non_null(strstr(err_data, "Host a was lost during the build"));
+	assert_non_null(strstr(err_data, "retrying after host a was lost"));
+	assert_non_null(strstr(err_data, "Build 'fake.b0' errored after "));
+	capture_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +466,8 @@ int main(void)
 		cmocka_unit_test(test_pool_lost_host_comes_back),
 		cmocka_unit_test(test_engine_spreads_within_limits),
 		cmocka_unit_test(test_engine_retries_once_elsewhere),
+		cmocka_unit_test(test_engine_parallel_builds_bounds_the_pool),
+		cmocka_unit_test(test_engine_lost_with_nowhere_else),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "component.h"
@@ -50,6 +51,26 @@ static void test_expand(void **state)
 	assert_int_equal(kiln_ctx_expand(&ctx, "{{ .Name ", NULL, &out, &e), -1);
 	err_clear(&e);
 	assert_int_equal(kiln_ctx_expand(&ctx, "{{ user `x` }}", NULL, &out, &e), -1);
+	err_clear(&e);
+	/* Packer's functions without arguments: timestamp (the same all run long), uuid, isotime */
+	char *t1 = NULL, *t2 = NULL;
+	assert_int_equal(kiln_ctx_expand(&ctx, "packer-import-{{timestamp}}.ova", NULL, &t1, &e), 0);
+	assert_int_equal(kiln_ctx_expand(&ctx, "packer-import-{{ timestamp }}.ova", NULL, &t2, &e), 0);
+	assert_string_equal(t1, t2);
+	long long ts = 0;
+	assert_int_equal(sscanf(t1, "packer-import-%lld.ova", &ts), 1);
+	assert_true(ts > 1600000000);
+	free(t1);
+	free(t2);
+	assert_int_equal(kiln_ctx_expand(&ctx, "{{uuid}}", NULL, &out, &e), 0);
+	assert_int_equal(strlen(out), 36);
+	assert_int_equal(out[14], '4');
+	free(out);
+	assert_int_equal(kiln_ctx_expand(&ctx, "{{isotime}}", NULL, &out, &e), 0);
+	assert_int_equal(strlen(out), 20);
+	assert_int_equal(out[19], 'Z');
+	free(out);
+	assert_int_equal(kiln_ctx_expand(&ctx, "{{ timestamp | clean_resource_name }}", NULL, &out, &e), -1);
 	err_clear(&e);
 	strv_free(&ctx.build_data);
 }

@@ -283,6 +283,53 @@ static void test_heredocs_in_a_body(void **state)
 	hcl_diags_free(&d);
 }
 
+/* Long chains of operators evaluate as their recursive definition would, diagnostics included
+ * (each unsuitable right operand reported, in order); values nest at most HCL_MAX_VALUE_DEPTH. */
+static void test_long_chains_and_deep_values(void **state)
+{
+	(void)state;
+	struct buf src = BUF_INIT;
+	buf_puts(&src, "1");
+	for (int i = 1; i < 50000; i++)
+		buf_puts(&src, i == 20000 || i == 30000 ? " + \"x\"" : " + 1");
+	struct hcl_eval_ctx *ctx = test_ctx();
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_expr *e = hcl_parse_expression(src.data, src.len, "chain", (struct hcl_pos){1, 1, 0}, &d);
+	assert_false(hcl_diags_has_errors(&d));
+	struct hcl_value *v = hcl_eval(e, ctx, &d);
+	assert_int_equal(hcl_diags_count(&d, HCL_DIAG_ERROR), 2);
+	assert_true(d.v[0].subject.start.column < d.v[1].subject.start.column);
+	assert_false(hcl_is_known(v));
+	hcl_value_unref(v);
+	hcl_expr_free(e);
+	hcl_diags_free(&d);
+	buf_free(&src);
+	EV("50000", "1" " + 1" " + 1" " - 1" " + 49998");
+
+	/* a value as deep as the limit is fine; one more level is an error */
+	buf_puts(&src, "jsondecode(\"");
+	buf_repeat(&src, '[', HCL_MAX_VALUE_DEPTH);
+	buf_repeat(&src, ']', HCL_MAX_VALUE_DEPTH);
+	buf_puts(&src, "\")");
+	char *got = ev(src.data);
+	assert_int_equal(got[0], '[');
+	free(got);
+	buf_free(&src);
+	buf_puts(&src, "[jsondecode(\"");
+	buf_repeat(&src, '[', HCL_MAX_VALUE_DEPTH);
+	buf_repeat(&src, ']', HCL_MAX_VALUE_DEPTH);
+	buf_puts(&src, "\")]");
+	EV("ERR Value too deeply nested: This value nests lists, maps and objects more than 1000 levels deep.", src.data);
+	buf_free(&src);
+	buf_puts(&src, "yamldecode(\"");
+	buf_repeat(&src, '[', HCL_MAX_VALUE_DEPTH + 1);
+	buf_repeat(&src, ']', HCL_MAX_VALUE_DEPTH + 1);
+	buf_puts(&src, "\")");
+	EV_PREFIX("ERR Error in function call: Call to function \"yamldecode\" failed: the YAML source nests more than 1000", src.data);
+	buf_free(&src);
+	hcl_eval_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_optional_defaults),
 		cmocka_unit_test(test_template_directives),
 		cmocka_unit_test(test_heredocs_in_a_body),
+		cmocka_unit_test(test_long_chains_and_deep_values),
 	};
 	return cmocka_run_group_tests_name("hcl-eval", tests, NULL, NULL);
 }

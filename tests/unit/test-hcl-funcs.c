@@ -221,6 +221,15 @@ static void test_random_and_time(void **state)
 	assert_int_equal(ts[19], 'Z');
 	free(ts);
 	EV("2018-01-03T00:12:01Z", "timeadd(\"2018-01-02T23:12:01Z\", \"1h\")");
+	/* legacy_strftime's result has no size limit (it once cut at 1024 bytes and returned "") */
+	struct buf src = BUF_INIT;
+	buf_puts(&src, "length(legacy_strftime(\"");
+	buf_repeat(&src, 'x', 5000);
+	buf_puts(&src, "%Y\"))");
+	EV("5004", buf_cstr(&src));
+	buf_free(&src);
+	EV("0", "length(legacy_strftime(\"\"))");
+	EV("1", "length(legacy_strftime(\"%%\"))");
 }
 
 static void test_gzip_header(void **state)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -643,6 +644,93 @@ static void test_deep_nesting_is_an_error(void **state)
 	buf_free(&src);
 }
 
+/* Every kind of nesting counts against the limit: conditionals chained on either branch, steps
+ * that wrap the expression before them (splats, computed indexes), template directives. */
+static void test_every_nesting_is_limited(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *open, *middle, *close;
+		int levels;   /* per repetition */
+	} kinds[] = {
+		{"true ? 1 : ", "2", "", 1},
+		{"true ? ", "1", " : 2", 1},
+		{"", "[1]", "[*]", 1},
+		{"", "[1]", "[0 + 0]", 1},
+		{"", "f()", ".a[0 + 0]", 2},
+		{"\"%{if true}", "x", "%{endif}\"", 1},
+		{"\"%{for x in [1]}", "x", "%{endfor}\"", 1},
+		{"-", "1", "", 1},
+		{"list(", "string", ")", 1},
+	};
+	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+		int limit = HCL_MAX_NESTING / kinds[k].levels;
+		for (int n = limit - 5; n <= limit + 5; n += 10) {
+			struct buf src = BUF_INIT;
+			buf_puts(&src, "a = ");
+			bool wrap = kinds[k].open[0] == '"';
+			if (wrap) /* directives nest inside one template */
+				buf_putc(&src, '"');
+			for (int i = 0; i < n; i++)
+				buf_puts(&src, kinds[k].open + wrap);
+			buf_puts(&src, kinds[k].middle);
+			for (int i = 0; i < n; i++)
+				buf_append(&src, kinds[k].close, strlen(kinds[k].close) - wrap);
+			if (wrap)
+				buf_putc(&src, '"');
+			buf_puts(&src, "\nb = 1\n");
+			struct hcl_diags d = HCL_DIAGS_INIT;
+			struct hcl_file *f = hcl_parse_config(src.data, src.len, "deep.hcl", &d);
+			bool deep = n > limit;
+			if (deep != hcl_diags_has_errors(&d))
+				fail_msg("%s...%s x %d: %s", kinds[k].open, kinds[k].close, n, d.n ? d.v[0].summary : "no error");
+			if (deep) {
+				assert_string_equal(d.v[0].summary, "Expression too deeply nested");
+				assert_int_equal(hcl_diags_count(&d, HCL_DIAG_ERROR), 1);
+			}
+			assert_non_null(hcl_body_attr(f->body, "b"));
+			hcl_file_free(f);
+			hcl_diags_free(&d);
+			buf_free(&src);
+		}
+	}
+}
+
+/* A chain of binary operators is not limited: every walk iterates over its left operands, in the
+ * order a recursive walk takes. */
+static void test_long_operator_chains(void **state)
+{
+	(void)state;
+	struct buf src = BUF_INIT;
+	buf_puts(&src, "a = v0");
+	for (int i = 1; i < 100000; i++)
+		buf_printf(&src, " %s v%d", i % 2 ? "+" : "*", i);
+	buf_puts(&src, "\n");
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_file *f = hcl_parse_config(src.data, src.len, "chain.hcl", &d);
+	assert_false(hcl_diags_has_errors(&d));
+	struct strv names = STRV_INIT;
+	hcl_body_variables(f->body, collect_var, &names);
+	assert_int_equal(names.n, 100000);
+	for (size_t i = 0; i < names.n; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "v%zu", i);
+		assert_string_equal(names.v[i], want);
+	}
+	strv_free(&names);
+	hcl_file_free(f);
+	hcl_diags_free(&d);
+	buf_free(&src);
+
+	struct hcl_expr *e = hcl_parse_expression("1 - 2 * 3 - 4", 13, "<e>", (struct hcl_pos){1, 1, 0}, &d);
+	struct buf b = BUF_INIT;
+	hcl_expr_dump(e, &b);
+	assert_string_equal(buf_cstr(&b), "binary_op -\n  binary_op -\n    literal 1\n    binary_op *\n"
+					  "      literal 2\n      literal 3\n  literal 4\n");
+	buf_free(&b);
+	hcl_expr_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,6 +753,8 @@ int main(void)
 		cmocka_unit_test(test_standalone_parsers),
 		cmocka_unit_test(test_lexer_tokens),
 		cmocka_unit_test(test_deep_nesting_is_an_error),
+		cmocka_unit_test(test_every_nesting_is_limited),
+		cmocka_unit_test(test_long_operator_chains),
 	};
 	return cmocka_run_group_tests_name("hcl-parser", tests, NULL, NULL);
 }

@@ -3,8 +3,8 @@
  * for every component in src/registry.c: each has its docs/ page or section (builders
  * docs/builder-TYPE.md; provisioners, post-processors and data sources a "## TYPE" section of
  * docs/provisioners.md, docs/post-processors.md, docs/data-sources.md) naming each of its keys in
- * backticks and showing an ```hcl example. `test-qemu-docs --table [KIND TYPE]` prints the rows of a key
- * table from a schema (default: the qemu builder; paste them between the keys:begin/keys:end markers). */
+ * backticks and showing an ```hcl example. The key tables themselves are generated from the schemas
+ * (`make regen`; t0012-regen fails when one is stale). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -186,34 +186,8 @@ static void test_every_component_is_documented(void **state)
 	buf_free(&problems);
 }
 
-static void print_row(const struct kiln_attr *a, const char *prefix)
+int main(void)
 {
-	printf("| `%s%s` | %s | ", prefix, a->name, a->type ? a->type : "block");
-	if (a->default_doc)
-		printf("`%s`", a->default_doc);
-	printf(" | %s%s%s |\n", a->doc ? a->doc : "", (a->flags & KILN_ATTR_SENSITIVE) ? " (sensitive)" : "",
-	       (a->flags & KILN_ATTR_DEPRECATED) ? " (deprecated)" : "");
-}
-
-int main(int argc, char **argv)
-{
-	if ((argc == 2 || argc == 4) && strcmp(argv[1], "--table") == 0) {
-		const struct kiln_schema *schema = argc == 4 ? component_schema(argv[2], argv[3]) : qemu_builder.schema;
-		if (!schema) {
-			fprintf(stderr, "test-qemu-docs: no registered %s \"%s\"\n", argv[2], argv[3]);
-			return 2;
-		}
-		for (const struct kiln_attr *a = schema->attrs; a->name; a++) {
-			print_row(a, "");
-			if (a->block) {
-				char *prefix = xasprintf("%s.", a->name);
-				for (const struct kiln_attr *b = a->block->attrs; b->name; b++)
-					print_row(b, prefix);
-				free(prefix);
-			}
-		}
-		return 0;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_key_is_documented),
 		cmocka_unit_test(test_builder_identity),

@@ -424,6 +424,8 @@ static const struct {
 	{"builder", "null",
 	 "  ssh_host = \"127.0.0.1\"\n  ssh_username = \"u\"\n  ssh_password = \"secret-1\"\n  ssh_bastion_host = \"b\"\n"
 	 "  ssh_bastion_password = \"secret-2\"\n  ssh_keypair_name = \"k\"\n  ssh_agent_auth = true"},
+	{"builder", "file", "  content = \"c\"\n  target = \"out/f\""},
+	{"builder", "file", "  source = \"t.pkr.hcl\"\n  target = \"out/f\""},
 	{"builder", "qemu",
 	 "  iso_url = \"a.qcow2\"\n  iso_checksum = \"none\"\n  disk_image = true\n  ssh_username = \"u\"\n"
 	 "  ssh_bastion_host = \"b\"\n  ssh_bastion_password = \"secret-3\"\n  qemu_img_args {\n    create = []\n  }\n"
@@ -433,6 +435,20 @@ static const struct {
 	{"provisioner", "file", "    sources = [\"t.pkr.hcl\"]\n    destination = \"/tmp/\""},
 	{"provisioner", "shell", "    inline = [\"true\"]"},
 	{"provisioner", "shell-local", "    inline = [\"true\"]"},
+	{"post-processor", "amazon-import",
+	 "    s3_bucket_name = \"b\"\n    s3_key_name = \"k\"\n    s3_encryption = \"aws:kms\"\n    s3_encryption_key = \"k\"\n"
+	 "    skip_clean = true\n    format = \"vmdk\"\n    import_method = \"snapshot\"\n    role_name = \"vmimport\"\n"
+	 "    license_type = \"BYOL\"\n    architecture = \"x86_64\"\n    boot_mode = \"uefi\"\n    platform = \"linux\"\n"
+	 "    tpm_support = \"v2.0\"\n    ami_name = \"n\"\n    ami_description = \"d\"\n    ami_users = [\"1\"]\n"
+	 "    ami_groups = [\"all\"]\n    ami_org_arns = [\"o\"]\n    ami_ou_arns = [\"u\"]\n    ami_encrypt = true\n"
+	 "    ami_kms_key = \"k\"\n    ami_regions = [\"us-east-1\"]\n    imds_support = \"v2.0\"\n    tags = { a = \"b\" }\n"
+	 "    access_key = \"a\"\n    secret_key = \"secret-4\"\n    token = \"secret-5\"\n    profile = \"p\"\n"
+	 "    shared_credentials_file = \"f\"\n    region = \"eu-west-1\"\n    custom_endpoint_ec2 = \"http://127.0.0.1:1\"\n"
+	 "    insecure_skip_tls_verify = true\n    skip_metadata_api_check = true\n    max_retries = 3\n"
+	 "    mfa_code = \"secret-6\"\n    decode_authorization_messages = false\n"
+	 "    assume_role {\n      role_arn = \"arn\"\n      session_name = \"s\"\n      external_id = \"e\"\n"
+	 "      duration_seconds = 900\n      policy = \"{}\"\n      policy_arns = [\"p\"]\n      tags = { a = \"b\" }\n"
+	 "      transitive_tag_keys = [\"a\"]\n    }\n    aws_polling {\n      delay_seconds = 1\n      max_attempts = 2\n    }"},
 	{"post-processor", "artifice", "    files = [\"x\"]"},
 	{"post-processor", "checksum", ""},
 	{"post-processor", "compress", ""},
@@ -710,18 +726,24 @@ static void read_sources(const char *top, const char *sub, struct strv *paths, s
 	free(d);
 }
 
-static size_t occurrences(const char *hay, const char *needle)
-{
-	size_t n = 0;
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
-
-/* The needle that finds a list of values written out in C: "a", "b" (the first two). */
+/* The list of values as C writes it: "a", "b", "c". */
 static char *list_needle(const char *const *v)
 {
-	return v[1] ? xasprintf("\"%s\", \"%s\"", v[0], v[1]) : xasprintf("\"%s\"", v[0]);
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; v[i]; i++)
+		buf_printf(&b, "%s\"%s\"", i ? ", " : "", v[i]);
+	return buf_detach(&b);
+}
+
+/* Occurrences of the whole list: followed by ")" (KILN_VALUES) or ", NULL" (an array restating it), not
+ * the start of a longer list. */
+static size_t list_occurrences(const char *hay, const char *needle)
+{
+	size_t n = 0, len = strlen(needle);
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		if (p[len] == ')' || strncmp(p + len, ", NULL", 6) == 0)
+			n++;
+	return n;
 }
 
 static void check_lists(const struct kiln_schema *s, const char *who, const struct strv *texts, struct buf *problems)
@@ -734,7 +756,7 @@ static void check_lists(const struct kiln_schema *s, const char *who, const stru
 		char *needle = list_needle(a->allowed);
 		size_t n = 0;
 		for (size_t i = 0; i < texts->n; i++)
-			n += occurrences(texts->v[i], needle);
+			n += list_occurrences(texts->v[i], needle);
 		if (n != 1)
 			buf_printf(problems, "\n  %s %s: the allowed values %s appear %zu times in the source", who, a->name,
 				   needle, n);
@@ -770,6 +792,97 @@ static void test_allowed_values_appear_once(void **state)
 	strv_free(&texts);
 }
 
+/* The text of a source file with its schema tables (kiln_attr arrays and the *_ATTRS macros) blanked
+ * out: what is left is decode code. */
+static char *without_tables(const char *text)
+{
+	char *t = xstrdup(text);
+	for (char *p = strstr(t, "kiln_attr "); p; p = strstr(p + 1, "kiln_attr ")) {
+		char *open = strstr(p, "[] = {");
+		char *semi = strchr(p, ';');
+		if (!open || (semi && semi < open))
+			continue;
+		char *end = strstr(open, "\n};");
+		if (end)
+			memset(p, ' ', (size_t)(end - p));
+	}
+	for (char *p = strstr(t, "#define "); p; p = strstr(p + 1, "#define ")) {
+		char *end = p;
+		while (*end && !(*end == '\n' && end[-1] != '\\'))
+			end++;
+		if (strstr(p, "_ATTR") && strstr(p, "_ATTR") < end)
+			memset(p, ' ', (size_t)(end - p));
+	}
+	return t;
+}
+
+/* A default restated in code: `? "D"`, `: "D"`, `= "D";`, `xstrdup("D")` */
+static void check_defaults(const struct kiln_schema *s, const char *who, const struct strv *paths,
+			   const struct strv *code, struct buf *problems)
+{
+	for (const struct kiln_attr *a = s->attrs; a->name; a++) {
+		if (a->block)
+			check_defaults(a->block, who, paths, code, problems);
+		json_t *d = a->def ? json_loads(a->def, JSON_DECODE_ANY, NULL) : NULL;
+		if (!json_is_string(d) || json_string_length(d) < 2) {
+			json_decref(d);
+			continue;
+		}
+		const char *v = json_string_value(d);
+		char *pats[] = {xasprintf("? \"%s\"", v), xasprintf(": \"%s\"", v), xasprintf("= \"%s\";", v),
+				xasprintf("xstrdup(\"%s\")", v)};
+		for (size_t i = 0; i < code->n; i++)
+			for (size_t k = 0; k < sizeof pats / sizeof pats[0]; k++)
+				if (strstr(code->v[i], pats[k]))
+					buf_printf(problems, "\n  %s %s: %s restates the default: %s", who, a->name, paths->v[i],
+						   pats[k]);
+		for (size_t k = 0; k < sizeof pats / sizeof pats[0]; k++)
+			free(pats[k]);
+		json_decref(d);
+	}
+}
+
+static void test_defaults_are_not_restated(void **state)
+{
+	(void)state;
+	struct strv paths = STRV_INIT, texts = STRV_INIT, code = STRV_INIT;
+	static const char *const dirs[] = {"src", "qemu", NULL};
+	for (size_t i = 0; dirs[i]; i++)
+		read_sources(srcdir(), dirs[i], &paths, &texts);
+	/* the decode code: the files that declare schemas (and the helpers of the provisioners'), not the
+	 * libraries they hand values to, which may have their own fallbacks for their own callers */
+	struct strv decode_paths = STRV_INIT;
+	for (size_t i = 0; i < texts.n; i++) {
+		if (!strstr(texts.v[i], "struct kiln_attr ") && !strstr(paths.v[i], "provisioner/common.c"))
+			continue;
+		strv_push(&decode_paths, paths.v[i]);
+		strv_push_owned(&code, without_tables(texts.v[i]));
+	}
+	assert_true(decode_paths.n >= 12);
+	struct buf problems = BUF_INIT;
+	for (size_t k = 0; kiln_component_kinds[k]; k++) {
+		struct strv names = STRV_INIT;
+		kiln_component_names(kiln_component_kinds[k], &names);
+		for (size_t i = 0; i < names.n; i++) {
+			struct kiln_component_info info;
+			assert_true(kiln_find_component(kiln_component_kinds[k], names.v[i], &info));
+			char *who = xasprintf("%s %s", info.kind, info.type);
+			check_defaults(info.schema, who, &decode_paths, &code, &problems);
+			free(who);
+		}
+		strv_free(&names);
+	}
+	if (problems.len) {
+		fprintf(stderr, "defaults restated in decode code:%s\n", buf_cstr(&problems));
+		fail();
+	}
+	buf_free(&problems);
+	strv_free(&paths);
+	strv_free(&decode_paths);
+	strv_free(&texts);
+	strv_free(&code);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -785,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_value_checks),
 		cmocka_unit_test(test_allowed_values_appear_once),
+		cmocka_unit_test(test_defaults_are_not_restated),
 	};
 	return cmocka_run_group_tests_name("schema", tests, setup, teardown);
 }

@@ -140,6 +140,21 @@ static void test_secrets_masked_everywhere(void **state)
 	ui_secrets_clear();
 }
 
+/* A value too short to be a secret is not filtered: "a" would garble every "argument". */
+static void test_short_secrets_not_filtered(void **state)
+{
+	(void)state;
+	ui_secrets_clear();
+	ui_secret_add("a");
+	ui_secret_add("1");
+	ui_secret_add("abc");
+	ui_secret_add("abcd");
+	char *m = ui_mask("an argument on line 1, abc abcd");
+	assert_string_equal(m, "an argument on line 1, abc <sensitive>");
+	free(m);
+	ui_secrets_clear();
+}
+
 static void test_secrets_masked_in_log(void **state)
 {
 	(void)state;
@@ -249,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_machine_event_hidden_without_flag),
 		cmocka_unit_test(test_secrets_masked_everywhere),
 		cmocka_unit_test(test_secrets_masked_in_log),
+		cmocka_unit_test(test_short_secrets_not_filtered),
 		cmocka_unit_test(test_colour_only_on_tty),
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_progress_without_tty),

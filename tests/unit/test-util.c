@@ -22,6 +22,7 @@
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/proc.h"
+#include "util/strmap.h"
 #include "util/strv.h"
 #include "util/timeutil.h"
 
@@ -52,6 +53,15 @@ static void test_buf_grows_and_stays_terminated(void **state)
 	buf_reset(&b);
 	assert_string_equal(buf_cstr(&b), "");
 	buf_free(&b);
+	buf_put_xml(&b, "a&b<c>\"d'e");
+	assert_string_equal(buf_cstr(&b), "a&amp;b&lt;c&gt;&quot;d&apos;e");
+	buf_free(&b);
+	/* reserving space in an empty buffer still leaves a C string (buf_detach hands it out) */
+	buf_reserve(&b, 64);
+	assert_string_equal(buf_cstr(&b), "");
+	s = buf_detach(&b);
+	assert_string_equal(s, "");
+	free(s);
 	buf_free(&b); /* twice is fine */
 }
 
@@ -374,6 +384,102 @@ static void test_dirlock(void **state)
 	free(base);
 }
 
+/* file_read_regular: only regular files up to a limit, never blocking on a FIFO; file_read_all keeps
+ * reading anything (a provisioner's script may be /dev/null); file_read_stream bounds a pipe. */
+static void test_file_read_limits(void **state)
+{
+	(void)state;
+	struct kiln_error e = ERR_INIT;
+	char *d = tmpdir_make("kiln-unit", &e);
+	assert_non_null(d);
+	char *f = path_join(d, "f.txt");
+	assert_int_equal(file_write_atomic(f, "0123456789", 10, 0600, &e), 0);
+	struct buf b = BUF_INIT;
+	assert_int_equal(file_read_regular(f, 10, &b, &e), 0);
+	assert_string_equal(buf_cstr(&b), "0123456789");
+	buf_reset(&b);
+	assert_int_equal(file_read_regular(f, 9, &b, &e), -1);
+	assert_true(err_is(&e, ERR_INVALID));
+	char *t = err_text(&e);
+	assert_non_null(strstr(t, "larger than the 9 bytes limit"));
+	free(t);
+	err_clear(&e);
+
+	char *empty = path_join(d, "empty");
+	assert_int_equal(file_write_atomic(empty, "", 0, 0600, &e), 0);
+	buf_free(&b);
+	assert_int_equal(file_read_regular(empty, 10, &b, &e), 0);
+	assert_non_null(b.data);
+	assert_string_equal(buf_cstr(&b), "");
+
+	/* a FIFO nobody writes to: refused at once, not waited on */
+	char *fifo = path_join(d, "fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	buf_reset(&b);
+	assert_int_equal(file_read_regular(fifo, 10, &b, &e), -1);
+	assert_true(err_is(&e, ERR_INVALID));
+	t = err_text(&e);
+	assert_non_null(strstr(t, "is a FIFO (named pipe), not a regular file"));
+	free(t);
+	err_clear(&e);
+
+	assert_int_equal(file_read_regular("/dev/zero", 10, &b, &e), -1);
+	assert_true(err_is(&e, ERR_INVALID));
+	t = err_text(&e);
+	assert_non_null(strstr(t, "/dev/zero is a character device"));
+	free(t);
+	err_clear(&e);
+	assert_int_equal(file_read_regular(d, 10, &b, &e), -1);
+	assert_true(err_is(&e, ERR_INVALID));
+	err_clear(&e);
+	char *missing = path_join(d, "missing");
+	assert_int_equal(file_read_regular(missing, 10, &b, &e), -1);
+	assert_true(err_is(&e, ERR_NOT_FOUND));
+	err_clear(&e);
+
+	/* file_read_all still reads a character device to its end */
+	buf_free(&b);
+	assert_int_equal(file_read_all("/dev/null", &b, &e), 0);
+	assert_non_null(b.data);
+	assert_int_equal(b.len, 0);
+
+	/* a stream: up to max bytes, more is an error naming it */
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "abcdef", 6), 6);
+	close(p[1]);
+	buf_free(&b);
+	assert_int_equal(file_read_stream(p[0], "the pipe", 6, &b, &e), 0);
+	assert_string_equal(buf_cstr(&b), "abcdef");
+	close(p[0]);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "abcdefg", 7), 7);
+	close(p[1]);
+	buf_free(&b);
+	assert_int_equal(file_read_stream(p[0], "the pipe", 6, &b, &e), -1);
+	t = err_text(&e);
+	assert_non_null(strstr(t, "the pipe is larger than the 6 bytes limit"));
+	free(t);
+	err_clear(&e);
+	close(p[0]);
+	int z = open("/dev/zero", O_RDONLY);
+	assert_true(z >= 0);
+	buf_free(&b);
+	assert_int_equal(file_read_stream(z, "/dev/zero", 1 << 20, &b, &e), -1);
+	assert_true(b.len <= (1 << 20) + 65536 + 1);
+	err_clear(&e);
+	close(z);
+
+	buf_free(&b);
+	assert_string_equal(file_kind_name(S_IFSOCK), "a socket");
+	tmpdir_release(d);
+	free(missing);
+	free(fifo);
+	free(empty);
+	free(f);
+	free(d);
+}
+
 static void on_line(void *arg, bool is_stderr, const char *line)
 {
 	struct strv *sv = arg;
@@ -467,6 +573,31 @@ static void test_xgrow(void **state)
 	free(s);
 }
 
+static void test_strmap(void **state)
+{
+	(void)state;
+	struct strmap m = STRMAP_INIT;
+	size_t v = 99;
+	assert_false(strmap_get(&m, "x", &v));
+	struct strv keys = STRV_INIT;
+	for (size_t i = 0; i < 10000; i++)
+		strv_pushf(&keys, "name%zu", i);
+	for (size_t i = 0; i < keys.n; i++)
+		strmap_put(&m, keys.v[i], i);
+	assert_int_equal(m.n, 10000);
+	for (size_t i = 0; i < keys.n; i++) {
+		assert_true(strmap_get(&m, keys.v[i], &v));
+		assert_int_equal(v, i);
+	}
+	assert_false(strmap_get(&m, "name10000", &v));
+	strmap_put(&m, keys.v[7], 70);
+	assert_true(strmap_get(&m, "name7", &v));
+	assert_int_equal(v, 70);
+	assert_int_equal(m.n, 10000);
+	strmap_free(&m);
+	strv_free(&keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,8 +610,10 @@ int main(void)
 		cmocka_unit_test(test_files_and_tmpdir),
 		cmocka_unit_test(test_tmpdir_root_and_sweep),
 		cmocka_unit_test(test_dirlock),
+		cmocka_unit_test(test_file_read_limits),
 		cmocka_unit_test(test_proc),
 		cmocka_unit_test(test_xgrow),
+		cmocka_unit_test(test_strmap),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
