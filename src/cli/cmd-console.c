@@ -14,6 +14,7 @@
 
 #include "hcl/eval.h"
 #include "hcl/parser.h"
+#include "plugin/catalog.h"
 #include "registry.h"
 #include "template/template.h"
 #include "util/buf.h"
@@ -158,7 +159,8 @@ static int load_template(struct console *c, struct cli_args *a)
 		args[k++] = (struct tmpl_var_arg){TMPL_ARG_VAR_FILE, varfiles->v[i]};
 	for (size_t i = 0; vars && i < vars->n; i++)
 		args[k++] = (struct tmpl_var_arg){TMPL_ARG_VAR, vars->v[i]};
-	struct tmpl_options o = {.mode = TMPL_FULL, .var_args = args, .nvar_args = k, .allow_unset = true};
+	struct tmpl_options o = {.mode = TMPL_FULL, .var_args = args, .nvar_args = k, .allow_unset = true,
+				 .plugins = &plugin_finder, .run_datasources = true};
 	struct hcl_diags diags = HCL_DIAGS_INIT;
 	c->tmpl = tmpl_load(a->argv[0], &o, &diags);
 	free(args);

@@ -58,8 +58,8 @@ const struct cli_command cmd_validate = {
 		"  and -var-file in the order given. A value in a variable file for a variable the template\n"
 		"  does not declare is a warning (-no-warn-undeclared-var silences it).\n"
 		"\n"
-		"  Data sources are left unknown, as newer Packer leaves them unless -evaluate-datasources\n"
-		"  is given; kiln has no data source to evaluate, so that flag changes nothing.\n"
+		"  Data source blocks are checked, and their results left unknown, as newer Packer leaves\n"
+		"  them unless -evaluate-datasources is given: then they run, as in kiln build.\n"
 		"\n"
 		"  Environment: PKR_VAR_name gives variable name a value; KILN_DIAG_FORMAT=short prints each\n"
 		"  diagnostic as one FILE:LINE:COLUMN: error: SUMMARY line; NO_COLOR turns colour off.\n"
@@ -69,7 +69,7 @@ const struct cli_command cmd_validate = {
 		{"syntax-only", CLI_BOOL, NULL, NULL,
 		 "Only check the syntax and the template's structure; evaluate nothing."},
 		{"evaluate-datasources", CLI_BOOL, NULL, NULL,
-		 "Evaluate data sources (Packer's flag; kiln has none to evaluate)."},
+		 "Run the data sources, so that the checks see their results."},
 		{"machine-readable", CLI_BOOL, NULL, NULL,
 		 "Print Packer's machine-readable lines (ui,say and ui,error) on standard output."},
 		{"no-warn-undeclared-var", CLI_BOOL, NULL, NULL,

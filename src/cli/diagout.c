@@ -28,13 +28,11 @@ void cli_print_diags(FILE *f, const struct hcl_diags *d, const struct hcl_filese
 	const struct ui_settings *s = ui_current_settings();
 	struct hcl_render_opts o = {0};
 	if (s && s->machine_readable) {
-		/* as Packer: all of them in one ui,error line when there is an error, else one ui,say */
+		/* as Packer: all of them in one ui,error line when there is an error, else one ui,say;
+		 * not filtered for secrets, as below */
 		struct buf b = BUF_INIT;
 		hcl_diags_render(d, files, &o, &b);
-		if (hcl_diags_has_errors(d))
-			ui_error_plain(ui_global(), "%s", buf_cstr(&b));
-		else
-			ui_say_plain(ui_global(), "%s", buf_cstr(&b));
+		ui_diagnostics_plain(ui_global(), hcl_diags_has_errors(d), buf_cstr(&b));
 		buf_free(&b);
 		return;
 	}

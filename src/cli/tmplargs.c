@@ -54,6 +54,9 @@ struct tmpl *cli_load_template(const struct cli_args *a, const char *path, enum 
 		if ((!l || l->n == 0) && cli_string(a, names[i]))
 			strv_push(&sel[i], cli_string(a, names[i]));
 	}
+	/* Packer runs data sources in build and console, in validate only with -evaluate-datasources */
+	opts.run_datasources = mode == TMPL_FULL && (strcmp(a->cmd->name, "build") == 0 ||
+						     (cli_has_flag(a, "evaluate-datasources") && cli_bool(a, "evaluate-datasources")));
 	opts.only = &sel[0];
 	opts.except = &sel[1];
 	struct tmpl *t = tmpl_load(path, &opts, d);

@@ -31,7 +31,7 @@ EXTRA_DIST += tests/integration/t0150-console-diff.sh tests/integration/t0151-co
 
 # libFuzzer targets: built and run by tests/fuzz/run.sh (a step of scripts/test), not by make check
 EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/fuzz-hcl-parser.c tests/fuzz/fuzz-hcl-eval.c \
-	tests/fuzz/fuzz-plugin-rpc.c tests/fuzz/fuzz-plugin-sdk.c
+	tests/fuzz/fuzz-plugin-rpc.c tests/fuzz/fuzz-plugin-sdk.c tests/fuzz/hcl.dict tests/fuzz/seeds
 
 check_PROGRAMS += tests/unit/test-hcl-eval
 TESTS += tests/unit/test-hcl-eval

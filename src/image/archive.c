@@ -284,8 +284,10 @@ int img_archive_entry_end(struct img_archive *w, struct kiln_error *err)
 	return 0;
 }
 
-int img_archive_close(struct img_archive *w, struct kiln_error *err)
+int img_archive_close(struct img_archive **wp, struct kiln_error *err)
 {
+	struct img_archive *w = *wp;
+	*wp = NULL;
 	int rc = 0;
 	if (archive_write_close(w->a) != ARCHIVE_OK)
 		rc = archive_fail(w->a, err, "cannot finish", w->path);
@@ -317,6 +319,27 @@ void img_archive_abort(struct img_archive *w)
 	unlink(w->path);
 	free(w->path);
 	free(w);
+}
+
+int img_archive_pack(const char *path, const struct img_archive_opts *opts, const struct img_archive_text *texts,
+		     size_t n, const char *src, const char *name, uint64_t size, struct ui *ui, const char *label,
+		     struct kiln_error *err)
+{
+	struct img_archive *ar = NULL;
+	if (img_archive_open(path, opts, &ar, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (img_archive_add_data(ar, texts[i].name, texts[i].text, strlen(texts[i].text), err) < 0)
+			goto fail;
+	uint64_t done = 0;
+	struct ui_progress *p = ui ? ui_progress_start(ui, label, size) : NULL;
+	int rc = img_archive_add_file(ar, src, name, p, &done, err);
+	ui_progress_finish(p);
+	if (rc == 0)
+		return img_archive_close(&ar, err);
+fail:
+	img_archive_abort(ar);
+	return -1;
 }
 
 char *img_tmp_reserve(const char *final, struct kiln_error *err)

@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 
+struct ui;
 struct ui_progress;
 
 enum img_archive_container {
@@ -55,10 +56,21 @@ int img_archive_add_data(struct img_archive *a, const char *name, const void *da
 int img_archive_entry_begin(struct img_archive *a, const char *name, uint64_t size, struct kiln_error *err);
 int img_archive_entry_write(struct img_archive *a, const void *data, size_t len, struct kiln_error *err);
 int img_archive_entry_end(struct img_archive *a, struct kiln_error *err);
-/* Finish and fsync. Frees a; on failure the file is removed. */
-int img_archive_close(struct img_archive *a, struct kiln_error *err);
+/* Finish and fsync. Frees *a and sets it to NULL whatever happens; on failure the file is removed. */
+int img_archive_close(struct img_archive **a, struct kiln_error *err);
 /* Give up: close and remove the file. NULL is fine. */
 void img_archive_abort(struct img_archive *a);
+
+/* A small member given by its text. */
+struct img_archive_text {
+	const char *name;
+	const char *text;
+};
+/* A whole archive at `path` in one call: the n texts first, then the file `src` as `name` (size bytes)
+ * under a progress line `label` (no progress without ui). Nothing is left at `path` on failure. */
+int img_archive_pack(const char *path, const struct img_archive_opts *opts, const struct img_archive_text *texts,
+		     size_t n, const char *src, const char *name, uint64_t size, struct ui *ui, const char *label,
+		     struct kiln_error *err);
 
 /* A fresh temporary name beside `final`: "<dir>/.<base>.kiln-tmp-XXXXXX" (the file is created empty,
  * so the name is ours). Caller frees; NULL with err set when the directory is not writable. */

@@ -223,9 +223,7 @@ int img_write_gce(const char *disk, const char *disk_format, const struct img_in
 	}
 	if (img_archive_entry_end(ar, err) < 0)
 		goto out;
-	struct img_archive *closing = ar;
-	ar = NULL;
-	if (img_archive_close(closing, err) < 0)
+	if (img_archive_close(&ar, err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -166,8 +166,6 @@ int img_write_ova(const char *disk, const char *disk_format, const struct img_in
 	char *disk_file = xasprintf("%s-disk1.vmdk", vm_name);
 	char *own_vmdk = NULL, *ovf = NULL, *ovf_name = NULL, *mf_name = NULL, *vmdk_hex = NULL, *ovf_hex = NULL;
 	struct buf mf = BUF_INIT;
-	struct img_archive *ar = NULL;
-	struct ui_progress *p = NULL;
 
 	if (!vmdk) {
 		own_vmdk = path_join(workdir, disk_file);
@@ -188,23 +186,11 @@ int img_write_ova(const char *disk, const char *disk_format, const struct img_in
 	buf_printf(&mf, "SHA256(%s)= %s\nSHA256(%s)= %s\n", ovf_name, ovf_hex, disk_file, vmdk_hex);
 
 	struct img_archive_opts ao = {.container = IMG_ARCHIVE_TAR, .filter = IMG_FILTER_NONE};
-	if (img_archive_open(tmp, &ao, &ar, err) < 0)
-		goto out;
-	if (img_archive_add_data(ar, ovf_name, ovf, strlen(ovf), err) < 0 ||
-	    img_archive_add_data(ar, mf_name, mf.data, mf.len, err) < 0)
-		goto out;
-	uint64_t done = 0;
-	p = ui ? ui_progress_start(ui, "Packing the OVA", (uint64_t)vmdk_size) : NULL;
-	if (img_archive_add_file(ar, vmdk, disk_file, p, &done, err) < 0)
-		goto out;
-	struct img_archive *closing = ar;
-	ar = NULL;
-	if (img_archive_close(closing, err) < 0)
+	const struct img_archive_text texts[] = {{ovf_name, ovf}, {mf_name, buf_cstr(&mf)}};
+	if (img_archive_pack(tmp, &ao, texts, 2, vmdk, disk_file, (uint64_t)vmdk_size, ui, "Packing the OVA", err) < 0)
 		goto out;
 	rc = 0;
 out:
-	ui_progress_finish(p);
-	img_archive_abort(ar);
 	if (own_vmdk)
 		unlink(own_vmdk);
 	if (rc < 0)

@@ -39,8 +39,6 @@ int img_write_vagrant_box(const char *disk, const char *disk_format, const struc
 {
 	int rc = -1;
 	char *own = NULL, *meta = NULL, *vf = NULL;
-	struct img_archive *ar = NULL;
-	struct ui_progress *p = NULL;
 
 	if (!qcow2) {
 		own = path_join(workdir, "box.img");
@@ -55,23 +53,12 @@ int img_write_vagrant_box(const char *disk, const char *disk_format, const struc
 	if (file_size(qcow2, &img_size, err) < 0)
 		goto out;
 	struct img_archive_opts ao = {.container = IMG_ARCHIVE_TAR, .filter = IMG_FILTER_GZIP, .level = 1};
-	if (img_archive_open(tmp, &ao, &ar, err) < 0)
-		goto out;
-	if (img_archive_add_data(ar, "metadata.json", meta, strlen(meta), err) < 0 ||
-	    img_archive_add_data(ar, "Vagrantfile", vf, strlen(vf), err) < 0)
-		goto out;
-	uint64_t done = 0;
-	p = ui ? ui_progress_start(ui, "Packing the Vagrant box", (uint64_t)img_size) : NULL;
-	if (img_archive_add_file(ar, qcow2, "box.img", p, &done, err) < 0)
-		goto out;
-	struct img_archive *closing = ar;
-	ar = NULL;
-	if (img_archive_close(closing, err) < 0)
+	const struct img_archive_text texts[] = {{"metadata.json", meta}, {"Vagrantfile", vf}};
+	if (img_archive_pack(tmp, &ao, texts, 2, qcow2, "box.img", (uint64_t)img_size, ui, "Packing the Vagrant box",
+			     err) < 0)
 		goto out;
 	rc = 0;
 out:
-	ui_progress_finish(p);
-	img_archive_abort(ar);
 	if (own)
 		unlink(own);
 	if (rc < 0)

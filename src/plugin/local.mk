@@ -38,16 +38,23 @@ tests_helpers_kiln_plugin_fixture_CPPFLAGS = -I$(top_srcdir)/src/plugin/sdk
 tests_helpers_kiln_plugin_fixture_LDADD = src/plugin/sdk/libkiln-plugin.a -lm
 
 # kiln's side: the wire format, the layout, the lock file, schemas, calls against the fixture
-check_PROGRAMS += tests/unit/test-plugin
+check_PROGRAMS += tests/unit/test-plugin tests/helpers/plugin-handshake
 TESTS += tests/unit/test-plugin
 tests_unit_test_plugin_SOURCES = tests/unit/test-plugin.c
 tests_unit_test_plugin_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_plugin_LDADD = $(UNIT_LDADD)
+# bench/plugin.sh: how long starting a plugin and shaking hands takes
+tests_helpers_plugin_handshake_SOURCES = tests/helpers/plugin-handshake.c
+tests_helpers_plugin_handshake_LDADD = $(UNIT_LDADD)
 EXTRA_DIST += src/plugin/python/kiln_plugin.py tests/lib/plugins.sh
 
 # Plugins end to end without a VM: built against the installed SDKs, a loopback mirror, init, builds
 TESTS += tests/integration/t0800-plugins.sh tests/integration/t0801-plugin-failures.sh
 EXTRA_DIST += tests/integration/t0800-plugins.sh tests/integration/t0801-plugin-failures.sh
+# ... and in a VM build of the tiny image (make check-e2e); the benchmark (bench/README.md)
+E2E_TESTS += tests/e2e/t0480-plugins-tiny.sh
+EXTRA_DIST += tests/e2e/t0480-plugins-tiny.sh
+EXTRA_DIST += bench/plugin.sh
 
 # The Python SDK (one module, standard library only), installed where plugin builds can find it.
 pluginpythondir = $(pkgdatadir)/python

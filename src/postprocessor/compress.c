@@ -152,9 +152,7 @@ static int compress_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifa
 		if (r < 0)
 			goto out;
 	}
-	struct img_archive *closing = ar;
-	ar = NULL;
-	if (img_archive_close(closing, err) < 0 || img_tmp_commit(tmp, target, err) < 0)
+	if (img_archive_close(&ar, err) < 0 || img_tmp_commit(tmp, target, err) < 0)
 		goto out;
 	ui_progress_finish(prog);
 	prog = NULL;

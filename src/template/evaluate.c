@@ -421,41 +421,67 @@ static struct hcl_value *vars_object(struct tmpl *t)
 }
 
 /* ------------------------------------------------------------------------------------------------
- * Locals */
+ * Locals and data sources, in dependency order: a local may use data sources' results, and a data
+ * source's block may use locals and other data sources' results. A data source's result is known
+ * once it has run (kiln build, console, validate -evaluate-datasources); until then, and when it
+ * cannot run, it is an unknown value of the component's output type. */
 
-/* The locals an expression refers to: local.NAME and local["NAME"]; all_of_them when it uses the
- * local object otherwise (local[var.x], or local alone). */
-struct local_deps {
-	struct strv names;
-	bool all_of_them;
+/* What an expression or block refers to among the locals and data sources: local.NAME and
+ * local["NAME"]; data.TYPE.NAME (kept as "TYPE.NAME") and data.TYPE alone ("TYPE"). all_locals when
+ * it uses the local object otherwise (local[var.x], or local alone): it then sees every local
+ * evaluated so far; all_datas when it uses data alone: it then waits for every data source. */
+struct deps {
+	struct strv locals;
+	bool all_locals;
+	struct strv datas;
+	bool all_datas;
 };
 
-static int collect_local_ref(void *arg, const struct hcl_expr *e)
+/* The name an attribute step or a literal string index gives, else NULL. */
+static const char *step_key(const struct hcl_traversal *tr, size_t i)
 {
-	struct local_deps *ld = arg;
+	if (i >= tr->nsteps)
+		return NULL;
+	const struct hcl_traverser *st = &tr->steps[i];
+	if (st->kind == HCL_TRAVERSE_ATTR)
+		return st->name;
+	if (st->kind == HCL_TRAVERSE_INDEX && st->key.kind == HCL_LIT_STRING)
+		return st->key.text;
+	return NULL;
+}
+
+static int collect_dep(void *arg, const struct hcl_expr *e)
+{
+	struct deps *dp = arg;
 	const struct hcl_traversal *tr = &e->u.traversal;
-	if (strcmp(tr->root, "local") != 0)
-		return 0;
-	const struct hcl_traverser *st = tr->nsteps > 0 ? &tr->steps[0] : NULL;
-	if (st && st->kind == HCL_TRAVERSE_ATTR)
-		strv_push(&ld->names, st->name);
-	else if (st && st->kind == HCL_TRAVERSE_INDEX && st->key.kind == HCL_LIT_STRING)
-		strv_push(&ld->names, st->key.text);
-	else
-		ld->all_of_them = true;
+	const char *k0 = step_key(tr, 0);
+	if (strcmp(tr->root, "local") == 0) {
+		if (k0)
+			strv_push(&dp->locals, k0);
+		else
+			dp->all_locals = true;
+	} else if (strcmp(tr->root, "data") == 0) {
+		const char *k1 = k0 ? step_key(tr, 1) : NULL;
+		if (!k0)
+			dp->all_datas = true;
+		else if (k1)
+			strv_pushf(&dp->datas, "%s.%s", k0, k1);
+		else
+			strv_push(&dp->datas, k0);
+	}
 	return 0;
 }
 
-/* The local object a local is evaluated with: the locals it refers to (a chain of many locals
- * stays linear), or every local evaluated so far when it uses the object as a whole. */
-static struct hcl_value *locals_object(struct tmpl *t, const struct local_deps *deps)
+/* The local object an expression is evaluated with: the locals it refers to (a chain of many locals
+ * stays linear), or every local evaluated so far (names NULL) when it uses the object as a whole. */
+static struct hcl_value *locals_object(struct tmpl *t, const struct strv *names)
 {
-	size_t n = deps ? deps->names.n : t->nlocals;
+	size_t n = names ? names->n : t->nlocals;
 	const char **keys = xcalloc(n + 1, sizeof *keys);
 	struct hcl_value **vals = xcalloc(n + 1, sizeof *vals);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct tmpl_local *l = deps ? tmpl_find_local(t, deps->names.v[i]) : &t->locals[i];
+		const struct tmpl_local *l = names ? tmpl_find_local(t, names->v[i]) : &t->locals[i];
 		if (!l || l->state != 2)
 			continue;
 		keys[k] = l->name;
@@ -467,8 +493,54 @@ static struct hcl_value *locals_object(struct tmpl *t, const struct local_deps *
 	return o;
 }
 
+static void set_locals(struct tmpl *t, const struct deps *dp)
+{
+	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t, dp->all_locals ? NULL : &dp->locals));
+}
+
+static struct hcl_value *data_object(struct tmpl *t)
+{
+	struct hcl_vec types = HCL_VEC_INIT;
+	struct strv done = STRV_INIT;
+	for (size_t i = 0; i < t->ndatas; i++) {
+		if (strv_contains(&done, t->datas[i].type))
+			continue;
+		strv_push(&done, t->datas[i].type);
+		struct hcl_vec names = HCL_VEC_INIT;
+		for (size_t j = i; j < t->ndatas; j++)
+			if (strcmp(t->datas[j].type, t->datas[i].type) == 0)
+				hcl_vec_push_kv(&names, t->datas[j].name, hcl_value_ref(t->datas[j].value));
+		hcl_vec_push_kv(&types, t->datas[i].type, hcl_vec_to_object(&names));
+		hcl_vec_free(&names);
+	}
+	strv_free(&done);
+	struct hcl_value *o = hcl_vec_to_object(&types);
+	hcl_vec_free(&types);
+	return o;
+}
+
+/* Every data source's component, and its value until it runs: unknown, of the output type (also for
+ * a type kiln lacks, reported here, so that references to it do not cascade). */
+static void data_prepare(struct tmpl *t, struct hcl_diags *d)
+{
+	for (size_t i = 0; i < t->ndatas; i++) {
+		struct tmpl_data *x = &t->datas[i];
+		if (!x->comp_ok)
+			x->comp_ok = tmpl_find_component(t, TMPL_DATASOURCE, x->type, &x->block->label_ranges[0], d, &x->comp);
+		if (x->value)
+			continue;
+		struct hcl_type *ty = NULL;
+		if (x->comp_ok && x->comp.datasource && x->comp.datasource->output_type) {
+			char *why = NULL;
+			ty = hcl_type_parse(x->comp.datasource->output_type, &why);
+			free(why);
+		}
+		x->value = hcl_unknown(ty ? ty : HCL_T_DYNAMIC);
+	}
+}
+
 /* A local whose dependencies are all evaluated (cyclic: one of them refers back to it). */
-static void finish_local(struct tmpl *t, struct tmpl_local *l, const struct local_deps *deps, bool cyclic,
+static void finish_local(struct tmpl *t, struct tmpl_local *l, const struct deps *dp, bool cyclic,
 			 struct hcl_diags *d)
 {
 	l->state = 2;
@@ -476,7 +548,7 @@ static void finish_local(struct tmpl *t, struct tmpl_local *l, const struct loca
 		l->value = hcl_unknown(HCL_T_DYNAMIC);
 		return;
 	}
-	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t, deps->all_of_them ? NULL : deps));
+	set_locals(t, dp);
 	if (tmpl_check_refs(t, l->expr, d))
 		l->value = hcl_eval(l->expr, t->ctx, d);
 	else
@@ -495,54 +567,199 @@ static void finish_local(struct tmpl *t, struct tmpl_local *l, const struct loca
 	}
 }
 
-/* A local on the way to being evaluated: its dependencies, the next one to look at. */
-struct local_frame {
+/* Run one data source whose dependencies are evaluated: decode its block against its schema (errors
+ * are the template's, in every mode), then, when data sources run, execute it and take its result,
+ * converted to its output type. */
+static void run_data(struct tmpl *t, struct tmpl_data *x, const struct deps *dp, struct hcl_diags *d)
+{
+	const struct kiln_datasource *ds = x->comp.datasource;
+	if (!x->comp_ok || !x->comp.schema)
+		return;
+	set_locals(t, dp);
+	struct tmpl_decode in = {0};
+	in.t = t;
+	in.schema = x->comp.schema;
+	char *label = xasprintf("data.%s.%s", x->type, x->name);
+	in.label = label;
+	in.body = x->block->body;
+	in.def_range = hcl_range_between(x->block->type_range, x->block->label_ranges[1]);
+	size_t nd = d->n;
+	struct kiln_config *c = tmpl_decode_config(&in, t->ctx, d);
+	bool failed = !c;
+	for (size_t i = nd; i < d->n; i++)
+		failed |= d->v[i].severity == HCL_DIAG_ERROR;
+	if (failed || !t->run_datasources || !ds || !ds->execute)
+		goto out;
+	struct hcl_value *v = NULL;
+	struct kiln_error e = ERR_INIT;
+	if (ds->execute(c, NULL, &v, &e) < 0) {
+		char *text = err_chain_text(&e);
+		hcl_error(d, &x->block->label_ranges[1], "Data source failed", "%s: %s%s%s%s", label, text,
+			  e.hint ? " (" : "", e.hint ? e.hint : "", e.hint ? ")" : "");
+		free(text);
+		err_clear(&e);
+		goto out;
+	}
+	if (ds->output_type) {
+		char *why = NULL;
+		struct hcl_type *ty = hcl_type_parse(ds->output_type, &why);
+		struct hcl_convert_error cerr = {0};
+		struct hcl_value *conv = ty ? hcl_convert(v, ty, &cerr) : NULL;
+		if (ty && !conv) {
+			hcl_error(d, &x->block->label_ranges[1], "Data source failed",
+				  "%s: the result is not of the data source's type %s: %s%s%s", label, ds->output_type,
+				  cerr.path && *cerr.path ? cerr.path : "", cerr.path && *cerr.path ? ": " : "",
+				  cerr.msg ? cerr.msg : "");
+			hcl_convert_error_free(&cerr);
+			hcl_value_unref(v);
+			v = NULL;
+		} else if (conv) {
+			hcl_value_unref(v);
+			v = conv;
+		}
+		if (ty)
+			hcl_type_unref(ty);
+		free(why);
+	}
+	if (v) {
+		hcl_value_unref(x->value);
+		x->value = v;
+		hcl_eval_ctx_set_var(t->ctx, "data", data_object(t));
+	}
+out:
+	kiln_config_free(c);
+	free(label);
+}
+
+/* A local or a data source: what the dependency walk visits. */
+struct node {
 	struct tmpl_local *l;
-	struct local_deps deps;
-	size_t next;
+	struct tmpl_data *x;
+};
+
+static int *node_state(struct node n)
+{
+	return n.l ? &n.l->state : &n.x->state;
+}
+
+static char *node_name(struct node n)
+{
+	return n.l ? xasprintf("local.%s", n.l->name) : xasprintf("data.%s.%s", n.x->type, n.x->name);
+}
+
+/* A node on the way to being evaluated: what it depends on, the next one to look at. */
+struct frame {
+	struct node n;
+	struct deps deps;
+	struct node *on;
+	size_t non, next;
 	bool cyclic;
 };
 
-static void report_cycle(const struct local_frame *frames, size_t n, const struct tmpl_local *back,
-			 struct hcl_diags *d)
+static bool data_matches(const struct tmpl_data *x, const char *ref)
+{
+	size_t tl = strlen(x->type);
+	if (strncmp(ref, x->type, tl) != 0)
+		return false;
+	return ref[tl] == '\0' || (ref[tl] == '.' && strcmp(ref + tl + 1, x->name) == 0);
+}
+
+/* The locals and data sources a frame's node depends on (undeclared ones are reported by the
+ * reference check). */
+static void frame_open(struct tmpl *t, struct frame *f, struct node n)
+{
+	*f = (struct frame){.n = n, .deps = {STRV_INIT, false, STRV_INIT, false}};
+	*node_state(n) = 1;
+	if (n.l)
+		hcl_expr_variables(n.l->expr, collect_dep, &f->deps);
+	else
+		hcl_body_variables(n.x->block->body, collect_dep, &f->deps);
+	size_t cap = 0;
+	for (size_t i = 0; i < f->deps.locals.n; i++) {
+		struct tmpl_local *l = tmpl_find_local(t, f->deps.locals.v[i]);
+		if (!l)
+			continue;
+		f->on = xgrow(f->on, &cap, f->non + 1, sizeof *f->on);
+		f->on[f->non++] = (struct node){l, NULL};
+	}
+	for (size_t k = 0; k < t->ndatas; k++) {
+		bool dep = f->deps.all_datas;
+		for (size_t i = 0; !dep && i < f->deps.datas.n; i++)
+			dep = data_matches(&t->datas[k], f->deps.datas.v[i]);
+		if (!dep)
+			continue;
+		f->on = xgrow(f->on, &cap, f->non + 1, sizeof *f->on);
+		f->on[f->non++] = (struct node){NULL, &t->datas[k]};
+	}
+}
+
+static void frame_close(struct tmpl *t, struct frame *f, struct hcl_diags *d)
+{
+	if (f->n.l) {
+		finish_local(t, f->n.l, &f->deps, f->cyclic, d);
+	} else {
+		if (!f->cyclic)
+			run_data(t, f->n.x, &f->deps, d);
+		f->n.x->state = 2;
+	}
+	strv_free(&f->deps.locals);
+	strv_free(&f->deps.datas);
+	free(f->on);
+}
+
+/* A loop: name it whole, from where back entered the stack to the innermost frame. */
+static void report_cycle(const struct frame *frames, size_t n, struct node back, struct hcl_diags *d)
 {
 	struct buf loop = BUF_INIT;
 	size_t from = 0;
+	bool data = false;
 	for (size_t i = 0; i < n; i++)
-		if (frames[i].l == back)
+		if (frames[i].n.l == back.l && frames[i].n.x == back.x)
 			from = i;
-	for (size_t i = from; i < n; i++)
-		buf_printf(&loop, i == from ? "local.%s refers to " : "local.%s, which refers to ", frames[i].l->name);
-	buf_printf(&loop, "local.%s", back->name);
-	hcl_error(d, &back->range, "Cyclic local values",
-		  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
-		  "directly or through other locals.",
-		  buf_cstr(&loop));
+	for (size_t i = from; i < n; i++) {
+		char *name = node_name(frames[i].n);
+		buf_printf(&loop, i == from ? "%s refers to " : "%s, which refers to ", name);
+		free(name);
+		data |= frames[i].n.x != NULL;
+	}
+	char *self = node_name(back);
+	buf_printf(&loop, "%s", self);
+	free(self);
+	const struct hcl_range *at = back.l ? &back.l->range : &back.x->block->label_ranges[1];
+	if (data)
+		hcl_error(d, at, "Cyclic references",
+			  "The local values and data sources refer to each other in a loop: %s. None of them can "
+			  "depend on itself, directly or through others.",
+			  buf_cstr(&loop));
+	else
+		hcl_error(d, at, "Cyclic local values",
+			  "The local values refer to each other in a loop: %s. A local cannot depend on itself, "
+			  "directly or through other locals.",
+			  buf_cstr(&loop));
 	buf_free(&loop);
 }
 
-/* Evaluate l after the locals it depends on, depth first with a stack of its own (a template's
- * chain of locals can be as long as it likes). */
-static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d)
+/* Evaluate a local or run a data source after what it depends on, depth first with a stack of its
+ * own (a template's chain of locals can be as long as it likes). */
+static void eval_node(struct tmpl *t, struct node start, struct hcl_diags *d)
 {
-	if (l->state == 2)
+	if (*node_state(start) == 2)
 		return;
-	struct local_frame *frames = NULL;
+	struct frame *frames = NULL;
 	size_t n = 0, cap = 0;
-	for (struct tmpl_local *push = l;;) {
-		if (push) {
+	for (struct node push = start, none = {NULL, NULL};;) {
+		if (push.l || push.x) {
 			frames = xgrow(frames, &cap, n + 1, sizeof *frames);
-			frames[n++] = (struct local_frame){push, {STRV_INIT, false}, 0, false};
-			push->state = 1;
-			hcl_expr_variables(push->expr, collect_local_ref, &frames[n - 1].deps);
-			push = NULL;
+			frame_open(t, &frames[n++], push);
+			push = none;
 		}
-		struct local_frame *f = &frames[n - 1];
-		if (f->next < f->deps.names.n) {
-			struct tmpl_local *dep = tmpl_find_local(t, f->deps.names.v[f->next++]);
-			if (!dep || dep->state == 2)
-				continue; /* undeclared ones are reported by the reference check */
-			if (dep->state == 1) {
+		struct frame *f = &frames[n - 1];
+		if (f->next < f->non) {
+			struct node dep = f->on[f->next++];
+			int state = *node_state(dep);
+			if (state == 2)
+				continue;
+			if (state == 1) {
 				report_cycle(frames, n, dep, d);
 				f->cyclic = true;
 				continue;
@@ -550,53 +767,13 @@ static void eval_local(struct tmpl *t, struct tmpl_local *l, struct hcl_diags *d
 			push = dep;
 			continue;
 		}
-		finish_local(t, f->l, &f->deps, f->cyclic, d);
-		strv_free(&f->deps.names);
+		frame_close(t, f, d);
 		if (--n == 0)
 			break;
 	}
 	free(frames);
 }
 
-/* ------------------------------------------------------------------------------------------------
- * Data sources: their results are known only when they run; until then they are unknown values of
- * the component's output type. */
-
-static struct hcl_value *data_object(struct tmpl *t, struct hcl_diags *d)
-{
-	struct hcl_vec types = HCL_VEC_INIT;
-	struct strv done = STRV_INIT;
-	for (size_t i = 0; i < t->ndatas; i++) {
-		struct tmpl_data *x = &t->datas[i];
-		if (!x->comp_ok)
-			x->comp_ok = tmpl_find_component(t, TMPL_DATASOURCE, x->type, &x->block->label_ranges[0], d, &x->comp);
-		if (!x->value) {
-			struct hcl_type *ty = NULL;
-			if (x->comp_ok && x->comp.datasource && x->comp.datasource->output_type) {
-				char *why = NULL;
-				ty = hcl_type_parse(x->comp.datasource->output_type, &why);
-				free(why);
-			}
-			/* also for a type kiln lacks (reported above), so references to it do not cascade */
-			x->value = hcl_unknown(ty ? ty : HCL_T_DYNAMIC);
-		}
-	}
-	for (size_t i = 0; i < t->ndatas; i++) {
-		if (strv_contains(&done, t->datas[i].type))
-			continue;
-		strv_push(&done, t->datas[i].type);
-		struct hcl_vec names = HCL_VEC_INIT;
-		for (size_t j = i; j < t->ndatas; j++)
-			if (strcmp(t->datas[j].type, t->datas[i].type) == 0)
-				hcl_vec_push_kv(&names, t->datas[j].name, hcl_value_ref(t->datas[j].value));
-		hcl_vec_push_kv(&types, t->datas[i].type, hcl_vec_to_object(&names));
-		hcl_vec_free(&names);
-	}
-	strv_free(&done);
-	struct hcl_value *o = hcl_vec_to_object(&types);
-	hcl_vec_free(&types);
-	return o;
-}
 
 /* ------------------------------------------------------------------------------------------------
  * The whole evaluation */
@@ -641,10 +818,14 @@ void tmpl_evaluate(struct tmpl *t, const struct tmpl_options *opts, const struct
 	finish_vars(t, opts->allow_unset, d);
 	validate_vars(t, d);
 	hcl_eval_ctx_set_var(t->ctx, "var", vars_object(t));
-	hcl_eval_ctx_set_var(t->ctx, "data", data_object(t, d));
+	t->run_datasources = opts->run_datasources;
+	data_prepare(t, d);
+	hcl_eval_ctx_set_var(t->ctx, "data", data_object(t));
 
 	for (size_t i = 0; i < t->nlocals; i++)
-		eval_local(t, &t->locals[i], d);
+		eval_node(t, (struct node){&t->locals[i], NULL}, d);
+	for (size_t i = 0; i < t->ndatas; i++)
+		eval_node(t, (struct node){NULL, &t->datas[i]}, d);
 	hcl_eval_ctx_set_var(t->ctx, "local", locals_object(t, NULL));
 	t->evaluated = true;
 	tmpl_decode_builds(t, d);

@@ -239,6 +239,7 @@ struct tmpl {
 
 	struct hcl_eval_ctx *ctx;            /* var, local, data, path, packer (full mode) */
 	bool evaluated;
+	bool run_datasources;                /* tmpl_options.run_datasources */
 	struct strv strings;                 /* owned strings handed out by pointer */
 };
 

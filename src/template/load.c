@@ -17,6 +17,7 @@
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/version.h"
+#include "ui/ui.h"
 
 /* ------------------------------------------------------------------------------------------------
  * Schemas of Packer's own blocks */
@@ -552,6 +553,33 @@ static void decode_root(struct tmpl *t, const struct hcl_body *body, struct hcl_
 	strv_free(&types);
 }
 
+/* kiln's own names for this template, which the output filter never masks (ui_public_add): its
+ * directory, its files and variable files, its sources' and builds' names. */
+static void register_public_names(const struct tmpl *t, const struct strv *autovars, const struct tmpl_options *opts)
+{
+	struct strv names = STRV_INIT;
+	strv_push(&names, t->path);
+	strv_push(&names, t->dir);
+	for (size_t i = 0; i < t->files.n; i++)
+		strv_push(&names, t->files.v[i]->filename);
+	for (size_t i = 0; i < autovars->n; i++)
+		strv_push(&names, autovars->v[i]);
+	for (size_t i = 0; i < opts->nvar_args; i++)
+		if (opts->var_args[i].kind == TMPL_ARG_VAR_FILE)
+			strv_push(&names, opts->var_args[i].text);
+	for (size_t i = 0, n = names.n; i < n; i++)
+		strv_push_owned(&names, path_basename(names.v[i]));
+	for (size_t i = 0; i < t->nsources; i++) {
+		strv_pushf(&names, "%s.%s", t->sources[i].type, t->sources[i].name);
+		strv_push(&names, t->sources[i].name);
+	}
+	for (size_t i = 0; i < t->nbuilds; i++)
+		strv_push(&names, t->builds[i]->name);
+	for (size_t i = 0; i < names.n; i++)
+		ui_public_add(names.v[i]);
+	strv_free(&names);
+}
+
 struct tmpl *tmpl_load(const char *path, const struct tmpl_options *opts, struct hcl_diags *d)
 {
 	struct tmpl *t = xcalloc(1, sizeof *t);
@@ -581,6 +609,7 @@ struct tmpl *tmpl_load(const char *path, const struct tmpl_options *opts, struct
 	size_t ntemplates = t->files.n;
 	for (size_t i = 0; i < ntemplates; i++)
 		decode_root(t, t->files.v[i]->body, d);
+	register_public_names(t, &autovars, opts);
 	if (opts->mode == TMPL_SYNTAX_ONLY) {
 		tmpl_check_types(t, d);
 		goto out;

@@ -66,6 +66,9 @@ struct tmpl_options {
 	/* -only/-except: a source or step of a type kiln lacks is an error when a selected build uses
 	 * it, a warning otherwise (NULL or empty: every build is selected). */
 	const struct strv *only, *except;
+	/* Run the data sources (TMPL_FULL): kiln build and console, validate -evaluate-datasources.
+	 * Otherwise their blocks are checked and their results stay unknown, as in Packer's validate. */
+	bool run_datasources;
 };
 
 /* Load a template. Never returns NULL: on errors (see diags) the template holds what could be read,

@@ -67,6 +67,7 @@ struct ui *ui_for_target(const char *target)
 	struct ui *ui = xcalloc(1, sizeof *ui);
 	ui->target = xstrdup(target ? target : "");
 	ui->label = xstrdup(ui->target);
+	ui_public_add(ui->target); /* a target's name is kiln's own text: never cut by the secret filter */
 	pthread_mutex_lock(&ui_lock);
 	ui->color = palette[next_color++ % (sizeof palette / sizeof palette[0])];
 	pthread_mutex_unlock(&ui_lock);
@@ -87,6 +88,7 @@ void ui_set_host(struct ui *ui, const char *host)
 	if (!ui || ui == &global_ui)
 		return;
 	char *label = host && *host ? xasprintf("%s@%s", ui->target, host) : xstrdup(ui->target);
+	ui_public_add(label);
 	pthread_mutex_lock(&ui_lock);
 	free(ui->label);
 	ui->label = label;
@@ -147,12 +149,13 @@ static void clear_bar_locked(void)
 }
 
 /* Write `text` (possibly several lines) with Packer's layout. kind: 's' say, 'm' message, 'e' error,
- * 'w' warn; 'S' and 'E' are say and error without any prefix. */
-static void emit(struct ui *ui, char kind, const char *raw)
+ * 'w' warn; 'S' and 'E' are say and error without any prefix. `mask`: pass it through the secret
+ * filter (everything but kiln's own diagnostics, which show secrets by their marks). */
+static void emit_text(struct ui *ui, char kind, const char *raw, bool mask)
 {
 	if (!ui)
 		ui = &global_ui;
-	char *text = ui_mask(raw);
+	char *text = mask ? ui_mask(raw) : xstrdup(raw);
 	pthread_mutex_lock(&ui_lock);
 	ensure_configured();
 	if (settings.machine_readable) {
@@ -222,6 +225,16 @@ static void emit(struct ui *ui, char kind, const char *raw)
 out:
 	pthread_mutex_unlock(&ui_lock);
 	free(text);
+}
+
+static void emit(struct ui *ui, char kind, const char *raw)
+{
+	emit_text(ui, kind, raw, true);
+}
+
+void ui_diagnostics_plain(struct ui *ui, bool error, const char *text)
+{
+	emit_text(ui, error ? 'E' : 'S', text, false);
 }
 
 void ui_vsay(struct ui *ui, const char *fmt, va_list ap)

@@ -51,6 +51,10 @@ void ui_vmessage(struct ui *ui, const char *fmt, va_list ap) __attribute__((form
  * ("Build 'x' finished after 1 second.", "\n==> Builds finished..."). */
 void ui_say_plain(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ui_error_plain(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Rendered HCL diagnostics as one unprefixed say (error: false) or error line. Not passed through
+ * the secret filter: a diagnostic shows a sensitive value as <sensitive> by its mark and never the
+ * source that holds one, so file names, labels and words in it stay whole. */
+void ui_diagnostics_plain(struct ui *ui, bool error, const char *text);
 /* A machine-readable event (only printed with -machine-readable): type and NULL-terminated data. */
 void ui_machine(struct ui *ui, const char *type, ...) __attribute__((sentinel));
 /* Ask a question on the terminal; returns a malloc'd line without newline, or NULL (no TTY, EOF,
@@ -69,6 +73,11 @@ char *ui_machine_escape(const char *s);
  * every word that contains it ("a" in "argument"). */
 #define UI_SECRET_MIN_LEN 4
 void ui_secret_add(const char *secret);
+/* Register one of kiln's own names (a template's file names, its sources' and builds' names): where
+ * it appears whole, ui_mask leaves it as it is even when a secret is part of it (a password "ubuntu"
+ * does not turn ubuntu-cloudimg.pkr.hcl into <sensitive>-cloudimg.pkr.hcl). Names of at most
+ * UI_SECRET_MIN_LEN bytes are ignored. */
+void ui_public_add(const char *text);
 /* Returns a malloc'd copy of s with every registered secret replaced. */
 char *ui_mask(const char *s);
 void ui_secrets_clear(void);  /* tests */

@@ -1,9 +1,10 @@
 #!/bin/sh
 # run.sh BUILDDIR — build the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined): the HCL
 # parser and evaluator (from the HCL and util sources, seeded from the test suite's and the shared
-# corpus' HCL), the plugin protocol's readers (seeded from docs/plugins.md's messages) and the AWS
-# client's readers of outside input (fuzz-aws: XML answers, shared config files, credential JSON,
-# command lines, URIs; seeded from tests/fuzz/seeds-aws), run each for a bounded time
+# corpus' HCL and tests/fuzz/seeds, with the dictionary tests/fuzz/hcl.dict: operator chains, deep
+# nesting, BOMs, huge numbers, durations), the plugin protocol's readers (seeded from docs/plugins.md's
+# messages) and the AWS client's readers of outside input (fuzz-aws: XML answers, shared config files,
+# credential JSON, command lines, URIs; seeded from tests/fuzz/seeds-aws), run each for a bounded time
 # (KILN_FUZZ_SECONDS, default 45; the plugin ones KILN_FUZZ_PLUGIN_SECONDS, default 20) and report in
 # TAP. Results go to
 # BUILDDIR/tests/fuzz/fuzz.log and fuzz.trs (automake's format), which tests/lib/summarize.sh counts.
@@ -51,12 +52,15 @@ pkgs="libcrypto jansson yaml-0.1 libpcre2-8 libarchive"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$top/src -I$top -I$cfg $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lunistring -lcrypt -lm -lpthread"
 srcs="$top/src/hcl/*.c $top/src/util/*.c"
-# run_fuzzer NAME SEEDDIR [SECONDS [MAX_LEN]]: run $out/NAME over SEEDDIR for the time allowed
+# run_fuzzer NAME SEEDDIR [SECONDS [MAX_LEN [DICT]]]: run $out/NAME over SEEDDIR for the time allowed
+# ("" for SECONDS or MAX_LEN keeps the default), with libFuzzer's dictionary DICT if given
 run_fuzzer() {
 	_secs=${3:-$secs}
+	_dict=
+	[ -n "${5:-}" ] && _dict="-dict=$5"
 	# ASAN/UBSAN options: leaks are errors; the fuzzer stops at the first finding
 	if ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-		"$out/$1" -max_total_time="$_secs" -timeout=20 -rss_limit_mb=2048 -max_len="${4:-8192}" -print_final_stats=1 \
+		"$out/$1" -max_total_time="$_secs" -timeout=20 -rss_limit_mb=2048 -max_len="${4:-8192}" -print_final_stats=1 $_dict \
 		-artifact_prefix="$out/crash-$1-" "$out/work-$1" "$2" >"$out/run-$1.log" 2>&1; then
 		result ok "$1: ${_secs}s without a crash, sanitizer report or leak"
 	else
@@ -86,8 +90,10 @@ for target in parser eval; do
 	done
 	find "$top/tests" "$top/../shared/corpus" -name '*.pkr.hcl' -size -64k 2>/dev/null | head -400 |
 		while IFS= read -r f; do cp "$f" "$seeds/$(echo "$f" | cksum | cut -d' ' -f1).hcl"; done
+	# the limits' own seeds: long operator chains, deep nesting, BOMs, huge numbers, durations
+	cp "$top/tests/fuzz/seeds/"* "$seeds/"
 
-	run_fuzzer "fuzz-hcl-$target" "$seeds"
+	run_fuzzer "fuzz-hcl-$target" "$seeds" "" "" "$top/tests/fuzz/hcl.dict"
 done
 
 # The plugin protocol's readers: kiln's (src/plugin/rpc.c, with jansson) and the C SDK's (libc only),

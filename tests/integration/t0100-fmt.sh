@@ -121,6 +121,15 @@ test_expect_success 'file permissions survive a rewrite' '
 	test "$(stat -c %a p.pkr.hcl)" = 640
 '
 
+test_expect_success 'a UTF-8 byte order mark: fmt drops it and validate accepts the file, as Packer' '
+	cp "$KILN_SRCDIR/tests/data/hcl-fmt/bom.pkr.hcl" bom.pkr.hcl &&
+	"$KILN" validate bom.pkr.hcl &&
+	test_expect_code 3 "$KILN" fmt -check bom.pkr.hcl &&
+	"$KILN" fmt bom.pkr.hcl &&
+	test_cmp "$KILN_SRCDIR/tests/data/hcl-fmt/bom.pkr.hcl.fmt" bom.pkr.hcl &&
+	! grep -q "$(printf "\357\273\277")" bom.pkr.hcl
+'
+
 test_expect_success 'a missing path is an error' '
 	test_expect_code 1 "$KILN" fmt nope.pkr.hcl 2>err &&
 	test_grep "nope.pkr.hcl" err

@@ -124,6 +124,75 @@ test_expect_success 'values computed from a secret are masked in a build, short 
 	! grep -qi "hunter2\|aHVudGVyMg\|f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7" out
 '
 
+test_expect_success 'a build named like its secret: the names stay whole, the secret is masked' '
+	mkdir named &&
+	cat >named/ubuntu-cloudimg.pkr.hcl <<-\EOT &&
+	variable "pw" {
+	  default   = "ubuntu"
+	  sensitive = true
+	}
+	source "null" "ubuntu-vm" {
+	  communicator = "none"
+	}
+	build {
+	  sources = ["source.null.ubuntu-vm"]
+	  provisioner "shell-local" {
+	    inline = ["echo pw=${var.pw}"]
+	  }
+	}
+	EOT
+	"$KILN" build named/ubuntu-cloudimg.pkr.hcl >out 2>&1 &&
+	test_grep "null.ubuntu-vm: pw=<sensitive>\$" out &&
+	test_grep "Build .null.ubuntu-vm. finished" out &&
+	! grep -q "<sensitive>-vm\|<sensitive>-cloudimg" out
+'
+
+test_expect_success 'a source named exactly like its password does not unmask the password' '
+	mkdir same &&
+	cat >same/t.pkr.hcl <<-\EOT &&
+	variable "pw" {
+	  default   = "vagrant"
+	  sensitive = true
+	}
+	source "null" "vagrant" {
+	  communicator = "none"
+	}
+	build {
+	  name    = "vagrant"
+	  sources = ["source.null.vagrant"]
+	  provisioner "shell-local" {
+	    inline = ["echo pw=${var.pw}", "echo vagrant"]
+	  }
+	}
+	EOT
+	"$KILN" build same/t.pkr.hcl >out 2>&1 &&
+	test_grep "vagrant.null.vagrant: pw=<sensitive>\$" out &&
+	test_grep "vagrant.null.vagrant: <sensitive>\$" out &&
+	test "$(grep -c "[:=] *vagrant\$" out)" = 0
+'
+
+test_expect_success '-machine-readable diagnostics are not filtered either: names, words and carets stay whole' '
+	cat >ubuntu-mr.pkr.hcl <<-\EOT &&
+	variable "pw" {
+	  default   = "ubuntu"
+	  sensitive = true
+	}
+	variable "w" {
+	  default   = "argument"
+	  sensitive = true
+	}
+	variable "n" {
+	  type    = number
+	  default = "an argument"
+	}
+	EOT
+	test_expect_code 1 "$KILN" validate -machine-readable ubuntu-mr.pkr.hcl >out 2>&1 &&
+	test_grep ",ui,error,Error: Invalid value for variable" out &&
+	test_grep "on ubuntu-mr.pkr.hcl line 11%!(PACKER_COMMA) in variable" out &&
+	test_grep "default = \"an argument\"" out &&
+	! grep -q "<sensitive>" out
+'
+
 test_expect_success 'console shows values computed from a secret as <sensitive>' '
 	printf "%s\n" "base64encode(var.word)" "upper(var.word)" "[var.word]" >in &&
 	"$KILN" console t.pkr.hcl <in >out 2>&1 &&

@@ -40,6 +40,15 @@ write_template() {
 	    post-processor "pyhello" { output = "t/SUMS" }
 	    post-processor "hello" { output = "t/manifest.txt" }
 	  }
+	  provisioner "shell-local" {
+	    inline = ["echo data: \${data.hello.me.greeting} \${local.count} \${join(",", data.pyhello.w.upper)}"]
+	  }
+	}
+	data "hello" "me" { name = local.who }
+	data "pyhello" "w" { words = ["a", data.hello.me.length == 8 ? "b" : "x"] }
+	locals {
+	  who   = "null-box"
+	  count = data.pyhello.w.count
 	}
 	HCL
 }
@@ -147,7 +156,37 @@ test_expect_success 'a build runs both: commands and uploads on the machine, pos
 	test_cmp want-sums t/SUMS &&
 	test_grep " $TEST_DIR/t/SUMS$" t/manifest.txt &&
 	test_grep "^--> null.box: Checksums of 2 file(s): t/SUMS$" out &&
-	test_grep "^--> null.box: Manifest of 1 file(s): t/manifest.txt$" out
+	test_grep "^--> null.box: Manifest of 1 file(s): t/manifest.txt$" out &&
+	# data sources ran in dependency order with the locals, and the template used their values
+	test_grep "    null.box: data: hello, null-box 2 A,B$" out
+'
+
+test_expect_success 'data sources run in kiln console and validate -evaluate-datasources, not in plain validate' '
+	echo "data.hello.me.greeting" | "$KILN" console t >out 2>err &&
+	test_grep -x "hello, null-box" out &&
+	echo "data.pyhello.w.upper[1]" | "$KILN" console t >out 2>err &&
+	test_grep -x "B" out &&
+	sed "s/words = \[\"a\"/words = [\"\"/" t/build.pkr.hcl >t/build.tmp && mv t/build.tmp t/build.pkr.hcl &&
+	"$KILN" validate t >out 2>err &&
+	test_grep "The configuration is valid." out &&
+	test_expect_code 1 "$KILN" validate -evaluate-datasources t >out 2>err &&
+	test_grep "Error: Data source failed" err &&
+	test_grep_text "data.pyhello.w: plugin kiln-plugin-pyhello 1.0.0: word 1 is empty" err &&
+	test_expect_code 1 "$KILN" build t >out 2>err &&
+	test_grep "Error: Data source failed" err &&
+	! grep "null.box: hello from the C example plugin" out &&
+	write_template &&
+	"$KILN" validate -evaluate-datasources t >out 2>err &&
+	test_grep "The configuration is valid." out &&
+	# a loop through a data source and a local is named whole, also where nothing runs
+	cat >>t/build.pkr.hcl <<-\EOF &&
+	data "hello" "loop" { name = local.loop }
+	locals { loop = data.hello.loop.greeting }
+	EOF
+	test_expect_code 1 "$KILN" validate t >out 2>err &&
+	test_grep "Error: Cyclic references" err &&
+	test_grep_text "local.loop refers to data.hello.loop, which refers to local.loop" err &&
+	write_template
 '
 
 test_expect_success 'init again uses what the lock file records, and changes nothing' '

@@ -64,6 +64,8 @@ mirror_serve() {
 	/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$1" "$_port" >"$1.http.log" 2>&1 &
 	_pid=$!
 	_plugins_atexit "kill $_pid 2>/dev/null; wait $_pid 2>/dev/null"
+	# started on purpose, stopped at exit: not a leftover for audit_test (tests/lib/audit.sh)
+	if command -v audit_ignore_pid >/dev/null 2>&1; then audit_ignore_pid "$_pid"; fi
 	MIRROR_URL=http://127.0.0.1:$_port
 	_i=0
 	until curl -sf -o /dev/null "$MIRROR_URL/"; do

@@ -155,6 +155,28 @@ static void test_short_secrets_not_filtered(void **state)
 	ui_secrets_clear();
 }
 
+/* kiln's own names are never cut by a secret inside them; a secret that runs past one still is. */
+static void test_public_names_not_masked(void **state)
+{
+	(void)state;
+	ui_secrets_clear();
+	ui_secret_add("ubuntu");
+	ui_secret_add("pkr-secret");
+	ui_public_add("ubuntu-cloudimg.pkr.hcl");
+	ui_public_add("null.ubuntu");
+	ui_public_add("build.pkr");
+	char *m = ui_mask("read ubuntu-cloudimg.pkr.hcl for null.ubuntu: password ubuntu; build.pkr-secret");
+	assert_string_equal(m, "read ubuntu-cloudimg.pkr.hcl for null.ubuntu: password <sensitive>; build.<sensitive>");
+	free(m);
+	/* a name that is the secret itself protects nothing */
+	ui_secret_add("vagrant");
+	ui_public_add("vagrant");
+	m = ui_mask("login vagrant with vagrant");
+	assert_string_equal(m, "login <sensitive> with <sensitive>");
+	free(m);
+	ui_secrets_clear();
+}
+
 static void test_secrets_masked_in_log(void **state)
 {
 	(void)state;
@@ -265,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_secrets_masked_everywhere),
 		cmocka_unit_test(test_secrets_masked_in_log),
 		cmocka_unit_test(test_short_secrets_not_filtered),
+		cmocka_unit_test(test_public_names_not_masked),
 		cmocka_unit_test(test_colour_only_on_tty),
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_progress_without_tty),

@@ -38,8 +38,8 @@ tests_unit_test_ansible_plugin_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ansible_plugin_LDADD = src/plugin/sdk/libkiln-plugin.a $(CMOCKA_LIBS) -lm
 
 # With Debian's ansible-core against the test sshd (null builder), kiln installed with DESTDIR.
-TESTS += tests/integration/t0810-provisioner-ansible.sh
-EXTRA_DIST += tests/integration/t0810-provisioner-ansible.sh
+TESTS += tests/integration/t0820-provisioner-ansible.sh
+EXTRA_DIST += tests/integration/t0820-provisioner-ansible.sh
 # The tiny image configured by a playbook, checked in the sanitized image.
 E2E_TESTS += tests/e2e/t0470-ansible-tiny.sh
 EXTRA_DIST += tests/e2e/t0470-ansible-tiny.sh

@@ -106,6 +106,9 @@ class DataSource(kp.DataSource):
 
     def execute(self, ctx):
         words = ctx.config["words"]
+        for i, w in enumerate(words):
+            if not w:
+                raise kp.Error("word %d is empty" % (i + 1), hint="give every word a letter at least")
         return {"upper": [w.upper() for w in words], "count": len(words)}
 
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t0810-provisioner-ansible — kiln-plugin-ansible (the `ansible` and `ansible-local` provisioners, a plugin
+# t0820-provisioner-ansible — kiln-plugin-ansible (the `ansible` and `ansible-local` provisioners, a plugin
 # written against the C SDK and installed by `make install` into kiln's own plugin directory) with
 # Debian's ansible-core, against the test sshd (null builder): a playbook with a template, a copy, a
 # handler, a role from roles_path, a galaxy requirements file with local roles (a tarball and a
@@ -143,7 +143,7 @@ test_expect_success 'Ansible connects straight to the machine with the build key
 	test $(wc -l <accepted) -ge 2 &&
 	test_grep "Connecting Ansible to $SSHD_USER@127.0.0.1:$SSHD_PORT directly (no proxy)" out &&
 	test_grep "\"ansible_ssh_private_key_file\":\"$SSHD_KEY\"" out &&
-	! test -e "$HOME/.ssh/known_hosts.kiln-t0810" &&
+	! test -e "$HOME/.ssh/known_hosts.kiln-t0820" &&
 	! grep -s "\[127.0.0.1\]:$SSHD_PORT" "$HOME/.ssh/known_hosts"
 '
 
@@ -268,7 +268,7 @@ test_expect_success 'a password login goes through sshpass, and the password is 
 	  sources = ["source.null.box"]
 	  provisioner "ansible" {
 	    playbook_file   = "pb/whoami.yml"
-	    extra_arguments = ["-e", "db_password=hunter2-t0810"]
+	    extra_arguments = ["-e", "db_password=hunter2-t0820"]
 	  }
 	}
 	EOF
@@ -276,7 +276,7 @@ test_expect_success 'a password login goes through sshpass, and the password is 
 	test_grep "remote user is $SSHD_USER" out &&
 	test_grep "Accepted password for $SSHD_USER" "$SSHD_DIR/sshd.log" &&
 	test_grep "db_password=\*\*\*\*\*" out &&
-	! grep -e "$SSHD_PASSWORD" -e hunter2-t0810 out err &&
+	! grep -e "$SSHD_PASSWORD" -e hunter2-t0820 out err &&
 	no_leftovers
 '
 
