@@ -24,6 +24,7 @@ extern const struct kiln_postprocessor checksum_postprocessor;
 extern const struct kiln_postprocessor compress_postprocessor;
 extern const struct kiln_postprocessor manifest_postprocessor;
 extern const struct kiln_postprocessor shell_local_postprocessor;
+extern const struct kiln_datasource null_datasource;
 
 static const struct kiln_builder *const builders[] = {
 	&qemu_builder,
@@ -51,6 +52,7 @@ static const struct kiln_postprocessor *const postprocessors[] = {
 };
 
 static const struct kiln_datasource *const datasources[] = {
+	&null_datasource,
 	NULL,
 };
 

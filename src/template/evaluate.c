@@ -593,8 +593,16 @@ static void run_data(struct tmpl *t, struct tmpl_data *x, const struct deps *dp,
 	struct hcl_value *v = NULL;
 	struct kiln_error e = ERR_INIT;
 	if (ds->execute(c, NULL, &v, &e) < 0) {
+		/* at the argument the error names (kiln_config_error), else at the block */
+		struct hcl_range at = x->block->label_ranges[1], r;
+		if (tmpl_config_error_range(c, &e, &r) && strcmp(r.filename, at.filename) == 0) {
+			at = r;
+			at.filename = x->block->label_ranges[1].filename; /* the diagnostic outlives c */
+		}
 		char *text = err_chain_text(&e);
-		hcl_error(d, &x->block->label_ranges[1], "Data source failed", "%s: %s%s%s%s", label, text,
+		/* a kiln_config_error names the block already */
+		bool named = strncmp(text, label, strlen(label)) == 0;
+		hcl_error(d, &at, "Data source failed", "%s%s%s%s%s%s", named ? "" : label, named ? "" : ": ", text,
 			  e.hint ? " (" : "", e.hint ? e.hint : "", e.hint ? ")" : "");
 		free(text);
 		err_clear(&e);

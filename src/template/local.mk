@@ -19,6 +19,8 @@ tests_unit_test_template_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_template_LDADD = $(UNIT_LDADD)
 
 TESTS += tests/integration/t0101-validate.sh tests/integration/t0102-inspect-variables.sh \
-	tests/integration/t0105-template-files.sh tests/integration/t0106-multi-builder.sh
+	tests/integration/t0105-template-files.sh tests/integration/t0106-multi-builder.sh \
+	tests/integration/t0107-data-null.sh
 EXTRA_DIST += tests/data/hcl-malformed tests/data/template-inspect tests/data/hcl-fmt tests/data/multi-builder \
-	tests/integration/t0105-template-files.sh tests/integration/t0106-multi-builder.sh
+	tests/integration/t0105-template-files.sh tests/integration/t0106-multi-builder.sh \
+	tests/integration/t0107-data-null.sh

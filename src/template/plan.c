@@ -12,6 +12,7 @@
 #include "engine/plan.h"
 #include "hcl/eval.h"
 #include "hcl/value.h"
+#include "ui/ui.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/timeutil.h"
@@ -547,6 +548,9 @@ static void render_into(struct tmpl *t, const struct hcl_diags *d, struct kiln_e
 	struct buf b = BUF_INIT;
 	hcl_diags_render(&errors, &t->files, NULL, &b);
 	buf_truncate(&b, b.len >= 2 ? b.len - 2 : b.len); /* drop the final blank line */
+	/* kiln's own text, which shows secrets by their marks: the build's output filter must not cut
+	 * its words ("Invalid operand" with a password "operand"), as no diagnostic is filtered */
+	ui_public_add(buf_cstr(&b));
 	err_set_kind(err, ERR_INVALID, "%s", buf_cstr(&b));
 	buf_free(&b);
 	hcl_diags_free(&errors);

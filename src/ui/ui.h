@@ -73,7 +73,8 @@ char *ui_machine_escape(const char *s);
  * every word that contains it ("a" in "argument"). */
 #define UI_SECRET_MIN_LEN 4
 void ui_secret_add(const char *secret);
-/* Register one of kiln's own names (a template's file names, its sources' and builds' names): where
+/* Register one of kiln's own names (a template's file names, its sources' and builds' names) or a
+ * diagnostic kiln rendered itself (which shows secrets by their marks, never by value): where
  * it appears whole, ui_mask leaves it as it is even when a secret is part of it (a password "ubuntu"
  * does not turn ubuntu-cloudimg.pkr.hcl into <sensitive>-cloudimg.pkr.hcl). Names of at most
  * UI_SECRET_MIN_LEN bytes are ignored. */

@@ -193,6 +193,28 @@ test_expect_success '-machine-readable diagnostics are not filtered either: name
 	! grep -q "<sensitive>" out
 '
 
+test_expect_success 'a diagnostic raised during a build is not filtered either' '
+	cat >late.pkr.hcl <<-\EOT &&
+	variable "pw" {
+	  default   = "operand"
+	  sensitive = true
+	}
+	source "null" "x" {
+	  communicator = "none"
+	}
+	build {
+	  sources = ["source.null.x"]
+	  provisioner "shell-local" {
+	    inline = ["echo ${build.Host + 1}"]
+	  }
+	}
+	EOT
+	test_expect_code 1 "$KILN" build late.pkr.hcl >out 2>&1 &&
+	test_grep "late.pkr.hcl:10: Error: Invalid operand\$" out &&
+	test_grep "Unsuitable value for left operand" out &&
+	! grep -q "<sensitive>" out
+'
+
 test_expect_success 'console shows values computed from a secret as <sensitive>' '
 	printf "%s\n" "base64encode(var.word)" "upper(var.word)" "[var.word]" >in &&
 	"$KILN" console t.pkr.hcl <in >out 2>&1 &&

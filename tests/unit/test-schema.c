@@ -24,6 +24,7 @@
 #include "engine/plan.h"
 #include "hcl/value.h"
 #include "schema.h"
+#include "template/internal.h" /* a data block's configuration: tmpl_decode_config */
 #include "template/template.h"
 #include "ui/ui.h"
 #include "util/buf.h"
@@ -72,6 +73,8 @@ static char *template_for(const char *kind, const char *type, const char *body)
 	if (strcmp(kind, "builder") == 0)
 		return xasprintf("source \"%s\" \"t\" {\n%s\n}\nbuild {\n  sources = [\"source.%s.t\"]\n}\n", type, body,
 				 type);
+	if (strcmp(kind, "data") == 0)
+		return xasprintf("data \"%s\" \"t\" {\n%s\n}\n", type, body);
 	return xasprintf("source \"null\" \"t\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"source.null.t\"]\n"
 			 "  %s \"%s\" {\n%s\n  }\n}\n",
 			 kind, type, body);
@@ -96,6 +99,19 @@ static bool load_as(struct loaded *l, const char *kind, const char *type, const 
 		return false;
 	if (validate && (tmpl_validate(l->t, NULL, &l->d), hcl_diags_has_errors(&l->d)))
 		return false;
+	if (strcmp(kind, "data") == 0) {
+		/* decoded as kiln build decodes it before running it (evaluate.c) */
+		const struct tmpl_data *x = &l->t->datas[0];
+		struct tmpl_decode in = {0};
+		in.t = l->t;
+		in.schema = x->comp.schema;
+		in.label = "data.t";
+		in.body = x->block->body;
+		in.def_range = x->block->type_range;
+		l->cfg = tmpl_decode_config(&in, l->t->ctx, &l->d);
+		l->owned = true;
+		return l->cfg && !hcl_diags_has_errors(&l->d);
+	}
 	tmpl_plan_diags(l->t, NULL, &l->p, &l->d);
 	if (hcl_diags_has_errors(&l->d) || l->p.nbuilds != 1)
 		return false;
@@ -166,6 +182,10 @@ static int prepare(const char *kind, const char *type, const struct kiln_config 
 		const struct kiln_postprocessor *p = kiln_find_postprocessor(type);
 		if ((rc = p->prepare(cfg, &inst, &warnings, err)) == 0)
 			p->destroy(inst);
+	} else if (strcmp(kind, "data") == 0) {
+		struct hcl_value *v = NULL;
+		rc = kiln_find_datasource(type)->execute(cfg, NULL, &v, err);
+		hcl_value_unref(v);
 	}
 	strv_free(&warnings);
 	return rc;
@@ -454,6 +474,7 @@ static const struct {
 	{"post-processor", "compress", ""},
 	{"post-processor", "manifest", ""},
 	{"post-processor", "shell-local", "    inline = [\"true\"]"},
+	{"data", "null", "  input = \"i\""},
 };
 
 static void schema_keys(const struct kiln_schema *s, const char *prefix, struct strv *keys, struct strv *marked)

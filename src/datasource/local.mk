@@ -1,0 +1,2 @@
+# src/datasource: one file per data source
+src_libkilncomp_a_SOURCES += src/datasource/null.c
