@@ -25,6 +25,7 @@ struct qemu_vm;
 struct qemu_serial;
 struct seed_server;
 struct dirlock;
+struct qemu_ckpt;
 
 struct qemu_instance {
 	struct qemu_config cfg;          /* with the communicator's keys (cfg.ssh) */
@@ -71,7 +72,8 @@ struct qemu_build {
 	/* disks as the VM sees them */
 	char *disk_path;              /* local: output_dir/vm_name (while running and after) */
 	char *disk_format;            /* format of disk_path while the VM runs */
-	struct strv extra_disks;      /* local paths, output_dir/vm_name-N */
+	struct strv extra_disks;      /* local paths, output_dir/vm_name-N (checkpoints: the work directory's) */
+	struct strv extra_disk_formats;   /* with checkpoints: their formats while the VM runs */
 	char *base_volume, *disk_volume, *iso_volume, *cd_volume, *seed_volume;   /* remote */
 	struct strv extra_volumes;
 	char *nvram_path;
@@ -100,6 +102,8 @@ struct qemu_build {
 	struct qemu_serial *serial;
 	struct kiln_comm *comm;
 	int64_t vm_started_ms;
+
+	struct qemu_ckpt *ck;         /* checkpoints (qemu/checkpoint.c), or NULL */
 
 	struct kiln_artifact *artifact;
 	struct strv template_vars;    /* HTTPIP=, HTTPPort=, Name=, SSHHostPort=, ... */

@@ -2,6 +2,7 @@
  * list of steps on a libvirt domain, like Packer's builder/qemu. When kiln chose KVM itself and the guest
  * dies with a KVM internal error, the whole list runs once more under TCG. */
 #include "qemu/build.h"
+#include "qemu/checkpoint.h"
 #include "http-seed/seed_server.h"
 #include "qemu/hosts.h"
 #include "qemu/libvirt.h"
@@ -19,6 +20,7 @@ static const struct step qemu_steps[] = {
 	{"prepare output directory", qemu_step_output_dir, qemu_cleanup_output_dir},
 	{"connect to libvirt", qemu_step_connect, qemu_cleanup_connect},
 	{"download", qemu_step_fetch, NULL},
+	{"checkpoints", qemu_step_checkpoints, qemu_cleanup_checkpoints},
 	{"create SSH key", qemu_step_ssh_key, qemu_cleanup_ssh_key},
 	{"start HTTP server", qemu_step_http, qemu_cleanup_http},
 	{"create disk", qemu_step_disk, qemu_cleanup_disk},
@@ -109,6 +111,8 @@ static void free_build(struct qemu_build *b)
 	free(b->disk_path);
 	free(b->disk_format);
 	strv_free(&b->extra_disks);
+	strv_free(&b->extra_disk_formats);
+	qemu_cleanup_checkpoints(b);
 	free(b->base_volume);
 	free(b->disk_volume);
 	free(b->iso_volume);
@@ -135,15 +139,18 @@ static void free_build(struct qemu_build *b)
 static void log_timings(struct qemu_build *b, const int64_t *times, int64_t total_ns)
 {
 	struct buf line = BUF_INIT;
-	int64_t guest_ns = 0;
-	for (size_t i = 0; i < NSTEPS; i++)
+	int64_t guest_ns = 0, compaction_ns = 0;
+	for (size_t i = 0; i < NSTEPS; i++) {
 		buf_printf(&line, "%s%s=%.3f", i ? " " : "", qemu_steps[i].name, (double)times[i] / 1e9);
+		if (strcmp(qemu_steps[i].name, "finish disk") == 0)
+			compaction_ns = times[i];
+	}
 	log_debug("qemu: step timings (s): %s", buf_cstr(&line));
 	guest_ns = (b->timing_boot_to_ssh_ms + b->timing_provision_ms + b->timing_shutdown_ms) * 1000000LL;
 	log_debug("qemu: phase timings (s): total=%.3f boot_to_ssh=%.3f provision=%.3f shutdown=%.3f "
 		  "compaction=%.3f outside_guest=%.3f",
 		  (double)total_ns / 1e9, (double)b->timing_boot_to_ssh_ms / 1e3, (double)b->timing_provision_ms / 1e3,
-		  (double)b->timing_shutdown_ms / 1e3, (double)times[12] / 1e9, (double)(total_ns - guest_ns) / 1e9);
+		  (double)b->timing_shutdown_ms / 1e3, (double)compaction_ns / 1e9, (double)(total_ns - guest_ns) / 1e9);
 	buf_free(&line);
 }
 

@@ -179,20 +179,44 @@ int qemu_img_resize(const char *path, const char *format, uint64_t bytes, const 
 	return 0;
 }
 
-int qemu_img_rebase_unsafe(const char *path, const char *backing, const char *backing_format, struct kiln_error *err)
+/* qemu-img rebase: safe (copies what differs) or -u (only the header's backing file name). */
+static int rebase(const char *path, const char *backing, const char *backing_format, bool unsafe, struct kiln_error *err)
 {
 	struct strv argv = STRV_INIT;
 	strv_push(&argv, "qemu-img");
 	strv_push(&argv, "rebase");
-	strv_push(&argv, "-u");
+	strv_push(&argv, unsafe ? "-u" : "-q");
 	strv_push(&argv, "-b");
 	strv_push(&argv, backing);
 	strv_push(&argv, "-F");
 	strv_push(&argv, backing_format);
 	strv_push(&argv, path);
 	if (run(&argv, NULL, err) < 0)
-		return err_wrap(err, "re-pointing %s at %s", path, backing);
+		return err_wrap(err, unsafe ? "re-pointing %s at %s" : "rebasing %s onto %s", path, backing);
 	return 0;
+}
+
+int qemu_img_rebase_unsafe(const char *path, const char *backing, const char *backing_format, struct kiln_error *err)
+{
+	return rebase(path, backing, backing_format, true, err);
+}
+
+int qemu_img_rebase(const char *path, const char *backing, const char *backing_format, struct kiln_error *err)
+{
+	return rebase(path, backing, backing_format, false, err);
+}
+
+int qemu_img_create_overlay_unsafe(const char *path, const char *backing, const char *backing_format, uint64_t bytes,
+				   struct kiln_error *err)
+{
+	/* -u: qemu-img create then neither opens the backing file nor needs it to exist */
+	struct strv extra = STRV_INIT;
+	strv_push(&extra, "-u");
+	char *size = xasprintf("%llu", (unsigned long long)bytes);
+	int rc = qemu_img_create(path, "qcow2", size, backing, backing_format, &extra, err);
+	free(size);
+	strv_free(&extra);
+	return rc;
 }
 
 int qemu_img_check(const char *path, const char *format, struct kiln_error *err)

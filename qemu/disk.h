@@ -32,6 +32,11 @@ int qemu_img_resize(const char *path, const char *format, uint64_t bytes, const 
 		    struct kiln_error *err);
 /* Point an overlay at a different (identical) backing file without touching data (rebase -u). */
 int qemu_img_rebase_unsafe(const char *path, const char *backing, const char *backing_format, struct kiln_error *err);
+/* Checkpoints: a qcow2 overlay of `bytes` whose backing file need not exist yet (create -u). */
+int qemu_img_create_overlay_unsafe(const char *path, const char *backing, const char *backing_format, uint64_t bytes,
+				   struct kiln_error *err);
+/* Rebase path onto backing, copying into it what differs between its chain and backing (safe mode). */
+int qemu_img_rebase(const char *path, const char *backing, const char *backing_format, struct kiln_error *err);
 /* `qemu-img check` passes. */
 int qemu_img_check(const char *path, const char *format, struct kiln_error *err);
 /* Before booting from it: is this base image whole? Formats with metadata get `qemu-img check` (a

@@ -41,6 +41,11 @@ static void esc(struct buf *b, const char *s)
 	}
 }
 
+void qemu_xml_escape(struct buf *b, const char *s)
+{
+	esc(b, s);
+}
+
 /* printf-like with %s arguments XML-escaped: only "%s", "%u", "%llu" and "%%" are understood. */
 static void xf(struct buf *b, int indent, const char *fmt, ...)
 {
@@ -270,6 +275,8 @@ char *qemu_domain_xml(const struct qemu_domain *d)
 	else
 		xf(&b, 0, "<domain type='%s'>", d->type);
 	xf(&b, 1, "<name>%s</name>", d->name);
+	if (d->uuid)
+		xf(&b, 1, "<uuid>%s</uuid>", d->uuid);
 	if (d->nmetadata) {
 		xf(&b, 1, "<metadata>");
 		struct buf m = BUF_INIT;

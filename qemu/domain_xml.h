@@ -69,6 +69,7 @@ struct qemu_kv {
 
 struct qemu_domain {
 	const char *name;
+	const char *uuid;          /* NULL: libvirt picks one (a restored checkpoint names its own) */
 	const char *type;          /* "kvm" or "qemu" (TCG) */
 	const char *arch;          /* "x86_64" */
 	const char *machine;       /* "pc", "q35", "pc-q35-7.1" */
@@ -123,6 +124,10 @@ struct qemu_domain {
 	char *cpu_store;           /* owned text behind cpu_model and the feature names */
 	struct qemu_cpu_feature *cpu_features_store;
 };
+
+/* Append s to b with XML's five special characters escaped. */
+struct buf;
+void qemu_xml_escape(struct buf *b, const char *s);
 
 /* Render the domain. Caller frees. */
 char *qemu_domain_xml(const struct qemu_domain *d);

@@ -404,6 +404,62 @@ int qemu_vm_create(struct qemu_virt *v, const char *xml, bool autodestroy, bool 
 	return 0;
 }
 
+int qemu_vm_snapshot(struct qemu_vm *vm, const char *memory_file, char *const *disks, char *const *overlays,
+		     size_t n, char *const *skip, size_t nskip, struct kiln_error *err)
+{
+	struct buf x = BUF_INIT;
+	buf_puts(&x, "<domainsnapshot>\n");
+	if (memory_file) {
+		buf_puts(&x, "  <memory snapshot='external' file='");
+		qemu_xml_escape(&x, memory_file);
+		buf_puts(&x, "'/>\n");
+	} else {
+		buf_puts(&x, "  <memory snapshot='no'/>\n");
+	}
+	buf_puts(&x, "  <disks>\n");
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(&x, "    <disk name='");
+		qemu_xml_escape(&x, disks[i]);
+		buf_puts(&x, "' snapshot='external' type='file'><driver type='qcow2'/><source file='");
+		qemu_xml_escape(&x, overlays[i]);
+		buf_puts(&x, "'/></disk>\n");
+	}
+	for (size_t i = 0; i < nskip; i++) {
+		buf_puts(&x, "    <disk name='");
+		qemu_xml_escape(&x, skip[i]);
+		buf_puts(&x, "' snapshot='no'/>\n");
+	}
+	buf_puts(&x, "  </disks>\n</domainsnapshot>\n");
+	unsigned flags = VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT | VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA |
+			 VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
+	if (!memory_file)
+		flags |= VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY;
+	log_debug("libvirt: snapshot of %s:\n%s", vm->name, buf_cstr(&x));
+	virDomainSnapshotPtr snap = virDomainSnapshotCreateXML(vm->dom, buf_cstr(&x), flags);
+	buf_free(&x);
+	if (!snap)
+		return virt_fail(vm->virt, err, "taking a snapshot of %s", vm->name);
+	virDomainSnapshotFree(snap);
+	return 0;
+}
+
+int qemu_vm_restore(struct qemu_virt *v, const char *image, const char *xml, const char *name, struct qemu_vm **out,
+		    struct kiln_error *err)
+{
+	log_debug("libvirt: restoring %s from %s:\n%s", name, image, xml);
+	if (virDomainRestoreFlags(v->conn, image, xml, VIR_DOMAIN_SAVE_RUNNING) < 0)
+		return virt_fail(v, err, "restoring the virtual machine");
+	virDomainPtr d = virDomainLookupByName(v->conn, name);
+	if (!d)
+		return virt_fail(v, err, "finding the restored domain %s", name);
+	struct qemu_vm *vm = xcalloc(1, sizeof *vm);
+	vm->virt = v;
+	vm->dom = d;
+	vm->name = xstrdup(name);
+	*out = vm;
+	return 0;
+}
+
 int qemu_vm_resume(struct qemu_vm *vm, struct kiln_error *err)
 {
 	if (virDomainResume(vm->dom) < 0)

@@ -77,6 +77,17 @@ bool qemu_vm_gone(const struct qemu_vm *vm);
 /* Frees the handle (stops a console pump); does not touch the domain. */
 void qemu_vm_free(struct qemu_vm *vm);
 
+/* Checkpoints (qemu/checkpoint.c). An external snapshot of the running domain: each disk whose
+ * current image is disks[i] continues on overlays[i] (created beforehand, REUSE_EXT: its backing file
+ * name is the caller's), the read-only disks in skip are left alone, and with memory_file the memory
+ * is saved there too (the guest pauses meanwhile and runs on). No snapshot metadata is kept. */
+int qemu_vm_snapshot(struct qemu_vm *vm, const char *memory_file, char *const *disks, char *const *overlays,
+		     size_t n, char *const *skip, size_t nskip, struct kiln_error *err);
+/* Start a domain from a saved memory image (what qemu_vm_snapshot wrote, possibly through a pipe),
+ * with xml adjusting it (paths, ports; its name and uuid must be the image's). Not autodestroyed:
+ * kiln's stray cleanup and force-exit handler cover it. */
+int qemu_vm_restore(struct qemu_virt *v, const char *image, const char *xml, const char *name, struct qemu_vm **out,
+		    struct kiln_error *err);
 /* This machine's host name as kiln writes it into volume names ([A-Za-z0-9.-], at most 63). */
 const char *qemu_owner_host(void);
 /* Is the kiln process `pid` of the machine `host` (as qemu_owner_host writes it) known to be gone?

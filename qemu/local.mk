@@ -3,7 +3,7 @@ qemu_libkilnqemu_a_SOURCES += \
 	qemu/accel.c qemu/accel.h \
 	qemu/boot_command.c qemu/boot_command.h \
 	qemu/build.h \
-	qemu/builder.c \
+	qemu/builder.c qemu/checkpoint.c qemu/checkpoint.h \
 	qemu/checksum.c qemu/checksum.h \
 	qemu/builder_config.c qemu/builder_config.h \
 	qemu/disk.c qemu/disk.h \
@@ -76,7 +76,8 @@ tests_unit_test_qemu_docs_LDADD = $(UNIT_LDADD)
 
 # End-to-end tests on real VMs under TCG (make check-e2e).
 E2E_TESTS += tests/e2e/t0400-qemu-tiny.sh tests/e2e/t0420-qemu-failures.sh tests/e2e/t0430-qemu-boot-iso.sh \
-	tests/e2e/t0440-qemu-debian.sh tests/e2e/t0450-qemu-remote.sh tests/e2e/t0460-qemu-pool.sh
+	tests/e2e/t0440-qemu-debian.sh tests/e2e/t0450-qemu-remote.sh tests/e2e/t0460-qemu-pool.sh \
+	tests/e2e/t0465-checkpoints.sh tests/e2e/t0466-checkpoints-debian.sh
 EXTRA_DIST += tests/lib/qemu.sh
 
 check_PROGRAMS += tests/unit/test-qemu-accel

@@ -1,6 +1,7 @@
 /* step_finish.c — after the VM is off: bring a remote hypervisor's disks home, sanitize and export (or
  * compact with qemu-img convert, as Packer does, unless skip_compaction), and describe the artifact. */
 #include "qemu/build.h"
+#include "qemu/checkpoint.h"
 #include "qemu/disk.h"
 #include "qemu/libvirt.h"
 #include "ui/ui.h"
@@ -90,6 +91,8 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
 	if (b->remote && bring_home(b, err) < 0)
+		return -1;
+	if (qemu_ckpt_finish_disks(b, err) < 0)
 		return -1;
 	b->artifact = kiln_artifact_new(qemu_builder.builder_id, b->vm_name, NULL);
 	struct qemu_instance *inst = b->inst;

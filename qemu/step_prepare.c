@@ -4,6 +4,7 @@
 #include "cloud-init/nocloud.h"
 #include "http-seed/seed_server.h"
 #include "qemu/build.h"
+#include "qemu/checkpoint.h"
 #include "qemu/disk.h"
 #include "qemu/hosts.h"
 #include "qemu/libvirt.h"
@@ -27,19 +28,6 @@
 /* ------------------------------------------------------------------------------------------------
  * libvirt, strays, accelerator */
 
-static char *random_hex(size_t bytes)
-{
-	unsigned char r[16];
-	if (bytes > sizeof r)
-		bytes = sizeof r;
-	if (getrandom(r, bytes, 0) != (ssize_t)bytes)
-		for (size_t i = 0; i < bytes; i++)
-			r[i] = (unsigned char)(rand() & 0xff);
-	char *hex = xmalloc(2 * bytes + 1);
-	hex_encode(r, bytes, hex);
-	return hex;
-}
-
 /* A domain name unique on the hypervisor: kiln-<vm_name>-<random>. */
 static char *domain_name_for(const char *vm_name)
 {
@@ -48,7 +36,7 @@ static char *domain_name_for(const char *vm_name)
 	for (const char *p = vm_name; *p && b.len < 48; p++)
 		buf_putc(&b, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
 				     *p == '_' || *p == '.' ? *p : '-');
-	char *r = random_hex(4);
+	char *r = hex_random(4);
 	buf_printf(&b, "-%s", r);
 	free(r);
 	return buf_detach(&b);
@@ -160,7 +148,14 @@ int qemu_step_ssh_key(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	struct ssh_config *sc = &b->cfg->ssh;
-	if (ssh_config_enabled(sc) && sc->wants_temp_key) {
+	int loaded = ssh_config_enabled(sc) && sc->wants_temp_key ? qemu_ckpt_load_key(b, err) : 0;
+	if (loaded < 0)
+		return -1;
+	if (loaded) {
+		/* the checkpoint's guest authorizes the key of the build that made it */
+		ui_say(b->ui, "Using the checkpoint's temporary SSH key...");
+		b->public_key = xstrdup(b->keypair->public_line);
+	} else if (ssh_config_enabled(sc) && sc->wants_temp_key) {
 		ui_say(b->ui, "Creating temporary SSH key for instance...");
 		if (ssh_keypair_generate(sc->temp_key_type, sc->temp_key_bits, sc->temp_key_name, &b->keypair, err) < 0)
 			return -1;
@@ -395,17 +390,23 @@ static bool overlay_suffices(const struct qemu_config *c)
 	       c->qemu_img_convert.n == 0;
 }
 
+/* With checkpoints the working disks are layers in the store's work directory (qemu/checkpoint.c): the
+ * first one an overlay on the base image through the store's link to it, whatever the output format. */
 static int disk_local(struct qemu_build *b, struct kiln_error *err)
 {
 	const struct qemu_config *c = b->cfg;
-	b->disk_path = path_join(b->output_dir, b->vm_name);
+	if (qemu_ckpt_restoring(b))
+		return qemu_ckpt_make_disks(b, err);
+	const char *dir = b->ck ? qemu_ckpt_work_dir(b) : b->output_dir;
+	b->disk_path = b->ck ? path_join(dir, "disk0-0") : path_join(b->output_dir, b->vm_name);
 	if (c->disk_image) {
-		if (c->use_backing_file || overlay_suffices(c)) {
-			ui_say(b->ui, c->use_backing_file ? "Creating overlay on %s..."
-							  : "Creating a working overlay on %s (compaction flattens it)...",
+		if (b->ck || c->use_backing_file || overlay_suffices(c)) {
+			const char *base = b->ck && qemu_ckpt_base_link(b) ? qemu_ckpt_base_link(b) : b->source.path;
+			ui_say(b->ui, b->ck ? "Creating a working layer on %s (checkpoints)..."
+				      : c->use_backing_file ? "Creating overlay on %s..."
+							    : "Creating a working overlay on %s (compaction flattens it)...",
 			       b->source.path);
-			if (qemu_img_create(b->disk_path, "qcow2", NULL, b->source.path, b->source_format,
-					    &c->qemu_img_create, err) < 0)
+			if (qemu_img_create(b->disk_path, "qcow2", NULL, base, b->source_format, &c->qemu_img_create, err) < 0)
 				return -1;
 			b->disk_format = xstrdup("qcow2");
 		} else {
@@ -427,8 +428,8 @@ static int disk_local(struct qemu_build *b, struct kiln_error *err)
 		b->disk_format = xstrdup(c->format);
 	}
 	for (size_t i = 0; i < c->disk_additional_size.n; i++) {
-		char *name = xasprintf("%s-%zu", b->vm_name, i + 1);
-		char *path = path_join(b->output_dir, name);
+		char *name = b->ck ? xasprintf("disk%zu-0", i + 1) : xasprintf("%s-%zu", b->vm_name, i + 1);
+		char *path = path_join(dir, name);
 		free(name);
 		uint64_t bytes = 0;
 		qemu_parse_size(c->disk_additional_size.v[i], 'B', &bytes, err);
@@ -436,10 +437,11 @@ static int disk_local(struct qemu_build *b, struct kiln_error *err)
 		int rc = qemu_img_create(path, c->format, size, NULL, NULL, &c->qemu_img_create, err);
 		free(size);
 		strv_push_owned(&b->extra_disks, path);
+		strv_push(&b->extra_disk_formats, c->format);
 		if (rc < 0)
 			return -1;
 	}
-	return 0;
+	return b->ck ? qemu_ckpt_make_disks(b, err) : 0;
 }
 
 /* The base image (or ISO) on a remote host: a content-addressed volume of the host's image cache

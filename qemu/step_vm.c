@@ -4,6 +4,7 @@
  * error is recognised so the build can be retried under TCG. */
 #include "qemu/boot_command.h"
 #include "qemu/build.h"
+#include "qemu/checkpoint.h"
 #include "qemu/domain_xml.h"
 #include "qemu/hosts.h"
 #include "qemu/libvirt.h"
@@ -184,6 +185,8 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 	}
 	int rc = -1;
 	char *xml = NULL;
+	/* a checkpoint's memory continues its guest; when that cannot be, its disk boots */
+	bool restore_memory = qemu_ckpt_restoring(b) && qemu_ckpt_uuid(b) != NULL;
 	for (int tries = 0; tries < 5; tries++) {
 		free(xml);
 		xml = NULL;
@@ -212,9 +215,11 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 		for (size_t i = 0; i < ex->n && nextra < 16; i++)
 			extra[nextra++] = ex->v[i];
 		struct qemu_vm_plan plan = {
-			.name = b->domain_name, .kvm = b->accel.kvm, .pool = b->pool,
+			.name = b->domain_name, .uuid = restore_memory ? qemu_ckpt_uuid(b) : NULL,
+			.kvm = b->accel.kvm, .pool = b->pool,
 			.disk = b->remote ? NULL : b->disk_path, .disk_volume = b->remote ? b->disk_volume : NULL,
 			.disk_format = b->disk_format, .extra_disks = extra, .nextra_disks = nextra,
+			.extra_disk_formats = b->ck ? (const char *const *)strv_argv(&b->extra_disk_formats) : NULL,
 			.iso = c->disk_image ? NULL : b->remote ? b->iso_volume : b->source.path,
 			.cd_iso = b->remote ? b->cd_volume : b->cd_iso, .seed_iso = b->remote ? b->seed_volume : b->seed_iso,
 			.http_iso = b->remote ? b->http_volume : b->http_iso,
@@ -245,6 +250,24 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 		bool autodestroy = b->ctx->on_error == KILN_ON_ERROR_CLEANUP && !b->ctx->debug;
 		struct kiln_error e = ERR_INIT;
 		b->vm_started_ms = time_mono_ms();   /* QEMU starting up is part of the boot */
+		if (restore_memory) {
+			if (qemu_ckpt_restore_vm(b, xml, &e) == 0)
+				break;
+			if (is_port_clash(&e) && tries < 4) {
+				log_debug("qemu: port clash (%s), trying another port", err_cause(&e));
+				err_clear(&e);
+				continue;
+			}
+			if (err_is(&e, ERR_CANCELLED) || sig_cancelled()) {
+				err_move(err, &e);
+				goto out;
+			}
+			ui_warn(b->ui, "Cannot restore the checkpoint's memory (%s): booting its disk instead", err_cause(&e));
+			err_clear(&e);
+			restore_memory = false;
+			tries--;
+			continue;
+		}
 		if (qemu_vm_create(b->virt, xml, autodestroy, b->remote, &b->vm, &e) == 0)
 			break;
 		if (is_port_clash(&e) && tries < 4) {
@@ -267,8 +290,14 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 	}
 	if (b->serial_path)
 		b->serial = qemu_serial_open(b->serial_path);
-	ui_say(b->ui, "Starting VM %s (%s)%s...", b->domain_name, b->accel.kvm ? "KVM" : "TCG",
-	       c->disk_image ? ", booting from disk" : ", booting from CD-ROM");
+	if (restore_memory)
+		ui_say(b->ui, "Restored VM %s (%s) from the checkpoint's memory in %.1fs", b->domain_name,
+		       b->accel.kvm ? "KVM" : "TCG", (double)(time_mono_ms() - b->vm_started_ms) / 1e3);
+	else
+		ui_say(b->ui, "Starting VM %s (%s)%s...", b->domain_name, b->accel.kvm ? "KVM" : "TCG",
+		       qemu_ckpt_restoring(b) ? ", booting the checkpoint's disk"
+		       : c->disk_image	      ? ", booting from disk"
+					      : ", booting from CD-ROM");
 	if (!c->disable_vnc) {
 		int port = b->remote ? qemu_vm_vnc_port(b->vm) : vnc.port;
 		const char *where = b->remote ? qemu_virt_host(b->virt) : c->vnc_bind_address;
@@ -402,6 +431,8 @@ int qemu_step_boot(void *state, struct kiln_error *err)
 	const struct qemu_config *c = b->cfg;
 	if (c->boot_command.n == 0 && c->nboot_steps == 0)
 		return 0;   /* boot_wait only times the boot command */
+	if (qemu_ckpt_restoring(b))
+		return 0;   /* the guest was installed before its checkpoint */
 	/* Every step is expanded and parsed before a key is typed: a mistake in the last one must not leave
 	 * an installer half way through its dialogs. */
 	size_t nscripts = c->nboot_steps ? c->nboot_steps : 1;
@@ -603,6 +634,7 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 	}
 	ui_say(b->ui, "Connected to SSH!");
 	b->timing_boot_to_ssh_ms = time_mono_ms() - b->vm_started_ms;
+	qemu_ckpt_connected(b);
 	return 0;
 }
 

@@ -310,6 +310,7 @@ int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p,
 {
 	memset(d, 0, sizeof *d);
 	d->name = p->name;
+	d->uuid = p->uuid;
 	d->type = p->kvm ? "kvm" : "qemu";
 	d->arch = "x86_64";
 	d->machine = c->machine_type;
@@ -351,7 +352,8 @@ int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p,
 	for (size_t i = 0; i < p->nextra_disks; i++)
 		push_disk(d, &cap, (struct qemu_domain_disk){
 			.path = p->volumes ? NULL : p->extra_disks[i], .pool = p->pool,
-			.volume = p->volumes ? p->extra_disks[i] : NULL, .format = c->format, .bus = bus,
+			.volume = p->volumes ? p->extra_disks[i] : NULL,
+			.format = p->extra_disk_formats ? p->extra_disk_formats[i] : c->format, .bus = bus,
 			.cache = c->disk_cache, .discard = c->disk_discard, .detect_zeroes = dz});
 	const char *cds[] = {p->iso, p->cd_iso, p->seed_iso, p->http_iso};
 	for (size_t i = 0; i < sizeof cds / sizeof cds[0]; i++) {

@@ -15,12 +15,14 @@
 
 struct qemu_vm_plan {
 	const char *name;              /* domain name */
+	const char *uuid;              /* NULL: libvirt's choice */
 	bool kvm;                      /* accelerator decided for this attempt */
 	const char *pool;              /* remote: the storage pool of the volumes below */
 	const char *disk;              /* main disk: a path on the hypervisor host ... */
 	const char *disk_volume;       /* ... or a volume in pool */
 	const char *disk_format;
 	const char *const *extra_disks;   /* additional disks (paths, or volumes when remote) */
+	const char *const *extra_disk_formats;   /* their formats; NULL: the configured `format` */
 	size_t nextra_disks;
 	const char *iso;               /* installer ISO (not disk_image): path or volume */
 	const char *cd_iso;            /* cd_files/cd_content CD */

@@ -42,6 +42,10 @@ enum kiln_attr_flags {
 	KILN_ATTR_IGNORED = 1 << 6,     /* accepted for Packer compatibility, has no effect (.doc says why) */
 	KILN_ATTR_UNSUPPORTED = 1 << 7, /* Packer's key that kiln cannot honour: setting it to anything but an
 	                                   empty value is an error whose text is .doc */
+	KILN_ATTR_HOST_SIDE = 1 << 8,   /* builders: does not shape the machine provisioners see (output,
+	                                   ports, timeouts, how to reach it): left out of checkpoint keys
+	                                   (docs/checkpoints.md). Unflagged settings are hashed, so a
+	                                   forgotten flag costs a cache miss, never a wrong reuse. */
 };
 
 struct kiln_schema;
@@ -217,11 +221,42 @@ struct kiln_host {
 
 struct kiln_ctx;
 
+/* Checkpoints (docs/checkpoints.md): what a builder that can keep its machine's state tells the engine,
+ * and what the engine gives back. The engine decides when and under which key; the builder saves and
+ * restores. */
+struct kiln_checkpoint_start {
+	const char *base_path;          /* the local file the machine's first disk starts from, or NULL */
+	const char *base_digest;        /* its content: "sha256:<hex>" (required with base_path) */
+	const char *identity;           /* builder-specific facts that shape the guest and are not in its
+	                                   configuration (e.g. the public key cloud-init installs), or NULL */
+	const char *const *inputs;      /* local files and directories the boot reads (NULL-terminated) */
+	const char *why_not;            /* non-NULL: this build cannot be checkpointed, and why */
+	/* Save the running machine into dir (empty, on the store's file system; final_dir is where it
+	 * will live once committed, for paths that must point at it). with_memory: the engine allows the
+	 * memory state; *memory_saved tells whether it was kept. */
+	int (*save)(void *arg, const char *dir, const char *final_dir, bool with_memory, bool *memory_saved,
+		    struct kiln_error *err);
+	void *save_arg;
+};
+
+struct kiln_checkpoint {            /* a stored checkpoint a build starts from */
+	const char *dir;                /* its directory in the store (read only) */
+	size_t after;                   /* provisioners it covers (0: taken after boot) */
+	bool memory;                    /* it holds the machine's memory state */
+};
+
 struct kiln_ctx_ops {
 	/* Builders call this once the communicator is up: runs the build's provisioners through comm. */
 	int (*provision)(struct kiln_ctx *ctx, struct kiln_comm *comm, struct kiln_error *err);
 	/* -debug: wait for the user before the named step; returns -1 when cancelled. */
 	int (*pause)(struct kiln_ctx *ctx, const char *step_name);
+	/* Checkpoints, when ctx->checkpoints: the builder calls this once, before it makes its disks.
+	 * *restore: the checkpoint to start from (NULL: boot as usual); base_link: the path the first
+	 * disk layer must name as its backing file (instead of base_path); work_dir: a directory on the
+	 * store's file system for the builder's working disks, removed after the build. */
+	int (*checkpoint_begin)(struct kiln_ctx *ctx, const struct kiln_checkpoint_start *start,
+				const struct kiln_checkpoint **restore, const char **base_link, const char **work_dir,
+				struct kiln_error *err);
 };
 
 struct kiln_ctx {
@@ -237,6 +272,7 @@ struct kiln_ctx {
 	const struct kiln_ctx_ops *ops;
 	struct strv build_data;        /* build.* / Go-template values as "Key=Value" entries */
 	void *engine;                  /* the engine's own state */
+	bool checkpoints;              /* -resume/-cache: call ops->checkpoint_begin (docs/checkpoints.md) */
 	/* The pool host the engine placed this build on (the builder connects there instead of its own
 	 * default), or NULL when there is no pool or the builder does not take placements. */
 	const struct kiln_host *host;
@@ -325,6 +361,11 @@ struct kiln_provisioner {
 	/* comm is NULL for provisioners that run locally with builders that have no communicator. */
 	int (*provision)(void *instance, struct kiln_ctx *ctx, struct kiln_comm *comm, struct kiln_error *err);
 	void (*destroy)(void *instance);
+	/* Checkpoints (docs/checkpoints.md), optional: the local files and directories the provisioner
+	 * will read (appended to inputs, as it resolves them), or *why_not set to a static sentence when
+	 * what it does cannot be cached ("it runs on this machine"). A provisioner without this method
+	 * cannot be cached. Called on a prepared instance, before anything runs. */
+	int (*checkpoint_inputs)(void *instance, struct strv *inputs, const char **why_not);
 };
 
 struct kiln_postprocessor {

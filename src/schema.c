@@ -322,7 +322,7 @@ static const struct {
 	{KILN_ATTR_REQUIRED, "required"},   {KILN_ATTR_SENSITIVE, "sensitive"},
 	{KILN_ATTR_DEPRECATED, "deprecated"}, {KILN_ATTR_TEMPLATE, "template"},
 	{KILN_ATTR_IGNORED, "ignored"},     {KILN_ATTR_UNSUPPORTED, "unsupported"},
-	{KILN_ATTR_REPEATED, "repeated"},
+	{KILN_ATTR_REPEATED, "repeated"},   {KILN_ATTR_HOST_SIDE, "host_side"},
 };
 #define NFLAGS (sizeof flag_names / sizeof flag_names[0])
 

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "engine/checkpoint_store.h"
 #include "engine/engine.h"
 #include "engine/plan.h"
 #include "template/template.h"
@@ -30,7 +32,33 @@ static int parse_on_error(const char *s, enum kiln_on_error *out)
 	return -1;
 }
 
-static const struct engine_tmpl_ops tmpl_ops = {tmpl_eval_step, kiln_config_free};
+static const struct engine_tmpl_ops tmpl_ops = {tmpl_eval_step, kiln_config_free, tmpl_config_fingerprint};
+
+/* -resume, -cache, and KILN_CACHE (1/true/yes/on turns -cache on; an explicit -cache=false wins). */
+static int checkpoint_mode(struct cli_args *a, enum engine_checkpoints *mode)
+{
+	*mode = ENGINE_CHECKPOINTS_OFF;
+	bool cache = false;
+	if (cli_flag_set(a, "cache")) {
+		cache = cli_bool(a, "cache");
+	} else {
+		const char *env = getenv("KILN_CACHE");
+		if (env && *env) {
+			if (!strcmp(env, "1") || !strcasecmp(env, "true") || !strcasecmp(env, "yes") || !strcasecmp(env, "on"))
+				cache = true;
+			else if (strcmp(env, "0") != 0 && strcasecmp(env, "false") != 0 && strcasecmp(env, "no") != 0 &&
+				 strcasecmp(env, "off") != 0) {
+				fprintf(stderr, "kiln build: KILN_CACHE must be 1 or 0 (true/false, yes/no, on/off), not \"%s\"\n", env);
+				return -1;
+			}
+		}
+	}
+	if (cache)
+		*mode = ENGINE_CHECKPOINTS_CACHE;
+	else if (cli_bool(a, "resume"))
+		*mode = ENGINE_CHECKPOINTS_RESUME;
+	return 0;
+}
 
 static int run_build(struct cli_args *a)
 {
@@ -43,6 +71,20 @@ static int run_build(struct cli_args *a)
 	if (cli_int(a, "parallel-builds") < 0) {
 		fprintf(stderr, "kiln build: -parallel-builds must be 0 (no limit) or more\n");
 		return 1;
+	}
+	enum engine_checkpoints checkpoints;
+	if (checkpoint_mode(a, &checkpoints) < 0)
+		return 1;
+	uint64_t max_bytes = 0;
+	if (checkpoints != ENGINE_CHECKPOINTS_OFF) {
+		struct kiln_error e = ERR_INIT;
+		if (ckstore_max_bytes_from_env(&max_bytes, &e) < 0) {
+			char *m = err_text(&e);
+			fprintf(stderr, "kiln build: %s\n", m);
+			free(m);
+			err_clear(&e);
+			return 1;
+		}
 	}
 	struct ui_settings us = {
 		.color = cli_bool(a, "color") ? UI_COLOR_AUTO : UI_COLOR_NEVER,
@@ -89,6 +131,8 @@ static int run_build(struct cli_args *a)
 		.parallel_builds = (int)cli_int(a, "parallel-builds"),
 		.tmpl = t,
 		.tmpl_ops = &tmpl_ops,
+		.checkpoints = checkpoints,
+		.checkpoint_max_bytes = max_bytes,
 		.hosts = pool.hosts,
 		.nhosts = pool.n,
 	};
@@ -122,6 +166,7 @@ const struct cli_command cmd_build = {
 		"  each build runs on the host that can take it, base images are uploaded to each host once,\n"
 		"  and a build whose host goes away is retried once on another.\n",
 	.flags = (const struct cli_flag[]){
+		{"cache", CLI_BOOL, NULL, NULL, "Reuse matching checkpoints of earlier builds and keep new ones (KILN_CACHE=1 sets it; see docs/checkpoints.md)"},
 		{"color", CLI_BOOL, NULL, "true", "Colour the output (only on a terminal; NO_COLOR turns it off)"},
 		{"debug", CLI_BOOL, NULL, NULL, "Pause before each step; builds run one at a time"},
 		{"except", CLI_LIST, "foo,bar.*", NULL, "Run every build except these (globs on build names); post-processors named so (or of that type, when unnamed) are skipped too"},
@@ -132,6 +177,7 @@ const struct cli_command cmd_build = {
 		{"on-error", CLI_STRING, "cleanup|abort|ask|run-cleanup-provisioner", "cleanup",
 		 "What to do when a build fails"},
 		{"parallel-builds", CLI_INT, "N", "0", "Run at most N builds at once (0: no limit)"},
+		{"resume", CLI_BOOL, NULL, NULL, "Keep a checkpoint after each provisioner; after a failure, start again from the last good one"},
 		{"timestamp-ui", CLI_BOOL, NULL, NULL, "Prefix every line with an RFC 3339 timestamp"},
 		{"warn-on-undeclared-var", CLI_BOOL, NULL, NULL,
 		 "Warn about values in variable files for variables the template does not declare"},

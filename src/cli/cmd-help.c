@@ -118,6 +118,8 @@ static void man_kiln(FILE *f)
 	      ".TP\n.B KILN_LOG\nSet to 1 for debug logging on stderr (PACKER_LOG is honoured too).\n"
 	      ".TP\n.B KILN_LOG_PATH\nWrite the debug log to this file instead (PACKER_LOG_PATH too).\n"
 	      ".TP\n.B KILN_CACHE_DIR\nWhere downloads are cached, by checksum (default $XDG_CACHE_HOME/kiln).\n"
+	      ".TP\n.B KILN_CACHE\nSet to 1 to make every build use checkpoints as with -cache (docs/checkpoints.md).\n"
+	      ".TP\n.B KILN_CACHE_MAX_SIZE\nSize limit of the checkpoint store in $XDG_CACHE_HOME/kiln/checkpoints (default 20G).\n"
 	      ".TP\n.B PKR_VAR_\\fIname\\fR\nThe value of template variable \\fIname\\fR.\n"
 	      ".TP\n.B NO_COLOR\nWhen set, output is never coloured.\n"
 	      ".SH EXIT STATUS\n0 on success, 1 on any error, 130 when interrupted.\n"

@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 extern const struct cli_command cmd_build;
+extern const struct cli_command cmd_cache;
 extern const struct cli_command cmd_console;
 extern const struct cli_command cmd_describe_component;
 extern const struct cli_command cmd_fmt;
@@ -18,6 +19,7 @@ extern const struct cli_command cmd_version;
 
 const struct cli_command *const cli_commands[] = {
 	&cmd_build,
+	&cmd_cache,
 	&cmd_console,
 	&cmd_describe_component,
 	&cmd_fmt,

@@ -3,6 +3,7 @@ src_libkiln_a_SOURCES += \
 	src/cli/cli.c src/cli/cli.h \
 	src/cli/commands.c \
 	src/cli/cmd-build.c \
+	src/cli/cmd-cache.c \
 	src/cli/cmd-console.c \
 	src/cli/cmd-describe-component.c \
 	src/cli/cmd-help.c \

@@ -90,6 +90,11 @@ struct ssh_keypair {
 /* type NULL or "" means ed25519; bits 0 means the type's default (ecdsa 256, rsa 4096). */
 int ssh_keypair_generate(const char *type, int bits, const char *name, struct ssh_keypair **out,
 			 struct kiln_error *err);
+/* The key pair a checkpoint kept (docs/checkpoints.md): private_text as ssh_keypair_generate made it,
+ * public_line its build.SSHPublicKey. The private key is registered as a secret and written to a
+ * 0600 file in a kiln temp dir, as a generated one is. */
+int ssh_keypair_import(const char *private_text, const char *public_line, struct ssh_keypair **out,
+		       struct kiln_error *err);
 /* Deletes the private key file and its directory. NULL is fine. */
 void ssh_keypair_free(struct ssh_keypair *kp);
 
@@ -138,65 +143,65 @@ int ssh_comm_clear_authorized_key(struct kiln_comm *comm, const struct ssh_keypa
 /* ------------------------------------------------------------------------------------------------ */
 
 #define SSH_CONFIG_ATTRS                                                                                \
-	{.name = "communicator", .type = "string", .def = "\"ssh\"", .allowed = KILN_VALUES("ssh", "none", "winrm"), \
+	{.name = "communicator", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .def = "\"ssh\"", .allowed = KILN_VALUES("ssh", "none", "winrm"), \
 	 .doc = "How to reach the machine (winrm is not supported by kiln)."},                              \
-	{.name = "pause_before_connecting", .type = "duration", .def = "\"0s\"",                            \
+	{.name = "pause_before_connecting", .flags = KILN_ATTR_HOST_SIDE, .type = "duration", .def = "\"0s\"",                            \
 	 .doc = "Wait this long after SSH first answers, then connect again."},                             \
-	{.name = "ssh_host", .type = "string", .default_doc = "the address the builder knows", .doc = "Address to connect to."}, \
-	{.name = "ssh_port", .type = "number", .def = "22", .range = KILN_RANGE(1, 65535), .doc = "Port to connect to."}, \
+	{.name = "ssh_host", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .default_doc = "the address the builder knows", .doc = "Address to connect to."}, \
+	{.name = "ssh_port", .flags = KILN_ATTR_HOST_SIDE, .type = "number", .def = "22", .range = KILN_RANGE(1, 65535), .doc = "Port to connect to."}, \
 	{.name = "ssh_username", .type = "string", .doc = "User to log in as (required for ssh)."},                \
-	{.name = "ssh_password", .type = "string", .flags = KILN_ATTR_SENSITIVE, .doc = "Password for password or keyboard-interactive login."}, \
-	{.name = "ssh_private_key_file", .type = "string", .doc = "Private key file to log in with (~ expands)."}, \
-	{.name = "ssh_certificate_file", .type = "string", .flags = KILN_ATTR_UNSUPPORTED,                   \
+	{.name = "ssh_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, .doc = "Password for password or keyboard-interactive login."}, \
+	{.name = "ssh_private_key_file", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .doc = "Private key file to log in with (~ expands)."}, \
+	{.name = "ssh_certificate_file", .type = "string", .flags = KILN_ATTR_UNSUPPORTED | KILN_ATTR_HOST_SIDE,                   \
 	 .doc = "SSH certificates are not supported yet; log in with the key alone."},                       \
-	{.name = "ssh_agent_auth", .type = "bool", .def = "false", .doc = "Log in with the keys of the local ssh-agent (SSH_AUTH_SOCK)."}, \
-	{.name = "ssh_keypair_name", .type = "string", .doc = "Name of a key already on the machine; no temporary key is made."}, \
-	{.name = "temporary_key_pair_name", .type = "string", .default_doc = "kiln_<random>", .doc = "Comment of the temporary key."}, \
-	{.name = "temporary_key_pair_type", .type = "string", .def = "\"ed25519\"",                         \
+	{.name = "ssh_agent_auth", .flags = KILN_ATTR_HOST_SIDE, .type = "bool", .def = "false", .doc = "Log in with the keys of the local ssh-agent (SSH_AUTH_SOCK)."}, \
+	{.name = "ssh_keypair_name", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .doc = "Name of a key already on the machine; no temporary key is made."}, \
+	{.name = "temporary_key_pair_name", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .default_doc = "kiln_<random>", .doc = "Comment of the temporary key."}, \
+	{.name = "temporary_key_pair_type", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .def = "\"ed25519\"",                         \
 	 .allowed = KILN_VALUES("ed25519", "ecdsa", "rsa"), .doc = "Temporary key type."},                  \
-	{.name = "temporary_key_pair_bits", .type = "number", .default_doc = "rsa 4096, ecdsa 256",           \
+	{.name = "temporary_key_pair_bits", .flags = KILN_ATTR_HOST_SIDE, .type = "number", .default_doc = "rsa 4096, ecdsa 256",           \
 	 .doc = "Temporary key size: rsa 1024 to 16384, ecdsa 256, 384 or 521."},                           \
-	{.name = "ssh_ciphers", .type = "list(string)", .doc = "Ciphers to offer instead of libssh's defaults."},   \
-	{.name = "ssh_key_exchange_algorithms", .type = "list(string)", .doc = "Key exchange algorithms to offer."}, \
-	{.name = "ssh_clear_authorized_keys", .type = "bool", .def = "false", .doc = "Remove the temporary key from authorized_keys at the end."}, \
-	{.name = "ssh_pty", .type = "bool", .def = "false", .doc = "Request a PTY for commands."},          \
-	{.name = "ssh_timeout", .type = "duration", .def = "\"" SSH_DEFAULT_TIMEOUT "\"",                  \
+	{.name = "ssh_ciphers", .flags = KILN_ATTR_HOST_SIDE, .type = "list(string)", .doc = "Ciphers to offer instead of libssh's defaults."},   \
+	{.name = "ssh_key_exchange_algorithms", .flags = KILN_ATTR_HOST_SIDE, .type = "list(string)", .doc = "Key exchange algorithms to offer."}, \
+	{.name = "ssh_clear_authorized_keys", .flags = KILN_ATTR_HOST_SIDE, .type = "bool", .def = "false", .doc = "Remove the temporary key from authorized_keys at the end."}, \
+	{.name = "ssh_pty", .flags = KILN_ATTR_HOST_SIDE, .type = "bool", .def = "false", .doc = "Request a PTY for commands."},          \
+	{.name = "ssh_timeout", .flags = KILN_ATTR_HOST_SIDE, .type = "duration", .def = "\"" SSH_DEFAULT_TIMEOUT "\"",                  \
 	 .doc = "How long to wait for SSH to become available."},                                           \
-	{.name = "ssh_wait_timeout", .type = "duration", .flags = KILN_ATTR_DEPRECATED,                      \
+	{.name = "ssh_wait_timeout", .type = "duration", .flags = KILN_ATTR_DEPRECATED | KILN_ATTR_HOST_SIDE,                      \
 	 .doc = "Old name of ssh_timeout (wins over it, as in Packer)."},                                   \
-	{.name = "ssh_disable_agent_forwarding", .type = "bool", .flags = KILN_ATTR_IGNORED, .def = "false", .doc = "Accepted; kiln never forwards the agent."}, \
-	{.name = "ssh_handshake_attempts", .type = "number", .def = "10", .range = KILN_RANGE(0, 2147483647), \
+	{.name = "ssh_disable_agent_forwarding", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .def = "false", .doc = "Accepted; kiln never forwards the agent."}, \
+	{.name = "ssh_handshake_attempts", .flags = KILN_ATTR_HOST_SIDE, .type = "number", .def = "10", .range = KILN_RANGE(0, 2147483647), \
 	 .doc = "Authentication failures tolerated while waiting."},                                        \
-	{.name = "ssh_bastion_host", .type = "string", .doc = "Jump host to connect through."},                    \
-	{.name = "ssh_bastion_port", .type = "number", .def = "22", .range = KILN_RANGE(1, 65535), .doc = "Port of the jump host."}, \
-	{.name = "ssh_bastion_agent_auth", .type = "bool", .def = "false", .doc = "Log in to the jump host with the local ssh-agent."}, \
-	{.name = "ssh_bastion_username", .type = "string", .doc = "User on the jump host."},                        \
-	{.name = "ssh_bastion_password", .type = "string", .flags = KILN_ATTR_SENSITIVE, .doc = "Password on the jump host."},  \
-	{.name = "ssh_bastion_interactive", .type = "bool", .flags = KILN_ATTR_IGNORED, .def = "false", .doc = "Accepted; kiln offers the jump host password to keyboard-interactive logins anyway."}, \
-	{.name = "ssh_bastion_private_key_file", .type = "string", .default_doc = "ssh_private_key_file", .doc = "Private key for the jump host."}, \
-	{.name = "ssh_bastion_certificate_file", .type = "string", .flags = KILN_ATTR_UNSUPPORTED,           \
+	{.name = "ssh_bastion_host", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .doc = "Jump host to connect through."},                    \
+	{.name = "ssh_bastion_port", .flags = KILN_ATTR_HOST_SIDE, .type = "number", .def = "22", .range = KILN_RANGE(1, 65535), .doc = "Port of the jump host."}, \
+	{.name = "ssh_bastion_agent_auth", .flags = KILN_ATTR_HOST_SIDE, .type = "bool", .def = "false", .doc = "Log in to the jump host with the local ssh-agent."}, \
+	{.name = "ssh_bastion_username", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .doc = "User on the jump host."},                        \
+	{.name = "ssh_bastion_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_HOST_SIDE, .doc = "Password on the jump host."},  \
+	{.name = "ssh_bastion_interactive", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .def = "false", .doc = "Accepted; kiln offers the jump host password to keyboard-interactive logins anyway."}, \
+	{.name = "ssh_bastion_private_key_file", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .default_doc = "ssh_private_key_file", .doc = "Private key for the jump host."}, \
+	{.name = "ssh_bastion_certificate_file", .type = "string", .flags = KILN_ATTR_UNSUPPORTED | KILN_ATTR_HOST_SIDE,           \
 	 .doc = "SSH certificates are not supported yet; log in with the key alone."},                       \
-	{.name = "ssh_file_transfer_method", .type = "string", .flags = KILN_ATTR_IGNORED, .def = "\"scp\"",  \
+	{.name = "ssh_file_transfer_method", .type = "string", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .def = "\"scp\"",  \
 	 .allowed = KILN_VALUES("scp", "sftp"), .doc = "Accepted; kiln always uses SFTP."},                 \
-	{.name = "ssh_proxy_host", .type = "string", .flags = KILN_ATTR_UNSUPPORTED,                         \
+	{.name = "ssh_proxy_host", .type = "string", .flags = KILN_ATTR_UNSUPPORTED | KILN_ATTR_HOST_SIDE,                         \
 	 .doc = "SOCKS proxies are not supported; use ssh_bastion_host."},                                  \
-	{.name = "ssh_proxy_port", .type = "number", .flags = KILN_ATTR_IGNORED, .def = "1080", .doc = "SOCKS proxy port (ssh_proxy_host is not supported)."}, \
-	{.name = "ssh_proxy_username", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "SOCKS proxy user (ssh_proxy_host is not supported)."}, \
-	{.name = "ssh_proxy_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED, .doc = "SOCKS proxy password (ssh_proxy_host is not supported)."}, \
-	{.name = "ssh_keep_alive_interval", .type = "duration", .def = "\"5s\"",                            \
+	{.name = "ssh_proxy_port", .type = "number", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .def = "1080", .doc = "SOCKS proxy port (ssh_proxy_host is not supported)."}, \
+	{.name = "ssh_proxy_username", .type = "string", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "SOCKS proxy user (ssh_proxy_host is not supported)."}, \
+	{.name = "ssh_proxy_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "SOCKS proxy password (ssh_proxy_host is not supported)."}, \
+	{.name = "ssh_keep_alive_interval", .flags = KILN_ATTR_HOST_SIDE, .type = "duration", .def = "\"5s\"",                            \
 	 .doc = "Keep-alive period; 0s or a negative value turns it off."},                                 \
-	{.name = "ssh_read_write_timeout", .type = "duration", .def = "\"0s\"",                             \
+	{.name = "ssh_read_write_timeout", .flags = KILN_ATTR_HOST_SIDE, .type = "duration", .def = "\"0s\"",                             \
 	 .doc = "Silence after which a connection counts as dropped; 0s: never."},                          \
-	{.name = "ssh_remote_tunnels", .type = "list(string)", .flags = KILN_ATTR_UNSUPPORTED, .doc = "SSH tunnels are not supported."}, \
-	{.name = "ssh_local_tunnels", .type = "list(string)", .flags = KILN_ATTR_UNSUPPORTED, .doc = "SSH tunnels are not supported."}, \
-	{.name = "winrm_username", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                      \
-	{.name = "winrm_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},    \
-	{.name = "winrm_host", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                          \
-	{.name = "winrm_no_proxy", .type = "bool", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                        \
-	{.name = "winrm_port", .type = "number", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                          \
-	{.name = "winrm_timeout", .type = "string", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                       \
-	{.name = "winrm_use_ssl", .type = "bool", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                         \
-	{.name = "winrm_insecure", .type = "bool", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."},                        \
-	{.name = "winrm_use_ntlm", .type = "bool", .flags = KILN_ATTR_IGNORED, .doc = "WinRM (not supported by kiln)."}
+	{.name = "ssh_remote_tunnels", .type = "list(string)", .flags = KILN_ATTR_UNSUPPORTED | KILN_ATTR_HOST_SIDE, .doc = "SSH tunnels are not supported."}, \
+	{.name = "ssh_local_tunnels", .type = "list(string)", .flags = KILN_ATTR_UNSUPPORTED | KILN_ATTR_HOST_SIDE, .doc = "SSH tunnels are not supported."}, \
+	{.name = "winrm_username", .type = "string", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                      \
+	{.name = "winrm_password", .type = "string", .flags = KILN_ATTR_SENSITIVE | KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},    \
+	{.name = "winrm_host", .type = "string", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                          \
+	{.name = "winrm_no_proxy", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                        \
+	{.name = "winrm_port", .type = "number", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                          \
+	{.name = "winrm_timeout", .type = "string", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                       \
+	{.name = "winrm_use_ssl", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                         \
+	{.name = "winrm_insecure", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."},                        \
+	{.name = "winrm_use_ntlm", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .doc = "WinRM (not supported by kiln)."}
 
 #endif

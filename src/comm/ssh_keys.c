@@ -108,6 +108,41 @@ fail:
 	return err_wrap(err, "creating the temporary SSH key");
 }
 
+int ssh_keypair_import(const char *private_text, const char *public_line, struct ssh_keypair **out,
+		       struct kiln_error *err)
+{
+	*out = NULL;
+	struct ssh_keypair *kp = xcalloc(1, sizeof *kp);
+	ssh_key key = NULL;
+	if (ssh_pki_import_privkey_base64(private_text, NULL, NULL, NULL, &key) != SSH_OK) {
+		err_set(err, "the saved private key cannot be read");
+		goto fail;
+	}
+	kp->key = key;
+	const char *sp = strchr(public_line, ' ');
+	kp->type = xstrdup(ssh_key_type(key) == SSH_KEYTYPE_ED25519 ? "ed25519"
+			   : ssh_key_type(key) == SSH_KEYTYPE_RSA   ? "rsa"
+								    : "ecdsa");
+	if (!sp) {
+		err_set(err, "the saved public key is not an OpenSSH public key line");
+		goto fail;
+	}
+	kp->public_line = xstrdup(public_line);
+	kp->private_text = xstrdup(private_text);
+	ui_secret_add(kp->private_text);
+	kp->dir = tmpdir_make("kiln-ssh-key", err);
+	if (!kp->dir)
+		goto fail;
+	kp->private_path = path_join(kp->dir, "id_kiln");
+	if (file_write(kp->private_path, private_text, strlen(private_text), 0600, err) < 0)
+		goto fail;
+	*out = kp;
+	return 0;
+fail:
+	ssh_keypair_free(kp);
+	return err_wrap(err, "loading the checkpoint's SSH key");
+}
+
 void ssh_keypair_free(struct ssh_keypair *kp)
 {
 	if (!kp)

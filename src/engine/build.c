@@ -2,6 +2,7 @@
  * max_retries, timeout, error-cleanup-provisioner), then the post-processor chains with Packer's
  * keep_input_artifact rules. */
 #include "engine/build.h"
+#include "engine/checkpoint.h"
 #include "ui/ui.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -123,11 +124,15 @@ static int hook_provision(struct kiln_ctx *ctx, struct kiln_comm *comm, struct k
 {
 	struct build_run *r = ctx->engine;
 	const struct plan_build *b = r->build;
-	for (size_t i = 0; i < b->nprovisioners; i++) {
+	/* a restored checkpoint covers the first provisioners; otherwise the after-boot one is taken */
+	for (size_t i = ckpt_provision_start(r); i < b->nprovisioners; i++) {
 		if (sig_cancelled())
 			return err_set_kind(err, ERR_CANCELLED, "cancelled");
-		if (run_provisioner(r, &b->provisioners[i], comm, err) == 0)
+		long t0 = time_mono_ms();
+		if (run_provisioner(r, &b->provisioners[i], comm, err) == 0) {
+			ckpt_after_provisioner(r, i + 1, (int64_t)(time_mono_ms() - t0));
 			continue;
+		}
 		if (!err_is(err, ERR_CANCELLED)) {
 			ui_say(r->ui, "Provisioning step had errors: Running the cleanup provisioner, if present...");
 			struct kiln_error cleanup_err = ERR_INIT;
@@ -168,6 +173,7 @@ static int hook_pause(struct kiln_ctx *ctx, const char *step_name)
 static const struct kiln_ctx_ops engine_ctx_ops = {
 	.provision = hook_provision,
 	.pause = hook_pause,
+	.checkpoint_begin = ckpt_begin,
 };
 
 static void push_artifact(struct build_run *r, struct kiln_artifact *a)
@@ -291,6 +297,7 @@ void build_run_init(struct build_run *r, const struct plan_build *b, const struc
 	r->ctx.on_error = opts->on_error;
 	r->ctx.ops = &engine_ctx_ops;
 	r->ctx.engine = r;
+	r->ctx.checkpoints = opts->checkpoints != ENGINE_CHECKPOINTS_OFF;
 	r->host = -1;
 	r->only_host = -1;
 	/* Packer's injected values, available to provisioners from the start. */
@@ -317,6 +324,7 @@ int build_execute(struct build_run *r)
 {
 	struct kiln_error *err = &r->err;
 	long start = time_mono_ms();
+	r->start_ms = start;
 	struct kiln_artifact *artifact = NULL;
 	int rc = r->build->builder->run(r->builder_instance, &r->ctx, &artifact, err);
 	if (rc == 0 && !artifact)
@@ -325,6 +333,7 @@ int build_execute(struct build_run *r)
 		rc = run_chains(r, artifact, err);
 	else if (artifact)
 		kiln_artifact_free(artifact);
+	ckpt_finish(r, rc == 0);
 	r->elapsed_ns = (int64_t)(time_mono_ms() - start) * 1000000LL;
 	r->failed = rc < 0;
 	return rc;

@@ -9,6 +9,8 @@
 #include "engine/engine.h"
 #include "engine/plan.h"
 
+struct ckpt_build;
+
 struct build_run {
 	const struct plan_build *build;
 	const struct engine_opts *opts;
@@ -21,6 +23,8 @@ struct build_run {
 	int64_t elapsed_ns;
 	bool failed;
 	bool warned_no_tty;
+	long start_ms;                     /* time_mono_ms() when the build started */
+	struct ckpt_build *ck;             /* checkpoints (engine/checkpoint.h), or NULL */
 	/* the build pool */
 	bool on_pool;                      /* the builder takes placements and there is a pool */
 	struct kiln_placement need;

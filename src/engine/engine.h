@@ -4,6 +4,7 @@
 #define KILN_ENGINE_ENGINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "component.h"
 #include "engine/plan.h"
@@ -15,6 +16,16 @@ struct engine_tmpl_ops {
 	int (*eval_step)(struct tmpl *t, const struct plan_build *b, const struct plan_step *s,
 			 const struct strv *build_data, struct kiln_config **cfg, struct kiln_error *err);
 	void (*config_free)(struct kiln_config *c);
+	/* tmpl_config_fingerprint (template/template.h); needed only with checkpoints */
+	int (*fingerprint)(const struct kiln_config *c, unsigned skip_flags, const char *salt, struct buf *out,
+			   bool *sensitive, char **why_not);
+};
+
+/* -resume / -cache (docs/checkpoints.md) */
+enum engine_checkpoints {
+	ENGINE_CHECKPOINTS_OFF = 0,
+	ENGINE_CHECKPOINTS_RESUME,   /* keep checkpoints to resume a failed build; drop them once it succeeds */
+	ENGINE_CHECKPOINTS_CACHE,    /* keep them across successful builds too */
 };
 
 struct engine_opts {
@@ -24,6 +35,9 @@ struct engine_opts {
 	int parallel_builds;            /* -parallel-builds: 0 = no limit */
 	struct tmpl *tmpl;              /* for late evaluation */
 	const struct engine_tmpl_ops *tmpl_ops;
+	enum engine_checkpoints checkpoints;
+	const char *checkpoint_dir;     /* the store; NULL: $XDG_CACHE_HOME/kiln/checkpoints */
+	uint64_t checkpoint_max_bytes;  /* size limit of the store; 0: the default */
 	/* The build pool (-hosts, KILN_HOSTS, the configuration file): builds whose builder takes placements
 	 * are spread over these hosts. None: every build runs where its template says. */
 	const struct kiln_host *hosts;

@@ -17,6 +17,9 @@ tests_unit_test_engine_LDADD = $(UNIT_LDADD)
 src_libkiln_a_SOURCES += \
 	src/engine/build.c src/engine/build.h \
 	src/engine/engine.c src/engine/engine.h \
+	src/engine/checkpoint.c src/engine/checkpoint.h \
+	src/engine/checkpoint_key.c src/engine/checkpoint_key.h \
+	src/engine/checkpoint_store.c src/engine/checkpoint_store.h \
 	src/engine/pool.c src/engine/pool.h \
 	src/engine/sched.c src/engine/sched.h
 
@@ -37,6 +40,12 @@ TESTS += tests/unit/test-engine-steps
 tests_unit_test_engine_steps_SOURCES = tests/unit/test-engine-steps.c
 tests_unit_test_engine_steps_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_engine_steps_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-checkpoint
+TESTS += tests/unit/test-checkpoint
+tests_unit_test_checkpoint_SOURCES = tests/unit/test-checkpoint.c
+tests_unit_test_checkpoint_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_checkpoint_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/test-schema
 TESTS += tests/unit/test-schema

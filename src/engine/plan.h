@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "component.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/strv.h"
 

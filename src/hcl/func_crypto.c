@@ -64,6 +64,7 @@ static struct hcl_value *f_bcrypt(struct hcl_call *c, struct hcl_value **a, size
 		r = hcl_call_error(c, "error occured generating password %s", "hash");
 	else
 		r = hcl_string(h);
+	c->marks |= HCL_MARK_VOLATILE;   /* a random salt: a new hash every time */
 	free(cd);
 	return r;
 }

@@ -30,6 +30,7 @@ static struct hcl_value *f_uuidv4(struct hcl_call *c, struct hcl_value **a, size
 	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
 	struct buf b = BUF_INIT;
 	fmt_uuid(u, &b);
+	c->marks |= HCL_MARK_VOLATILE;
 	return hcl_string_own(buf_detach(&b));
 }
 

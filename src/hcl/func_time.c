@@ -215,6 +215,7 @@ static struct hcl_value *f_timestamp(struct hcl_call *c, struct hcl_value **a, s
 	struct ts t = now_utc();
 	struct buf b = BUF_INIT;
 	fmt_rfc3339(&t, &b);
+	c->marks |= HCL_MARK_VOLATILE;
 	return hcl_string_own(buf_detach(&b));
 }
 

@@ -91,6 +91,9 @@ struct hcl_type *hcl_type_parse(const char *text, char **err);
 /* ---- values ---- */
 
 #define HCL_MARK_SENSITIVE 0x1u
+/* Volatile: the value differs on every evaluation (timestamp(), uuidv4(), bcrypt()'s random salt).
+ * Nothing prints differently; checkpoint keys cannot be made from it (docs/checkpoints.md). */
+#define HCL_MARK_VOLATILE 0x2u
 
 struct hcl_value {
 	int refs;

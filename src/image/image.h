@@ -86,7 +86,7 @@ bool img_sanitize_opts_has(const struct img_sanitize_opts *o, const char *operat
  *     }                                                                                         */
 extern const struct kiln_schema img_sanitize_schema;
 #define IMG_SANITIZE_ATTR                                                                         \
-	{.name = "sanitize", .type = "bool", .flags = KILN_ATTR_BLOCK, .def = "true",                    \
+	{.name = "sanitize", .type = "bool", .flags = KILN_ATTR_BLOCK | KILN_ATTR_HOST_SIDE, .def = "true",                    \
 	 .doc = "clean the disk after shutdown (machine-id, host keys, logs, temporary key, ...) with "     \
 		"libguestfs; false to skip",                                                           \
 	 .block = &img_sanitize_schema}
@@ -254,7 +254,7 @@ int img_export_opts_add(struct img_export_opts *o, const char *name, struct kiln
  * passes them as defaults to the decoder. */
 extern const struct kiln_schema img_export_schema;
 #define IMG_EXPORT_ATTR                                                                            \
-	{.name = "export", .flags = KILN_ATTR_BLOCK, .doc = "output formats of the finished disk", \
+	{.name = "export", .flags = KILN_ATTR_BLOCK | KILN_ATTR_HOST_SIDE, .doc = "output formats of the finished disk", \
 	 .block = &img_export_schema}
 /* Decode `export` from the builder block; `default_format` and `default_compression` are Packer's
  * `format` / `disk_compression` (used when the block does not say). */

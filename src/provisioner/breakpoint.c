@@ -65,6 +65,15 @@ static int breakpoint_provision(void *instance, struct kiln_ctx *ctx, struct kil
 	return rc;
 }
 
+/* A pause changes nothing on the guest: its configuration is all there is to hash. */
+static int breakpoint_checkpoint_inputs(void *instance, struct strv *inputs, const char **why_not)
+{
+	(void)instance;
+	(void)inputs;
+	(void)why_not;
+	return 0;
+}
+
 const struct kiln_provisioner breakpoint_provisioner = {
 	.abi = KILN_COMPONENT_ABI,
 	.type = "breakpoint",
@@ -73,4 +82,5 @@ const struct kiln_provisioner breakpoint_provisioner = {
 	.prepare = breakpoint_prepare,
 	.provision = breakpoint_provision,
 	.destroy = breakpoint_destroy,
+	.checkpoint_inputs = breakpoint_checkpoint_inputs,
 };

@@ -177,6 +177,24 @@ static int file_provision(void *instance, struct kiln_ctx *ctx, struct kiln_comm
 	return p->download ? download(p, ctx, comm, err) : upload(p, ctx, comm, err);
 }
 
+/* Checkpoint keys: what an upload sends. A download changes this machine, not the guest, and a
+ * generated source does not exist yet when the key is made: neither can be skipped on a restore. */
+static int file_checkpoint_inputs(void *instance, struct strv *inputs, const char **why_not)
+{
+	struct file_prov *p = instance;
+	if (p->download) {
+		*why_not = "it downloads to this machine, which a checkpoint cannot replay";
+		return 0;
+	}
+	if (p->generated) {
+		*why_not = "its source is generated during the build (generated = true), so its content is not known beforehand";
+		return 0;
+	}
+	for (size_t i = 0; !p->has_content && i < p->sources.n; i++)
+		strv_push(inputs, p->sources.v[i]);
+	return 0;
+}
+
 const struct kiln_provisioner file_provisioner = {
 	.abi = KILN_COMPONENT_ABI,
 	.type = "file",
@@ -185,4 +203,5 @@ const struct kiln_provisioner file_provisioner = {
 	.prepare = file_prepare,
 	.provision = file_provision,
 	.destroy = file_destroy,
+	.checkpoint_inputs = file_checkpoint_inputs,
 };

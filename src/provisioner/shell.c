@@ -349,6 +349,16 @@ static int shell_provision(void *instance, struct kiln_ctx *ctx, struct kiln_com
 	return rc;
 }
 
+/* Checkpoint keys: the scripts' content (inline commands are in the configuration itself). */
+static int shell_checkpoint_inputs(void *instance, struct strv *inputs, const char **why_not)
+{
+	struct shell *p = instance;
+	(void)why_not;
+	for (size_t i = 0; i < p->scripts.n; i++)
+		strv_push(inputs, p->scripts.v[i]);
+	return 0;
+}
+
 const struct kiln_provisioner shell_provisioner = {
 	.abi = KILN_COMPONENT_ABI,
 	.type = "shell",
@@ -357,4 +367,5 @@ const struct kiln_provisioner shell_provisioner = {
 	.prepare = shell_prepare,
 	.provision = shell_provision,
 	.destroy = shell_destroy,
+	.checkpoint_inputs = shell_checkpoint_inputs,
 };

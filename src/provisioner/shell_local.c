@@ -218,6 +218,15 @@ out:
 	return rc;
 }
 
+/* Its effects are on this machine: a restored checkpoint would skip them. */
+static int shell_local_checkpoint_inputs(void *instance, struct strv *inputs, const char **why_not)
+{
+	(void)instance;
+	(void)inputs;
+	*why_not = "it runs on this machine, and a checkpoint holds only the guest";
+	return 0;
+}
+
 const struct kiln_provisioner shell_local_provisioner = {
 	.abi = KILN_COMPONENT_ABI,
 	.type = "shell-local",
@@ -226,4 +235,5 @@ const struct kiln_provisioner shell_local_provisioner = {
 	.prepare = shell_local_prepare,
 	.provision = shell_local_provision,
 	.destroy = shell_local_destroy,
+	.checkpoint_inputs = shell_local_checkpoint_inputs,
 };

@@ -22,6 +22,7 @@
 #include "schema.h"
 #include "ui/ui.h"
 #include "util/buf.h"
+#include "util/hash.h"
 #include "util/mem.h"
 #include "util/timeutil.h"
 
@@ -832,4 +833,131 @@ struct kiln_config *tmpl_decode_config(const struct tmpl_decode *in, struct hcl_
 {
 	return decode_body(in->t, in->schema, in->label, in->body, &in->def_range, in->extra, &in->extra_range, in->skip,
 			   in->extra_skip, in->override, ctx, NULL, d);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Fingerprints for checkpoint keys (engine/plan.h) */
+
+/* Length-prefixed, so no value can imitate the punctuation around another. */
+static void fp_bytes(struct buf *out, const char *tag, const char *s, size_t n)
+{
+	buf_printf(out, "%s%zu:", tag, n);
+	buf_append(out, s, n);
+}
+
+/* The value's canonical text; -1 (with *why) when a part is unknown or volatile. */
+static int fp_value(const struct hcl_value *v, struct buf *out, const char **why)
+{
+	if (!hcl_is_known(v)) {
+		*why = "its value is only known during the build";
+		return -1;
+	}
+	if (v->marks & HCL_MARK_VOLATILE) {
+		*why = "it uses timestamp(), uuidv4() or bcrypt(), whose result changes on every run";
+		return -1;
+	}
+	if (hcl_is_null(v)) {
+		buf_puts(out, "null");
+		return 0;
+	}
+	switch (hcl_kind(v)) {
+	case HCL_STRING:
+		fp_bytes(out, "s", hcl_str(v), hcl_str_len(v));
+		return 0;
+	case HCL_NUMBER: {
+		struct buf n = BUF_INIT;
+		hcl_num_format(hcl_num_of(v), &n);
+		fp_bytes(out, "n", buf_cstr(&n), n.len);
+		buf_free(&n);
+		return 0;
+	}
+	case HCL_BOOL:
+		buf_puts(out, hcl_true(v) ? "true" : "false");
+		return 0;
+	case HCL_MAP:
+	case HCL_OBJECT:
+		buf_putc(out, '{');
+		for (size_t i = 0; i < hcl_len(v); i++) {
+			const char *k = hcl_key(v, i);
+			fp_bytes(out, "k", k, strlen(k));
+			buf_putc(out, '=');
+			if (fp_value(hcl_elem(v, i), out, why) < 0)
+				return -1;
+			buf_putc(out, ',');
+		}
+		buf_putc(out, '}');
+		return 0;
+	default:
+		if (!hcl_is_sequence(v)) {
+			*why = "its value has no canonical form";
+			return -1;
+		}
+		buf_putc(out, '[');
+		for (size_t i = 0; i < hcl_len(v); i++) {
+			if (fp_value(hcl_elem(v, i), out, why) < 0)
+				return -1;
+			buf_putc(out, ',');
+		}
+		buf_putc(out, ']');
+		return 0;
+	}
+}
+
+static int fp_config(const struct kiln_config *c, unsigned skip, const char *salt, const char *prefix, struct buf *out,
+		     bool *sensitive, char **why_not)
+{
+	if (!c || !c->schema)
+		return 0;
+	for (const struct kiln_attr *sa = c->schema->attrs; sa && sa->name; sa++) {
+		if (sa->flags & skip)
+			continue;
+		const struct cfg_attr *a = find_attr(c, sa->name);
+		const struct cfg_blocks *bl = find_blocks(c, sa->name);
+		if (a && a->value) {
+			const char *why = NULL;
+			struct buf v = BUF_INIT;
+			bool secret = (sa->flags & KILN_ATTR_SENSITIVE) || (hcl_marks_deep(a->value) & HCL_MARK_SENSITIVE);
+			int rc = fp_value(a->value, &v, &why);
+			if (rc < 0) {
+				*why_not = xasprintf("%s%s: %s", prefix, sa->name, why);
+				buf_free(&v);
+				return -1;
+			}
+			fp_bytes(out, "a", sa->name, strlen(sa->name));
+			buf_putc(out, '=');
+			if (secret) {
+				*sensitive = true;
+				/* the secret must change the key, but the key must not let anyone test guesses of it
+				 * without the store's salt */
+				char *mac = hmac_sha256_hex(salt ? salt : "", salt ? strlen(salt) : 0, buf_cstr(&v), v.len);
+				buf_printf(out, "sensitive:%s", mac ? mac : "");
+				free(mac);
+			} else {
+				buf_append(out, buf_cstr(&v), v.len);
+			}
+			buf_puts(out, ";\n");
+			buf_free(&v);
+		}
+		for (size_t i = 0; bl && i < bl->n; i++) {
+			char *sub = xasprintf("%s%s.", prefix, sa->name);
+			fp_bytes(out, "b", sa->name, strlen(sa->name));
+			buf_puts(out, "{\n");
+			int rc = fp_config(bl->v[i], skip, salt, sub, out, sensitive, why_not);
+			free(sub);
+			if (rc < 0)
+				return -1;
+			buf_puts(out, "}\n");
+		}
+	}
+	return 0;
+}
+
+int tmpl_config_fingerprint(const struct kiln_config *c, unsigned skip_flags, const char *salt, struct buf *out,
+			    bool *sensitive, char **why_not)
+{
+	bool dummy = false;
+	*why_not = NULL;
+	if (!sensitive)
+		sensitive = &dummy;
+	return fp_config(c, skip_flags, salt, "", out, sensitive, why_not);   /* only reads: no lock (see above) */
 }

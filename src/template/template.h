@@ -109,6 +109,16 @@ int tmpl_eval_step(struct tmpl *t, const struct plan_build *b, const struct plan
 		   const struct strv *build_data, struct kiln_config **cfg, struct kiln_error *err);
 void kiln_config_free(struct kiln_config *c);
 
+/* Checkpoint keys (docs/checkpoints.md): append a canonical text of the configuration to out — every
+ * attribute the user set, in schema order, values in a form that does not depend on how they were
+ * written — leaving out attributes (and nested blocks) whose schema flags intersect skip_flags.
+ * Sensitive values (the attribute's flag or the value's mark) appear only as an HMAC under salt, and
+ * set *sensitive (may be NULL). Returns -1 with *why_not (a malloc'd sentence naming the attribute)
+ * when the configuration cannot be hashed: a value not known
+ * yet, or one that changes on every run (timestamp(), uuidv4(), bcrypt()). */
+int tmpl_config_fingerprint(const struct kiln_config *c, unsigned skip_flags, const char *salt, struct buf *out,
+			    bool *sensitive, char **why_not);
+
 /* Full validation beyond loading: decode every build's sources, provisioners and post-processors
  * against their schemas (with build.* values unknown), honouring -only/-except. */
 int tmpl_validate(struct tmpl *t, const struct plan_options *opts, struct hcl_diags *diags);

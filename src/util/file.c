@@ -143,7 +143,22 @@ int file_read_regular(const char *path, size_t max, struct buf *out, struct kiln
 	return rc;
 }
 
-static int write_fd_all(int fd, const void *data, size_t len)
+int fd_read_exact(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int fd_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len) {
@@ -164,7 +179,7 @@ int file_write(const char *path, const void *data, size_t len, mode_t mode, stru
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return err_set_errno(err, errno, "cannot create %s", path);
-	if (write_fd_all(fd, data, len) < 0) {
+	if (fd_write_all(fd, data, len) < 0) {
 		int e = errno;
 		close(fd);
 		return err_set_errno(err, e, "cannot write %s", path);
@@ -184,7 +199,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		return -1;
 	}
 	int rc = -1;
-	if (fchmod(fd, mode) < 0 || write_fd_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		err_set_errno(err, errno, "cannot write %s", tmp);
 		close(fd);
 		goto out;
@@ -318,7 +333,7 @@ int file_copy(const char *src, const char *dst, mode_t mode, struct kiln_error *
 		}
 		if (n == 0)
 			break;
-		if (write_fd_all(out, tmp, (size_t)n) < 0) {
+		if (fd_write_all(out, tmp, (size_t)n) < 0) {
 			rc = err_set_errno(err, errno, "cannot write %s", dst);
 			break;
 		}

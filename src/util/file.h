@@ -23,6 +23,9 @@ int file_read_regular(const char *path, size_t max, struct buf *out, struct kiln
 int file_read_stream(int fd, const char *name, size_t max, struct buf *out, struct kiln_error *err);
 /* What a file of this mode is, for messages: "a FIFO (named pipe)", "a directory", "a socket", ... */
 const char *file_kind_name(mode_t mode);
+/* Whole writes and reads on a descriptor, retrying on EINTR; -1 with errno (a short read is -1 too). */
+int fd_write_all(int fd, const void *data, size_t len);
+int fd_read_exact(int fd, void *buf, size_t len);
 /* Write to "<path>.tmp-XXXXXX" in the same directory, fsync, rename over path: readers never see a
  * half-written file. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct kiln_error *err);

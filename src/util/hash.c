@@ -5,8 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 struct hasher {
@@ -116,4 +119,28 @@ int hash_file_hex(const char *algo, const char *path, char **hex, struct kiln_er
 	close(fd);
 	*hex = hasher_final_hex(h);
 	return 0;
+}
+
+char *hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t n)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	if (!HMAC(EVP_sha256(), key, (int)keylen, data, n, mac, &len))
+		return NULL;
+	char *hex = xmalloc(2 * (size_t)len + 1);
+	hex_encode(mac, len, hex);
+	return hex;
+}
+
+char *hex_random(size_t bytes)
+{
+	unsigned char r[32];
+	if (bytes > sizeof r)
+		bytes = sizeof r;
+	if (getrandom(r, bytes, 0) != (ssize_t)bytes)
+		for (size_t i = 0; i < bytes; i++)
+			r[i] = (unsigned char)(rand() & 0xff);
+	char *hex = xmalloc(2 * bytes + 1);
+	hex_encode(r, bytes, hex);
+	return hex;
 }

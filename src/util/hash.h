@@ -17,6 +17,10 @@ char *hasher_final_hex(struct hasher *h);   /* frees h; caller frees the string 
 void hasher_free(struct hasher *h);
 char *hash_hex(const char *algo, const void *data, size_t n);
 int hash_file_hex(const char *algo, const char *path, char **hex, struct kiln_error *err);
+/* HMAC-SHA256 of data under key, as lowercase hex (caller frees). */
+char *hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t n);
 void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
+/* `bytes` random bytes (getrandom; at most 32) as lowercase hex, for unique names. Caller frees. */
+char *hex_random(size_t bytes);
 
 #endif

@@ -297,7 +297,7 @@ static void fake_config_free(struct kiln_config *c)
 	free(c);
 }
 
-static const struct engine_tmpl_ops tmpl_ops = {fake_eval, fake_config_free};
+static const struct engine_tmpl_ops tmpl_ops = {fake_eval, fake_config_free, NULL};
 
 static int attempts;
 static int total_running, total_max; /* over every host */

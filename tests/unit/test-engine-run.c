@@ -49,7 +49,7 @@ static void fake_config_free(struct kiln_config *c)
 	free(c);
 }
 
-static const struct engine_tmpl_ops fake_ops = {fake_eval, fake_config_free};
+static const struct engine_tmpl_ops fake_ops = {fake_eval, fake_config_free, NULL};
 
 /* --- a journal of what ran, shared by the fakes --- */
 static pthread_mutex_t journal_lock = PTHREAD_MUTEX_INITIALIZER;

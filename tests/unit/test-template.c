@@ -367,6 +367,76 @@ static void test_eval_step_reports_errors(void **state)
 	hcl_diags_free(&d);
 }
 
+/* Checkpoint keys hash a configuration's canonical text: the same values however written, secrets only
+ * as a salted HMAC, host-side builder settings left out, and no text at all from timestamp(). */
+static void test_config_fingerprint(void **state)
+{
+	(void)state;
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct plan p;
+	struct tmpl *t = load_one_build(
+		"variable \"pw\" {\n  default = \"hunter2\"\n  sensitive = true\n}\n"
+		"locals {\n  stamp = timestamp()\n}\n"
+		"source \"null\" \"x\" {\n  communicator = \"none\"\n  ssh_username = \"u\"\n}\n"
+		"build {\n  sources = [\"source.null.x\"]\n"
+		"  provisioner \"shell\" {\n    inline = [\"a\", \"b\"]\n  }\n"
+		"  provisioner \"shell\" {\n    inline = [ \"a\",\n      \"${\"b\"}\" ]\n  }\n"
+		"  provisioner \"shell\" {\n    inline = [\"a\", \"b\"]\n    environment_vars = [\"PW=${var.pw}\"]\n  }\n"
+		"  provisioner \"shell\" {\n    inline = [\"echo ${local.stamp}\"]\n  }\n}\n",
+		&d, &p);
+	struct strv bd = STRV_INIT;
+	strv_push(&bd, "Host=h");
+	struct buf fp[4] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
+	bool sensitive[4] = {false, false, false, false};
+	char *why[4] = {NULL, NULL, NULL, NULL};
+	int rc[4];
+	for (size_t i = 0; i < 4; i++) {
+		struct kiln_config *cfg = NULL;
+		struct kiln_error err = ERR_INIT;
+		assert_int_equal(tmpl_eval_step(t, &p.builds[0], &p.builds[0].provisioners[i], &bd, &cfg, &err), 0);
+		rc[i] = tmpl_config_fingerprint(cfg, 0, "salt-1", &fp[i], &sensitive[i], &why[i]);
+		kiln_config_free(cfg);
+	}
+	assert_int_equal(rc[0], 0);
+	assert_string_equal(buf_cstr(&fp[0]), buf_cstr(&fp[1]));
+	assert_false(sensitive[0]);
+	assert_int_equal(rc[2], 0);
+	assert_true(sensitive[2]);
+	assert_null(strstr(buf_cstr(&fp[2]), "hunter2"));
+	assert_non_null(strstr(buf_cstr(&fp[2]), "sensitive:"));
+	assert_int_equal(rc[3], -1);
+	assert_non_null(why[3]);
+	assert_non_null(strstr(why[3], "inline"));
+	assert_non_null(strstr(why[3], "timestamp()"));
+	/* another store (salt) hashes the secret differently */
+	struct kiln_config *cfg = NULL;
+	struct kiln_error err = ERR_INIT;
+	struct buf other = BUF_INIT;
+	char *w = NULL;
+	assert_int_equal(tmpl_eval_step(t, &p.builds[0], &p.builds[0].provisioners[2], &bd, &cfg, &err), 0);
+	assert_int_equal(tmpl_config_fingerprint(cfg, 0, "salt-2", &other, NULL, &w), 0);
+	assert_string_not_equal(buf_cstr(&other), buf_cstr(&fp[2]));
+	kiln_config_free(cfg);
+	/* the builder: host-side settings (communicator) are left out when asked */
+	struct buf all = BUF_INIT, guest = BUF_INIT;
+	assert_int_equal(tmpl_config_fingerprint(p.builds[0].builder_config, 0, "s", &all, NULL, &w), 0);
+	assert_int_equal(tmpl_config_fingerprint(p.builds[0].builder_config, KILN_ATTR_HOST_SIDE, "s", &guest, NULL, &w), 0);
+	assert_non_null(strstr(buf_cstr(&all), "communicator"));
+	assert_null(strstr(buf_cstr(&guest), "communicator"));
+	assert_non_null(strstr(buf_cstr(&guest), "ssh_username"));
+	for (size_t i = 0; i < 4; i++) {
+		buf_free(&fp[i]);
+		free(why[i]);
+	}
+	buf_free(&other);
+	buf_free(&all);
+	buf_free(&guest);
+	strv_free(&bd);
+	plan_free(&p);
+	tmpl_free(t);
+	hcl_diags_free(&d);
+}
+
 struct eval_thread {
 	struct tmpl *t;
 	struct plan_build *b;
@@ -427,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_sensitive_is_masked),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_eval_step_reports_errors),
+		cmocka_unit_test(test_config_fingerprint),
 		cmocka_unit_test(test_eval_step_from_threads),
 	};
 	return cmocka_run_group_tests_name("template", tests, setup, teardown);

@@ -1,0 +1,150 @@
+#!/bin/sh
+# bench/checkpoint.sh — checkpointed builds (docs/checkpoints.md) on the Debian golden template
+# (images/local-debian.pkr.hcl: three provisioners, the last one short) over the Debian test fixture,
+# under TCG, in one run and one scratch store:
+#   1. a plain build (no checkpoints): the reference;
+#   2. a -cache build with an empty store: what taking a checkpoint after boot and after each
+#      provisioner costs (goal: at most 1.1x the plain build);
+#   3. the last provisioner edited, a -cache build again: it starts from the checkpoint after the
+#      second provisioner, restoring the guest's memory (goal: at most 0.3x the plain build);
+#   4. from that build's log: restoring the memory to a usable SSH session — checking the checkpoint's
+#      files, libvirt's restore, the SSH login (goal: under 5 s).
+# Every build sanitizes and exports as the template says. The peer of the first two rows is kiln's own
+# plain build (Packer has no checkpoints: its rebuild is a full build).
+#
+#   bench/checkpoint.sh
+#   BENCH_ROUNDS=2 bench/checkpoint.sh      the median of N rounds of the three builds
+#   BENCH_KEEP=1 bench/checkpoint.sh        keep the scratch directory (templates, logs, store)
+#
+# The last lines, "RESULT bench=checkpoint ...", are for bench/run-all (bench/README.md).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${KILN_BUILDDIR:-$top/build}
+kiln=${KILN:-$build/kiln}
+rounds=${BENCH_ROUNDS:-1}
+[ -x "$kiln" ] || { echo "bench/checkpoint.sh: $kiln is missing (build kiln first)" >&2; exit 1; }
+command -v python3 >/dev/null 2>&1 || { echo "bench/checkpoint.sh: python3 is missing" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/kiln-bench-checkpoint.XXXXXX")
+cleanup() {
+	for p in $(pgrep -f "qemu-system-x86_64.*$tmp" 2>/dev/null); do kill "$p" 2>/dev/null; done
+	if [ -e "$tmp/.keep" ] || [ -n "${BENCH_KEEP:-}" ]; then
+		echo "bench/checkpoint.sh: the templates, logs and store are kept in $tmp" >&2
+	else
+		XDG_CACHE_HOME=$tmp/xdg "$kiln" cache clear >/dev/null 2>&1 || :
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "bench/checkpoint.sh: the Debian fixture (built on first use)" >&2
+debian=$("$top/tests/fixtures/mk-debian-image")
+XDG_CACHE_HOME=$tmp/xdg
+KILN_CACHE_DIR=$tmp/downloads
+export XDG_CACHE_HOME KILN_CACHE_DIR
+unset KILN_CACHE
+
+# the golden template as it is, and a copy whose last provisioner differs by one environment variable
+cp -r "$top/images/local-debian" "$tmp/local-debian"
+cp "$top/images/local-debian.pkr.hcl" "$tmp/golden.pkr.hcl"
+sed 's/sudo env {{ .Vars }} {{ .Path }}/sudo env BENCH_EDIT=1 {{ .Vars }} {{ .Path }}/' "$tmp/golden.pkr.hcl" >"$tmp/edited.pkr.hcl"
+cmp -s "$tmp/golden.pkr.hcl" "$tmp/edited.pkr.hcl" &&
+	{ echo "bench/checkpoint.sh: cannot edit the template's last provisioner" >&2; exit 1; }
+
+# run NAME TEMPLATE FLAGS...: one build; prints "wall=<s>" (and keeps its logs), or FAILED
+run() {
+	name=$1 tpl=$2
+	shift 2
+	d=$tmp/$name
+	mkdir -p "$d"
+	t0=$(date +%s.%N)
+	rc=0
+	(cd "$tmp" && KILN_LOG=1 KILN_LOG_PATH="$d/debug.log" "$kiln" build -color=false "$@" \
+		-var "base_image=$debian" -var base_checksum=none -var "output_directory=$d/out" "$tpl" >"$d/log" 2>&1) || rc=$?
+	t1=$(date +%s.%N)
+	if [ $rc -ne 0 ]; then
+		echo "FAILED (log: $d/log)"
+		touch "$tmp/.keep"
+		return 0
+	fi
+	rm -rf "$d/out"
+	python3 -c 'import sys; print("wall=%.2f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$t0" "$t1"
+}
+
+# restore_time DIR: seconds from looking the checkpoint up to SSH connected, from the debug log
+restore_time() {
+	python3 - "$1/debug.log" "$1/log" <<'EOF'
+import re, sys
+dbg, log = sys.argv[1], sys.argv[2]
+if "from the checkpoint's memory" not in open(log, errors="replace").read():
+    sys.exit("the rebuild did not restore the memory")
+verify = boot = None
+for l in open(dbg, errors="replace"):
+    m = re.search(r"checkpoints: found checkpoint .* in ([0-9.]+)s", l)
+    if m:
+        verify = float(m.group(1))
+    m = re.search(r"phase timings \(s\):.* boot_to_ssh=([0-9.]+)", l)
+    if m:
+        boot = float(m.group(1))
+if verify is None or boot is None:
+    sys.exit("the debug log lacks the lookup or phase timings")
+print("restore=%.2f lookup=%.2f boot_to_ssh=%.2f" % (verify + boot, verify, boot))
+EOF
+}
+
+echo "bench/checkpoint.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $rounds round(s), TCG" >&2
+: >"$tmp/results"
+i=1
+while [ $i -le "$rounds" ]; do
+	XDG_CACHE_HOME=$tmp/xdg "$kiln" cache clear >/dev/null
+	printf 'bench/checkpoint.sh: round %d plain build: ' "$i" >&2
+	plain=$(run plain-$i golden.pkr.hcl)
+	echo "$plain" >&2
+	printf 'bench/checkpoint.sh: round %d -cache full build: ' "$i" >&2
+	full=$(run cache-$i golden.pkr.hcl -cache)
+	echo "$full" >&2
+	printf 'bench/checkpoint.sh: round %d -cache after editing the last provisioner: ' "$i" >&2
+	re=$(run rebuild-$i edited.pkr.hcl -cache)
+	echo "$re" >&2
+	rt=$(restore_time "$tmp/rebuild-$i" 2>&1) || rt="FAILED ($rt)"
+	echo "bench/checkpoint.sh: round $i restore to SSH: $rt" >&2
+	echo "round=$i plain_$plain cache_$full rebuild_$re $rt" | sed 's/ FAILED[^ ]*//g' >>"$tmp/results"
+	i=$((i + 1))
+done
+
+python3 - "$tmp/results" "$rounds" "$tmp" <<'EOF'
+import re, statistics, sys
+path, rounds, tmp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = [dict(re.findall(r"(\w+)=([0-9.]+)", l)) for l in open(path)]
+def med(key):
+    v = [float(r[key]) for r in rows if key in r]
+    return (statistics.median(v), len(v)) if v else (None, 0)
+plain, n_plain = med("plain_wall")
+full, n_full = med("cache_wall")
+re_, n_re = med("rebuild_wall")
+restore, n_rs = med("restore")
+lookup, _ = med("lookup")
+boot, _ = med("boot_to_ssh")
+def line(measure, unit, kiln, peer, peer_value, ratio, goal, met, n, extra=""):
+    s = 'RESULT bench=checkpoint measure="%s" unit=%s' % (measure, unit)
+    if kiln is None:
+        return s + ' kiln=- peer=%s peer_value=- status=failed reason="no round succeeded (logs kept in %s)"' % (peer, tmp)
+    s += " kiln=%.2f peer=%s peer_value=%s ratio=%s goal=\"%s\" met=%s rounds=%d" % (kiln, peer, peer_value, ratio, goal, met, n)
+    if n < rounds:
+        s += ' note="%d of %d rounds failed"' % (rounds - n, rounds)
+    return s + extra
+def vs_plain(measure, value, n, limit):
+    if value is None or plain is None:
+        return line(measure, "s", None, "plain", None, None, None, None, 0)
+    r = value / plain
+    return line(measure, "s", value, "plain", "%.2f" % plain, "%.2f" % r, "<=%.1fx" % limit,
+                "yes" if r <= limit else "no", n)
+print(vs_plain("-cache full build vs a plain build", full, n_full, 1.1))
+print(vs_plain("-cache rebuild after editing the last provisioner vs a full build", re_, n_re, 0.3))
+if restore is None:
+    print(line("memory checkpoint restored to a usable SSH session", "s", None, "-", None, None, None, None, 0))
+else:
+    print(line("memory checkpoint restored to a usable SSH session", "s", restore, "-", "-", "-", "<5 s",
+               "yes" if restore < 5 else "no", n_rs, " lookup=%.2f boot_to_ssh=%.2f" % (lookup, boot)))
+EOF
