@@ -1,4 +1,4 @@
-# faults.sh — helpers of the fault-injection tests (tests/e2e/t046*-faults-*.sh; POSIX sh, sourced after
+# faults.sh — helpers of the fault-injection tests (tests/e2e/t049*-faults-*.sh; POSIX sh, sourced after
 # test-lib.sh, qemu.sh and audit.sh, once qemu_setup has run). They break builds on purpose: kill kiln
 # at a chosen stage, fill a file system, kill a converter, stop libvirt.
 #
@@ -57,38 +57,33 @@ faults_build() {
 	test_when_finished "kill -9 $FAULTS_PID 2>/dev/null; wait $FAULTS_PID 2>/dev/null"
 }
 
-faults_wait() {
-	_fw_deadline=$(($(date +%s) + ${3:-900}))
-	while [ "$(date +%s)" -lt $_fw_deadline ]; do
-		grep -q -E "$2" "$1" 2>/dev/null && return 0
+# _faults_until LOG SECONDS WHAT CMD...: wait until CMD succeeds; fail with LOG's tail after SECONDS, or
+# as soon as the build started last has exited without CMD succeeding
+_faults_until() {
+	_fu_log=$1 _fu_secs=$2 _fu_what=$3
+	shift 3
+	_fu_deadline=$(($(date +%s) + _fu_secs))
+	while [ "$(date +%s)" -lt $_fu_deadline ]; do
+		"$@" && return 0
 		if [ -n "${FAULTS_PID:-}" ] && ! kill -0 "$FAULTS_PID" 2>/dev/null; then
-			grep -q -E "$2" "$1" 2>/dev/null && return 0
-			echo "faults_wait: kiln exited before /$2/; its output:" >&2
-			tail -n 30 "$1" >&2
+			"$@" && return 0
+			echo "faults_wait: kiln exited before $_fu_what; its output:" >&2
+			tail -n 30 "$_fu_log" >&2
 			return 1
 		fi
 		sleep 0.2
 	done
-	echo "faults_wait: no /$2/ within ${3:-900} s; the output:" >&2
-	tail -n 30 "$1" >&2
+	echo "faults_wait: no $_fu_what within $_fu_secs s; the output:" >&2
+	tail -n 30 "$_fu_log" >&2
 	return 1
 }
 
+faults_wait() {
+	_faults_until "$1" "${3:-900}" "/$2/" grep -s -q -E "$2" "$1"
+}
+
 faults_wait_file() {
-	_fw_deadline=$(($(date +%s) + ${3:-900}))
-	while [ "$(date +%s)" -lt $_fw_deadline ]; do
-		[ -s "$2" ] && return 0
-		if [ -n "${FAULTS_PID:-}" ] && ! kill -0 "$FAULTS_PID" 2>/dev/null; then
-			[ -s "$2" ] && return 0
-			echo "faults_wait_file: kiln exited before $2 appeared; its output:" >&2
-			tail -n 30 "$1" >&2
-			return 1
-		fi
-		sleep 0.2
-	done
-	echo "faults_wait_file: no $2 within ${3:-900} s; the output:" >&2
-	tail -n 30 "$1" >&2
-	return 1
+	_faults_until "$1" "${3:-900}" "$2" test -s "$2"
 }
 
 faults_kill9() {

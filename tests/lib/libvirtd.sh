@@ -29,7 +29,8 @@
 #   libvirtd_qemu_pids NAME pids of QEMU processes of its domains, from its state (works while it is down)
 #   test_pid_alive PID      is PID running (not gone, not a zombie waiting for init)?
 #   libvirtd_dir NAME       its directory
-#   libvirtd_teardown NAME  destroy its domains (also the QEMU processes of a daemon that is down), stop it;
+#   libvirtd_teardown NAME  destroy its domains (also the QEMU processes of a daemon that is down), stop it
+#                           (and any libvirtd started with its configuration that its pid file misses);
 #                           registered with test_atexit by the first libvirtd_start, so a test file that
 #                           ends however it ends leaves no daemon, no guest and no mount behind
 #   libvirtd_names          the names of this test's daemons (for tests/lib/audit.sh)
@@ -287,6 +288,17 @@ libvirtd_teardown() {
 		_lv_virsh "$_lv_n" destroy "$_lv_dom" >/dev/null
 	done
 	libvirtd_stop "$_lv_n"
+	# a daemon the pid file does not name (still starting when its start gave up on a loaded machine, so
+	# no pid file yet, or its pid file removed): found by its configuration file, which is this test's
+	_lv_left=$(pgrep -f -- "-f $_lv_d/etc/libvirtd.conf")
+	if [ -n "$_lv_left" ]; then
+		kill -9 $_lv_left 2>/dev/null
+		_lv_i=0
+		while [ -n "$(pgrep -f -- "-f $_lv_d/etc/libvirtd.conf")" ] && [ $_lv_i -lt 50 ]; do
+			sleep 0.1
+			_lv_i=$((_lv_i + 1))
+		done
+	fi
 	# guests of a daemon that was killed, or that outlived it
 	_lv_pids=$(libvirtd_qemu_pids "$_lv_n")
 	[ -z "$_lv_pids" ] && return 0
