@@ -64,6 +64,7 @@ struct qemu_build {
 	bool source_held;             /* a hold on its cached volume (qemu_volcache_release) */
 	struct qemu_accel accel;
 	bool kvm_died;                /* the guest died with a KVM internal error */
+	long panic_seen_ms;           /* when the serial console first showed a kernel panic (0: never) */
 
 	struct qemu_fetch_result source;
 	char *source_format;

@@ -29,9 +29,41 @@
 
 #define WATCH_MS 100               /* how often a waiting step looks at the VM and the console */
 #define STATUS_EVERY_MS 15000      /* progress lines while waiting for SSH */
+#define PANIC_GRACE_MS 3000        /* after a kernel panic's first line, for the rest of its report */
 
 /* ------------------------------------------------------------------------------------------------
  * Watching the VM */
+
+/* A guest whose kernel panicked is still "running" to libvirt, and would keep kiln waiting for SSH (or for a
+ * provisioner's command) until the timeout: the serial console says so at once. Once the panic line is seen,
+ * wait up to PANIC_GRACE_MS for the kernel to finish its report, so the error shows it. */
+static int check_panic(struct qemu_build *b, struct kiln_error *err)
+{
+	if (!b->serial)
+		return 0;
+	qemu_serial_poll(b->serial);
+	bool complete = false;
+	const char *panic = qemu_serial_panic(b->serial, &complete);
+	if (!panic)
+		return 0;
+	long now = time_mono_ms();
+	if (!b->panic_seen_ms)
+		b->panic_seen_ms = now;
+	if (!complete && now - b->panic_seen_ms < PANIC_GRACE_MS)
+		return 0;
+	char *tail = qemu_serial_tail(b->serial, QEMU_SERIAL_TAIL_LINES, "    ");
+	err_set(err, "the guest's kernel panicked (%.200s); last lines of the serial console (%s):\n%s", panic,
+		b->serial_path ? b->serial_path : "no serial log", tail);
+	if (strstr(panic, "IO-APIC + timer"))
+		/* the kernel's timer check misses its ticks when TCG is starved of CPU */
+		err_hint(err, "the guest's timer check failed, as it can under TCG on a busy host: add no_timer_check to the "
+			      "kernel command line, or build where KVM works");
+	else
+		err_hint(err, "the lines before the panic say why: a root file system the kernel cannot find or mount, "
+			      "a driver missing from the initrd, a CPU model the kernel does not support...");
+	free(tail);
+	return -1;
+}
 
 int qemu_build_check_vm(void *arg, struct kiln_error *err)
 {
@@ -43,7 +75,7 @@ int qemu_build_check_vm(void *arg, struct kiln_error *err)
 	if (qemu_vm_state(b->vm, &st, &reason, err) < 0)
 		return -1;
 	if (st == QEMU_VM_RUNNING || st == QEMU_VM_SHUTTING_DOWN)
-		return 0;
+		return check_panic(b, err);
 	if (qemu_vm_gone(b->vm)) {
 		err_set_kind(err, ERR_IO, "the VM %s is gone: the connection to libvirt at %s was lost, and when it came back "
 					  "the VM no longer existed", b->domain_name, b->cfg->libvirt_uri);
