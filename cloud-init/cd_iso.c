@@ -317,7 +317,8 @@ static int write_iso(const char *path, const char *label, struct tree *t, struct
 		err_set_kind(err, ERR_IO, "writing \"%s\": %s", path, archive_error_string(a));
 		goto out;
 	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
+	/* a CD may hold secrets (user-data, cd_content): readable by its owner only */
+	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
 		err_set_errno(err, errno, "writing \"%s\"", path);
 		goto out;
 	}

@@ -24,6 +24,7 @@ struct qemu_virt;
 struct qemu_vm;
 struct qemu_serial;
 struct seed_server;
+struct dirlock;
 struct qemu_ckpt;
 
 struct qemu_instance {
@@ -45,8 +46,13 @@ struct qemu_build {
 	enum steps_outcome outcome;
 	int attempt;                  /* 1, or 2 when retrying under TCG */
 
-	char *output_dir;             /* absolute */
+	char *output_dir;             /* absolute: where the build writes (final_output_dir, or a staging
+				       * directory beside it when -force replaces an existing one) */
+	char *final_output_dir;       /* absolute: where the output ends up */
 	bool output_dir_created;
+	bool output_staged;           /* output_dir is a staging directory, swapped in by qemu_outdir_commit */
+	struct dirlock *outdir_lock;
+	char *kept_serial_path;       /* a failed build's serial log, kept beside the output directory */
 	char *vm_name;
 	char *tmpdir;                 /* seed ISOs, console pump, removed at the end */
 
@@ -58,6 +64,7 @@ struct qemu_build {
 	bool source_held;             /* a hold on its cached volume (qemu_volcache_release) */
 	struct qemu_accel accel;
 	bool kvm_died;                /* the guest died with a KVM internal error */
+	long panic_seen_ms;           /* when the serial console first showed a kernel panic (0: never) */
 
 	struct qemu_fetch_result source;
 	char *source_format;
@@ -111,6 +118,12 @@ void qemu_build_set_var(struct qemu_build *b, const char *key, const char *value
 int qemu_build_check_vm(void *build, struct kiln_error *err);
 /* Sleep up to ms while watching the VM. */
 int qemu_build_sleep(struct qemu_build *b, int64_t ms, struct kiln_error *err);
+
+/* The output directory (qemu/outdir.c): the finished output takes the place of the one -force replaces
+ * (paths in b and its artifact follow), and the lock goes; or, after -on-error=abort, the lock goes and
+ * the directory stays as it is for the user. */
+int qemu_outdir_commit(struct qemu_build *b, struct kiln_error *err);
+void qemu_outdir_abandon(struct qemu_build *b);
 
 /* Steps (see builder.c for their order). */
 int qemu_step_output_dir(void *state, struct kiln_error *err);

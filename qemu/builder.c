@@ -7,6 +7,7 @@
 #include "qemu/hosts.h"
 #include "qemu/libvirt.h"
 #include "ui/ui.h"
+#include "util/dirlock.h"
 #include "util/file.h"
 #include "util/mem.h"
 #include "util/signals.h"
@@ -96,6 +97,9 @@ static void free_build(struct qemu_build *b)
 	qemu_virt_close(b->virt);
 	seed_server_stop(b->http);
 	free(b->output_dir);
+	free(b->final_output_dir);
+	free(b->kept_serial_path);
+	dirlock_drop(b->outdir_lock);
 	free(b->vm_name);
 	if (b->tmpdir) {
 		tmpdir_release(b->tmpdir);
@@ -181,6 +185,10 @@ static int qemu_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifact *
 				      "to skip the KVM attempt.");
 			err_clear(&e);
 		} else {
+			if (b.outcome == STEPS_ABORTED)
+				qemu_outdir_abandon(&b);
+			if (b.kept_serial_path && b.serial_path)
+				err_replace(&e, b.serial_path, b.kept_serial_path);
 			if (b.outcome == STEPS_ABORTED)
 				ui_error(b.ui, "Build aborted (-on-error=abort): everything is left as it was: output "
 					       "directory %s, domain %s on %s", b.output_dir ? b.output_dir : "(none)",

@@ -97,12 +97,15 @@ static const struct kiln_attr qemu_attrs[] = {
 	 .doc = "video card"},
 	{.name = "disable_vnc", .flags = KILN_ATTR_HOST_SIDE, .type = "bool", .def = "false", .doc = "no VNC display at all"},
 	{.name = "vnc_bind_address", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .def = "\"127.0.0.1\"", .doc = "VNC listen address"},
-	{.name = "vnc_use_password", .type = "bool", .flags = KILN_ATTR_IGNORED | KILN_ATTR_HOST_SIDE, .def = "false", .doc = "accepted with a warning; VNC listens on loopback by default"},
+	{.name = "vnc_use_password", .flags = KILN_ATTR_HOST_SIDE, .type = "bool", .def = "false",
+	 .doc = "a random password for the VNC display (always when vnc_bind_address is not a loopback address)"},
 	{.name = "vnc_port_min", .flags = KILN_ATTR_HOST_SIDE, .type = "number", .def = "5900", .range = KILN_RANGE(5900, 65535), .doc = "lowest VNC port"},
 	{.name = "vnc_port_max", .flags = KILN_ATTR_HOST_SIDE, .type = "number", .def = "6000", .range = KILN_RANGE(1, 65535), .doc = "highest VNC port"},
 	{.name = "serial_log", .flags = KILN_ATTR_HOST_SIDE, .type = "bool", .def = "true", .doc = "kiln: write the serial console to output_directory/<vm_name>-serial.log"},
 	{.name = "libvirt_uri", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .def = "\"qemu:///system\"", .doc = "kiln: the libvirt connection (qemu+ssh://host/system for a remote hypervisor; unset: $KILN_LIBVIRT_URI first)"},
 	{.name = "libvirt_pool", .flags = KILN_ATTR_HOST_SIDE, .type = "string", .def = "\"default\"", .doc = "kiln: storage pool for volumes on a remote hypervisor"},
+	{.name = "libvirt_reconnect_timeout", .flags = KILN_ATTR_HOST_SIDE, .type = "duration", .def = "\"60s\"",
+	 .doc = "kiln: when the connection to libvirt is lost mid-build, how long to wait for it to come back (0s: fail at once)"},
 	/* boot */
 	{.name = "boot_wait", .type = "duration", .def = "\"10s\"", .doc = "wait after starting the VM before typing boot_command"},
 	{.name = "boot_command", .type = "list(string)", .doc = "keys to type (Packer's grammar, plus <waitFor \"regex\">)"},
@@ -281,8 +284,7 @@ static void read_config(const struct kiln_config *cfg, struct qemu_config *c, st
 	c->vnc_bind_address = string(cfg, "vnc_bind_address");
 	c->vnc_port_min = (int)kiln_config_int(cfg, "vnc_port_min");
 	c->vnc_port_max = (int)kiln_config_int(cfg, "vnc_port_max");
-	if (kiln_config_bool(cfg, "vnc_use_password") && warnings)
-		strv_push(warnings, "vnc_use_password is not supported by kiln; the VNC display listens on vnc_bind_address without a password");
+	c->vnc_use_password = kiln_config_bool(cfg, "vnc_use_password");
 	if ((kiln_config_bool(cfg, "qmp_enable") || kiln_config_has(cfg, "qmp_socket_path")) && warnings)
 		strv_push(warnings, "qmp_enable/qmp_socket_path are ignored: libvirt owns QEMU's monitor");
 	c->serial_log = kiln_config_bool(cfg, "serial_log");
@@ -312,6 +314,7 @@ static void read_config(const struct kiln_config *cfg, struct qemu_config *c, st
 	c->shutdown_command = opt_string(cfg, "shutdown_command");
 	c->shutdown_timeout_set = kiln_config_has(cfg, "shutdown_timeout");
 	c->shutdown_timeout_ms = kiln_config_duration_ms(cfg, "shutdown_timeout");
+	c->libvirt_reconnect_timeout_ms = kiln_config_duration_ms(cfg, "libvirt_reconnect_timeout");
 	c->output_directory = kiln_config_has(cfg, "output_directory") ? string(cfg, "output_directory") : NULL;
 	c->vm_name = kiln_config_has(cfg, "vm_name") ? string(cfg, "vm_name") : NULL;
 }

@@ -81,10 +81,12 @@ struct qemu_config {
 	bool disable_vnc;
 	char *vga;                       /* Packer's -vga name: none, std, cirrus, vmware, qxl, virtio */
 	char *vnc_bind_address;
+	bool vnc_use_password;
 	int vnc_port_min, vnc_port_max;
 	bool serial_log;                 /* kiln */
 	char *libvirt_uri;               /* kiln */
 	char *libvirt_pool;              /* kiln: storage pool for remote hypervisors */
+	int64_t libvirt_reconnect_timeout_ms;   /* kiln: wait for a lost libvirt connection to come back */
 
 	/* boot */
 	int64_t boot_wait_ms;

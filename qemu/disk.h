@@ -39,6 +39,11 @@ int qemu_img_create_overlay_unsafe(const char *path, const char *backing, const 
 int qemu_img_rebase(const char *path, const char *backing, const char *backing_format, struct kiln_error *err);
 /* `qemu-img check` passes. */
 int qemu_img_check(const char *path, const char *format, struct kiln_error *err);
+/* Before booting from it: is this base image whole? Formats with metadata get `qemu-img check` (a
+ * truncated or corrupt qcow2 fails in a second instead of booting garbage); format NULL means an ISO,
+ * whose length is checked against its volume descriptor. Fails ERR_INVALID naming the file and what is
+ * wrong. Leaked clusters are not an error. */
+int qemu_base_check(const char *path, const char *format, struct kiln_error *err);
 /* Parse a qemu-img size ("40960M", "10G", "1024", "512k"); a bare number is bytes when bare_unit is
  * 'B', mebibytes when 'M' (Packer's disk_size rule). */
 int qemu_parse_size(const char *s, char bare_unit, uint64_t *bytes, struct kiln_error *err);

@@ -341,11 +341,16 @@ char *qemu_domain_xml(const struct qemu_domain *d)
 		xf(&b, 2, "</console>");
 	}
 	if (d->vnc) {
-		if (d->vnc_port)
-			xf(&b, 2, "<graphics type='vnc' port='%u' autoport='no' listen='%s'/>", d->vnc_port,
-			   d->vnc_listen ? d->vnc_listen : "127.0.0.1");
+		const char *listen = d->vnc_listen ? d->vnc_listen : "127.0.0.1";
+		if (d->vnc_port && d->vnc_password)
+			xf(&b, 2, "<graphics type='vnc' port='%u' autoport='no' listen='%s' passwd='%s'/>", d->vnc_port, listen,
+			   d->vnc_password);
+		else if (d->vnc_port)
+			xf(&b, 2, "<graphics type='vnc' port='%u' autoport='no' listen='%s'/>", d->vnc_port, listen);
+		else if (d->vnc_password)
+			xf(&b, 2, "<graphics type='vnc' autoport='yes' listen='%s' passwd='%s'/>", listen, d->vnc_password);
 		else
-			xf(&b, 2, "<graphics type='vnc' autoport='yes' listen='%s'/>", d->vnc_listen ? d->vnc_listen : "127.0.0.1");
+			xf(&b, 2, "<graphics type='vnc' autoport='yes' listen='%s'/>", listen);
 	}
 	if (d->video) {
 		xf(&b, 2, "<video>");

@@ -102,6 +102,7 @@ struct qemu_domain {
 	bool vnc;
 	const char *vnc_listen;
 	unsigned vnc_port;         /* 0: autoport */
+	const char *vnc_password;  /* NULL: none */
 	const char *video;         /* libvirt video model ("vga", "qxl", "none", ...); NULL: libvirt's default */
 
 	enum qemu_net_mode net;

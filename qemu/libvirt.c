@@ -27,11 +27,17 @@ struct qemu_virt {
 	char *uri;
 	char *host;
 	bool remote;
+	/* reconnecting after the daemon went away (qemu_virt_set_reconnect) */
+	int64_t reconnect_ms;
+	struct ui *ui;
+	unsigned generation;          /* +1 at each reconnect: domain handles of older ones are stale */
+	bool lost;                    /* gone, and did not come back in time: no more waiting */
 };
 
 struct console_pump {
 	virStreamPtr st;
 	int fd;
+	char *path;
 	pthread_t thread;
 	bool running;
 };
@@ -40,6 +46,9 @@ struct qemu_vm {
 	struct qemu_virt *virt;
 	virDomainPtr dom;
 	char *name;
+	unsigned char uuid[VIR_UUID_BUFLEN];
+	unsigned generation;          /* of the connection dom belongs to */
+	bool gone;                    /* not there any more after a reconnect */
 	struct console_pump *console;
 };
 
@@ -136,6 +145,123 @@ int qemu_virt_open(const char *uri, struct qemu_virt **out, struct kiln_error *e
 	}
 	*out = v;
 	return 0;
+}
+
+void qemu_virt_set_reconnect(struct qemu_virt *v, int64_t timeout_ms, struct ui *ui)
+{
+	v->reconnect_ms = timeout_ms;
+	v->ui = ui;
+}
+
+/* Is the connection to the daemon gone? (Not: did the last call fail.) */
+static bool conn_lost(struct qemu_virt *v)
+{
+	int alive = virConnectIsAlive(v->conn);
+	return alive <= 0;
+}
+
+/* The connection is gone: open the URI again, for up to reconnect_ms. why: what the failed call said. */
+static int virt_reconnect(struct qemu_virt *v, const char *why, struct kiln_error *err)
+{
+	char *limit = duration_format_ns(v->reconnect_ms * 1000000LL);
+	int rc = -1;
+	if (v->lost) {
+		err_set_kind(err, ERR_HOST_LOST, "the connection to libvirt at %s is lost (%s)", v->uri, why);
+		goto out;
+	}
+	if (v->reconnect_ms <= 0) {
+		v->lost = true;
+		err_set_kind(err, ERR_HOST_LOST, "the connection to libvirt at %s was lost (%s)", v->uri, why);
+		err_hint(err, "is libvirtd on %s still running and reachable?", v->host);
+		goto out;
+	}
+	ui_warn(v->ui, "Lost the connection to libvirt at %s (%s): waiting up to %s for it to come back...", v->uri,
+		why, limit);
+	int64_t start = time_mono_ms(), deadline = start + v->reconnect_ms;
+	while (time_mono_ms() < deadline) {
+		if (sleep_cancellable_ms(1000) < 0) {
+			err_set_kind(err, ERR_CANCELLED, "cancelled while waiting for libvirt at %s", v->uri);
+			goto out;
+		}
+		virConnectPtr c = virConnectOpenAuth(v->uri, virConnectAuthPtrDefault, 0);
+		if (!c) {
+			virResetLastError();
+			continue;
+		}
+		virConnectClose(v->conn);
+		virResetLastError();
+		v->conn = c;
+		v->generation++;
+		char *took = duration_human_ms(time_mono_ms() - start);
+		ui_say(v->ui, "Reconnected to libvirt at %s after %s", v->uri, took);
+		free(took);
+		rc = 0;
+		goto out;
+	}
+	v->lost = true;
+	err_set_kind(err, ERR_HOST_LOST, "lost the connection to libvirt at %s (%s), and it did not come back within %s "
+				  "(libvirt_reconnect_timeout)", v->uri, why, limit);
+	err_hint(err, "is libvirtd on %s running? (`virsh -c %s version` tells.) A VM libvirt kept running is removed by "
+		      "the next kiln build that uses that daemon", v->host, v->uri);
+out:
+	free(limit);
+	return rc;
+}
+
+static void console_stop(struct qemu_vm *vm);
+
+/* After reconnecting: the domain again, by its UUID, on the new connection (gone when it is not there). */
+static void vm_refresh(struct qemu_vm *vm)
+{
+	if (vm->generation == vm->virt->generation)
+		return;
+	vm->generation = vm->virt->generation;
+	virDomainPtr d = virDomainLookupByUUID(vm->virt->conn, vm->uuid);
+	if (!d) {
+		virResetLastError();
+		vm->gone = true;
+		ui_warn(vm->virt->ui, "VM %s is gone: libvirt did not keep it while the connection was lost", vm->name);
+		return;
+	}
+	virDomainFree(vm->dom);
+	vm->dom = d;
+	int st = 0;
+	if (virDomainGetState(d, &st, NULL, 0) == 0 && (st == VIR_DOMAIN_RUNNING || st == VIR_DOMAIN_BLOCKED))
+		ui_say(vm->virt->ui, "VM %s is still running: carrying on", vm->name);
+	virResetLastError();
+	if (vm->console) {
+		/* the console stream died with the old connection: open it again, appending */
+		char *path = xstrdup(vm->console->path);
+		console_stop(vm);
+		struct kiln_error e = ERR_INIT;
+		if (qemu_vm_console_to_file(vm, path, &e) < 0)
+			ui_warn(vm->virt->ui, "No serial log from now on: %s", err_cause(&e));
+		err_clear(&e);
+		free(path);
+	}
+}
+
+/* A call on vm failed. When it failed because the connection is gone: reconnect and return 1 (call it
+ * again; vm->gone says whether the domain is still there). Otherwise 0 (a failure of its own, libvirt's
+ * error untouched), or -1 with err set when the connection did not come back. */
+static int vm_recover(struct qemu_vm *vm, struct kiln_error *err)
+{
+	struct qemu_virt *v = vm->virt;
+	if (!conn_lost(v))
+		return 0;
+	virErrorPtr e = virGetLastError();
+	char *why = xstrdup(e && e->message ? e->message : "the connection was closed");
+	virResetLastError();
+	int rc = virt_reconnect(v, why, err) < 0 ? -1 : 1;
+	free(why);
+	if (rc > 0)
+		vm_refresh(vm);
+	return rc;
+}
+
+bool qemu_vm_gone(const struct qemu_vm *vm)
+{
+	return vm->gone;
 }
 
 void qemu_virt_close(struct qemu_virt *v)
@@ -253,13 +379,25 @@ int qemu_vm_create(struct qemu_virt *v, const char *xml, bool autodestroy, bool 
 		flags |= VIR_DOMAIN_START_AUTODESTROY;
 	if (paused)
 		flags |= VIR_DOMAIN_START_PAUSED;
-	log_debug("libvirt: creating domain on %s:\n%s", v->uri, xml);
+	if (log_enabled()) {
+		/* the VNC password is for the one line that shows it, not for the log */
+		char *shown = xstrdup(xml);
+		for (char *p = strstr(shown, " passwd='"); p; p = strstr(p + 1, " passwd='")) {
+			char *val = p + 9, *end = strchr(val, '\'');
+			for (; end && val < end; val++)
+				*val = '*';
+		}
+		log_debug("libvirt: creating domain on %s:\n%s", v->uri, shown);
+		free(shown);
+	}
 	virDomainPtr d = virDomainCreateXML(v->conn, xml, flags);
 	if (!d)
 		return virt_fail(v, err, "starting the virtual machine");
 	struct qemu_vm *vm = xcalloc(1, sizeof *vm);
 	vm->virt = v;
 	vm->dom = d;
+	vm->generation = v->generation;
+	virDomainGetUUID(d, vm->uuid);
 	const char *name = virDomainGetName(d);
 	vm->name = xstrdup(name ? name : "");
 	*out = vm;
@@ -339,14 +477,24 @@ int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, st
 	int st = 0, rs = 0;
 	if (reason)
 		*reason = 0;
-	if (virDomainGetState(vm->dom, &st, &rs, 0) < 0) {
+	for (;;) {
+		if (vm->gone) {
+			*state = QEMU_VM_OFF;
+			return 0;
+		}
+		if (virDomainGetState(vm->dom, &st, &rs, 0) == 0)
+			break;
 		virErrorPtr e = virGetLastError();
 		if (e && e->code == VIR_ERR_NO_DOMAIN) {
 			virResetLastError();
 			*state = QEMU_VM_OFF;
 			return 0;
 		}
-		return virt_fail(vm->virt, err, "reading the state of %s", vm->name);
+		int r = vm_recover(vm, err);
+		if (r < 0)
+			return -1;   /* the connection is lost: that says it all */
+		if (r == 0)
+			return virt_fail(vm->virt, err, "reading the state of %s", vm->name);
 	}
 	if (reason)
 		*reason = rs;
@@ -373,6 +521,28 @@ int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, st
 	return 0;
 }
 
+bool qemu_vm_paused_by_io_error(struct qemu_vm *vm, bool *no_space)
+{
+	int st = 0, rs = 0;
+	*no_space = false;
+	if (virDomainGetState(vm->dom, &st, &rs, 0) < 0) {
+		virResetLastError();
+		return false;
+	}
+	if (st != VIR_DOMAIN_PAUSED || rs != VIR_DOMAIN_PAUSED_IOERROR)
+		return false;
+	virDomainDiskError errs[16];
+	int n = virDomainGetDiskErrors(vm->dom, errs, 16, 0);
+	for (int i = 0; i < n; i++) {
+		if (errs[i].error == VIR_DOMAIN_DISK_ERROR_NO_SPACE)
+			*no_space = true;
+		free(errs[i].disk);
+	}
+	if (n < 0)
+		virResetLastError();
+	return true;
+}
+
 const char *qemu_vm_state_name(enum qemu_vm_state s)
 {
 	switch (s) {
@@ -391,33 +561,49 @@ int qemu_vm_send_keys(struct qemu_vm *vm, const unsigned *keys, size_t n, unsign
 	if (n > VIR_DOMAIN_SEND_KEY_MAX_KEYS)
 		return err_set_kind(err, ERR_INVALID, "too many keys pressed at once (%zu)", n);
 	memcpy(codes, keys, n * sizeof *codes);
-	if (virDomainSendKey(vm->dom, VIR_KEYCODE_SET_LINUX, hold_ms, codes, (int)n, 0) < 0)
-		return virt_fail(vm->virt, err, "sending keys to %s", vm->name);
-	return 0;
+	for (;;) {
+		if (vm->gone)
+			return err_set(err, "sending keys to %s: the VM is gone", vm->name);
+		if (virDomainSendKey(vm->dom, VIR_KEYCODE_SET_LINUX, hold_ms, codes, (int)n, 0) == 0)
+			return 0;
+		int r = vm_recover(vm, err);
+		if (r < 0)
+			return -1;   /* the connection is lost: that says it all */
+		if (r == 0)
+			return virt_fail(vm->virt, err, "sending keys to %s", vm->name);
+	}
 }
 
 int qemu_vm_shutdown(struct qemu_vm *vm, struct kiln_error *err)
 {
-	if (virDomainShutdownFlags(vm->dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0) {
+	while (!vm->gone && virDomainShutdownFlags(vm->dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0) {
 		virErrorPtr e = virGetLastError();
 		if (e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_OPERATION_INVALID)) {
 			virResetLastError();   /* already off */
 			return 0;
 		}
-		return virt_fail(vm->virt, err, "sending the ACPI power button to %s", vm->name);
+		int r = vm_recover(vm, err);
+		if (r < 0)
+			return -1;   /* the connection is lost: that says it all */
+		if (r == 0)
+			return virt_fail(vm->virt, err, "sending the ACPI power button to %s", vm->name);
 	}
 	return 0;
 }
 
 int qemu_vm_destroy(struct qemu_vm *vm, struct kiln_error *err)
 {
-	if (virDomainDestroy(vm->dom) < 0) {
+	while (!vm->gone && virDomainDestroy(vm->dom) < 0) {
 		virErrorPtr e = virGetLastError();
 		if (e && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_OPERATION_INVALID)) {
 			virResetLastError();
 			return 0;
 		}
-		return virt_fail(vm->virt, err, "destroying %s", vm->name);
+		int r = vm_recover(vm, err);
+		if (r < 0)
+			return -1;   /* the connection is lost: that says it all */
+		if (r == 0)
+			return virt_fail(vm->virt, err, "destroying %s", vm->name);
 	}
 	return 0;
 }
@@ -463,7 +649,8 @@ static void *console_thread(void *arg)
 int qemu_vm_console_to_file(struct qemu_vm *vm, const char *path, struct kiln_error *err)
 {
 	struct console_pump *c = xcalloc(1, sizeof *c);
-	c->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* after a reconnect the log goes on where it stopped */
+	c->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (vm->generation ? O_APPEND : O_TRUNC), 0644);
 	if (c->fd < 0) {
 		int e = errno;
 		free(c);
@@ -486,23 +673,32 @@ int qemu_vm_console_to_file(struct qemu_vm *vm, const char *path, struct kiln_er
 		return err_set(err, "cannot start the console thread");
 	}
 	c->running = true;
+	c->path = xstrdup(path);
 	vm->console = c;
 	return 0;
+}
+
+static void console_stop(struct qemu_vm *vm)
+{
+	struct console_pump *c = vm->console;
+	if (!c)
+		return;
+	virStreamAbort(c->st);
+	if (c->running)
+		pthread_join(c->thread, NULL);
+	virStreamFree(c->st);
+	close(c->fd);
+	free(c->path);
+	free(c);
+	vm->console = NULL;
+	virResetLastError();
 }
 
 void qemu_vm_free(struct qemu_vm *vm)
 {
 	if (!vm)
 		return;
-	if (vm->console) {
-		virStreamAbort(vm->console->st);
-		if (vm->console->running)
-			pthread_join(vm->console->thread, NULL);
-		virStreamFree(vm->console->st);
-		close(vm->console->fd);
-		free(vm->console);
-		virResetLastError();
-	}
+	console_stop(vm);
 	virDomainFree(vm->dom);
 	free(vm->name);
 	free(vm);

@@ -13,11 +13,18 @@
 
 struct qemu_virt;
 struct qemu_vm;
+struct ui;
 
 /* Connect. A URI with a transport (qemu+ssh://, qemu+tcp://) or a host name is remote: its disks and
  * consoles are not on this machine's file system. */
 int qemu_virt_open(const char *uri, struct qemu_virt **out, struct kiln_error *err);
 void qemu_virt_close(struct qemu_virt *v);
+/* When the connection to the daemon is lost (libvirtd restarted, crashed, the network to a remote host
+ * dropped), the VM calls below open it again for up to timeout_ms (0: fail at once), saying so on ui, and
+ * find their domain again: libvirt keeps a guest running across a daemon restart unless it was started
+ * to be destroyed with its connection (autodestroy) and the daemon stopped normally. A domain that did
+ * not survive is then qemu_vm_gone() and reads as off. */
+void qemu_virt_set_reconnect(struct qemu_virt *v, int64_t timeout_ms, struct ui *ui);
 bool qemu_virt_is_remote(const struct qemu_virt *v);
 const char *qemu_virt_uri(const struct qemu_virt *v);
 /* The hypervisor's host name (for a remote URI: the host in the URI). */
@@ -46,6 +53,9 @@ int qemu_vm_create(struct qemu_virt *v, const char *xml, bool autodestroy, bool 
 int qemu_vm_resume(struct qemu_vm *vm, struct kiln_error *err);
 const char *qemu_vm_name(const struct qemu_vm *vm);
 int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, struct kiln_error *err);
+/* Did the VM pause because writing a disk failed (QEMU stops a guest on an I/O error: werror=enospc)?
+ * *no_space: the error was ENOSPC. */
+bool qemu_vm_paused_by_io_error(struct qemu_vm *vm, bool *no_space);
 /* "running", "paused (unknown)" ... for messages. */
 const char *qemu_vm_state_name(enum qemu_vm_state s);
 /* Press keys (Linux keycodes) together, hold them hold_ms (0: libvirt's default), release. */
@@ -62,6 +72,8 @@ int qemu_vm_console_to_file(struct qemu_vm *vm, const char *path, struct kiln_er
 /* The guest's IPv4 address from DHCP leases, ARP or the guest agent (bridged and network modes);
  * *addr NULL while unknown. */
 int qemu_vm_guest_address(struct qemu_vm *vm, char **addr, struct kiln_error *err);
+/* The domain was not there any more when the connection to libvirt came back (see qemu_virt_set_reconnect). */
+bool qemu_vm_gone(const struct qemu_vm *vm);
 /* Frees the handle (stops a console pump); does not touch the domain. */
 void qemu_vm_free(struct qemu_vm *vm);
 

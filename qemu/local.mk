@@ -11,6 +11,7 @@ qemu_libkilnqemu_a_SOURCES += \
 	qemu/download.c qemu/download.h \
 	qemu/hosts.c qemu/hosts.h \
 	qemu/libvirt.c qemu/libvirt.h \
+	qemu/outdir.c \
 	qemu/ports.c qemu/ports.h \
 	qemu/serial_log.c qemu/serial_log.h \
 	qemu/step_finish.c \

@@ -26,6 +26,8 @@ struct qemu_serial {
 	char *ring[RING];          /* last complete lines */
 	size_t ring_head, ring_n;
 	struct buf unmatched;      /* cleaned text since the last <waitFor> match */
+	char *panic;               /* the first "Kernel panic - not syncing" line */
+	bool panic_complete;       /* and the kernel's "---[ end Kernel panic" after it */
 	enum { ESC_NONE, ESC_START, ESC_CSI, ESC_OSC, ESC_CHARSET } esc;
 };
 
@@ -45,6 +47,7 @@ void qemu_serial_close(struct qemu_serial *s)
 		close(s->fd);
 	for (size_t i = 0; i < RING; i++)
 		free(s->ring[i]);
+	free(s->panic);
 	buf_free(&s->line);
 	buf_free(&s->unmatched);
 	free(s->path);
@@ -59,6 +62,13 @@ static void push_line(struct qemu_serial *s)
 		buf_reset(&s->line);
 		return;
 	}
+	/* Linux's panic() prints "Kernel panic - not syncing: <why>", a stack dump, and "---[ end Kernel panic -
+	 * not syncing: <why> ]---" (the prefix may carry a timestamp or a log level) */
+	const char *kp = strstr(l, "Kernel panic - not syncing");
+	if (kp && !s->panic)
+		s->panic = xstrdup(kp);
+	if (kp && strstr(l, "---[ end Kernel panic"))
+		s->panic_complete = true;
 	size_t slot = (s->ring_head + s->ring_n) % RING;
 	if (s->ring_n == RING) {
 		slot = s->ring_head;
@@ -146,6 +156,13 @@ const char *qemu_serial_last_line(struct qemu_serial *s)
 	if (s->ring_n == 0)
 		return "";
 	return s->ring[(s->ring_head + s->ring_n - 1) % RING];
+}
+
+const char *qemu_serial_panic(const struct qemu_serial *s, bool *complete)
+{
+	if (complete)
+		*complete = s->panic_complete;
+	return s->panic;
 }
 
 char *qemu_serial_tail(struct qemu_serial *s, size_t n, const char *indent)

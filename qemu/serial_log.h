@@ -26,6 +26,11 @@ const char *qemu_serial_last_line(struct qemu_serial *s);
 /* The last n lines, each prefixed with `indent`, newline-separated. Caller frees. */
 char *qemu_serial_tail(struct qemu_serial *s, size_t n, const char *indent);
 
+/* The guest's kernel panicked: the first "Kernel panic - not syncing: ..." line seen on the console (from
+ * "Kernel panic" on), NULL when there was none. *complete (may be NULL) says whether the kernel has also
+ * printed the end of its report ("---[ end Kernel panic ..."), so that the tail shows the whole of it. */
+const char *qemu_serial_panic(const struct qemu_serial *s, bool *complete);
+
 /* Called between polls while waiting: return -1 (with err set) to stop waiting, e.g. because the VM died. */
 typedef int (*qemu_serial_check_fn)(void *arg, struct kiln_error *err);
 

@@ -139,7 +139,8 @@ int qemu_step_artifact(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	struct kiln_artifact *a = b->artifact;
-	(void)err;
+	if (qemu_outdir_commit(b, err) < 0)
+		return -1;
 	free(a->description);
 	a->description = xasprintf("VM files in directory: %s", b->cfg->output_directory && b->inst->output_dir_set
 								       ? b->cfg->output_directory : b->output_dir);

@@ -1,5 +1,5 @@
-/* step_prepare.c — the steps before the VM starts: output directory, libvirt connection and
- * accelerator, download, the build's SSH key, the HTTP seed server, disks and CDs. */
+/* step_prepare.c — the steps before the VM starts (the output directory is qemu/outdir.c): libvirt
+ * connection and accelerator, download, the build's SSH key, the HTTP seed server, disks and CDs. */
 #include "cloud-init/cd_iso.h"
 #include "cloud-init/nocloud.h"
 #include "http-seed/seed_server.h"
@@ -26,51 +26,6 @@
 #include <unistd.h>
 
 /* ------------------------------------------------------------------------------------------------
- * Output directory */
-
-int qemu_step_output_dir(void *state, struct kiln_error *err)
-{
-	struct qemu_build *b = state;
-	const char *src = b->ctx->source_name && *b->ctx->source_name ? b->ctx->source_name : "qemu";
-	qemu_config_derive_defaults(b->cfg, src);   /* the names that depend on the source */
-	char *out = xstrdup(b->cfg->output_directory);
-	b->vm_name = xstrdup(b->cfg->vm_name);
-	b->output_dir = path_abs(out);
-	if (file_exists(b->output_dir)) {
-		if (!b->ctx->force) {
-			err_set_kind(err, ERR_INVALID, "output directory %s already exists", out);
-			err_hint(err, "remove it, choose another output_directory, or run with -force to replace it");
-			free(out);
-			return -1;
-		}
-		ui_say(b->ui, "Deleting previous output directory %s (-force)...", out);
-		if (rm_rf(b->output_dir, err) < 0) {
-			free(out);
-			return err_wrap(err, "removing the previous output directory");
-		}
-	}
-	free(out);
-	if (mkdir_p(b->output_dir, 0755, err) < 0)
-		return err_wrap(err, "creating the output directory");
-	b->output_dir_created = true;
-	qemu_build_set_var(b, "OutputDir", b->output_dir);
-	qemu_build_set_var(b, "Name", b->vm_name);
-	return 0;
-}
-
-void qemu_cleanup_output_dir(void *state)
-{
-	struct qemu_build *b = state;
-	if (!b->output_dir_created || b->outcome == STEPS_SUCCEEDED)
-		return;
-	struct kiln_error e = ERR_INIT;
-	ui_say(b->ui, "Deleting output directory...");
-	if (rm_rf(b->output_dir, &e) < 0)
-		ui_error(b->ui, "Cannot remove %s: %s", b->output_dir, err_cause(&e));
-	err_clear(&e);
-}
-
-/* ------------------------------------------------------------------------------------------------
  * libvirt, strays, accelerator */
 
 /* A domain name unique on the hypervisor: kiln-<vm_name>-<random>. */
@@ -93,6 +48,8 @@ int qemu_step_connect(void *state, struct kiln_error *err)
 	if (qemu_virt_open(b->uri, &b->virt, err) < 0)
 		return -1;
 	b->remote = qemu_virt_is_remote(b->virt);
+	/* on a build pool the engine places a build whose host is lost elsewhere (ERR_HOST_LOST): no waiting */
+	qemu_virt_set_reconnect(b->virt, b->ctx->host ? 0 : b->cfg->libvirt_reconnect_timeout_ms, b->ui);
 	b->domain_name = domain_name_for(b->vm_name);
 	/* qemu_binary: a path is used as it is; another name than libvirt's default is looked up here */
 	const char *qb = b->cfg->qemu_binary;
@@ -158,6 +115,18 @@ int qemu_step_fetch(void *state, struct kiln_error *err)
 		return -1;
 	ui_message(b->ui, "%s %s", b->source.in_place ? "Using" : b->source.cached ? "Using cached" : "Downloaded",
 		   b->source.path);
+	if (b->output_staged && c->use_backing_file) {
+		/* the new overlay would point into the directory its own success removes */
+		char *abs = path_abs(b->source.path);
+		char *rel = path_rebase(abs, b->final_output_dir, "");
+		bool inside = rel != NULL;
+		free(abs);
+		free(rel);
+		if (inside)
+			return err_set_kind(err, ERR_INVALID, "the base image %s is inside the output directory that -force "
+							     "replaces, and use_backing_file keeps the new image pointing at it",
+					    b->source.path);
+	}
 	if (c->disk_image) {
 		struct qemu_img_info info;
 		if (qemu_img_info(b->source.path, &info, err) < 0)
@@ -166,6 +135,9 @@ int qemu_step_fetch(void *state, struct kiln_error *err)
 		b->source_size = info.virtual_size;
 		qemu_img_info_free(&info);
 	}
+	/* a truncated or corrupt download fails here, in a second, not after the whole ssh_timeout */
+	if (qemu_base_check(b->source.path, c->disk_image ? b->source_format : NULL, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -579,6 +551,18 @@ void qemu_cleanup_disk(void *state)
 /* ------------------------------------------------------------------------------------------------
  * CDs: cd_files/cd_content, and the generated cloud-init seed */
 
+/* The CDs are the build's, not the output's, and may hold secrets (cd_content, the seed's user-data):
+ * they go in kiln's private temporary directory (mode 0700), as 0600 files. */
+static char *cd_path(struct qemu_build *b, const char *suffix, struct kiln_error *err)
+{
+	if (!b->tmpdir && !(b->tmpdir = tmpdir_make("kiln-cd", err)))
+		return NULL;
+	char *name = xasprintf("%s-%s", b->vm_name, suffix);
+	char *path = path_join(b->tmpdir, name);
+	free(name);
+	return path;
+}
+
 int qemu_step_cd(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
@@ -591,10 +575,8 @@ int qemu_step_cd(void *state, struct kiln_error *err)
 							     strlen(c->cd_content[i].value)};
 		struct cd_iso_spec spec = {(const char *const *)c->cd_files.v, c->cd_files.n, content, c->ncd_content,
 					   c->cd_label};
-		char *name = xasprintf("%s-cd.iso", b->vm_name);
-		b->cd_iso = path_join(b->output_dir, name);
-		free(name);
-		int rc = cd_iso_write(b->cd_iso, &spec, err);
+		b->cd_iso = cd_path(b, "cd.iso", err);
+		int rc = b->cd_iso ? cd_iso_write(b->cd_iso, &spec, err) : -1;
 		free(content);
 		if (rc < 0)
 			return err_wrap(err, "creating the CD from cd_files/cd_content");
@@ -622,10 +604,8 @@ int qemu_step_cd(void *state, struct kiln_error *err)
 		struct nocloud_seed seed = {0};
 		if (generate_seed(b, &seed, err) < 0)
 			return -1;
-		char *name = xasprintf("%s-cidata.iso", b->vm_name);
-		b->seed_iso = path_join(b->output_dir, name);
-		free(name);
-		int rc = nocloud_write_cidata_iso(b->seed_iso, &seed, err);
+		b->seed_iso = cd_path(b, "cidata.iso", err);
+		int rc = b->seed_iso ? nocloud_write_cidata_iso(b->seed_iso, &seed, err) : -1;
 		nocloud_seed_free(&seed);
 		if (rc < 0)
 			return err_wrap(err, "writing the cloud-init seed");

@@ -29,9 +29,41 @@
 
 #define WATCH_MS 100               /* how often a waiting step looks at the VM and the console */
 #define STATUS_EVERY_MS 15000      /* progress lines while waiting for SSH */
+#define PANIC_GRACE_MS 3000        /* after a kernel panic's first line, for the rest of its report */
 
 /* ------------------------------------------------------------------------------------------------
  * Watching the VM */
+
+/* A guest whose kernel panicked is still "running" to libvirt, and would keep kiln waiting for SSH (or for a
+ * provisioner's command) until the timeout: the serial console says so at once. Once the panic line is seen,
+ * wait up to PANIC_GRACE_MS for the kernel to finish its report, so the error shows it. */
+static int check_panic(struct qemu_build *b, struct kiln_error *err)
+{
+	if (!b->serial)
+		return 0;
+	qemu_serial_poll(b->serial);
+	bool complete = false;
+	const char *panic = qemu_serial_panic(b->serial, &complete);
+	if (!panic)
+		return 0;
+	long now = time_mono_ms();
+	if (!b->panic_seen_ms)
+		b->panic_seen_ms = now;
+	if (!complete && now - b->panic_seen_ms < PANIC_GRACE_MS)
+		return 0;
+	char *tail = qemu_serial_tail(b->serial, QEMU_SERIAL_TAIL_LINES, "    ");
+	err_set(err, "the guest's kernel panicked (%.200s); last lines of the serial console (%s):\n%s", panic,
+		b->serial_path ? b->serial_path : "no serial log", tail);
+	if (strstr(panic, "IO-APIC + timer"))
+		/* the kernel's timer check misses its ticks when TCG is starved of CPU */
+		err_hint(err, "the guest's timer check failed, as it can under TCG on a busy host: add no_timer_check to the "
+			      "kernel command line, or build where KVM works");
+	else
+		err_hint(err, "the lines before the panic say why: a root file system the kernel cannot find or mount, "
+			      "a driver missing from the initrd, a CPU model the kernel does not support...");
+	free(tail);
+	return -1;
+}
 
 int qemu_build_check_vm(void *arg, struct kiln_error *err)
 {
@@ -43,7 +75,32 @@ int qemu_build_check_vm(void *arg, struct kiln_error *err)
 	if (qemu_vm_state(b->vm, &st, &reason, err) < 0)
 		return -1;
 	if (st == QEMU_VM_RUNNING || st == QEMU_VM_SHUTTING_DOWN)
-		return 0;
+		return check_panic(b, err);
+	if (qemu_vm_gone(b->vm)) {
+		err_set_kind(err, ERR_IO, "the VM %s is gone: the connection to libvirt at %s was lost, and when it came back "
+					  "the VM no longer existed", b->domain_name, b->cfg->libvirt_uri);
+		err_hint(err, "a libvirtd that stops normally destroys the VMs kiln starts (they are tied to kiln's "
+			      "connection, so that a kiln killed with SIGKILL leaves none behind); one that crashes or "
+			      "is killed keeps them, and kiln carries on. Run the build again");
+		return -1;
+	}
+	bool no_space = false;
+	if (st == QEMU_VM_PAUSED && qemu_vm_paused_by_io_error(b->vm, &no_space)) {
+		if (no_space) {
+			err_set_kind(err, ERR_IO, "the VM paused: writing its disk %s failed: No space left on device",
+				     b->disk_path ? b->disk_path : b->disk_volume);
+			err->errnum = ENOSPC;
+			if (!b->remote)
+				img_err_nospace(err, b->disk_path, "set output_directory to a larger file system");
+			else
+				err_hint(err, "free space in storage pool %s on %s", b->cfg->libvirt_pool, qemu_virt_host(b->virt));
+		} else {
+			err_set_kind(err, ERR_IO, "the VM paused: writing its disk %s failed (an I/O error on the host)",
+				     b->disk_path ? b->disk_path : b->disk_volume);
+			err_hint(err, "libvirt's log of domain %s and the host's kernel log say why", b->domain_name);
+		}
+		return -1;
+	}
 	if (b->serial)
 		qemu_serial_poll(b->serial);
 	char *tail = b->serial ? qemu_serial_tail(b->serial, QEMU_SERIAL_TAIL_LINES, "    ") : xstrdup("");
@@ -98,6 +155,20 @@ static bool is_port_clash(const struct kiln_error *e)
 	return strstr(m, "host forwarding") || strstr(m, "Address already in use") || strstr(m, "Failed to bind socket");
 }
 
+/* A VNC password: 8 characters (all VNC's authentication uses) from an unambiguous alphabet. */
+static char *vnc_password(void)
+{
+	static const char set[] = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679";
+	unsigned char r[8];
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		return NULL;
+	char *pw = xmalloc(sizeof r + 1);
+	for (size_t i = 0; i < sizeof r; i++)
+		pw[i] = set[r[i] % (sizeof set - 1)];
+	pw[sizeof r] = '\0';
+	return pw;
+}
+
 static int random_port(int min, int max)
 {
 	unsigned r = 0;
@@ -130,6 +201,11 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 	char pid[32];
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
 	char *started = time_now_rfc3339();
+	char *vnc_pw = !c->disable_vnc && qemu_vnc_wants_password(c) ? vnc_password() : NULL;
+	if (!c->disable_vnc && qemu_vnc_wants_password(c) && !vnc_pw) {
+		free(started);
+		return err_set(err, "cannot make a VNC password: no random numbers");
+	}
 	struct qemu_kv meta[] = {
 		{"build", b->ctx->build_name ? b->ctx->build_name : "qemu"}, {"pid", pid}, {"host", host},
 		{"started", started}, {"output", b->output_dir},
@@ -181,7 +257,8 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 			.http_iso = b->remote ? b->http_volume : b->http_iso,
 			.volumes = b->remote, .serial_path = b->remote ? NULL : b->serial_path,
 			.ssh_host_port = forward ? (unsigned)b->ssh_port.port : 0, .forward_addr = forward_address(b),
-			.vnc_port = (unsigned)vnc.port, .nvram = b->nvram_path, .smbios_serial = b->seed_serial,
+			.vnc_port = (unsigned)vnc.port, .vnc_password = vnc_pw, .nvram = b->nvram_path,
+			.smbios_serial = b->seed_serial,
 			.dac = !b->remote, .uid = (unsigned)geteuid(), .gid = (unsigned)getegid(),
 			.metadata = meta, .nmetadata = sizeof meta / sizeof meta[0], .ctx = b->ctx,
 			.template_vars = strv_argv(&b->template_vars),
@@ -255,9 +332,13 @@ int qemu_step_start_vm(void *state, struct kiln_error *err)
 					      : ", booting from CD-ROM");
 	if (!c->disable_vnc) {
 		int port = b->remote ? qemu_vm_vnc_port(b->vm) : vnc.port;
-		if (port)
+		const char *where = b->remote ? qemu_virt_host(b->virt) : c->vnc_bind_address;
+		if (port && vnc_pw)
+			ui_message(b->ui, "The VM runs without a window. To see its screen, connect via VNC with the "
+					  "password \"%s\" to vnc://%s:%d", vnc_pw, where, port);
+		else if (port)
 			ui_message(b->ui, "The VM runs without a window. To see its screen, connect via VNC without a "
-					  "password to vnc://%s:%d", b->remote ? qemu_virt_host(b->virt) : c->vnc_bind_address, port);
+					  "password to vnc://%s:%d", where, port);
 	}
 	if (b->serial_path)
 		ui_message(b->ui, "Serial console: %s", b->serial_path);
@@ -266,6 +347,7 @@ out:
 	qemu_port_release(&vnc);
 	free(xml);
 	free(started);
+	free(vnc_pw);
 	return rc;
 }
 
@@ -486,10 +568,17 @@ static int ssh_timeout_error(struct qemu_build *b, struct kiln_error *err)
 		qemu_serial_poll(b->serial);
 	char *tail = b->serial ? qemu_serial_tail(b->serial, QEMU_SERIAL_TAIL_LINES, "    ") : NULL;
 	char *d = duration_format_ns(b->cfg->ssh.timeout_ms * 1000000LL);
+	bool silent = b->serial && !(tail && tail[0]);
 	err_set_kind(err, ERR_TIMEOUT, "timeout waiting for SSH after %s (%s:%d); last lines of the serial console (%s):\n%s", d,
 		     b->ssh_host, b->ssh_connect_port, b->serial_path ? b->serial_path : "serial_log is off",
 		     tail && tail[0] ? tail : "    (nothing)");
-	err_hint(err, "check that the guest starts sshd and that ssh_username/ssh_port are right; raise ssh_timeout if it is just slow");
+	if (silent)
+		/* not even a boot loader said anything: the guest most likely never started an OS */
+		err_hint(err, "the serial console stayed silent for the whole wait: the VM may not boot at all (no boot "
+			      "loader on the disk, the wrong firmware: efi_boot, a corrupt or truncated image); the VNC "
+			      "screen shows how far it gets. (A guest without a serial console, console=ttyS0, is silent too.)");
+	else
+		err_hint(err, "check that the guest starts sshd and that ssh_username/ssh_port are right; raise ssh_timeout if it is just slow");
 	free(d);
 	free(tail);
 	return -1;
@@ -566,7 +655,8 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 	sc.timeout_ms = left > 10000 ? left : 10000;
 	ssh_export_build_data(b->ctx, &b->cfg->ssh, b->keypair, b->ssh_host, b->ssh_connect_port);
 	struct ssh_connect_opts o = {.host = b->ssh_host, .port = b->ssh_connect_port, .ui = b->ui, .status = ssh_status,
-				     .status_arg = b, .keypair = b->keypair};
+				     .status_arg = b, .keypair = b->keypair, .machine_check = qemu_build_check_vm,
+				     .machine_arg = b};
 	if (ssh_comm_connect(&sc, &o, &b->comm, err) < 0) {
 		if (err_is(err, ERR_TIMEOUT)) {
 			err_clear(err);
@@ -591,6 +681,37 @@ void qemu_cleanup_comm(void *state)
 /* ------------------------------------------------------------------------------------------------
  * Provision, shut down */
 
+/* A provisioner lost its connection: if the VM stopped (powered off, crashed, paused with a full disk),
+ * that is the error, said as such, rather than "script disconnected unexpectedly". A guest that is
+ * powering itself off drops SSH a moment before it is off: wait for its state to settle. */
+static void explain_lost_machine(struct qemu_build *b, struct kiln_error *err)
+{
+	static const char *const already[] = {"the VM ", "lost the connection to libvirt", "the connection to libvirt",
+					       "no space left on "};
+	if (!b->vm || err_is(err, ERR_CANCELLED) || sig_cancelled())
+		return;
+	for (size_t i = 0; i < sizeof already / sizeof already[0]; i++)
+		if (strncmp(err_cause(err), already[i], strlen(already[i])) == 0)
+			return;   /* the machine check during the command said it already */
+	struct kiln_error vm = ERR_INIT;
+	long end = time_mono_ms() + 5000;
+	for (;;) {
+		enum qemu_vm_state st = QEMU_VM_RUNNING;
+		if (qemu_vm_state(b->vm, &st, NULL, &vm) < 0)
+			break;   /* libvirt itself is gone: that is the news */
+		if (st != QEMU_VM_RUNNING && st != QEMU_VM_SHUTTING_DOWN && qemu_build_check_vm(b, &vm) < 0)
+			break;
+		err_clear(&vm);
+		if (time_mono_ms() >= end || sleep_cancellable_ms(200) < 0)
+			return;
+	}
+	/* keep what ran (the provisioner's label), replace why it failed */
+	const char *label = err->frames.n > 1 ? err->frames.v[err->frames.n - 1] : NULL;
+	if (label)
+		err_wrap(&vm, "%s", label);
+	err_move(err, &vm);
+}
+
 int qemu_step_provision(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
@@ -599,6 +720,8 @@ int qemu_step_provision(void *state, struct kiln_error *err)
 	if (b->ctx->ops && b->ctx->ops->provision)
 		rc = b->ctx->ops->provision(b->ctx, b->comm, err);
 	b->timing_provision_ms = time_mono_ms() - t0;
+	if (rc < 0)
+		explain_lost_machine(b, err);
 	return rc;
 }
 
@@ -613,6 +736,11 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
+	/* the seed served the boot and the provisioners (PACKER_HTTP_ADDR): nothing needs it from here on */
+	if (b->http) {
+		qemu_cleanup_http(b);
+		log_debug("qemu: HTTP seed server stopped before the shutdown");
+	}
 	/* ssh_clear_authorized_keys: Packer's cleanup of the temporary key, before the guest goes down */
 	if (b->cfg->ssh.clear_authorized_keys && b->keypair && b->comm) {
 		struct kiln_error e = ERR_INIT;
@@ -647,6 +775,9 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 		enum qemu_vm_state st;
 		if (qemu_vm_state(b->vm, &st, NULL, err) < 0)
 			return -1;
+		if (st == QEMU_VM_OFF && qemu_vm_gone(b->vm))
+			/* destroyed with the daemon, not powered off: its disk was not shut down cleanly */
+			return qemu_build_check_vm(b, err);
 		if (st == QEMU_VM_OFF)
 			break;
 		long now = time_mono_ms();

@@ -294,6 +294,17 @@ static int apply_qemuargs(const struct qemu_config *c, const struct qemu_vm_plan
 	return 0;
 }
 
+bool qemu_vnc_wants_password(const struct qemu_config *c)
+{
+	if (c->disable_vnc)
+		return false;
+	if (c->vnc_use_password)
+		return true;
+	const char *a = c->vnc_bind_address ? c->vnc_bind_address : "127.0.0.1";
+	return !(strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0 || strcmp(a, "[::1]") == 0 ||
+		 strcmp(a, "localhost") == 0);
+}
+
 int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p, struct qemu_domain *d,
 		      struct strv *warnings, struct kiln_error *err)
 {
@@ -366,6 +377,7 @@ int qemu_domain_build(const struct qemu_config *c, const struct qemu_vm_plan *p,
 	d->video = qemu_vga_libvirt_model(c->vga);
 	d->vnc_listen = c->vnc_bind_address;
 	d->vnc_port = p->vnc_port;
+	d->vnc_password = p->vnc_password;
 
 	/* network */
 	if (c->net_bridge) {

@@ -33,6 +33,7 @@ struct qemu_vm_plan {
 	unsigned ssh_host_port;        /* forwarded to the guest's ssh_port; 0: none */
 	const char *forward_addr;      /* "127.0.0.1" (local) or "" (all addresses on a remote host) */
 	unsigned vnc_port;             /* 0: autoport */
+	const char *vnc_password;      /* NULL: none (see qemu_vnc_wants_password) */
 	const char *nvram;             /* UEFI variable store path */
 	const char *smbios_serial;     /* cloud-init network seed: "ds=nocloud-net;s=http://..." */
 	bool dac;                      /* run QEMU as uid:gid, no relabelling */
@@ -42,6 +43,11 @@ struct qemu_vm_plan {
 	struct kiln_ctx *ctx;          /* Go-template expansion of qemuargs (may be NULL) */
 	char *const *template_vars;    /* "HTTPIP=10.0.2.2", "SSHHostPort=2222", ... */
 };
+
+/* Does the VNC display need a password? When vnc_use_password says so, and always when it listens on an
+ * address other machines can reach (vnc_bind_address not a loopback address): a display without a
+ * password there lets anyone type into the build's console. */
+bool qemu_vnc_wants_password(const struct qemu_config *c);
 
 /* Fill d (strings borrowed from c and p; arrays owned: qemu_domain_release). Unsupported qemuargs are
  * dropped with a warning. */

@@ -160,6 +160,9 @@ struct kiln_artifact *kiln_artifact_new(const char *builder_id, const char *id, 
 void kiln_artifact_add_file(struct kiln_artifact *a, const char *path);
 void kiln_artifact_set(struct kiln_artifact *a, const char *key, const char *value);
 const char *kiln_artifact_get(const struct kiln_artifact *a, const char *key);
+/* The artifact's files moved from directory `from` to `to`: its file list and every state value naming a
+ * path in `from` follow. */
+void kiln_artifact_rebase(struct kiln_artifact *a, const char *from, const char *to);
 /* Remove the artifact's files from disk (keep_input_artifact = false). */
 int kiln_artifact_destroy_files(struct kiln_artifact *a, struct kiln_error *err);
 void kiln_artifact_free(struct kiln_artifact *a);

@@ -6,6 +6,10 @@ E2E_TESTS += tests/e2e/t0401-fixtures.sh
 # tests/lib/libvirtd.sh (private libvirt daemons) and tests/lib/audit.sh (nothing left behind)
 EXTRA_DIST += tests/lib/libvirtd.sh tests/lib/audit.sh
 E2E_TESTS += tests/e2e/t0402-test-libs.sh
+# the fault-injection suite (docs/reliability.md): kill -9, full disks, broken images, libvirtd restarts
+EXTRA_DIST += tests/lib/faults.sh tests/lib/stall-http.py
+E2E_TESTS += tests/e2e/t0490-faults-kill.sh tests/e2e/t0491-faults-disk.sh tests/e2e/t0492-faults-libvirtd.sh \
+	tests/e2e/t0493-faults-panic.sh
 # README command 1 (scripts/golden) end to end, and its printed boot line
 E2E_TESTS += tests/e2e/t0720-golden.sh
 EXTRA_DIST += tests/e2e/t0720-golden.sh

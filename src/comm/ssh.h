@@ -120,6 +120,11 @@ struct ssh_connect_opts {
 	void *status_arg;
 	int64_t status_interval_ms;    /* 0: 15 s between progress lines (the first comes at once) */
 	const struct ssh_keypair *keypair;   /* the build's temporary key, or NULL */
+	/* Optional: is the machine still there? Asked about once a second while a command runs; -1 (with
+	 * err saying what became of it: powered off, paused with a full disk) ends the command with that
+	 * error at once, instead of waiting for the link to time out. */
+	int (*machine_check)(void *arg, struct kiln_error *err);
+	void *machine_arg;
 };
 
 /* Wait for SSH and connect: retries with back-off until sc->timeout_ms, authentication failures

@@ -466,6 +466,9 @@ static int connect_loop(struct ssh_comm *c, int64_t timeout_ms, struct kiln_erro
 		free(reason);
 		reason = NULL;
 		tries++;
+		/* a machine that stopped will not answer however long we wait */
+		if (c->machine_check && c->machine_check(c->machine_arg, err) < 0)
+			break;
 		enum sshc_attempt r = attempt_connect(c, deadline, &reason, err);
 		if (r == SSHC_OK) {
 			rc = 0;
@@ -577,6 +580,8 @@ int ssh_comm_connect(const struct ssh_config *sc, const struct ssh_connect_opts 
 	c->status = o->status;
 	c->status_arg = o->status_arg;
 	c->status_interval_ms = o->status_interval_ms;
+	c->machine_check = o->machine_check;
+	c->machine_arg = o->machine_arg;
 	c->kp = o->keypair;
 	c->fd = -1;
 	if (sc->private_key_file &&

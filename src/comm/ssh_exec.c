@@ -164,7 +164,7 @@ int sshc_exec(struct kiln_comm *comm, const char *command, kiln_line_fn on_line,
 	}
 	ev = ssh_event_new();
 	ssh_event_add_session(ev, c->session);
-	int64_t now = time_mono_ms(), last_rx = now, last_keepalive = now;
+	int64_t now = time_mono_ms(), last_rx = now, last_keepalive = now, last_check = now;
 	uint64_t rx_seen = c->rx.in_bytes;
 	for (;;) {
 		if (drain(ch, &st) < 0) {
@@ -188,6 +188,13 @@ int sshc_exec(struct kiln_comm *comm, const char *command, kiln_line_fn on_line,
 			break;
 		}
 		now = time_mono_ms();
+		if (c->machine_check && now - last_check >= 1000) {
+			last_check = now;
+			if (c->machine_check(c->machine_arg, err) < 0) {
+				dropped = true;
+				goto out;
+			}
+		}
 		if (c->rx.in_bytes != rx_seen) {
 			rx_seen = c->rx.in_bytes;
 			last_rx = now;

@@ -19,6 +19,8 @@ struct ssh_comm {
 	ssh_status_fn status;
 	void *status_arg;
 	int64_t status_interval_ms;
+	int (*machine_check)(void *arg, struct kiln_error *err);
+	void *machine_arg;
 	const struct ssh_keypair *kp;  /* borrowed */
 	ssh_key file_key;              /* ssh_private_key_file, loaded at the first connect */
 	ssh_key pinned;                /* the host key seen first */

@@ -43,6 +43,24 @@ const char *kiln_artifact_get(const struct kiln_artifact *a, const char *key)
 	return NULL;
 }
 
+void kiln_artifact_rebase(struct kiln_artifact *a, const char *from, const char *to)
+{
+	for (size_t i = 0; i < a->files.n; i++) {
+		char *moved = path_rebase(a->files.v[i], from, to);
+		if (moved) {
+			free(a->files.v[i]);
+			a->files.v[i] = moved;
+		}
+	}
+	for (size_t i = 0; i < a->nstate; i++) {
+		char *moved = path_rebase(a->state[i].value, from, to);
+		if (moved) {
+			free(a->state[i].value);
+			a->state[i].value = moved;
+		}
+	}
+}
+
 int kiln_artifact_destroy_files(struct kiln_artifact *a, struct kiln_error *err)
 {
 	int rc = 0;

@@ -40,6 +40,8 @@ static void report_finished(struct build_run *r, struct pool *pool)
 		ui_say_plain(r->ui, "Build '%s' finished after %s%s.", r->build->name, d, buf_cstr(&where));
 	} else {
 		char *m = err_text(&r->err);
+		if (r->err.detail)
+			log_debug("build %s: %s", r->build->name, r->err.detail);
 		ui_error_plain(r->ui, "Build '%s' errored after %s%s: %s", r->build->name, d, buf_cstr(&where), m);
 		free(m);
 	}

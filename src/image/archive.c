@@ -78,7 +78,11 @@ const char *img_archive_filter_name(enum img_archive_filter f)
 static int archive_fail(struct archive *a, struct kiln_error *err, const char *what, const char *path)
 {
 	const char *msg = a ? archive_error_string(a) : NULL;
-	return err_set(err, "%s %s: %s", what, path, msg ? msg : "libarchive error");
+	int e = a ? archive_errno(a) : 0;
+	err_set(err, "%s %s: %s", what, path, msg ? msg : "libarchive error");
+	if (e > 0)
+		err->errnum = e;   /* libarchive's "Write error" is ENOSPC when the disk is full */
+	return -1;
 }
 
 static int set_filter(struct img_archive *w, const struct img_archive_opts *o, struct kiln_error *err)

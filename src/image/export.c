@@ -322,6 +322,37 @@ static bool same_file(const char *a, const char *b)
 	return same;
 }
 
+#define SPACE_ADVICE "choose an output directory on a larger file system"
+
+/* What the selected formats can need in outdir at most, written one after another and all kept: a
+ * format's data (what qemu-img measures for qcow2), a fixed VHD's whole size, the OVA's and the box's
+ * work copies. */
+static int export_needs(const char *disk, const char *disk_format, const struct img_info *info,
+			const struct export_run *run, uint64_t *needed, struct kiln_error *err)
+{
+	uint64_t data = 0;
+	if (img_measure(disk, disk_format, "qcow2", &data, err) < 0)
+		return -1;
+	uint64_t mib = 1024 * 1024, sum = 0;
+	for (size_t i = 0; i < run->njobs; i++) {
+		switch (run->jobs[i].fmt) {
+		case IMG_FORMAT_VPC:
+			sum += (info->virtual_size + mib - 1) / mib * mib + mib;
+			break;
+		case IMG_FORMAT_OVA:
+			sum += find_job((struct export_run *)run, IMG_FORMAT_VMDK) ? data : 2 * data;
+			break;
+		case IMG_FORMAT_VAGRANT:
+			sum += 2 * data;
+			break;
+		default:
+			sum += data;
+		}
+	}
+	*needed = sum;
+	return 0;
+}
+
 int img_export(const char *disk, const char *disk_format, const struct img_export_opts *opts,
 	       const char *outdir, const char *name, struct ui *ui, struct img_export_result *out,
 	       struct kiln_error *err)
@@ -350,6 +381,10 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 			goto out;
 		}
 	}
+	uint64_t needed = 0;
+	if (export_needs(disk, disk_format, &info, &run, &needed, err) < 0 ||
+	    img_space_check(outdir, needed, "the export", SPACE_ADVICE, err) < 0)
+		goto cleanup;
 	for (size_t i = 0; i < run.njobs; i++)
 		if (!(run.jobs[i].tmp = img_tmp_reserve(run.jobs[i].final, err)))
 			goto cleanup;
@@ -419,8 +454,10 @@ cleanup:
 	pthread_mutex_lock(&run.lock);
 	run.finished = true;
 	pthread_mutex_unlock(&run.lock);
-	if (rc < 0)
+	if (rc < 0) {
+		img_err_nospace(err, outdir, SPACE_ADVICE);
 		err_wrap(err, "exporting %s", disk);
+	}
 	for (size_t i = 0; i < run.njobs; i++)
 		if (run.jobs[i].tmp)
 			unlink(run.jobs[i].tmp);

@@ -3,6 +3,7 @@
  * is forced through the backend setting force_tcg. */
 #include "image/guest.h"
 #include "ui/ui.h"
+#include "util/file.h"
 #include "util/mem.h"
 #include "util/signals.h"
 
@@ -115,6 +116,15 @@ int img_guest_launch(struct img_guest *s, const char *disk, const char *format, 
 	if (set_accel(s, accel, err) < 0)
 		return -1;
 	guestfs_set_identifier(s->g, "kiln");
+	/* libguestfs' own temporary files go in this process's temporary root, which the next kiln removes
+	 * when this one is killed before it could (util/file.h) */
+	char *root = tmpdir_root(err);
+	if (!root)
+		return -1;
+	int tr = guestfs_set_tmpdir(s->g, root);
+	free(root);
+	if (tr < 0)
+		return img_guest_fail(s, err, "cannot set libguestfs' temporary directory");
 	/* autosync off: img_guest_close syncs and checks explicitly. */
 	guestfs_set_autosync(s->g, 0);
 	int r;

@@ -170,6 +170,25 @@ struct img_info {
 int img_info_read(const char *path, const char *format, struct img_info *out, struct kiln_error *err);
 void img_info_free(struct img_info *i);
 
+/* How many bytes converting path (format; NULL probes) to out_format can write (`qemu-img measure`:
+ * its data through the whole backing chain, and the format's metadata). Formats qemu-img cannot
+ * measure get the qcow2 figure (their data, uncompressed). */
+int img_measure(const char *path, const char *format, const char *out_format, uint64_t *bytes,
+		struct kiln_error *err);
+
+/* ------------------------------------------------------------------------------------------------
+ * Space on the file system an image goes to (src/image/space.c) */
+
+/* Before writing up to `needed` bytes of `what` ("the export") into dir: ERR_IO with errno ENOSPC,
+ * naming the mount point, what it can need and what is free, when its file system has less free.
+ * advice: what else the user can do ("set output_directory to a larger file system"), or NULL. */
+int img_space_check(const char *dir, uint64_t needed, const char *what, const char *advice, struct kiln_error *err);
+/* Does err say "no space left on device" (errno ENOSPC, or a subprocess's message)? */
+bool img_err_is_nospace(const struct kiln_error *err);
+/* If it does, say where: the cause becomes "no space left on <mount point of path> (<what said so>)"
+ * and the hint how much is free there and what to do (advice as above). Otherwise nothing. */
+void img_err_nospace(struct kiln_error *err, const char *path, const char *advice);
+
 /* How sanitized the guest looks. */
 struct img_sanity {
 	unsigned ssh_host_keys;       /* /etc/ssh/ssh_host_* */

@@ -110,3 +110,43 @@ void img_info_free(struct img_info *i)
 	free(i->backing_file);
 	memset(i, 0, sizeof *i);
 }
+
+static int measure(const char *path, const char *format, const char *out_format, uint64_t *bytes, struct kiln_error *err)
+{
+	struct strv argv = STRV_INIT;
+	struct buf js = BUF_INIT;
+	strv_push(&argv, "qemu-img");
+	strv_push(&argv, "measure");
+	strv_push(&argv, "--output=json");
+	strv_push(&argv, "-U");
+	if (format) {
+		strv_push(&argv, "-f");
+		strv_push(&argv, format);
+	}
+	strv_push(&argv, "-O");
+	strv_push(&argv, out_format);
+	strv_push(&argv, path);
+	struct proc_opts o = {.out = &js};
+	int rc = proc_run_checked(strv_argv(&argv), &o, err);
+	if (rc == 0) {
+		json_t *root = json_loads(buf_cstr(&js), 0, NULL);
+		json_t *req = json_object_get(root, "required");
+		if (json_is_integer(req))
+			*bytes = (uint64_t)json_integer_value(req);
+		else
+			rc = err_set(err, "qemu-img measure printed no required size for %s", path);
+		json_decref(root);
+	}
+	buf_free(&js);
+	strv_free(&argv);
+	return rc;
+}
+
+int img_measure(const char *path, const char *format, const char *out_format, uint64_t *bytes, struct kiln_error *err)
+{
+	*bytes = 0;
+	bool measurable = strcmp(out_format, "qcow2") == 0 || strcmp(out_format, "raw") == 0;
+	if (measure(path, format, measurable ? out_format : "qcow2", bytes, err) < 0)
+		return err_wrap(err, "measuring %s", path);
+	return 0;
+}

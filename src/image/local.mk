@@ -13,6 +13,7 @@ src_libkilncomp_a_SOURCES += \
 	src/image/sanitize.c src/image/sanitize_internal.h \
 	src/image/sanitize_ops.c \
 	src/image/sanitize_text.c src/image/sanitize_text.h \
+	src/image/space.c \
 	src/image/vagrant.c
 
 # Drives the API from shell tests and bench/export.sh (not installed).

@@ -1,6 +1,7 @@
 /* checksum.c — the `checksum` post-processor: Packer's keys and file format ("<hex>\t<basename>" per
  * line, one output file per checksum type). Every file is read once, whatever the number of types. */
 #include "component.h"
+#include "image/image.h"
 #include "postprocessor/common.h"
 #include "ui/ui.h"
 #include "util/buf.h"
@@ -149,6 +150,7 @@ static int checksum_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifa
 		}
 		if (w != (ssize_t)text.len) {
 			err_set_errno(err, saved, "unable to write %s", path);
+			img_err_nospace(err, path, "set output to a larger file system");
 			free(path);
 			goto out;
 		}

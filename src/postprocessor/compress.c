@@ -4,6 +4,7 @@
  * extension means tar.gz); `format` appends an extension. xz and zstd compress on every core. */
 #include "component.h"
 #include "image/archive.h"
+#include "image/image.h"
 #include "postprocessor/common.h"
 #include "ui/ui.h"
 #include "util/file.h"
@@ -172,6 +173,8 @@ out:
 	img_archive_abort(ar);
 	if (tmp && rc < 0)
 		unlink(tmp);
+	if (rc < 0 && target)
+		img_err_nospace(err, target, "set output to a larger file system");
 	free(tmp);
 	free(target);
 	free(expanded);

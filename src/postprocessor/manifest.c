@@ -301,6 +301,7 @@ static int manifest_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifa
 	int w = file_write_atomic(path, with_nl, len + 1, 0664, err);
 	free(with_nl);
 	if (w < 0) {
+		img_err_nospace(err, path, "set output to a larger file system");
 		err_wrap(err, "Unable to write %s", path);
 		goto out;
 	}

@@ -171,6 +171,8 @@ static int retrying(struct run *r, int (*fn)(struct run *r, void *arg, struct ki
 		if (r->link_dropped) {
 			int64_t left = r->deadline - time_mono_ms();
 			if (r->comm->ops->reconnect(r->comm, left > 1000 ? left : 1000, err) < 0) {
+				if (!err_is(err, ERR_TIMEOUT))
+					return -1;   /* the machine is gone (powered off, paused): not slow */
 				err_wrap(err, "the machine did not come back within start_retry_timeout");
 				free(err->hint);   /* the connect hint names ssh_timeout, which is not the limit here */
 				err->hint = NULL;

@@ -387,13 +387,16 @@ static void progress_line(struct ui_progress *p, struct buf *b, long now)
 {
 	char *done = ui_format_bytes(p->done);
 	double secs = (double)(now - p->started_ms) / 1000.0;
-	char *rate = ui_format_bytes(secs > 0.2 ? (uint64_t)((double)p->done / secs) : 0);
+	/* no rate until there is time enough to measure one: "0 B/s" would say it is stuck */
+	char *r = secs > 0.2 ? ui_format_bytes((uint64_t)((double)p->done / secs)) : NULL;
+	char *rate = r ? xasprintf(", %s/s", r) : xstrdup("");
+	free(r);
 	if (p->total) {
 		char *total = ui_format_bytes(p->total);
-		buf_printf(b, "%s: %3d%% (%s of %s, %s/s)", p->label, (int)(p->done * 100 / p->total), done, total, rate);
+		buf_printf(b, "%s: %3d%% (%s of %s%s)", p->label, (int)(p->done * 100 / p->total), done, total, rate);
 		free(total);
 	} else {
-		buf_printf(b, "%s: %s (%s/s)", p->label, done, rate);
+		buf_printf(b, "%s: %s (%s)", p->label, done, *rate ? rate + 2 : "?/s");
 	}
 	free(rate);
 	free(done);

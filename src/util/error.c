@@ -129,7 +129,44 @@ void err_clear(struct kiln_error *e)
 	strv_free(&e->frames);
 	free(e->hint);
 	free(e->file);
+	free(e->detail);
 	memset(e, 0, sizeof *e);
+}
+
+static void replace_in(char **s, const char *from, const char *to)
+{
+	if (!*s || !*from || !strstr(*s, from))
+		return;
+	struct buf b = BUF_INIT;
+	size_t fl = strlen(from);
+	for (const char *p = *s, *hit; *p; p = hit + fl) {
+		hit = strstr(p, from);
+		if (!hit) {
+			buf_puts(&b, p);
+			break;
+		}
+		buf_append(&b, p, (size_t)(hit - p));
+		buf_puts(&b, to);
+	}
+	free(*s);
+	*s = buf_detach(&b);
+}
+
+void err_detail(struct kiln_error *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *d = xvasprintf(fmt, ap);
+	va_end(ap);
+	free(e->detail);
+	e->detail = d;
+}
+
+void err_replace(struct kiln_error *e, const char *from, const char *to)
+{
+	for (size_t i = 0; i < e->frames.n; i++)
+		replace_in(&e->frames.v[i], from, to);
+	replace_in(&e->hint, from, to);
 }
 
 void err_move(struct kiln_error *dst, struct kiln_error *src)

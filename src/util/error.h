@@ -31,9 +31,11 @@ struct kiln_error {
 	char *hint;          /* what to do about it, or NULL */
 	char *file;          /* optional source location of the cause */
 	int line, col;
+	char *detail;        /* optional full text behind a condensed cause (a subprocess's whole stderr):
+			      * for the log, never shown in the one-line error */
 };
 
-#define ERR_INIT {false, ERR_GENERIC, 0, STRV_INIT, NULL, NULL, 0, 0}
+#define ERR_INIT {false, ERR_GENERIC, 0, STRV_INIT, NULL, NULL, 0, 0, NULL}
 
 /* Set the cause. If an error is already set, the first cause wins and this call is ignored,
  * so a cleanup path cannot hide the original failure. Always returns -1 for `return err_set(...)`. */
@@ -48,11 +50,16 @@ int err_set_kind(struct kiln_error *e, enum err_kind kind, const char *fmt, ...)
 int err_wrap(struct kiln_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void err_hint(struct kiln_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void err_location(struct kiln_error *e, const char *file, int line, int col);
+/* Attach the full text behind a condensed cause (see detail above); the last call wins. */
+void err_detail(struct kiln_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool err_isset(const struct kiln_error *e);
 bool err_is(const struct kiln_error *e, enum err_kind kind);
 const char *err_cause(const struct kiln_error *e);  /* innermost message, "" when unset */
 char *err_text(const struct kiln_error *e);          /* "outer: inner: cause"; caller frees */
 char *err_chain_text(const struct kiln_error *e);    /* the same without the file:line:col prefix */
+/* Replace every occurrence of `from` by `to` in the message and the hint (a file named in the error
+ * was moved after the error was made). */
+void err_replace(struct kiln_error *e, const char *from, const char *to);
 /* Move src into dst (dst must be unset or is overwritten); src is cleared. */
 void err_move(struct kiln_error *dst, struct kiln_error *src);
 void err_clear(struct kiln_error *e);

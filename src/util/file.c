@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Read fd to its end into out, reserving size_hint bytes up front. With max > 0, reading stops
@@ -429,23 +432,104 @@ char *path_abs(const char *path)
 	return c;
 }
 
+/* path, or its nearest ancestor that exists, made absolute and resolved. */
+static char *existing_ancestor(const char *path)
+{
+	char *p = path_abs(path);
+	for (;;) {
+		char *real = realpath(p, NULL);
+		if (real) {
+			free(p);
+			return real;
+		}
+		if (strcmp(p, "/") == 0)
+			return p;
+		char *up = path_dirname(p);
+		free(p);
+		p = up;
+	}
+}
+
+char *file_mount_point(const char *path)
+{
+	char *cur = existing_ancestor(path);
+	struct stat st;
+	if (stat(cur, &st) < 0)
+		return cur;
+	dev_t dev = st.st_dev;
+	while (strcmp(cur, "/") != 0) {
+		char *up = path_dirname(cur);
+		if (stat(up, &st) < 0 || st.st_dev != dev) {
+			free(up);
+			break;
+		}
+		free(cur);
+		cur = up;
+	}
+	return cur;
+}
+
+int file_fs_space(const char *path, uint64_t *avail, uint64_t *total, struct kiln_error *err)
+{
+	char *p = existing_ancestor(path);
+	struct statvfs vfs;
+	int rc = 0;
+	if (statvfs(p, &vfs) < 0) {
+		rc = err_set_errno(err, errno, "cannot read the free space of %s", p);
+	} else {
+		if (avail)
+			*avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		if (total)
+			*total = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+	}
+	free(p);
+	return rc;
+}
+
+char *path_rebase(const char *path, const char *from, const char *to)
+{
+	size_t n = strlen(from);
+	while (n > 1 && from[n - 1] == '/')
+		n--;
+	if (strncmp(path, from, n) != 0 || (path[n] != '\0' && path[n] != '/'))
+		return NULL;
+	return xasprintf("%s%s", to, path + n);
+}
+
 bool path_has_suffix(const char *path, const char *suffix)
 {
 	size_t a = strlen(path), b = strlen(suffix);
 	return a >= b && strcmp(path + a - b, suffix) == 0;
 }
 
-/* --- temporary directories --- */
+/* --- temporary directories ---
+ * Every temporary directory of a kiln process lives in one root, $TMPDIR/kiln-run.XXXXXX, whose .lock
+ * the process holds (flock) for as long as it lives. A kiln killed with SIGKILL cannot remove its root;
+ * the next kiln that makes a temporary directory removes every root whose lock is free. */
 
 static pthread_mutex_t tmp_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct strv tmp_dirs;
 static bool tmp_registered;
+static char *tmp_root;
+static int tmp_root_fd = -1;
+
+#define TMP_ROOT_PREFIX "kiln-run."
+#define TMP_ROOT_LOCK ".kiln-run-lock"
 
 static void tmp_remove_all_locked(void)
 {
 	for (size_t i = 0; i < tmp_dirs.n; i++)
 		rm_rf(tmp_dirs.v[i], NULL);
 	strv_free(&tmp_dirs);
+	if (tmp_root) {
+		rm_rf(tmp_root, NULL);
+		free(tmp_root);
+		tmp_root = NULL;
+	}
+	if (tmp_root_fd >= 0) {
+		close(tmp_root_fd);
+		tmp_root_fd = -1;
+	}
 }
 
 void tmpdir_cleanup_all(void)
@@ -465,24 +549,102 @@ static void tmp_force_exit(void *arg)
 	}
 }
 
-char *tmpdir_make(const char *prefix, struct kiln_error *err)
+static const char *tmp_base(void)
 {
 	const char *base = getenv("TMPDIR");
-	if (!base || !*base)
-		base = "/tmp";
-	char *path = xasprintf("%s/%s-XXXXXX", base, prefix);
-	if (!mkdtemp(path)) {
+	return base && *base ? base : "/tmp";
+}
+
+int tmpdir_sweep_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	if (!d)
+		return 0;
+	int removed = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, TMP_ROOT_PREFIX, strlen(TMP_ROOT_PREFIX)) != 0)
+			continue;
+		char *dir = path_join(base, e->d_name);
+		char *lock = path_join(dir, TMP_ROOT_LOCK);
+		/* only a root: a directory of ours with our lock file in it, that nobody holds (a directory
+		 * that merely has the name, or one still being made, has no lock file and is left alone) */
+		bool stale = false;
+		struct stat ds, ls;
+		int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0) {
+			stale = lstat(dir, &ds) == 0 && S_ISDIR(ds.st_mode) && ds.st_uid == geteuid() &&
+				fstat(fd, &ls) == 0 && S_ISREG(ls.st_mode) && ls.st_uid == geteuid() &&
+				flock(fd, LOCK_EX | LOCK_NB) == 0;
+			close(fd);
+		}
+		if (stale && rm_rf(dir, NULL) == 0)
+			removed++;
+		free(lock);
+		free(dir);
+	}
+	closedir(d);
+	return removed;
+}
+
+/* with tmp_lock held */
+static const char *tmp_root_locked(struct kiln_error *err)
+{
+	if (tmp_root)
+		return tmp_root;
+	const char *base = tmp_base();
+	tmpdir_sweep_stale(base);
+	char *root = xasprintf("%s/" TMP_ROOT_PREFIX "XXXXXX", base);
+	if (!mkdtemp(root)) {
 		err_set_errno(err, errno, "cannot create a temporary directory in %s", base);
-		free(path);
+		free(root);
 		return NULL;
 	}
-	pthread_mutex_lock(&tmp_lock);
+	char *lock = path_join(root, TMP_ROOT_LOCK);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lock);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err_set_errno(err, errno, "cannot lock a temporary directory in %s", base);
+		if (fd >= 0)
+			close(fd);
+		rm_rf(root, NULL);
+		free(root);
+		return NULL;
+	}
+	tmp_root = root;
+	tmp_root_fd = fd;
 	if (!tmp_registered) {
 		tmp_registered = true;
 		atexit(tmpdir_cleanup_all);
 		sig_on_force_exit(tmp_force_exit, NULL);
 	}
-	strv_push(&tmp_dirs, path);
+	return tmp_root;
+}
+
+char *tmpdir_root(struct kiln_error *err)
+{
+	pthread_mutex_lock(&tmp_lock);
+	const char *r = tmp_root_locked(err);
+	char *copy = r ? xstrdup(r) : NULL;
+	pthread_mutex_unlock(&tmp_lock);
+	return copy;
+}
+
+char *tmpdir_make(const char *prefix, struct kiln_error *err)
+{
+	pthread_mutex_lock(&tmp_lock);
+	char *path = NULL;
+	const char *root = tmp_root_locked(err);
+	if (root) {
+		path = xasprintf("%s/%s-XXXXXX", root, prefix);
+		if (!mkdtemp(path)) {
+			err_set_errno(err, errno, "cannot create a temporary directory in %s", root);
+			free(path);
+			path = NULL;
+		} else {
+			strv_push(&tmp_dirs, path);
+		}
+	}
 	pthread_mutex_unlock(&tmp_lock);
 	return path;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/buf.h"
@@ -46,9 +47,25 @@ char *path_abs(const char *path);
 /* Lexically clean: collapse //, ., and .. (Go's filepath.Clean). */
 char *path_clean(const char *path);
 bool path_has_suffix(const char *path, const char *suffix);
+/* The mount point of the file system that holds path (or would: its nearest existing ancestor's).
+ * Caller frees. */
+char *file_mount_point(const char *path);
+/* Free space (what an unprivileged writer may use) and size of the file system holding path (or its
+ * nearest existing ancestor). */
+int file_fs_space(const char *path, uint64_t *avail, uint64_t *total, struct kiln_error *err);
+/* path moved from directory `from` to `to` ("/a/b/c" from "/a/b" to "/x" is "/x/c"); NULL when path is
+ * not from or inside it. Caller frees. */
+char *path_rebase(const char *path, const char *from, const char *to);
 
-/* Temporary directories, removed at exit (normal exit and forced Ctrl-C) unless released earlier. */
+/* Temporary directories, removed at exit (normal exit and forced Ctrl-C) unless released earlier. They
+ * live in the process's root, $TMPDIR/kiln-run.XXXXXX (mode 0700), locked for the process's lifetime;
+ * creating the root first removes the roots of kiln processes that died without removing theirs. */
 char *tmpdir_make(const char *prefix, struct kiln_error *err);
+/* The root itself (created on first use; caller frees), for libraries that make their own temporary
+ * files (libguestfs). */
+char *tmpdir_root(struct kiln_error *err);
+/* Remove base's kiln-run.* roots whose owner is gone. Returns how many were removed. */
+int tmpdir_sweep_stale(const char *base);
 void tmpdir_release(const char *path);   /* remove now */
 void tmpdir_cleanup_all(void);
 

@@ -1,6 +1,7 @@
 # src/util: buffers, strings, errors, files, temp dirs, subprocesses, hashing, time, signals
 src_libkiln_a_SOURCES += \
 	src/util/buf.c src/util/buf.h \
+	src/util/dirlock.c src/util/dirlock.h \
 	src/util/error.c src/util/error.h \
 	src/util/file.c src/util/file.h \
 	src/util/hash.c src/util/hash.h \

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,6 +110,7 @@ int proc_run(char *const argv[], const struct proc_opts *opts, int *exit_status,
 	}
 	char **envp = build_env(o->env_extra, &envstore);
 
+	pid_t parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err_set_errno(err, errno, "cannot start %s", argv[0]);
@@ -117,6 +119,11 @@ int proc_run(char *const argv[], const struct proc_opts *opts, int *exit_status,
 	if (pid == 0) {
 		sig_child_reset();
 		setpgid(0, 0);
+		/* A kiln killed with SIGKILL takes its subprocesses with it: a qemu-img left writing into an
+		 * output directory the next build takes over would corrupt what that build writes. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		if (o->stdin_data) {
 			dup2(inpipe[0], STDIN_FILENO);
 		} else if (!o->inherit_stdio) {
@@ -294,6 +301,75 @@ out:
 	return rc;
 }
 
+/* The shape of a line, for telling repeated messages apart: numbers do not count ("error while writing
+ * at byte 15728640" and "... at byte 0", "offset 0x50000" and "offset 0x1a0000" are the same message). */
+static char *line_shape(const char *line)
+{
+	char *s = xstrdup(line);
+	char *w = s;
+	for (const char *p = line; *p;) {
+		/* a word that starts with a digit (12345, 0x1a000, 3rd) is one number */
+		bool word_start = p == line || !((p[-1] >= '0' && p[-1] <= '9') || (p[-1] >= 'a' && p[-1] <= 'z') ||
+						 (p[-1] >= 'A' && p[-1] <= 'Z'));
+		if (word_start && *p >= '0' && *p <= '9') {
+			while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+				p++;
+			*w++ = '#';
+			continue;
+		}
+		*w++ = *p++;
+	}
+	*w = '\0';
+	return s;
+}
+
+char *proc_condense_stderr(const char *text, size_t max_lines)
+{
+	struct strv shown = STRV_INIT, shapes = STRV_INIT;
+	size_t more = 0;
+	char *copy = xstrdup(text);
+	for (char *save = NULL, *line = strtok_r(copy, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line)
+			continue;
+		char *shape = line_shape(line);
+		if (strv_contains(&shapes, shape)) {
+			more++;
+			free(shape);
+			continue;
+		}
+		strv_push_owned(&shapes, shape);
+		if (shown.n < max_lines)
+			strv_push(&shown, line);
+		else
+			more++;
+	}
+	free(copy);
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < shown.n; i++)
+		buf_printf(&b, "%s%s", i ? "; " : "", shown.v[i]);
+	if (more)
+		buf_printf(&b, " (and %zu more line%s)", more, more == 1 ? "" : "s");
+	strv_free(&shown);
+	strv_free(&shapes);
+	return buf_detach(&b);
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGKILL: return "SIGKILL";
+	case SIGTERM: return "SIGTERM";
+	case SIGINT: return "SIGINT";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGABRT: return "SIGABRT";
+	case SIGBUS: return "SIGBUS";
+	case SIGPIPE: return "SIGPIPE";
+	default: return NULL;
+	}
+}
+
 int proc_run_checked(char *const argv[], const struct proc_opts *opts, struct kiln_error *err)
 {
 	struct proc_opts o = opts ? *opts : (struct proc_opts){0};
@@ -304,14 +380,25 @@ int proc_run_checked(char *const argv[], const struct proc_opts *opts, struct ki
 	int rc = proc_run(argv, &o, &status, err);
 	if (rc == 0 && status != 0) {
 		const char *text = buf_cstr(o.errout ? o.errout : &errbuf);
-		size_t len = strlen(text);
-		while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
-			len--;
-		size_t start = len > 600 ? len - 600 : 0;
-		if (len)
-			rc = err_set(err, "%s exited with status %d: %.*s", argv[0], status, (int)(len - start), text + start);
+		/* the first distinct lines in the error, all of it in the log */
+		char *said = proc_condense_stderr(text, 3);
+		char how[64];
+		const char *sn = status > 128 ? signal_name(status - 128) : NULL;
+		if (sn)
+			snprintf(how, sizeof how, "was killed by %s", sn);
+		else if (status > 128 && status < 128 + 65)
+			snprintf(how, sizeof how, "was killed by signal %d", status - 128);
 		else
-			rc = err_set(err, "%s exited with status %d", argv[0], status);
+			snprintf(how, sizeof how, "exited with status %d", status);
+		if (*said)
+			rc = err_set(err, "%s %s: %s", argv[0], how, said);
+		else
+			rc = err_set(err, "%s %s", argv[0], how);
+		if (*text)
+			err_detail(err, "%s's standard error:\n%s", argv[0], text);
+		if (strstr(text, "No space left on device"))
+			err->errnum = ENOSPC;
+		free(said);
 	}
 	buf_free(&errbuf);
 	return rc;

@@ -32,8 +32,14 @@ struct proc_opts {
  * status is not an error here (callers decide). */
 int proc_run(char *const argv[], const struct proc_opts *opts, int *exit_status, struct kiln_error *err);
 
-/* Convenience: run and fail unless exit status is 0; stderr's last lines go into the error. */
+/* Convenience: run and fail unless exit status is 0. The error says how it ended ("exited with status 1",
+ * "was killed by SIGKILL") and carries stderr condensed (proc_condense_stderr, 3 lines); the whole of
+ * stderr goes to the log. A stderr that says "No space left on device" sets err->errnum to ENOSPC. */
 int proc_run_checked(char *const argv[], const struct proc_opts *opts, struct kiln_error *err);
+
+/* The first max_lines distinct lines of a program's output, joined with "; ", and how many more there
+ * were ("(and 3 more lines)"): lines that differ only in their numbers are not shown twice. Caller frees. */
+char *proc_condense_stderr(const char *text, size_t max_lines);
 
 /* Is `name` an executable in PATH? */
 bool proc_in_path(const char *name);

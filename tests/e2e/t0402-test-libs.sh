@@ -82,8 +82,17 @@ test_expect_success 'teardown stops every daemon and kills the guests of one tha
 	libvirtd_kill b && kill -0 "$qpid" &&
 	apid=$(libvirtd_pid a) &&
 	libvirtd_teardown a && libvirtd_teardown b &&
-	! libvirtd_alive "$qpid" && ! libvirtd_alive "$apid" &&
+	! test_pid_alive "$qpid" && ! test_pid_alive "$apid" &&
 	! libvirtd_running a && ! libvirtd_running b &&
+	audit_test
+'
+
+test_expect_success 'teardown after a restart also stops a daemon its pid file does not name' '
+	libvirtd_start c && libvirtd_restart c && cpid=$(libvirtd_pid c) && test -n "$cpid" &&
+	rm "$(libvirtd_dir c)/run/libvirtd.pid" && ! libvirtd_running c &&
+	libvirtd_teardown c &&
+	! test_pid_alive "$cpid" &&
+	test -z "$(pgrep -f -- "-f $(libvirtd_dir c)/etc/libvirtd.conf")" &&
 	audit_test
 '
 

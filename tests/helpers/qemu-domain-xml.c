@@ -95,6 +95,7 @@ int main(int argc, char **argv)
 		.serial_path = serial,
 		.ssh_host_port = user_net && !c.skip_nat_mapping && strcmp(c.ssh.communicator, "none") != 0 ? 2222 : 0,
 		.forward_addr = "127.0.0.1", .vnc_port = 5901, .nvram = c.efi_boot ? nvram : NULL,
+		.vnc_password = qemu_vnc_wants_password(&c) ? "golden01" : NULL,
 		.smbios_serial = cloud_net ? "ds=nocloud-net;s=http://10.0.2.2:8100/" : NULL,
 		.dac = true, .uid = 0, .gid = 0, .metadata = meta, .nmetadata = sizeof meta / sizeof meta[0],
 		.template_vars = strv_argv(&vars),

@@ -16,16 +16,21 @@
 #
 #   libvirtd_start NAME     start it (again: same directories, same port) and wait until it answers
 #   libvirtd_stop NAME      SIGTERM, wait until it is gone: a graceful stop (libvirt destroys the
-#                           domains started with VIR_DOMAIN_START_AUTODESTROY, keeps the others)
+#                           domains started with VIR_DOMAIN_START_AUTODESTROY, keeps the others). As
+#                           systemd does after its stop timeout, a daemon still there after
+#                           $LIBVIRTD_STOP_TIMEOUT s (10) gets SIGKILL: libvirt 9.0 can hang in its
+#                           shutdown after destroying an autodestroy domain (qemuProcessStop, from the
+#                           main loop), with the domain already killed
 #   libvirtd_kill NAME      SIGKILL, wait until it is gone: a crash (every guest keeps running)
 #   libvirtd_restart NAME   libvirtd_stop + libvirtd_start
 #   libvirtd_pid NAME       the daemon's pid (empty when it is not running)
 #   libvirtd_running NAME   is it running?
 #   libvirtd_domains NAME   names of its running domains (empty when the daemon is down)
 #   libvirtd_qemu_pids NAME pids of QEMU processes of its domains, from its state (works while it is down)
-#   libvirtd_alive PID      is PID running (not gone, not a zombie waiting for init)?
+#   test_pid_alive PID      is PID running (not gone, not a zombie waiting for init)?
 #   libvirtd_dir NAME       its directory
-#   libvirtd_teardown NAME  destroy its domains (also the QEMU processes of a daemon that is down), stop it;
+#   libvirtd_teardown NAME  destroy its domains (also the QEMU processes of a daemon that is down), stop it
+#                           (and any libvirtd started with its configuration that its pid file misses);
 #                           registered with test_atexit by the first libvirtd_start, so a test file that
 #                           ends however it ends leaves no daemon, no guest and no mount behind
 #   libvirtd_names          the names of this test's daemons (for tests/lib/audit.sh)
@@ -68,7 +73,7 @@ libvirtd_names() {
 
 libvirtd_pid() {
 	_lv_p=$(cat "$(libvirtd_dir "$1")/run/libvirtd.pid" 2>/dev/null)
-	[ -n "$_lv_p" ] && libvirtd_alive "$_lv_p" && [ "$(cat "/proc/$_lv_p/comm" 2>/dev/null)" = libvirtd ] &&
+	[ -n "$_lv_p" ] && test_pid_alive "$_lv_p" && [ "$(cat "/proc/$_lv_p/comm" 2>/dev/null)" = libvirtd ] &&
 		printf '%s\n' "$_lv_p"
 	return 0
 }
@@ -86,17 +91,11 @@ libvirtd_domains() {
 	_lv_virsh "$1" list --name | sed '/^$/d'
 }
 
-# is PID alive (a zombie waiting for init to reap it is not)?
-libvirtd_alive() {
-	_lv_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$_lv_st" ] && [ "$_lv_st" != Z ]
-}
-
 libvirtd_qemu_pids() {
 	for _lv_f in "$(libvirtd_dir "$1")"/run/qemu/*.pid "$(libvirtd_dir "$1")"/run/libvirt/qemu/run/*.pid; do
 		[ -f "$_lv_f" ] && [ "${_lv_f##*/}" != driver.pid ] || continue   # driver.pid is libvirtd's
 		_lv_p=$(cat "$_lv_f" 2>/dev/null)
-		[ -n "$_lv_p" ] && libvirtd_alive "$_lv_p" && printf '%s\n' "$_lv_p"
+		[ -n "$_lv_p" ] && test_pid_alive "$_lv_p" && printf '%s\n' "$_lv_p"
 	done
 	return 0
 }
@@ -250,25 +249,25 @@ libvirtd_start() {
 	return 1
 }
 
-# _lv_signal NAME SIGNAL: send it, wait up to 30 s until the daemon (and its reaper) are gone
+# _lv_signal NAME SIGNAL [SECONDS]: send it, wait (30 s) until the daemon (and its reaper) are gone
 _lv_signal() {
 	_lv_p=$(libvirtd_pid "$1")
 	[ -n "$_lv_p" ] || return 0
 	_lv_parent=$(awk '{print $4}' "/proc/$_lv_p/stat" 2>/dev/null)
 	kill "-$2" "$_lv_p" 2>/dev/null
 	_lv_i=0
-	while libvirtd_alive "$_lv_p" && [ $_lv_i -lt 300 ]; do
+	while test_pid_alive "$_lv_p" && [ $_lv_i -lt "$((${3:-30} * 10))" ]; do
 		sleep 0.1
 		_lv_i=$((_lv_i + 1))
 	done
-	if libvirtd_alive "$_lv_p"; then
+	if test_pid_alive "$_lv_p"; then
 		echo "libvirtd_stop: $1 (pid $_lv_p) did not exit on SIG$2" >&2
 		return 1
 	fi
 	# its reaper ends with it; wait so the next start does not race it
 	if [ -n "$_lv_parent" ] && [ "$(cat "/proc/$_lv_parent/comm" 2>/dev/null)" = tini ]; then
 		_lv_i=0
-		while libvirtd_alive "$_lv_parent" && [ $_lv_i -lt 50 ]; do
+		while test_pid_alive "$_lv_parent" && [ $_lv_i -lt 50 ]; do
 			sleep 0.1
 			_lv_i=$((_lv_i + 1))
 		done
@@ -276,7 +275,7 @@ _lv_signal() {
 	return 0
 }
 
-libvirtd_stop() { _lv_signal "$1" TERM; }
+libvirtd_stop() { _lv_signal "$1" TERM "${LIBVIRTD_STOP_TIMEOUT:-10}" 2>/dev/null || _lv_signal "$1" KILL; }
 libvirtd_kill() { _lv_signal "$1" KILL; }
 libvirtd_restart() { libvirtd_stop "$1" && libvirtd_start "$1"; }
 
@@ -288,7 +287,18 @@ libvirtd_teardown() {
 	for _lv_dom in $(libvirtd_domains "$_lv_n"); do
 		_lv_virsh "$_lv_n" destroy "$_lv_dom" >/dev/null
 	done
-	_lv_signal "$_lv_n" TERM || _lv_signal "$_lv_n" KILL
+	libvirtd_stop "$_lv_n"
+	# a daemon the pid file does not name (still starting when its start gave up on a loaded machine, so
+	# no pid file yet, or its pid file removed): found by its configuration file, which is this test's
+	_lv_left=$(pgrep -f -- "-f $_lv_d/etc/libvirtd.conf")
+	if [ -n "$_lv_left" ]; then
+		kill -9 $_lv_left 2>/dev/null
+		_lv_i=0
+		while [ -n "$(pgrep -f -- "-f $_lv_d/etc/libvirtd.conf")" ] && [ $_lv_i -lt 50 ]; do
+			sleep 0.1
+			_lv_i=$((_lv_i + 1))
+		done
+	fi
 	# guests of a daemon that was killed, or that outlived it
 	_lv_pids=$(libvirtd_qemu_pids "$_lv_n")
 	[ -z "$_lv_pids" ] && return 0

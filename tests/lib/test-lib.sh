@@ -86,7 +86,7 @@ test_expect_success() {
 		tail -n 60 "$_out" | _test_diag /dev/stdin
 		# most tests capture a command's output in ./out and ./err: show their ends too
 		for _f in out err; do
-			if [ -s "$TEST_DIR/$_f" ]; then
+			if [ -f "$TEST_DIR/$_f" ] && [ -s "$TEST_DIR/$_f" ]; then
 				echo "#   tail of ./$_f:"
 				tail -n 25 "$TEST_DIR/$_f" | _test_diag /dev/stdin
 			fi
@@ -139,6 +139,12 @@ test_grep_text() {
 
 test_cmp() {
 	diff -u "$1" "$2"
+}
+
+# Is PID running? (A zombie waiting for init to reap it is not: kill -0 says yes to those.)
+test_pid_alive() {
+	_tl_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$_tl_st" ] && [ "$_tl_st" != Z ]
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.

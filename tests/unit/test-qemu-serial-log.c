@@ -1,4 +1,4 @@
-/* test-qemu-serial-log.c — following a growing serial log: lines, tail, escape sequences, <waitFor>. */
+/* test-qemu-serial-log.c — following a growing serial log: lines, tail, escape sequences, <waitFor>, kernel panics. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +76,53 @@ static void test_lines_and_tail(void **state)
 	free(path);
 }
 
+/* A kernel panic is noticed from its first line; the end of the report is said apart. */
+static void test_kernel_panic(void **state)
+{
+	(void)state;
+	char *path = path_join(dir, "panic.log");
+	struct qemu_serial *s = qemu_serial_open(path);
+	bool complete = true;
+	append(path, "[    0.000000] Linux version 6.1.0\n[    1.2] Kernel command line: console=ttyS0 panic=0\n");
+	qemu_serial_poll(s);
+	assert_null(qemu_serial_panic(s, &complete));
+	assert_false(complete);
+	/* not yet a whole line */
+	append(path, "[    2.5] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)");
+	qemu_serial_poll(s);
+	assert_null(qemu_serial_panic(s, NULL));
+	append(path, "\r\n[    2.5] CPU: 0 PID: 1 Comm: swapper/0\n[    2.5] Call Trace:\n");
+	qemu_serial_poll(s);
+	assert_string_equal(qemu_serial_panic(s, &complete),
+			    "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)");
+	assert_false(complete);
+	append(path, "[    2.6] ---[ end Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0) ]---\n");
+	qemu_serial_poll(s);
+	assert_string_equal(qemu_serial_panic(s, &complete),
+			    "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)");
+	assert_true(complete);
+	qemu_serial_close(s);
+
+	/* only the end seen (the first line went before the log was opened): still a panic */
+	char *path2 = path_join(dir, "panic2.log");
+	s = qemu_serial_open(path2);
+	append(path2, "---[ end Kernel panic - not syncing: IO-APIC + timer doesn't work! ]---\n");
+	qemu_serial_poll(s);
+	assert_non_null(strstr(qemu_serial_panic(s, &complete), "IO-APIC + timer doesn't work!"));
+	assert_true(complete);
+	qemu_serial_close(s);
+	/* a line that only talks about panics is not one */
+	char *path3 = path_join(dir, "panic3.log");
+	s = qemu_serial_open(path3);
+	append(path3, "sysctl: kernel.panic = 0\nKernel panic handling: reboot after 10 s\n");
+	qemu_serial_poll(s);
+	assert_null(qemu_serial_panic(s, &complete));
+	qemu_serial_close(s);
+	free(path3);
+	free(path2);
+	free(path);
+}
+
 struct writer {
 	char *path;
 	int delay_ms;
@@ -148,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines_and_tail),
 		cmocka_unit_test(test_wait_for),
+		cmocka_unit_test(test_kernel_panic),
 	};
 	return cmocka_run_group_tests_name("qemu-serial-log", tests, setup, teardown);
 }

@@ -1,5 +1,5 @@
 /* test-util.c — unit tests of src/util: buffers, string vectors, errors, paths, durations, hashing,
- * subprocesses, temp dirs. */
+ * subprocesses, temp dirs, directory locks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,12 +8,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <errno.h>
-#include <fcntl.h>
 
 #include "util/buf.h"
+#include "util/dirlock.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/hash.h"
@@ -116,6 +119,19 @@ static void test_error_chain(void **state)
 	assert_string_equal(t, "a.pkr.hcl:3:7: cannot open /nope: No such file or directory");
 	free(t);
 	err_clear(&e);
+
+	/* a file named in an error moved after the error was made */
+	err_set(&e, "see /o/x.log and /o/x.log");
+	err_wrap(&e, "step (/o/x.log)");
+	err_hint(&e, "read /o/x.log");
+	err_replace(&e, "/o/x.log", "/kept/x-serial.log");
+	t = err_text(&e);
+	assert_string_equal(t, "step (/kept/x-serial.log): see /kept/x-serial.log and /kept/x-serial.log");
+	free(t);
+	assert_string_equal(e.hint, "read /kept/x-serial.log");
+	err_replace(&e, "absent", "x");
+	assert_string_equal(e.hint, "read /kept/x-serial.log");
+	err_clear(&e);
 }
 
 static void test_paths(void **state)
@@ -148,6 +164,15 @@ static void test_paths(void **state)
 	s = path_abs("/a/./b/..");
 	assert_string_equal(s, "/a");
 	free(s);
+	/* a path moved with its directory; not a path inside it: NULL */
+	s = path_rebase("/o/out.kiln-new.ab/disk", "/o/out.kiln-new.ab", "/o/out");
+	assert_string_equal(s, "/o/out/disk");
+	free(s);
+	s = path_rebase("/o/out.kiln-new.ab", "/o/out.kiln-new.ab/", "/o/out");
+	assert_string_equal(s, "/o/out");
+	free(s);
+	assert_null(path_rebase("/o/out.kiln-new.abc/disk", "/o/out.kiln-new.ab", "/o/out"));
+	assert_null(path_rebase("/elsewhere", "/o/out", "/x"));
 }
 
 static void test_durations(void **state)
@@ -225,6 +250,138 @@ static void test_files_and_tmpdir(void **state)
 	free(f);
 	free(sub);
 	free(d);
+}
+
+/* Every temporary directory lives in the process's root; the roots of dead processes go, live ones stay. */
+static void test_tmpdir_root_and_sweep(void **state)
+{
+	(void)state;
+	struct kiln_error e = ERR_INIT;
+	char *base = tmpdir_make("kiln-unit-base", &e);
+	assert_non_null(base);
+	char *root = tmpdir_root(&e);
+	assert_non_null(root);
+	char *d = tmpdir_make("kiln-unit", &e);
+	char *inside = path_rebase(d, root, "");
+	assert_non_null(inside);
+	free(inside);
+	struct stat st;
+	assert_int_equal(stat(root, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+
+	/* in base: a dead process's root (lock free), a live one (lock held), a directory that only has a
+	 * root's name (no lock file: still being made, or not kiln's at all), and another directory */
+	char *dead = path_join(base, "kiln-run.dead01"), *live = path_join(base, "kiln-run.live01");
+	char *young = path_join(base, "kiln-run.young1"), *other = path_join(base, "other");
+	char *deadlock = path_join(dead, ".kiln-run-lock"), *livelock = path_join(live, ".kiln-run-lock");
+	char *deadfile = path_join(dead, "kiln-ssh-key-x");
+	assert_int_equal(mkdir_p(deadfile, 0700, &e), 0);
+	assert_int_equal(file_write(deadlock, "", 0, 0600, &e), 0);
+	assert_int_equal(mkdir_p(live, 0700, &e), 0);
+	assert_int_equal(mkdir_p(young, 0700, &e), 0);
+	assert_int_equal(mkdir_p(other, 0700, &e), 0);
+	assert_int_equal(file_write(livelock, "", 0, 0600, &e), 0);
+	int fd = open(livelock, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal(tmpdir_sweep_stale(base), 1);
+	assert_false(file_exists(dead));
+	assert_true(file_is_dir(live));
+	assert_true(file_is_dir(young));
+	assert_true(file_is_dir(other));
+	close(fd);
+	assert_int_equal(tmpdir_sweep_stale(base), 1);
+	assert_false(file_exists(live));
+
+	tmpdir_release(d);
+	tmpdir_release(base);
+	free(deadfile);
+	free(deadlock);
+	free(livelock);
+	free(dead);
+	free(live);
+	free(young);
+	free(other);
+	free(d);
+	free(base);
+	free(root);
+}
+
+/* A lock held by a live process is HELD; once its owner is gone, the next prober takes it over. */
+static void test_dirlock(void **state)
+{
+	(void)state;
+	struct kiln_error e = ERR_INIT;
+	char *base = tmpdir_make("kiln-unit-lock", &e);
+	char *dir = path_join(base, "out");
+	enum dirlock_status st;
+	struct dirlock_owner o = {0};
+	struct dirlock *l = NULL, *taken = NULL;
+
+	assert_int_equal(dirlock_probe(dir, &st, &o, &taken, &e), 0);
+	assert_int_equal(st, DIRLOCK_NONE);
+	assert_null(taken);
+	assert_int_equal(dirlock_create_dir(dir, 0755, "build qemu.x", &l, &e), 0);
+	assert_non_null(l);
+	/* a second creator loses */
+	struct dirlock *l2 = NULL;
+	assert_int_equal(dirlock_create_dir(dir, 0755, "build qemu.y", &l2, &e), -1);
+	assert_int_equal(e.errnum, EEXIST);
+	assert_null(l2);
+	err_clear(&e);
+
+	/* held by us (another open file: flock does not share) */
+	assert_int_equal(dirlock_probe(dir, &st, &o, &taken, &e), 0);
+	assert_int_equal(st, DIRLOCK_HELD);
+	assert_null(taken);
+	assert_int_equal(o.pid, (long)getpid());
+	assert_string_equal(o.what, "build qemu.x");
+	char *who = dirlock_owner_describe(&o);
+	assert_non_null(strstr(who, "kiln pid "));
+	assert_non_null(strstr(who, "(build qemu.x, since "));
+	free(who);
+	dirlock_owner_free(&o);
+
+	/* the owner dies without a word (a child that takes a lock and _exits) */
+	dirlock_drop(l);
+	char *dir2 = path_join(base, "out2");
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct kiln_error ce = ERR_INIT;
+		struct dirlock *cl = NULL;
+		_exit(dirlock_create_dir(dir2, 0755, "build qemu.child", &cl, &ce) == 0 ? 0 : 1);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(dirlock_probe(dir2, &st, &o, &taken, &e), 0);
+	assert_int_equal(st, DIRLOCK_STALE);
+	assert_non_null(taken);
+	assert_int_equal(o.pid, (long)pid);
+	dirlock_owner_free(&o);
+	/* while we hold it, it is HELD to everyone else */
+	assert_int_equal(dirlock_probe(dir2, &st, NULL, NULL, &e), 0);
+	assert_int_equal(st, DIRLOCK_HELD);
+	/* released: the file goes, the directory is not kiln's any more */
+	dirlock_release(taken);
+	assert_int_equal(dirlock_probe(dir2, &st, NULL, NULL, &e), 0);
+	assert_int_equal(st, DIRLOCK_NONE);
+
+	/* a lock taken on another host cannot be judged from here */
+	char *lf = path_join(dir, DIRLOCK_FILE);
+	const char *text = "pid=1\nhost=elsewhere.example\nstarted=2026-01-01T00:00:00Z\nwhat=build qemu.z\n";
+	assert_int_equal(file_write(lf, text, strlen(text), 0644, &e), 0);
+	assert_int_equal(dirlock_probe(dir, &st, &o, &taken, &e), 0);
+	assert_int_equal(st, DIRLOCK_ELSEWHERE);
+	assert_null(taken);
+	assert_string_equal(o.host, "elsewhere.example");
+	dirlock_owner_free(&o);
+
+	free(lf);
+	free(dir2);
+	free(dir);
+	tmpdir_release(base);
+	free(base);
 }
 
 /* file_read_regular: only regular files up to a limit, never blocking on a FIFO; file_read_all keeps
@@ -372,6 +529,25 @@ static void test_proc(void **state)
 	char *const fails[] = {"sh", "-c", "echo bad thing >&2; exit 1", NULL};
 	assert_int_equal(proc_run_checked(fails, NULL, &e), -1);
 	assert_string_equal(err_cause(&e), "sh exited with status 1: bad thing");
+	assert_string_equal(e.detail, "sh's standard error:\nbad thing\n");
+	err_clear(&e);
+
+	/* a dozen lines that differ only in their numbers are one line in the error, all of them in the
+	 * detail; "No space left on device" is ENOSPC; a killed program says by what */
+	char *const spray[] = {"sh", "-c",
+			       "for b in 15728640 7340032 0 33226752; do echo \"qemu-img: error while writing at byte $b: "
+			       "No space left on device\" >&2; done; echo \"qemu-img: offset 0x1a0000 is bad\" >&2; "
+			       "echo \"qemu-img: offset 0x50000 is bad\" >&2; echo other >&2; echo last >&2; exit 1", NULL};
+	assert_int_equal(proc_run_checked(spray, NULL, &e), -1);
+	assert_string_equal(err_cause(&e), "sh exited with status 1: qemu-img: error while writing at byte 15728640: "
+					   "No space left on device; qemu-img: offset 0x1a0000 is bad; other "
+					   "(and 5 more lines)");
+	assert_int_equal(e.errnum, ENOSPC);
+	assert_non_null(strstr(e.detail, "byte 33226752"));
+	err_clear(&e);
+	char *const killed[] = {"sh", "-c", "kill -9 $$", NULL};
+	assert_int_equal(proc_run_checked(killed, NULL, &e), -1);
+	assert_string_equal(err_cause(&e), "sh was killed by SIGKILL");
 	err_clear(&e);
 
 	char *const slow[] = {"sleep", "5", NULL};
@@ -432,6 +608,8 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_files_and_tmpdir),
+		cmocka_unit_test(test_tmpdir_root_and_sweep),
+		cmocka_unit_test(test_dirlock),
 		cmocka_unit_test(test_file_read_limits),
 		cmocka_unit_test(test_proc),
 		cmocka_unit_test(test_xgrow),
