@@ -37,7 +37,7 @@ test_expect_success 'a kernel panic while waiting for SSH and one during a provi
 test_expect_success 'the panic while waiting for SSH is said with its line, the serial tail and a hint' '
 	grep "bootpanic,error," panic.out >boot.err &&
 	test_grep "step \"wait for SSH\": the guest.*s kernel panicked (Kernel panic - not syncing: VFS: Unable to mount root fs" boot.err &&
-	test_grep "last lines of the serial console ($TEST_DIR/out-bootpanic/packer-bootpanic-serial.log)" boot.err &&
+	test_grep "last lines of the serial console ($TEST_DIR/out-bootpanic-serial.log)" boot.err &&
 	test_grep "bootpanic: hint: the lines before the panic say why" panic.out &&
 	! grep -q "timeout waiting for SSH" panic.out
 '
