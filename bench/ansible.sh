@@ -47,10 +47,7 @@ test_free_port() {
 . "$top/tests/lib/plugins.sh"
 sshd_setup >/dev/null
 sshd_start
-KILN_BUILDDIR=$build plugins_install_kiln "$TEST_DIR/inst" >/dev/null
-KILN_BUNDLED_PLUGINS=$(find "$TEST_DIR/inst" -type d -path '*/lib/kiln/plugins' | head -n 1)
-KILN_PLUGIN_PATH=$TEST_DIR/user-plugins
-export KILN_BUNDLED_PLUGINS KILN_PLUGIN_PATH
+KILN_BUILDDIR=$build plugins_use_installed_kiln "$TEST_DIR/inst" >/dev/null
 
 cd "$TEST_DIR"
 # the playbook: a third commands, a third files, a third copies, each task small

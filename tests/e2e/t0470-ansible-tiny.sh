@@ -12,10 +12,7 @@
 . "$KILN_SRCDIR/tests/lib/audit.sh"
 qemu_setup
 command -v ansible-playbook >/dev/null || { echo "Bail out! ansible-playbook is missing: run scripts/install-deps"; exit 1; }
-plugins_install_kiln "$TEST_DIR/inst" || { echo "Bail out! make install failed"; exit 1; }
-KILN_BUNDLED_PLUGINS=$(find "$TEST_DIR/inst" -type d -path '*/lib/kiln/plugins' | head -n 1)
-KILN_PLUGIN_PATH=$TEST_DIR/user-plugins
-export KILN_BUNDLED_PLUGINS KILN_PLUGIN_PATH
+plugins_use_installed_kiln "$TEST_DIR/inst" || { echo "Bail out! make install failed"; exit 1; }
 
 TINY=$(fixture_tiny_image)
 KEY=$(fixture_tiny_key)

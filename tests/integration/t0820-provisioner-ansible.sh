@@ -15,10 +15,7 @@
 command -v ansible-playbook >/dev/null || { echo "Bail out! ansible-playbook is missing: run scripts/install-deps"; exit 1; }
 sshd_setup_and_start
 # kiln as `make install` leaves it: the plugin in kiln's own plugin directory, nothing in the user's
-plugins_install_kiln "$TEST_DIR/inst" || { echo "Bail out! make install failed"; exit 1; }
-KILN_BUNDLED_PLUGINS=$(find "$TEST_DIR/inst" -type d -path '*/lib/kiln/plugins' | head -n 1)
-KILN_PLUGIN_PATH=$TEST_DIR/user-plugins
-export KILN_BUNDLED_PLUGINS KILN_PLUGIN_PATH
+plugins_use_installed_kiln "$TEST_DIR/inst" || { echo "Bail out! make install failed"; exit 1; }
 OUT=$SSHD_HOME/out
 
 # The playbook and what it uses, all local (nothing is downloaded).

@@ -4,6 +4,9 @@
 #   . "$KILN_SRCDIR/tests/lib/plugins.sh"
 #   plugins_install_kiln DIR      # `make install DESTDIR=DIR` of the build under test; sets KILN_DESTDIR,
 #                                 # KILN_PREFIX_DIR (DIR/usr/local), PLUGIN_PKG_CONFIG (a pkg-config for it)
+#   plugins_use_installed_kiln DIR  # plugins_install_kiln DIR, then kiln runs as installed: its bundled
+#                                 # plugins from DIR (KILN_BUNDLED_PLUGINS), none of the user's
+#                                 # (KILN_PLUGIN_PATH=$TEST_DIR/user-plugins)
 #   plugins_build_c OUT           # docs/examples/plugins/c built out of tree into OUT (kiln-plugin-hello)
 #   plugins_build_python OUT      # docs/examples/plugins/python packed into OUT (kiln-plugin-pyhello)
 #   mirror_add MIRROR SOURCE FILE VERSION [PROTOCOL]   # a release in a mirror directory (SHA256SUMS updated)
@@ -30,6 +33,13 @@ plugins_install_kiln() {
 	# pkg-config for the installed copy: the .pc file names the prefix, DESTDIR moves it
 	PLUGIN_PKG_CONFIG="env PKG_CONFIG_PATH=$(dirname "$(find "$KILN_DESTDIR" -name kiln-plugin.pc)") PKG_CONFIG_SYSROOT_DIR=$KILN_DESTDIR pkg-config"
 	export KILN_DESTDIR KILN_PREFIX_DIR PLUGIN_PKG_CONFIG
+}
+
+plugins_use_installed_kiln() {
+	plugins_install_kiln "$1" || return 1
+	KILN_BUNDLED_PLUGINS=$(find "$1" -type d -path '*/lib/kiln/plugins' | head -n 1)
+	KILN_PLUGIN_PATH=$TEST_DIR/user-plugins
+	export KILN_BUNDLED_PLUGINS KILN_PLUGIN_PATH
 }
 
 plugins_build_c() {
