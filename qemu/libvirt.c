@@ -241,14 +241,15 @@ static void vm_refresh(struct qemu_vm *vm)
 	}
 }
 
-/* A call on vm failed. When it failed because the connection is gone: reconnect and return 1 (call it
- * again; vm->gone says whether the domain is still there). Otherwise 0 (a failure of its own, libvirt's
- * error untouched), or -1 with err set when the connection did not come back. */
-static int vm_recover(struct qemu_vm *vm, struct kiln_error *err)
+/* A call on vm failed while `doing` it ("destroying": the error reads "destroying NAME: ..."). When it
+ * failed because the connection is gone: reconnect and return 1 (call it again; vm->gone says whether the
+ * domain is still there). Otherwise -1 with err set: libvirt's error of the call, or the connection that
+ * did not come back (the connection is lost: that says it all). */
+static int vm_recover(struct qemu_vm *vm, const char *doing, struct kiln_error *err)
 {
 	struct qemu_virt *v = vm->virt;
 	if (!conn_lost(v))
-		return 0;
+		return virt_fail(v, err, "%s %s", doing, vm->name);
 	virErrorPtr e = virGetLastError();
 	char *why = xstrdup(e && e->message ? e->message : "the connection was closed");
 	virResetLastError();
@@ -467,11 +468,6 @@ int qemu_vm_resume(struct qemu_vm *vm, struct kiln_error *err)
 	return 0;
 }
 
-const char *qemu_vm_name(const struct qemu_vm *vm)
-{
-	return vm->name;
-}
-
 int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, struct kiln_error *err)
 {
 	int st = 0, rs = 0;
@@ -490,11 +486,8 @@ int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, st
 			*state = QEMU_VM_OFF;
 			return 0;
 		}
-		int r = vm_recover(vm, err);
-		if (r < 0)
-			return -1;   /* the connection is lost: that says it all */
-		if (r == 0)
-			return virt_fail(vm->virt, err, "reading the state of %s", vm->name);
+		if (vm_recover(vm, "reading the state of", err) < 0)
+			return -1;
 	}
 	if (reason)
 		*reason = rs;
@@ -566,11 +559,8 @@ int qemu_vm_send_keys(struct qemu_vm *vm, const unsigned *keys, size_t n, unsign
 			return err_set(err, "sending keys to %s: the VM is gone", vm->name);
 		if (virDomainSendKey(vm->dom, VIR_KEYCODE_SET_LINUX, hold_ms, codes, (int)n, 0) == 0)
 			return 0;
-		int r = vm_recover(vm, err);
-		if (r < 0)
-			return -1;   /* the connection is lost: that says it all */
-		if (r == 0)
-			return virt_fail(vm->virt, err, "sending keys to %s", vm->name);
+		if (vm_recover(vm, "sending keys to", err) < 0)
+			return -1;
 	}
 }
 
@@ -582,11 +572,8 @@ int qemu_vm_shutdown(struct qemu_vm *vm, struct kiln_error *err)
 			virResetLastError();   /* already off */
 			return 0;
 		}
-		int r = vm_recover(vm, err);
-		if (r < 0)
-			return -1;   /* the connection is lost: that says it all */
-		if (r == 0)
-			return virt_fail(vm->virt, err, "sending the ACPI power button to %s", vm->name);
+		if (vm_recover(vm, "sending the ACPI power button to", err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -599,11 +586,8 @@ int qemu_vm_destroy(struct qemu_vm *vm, struct kiln_error *err)
 			virResetLastError();
 			return 0;
 		}
-		int r = vm_recover(vm, err);
-		if (r < 0)
-			return -1;   /* the connection is lost: that says it all */
-		if (r == 0)
-			return virt_fail(vm->virt, err, "destroying %s", vm->name);
+		if (vm_recover(vm, "destroying", err) < 0)
+			return -1;
 	}
 	return 0;
 }

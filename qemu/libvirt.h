@@ -51,7 +51,6 @@ enum qemu_vm_state {
 int qemu_vm_create(struct qemu_virt *v, const char *xml, bool autodestroy, bool paused, struct qemu_vm **out,
 		   struct kiln_error *err);
 int qemu_vm_resume(struct qemu_vm *vm, struct kiln_error *err);
-const char *qemu_vm_name(const struct qemu_vm *vm);
 int qemu_vm_state(struct qemu_vm *vm, enum qemu_vm_state *state, int *reason, struct kiln_error *err);
 /* Did the VM pause because writing a disk failed (QEMU stops a guest on an I/O error: werror=enospc)?
  * *no_space: the error was ENOSPC. */
