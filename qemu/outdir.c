@@ -127,24 +127,20 @@ static int judge_existing(struct qemu_build *b, const char *final, const char *s
 		rc = 0;
 		break;
 	case DIRLOCK_ELSEWHERE:
-		if (!b->ctx->force) {
+	case DIRLOCK_NONE:
+		/* no build here is known to write it: -force stages the replacement, else refuse */
+		if (b->ctx->force) {
+			*stage = true;
+			rc = 0;
+		} else if (st == DIRLOCK_ELSEWHERE) {
 			err_set_kind(err, ERR_INVALID, "output directory %s is locked by %s, which cannot be checked from here",
 				     shown, who);
 			err_hint(err, "if that build is gone, remove the directory or run with -force to replace it");
-			break;
-		}
-		*stage = true;
-		rc = 0;
-		break;
-	case DIRLOCK_NONE:
-		if (!b->ctx->force) {
+		} else {
 			err_set_kind(err, ERR_INVALID, "output directory %s already exists", shown);
 			err_hint(err, "remove it, choose another output_directory, or run with -force to replace it "
 				      "(the old one stays until the new build succeeds)");
-			break;
 		}
-		*stage = true;
-		rc = 0;
 		break;
 	}
 	dirlock_drop(taken);
