@@ -114,6 +114,9 @@ struct qemu_build {
 /* The Go-template values boot_command, qemuargs and cloud-init text may use. */
 void qemu_build_set_var(struct qemu_build *b, const char *key, const char *value);
 
+/* Where additional disk i (from 0) ends in the output directory: VM_NAME-N, N from 1, as Packer names it. */
+char *qemu_build_extra_disk_path(const struct qemu_build *b, size_t i);
+
 /* Is the VM still running? -1 with a helpful error (and b->kvm_died) when it stopped by itself. */
 int qemu_build_check_vm(void *build, struct kiln_error *err);
 /* Sleep up to ms while watching the VM. */

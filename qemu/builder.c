@@ -66,6 +66,14 @@ static void qemu_destroy(void *instance)
 	free(inst);
 }
 
+char *qemu_build_extra_disk_path(const struct qemu_build *b, size_t i)
+{
+	char *name = xasprintf("%s-%zu", b->vm_name, i + 1);
+	char *path = path_join(b->output_dir, name);
+	free(name);
+	return path;
+}
+
 void qemu_build_set_var(struct qemu_build *b, const char *key, const char *value)
 {
 	size_t kl = strlen(key);

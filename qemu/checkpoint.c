@@ -739,9 +739,7 @@ int qemu_ckpt_finish_disks(struct qemu_build *b, struct kiln_error *err)
 	}
 	/* otherwise export converts the layered disk into the output formats itself */
 	for (size_t i = 0; i < b->extra_disks.n; i++) {
-		char *name = xasprintf("%s-%zu", b->vm_name, i + 1);
-		char *path = path_join(b->output_dir, name);
-		free(name);
+		char *path = qemu_build_extra_disk_path(b, i);
 		int r = qemu_img_convert(b->extra_disks.v[i], "qcow2", path, c->format, false, NULL, err);
 		if (r < 0) {
 			free(path);

@@ -42,9 +42,7 @@ static int bring_home(struct qemu_build *b, struct kiln_error *err)
 	free(b->disk_format);
 	b->disk_format = xstrdup(c->format);
 	for (size_t i = 0; i < b->extra_volumes.n; i++) {
-		char *name = xasprintf("%s-%zu", b->vm_name, i + 1);
-		char *path = path_join(b->output_dir, name);
-		free(name);
+		char *path = qemu_build_extra_disk_path(b, i);
 		strv_push_owned(&b->extra_disks, path);
 		if (qemu_vol_download(b->virt, b->pool, b->extra_volumes.v[i], path, err) < 0)
 			goto out;
