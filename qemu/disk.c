@@ -219,20 +219,6 @@ int qemu_img_create_overlay_unsafe(const char *path, const char *backing, const 
 	return rc;
 }
 
-int qemu_img_check(const char *path, const char *format, struct kiln_error *err)
-{
-	struct strv argv = STRV_INIT;
-	strv_push(&argv, "qemu-img");
-	strv_push(&argv, "check");
-	strv_push(&argv, "-q");
-	if (format) {
-		strv_push(&argv, "-f");
-		strv_push(&argv, format);
-	}
-	strv_push(&argv, path);
-	return run(&argv, NULL, err);
-}
-
 /* Formats whose metadata qemu-img check can verify. */
 static bool checkable(const char *format)
 {

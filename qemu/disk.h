@@ -37,8 +37,6 @@ int qemu_img_create_overlay_unsafe(const char *path, const char *backing, const 
 				   struct kiln_error *err);
 /* Rebase path onto backing, copying into it what differs between its chain and backing (safe mode). */
 int qemu_img_rebase(const char *path, const char *backing, const char *backing_format, struct kiln_error *err);
-/* `qemu-img check` passes. */
-int qemu_img_check(const char *path, const char *format, struct kiln_error *err);
 /* Before booting from it: is this base image whole? Formats with metadata get `qemu-img check` (a
  * truncated or corrupt qcow2 fails in a second instead of booting garbage); format NULL means an ISO,
  * whose length is checked against its volume descriptor. Fails ERR_INVALID naming the file and what is

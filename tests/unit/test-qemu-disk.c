@@ -71,7 +71,7 @@ static void test_qemu_img(void **state)
 	assert_int_equal(info.virtual_size, 32u << 20);
 	assert_string_equal(info.backing_file, base);
 	qemu_img_info_free(&info);
-	assert_int_equal(qemu_img_check(overlay, "qcow2", &err), 0);
+	assert_int_equal(qemu_base_check(overlay, "qcow2", &err), 0);
 
 	/* resize names the file in qemu-img's option syntax: a comma in the name is doubled */
 	char *comma = path_join(dir, "a,b.raw");
