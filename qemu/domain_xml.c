@@ -16,34 +16,10 @@ const char *qemu_default_cdrom_bus(const char *machine)
 	return qemu_machine_is_q35(machine) ? "sata" : "ide";
 }
 
+/* s with XML's five special characters escaped; NULL as "". */
 static void esc(struct buf *b, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '\'':
-			buf_puts(b, "&apos;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
-}
-
-void qemu_xml_escape(struct buf *b, const char *s)
-{
-	esc(b, s);
+	buf_put_xml(b, s ? s : "");
 }
 
 /* printf-like with %s arguments XML-escaped: only "%s", "%u", "%llu" and "%%" are understood. */
@@ -323,22 +299,18 @@ char *qemu_domain_xml(const struct qemu_domain *d)
 	render_disks(&b, d);
 	xf(&b, 2, "<controller type='usb' model='%s'/>", strcmp(d->net_model ? d->net_model : "", "usb-net") == 0 ? "qemu-xhci" : "none");
 	render_net(&b, d);
-	if (d->serial == QEMU_SERIAL_FILE) {
-		xf(&b, 2, "<serial type='file'>");
-		xf(&b, 3, "<source path='%s' append='off'/>", d->serial_path);
-		xf(&b, 3, "<target port='0'/>");
-		xf(&b, 2, "</serial>");
-		xf(&b, 2, "<console type='file'>");
-		xf(&b, 3, "<source path='%s' append='off'/>", d->serial_path);
-		xf(&b, 3, "<target type='serial' port='0'/>");
-		xf(&b, 2, "</console>");
-	} else if (d->serial == QEMU_SERIAL_PTY) {
-		xf(&b, 2, "<serial type='pty'>");
-		xf(&b, 3, "<target port='0'/>");
-		xf(&b, 2, "</serial>");
-		xf(&b, 2, "<console type='pty'>");
-		xf(&b, 3, "<target type='serial' port='0'/>");
-		xf(&b, 2, "</console>");
+	if (d->serial != QEMU_SERIAL_NONE) {
+		/* the serial port, and the console on it: the same source for both */
+		static const char *const dev[] = {"serial", "console"};
+		static const char *const target[] = {"<target port='0'/>", "<target type='serial' port='0'/>"};
+		const char *type = d->serial == QEMU_SERIAL_FILE ? "file" : "pty";
+		for (size_t i = 0; i < 2; i++) {
+			xf(&b, 2, "<%s type='%s'>", dev[i], type);
+			if (d->serial == QEMU_SERIAL_FILE)
+				xf(&b, 3, "<source path='%s' append='off'/>", d->serial_path);
+			xraw(&b, 3, target[i]);
+			xf(&b, 2, "</%s>", dev[i]);
+		}
 	}
 	if (d->vnc) {
 		const char *listen = d->vnc_listen ? d->vnc_listen : "127.0.0.1";

@@ -125,10 +125,6 @@ struct qemu_domain {
 	struct qemu_cpu_feature *cpu_features_store;
 };
 
-/* Append s to b with XML's five special characters escaped. */
-struct buf;
-void qemu_xml_escape(struct buf *b, const char *s);
-
 /* Render the domain. Caller frees. */
 char *qemu_domain_xml(const struct qemu_domain *d);
 /* The bus a cdrom uses on this machine type when none was asked for. */

@@ -412,7 +412,7 @@ int qemu_vm_snapshot(struct qemu_vm *vm, const char *memory_file, char *const *d
 	buf_puts(&x, "<domainsnapshot>\n");
 	if (memory_file) {
 		buf_puts(&x, "  <memory snapshot='external' file='");
-		qemu_xml_escape(&x, memory_file);
+		buf_put_xml(&x, memory_file);
 		buf_puts(&x, "'/>\n");
 	} else {
 		buf_puts(&x, "  <memory snapshot='no'/>\n");
@@ -420,14 +420,14 @@ int qemu_vm_snapshot(struct qemu_vm *vm, const char *memory_file, char *const *d
 	buf_puts(&x, "  <disks>\n");
 	for (size_t i = 0; i < n; i++) {
 		buf_puts(&x, "    <disk name='");
-		qemu_xml_escape(&x, disks[i]);
+		buf_put_xml(&x, disks[i]);
 		buf_puts(&x, "' snapshot='external' type='file'><driver type='qcow2'/><source file='");
-		qemu_xml_escape(&x, overlays[i]);
+		buf_put_xml(&x, overlays[i]);
 		buf_puts(&x, "'/></disk>\n");
 	}
 	for (size_t i = 0; i < nskip; i++) {
 		buf_puts(&x, "    <disk name='");
-		qemu_xml_escape(&x, skip[i]);
+		buf_put_xml(&x, skip[i]);
 		buf_puts(&x, "' snapshot='no'/>\n");
 	}
 	buf_puts(&x, "  </disks>\n</domainsnapshot>\n");
