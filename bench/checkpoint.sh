@@ -87,8 +87,8 @@ for l in open(dbg, errors="replace"):
     m = re.search(r"phase timings \(s\):.* boot_to_ssh=([0-9.]+)", l)
     if m:
         boot = float(m.group(1))
-if verify is None or boot is None:
-    sys.exit("the debug log lacks the lookup or phase timings")
+if verify is None or not boot:
+    sys.exit("the debug log lacks the lookup or a time to SSH")
 print("restore=%.2f lookup=%.2f boot_to_ssh=%.2f" % (verify + boot, verify, boot))
 EOF
 }
@@ -155,7 +155,10 @@ while [ $i -le "$rounds" ]; do
 	printf 'bench/checkpoint.sh: round %d -cache after editing the last provisioner: ' "$i" >&2
 	re=$(run rebuild-$i edited.pkr.hcl -cache)
 	echo "$re" >&2
-	rt=$(restore_time "$tmp/rebuild-$i" 2>&1) || rt="FAILED ($rt)"
+	case $re in
+	FAILED*) rt="FAILED (the rebuild failed)" ;;
+	*) rt=$(restore_time "$tmp/rebuild-$i" 2>&1) || rt="FAILED ($rt)" ;;
+	esac
 	echo "bench/checkpoint.sh: round $i restore to SSH: $rt" >&2
 	bd=
 	for b in plain cache rebuild; do
