@@ -108,7 +108,6 @@ bool kiln_config_is_known(const struct kiln_config *c, const char *name);
 const char *kiln_config_string(const struct kiln_config *c, const char *name);
 bool kiln_config_bool(const struct kiln_config *c, const char *name);
 int64_t kiln_config_int(const struct kiln_config *c, const char *name);
-double kiln_config_number(const struct kiln_config *c, const char *name);
 /* A "duration" key in milliseconds (checked when the template was read). */
 int64_t kiln_config_duration_ms(const struct kiln_config *c, const char *name);
 /* The schema's default of a key as text (NULL when it has none), for rules where a special value means
@@ -285,7 +284,6 @@ struct kiln_ctx {
 /* build.* values (Host, Port, User, SSHPublicKey, PackerHTTPAddr, ...); components set, templates read. */
 void kiln_ctx_set(struct kiln_ctx *ctx, const char *key, const char *value);
 const char *kiln_ctx_get(const struct kiln_ctx *ctx, const char *key);
-bool kiln_ctx_cancelled(const struct kiln_ctx *ctx);
 /* Expand Go-template text ({{ .HTTPIP }}, {{ .Name }}, {{ build `Host` }}) against the ctx values and
  * `extra` ("Key=Value" entries, may be NULL). Unknown names are an error naming the key. */
 int kiln_ctx_expand(const struct kiln_ctx *ctx, const char *text, char *const *extra, char **out,

@@ -237,6 +237,32 @@ void cli_print_commands(FILE *f)
 	fprintf(f, "\nRun 'kiln help <command>' or 'kiln <command> -h' for a command's options.\n");
 }
 
+/* Parse argv for cmd and run it; -h/-help (usage printed) is success. For the top-level command,
+ * say how the first Ctrl-C ends it. */
+static int parse_and_run(const struct cli_command *cmd, int argc, char **argv, bool top_level)
+{
+	struct cli_args args;
+	int rc = cli_parse(cmd, argc, argv, &args);
+	if (rc == 0) {
+		if (top_level)
+			sig_exit_on_first(!cmd->winds_down);
+		rc = cmd->run(&args);
+	}
+	else if (rc == 2)
+		rc = 0;
+	cli_args_free(&args);
+	return rc;
+}
+
+int cli_run_subcommand(const struct cli_args *a, const struct cli_command *const *subs, const char *which)
+{
+	for (size_t i = 0; subs[i]; i++)
+		if (strcmp(subs[i]->name, a->argv[0]) == 0)
+			return parse_and_run(subs[i], a->argc - 1, a->argv + 1, false);
+	fprintf(stderr, "kiln %s: unknown subcommand \"%s\"%s\n", a->cmd->name, a->argv[0], which);
+	return 1;
+}
+
 int cli_main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -254,14 +280,5 @@ int cli_main(int argc, char **argv)
 		cli_print_commands(stderr);
 		return 1;
 	}
-	struct cli_args args;
-	int rc = cli_parse(cmd, argc - 2, argv + 2, &args);
-	if (rc == 0) {
-		sig_exit_on_first(!cmd->winds_down);
-		rc = cmd->run(&args);
-	}
-	else if (rc == 2)
-		rc = 0;
-	cli_args_free(&args);
-	return rc;
+	return parse_and_run(cmd, argc - 2, argv + 2, true);
 }

@@ -78,6 +78,12 @@ void cli_args_free(struct cli_args *a);
 void cli_print_usage(const struct cli_command *cmd, FILE *f);
 void cli_print_commands(FILE *f);
 
+/* For a command made of subcommands (`kiln cache list`): parse the flags of the subcommand in subs
+ * (NULL-terminated) that a's first argument names, and run it. Returns its exit status (0 after -h).
+ * An unknown name is a usage error (1): `kiln CMD: unknown subcommand "NAME"` followed by which,
+ * the command's own list of its subcommands. */
+int cli_run_subcommand(const struct cli_args *a, const struct cli_command *const *subs, const char *which);
+
 /* Entry point: returns the process exit status. */
 int cli_main(int argc, char **argv);
 

@@ -79,10 +79,7 @@ static int run_build(struct cli_args *a)
 	if (checkpoints != ENGINE_CHECKPOINTS_OFF) {
 		struct kiln_error e = ERR_INIT;
 		if (ckstore_max_bytes_from_env(&max_bytes, &e) < 0) {
-			char *m = err_text(&e);
-			fprintf(stderr, "kiln build: %s\n", m);
-			free(m);
-			err_clear(&e);
+			cli_print_error_line("kiln build", &e);
 			return 1;
 		}
 	}

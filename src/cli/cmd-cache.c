@@ -1,6 +1,7 @@
 /* cmd-cache.c — `kiln cache list | prune | clear`: the checkpoint store of -resume and -cache
  * (docs/checkpoints.md). Each subcommand is a struct cli_command of its own, parsed after its name. */
 #include "cli/cli.h"
+#include "cli/diagout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,22 +24,11 @@ static int open_store(struct ckstore **s)
 	char *root = store_root();
 	struct kiln_error e = ERR_INIT;
 	int rc = ckstore_open(root, s, &e);
-	if (rc < 0) {
-		char *m = err_text(&e);
-		fprintf(stderr, "kiln cache: %s\n", m);
-		free(m);
-	}
+	if (rc < 0)
+		cli_print_error_line("kiln cache", &e);
 	err_clear(&e);
 	free(root);
 	return rc;
-}
-
-static void fail(const char *what, struct kiln_error *e)
-{
-	char *m = err_text(e);
-	fprintf(stderr, "kiln cache %s: %s\n", what, m);
-	free(m);
-	err_clear(e);
 }
 
 static char *ago(int64_t t)
@@ -62,7 +52,7 @@ static int run_list(struct cli_args *a)
 	struct strv broken = STRV_INIT;
 	struct kiln_error e = ERR_INIT;
 	if (ckstore_list(s, &v, &n, &broken, &e) < 0) {
-		fail("list", &e);
+		cli_print_error_line("kiln cache list", &e);
 		ckstore_close(s);
 		return 1;
 	}
@@ -119,13 +109,13 @@ static int run_prune(struct cli_args *a)
 	struct kiln_error e = ERR_INIT;
 	const char *size = cli_string(a, "max-size");
 	if (size ? size_parse(size, 'B', &max, &e) < 0 : ckstore_max_bytes_from_env(&max, &e) < 0) {
-		fail("prune", &e);
+		cli_print_error_line("kiln cache prune", &e);
 		return 1;
 	}
 	int64_t older_ms = 0;
 	const char *older = cli_string(a, "older-than");
 	if (older && duration_parse(older, &older_ms, &e) < 0) {
-		fail("prune: -older-than", &e);
+		cli_print_error_line("kiln cache prune: -older-than", &e);
 		return 1;
 	}
 	struct ckstore *s;
@@ -137,7 +127,7 @@ static int run_prune(struct cli_args *a)
 		struct ckstore_entry *v = NULL;
 		size_t n = 0;
 		if (ckstore_list(s, &v, &n, NULL, &e) < 0) {
-			fail("prune", &e);
+			cli_print_error_line("kiln cache prune", &e);
 			ckstore_close(s);
 			return 1;
 		}
@@ -148,7 +138,7 @@ static int run_prune(struct cli_args *a)
 			bool b = false;
 			size_t gone = 0;
 			if (ckstore_remove(s, v[i].id, &b, &gone, &e) < 0) {
-				fail("prune", &e);
+				cli_print_error_line("kiln cache prune", &e);
 				rc = 1;
 			}
 			if (b)
@@ -159,7 +149,7 @@ static int run_prune(struct cli_args *a)
 	}
 	struct strv gone = STRV_INIT;
 	if (ckstore_evict(s, max, &gone, &e) < 0) {
-		fail("prune", &e);
+		cli_print_error_line("kiln cache prune", &e);
 		rc = 1;
 	}
 	removed += gone.n;
@@ -187,7 +177,7 @@ static int run_clear(struct cli_args *a)
 	int rc = 0;
 	size_t removed = 0, busy = 0;
 	if (ckstore_list(s, &v, &n, NULL, &e) < 0) {
-		fail("clear", &e);
+		cli_print_error_line("kiln cache clear", &e);
 		ckstore_close(s);
 		return 1;
 	}
@@ -199,7 +189,7 @@ static int run_clear(struct cli_args *a)
 		bool b = false;
 		size_t gone = 0;
 		if (ckstore_remove(s, v[i].id, &b, &gone, &e) < 0) {
-			fail("clear", &e);
+			cli_print_error_line("kiln cache clear", &e);
 			rc = 1;
 		}
 		busy += b;
@@ -209,7 +199,7 @@ static int run_clear(struct cli_args *a)
 	/* and whatever is left (orphans, broken entries) */
 	struct strv gone = STRV_INIT;
 	if (ckstore_evict(s, 0, &gone, &e) < 0) {
-		fail("clear", &e);
+		cli_print_error_line("kiln cache clear", &e);
 		rc = 1;
 	}
 	removed += gone.n;
@@ -272,21 +262,7 @@ static const struct cli_command *const subcommands[] = {&sub_list, &sub_prune, &
 
 static int run_cache(struct cli_args *a)
 {
-	const char *name = a->argv[0];
-	for (const struct cli_command *const *c = subcommands; *c; c++) {
-		if (strcmp((*c)->name, name) != 0)
-			continue;
-		struct cli_args sub;
-		int rc = cli_parse(*c, a->argc - 1, a->argv + 1, &sub);
-		if (rc == 0)
-			rc = (*c)->run(&sub);
-		else if (rc == 2)
-			rc = 0;
-		cli_args_free(&sub);
-		return rc;
-	}
-	fprintf(stderr, "kiln cache: unknown subcommand \"%s\": use list, prune or clear\n", name);
-	return 1;
+	return cli_run_subcommand(a, subcommands, ": use list, prune or clear");
 }
 
 const struct cli_command cmd_cache = {

@@ -6,6 +6,7 @@
  * `source`. */
 #include "config.h"
 #include "cli/cli.h"
+#include "cli/diagout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,10 +231,7 @@ static int run_console(struct cli_args *a)
 	if (tty) {
 		struct kiln_error e = ERR_INIT;
 		if (!(m = kiln_module_get(&e))) {
-			char *why = err_text(&e);
-			fprintf(stderr, "kiln: no line editing: %s\n", why);
-			free(why);
-			err_clear(&e);
+			cli_print_error_line("kiln: no line editing", &e);
 		}
 	}
 	char *line = NULL;

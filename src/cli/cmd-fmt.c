@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,20 @@ static void print_error(const char *title, const char *detail)
 	fprintf(stderr, "Error: %s\n\n%s\n\n", title, detail);
 }
 
+/* print_error with err as the detail under the title that fmt formats; clears err. */
+static void __attribute__((format(printf, 2, 3))) print_err(struct kiln_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *title = xvasprintf(fmt, ap);
+	va_end(ap);
+	char *msg = err_text(err);
+	print_error(title, msg);
+	free(title);
+	free(msg);
+	err_clear(err);
+}
+
 /* Unified diff of old and new as `diff -u` prints it, labelled old/NAME and new/NAME (Packer's
  * layout). */
 static int print_diff(const char *name, const struct buf *oldb, const struct buf *newb)
@@ -40,10 +55,7 @@ static int print_diff(const char *name, const struct buf *oldb, const struct buf
 	struct kiln_error err = ERR_INIT;
 	char *dir = tmpdir_make("kiln-fmt", &err);
 	if (!dir) {
-		char *msg = err_text(&err);
-		print_error("cannot show the difference", msg);
-		free(msg);
-		err_clear(&err);
+		print_err(&err, "cannot show the difference");
 		return -1;
 	}
 	char *a = path_join(dir, "old"), *b = path_join(dir, "new");
@@ -65,12 +77,8 @@ static int print_diff(const char *name, const struct buf *oldb, const struct buf
 	buf_free(&out);
 	rc = 0;
 out:
-	if (err_isset(&err)) {
-		char *msg = err_text(&err);
-		print_error("cannot show the difference", msg);
-		free(msg);
-		err_clear(&err);
-	}
+	if (err_isset(&err))
+		print_err(&err, "cannot show the difference");
 	tmpdir_release(dir);
 	free(dir);
 	free(a);
@@ -119,12 +127,7 @@ static void fmt_source(const char *name, const char *path, const struct buf *src
 			mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
 			struct kiln_error err = ERR_INIT;
 			if (file_write_atomic(path, buf_cstr(&formatted), formatted.len, mode, &err) < 0) {
-				char *msg = err_text(&err);
-				char *title = xasprintf("cannot write %s", path);
-				print_error(title, msg);
-				free(title);
-				free(msg);
-				err_clear(&err);
+				print_err(&err, "cannot write %s", path);
 				res->failed = true;
 			}
 		}
@@ -141,12 +144,7 @@ static void fmt_file(const char *path, const struct fmt_opts *o, struct fmt_resu
 	struct buf src = BUF_INIT;
 	struct kiln_error err = ERR_INIT;
 	if (file_read_regular(path, HCL_MAX_SOURCE_SIZE, &src, &err) < 0) {
-		char *msg = err_text(&err);
-		char *title = xasprintf("cannot read %s", path);
-		print_error(title, msg);
-		free(title);
-		free(msg);
-		err_clear(&err);
+		print_err(&err, "cannot read %s", path);
 		res->failed = true;
 		return;
 	}
@@ -215,10 +213,7 @@ static int run_fmt(struct cli_args *a)
 		struct buf src = BUF_INIT;
 		struct kiln_error err = ERR_INIT;
 		if (file_read_stream(STDIN_FILENO, "standard input", HCL_MAX_SOURCE_SIZE, &src, &err) < 0) {
-			char *msg = err_text(&err);
-			print_error("cannot read standard input", msg);
-			free(msg);
-			err_clear(&err);
+			print_err(&err, "cannot read standard input");
 			buf_free(&src);
 			return 1;
 		}

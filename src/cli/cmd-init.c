@@ -164,9 +164,7 @@ static int run_init(struct cli_args *a)
 	}
 	if (hcl_diags_has_errors(&d)) {
 		cli_print_diags(stderr, &d, tmpl_files(t));
-		hcl_diags_free(&d);
-		tmpl_free(t);
-		return 1;
+		return cli_template_done(t, &d, 1);
 	}
 	struct plugin_lock lock;
 	struct kiln_error err = ERR_INIT;
@@ -178,9 +176,7 @@ static int run_init(struct cli_args *a)
 		free(m);
 		err_clear(&err);
 		plugin_lock_free(&lock);
-		hcl_diags_free(&d);
-		tmpl_free(t);
-		return 1;
+		return cli_template_done(t, &d, 1);
 	}
 	struct plugin_install_opts opts = {cli_string(a, "plugin-mirror"), NULL};
 	bool upgrade = cli_bool(a, "upgrade");
@@ -244,9 +240,7 @@ static int run_init(struct cli_args *a)
 	buf_free(&failures);
 	strv_free(&keep);
 	plugin_lock_free(&lock);
-	hcl_diags_free(&d);
-	tmpl_free(t);
-	return rc;
+	return cli_template_done(t, &d, rc);
 }
 
 const struct cli_command cmd_init = {

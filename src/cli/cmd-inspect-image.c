@@ -1,6 +1,7 @@
 /* cmd-inspect-image.c — `kiln inspect-image FILE`: what kiln knows of a disk image: its format and
  * sizes (qemu-img), the OS in it (libguestfs inspection, read-only) and whether it looks sanitized. */
 #include "cli/cli.h"
+#include "cli/diagout.h"
 #include "image/image.h"
 #include "registry.h"
 #include "ui/ui.h"
@@ -11,16 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int print_error(struct kiln_error *e)
-{
-	char *t = err_text(e);
-	fprintf(stderr, "Error: %s\n", t);
-	if (e->hint)
-		fprintf(stderr, "%s\n", e->hint);
-	free(t);
-	err_clear(e);
-	return 1;
-}
 
 static void print_size(const char *label, uint64_t n)
 {
@@ -158,17 +149,17 @@ static int run_inspect_image(struct cli_args *a)
 		format = NULL;
 	const struct kiln_module *m = kiln_module_get(&e);
 	if (!m)
-		return print_error(&e);
+		return cli_print_error(&e);
 	const struct img_api *img = m->image;
 	if (img->accel_parse(cli_string(a, "accel"), &accel, &e) < 0)
-		return print_error(&e);
+		return cli_print_error(&e);
 	if (img->info_read(file, format, &info, &e) < 0)
-		return print_error(&e);
+		return cli_print_error(&e);
 	if (look) {
 		if (!json)
 			fprintf(stderr, "kiln: inspecting %s with libguestfs (%s)...\n", file, img->accel_name(accel));
 		if (img->inspect_os(file, info.format, accel, packages || json, &os, &has_os, &y, &e) < 0) {
-			rc = print_error(&e);
+			rc = cli_print_error(&e);
 			goto out;
 		}
 	}

@@ -25,11 +25,8 @@ static int run_inspect(struct cli_args *a)
 	struct hcl_diags d = HCL_DIAGS_INIT;
 	struct tmpl *t = cli_load_template(a, a->argv[0], TMPL_FULL, true, &d);
 	cli_print_diags(stderr, &d, tmpl_files(t));
-	if (hcl_diags_has_errors(&d)) {
-		hcl_diags_free(&d);
-		tmpl_free(t);
-		return 1;
-	}
+	if (hcl_diags_has_errors(&d))
+		return cli_template_done(t, &d, 1);
 	struct tmpl_inspect in;
 	tmpl_inspect(t, &in);
 	/* three texts, as `packer inspect` says them (one ui,say line each with -machine-readable) */
@@ -71,9 +68,7 @@ static int run_inspect(struct cli_args *a)
 	say_text(&b);
 	buf_free(&b);
 	tmpl_inspect_free(&in);
-	hcl_diags_free(&d);
-	tmpl_free(t);
-	return 0;
+	return cli_template_done(t, &d, 0);
 }
 
 const struct cli_command cmd_inspect = {

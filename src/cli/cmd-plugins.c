@@ -17,16 +17,6 @@
 #include "util/mem.h"
 #include "util/version.h"
 
-static int fail(struct kiln_error *err)
-{
-	char *m = err_text(err);
-	fprintf(stderr, "Error: %s\n", m);
-	if (err->hint)
-		fprintf(stderr, "%s\n", err->hint);
-	free(m);
-	err_clear(err);
-	return 1;
-}
 
 /* ------------------------------------------------------------------------------------------------ */
 
@@ -83,7 +73,7 @@ static int run_install(struct cli_args *a)
 		rc = plugin_install(source, NULL, version, NULL, &o, &r, &err);
 	}
 	if (rc < 0)
-		return fail(&err);
+		return cli_print_error(&err);
 	printf("Installed %s %s (protocol %s) in %s\n", r.inst.source, r.inst.version, r.inst.protocol, r.inst.path);
 	plugin_install_result_free(&r);
 	return 0;
@@ -119,7 +109,7 @@ static int run_remove(struct cli_args *a)
 	const char *version = a->argc > 1 ? a->argv[1] : NULL;
 	if (plugin_remove(a->argv[0], version, &removed, &err) < 0) {
 		strv_free(&removed);
-		return fail(&err);
+		return cli_print_error(&err);
 	}
 	for (size_t i = 0; i < removed.n; i++)
 		printf("%s\n", removed.v[i]);
@@ -152,7 +142,7 @@ static int run_required(struct cli_args *a)
 	struct plugin_lock lock;
 	struct kiln_error err = ERR_INIT;
 	if (n && plugin_lock_read(tmpl_dir(t), &lock, &err) < 0) {
-		rc = fail(&err);
+		rc = cli_print_error(&err);
 		n = 0;
 		memset(&lock, 0, sizeof lock);
 	}
@@ -184,9 +174,7 @@ static int run_required(struct cli_args *a)
 	}
 	if (n)
 		plugin_lock_free(&lock);
-	hcl_diags_free(&d);
-	tmpl_free(t);
-	return rc;
+	return cli_template_done(t, &d, rc);
 }
 
 static const struct cli_command sub_required = {
@@ -209,20 +197,7 @@ static const struct cli_command *const subs[] = {&sub_installed, &sub_install, &
 
 static int run_plugins(struct cli_args *a)
 {
-	for (size_t i = 0; subs[i]; i++) {
-		if (strcmp(subs[i]->name, a->argv[0]) != 0)
-			continue;
-		struct cli_args sa;
-		int rc = cli_parse(subs[i], a->argc - 1, a->argv + 1, &sa);
-		if (rc == 0)
-			rc = subs[i]->run(&sa);
-		else if (rc == 2)
-			rc = 0;
-		cli_args_free(&sa);
-		return rc;
-	}
-	fprintf(stderr, "kiln plugins: unknown subcommand \"%s\" (installed, install, remove, required)\n", a->argv[0]);
-	return 1;
+	return cli_run_subcommand(a, subs, " (installed, install, remove, required)");
 }
 
 const struct cli_command cmd_plugins = {

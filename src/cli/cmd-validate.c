@@ -36,9 +36,7 @@ static int run_validate(struct cli_args *a)
 	if (rc == 0)
 		ui_say_plain(ui_global(), "%s", syntax_only ? "Syntax-only check passed. Everything looks okay."
 							    : "The configuration is valid.");
-	hcl_diags_free(&d);
-	tmpl_free(t);
-	return rc;
+	return cli_template_done(t, &d, rc);
 }
 
 const struct cli_command cmd_validate = {

@@ -55,3 +55,22 @@ void cli_print_diags(FILE *f, const struct hcl_diags *d, const struct hcl_filese
 	}
 	fflush(f);
 }
+
+int cli_print_error(struct kiln_error *e)
+{
+	char *t = err_text(e);
+	fprintf(stderr, "Error: %s\n", t);
+	if (e->hint)
+		fprintf(stderr, "%s\n", e->hint);
+	free(t);
+	err_clear(e);
+	return 1;
+}
+
+void cli_print_error_line(const char *prefix, struct kiln_error *e)
+{
+	char *t = err_text(e);
+	fprintf(stderr, "%s: %s\n", prefix, t);
+	free(t);
+	err_clear(e);
+}

@@ -17,12 +17,7 @@ int cli_load_pool(const struct cli_args *a, struct config *cfg, struct config_po
 		return 1;
 	struct kiln_error e = ERR_INIT;
 	if (config_pool(cfg, cli_string(a, "hosts"), pool, &e) < 0) {
-		char *t = err_text(&e);
-		fprintf(stderr, "Error: %s\n", t);
-		if (e.hint)
-			fprintf(stderr, "%s\n", e.hint);
-		free(t);
-		err_clear(&e);
+		cli_print_error(&e);
 		config_free(cfg);
 		return 1;
 	}

@@ -65,3 +65,10 @@ struct tmpl *cli_load_template(const struct cli_args *a, const char *path, enum 
 	free(args);
 	return t;
 }
+
+int cli_template_done(struct tmpl *t, struct hcl_diags *d, int rc)
+{
+	hcl_diags_free(d);
+	tmpl_free(t);
+	return rc;
+}

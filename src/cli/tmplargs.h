@@ -18,4 +18,8 @@
 struct tmpl *cli_load_template(const struct cli_args *a, const char *path, enum tmpl_mode mode, bool allow_unset,
 			       struct hcl_diags *d);
 
+/* The common tail of the template commands: free the template and its diagnostics (printed or not,
+ * as the command chose), and return rc, the command's exit status. */
+int cli_template_done(struct tmpl *t, struct hcl_diags *d, int rc);
+
 #endif

@@ -59,6 +59,18 @@ int ssh_keypair_check(const char *type, int bits, const char **bad_key, struct k
 	return key_params(type, bits, &kt, &gen_bits, bad_key, err);
 }
 
+/* Keep the private key's text (a secret) and write it, mode 0600, to a fresh temporary directory. */
+static int keypair_store_private(struct ssh_keypair *kp, const char *private_text, struct kiln_error *err)
+{
+	kp->private_text = xstrdup(private_text);
+	ui_secret_add(kp->private_text);
+	kp->dir = tmpdir_make("kiln-ssh-key", err);
+	if (!kp->dir)
+		return -1;
+	kp->private_path = path_join(kp->dir, "id_kiln");
+	return file_write(kp->private_path, private_text, strlen(private_text), 0600, err);
+}
+
 int ssh_keypair_generate(const char *type, int bits, const char *name, struct ssh_keypair **out,
 			 struct kiln_error *err)
 {
@@ -87,13 +99,7 @@ int ssh_keypair_generate(const char *type, int bits, const char *name, struct ss
 			   : kt == SSH_KEYTYPE_RSA   ? "ssh-rsa"
 						     : ssh_pki_key_ecdsa_name(key);
 	kp->public_line = xasprintf("%s %s %s", algo, b64, name && *name ? name : "kiln");
-	kp->private_text = xstrdup(priv);
-	ui_secret_add(kp->private_text);
-	kp->dir = tmpdir_make("kiln-ssh-key", err);
-	if (!kp->dir)
-		goto fail;
-	kp->private_path = path_join(kp->dir, "id_kiln");
-	if (file_write(kp->private_path, priv, strlen(priv), 0600, err) < 0)
+	if (keypair_store_private(kp, priv, err) < 0)
 		goto fail;
 	ssh_string_free_char(b64);
 	ssh_string_free_char(priv);
@@ -128,13 +134,7 @@ int ssh_keypair_import(const char *private_text, const char *public_line, struct
 		goto fail;
 	}
 	kp->public_line = xstrdup(public_line);
-	kp->private_text = xstrdup(private_text);
-	ui_secret_add(kp->private_text);
-	kp->dir = tmpdir_make("kiln-ssh-key", err);
-	if (!kp->dir)
-		goto fail;
-	kp->private_path = path_join(kp->dir, "id_kiln");
-	if (file_write(kp->private_path, private_text, strlen(private_text), 0600, err) < 0)
+	if (keypair_store_private(kp, private_text, err) < 0)
 		goto fail;
 	*out = kp;
 	return 0;

@@ -30,9 +30,13 @@
 #define ENTRY_VERSION 1
 #define STALE_AFTER_S 60     /* a tmp/ or work/ directory this old and unlocked belongs to a dead writer */
 
+/* The store's subdirectories (docs/checkpoints.md), made when it is opened. */
+enum { SUB_ENTRIES, SUB_TMP, SUB_WORK, SUB_BASES, NSUB };
+static const char *const sub_names[NSUB] = {"entries", "tmp", "work", "bases"};
+
 struct ckstore {
 	char *root;
-	char *entries, *tmp, *work, *bases;
+	char *sub[NSUB];   /* root/entries, root/tmp, ... */
 	int lock_fd;
 	char *salt;
 };
@@ -90,6 +94,13 @@ static int lock_dir(const char *dir, int op)
 		return -1;
 	}
 	return fd;
+}
+
+/* Close a lock's file descriptor (releasing its flock), if there is one (-1: none). */
+static void close_lock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 static int64_t now_s(void)
@@ -182,14 +193,13 @@ int ckstore_open(const char *root, struct ckstore **out, struct kiln_error *err)
 	struct ckstore *s = xcalloc(1, sizeof *s);
 	s->lock_fd = -1;
 	s->root = path_abs(root);
-	s->entries = path_join(s->root, "entries");
-	s->tmp = path_join(s->root, "tmp");
-	s->work = path_join(s->root, "work");
-	s->bases = path_join(s->root, "bases");
-	const char *dirs[] = {s->root, s->entries, s->tmp, s->work, s->bases};
-	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
-		if (mkdir_p(dirs[i], 0700, err) < 0)
+	if (mkdir_p(s->root, 0700, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < NSUB; i++) {
+		s->sub[i] = path_join(s->root, sub_names[i]);
+		if (mkdir_p(s->sub[i], 0700, err) < 0)
 			goto fail;
+	}
 	char *lp = path_join(s->root, "store.lock");
 	s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (s->lock_fd < 0) {
@@ -200,8 +210,8 @@ int ckstore_open(const char *root, struct ckstore **out, struct kiln_error *err)
 	free(lp);
 	if (read_or_make_salt(s, err) < 0)
 		goto fail;
-	clean_stale(s->tmp);
-	clean_stale(s->work);
+	clean_stale(s->sub[SUB_TMP]);
+	clean_stale(s->sub[SUB_WORK]);
 	*out = s;
 	return 0;
 fail:
@@ -214,13 +224,10 @@ void ckstore_close(struct ckstore *s)
 {
 	if (!s)
 		return;
-	if (s->lock_fd >= 0)
-		close(s->lock_fd);
+	close_lock(s->lock_fd);
 	free(s->root);
-	free(s->entries);
-	free(s->tmp);
-	free(s->work);
-	free(s->bases);
+	for (size_t i = 0; i < NSUB; i++)
+		free(s->sub[i]);
 	free(s->salt);
 	free(s);
 }
@@ -242,8 +249,7 @@ void ckstore_entry_free(struct ckstore_entry *e)
 {
 	if (!e)
 		return;
-	if (e->lock_fd >= 0)
-		close(e->lock_fd);
+	close_lock(e->lock_fd);
 	free(e->id);
 	free(e->key);
 	free(e->parent);
@@ -408,16 +414,16 @@ int ckstore_list(struct ckstore *s, struct ckstore_entry **out, size_t *n, struc
 {
 	*out = NULL;
 	*n = 0;
-	DIR *d = opendir(s->entries);
+	DIR *d = opendir(s->sub[SUB_ENTRIES]);
 	if (!d)
-		return err_set_errno(err, errno, "reading %s", s->entries);
+		return err_set_errno(err, errno, "reading %s", s->sub[SUB_ENTRIES]);
 	struct ckstore_entry *v = NULL;
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		char *dir = path_join(s->entries, de->d_name);
+		char *dir = path_join(s->sub[SUB_ENTRIES], de->d_name);
 		v = xgrow(v, &cap, cnt + 1, sizeof *v);
 		if (entry_read(dir, de->d_name, &v[cnt]) == 0)
 			cnt++;
@@ -463,7 +469,7 @@ static bool take_away(struct ckstore *s, const struct strv *ids, struct strv *do
 	bool ok = true;
 	size_t locked = 0;
 	for (; locked < ids->n; locked++) {
-		char *dir = path_join(s->entries, ids->v[locked]);
+		char *dir = path_join(s->sub[SUB_ENTRIES], ids->v[locked]);
 		fds[locked] = lock_dir(dir, LOCK_EX | LOCK_NB);
 		free(dir);
 		if (fds[locked] < 0) {
@@ -472,10 +478,10 @@ static bool take_away(struct ckstore *s, const struct strv *ids, struct strv *do
 		}
 	}
 	for (size_t i = 0; ok && i < ids->n; i++) {
-		char *dir = path_join(s->entries, ids->v[i]);
+		char *dir = path_join(s->sub[SUB_ENTRIES], ids->v[i]);
 		char *r = hex_random(4);
 		char *name = xasprintf("del-%s-%s", ids->v[i], r);
-		char *to = path_join(s->tmp, name);
+		char *to = path_join(s->sub[SUB_TMP], name);
 		if (rename(dir, to) == 0)
 			strv_push(doomed, to);
 		free(r);
@@ -635,7 +641,7 @@ uint64_t ckstore_total_bytes(struct ckstore *s)
 
 static int rewrite(struct ckstore *s, const char *id, const char *keep, bool touch, struct kiln_error *err)
 {
-	char *dir = path_join(s->entries, id);
+	char *dir = path_join(s->sub[SUB_ENTRIES], id);
 	struct ckstore_entry e;
 	int rc = 0;
 	if (entry_read(dir, id, &e) == 0) {
@@ -842,8 +848,8 @@ int ckstore_begin(struct ckstore *s, const char *key, struct ckstore_pending *p,
 	char *r = hex_random(4);
 	p->id = xasprintf("%s-%s", key, r);
 	free(r);
-	p->dir = path_join(s->tmp, p->id);
-	p->final_dir = path_join(s->entries, p->id);
+	p->dir = path_join(s->sub[SUB_TMP], p->id);
+	p->final_dir = path_join(s->sub[SUB_ENTRIES], p->id);
 	if (mkdir(p->dir, 0700) < 0) {
 		err_set_errno(err, errno, "creating %s", p->dir);
 		ckstore_abort(s, p);
@@ -866,8 +872,7 @@ void ckstore_abort(struct ckstore *s, struct ckstore_pending *p)
 		rm_rf(p->dir, &e);
 		err_clear(&e);
 	}
-	if (p->lock_fd >= 0)
-		close(p->lock_fd);
+	close_lock(p->lock_fd);
 	free(p->id);
 	free(p->dir);
 	free(p->final_dir);
@@ -972,10 +977,10 @@ int ckstore_base_link(struct ckstore *s, const char *digest, const char *base_pa
 	if (!colon || !is_hex(colon + 1, strlen(colon + 1)) || strlen(colon + 1) < 32)
 		return err_set(err, "internal error: base digest \"%s\" is not algo:hex", digest);
 	char *name = xasprintf("%.*s-%s", (int)(colon - digest), digest, colon + 1);
-	char *final = path_join(s->bases, name);
+	char *final = path_join(s->sub[SUB_BASES], name);
 	char *r = hex_random(4);
 	char *tmpname = xasprintf(".%s.%s", name, r);
-	char *tmp = path_join(s->bases, tmpname);
+	char *tmp = path_join(s->sub[SUB_BASES], tmpname);
 	char *target = path_abs(base_path);
 	int rc = 0;
 	if (symlink(target, tmp) < 0 || rename(tmp, final) < 0) {
@@ -997,19 +1002,19 @@ int ckstore_base_link(struct ckstore *s, const char *digest, const char *base_pa
 int ckstore_work_dir(struct ckstore *s, char **dir, int *lock_fd, struct kiln_error *err)
 {
 	char *r = hex_random(6);
-	char *d = path_join(s->work, r);
+	char *d = path_join(s->sub[SUB_WORK], r);
 	free(r);
 	if (mkdir(d, 0700) < 0) {
 		int e = errno;
 		free(d);
-		return err_set_errno(err, e, "creating a work directory in %s", s->work);
+		return err_set_errno(err, e, "creating a work directory in %s", s->sub[SUB_WORK]);
 	}
 	int fd = lock_dir(d, LOCK_EX);
 	if (fd < 0) {
 		int e = errno;
 		rmdir(d);
 		free(d);
-		return err_set_errno(err, e, "locking a work directory in %s", s->work);
+		return err_set_errno(err, e, "locking a work directory in %s", s->sub[SUB_WORK]);
 	}
 	*dir = d;
 	*lock_fd = fd;
@@ -1023,6 +1028,5 @@ void ckstore_work_release(const char *dir, int lock_fd)
 		rm_rf(dir, &e);
 		err_clear(&e);
 	}
-	if (lock_fd >= 0)
-		close(lock_fd);
+	close_lock(lock_fd);
 }

@@ -43,12 +43,6 @@ const char *kiln_ctx_get(const struct kiln_ctx *ctx, const char *key)
 	return kv_lookup(ctx->build_data.v, ctx->build_data.n, key, strlen(key));
 }
 
-bool kiln_ctx_cancelled(const struct kiln_ctx *ctx)
-{
-	(void)ctx;
-	return sig_cancelled();
-}
-
 static size_t extra_len(char *const *extra)
 {
 	size_t n = 0;

@@ -314,11 +314,6 @@ void pool_close(struct pool *p)
 	free(p);
 }
 
-size_t pool_size(const struct pool *p)
-{
-	return p->n;
-}
-
 const struct kiln_host *pool_host(const struct pool *p, size_t i)
 {
 	return i < p->n ? p->hosts[i].spec : NULL;

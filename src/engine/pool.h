@@ -31,7 +31,6 @@ struct pool *pool_open(const struct kiln_host *hosts, size_t n, const struct kil
 /* Stop the host threads, close the connections; warn about leftovers on hosts still gone. */
 void pool_close(struct pool *p);
 
-size_t pool_size(const struct pool *p);
 const struct kiln_host *pool_host(const struct pool *p, size_t i);
 /* The host of that URI, or -1. */
 int pool_find_uri(const struct pool *p, const char *uri);

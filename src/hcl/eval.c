@@ -19,7 +19,6 @@ struct hcl_eval_ctx {
 	const struct hcl_func **funcs;        /* extra functions of this context */
 	size_t nfuncs, capfuncs;
 	bool builtins;                        /* root: the built-in table is visible */
-	bool no_funcs;                        /* functions may not be called here */
 	char *basedir;
 	/* splat: the anonymous symbol bound in this context */
 	const struct hcl_expr *anon;
@@ -87,13 +86,6 @@ void hcl_eval_ctx_add_func(struct hcl_eval_ctx *ctx, const struct hcl_func *fn)
 	ctx->funcs[ctx->nfuncs++] = fn;
 }
 
-void hcl_eval_ctx_no_funcs(struct hcl_eval_ctx *ctx)
-{
-	ctx->no_funcs = true;
-	ctx->builtins = false;
-	ctx->nfuncs = 0;
-}
-
 void hcl_eval_ctx_set_basedir(struct hcl_eval_ctx *ctx, const char *dir)
 {
 	free(ctx->basedir);
@@ -111,8 +103,6 @@ const char *hcl_eval_ctx_basedir(const struct hcl_eval_ctx *ctx)
 const struct hcl_func *hcl_eval_ctx_func(const struct hcl_eval_ctx *ctx, const char *name)
 {
 	for (; ctx; ctx = ctx->parent) {
-		if (ctx->no_funcs)
-			return NULL;
 		for (size_t i = ctx->nfuncs; i-- > 0;)
 			if (strcmp(ctx->funcs[i]->name, name) == 0)
 				return ctx->funcs[i];
@@ -125,8 +115,6 @@ const struct hcl_func *hcl_eval_ctx_func(const struct hcl_eval_ctx *ctx, const c
 static bool ctx_has_funcs(const struct hcl_eval_ctx *ctx)
 {
 	for (; ctx; ctx = ctx->parent) {
-		if (ctx->no_funcs)
-			return false;
 		if (ctx->nfuncs || ctx->builtins)
 			return true;
 	}
@@ -136,8 +124,6 @@ static bool ctx_has_funcs(const struct hcl_eval_ctx *ctx)
 void hcl_eval_ctx_func_names(const struct hcl_eval_ctx *ctx, struct strv *out)
 {
 	for (; ctx; ctx = ctx->parent) {
-		if (ctx->no_funcs)
-			break;
 		for (size_t i = 0; i < ctx->nfuncs; i++)
 			if (!strv_contains(out, ctx->funcs[i]->name))
 				strv_push(out, ctx->funcs[i]->name);

@@ -46,9 +46,6 @@ struct hcl_value *hcl_eval_ctx_get_var(const struct hcl_eval_ctx *ctx, const cha
 /* Make one more function available (e.g. an application's own); replaces a built-in of the same
  * name. The struct must outlive the context (static tables do). */
 void hcl_eval_ctx_add_func(struct hcl_eval_ctx *ctx, const struct hcl_func *fn);
-/* Remove every function from this context (not its parent): for contexts where calls are not
- * allowed. */
-void hcl_eval_ctx_no_funcs(struct hcl_eval_ctx *ctx);
 /* The directory relative paths in file functions (file, fileset, templatefile, ...) are resolved
  * against; NULL (the default) means the working directory, as Packer does. Copied. */
 void hcl_eval_ctx_set_basedir(struct hcl_eval_ctx *ctx, const char *dir);

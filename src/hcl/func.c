@@ -132,12 +132,6 @@ const struct hcl_type *hcl_param_type(const struct hcl_param *p)
 	return param_type(p->type);
 }
 
-const struct hcl_type *hcl_func_ret_type(const struct hcl_func *fn);
-const struct hcl_type *hcl_func_ret_type(const struct hcl_func *fn)
-{
-	return param_type(fn->ret);
-}
-
 void (*hcl_sensitive_result)(const struct hcl_value *v);
 
 struct hcl_value *hcl_func_call(struct hcl_call *call, struct hcl_value **args, size_t nargs)

@@ -169,7 +169,6 @@ struct hcl_value *hcl_vec_to_map(struct hcl_vec *vec, struct hcl_type *elem_type
 static inline enum hcl_kind hcl_kind(const struct hcl_value *v) { return v->type->kind; }
 static inline bool hcl_is_null(const struct hcl_value *v) { return v->null; }
 static inline bool hcl_is_known(const struct hcl_value *v) { return !v->unknown; }
-static inline bool hcl_is_marked(const struct hcl_value *v) { return v->marks != 0; }
 static inline bool hcl_is_sensitive(const struct hcl_value *v) { return (v->marks & HCL_MARK_SENSITIVE) != 0; }
 bool hcl_is_wholly_known(const struct hcl_value *v); /* no unknown anywhere inside */
 /* How deeply collections nest in v ([[1]] is 2). The evaluator refuses values deeper than

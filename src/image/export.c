@@ -305,12 +305,64 @@ static void export_force_exit(void *arg)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* The export is over: a second Ctrl-C from now on removes nothing. */
+static void export_run_finish(struct export_run *r, int handle)
+{
+	if (handle >= 0)
+		sig_forget(handle);
+	pthread_mutex_lock(&r->lock);
+	r->finished = true;
+	pthread_mutex_unlock(&r->lock);
+}
+
 static struct export_job *find_job(struct export_run *r, enum img_format f)
 {
 	for (size_t i = 0; i < r->njobs; i++)
 		if (r->jobs[i].fmt == f)
 			return &r->jobs[i];
 	return NULL;
+}
+
+/* Write job j's format into j->tmp, reusing what an earlier job of the run wrote where it can: the OVA
+ * the VMDK, the box a compressed qcow2, gce the raw disk. */
+static int export_write(struct export_run *run, const struct export_job *j, const char *disk,
+			const char *disk_format, const struct img_info *info, const struct img_export_opts *opts,
+			struct ui *ui, struct kiln_error *err)
+{
+	const struct export_job *vmdk = find_job(run, IMG_FORMAT_VMDK), *qcow2 = find_job(run, IMG_FORMAT_QCOW2),
+				*raw = find_job(run, IMG_FORMAT_RAW);
+	switch (j->fmt) {
+	case IMG_FORMAT_OVA:
+		return img_write_ova(disk, disk_format, info, vmdk ? vmdk->tmp : NULL, opts, j->final, j->tmp,
+				     run->workdir, ui, err);
+	case IMG_FORMAT_VAGRANT:
+		return img_write_vagrant_box(disk, disk_format, info,
+					     qcow2 && opts->compression != IMG_COMPRESS_NONE ? qcow2->tmp : NULL, opts,
+					     j->tmp, run->workdir, ui, err);
+	case IMG_FORMAT_GCE:
+		return img_write_gce(disk, disk_format, info, raw ? raw->tmp : NULL, j->tmp, run->workdir, ui, err);
+	default:
+		return img_convert(disk, disk_format, j->tmp, j->fmt, opts->compression, info->virtual_size, ui, err);
+	}
+}
+
+const char *img_work_copy(const char *disk, const char *disk_format, uint64_t vsize, const char *given,
+			  enum img_format f, enum img_compression c, const char *workdir, const char *name,
+			  struct ui *ui, char **own, struct kiln_error *err)
+{
+	if (given)
+		return given;
+	*own = path_join(workdir, name);
+	if (img_convert(disk, disk_format, *own, f, c, vsize, ui, err) < 0)
+		return NULL;
+	return *own;
+}
+
+void img_work_copy_drop(char *own)
+{
+	if (own)
+		unlink(own);
+	free(own);
 }
 
 static bool same_file(const char *a, const char *b)
@@ -408,23 +460,8 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 			err_set_kind(err, ERR_CANCELLED, "export cancelled");
 			goto cleanup;
 		}
-		if (j->fmt == IMG_FORMAT_OVA) {
-			struct export_job *vm = find_job(&run, IMG_FORMAT_VMDK);
-			if (img_write_ova(disk, disk_format, &info, vm ? vm->tmp : NULL, opts, j->final, j->tmp,
-					  run.workdir, ui, err) < 0)
-				goto cleanup;
-		} else if (j->fmt == IMG_FORMAT_VAGRANT) {
-			struct export_job *q = find_job(&run, IMG_FORMAT_QCOW2);
-			const char *reuse = q && opts->compression != IMG_COMPRESS_NONE ? q->tmp : NULL;
-			if (img_write_vagrant_box(disk, disk_format, &info, reuse, opts, j->tmp, run.workdir, ui, err) < 0)
-				goto cleanup;
-		} else if (j->fmt == IMG_FORMAT_GCE) {
-			struct export_job *r = find_job(&run, IMG_FORMAT_RAW);
-			if (img_write_gce(disk, disk_format, &info, r ? r->tmp : NULL, j->tmp, run.workdir, ui, err) < 0)
-				goto cleanup;
-		} else if (img_convert(disk, disk_format, j->tmp, j->fmt, opts->compression, info.virtual_size, ui, err) < 0) {
+		if (export_write(&run, j, disk, disk_format, &info, opts, ui, err) < 0)
 			goto cleanup;
-		}
 		j->done = true;
 	}
 
@@ -449,11 +486,7 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 	}
 	rc = 0;
 cleanup:
-	if (handle >= 0)
-		sig_forget(handle);
-	pthread_mutex_lock(&run.lock);
-	run.finished = true;
-	pthread_mutex_unlock(&run.lock);
+	export_run_finish(&run, handle);
 	if (rc < 0) {
 		img_err_nospace(err, outdir, SPACE_ADVICE);
 		err_wrap(err, "exporting %s", disk);
@@ -493,29 +526,13 @@ int img_export_file(const char *disk, const char *disk_format, enum img_format f
 	}
 	run.workdir = wd;
 	wd = NULL;
-	run.jobs[0] = (struct export_job){.fmt = f, .tmp = xstrdup(dst)};
+	/* one job, written in place: nothing of an earlier job to reuse, no compression */
+	run.jobs[0] = (struct export_job){.fmt = f, .final = xstrdup(dst), .tmp = xstrdup(dst)};
 	run.njobs = 1;
 	handle = sig_on_force_exit(export_force_exit, &run);
-	switch (f) {
-	case IMG_FORMAT_OVA:
-		rc = img_write_ova(disk, disk_format, &info, NULL, &opts, dst, dst, run.workdir, ui, err);
-		break;
-	case IMG_FORMAT_VAGRANT:
-		rc = img_write_vagrant_box(disk, disk_format, &info, NULL, &opts, dst, run.workdir, ui, err);
-		break;
-	case IMG_FORMAT_GCE:
-		rc = img_write_gce(disk, disk_format, &info, NULL, dst, run.workdir, ui, err);
-		break;
-	default:
-		rc = img_convert(disk, disk_format, dst, f, IMG_COMPRESS_NONE, info.virtual_size, ui, err);
-		break;
-	}
+	rc = export_write(&run, &run.jobs[0], disk, disk_format, &info, &opts, ui, err);
 out:
-	if (handle >= 0)
-		sig_forget(handle);
-	pthread_mutex_lock(&run.lock);
-	run.finished = true;
-	pthread_mutex_unlock(&run.lock);
+	export_run_finish(&run, handle);
 	if (rc < 0) {
 		unlink(dst);
 		err_wrap(err, "converting %s to %s", disk, img_format_name(f));
@@ -523,6 +540,7 @@ out:
 	if (run.workdir)
 		rm_rf(run.workdir, NULL);
 	free(run.workdir);
+	free(run.jobs[0].final);
 	free(run.jobs[0].tmp);
 	free(wd);
 	img_info_free(&info);

@@ -1,4 +1,4 @@
-/* export_internal.h — what export.c, ova.c and vagrant.c share inside src/image (and unit tests). */
+/* export_internal.h — what export.c, ova.c, vagrant.c and gce.c share inside src/image (and unit tests). */
 #ifndef KILN_IMAGE_EXPORT_INTERNAL_H
 #define KILN_IMAGE_EXPORT_INTERNAL_H
 
@@ -12,6 +12,14 @@ int img_qemu_img(struct strv *argv, struct ui *ui, const char *label, uint64_t t
 int img_convert(const char *src, const char *src_fmt, const char *dst, enum img_format f,
 		enum img_compression compression, uint64_t vsize, struct ui *ui, struct kiln_error *err);
 const char *img_compression_name(enum img_compression c);
+/* The disk as a file in format f for a writer that packs it (OVA, box, gce): `given` when the export
+ * already wrote one, else a copy converted into workdir/name, which is *own (the writer ends with
+ * img_work_copy_drop(*own)). NULL on failure. */
+const char *img_work_copy(const char *disk, const char *disk_format, uint64_t vsize, const char *given,
+			  enum img_format f, enum img_compression c, const char *workdir, const char *name,
+			  struct ui *ui, char **own, struct kiln_error *err);
+/* Remove and free a work copy made by img_work_copy (NULL: nothing). */
+void img_work_copy_drop(char *own);
 
 /* The OVF descriptor of an OVA whose only disk is `disk_file` (streamOptimized VMDK, `disk_size`
  * bytes, `capacity` virtual bytes). Caller frees. */

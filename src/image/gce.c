@@ -150,12 +150,10 @@ int img_write_gce(const char *disk, const char *disk_format, const struct img_in
 	struct ui_progress *p = NULL;
 	struct buf head = BUF_INIT;
 
-	if (!raw) {
-		own = path_join(workdir, "disk.raw");
-		if (img_convert(disk, disk_format, own, IMG_FORMAT_RAW, IMG_COMPRESS_NONE, info->virtual_size, ui, err) < 0)
-			goto out;
-		raw = own;
-	}
+	raw = img_work_copy(disk, disk_format, info->virtual_size, raw, IMG_FORMAT_RAW, IMG_COMPRESS_NONE, workdir,
+			    "disk.raw", ui, &own, err);
+	if (!raw)
+		goto out;
 	fd = open(raw, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err_set_errno(err, errno, "cannot open %s", raw);
@@ -231,11 +229,9 @@ out:
 	img_archive_abort(ar);
 	if (fd >= 0)
 		close(fd);
-	if (own)
-		unlink(own);
+	img_work_copy_drop(own);
 	if (rc < 0)
 		err_wrap(err, "writing the Compute Engine image");
-	free(own);
 	free(data);
 	free(ext);
 	buf_free(&head);

@@ -167,13 +167,10 @@ int img_write_ova(const char *disk, const char *disk_format, const struct img_in
 	char *own_vmdk = NULL, *ovf = NULL, *ovf_name = NULL, *mf_name = NULL, *vmdk_hex = NULL, *ovf_hex = NULL;
 	struct buf mf = BUF_INIT;
 
-	if (!vmdk) {
-		own_vmdk = path_join(workdir, disk_file);
-		if (img_convert(disk, disk_format, own_vmdk, IMG_FORMAT_VMDK, IMG_COMPRESS_NONE, info->virtual_size,
-				ui, err) < 0)
-			goto out;
-		vmdk = own_vmdk;
-	}
+	vmdk = img_work_copy(disk, disk_format, info->virtual_size, vmdk, IMG_FORMAT_VMDK, IMG_COMPRESS_NONE, workdir,
+			     disk_file, ui, &own_vmdk, err);
+	if (!vmdk)
+		goto out;
 	off_t vmdk_size;
 	if (file_size(vmdk, &vmdk_size, err) < 0)
 		goto out;
@@ -191,11 +188,9 @@ int img_write_ova(const char *disk, const char *disk_format, const struct img_in
 		goto out;
 	rc = 0;
 out:
-	if (own_vmdk)
-		unlink(own_vmdk);
+	img_work_copy_drop(own_vmdk);
 	if (rc < 0)
 		err_wrap(err, "writing the OVA");
-	free(own_vmdk);
 	free(ovf);
 	free(ovf_name);
 	free(mf_name);

@@ -40,13 +40,11 @@ int img_write_vagrant_box(const char *disk, const char *disk_format, const struc
 	int rc = -1;
 	char *own = NULL, *meta = NULL, *vf = NULL;
 
-	if (!qcow2) {
-		own = path_join(workdir, "box.img");
-		enum img_compression c = opts->compression != IMG_COMPRESS_NONE ? opts->compression : IMG_COMPRESS_ZLIB;
-		if (img_convert(disk, disk_format, own, IMG_FORMAT_QCOW2, c, info->virtual_size, ui, err) < 0)
-			goto out;
-		qcow2 = own;
-	}
+	enum img_compression c = opts->compression != IMG_COMPRESS_NONE ? opts->compression : IMG_COMPRESS_ZLIB;
+	qcow2 = img_work_copy(disk, disk_format, info->virtual_size, qcow2, IMG_FORMAT_QCOW2, c, workdir, "box.img", ui,
+			      &own, err);
+	if (!qcow2)
+		goto out;
 	meta = img_vagrant_metadata(info->virtual_size);
 	vf = img_vagrant_vagrantfile();
 	off_t img_size;
@@ -59,11 +57,9 @@ int img_write_vagrant_box(const char *disk, const char *disk_format, const struc
 		goto out;
 	rc = 0;
 out:
-	if (own)
-		unlink(own);
+	img_work_copy_drop(own);
 	if (rc < 0)
 		err_wrap(err, "writing the Vagrant box");
-	free(own);
 	free(meta);
 	free(vf);
 	return rc;

@@ -349,28 +349,3 @@ static void names(void *arg, const char *kind, struct strv *out)
 }
 
 const struct tmpl_plugins plugin_finder = {find, names, NULL};
-
-void plugin_catalog_reset(void)
-{
-	pthread_mutex_lock(&catalog_lock);
-	for (size_t i = 0; i < nresolved; i++) {
-		struct resolved *r = resolved[i];
-		for (size_t c = 0; c < r->ncomps; c++)
-			plugin_component_free(r->comps[c]);
-		free(r->comps);
-		free(r->dir);
-		free(r->key);
-		free(r->source);
-		free(r->constraint);
-		free(r->ref.source);
-		free(r->ref.version);
-		free(r->ref.path);
-		free(r->ref.sha256);
-		free(r->ref.workdir);
-		free(r);
-	}
-	free(resolved);
-	resolved = NULL;
-	nresolved = capresolved = 0;
-	pthread_mutex_unlock(&catalog_lock);
-}

@@ -21,7 +21,4 @@ int plugin_describe(const char *path, const char *workdir, json_t **desc, struct
 /* Are the components a describe result lists valid (names, schemas, types)? For installs. */
 int plugin_components_check(const json_t *desc, struct kiln_error *err);
 
-/* Free what the catalog holds (at exit; tests). */
-void plugin_catalog_reset(void);
-
 #endif

@@ -857,6 +857,39 @@ static int ec2_create(struct run *r, const char *region, const char *action, str
 	return rc;
 }
 
+/* Start the import task `action` (ImportImage, or ImportSnapshot when snapshot) of the uploaded object and
+ * wait for it: *id is what it made, the AMI or the snapshot (the caller frees it). While it runs,
+ * r->task_id names it for undo(). Frees q. */
+static int import_task(struct run *r, const char *action, struct aws_query *q, bool snapshot, char **id,
+		       struct kiln_error *err)
+{
+	const char *kind = snapshot ? "snapshot import" : "import";
+	char *what = xasprintf("Failed to start %s from s3://%s/%s", kind, r->p->bucket, r->key);
+	int rc = ec2_create(r, NULL, action, q, "importTaskId", &r->task_id, err, what);
+	free(what);
+	if (rc < 0)
+		return -1;
+	r->task_snapshot = snapshot;
+	ui_message(r->ui, "Started %s of s3://%s/%s, task id %s", kind, r->p->bucket, r->key, r->task_id);
+	ui_message(r->ui, "Waiting for task %s to complete (may take a while)", r->task_id);
+	struct aws_import_task t;
+	if (wait_task(r, snapshot, &t, err) < 0)
+		return -1;
+	free(r->task_id);
+	r->task_id = NULL;
+	const char *made = snapshot ? t.snapshot_id : t.image_id;
+	if (!*made)
+		rc = err_set(err, "%s", snapshot ? "the snapshot import completed without a snapshot id"
+					   : "Import task completed without an AMI id");
+	else if (snapshot)
+		ui_message(r->ui, "Import task %s complete: snapshot %s", t.id, made);
+	else
+		ui_message(r->ui, "Import task %s complete", t.id);
+	*id = rc < 0 ? NULL : xstrdup(made);
+	aws_import_task_free(&t);
+	return rc;
+}
+
 /* Go-template text of the configuration ({{timestamp}}, {{.BuildName}}), expanded. */
 static int render(struct run *r, const char *text, const char *key, char **out, struct kiln_error *err)
 {
@@ -911,26 +944,9 @@ static int import_image(struct run *r, struct kiln_error *err)
 		ui_message(r->ui, "Setting license type to '%s'", p->license_type);
 		aws_query_add(&q, "LicenseType", p->license_type);
 	}
-	char *what = xasprintf("Failed to start import from s3://%s/%s", p->bucket, r->key);
-	int rc = ec2_create(r, NULL, "ImportImage", &q, "importTaskId", &r->task_id, err, what);
-	free(what);
-	if (rc < 0)
+	if (import_task(r, "ImportImage", &q, false, &r->ami, err) < 0)
 		return -1;
-	ui_message(r->ui, "Started import of s3://%s/%s, task id %s", p->bucket, r->key, r->task_id);
-	ui_message(r->ui, "Waiting for task %s to complete (may take a while)", r->task_id);
-	struct aws_import_task t;
-	if (wait_task(r, false, &t, err) < 0)
-		return -1;
-	free(r->task_id);
-	r->task_id = NULL;
-	if (!*t.image_id) {
-		aws_import_task_free(&t);
-		return err_set(err, "Import task completed without an AMI id");
-	}
-	ui_message(r->ui, "Import task %s complete", t.id);
-	r->ami = xstrdup(t.image_id);
 	remember(r, r->c.region, r->ami, NULL);
-	aws_import_task_free(&t);
 
 	if (!p->ami_name)
 		return 0;
@@ -945,8 +961,8 @@ static int import_image(struct run *r, struct kiln_error *err)
 	aws_query_add(&c, "SourceRegion", r->c.region);
 	add_encryption(&c, p, false);
 	free(name);
-	what = xasprintf("Error Copying AMI (%s)", r->ami);
-	rc = ec2_create(r, NULL, "CopyImage", &c, "imageId", &copy, err, what);
+	char *what = xasprintf("Error Copying AMI (%s)", r->ami);
+	int rc = ec2_create(r, NULL, "CopyImage", &c, "imageId", &copy, err, what);
 	free(what);
 	if (rc < 0)
 		return -1;
@@ -983,26 +999,9 @@ static int import_snapshot(struct run *r, struct kiln_error *err)
 	add_encryption(&q, p, false);
 	if (p->role_name)
 		aws_query_add(&q, "RoleName", p->role_name);
-	char *what = xasprintf("Failed to start snapshot import from s3://%s/%s", p->bucket, r->key);
-	int rc = ec2_create(r, NULL, "ImportSnapshot", &q, "importTaskId", &r->task_id, err, what);
-	free(what);
-	if (rc < 0)
+	char *snap = NULL;
+	if (import_task(r, "ImportSnapshot", &q, true, &snap, err) < 0)
 		return -1;
-	r->task_snapshot = true;
-	ui_message(r->ui, "Started snapshot import of s3://%s/%s, task id %s", p->bucket, r->key, r->task_id);
-	ui_message(r->ui, "Waiting for task %s to complete (may take a while)", r->task_id);
-	struct aws_import_task t;
-	if (wait_task(r, true, &t, err) < 0)
-		return -1;
-	free(r->task_id);
-	r->task_id = NULL;
-	if (!*t.snapshot_id) {
-		aws_import_task_free(&t);
-		return err_set(err, "the snapshot import completed without a snapshot id");
-	}
-	char *snap = xstrdup(t.snapshot_id);
-	ui_message(r->ui, "Import task %s complete: snapshot %s", t.id, snap);
-	aws_import_task_free(&t);
 	remember(r, r->c.region, NULL, snap);
 
 	/* RegisterImage: the name set directly, ENA on, the root device, no OS inspection */

@@ -228,14 +228,6 @@ int64_t kiln_config_int(const struct kiln_config *c, const char *name)
 	return int_of(usable(c, name), 0);
 }
 
-double kiln_config_number(const struct kiln_config *c, const char *name)
-{
-	double d;
-	int64_t i;
-	bool is_int;
-	return number_of(usable(c, name), &d, &i, &is_int) ? d : 0;
-}
-
 static int64_t duration_of(const struct kiln_config *c, const struct hcl_value *v)
 {
 	int64_t ms = 0;

@@ -95,11 +95,6 @@ void ui_set_host(struct ui *ui, const char *host)
 	pthread_mutex_unlock(&ui_lock);
 }
 
-const char *ui_target(const struct ui *ui)
-{
-	return ui ? ui->target : "";
-}
-
 static bool use_color(FILE *f)
 {
 	switch (settings.color) {
@@ -235,20 +230,6 @@ static void emit(struct ui *ui, char kind, const char *raw)
 void ui_diagnostics_plain(struct ui *ui, bool error, const char *text)
 {
 	emit_text(ui, error ? 'E' : 'S', text, false);
-}
-
-void ui_vsay(struct ui *ui, const char *fmt, va_list ap)
-{
-	char *s = xvasprintf(fmt, ap);
-	emit(ui, 's', s);
-	free(s);
-}
-
-void ui_vmessage(struct ui *ui, const char *fmt, va_list ap)
-{
-	char *s = xvasprintf(fmt, ap);
-	emit(ui, 'm', s);
-	free(s);
 }
 
 #define UI_EMITTER(name, kind)                                  \

@@ -32,7 +32,6 @@ struct ui;
 struct ui *ui_global(void);                  /* no target; never freed */
 struct ui *ui_for_target(const char *target); /* picks the next colour, as Packer does per build */
 void ui_free(struct ui *ui);
-const char *ui_target(const struct ui *ui);  /* "" for the global UI */
 /* The build runs on a pool host: its lines are prefixed "target@host: " from now on (NULL: back to
  * "target: "). The machine-readable target stays the build's name. */
 void ui_set_host(struct ui *ui, const char *host);
@@ -45,8 +44,6 @@ void ui_message(struct ui *ui, const char *fmt, ...) __attribute__((format(print
 void ui_error(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A warning: "==> target: Warning: message" in yellow on stderr */
 void ui_warn(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ui_vsay(struct ui *ui, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-void ui_vmessage(struct ui *ui, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Lines without the "==> target: " prefix, as Packer prints its end-of-build summary
  * ("Build 'x' finished after 1 second.", "\n==> Builds finished..."). */
 void ui_say_plain(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -87,15 +87,3 @@ char *xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return p;
 }
-
-void free_ptr(void *pp)
-{
-	void **p = pp;
-	free(*p);
-	*p = NULL;
-}
-
-void free_charp(char **p)
-{
-	free(*p);
-}

@@ -16,11 +16,4 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
-/* free() that also clears the pointer: free_ptr(&p). */
-void free_ptr(void *pp);
-
-/* For __attribute__((cleanup(...))) on `char *` locals. */
-void free_charp(char **p);
-#define autofree_str __attribute__((cleanup(free_charp))) char *
-
 #endif

@@ -55,23 +55,6 @@ static void feed_lines(struct line_acc *acc, const char *data, size_t n, const s
 	}
 }
 
-bool proc_in_path(const char *name)
-{
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0;
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-	char *copy = xstrdup(path);
-	bool found = false;
-	for (char *save = NULL, *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		char *full = xasprintf("%s/%s", d, name);
-		found = access(full, X_OK) == 0;
-		free(full);
-	}
-	free(copy);
-	return found;
-}
 
 static char **build_env(char *const *extra, struct strv *store)
 {

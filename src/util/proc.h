@@ -41,7 +41,4 @@ int proc_run_checked(char *const argv[], const struct proc_opts *opts, struct ki
  * were ("(and 3 more lines)"): lines that differ only in their numbers are not shown twice. Caller frees. */
 char *proc_condense_stderr(const char *text, size_t max_lines);
 
-/* Is `name` an executable in PATH? */
-bool proc_in_path(const char *name);
-
 #endif

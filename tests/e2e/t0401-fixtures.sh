@@ -151,7 +151,7 @@ test_expect_success 'debian: cloud-init creates "debian" from a cidata seed, sta
 	fixture_overlay "$(fixture_debian_image)" deb.qcow2 4G &&
 	fixture_cidata_iso seed.iso &&
 	fixture_vm_start deb deb.qcow2 -cdrom seed.iso &&
-	fixture_vm_wait_ssh deb debian 300 &&
+	fixture_vm_wait_ssh deb debian 900 &&
 	fixture_vm_ssh deb debian "cloud-init status --wait" >status &&
 	test_grep "status: done" status &&
 	fixture_vm_ssh deb debian "sudo -n id -u; hostname; id -nG; findmnt -bno SIZE /; ls /etc/ssh" >out 2>err &&

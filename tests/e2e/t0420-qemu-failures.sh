@@ -30,9 +30,9 @@ write_template() {
 }
 
 test_expect_success 'no sshd: the ssh_timeout error carries the serial tail' '
-	write_template t.pkr.hcl 25s &&
+	write_template t.pkr.hcl 45s &&
 	test_expect_code 1 "$KILN" build t.pkr.hcl >out.txt 2>&1 &&
-	test_grep "timeout waiting for SSH after 25s" out.txt &&
+	test_grep "timeout waiting for SSH after 45s" out.txt &&
 	test_grep "last lines of the serial console" out.txt &&
 	test_grep "tiny: up" out.txt &&
 	! test -e out &&

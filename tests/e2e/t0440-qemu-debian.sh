@@ -27,7 +27,7 @@ test_expect_success 'a generated cloud-init seed, shell and file provisioners' '
 	  cpus             = 2
 	  cloud_init       = true
 	  ssh_username     = "debian"
-	  ssh_timeout      = "8m"
+	  ssh_timeout      = "20m"
 	  shutdown_command = "sudo poweroff"
 	  output_directory = "out1"
 	  vm_name          = "debian.qcow2"
@@ -73,7 +73,7 @@ test_expect_success 'the artifact boots again through the network seed form and 
 	  ]
 	  ssh_username         = "debian"
 	  ssh_private_key_file = "$KEY"
-	  ssh_timeout          = "8m"
+	  ssh_timeout          = "20m"
 	  shutdown_command     = "sudo poweroff"
 	  output_directory     = "out2"
 	  sanitize             = false
@@ -109,7 +109,7 @@ test_expect_success 'the base boots through a cd_content seed' '
 	  }
 	  ssh_username         = "debian"
 	  ssh_private_key_file = "$KEY"
-	  ssh_timeout          = "8m"
+	  ssh_timeout          = "20m"
 	  shutdown_command     = "sudo poweroff"
 	  output_directory     = "out3"
 	  sanitize             = false

@@ -90,7 +90,7 @@ test_expect_success 'Ansible configures the Debian image from a local repository
 	  cpus             = 2
 	  cloud_init       = true
 	  ssh_username     = "debian"
-	  ssh_timeout      = "8m"
+	  ssh_timeout      = "20m"
 	  shutdown_command = "sudo poweroff"
 	  http_directory   = "repo"
 	  output_directory = "out"

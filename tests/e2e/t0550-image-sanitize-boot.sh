@@ -26,7 +26,7 @@ test_expect_success 'kiln build: provision, shut down, sanitize, export, manifes
 	  cpus             = 2
 	  cloud_init       = true
 	  ssh_username     = "packer"
-	  ssh_timeout      = "10m"
+	  ssh_timeout      = "20m"
 	  shutdown_command = "sudo poweroff"
 	  output_directory = "out"
 	  vm_name          = "golden.qcow2"
@@ -142,7 +142,7 @@ boot_fresh() { # NAME DISK FORMAT INSTANCE-ID
 	fixture_overlay_fmt "$2" "$3" "$1.qcow2" &&
 	fixture_cidata_iso "$1-seed.iso" "$4" &&
 	fixture_vm_start "$1" "$1.qcow2" -drive "file=$1-seed.iso,media=cdrom,readonly=on" &&
-	fixture_vm_wait_ssh "$1" debian 600
+	fixture_vm_wait_ssh "$1" debian 1200
 }
 
 fixture_overlay_fmt() { qemu-img create -q -f qcow2 -b "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" -F "$2" "$3"; }

@@ -59,4 +59,20 @@ test_expect_success 'extra arguments are refused' '
 	test_grep "unexpected argument \"extra\"" err
 '
 
+test_expect_success 'an unknown subcommand exits 1 naming it and the subcommands' '
+	test_expect_code 1 "$KILN" cache frobnicate >out 2>err &&
+	printf "%s\n" "kiln cache: unknown subcommand \"frobnicate\": use list, prune or clear" >want &&
+	test_cmp want err && test ! -s out &&
+	test_expect_code 1 "$KILN" plugins frobnicate >out 2>err &&
+	printf "%s\n" "kiln plugins: unknown subcommand \"frobnicate\" (installed, install, remove, required)" >want &&
+	test_cmp want err && test ! -s out
+'
+
+test_expect_success 'a subcommand parses its own flags: -h shows its usage and exits 0' '
+	"$KILN" cache list -h >out &&
+	test_grep "^Usage: kiln cache list \[-machine-readable\]" out &&
+	"$KILN" plugins remove -h >out &&
+	test_grep "^Usage: kiln plugins remove SOURCE" out
+'
+
 test_done

@@ -190,11 +190,6 @@ int aws_ini_load(const char *path, struct aws_ini **out, struct kiln_error *err)
 	return rc;
 }
 
-bool aws_ini_has_section(const struct aws_ini *ini, const char *section)
-{
-	return ini && find_section((struct aws_ini *)ini, section) != NULL;
-}
-
 const char *aws_ini_get(const struct aws_ini *ini, const char *section, const char *key)
 {
 	if (!ini || !section)

@@ -22,7 +22,6 @@ int aws_ini_parse(const char *text, size_t len, const char *path, struct aws_ini
 int aws_ini_load(const char *path, struct aws_ini **out, struct kiln_error *err);
 void aws_ini_free(struct aws_ini *ini);
 
-bool aws_ini_has_section(const struct aws_ini *ini, const char *section);
 /* The value of key in section, or NULL. */
 const char *aws_ini_get(const struct aws_ini *ini, const char *section, const char *key);
 size_t aws_ini_section_count(const struct aws_ini *ini);
