@@ -7,6 +7,7 @@
 #include "ui/ui.h"
 #include "util/file.h"
 #include "util/mem.h"
+#include "util/timeutil.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -95,6 +96,7 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 	b->artifact = kiln_artifact_new(qemu_builder.builder_id, b->vm_name, NULL);
 	struct qemu_instance *inst = b->inst;
 	enum img_accel accel = b->accel.kvm ? IMG_ACCEL_KVM : IMG_ACCEL_TCG;
+	long t0 = time_mono_ms();
 	if (inst->sanitize.enabled) {
 		struct img_sanitize_facts facts = {
 			.build_user = c->ssh.username,
@@ -117,8 +119,11 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 	    (inst->export.nformats == 1 && strcmp(img_format_name(inst->export.formats[0]), b->disk_format) != 0)) {
 		ui_say(b->ui, "Converting hard drive...");
 		struct img_export_result exported = {STRV_INIT, STRV_INIT};
+		long t_export = time_mono_ms();
 		int rc = img_export(b->disk_path, b->disk_format, &inst->export, b->output_dir, b->vm_name, b->ui,
 				    &exported, err);
+		log_debug("qemu: finish disk: sanitize %.3fs, export %.3fs", (double)(t_export - t0) / 1e3,
+			  (double)(time_mono_ms() - t_export) / 1e3);
 		if (rc == 0)
 			record_export(&exported, b->artifact);
 		img_export_result_free(&exported);

@@ -6,7 +6,8 @@
 # directory), extra vars and env vars; a failing task fails the build with Ansible's message;
 # use_proxy = true and false; an inventory template with groups; the connection goes straight to the
 # sshd with the build's key (host key pinned in a known_hosts of the run, never ~/.ssh); password
-# logins; max_retries; and ansible-local, uploaded through the communicator and run on the machine.
+# logins; max_retries; ssh without compression unless the user sets ssh_args; and ansible-local,
+# uploaded through the communicator and run on the machine.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/sshd.sh"
 . "$KILN_SRCDIR/tests/lib/plugins.sh"
@@ -372,6 +373,32 @@ test_expect_success 'max_retries runs a failed ansible provisioner again' '
 	"$KILN" build t.pkr.hcl >out 2>err &&
 	test_grep "Retrying" out &&
 	test $(grep -c "Executing Ansible: " out) = 2
+'
+
+test_expect_success 'ssh runs without compression (-C) by default; ssh_args from ansible_env_vars or ansible.cfg win' '
+	printf "%s\n" "- hosts: all" "  gather_facts: false" "  tasks:" "    - ansible.builtin.command: echo reached" >pb/ssh.yml &&
+	ansible_template t.pkr.hcl <<-\EOF &&
+	    playbook_file   = "pb/ssh.yml"
+	    extra_arguments = ["-vvv"]
+	EOF
+	"$KILN" build t.pkr.hcl >out 2>err &&
+	grep "SSH: EXEC ssh " out >exec &&
+	test_grep "SSH: EXEC ssh -o ControlMaster=auto -o ControlPersist=60s " exec &&
+	! grep "SSH: EXEC ssh -C" exec &&
+	ansible_template te.pkr.hcl <<-\EOF &&
+	    playbook_file    = "pb/ssh.yml"
+	    extra_arguments  = ["-vvv"]
+	    ansible_env_vars = ["ANSIBLE_SSH_ARGS=-C -o ControlMaster=auto -o ControlPersist=30s"]
+	EOF
+	"$KILN" build te.pkr.hcl >out 2>err &&
+	test_grep "SSH: EXEC ssh -C -o ControlMaster=auto -o ControlPersist=30s " out &&
+	printf "%s\n" "[ssh_connection]" "ssh_args = -C -o ControlMaster=auto -o ControlPersist=20s" >ansible.cfg &&
+	"$KILN" build t.pkr.hcl >out 2>err;
+	rc=$?
+	rm -f ansible.cfg &&
+	test $rc = 0 &&
+	test_grep "SSH: EXEC ssh -C -o ControlMaster=auto -o ControlPersist=20s " out &&
+	no_leftovers
 '
 
 test_expect_success 'validate checks the configuration: missing playbook, unknown keys, a missing ansible-playbook' '

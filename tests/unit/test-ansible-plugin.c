@@ -91,6 +91,17 @@ static void test_galaxy_kinds(void **state)
 	assert_true(!r && c);
 }
 
+static void test_config_sets(void **state)
+{
+	(void)state;
+	assert_true(ans_config_sets("[defaults]\nforks = 5\n[ssh_connection]\nssh_args = -o ForwardAgent=yes\n", "ssh_args"));
+	assert_true(ans_config_sets("[ssh_connection]\n  ssh_args: -C\n", "ssh_args"));
+	assert_true(ans_config_sets("ssh_args=\n", "ssh_args"));
+	assert_false(ans_config_sets("[ssh_connection]\n# ssh_args = -C\n;ssh_args = -C\n", "ssh_args"));
+	assert_false(ans_config_sets("[ssh_connection]\nssh_extra_args = -C\nscp_extra_args = -O\n", "ssh_args"));
+	assert_false(ans_config_sets("", "ssh_args"));
+}
+
 static void test_tail(void **state)
 {
 	(void)state;
@@ -167,6 +178,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inventory_template), cmocka_unit_test(test_inventory), cmocka_unit_test(test_galaxy_kinds),
+		cmocka_unit_test(test_config_sets),
 		cmocka_unit_test(test_tail),               cmocka_unit_test(test_secrets),   cmocka_unit_test(test_display),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,6 +53,10 @@ char *ans_inventory(const char *host_line, const struct kp_json *groups, const s
  * `roles:` / `collections:`; a file with neither is a list of roles.) */
 void ans_galaxy_kinds(const char *text, bool *roles, bool *collections);
 
+/* Whether the text of an ansible.cfg sets KEY ("key = value" or "key: value", in any section; comment
+ * lines do not count). */
+bool ans_config_sets(const char *text, const char *key);
+
 /* Packer's variables for a playbook: packer_build_name, packer_builder_type and, when the build serves
  * HTTP, packer_http_addr (a new JSON object). */
 struct kp_json *ans_packer_vars(struct kp_ctx *ctx);

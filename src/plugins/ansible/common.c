@@ -214,6 +214,20 @@ void ans_galaxy_kinds(const char *text, bool *roles, bool *collections)
 	*collections = c;
 }
 
+bool ans_config_sets(const char *text, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		l += strspn(l, " \t");
+		if (strncmp(l, key, n) != 0)
+			continue;
+		const char *after = l + n + strspn(l + n, " \t");
+		if (*after == '=' || *after == ':')
+			return true;
+	}
+	return false;
+}
+
 struct kp_json *ans_packer_vars(struct kp_ctx *ctx)
 {
 	struct kp_json *v = kp_json_object();

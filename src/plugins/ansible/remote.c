@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char remote_schema[] =
@@ -317,6 +318,69 @@ static void push_path_env(struct run *r, const char *key, const char *dir)
 	free(abs);
 }
 
+/* The value KEY has in the environment ansible-playbook gets (the last of the run's additions, else
+ * kiln's own), or NULL. */
+static const char *env_value(const struct run *r, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = r->env.n; i-- > 0;)
+		if (strncmp(r->env.v[i], key, n) == 0 && r->env.v[i][n] == '=')
+			return r->env.v[i] + n + 1;
+	return getenv(key);
+}
+
+/* The ansible.cfg ansible-playbook will read, found as Ansible finds it: $ANSIBLE_CONFIG (a file, or a
+ * directory holding ansible.cfg), ./ansible.cfg unless the directory is world-writable,
+ * ~/.ansible.cfg, /etc/ansible/ansible.cfg; the first that is readable. NULL without one. */
+static char *ansible_cfg(const struct run *r)
+{
+	struct ans_strv cand = ANS_STRV_INIT;
+	const char *home = getenv("HOME");
+	const char *env = env_value(r, "ANSIBLE_CONFIG");
+	if (env) {
+		char *p = *env == '~' && home ? kp_printf("%s%s", home, env + 1) : kp_printf("%s", env);
+		struct stat st;
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			ans_strv_pushf(&cand, "%s/ansible.cfg", p);
+		else
+			ans_strv_push(&cand, p);
+		free(p);
+	}
+	struct stat cwd;
+	if (stat(".", &cwd) == 0 && !(cwd.st_mode & S_IWOTH))
+		ans_strv_push(&cand, "ansible.cfg");
+	if (home)
+		ans_strv_pushf(&cand, "%s/.ansible.cfg", home);
+	ans_strv_push(&cand, "/etc/ansible/ansible.cfg");
+	char *found = NULL;
+	for (size_t i = 0; i < cand.n && !found; i++)
+		if (access(cand.v[i], R_OK) == 0)
+			found = kp_printf("%s", cand.v[i]);
+	ans_strv_free(&cand);
+	return found;
+}
+
+/* Ansible's default ssh_args are "-C -o ControlMaster=auto -o ControlPersist=60s": -C compresses
+ * every module (about 140 KB each, already deflated then base64-encoded) on both ends of the link,
+ * CPU that the build machine, usually on the same host or network, pays for nothing. kiln's default
+ * keeps the connection master and drops -C, unless the user chose ssh_args: ANSIBLE_SSH_ARGS in
+ * kiln's environment or ansible_env_vars, or ssh_args in the ansible.cfg Ansible reads (the inventory
+ * variable ansible_ssh_args overrides it anyway). */
+static void default_ssh_args(struct run *r)
+{
+	if (env_value(r, "ANSIBLE_SSH_ARGS"))
+		return;
+	char *cfg = ansible_cfg(r);
+	char *text = cfg ? ans_read_file(cfg) : NULL;
+	bool set = text && ans_config_sets(text, "ssh_args");
+	if (set)
+		kp_log(r->ctx, "ansible: %s sets ssh_args; kiln leaves them", cfg);
+	else
+		push_env(r, "ANSIBLE_SSH_ARGS", "-o ControlMaster=auto -o ControlPersist=60s");
+	free(text);
+	free(cfg);
+}
+
 static int set_up_connection(struct run *r)
 {
 	struct kp_ctx *ctx = r->ctx;
@@ -393,6 +457,7 @@ static int set_up_connection(struct run *r)
 		if (colls && *colls)
 			push_path_env(r, "ANSIBLE_COLLECTIONS_PATH", colls);
 		ans_strv_from_json(&r->env, kp_json_get(c, "ansible_env_vars"));
+		default_ssh_args(r);
 	}
 	ans_buf_free(&common);
 	return rc;
