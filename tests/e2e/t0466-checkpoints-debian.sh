@@ -3,7 +3,10 @@
 # cannot show happens: cloud-init authorizes the build's temporary key, so a build that starts from a
 # checkpoint must log in with the key that checkpoint's guest knows (kept with it, 0600); the guest is
 # restored from its memory (seconds, not the minute a Debian boot takes under TCG), its clock set to
-# now through passwordless sudo, and only the edited last provisioner runs.
+# now through passwordless sudo, and only the edited last provisioner runs. Then -resume on the same
+# guest: three provisioners (the first two different from the -cache ones, so they run, from the
+# checkpoint taken after boot), the third fails; fixed, -resume runs only the third, and the image
+# holds all three results.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
 . "$KILN_SRCDIR/tests/lib/audit.sh"
@@ -15,8 +18,8 @@ export XDG_CACHE_HOME
 STORE=$XDG_CACHE_HOME/kiln/checkpoints
 test_atexit '"$KILN" cache clear'
 
-# debian LAST: the template, its last provisioner's command LAST
-debian() {
+# the source block every template here shares (the same source: the same checkpoint keys)
+source_deb() {
 	cat <<-EOF
 	source "qemu" "deb" {
 	  iso_url          = "$DEBIAN"
@@ -33,6 +36,13 @@ debian() {
 	  vm_name          = "debian.qcow2"
 	  sanitize         = false
 	}
+	EOF
+}
+
+# debian LAST: the template, its last provisioner's command LAST
+debian() {
+	source_deb
+	cat <<-EOF
 	build {
 	  sources = ["source.qemu.deb"]
 	  provisioner "shell" {
@@ -40,6 +50,25 @@ debian() {
 	  }
 	  provisioner "shell" {
 	    inline = ["$1", "cat /etc/kiln-one", "date -u +guest-time=%s"]
+	  }
+	}
+	EOF
+}
+
+# resume THIRD: three provisioners, each leaving a file; the third's last command THIRD
+resume() {
+	source_deb
+	cat <<-EOF
+	build {
+	  sources = ["source.qemu.deb"]
+	  provisioner "shell" {
+	    inline = ["echo first | sudo tee /etc/kiln-r1", "echo RAN-R1"]
+	  }
+	  provisioner "shell" {
+	    inline = ["echo second | sudo tee /etc/kiln-r2", "echo RAN-R2"]
+	  }
+	  provisioner "shell" {
+	    inline = ["echo third | sudo tee /etc/kiln-r3", "$1"]
 	  }
 	}
 	EOF
@@ -74,6 +103,45 @@ test_expect_success 'editing the last provisioner: the guest is restored from me
 	test -n "$guest" &&
 	test $(( host - guest )) -le 5 && test $(( guest - host )) -le 5 &&
 	qemu-img check out/debian.qcow2 &&
+	audit_test &&
+	test -z "$(ls -A "$STORE/work")"
+'
+
+test_expect_success '-resume: the third provisioner fails, the checkpoints after the first two stay' '
+	rm -rf out &&
+	resume "exit 7" >res.pkr.hcl &&
+	test_expect_code 1 "$KILN" build -resume res.pkr.hcl >r1.txt 2>&1 &&
+	test_grep "Starting from the checkpoint taken after boot" r1.txt &&
+	test_grep "Restored VM .* from the checkpoint.s memory" r1.txt &&
+	test_grep "RAN-R1" r1.txt &&
+	test_grep "RAN-R2" r1.txt &&
+	test_grep "Checkpoint after provisioner 2 \"shell\" .* saved (.*with memory" r1.txt &&
+	! test_grep "Checkpoint after provisioner 3" r1.txt &&
+	test_grep "Checkpoints are kept" r1.txt &&
+	test "$("$KILN" cache list -machine-readable | awk -F, "\$3 == \"checkpoint\" && \$12 == \"resume\"" | wc -l)" = 2 &&
+	! test -e out/debian.qcow2 &&
+	audit_test &&
+	test -z "$(ls -A "$STORE/work")"
+'
+
+test_expect_success '-resume after the fix runs only the third; the image holds all three results' '
+	resume "cat /etc/kiln-r1 /etc/kiln-r2" >res.pkr.hcl &&
+	"$KILN" build -resume res.pkr.hcl >r2.txt 2>&1 || { cat r2.txt; false; } &&
+	test_grep "Starting from the checkpoint after provisioner 2 \"shell\"" r2.txt &&
+	test_grep "Restored VM .* from the checkpoint.s memory" r2.txt &&
+	test_grep "Skipping provisioner 1 \"shell\"" r2.txt &&
+	test_grep "Skipping provisioner 2 \"shell\"" r2.txt &&
+	! test_grep "RAN-R1" r2.txt &&
+	! test_grep "RAN-R2" r2.txt &&
+	test_grep "Removed the 3 checkpoints kept for -resume" r2.txt &&
+	LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg \
+		guestfish --ro -a out/debian.qcow2 -i >state 2>guestfish.err <<-\EOF &&
+	cat /etc/kiln-r1
+	cat /etc/kiln-r2
+	cat /etc/kiln-r3
+	EOF
+	printf "first\nsecond\nthird\n" >expect &&
+	test_cmp expect state &&
 	audit_test &&
 	test -z "$(ls -A "$STORE/work")"
 '
