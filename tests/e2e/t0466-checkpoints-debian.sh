@@ -141,7 +141,8 @@ test_expect_success '-resume after the fix runs only the third; the image holds 
 	cat /etc/kiln-r3
 	EOF
 	printf "first\nsecond\nthird\n" >expect &&
-	test_cmp expect state &&
+	grep -v "^\$" state >lines &&
+	test_cmp expect lines &&
 	audit_test &&
 	test -z "$(ls -A "$STORE/work")"
 '
