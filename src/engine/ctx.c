@@ -5,11 +5,11 @@
  * mode leaves for components. */
 #include "component.h"
 #include "util/buf.h"
+#include "util/lazy_crypto.h"
 #include "util/mem.h"
 #include "util/signals.h"
 
 #include <ctype.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

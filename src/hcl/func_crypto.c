@@ -1,15 +1,12 @@
 /* func_crypto.c — hash and crypto functions: md5 sha1 sha256 sha512 (OpenSSL digests), bcrypt
  * (libcrypt's "$2a$" bcrypt: OpenSSL has no bcrypt), rsadecrypt (OpenSSL, PKCS #1 v1.5). */
-#include <crypt.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hcl/funcutil.h"
 #include "util/hash.h"
+#include "util/lazy_crypt.h"
+#include "util/lazy_crypto.h"
 #include "util/mem.h"
 
 #define P(n, t) {n, t, 0}

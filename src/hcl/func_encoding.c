@@ -6,13 +6,12 @@
 #include <errno.h>
 #include <iconv.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <yaml.h>
 
 #include "hcl/funcutil.h"
+#include "util/lazy_yaml.h"
 #include "util/mem.h"
 #include "util/strv.h"
 

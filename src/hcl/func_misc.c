@@ -1,12 +1,11 @@
 /* func_misc.c — uuidv4 uuidv5 env, the contextual functions kiln does not serve (vault, consul_key,
  * aws_secretsmanager: a clear error, never a network call), and the table entries of can, try and
  * convert, whose arguments the evaluator handles itself (expressions and a type, not values). */
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hcl/funcutil.h"
+#include "util/lazy_crypto.h"
 #include "util/mem.h"
 
 #define P(n, t) {n, t, 0}

@@ -1,11 +1,11 @@
 /* func_number.c — numeric functions: abs ceil floor log max min parseint pow signum sum. Results keep
  * cty's precisions: functions that compute in float64 (log, pow) give 53-bit numbers, exactly as cty
  * does, which shows when such a number is interpolated into a string. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hcl/funcutil.h"
+#include "util/lazy_m.h"
 #include "util/mem.h"
 
 #define P(n, t) {n, t, 0}

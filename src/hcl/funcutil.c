@@ -2,7 +2,6 @@
 #include "hcl/funcutil.h"
 
 #include <locale.h>
-#include <unigbrk.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "hcl/eval.h"
 #include "util/file.h"
+#include "util/lazy_unistring.h"
 #include "util/mem.h"
 
 size_t hcl_utf8_next(const char *str, size_t len, uint32_t *cp)

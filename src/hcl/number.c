@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
 #include <pthread.h>
 
+#include "util/lazy_crypto.h"
 #include "util/mem.h"
 
 #define HCL_NUM_MAXEXP (1L << 17)

@@ -6,12 +6,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uninorm.h>
 
 #include "hcl/arena.h"
 #include "hcl/lexer.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/lazy_unistring.h"
 #include "util/mem.h"
 
 #define MAX_NEWLINE_STACK 256

@@ -3,10 +3,10 @@
 #include "hcl/regex.h"
 
 #include <ctype.h>
-#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/lazy_pcre2.h"
 #include "util/mem.h"
 
 struct hcl_re {

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uninorm.h>
 
+#include "util/lazy_unistring.h"
 #include "util/mem.h"
 
 static struct hcl_value *val_alloc(struct hcl_type *t)

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <unistr.h>
 
+#include "util/lazy_unistring.h"
 #include "util/mem.h"
 
 /* ------------------------------------------------------------------------------------------------

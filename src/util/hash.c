@@ -1,11 +1,10 @@
 /* hash.c — OpenSSL EVP digests (see hash.h). */
 #include "util/hash.h"
+#include "util/lazy_crypto.h"
 #include "util/mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <string.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -18,14 +17,20 @@ struct hasher {
 
 static const EVP_MD *md_for(const char *algo)
 {
-	static const struct { const char *name; const EVP_MD *(*md)(void); } algos[] = {
-		{"md5", EVP_md5}, {"sha1", EVP_sha1}, {"sha224", EVP_sha224},
-		{"sha256", EVP_sha256}, {"sha384", EVP_sha384}, {"sha512", EVP_sha512},
-	};
-	for (size_t i = 0; i < sizeof algos / sizeof algos[0]; i++)
-		if (strcasecmp(algo, algos[i].name) == 0)
-			return algos[i].md();
-	return NULL;
+	/* Names, not a table of EVP_* function pointers: those would be bound at start (util/lazy_crypto.h). */
+	static const char *const names[] = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512"};
+	size_t i = 0;
+	while (i < sizeof names / sizeof names[0] && strcasecmp(algo, names[i]) != 0)
+		i++;
+	switch (i) {
+	case 0: return EVP_md5();
+	case 1: return EVP_sha1();
+	case 2: return EVP_sha224();
+	case 3: return EVP_sha256();
+	case 4: return EVP_sha384();
+	case 5: return EVP_sha512();
+	default: return NULL;
+	}
 }
 
 size_t hash_hex_len(const char *algo)

@@ -1,7 +1,9 @@
 #!/bin/sh
 # t0011-components-module — kiln itself links only light libraries; the components and libvirt,
 # libguestfs, libcurl, libssh, libmicrohttpd and libarchive come in kiln-components.so, loaded the first
-# time a command needs a component (src/registry.h).
+# time a command needs a component (src/registry.h). Of the light ones, kiln links only jansson: it loads
+# libcrypto, libcrypt, libm, PCRE2, libunistring and libyaml the first time it calls them
+# (src/util/lazylib.h), so commands that never call them do not pay for mapping them at start.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 
 cat >t.pkr.hcl <<-\HCL
@@ -23,6 +25,42 @@ test_expect_success 'kiln does not link the heavy libraries, the module does' '
 	module="$(dirname "$KILN")/kiln-components.so" &&
 	ldd "$module" >module.ldd &&
 	grep -q libvirt module.ldd && grep -q libguestfs module.ldd && grep -q libssh module.ldd && grep -q libedit module.ldd
+'
+
+# LD_DEBUG=files names every object the loader maps, at start ("needed by") or later ("dynamically loaded").
+loaded() {
+	LD_DEBUG=files "$@" 2>ld.log >/dev/null
+	sed -n "s/.*file=\([^ ]*\) .*/\1/p" ld.log | sort -u
+}
+
+test_expect_success 'kiln links none of the libraries it loads on first use' '
+	ldd "$KILN" >kiln.ldd &&
+	! grep -E "libcrypto|libcrypt\.|libpcre2|libunistring|libyaml" kiln.ldd
+'
+
+test_expect_success 'version, fmt and validate -syntax-only load no library they do not call' '
+	printf "locals {\n  n = 1.5e3\n  s = \"\${upper(\"a\")}\"\n}\n" >plain.pkr.hcl &&
+	for cmd in version "fmt -check t.pkr.hcl" "validate -syntax-only t.pkr.hcl" "fmt -check plain.pkr.hcl" \
+		"validate -syntax-only plain.pkr.hcl"; do
+		loaded "$KILN" $cmd </dev/null >libs &&
+		! grep -E "libcrypto|libcrypt\.|libpcre2|libunistring|libyaml|kiln-components" libs ||
+		{ echo "kiln $cmd loaded:"; cat libs; return 1; }
+	done
+'
+
+test_expect_success 'each library is loaded on the first call into it, and works' '
+	check() {
+		printf "%s\n" "$1" >expr &&
+		loaded "$KILN" console <expr >libs && grep -q "$2" libs &&
+		"$KILN" console <expr >out && test_grep "$3" out
+	}
+	check "sha256(\"a\")" libcrypto "^ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb" &&
+	check "1/3" libcrypto "^0.3333333333333333" &&
+	check "bcrypt(\"x\")" "libcrypt\.so" "^.2a.10." &&
+	check "regex(\"[a-z]+\", \"123abc\")" libpcre2 "^abc" &&
+	check "yamlencode({a = \"b\"})" libyaml "\"a\": \"b\"" &&
+	check "pow(2, 10)" "libm\.so" "^1024" &&
+	check "length(\"e\u0301\")" libunistring "^1\$"
 '
 
 test_expect_success 'the module exports its entry point and nothing else' '
