@@ -5,7 +5,7 @@
 #ifndef KILN_SCHEMA_H
 #define KILN_SCHEMA_H
 
-#include <jansson.h>
+#include "util/lazy_jansson.h"
 #include <stdbool.h>
 #include <stdint.h>
 

@@ -7,7 +7,7 @@
 #include "util/mem.h"
 #include "util/strv.h"
 
-#include <jansson.h>
+#include "util/lazy_jansson.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

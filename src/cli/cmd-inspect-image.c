@@ -7,7 +7,7 @@
 #include "ui/ui.h"
 #include "util/mem.h"
 
-#include <jansson.h>
+#include "util/lazy_jansson.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -17,7 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
+#include "util/lazy_jansson.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * module: see func.h), character sets iconv. */
 #include <errno.h>
 #include <iconv.h>
-#include <jansson.h>
+#include "util/lazy_jansson.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -9,7 +9,7 @@
 #ifndef KILN_PLUGIN_ADAPTER_H
 #define KILN_PLUGIN_ADAPTER_H
 
-#include <jansson.h>
+#include "util/lazy_jansson.h"
 
 #include "component.h"
 

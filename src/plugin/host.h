@@ -13,7 +13,7 @@
 #ifndef KILN_PLUGIN_HOST_H
 #define KILN_PLUGIN_HOST_H
 
-#include <jansson.h>
+#include "util/lazy_jansson.h"
 #include <stdbool.h>
 
 #include "component.h"

@@ -5,7 +5,7 @@
 #include "plugin/protocol.h"
 
 #include <errno.h>
-#include <jansson.h>
+#include "util/lazy_jansson.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -8,7 +8,7 @@
 #ifndef KILN_PLUGIN_RPC_H
 #define KILN_PLUGIN_RPC_H
 
-#include <jansson.h>
+#include "util/lazy_jansson.h"
 #include <stdbool.h>
 #include <stddef.h>
 

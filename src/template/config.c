@@ -10,7 +10,7 @@
 #include "template/internal.h"
 #include "engine/plan.h"
 
-#include <jansson.h>
+#include "util/lazy_jansson.h"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>

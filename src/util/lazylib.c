@@ -9,6 +9,7 @@
 /* The libraries of util/lazy_*.h, by the sonames configure found. */
 struct lazylib lazylib_crypt = LAZYLIB_INIT(KILN_SONAME_CRYPT);
 struct lazylib lazylib_crypto = LAZYLIB_INIT(KILN_SONAME_CRYPTO);
+struct lazylib lazylib_jansson = LAZYLIB_INIT(KILN_SONAME_JANSSON);
 struct lazylib lazylib_m = LAZYLIB_INIT(KILN_SONAME_M);
 struct lazylib lazylib_pcre2 = LAZYLIB_INIT(KILN_SONAME_PCRE2);
 struct lazylib lazylib_unistring = LAZYLIB_INIT(KILN_SONAME_UNISTRING);

@@ -29,16 +29,18 @@ struct lazylib {
  * loader's message on stderr and exit status 127. */
 void *lazylib_resolve(struct lazylib *lib, const char *name, void **slot);
 
-/* LAZYLIB_FN(lib, name) is NAME (a function of lazylib_LIB) called through a per-call-site slot.
- * Inside the expansion NAME is not expanded again, so __typeof__ sees the library's declaration. */
-#define LAZYLIB_FN(lib, name)                                                                      \
+/* LAZYLIB_SYM(lib, "name", type) is the symbol NAME of lazylib_LIB, of pointer type TYPE, through a
+ * per-call-site slot. LAZYLIB_FN(lib, name) is the function NAME as the library's header declares it:
+ * inside the expansion NAME is not expanded again, so __typeof__ sees that declaration. */
+#define LAZYLIB_SYM(lib, sym, type)                                                                \
 	(*({                                                                                       \
 		static void *lazylib_slot_;                                                        \
 		void *lazylib_fn_ = __atomic_load_n(&lazylib_slot_, __ATOMIC_ACQUIRE);             \
 		if (!lazylib_fn_)                                                                  \
-			lazylib_fn_ = lazylib_resolve(&lazylib_##lib, #name, &lazylib_slot_);      \
-		(__typeof__(&name))lazylib_fn_;                                                    \
+			lazylib_fn_ = lazylib_resolve(&lazylib_##lib, sym, &lazylib_slot_);        \
+		(type)lazylib_fn_;                                                                 \
 	}))
+#define LAZYLIB_FN(lib, name) LAZYLIB_SYM(lib, #name, __typeof__(&name))
 
 /* Loaded (1) or not yet (0): tests check that a command did not load a library it does not need. */
 int lazylib_loaded(const struct lazylib *lib);

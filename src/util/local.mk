@@ -6,6 +6,7 @@ src_libkiln_a_SOURCES += \
 	src/util/file.c src/util/file.h \
 	src/util/hash.c src/util/hash.h \
 	src/util/lazylib.c src/util/lazylib.h src/util/lazy_crypto.h src/util/lazy_crypt.h \
+	src/util/lazy_jansson.c src/util/lazy_jansson.h \
 	src/util/lazy_m.h src/util/lazy_pcre2.h src/util/lazy_unistring.h src/util/lazy_yaml.h \
 	src/util/mem.c src/util/mem.h \
 	src/util/proc.c src/util/proc.h \

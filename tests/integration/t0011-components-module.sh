@@ -1,9 +1,9 @@
 #!/bin/sh
 # t0011-components-module — kiln itself links only light libraries; the components and libvirt,
 # libguestfs, libcurl, libssh, libmicrohttpd and libarchive come in kiln-components.so, loaded the first
-# time a command needs a component (src/registry.h). Of the light ones, kiln links only jansson: it loads
-# libcrypto, libcrypt, libm, PCRE2, libunistring and libyaml the first time it calls them
-# (src/util/lazylib.h), so commands that never call them do not pay for mapping them at start.
+# time a command needs a component (src/registry.h). The light ones (libcrypto, jansson, libcrypt, libm,
+# PCRE2, libunistring, libyaml) kiln loads the first time it calls them (src/util/lazylib.h), so
+# commands that never call them do not pay for mapping them at start.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 
 cat >t.pkr.hcl <<-\HCL
@@ -35,7 +35,7 @@ loaded() {
 
 test_expect_success 'kiln links none of the libraries it loads on first use' '
 	ldd "$KILN" >kiln.ldd &&
-	! grep -E "libcrypto|libcrypt\.|libpcre2|libunistring|libyaml" kiln.ldd
+	! grep -E "libcrypto|libjansson|libcrypt\.|libpcre2|libunistring|libyaml" kiln.ldd
 '
 
 test_expect_success 'version, fmt and validate -syntax-only load no library they do not call' '
@@ -43,7 +43,7 @@ test_expect_success 'version, fmt and validate -syntax-only load no library they
 	for cmd in version "fmt -check t.pkr.hcl" "validate -syntax-only t.pkr.hcl" "fmt -check plain.pkr.hcl" \
 		"validate -syntax-only plain.pkr.hcl"; do
 		loaded "$KILN" $cmd </dev/null >libs &&
-		! grep -E "libcrypto|libcrypt\.|libpcre2|libunistring|libyaml|kiln-components" libs ||
+		! grep -E "libcrypto|libjansson|libcrypt\.|libpcre2|libunistring|libyaml|kiln-components" libs ||
 		{ echo "kiln $cmd loaded:"; cat libs; return 1; }
 	done
 '
@@ -56,6 +56,7 @@ test_expect_success 'each library is loaded on the first call into it, and works
 	}
 	check "sha256(\"a\")" libcrypto "^ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb" &&
 	check "1/3" libcrypto "^0.3333333333333333" &&
+	check "jsondecode(\"[1, 22]\")[1]" libjansson "^22\$" &&
 	check "bcrypt(\"x\")" "libcrypt\.so" "^.2a.10." &&
 	check "regex(\"[a-z]+\", \"123abc\")" libpcre2 "^abc" &&
 	check "yamlencode({a = \"b\"})" libyaml "\"a\": \"b\"" &&
