@@ -390,6 +390,16 @@ static bool overlay_suffices(const struct qemu_config *c)
 	       c->qemu_img_convert.n == 0;
 }
 
+/* An overlay that would be grown right after it is created is created at its final size instead: the
+ * guest sees the same disk, and a qemu-img process fewer (~30 ms of start-up on the bench host) is
+ * spent before the boot. Not with checkpoints (their layers are checkpoint.c's) or when
+ * qemu_img_args.resize asks something of the resize itself. */
+static bool overlay_sized_at_create(const struct qemu_build *b)
+{
+	const struct qemu_config *c = b->cfg;
+	return !b->ck && !c->skip_resize_disk && c->qemu_img_resize.n == 0 && c->disk_size_bytes > b->source_size;
+}
+
 /* With checkpoints the working disks are layers in the store's work directory (qemu/checkpoint.c): the
  * first one an overlay on the base image through the store's link to it, whatever the output format. */
 static int disk_local(struct qemu_build *b, struct kiln_error *err)
@@ -400,13 +410,21 @@ static int disk_local(struct qemu_build *b, struct kiln_error *err)
 	const char *dir = b->ck ? qemu_ckpt_work_dir(b) : b->output_dir;
 	b->disk_path = b->ck ? path_join(dir, "disk0-0") : path_join(b->output_dir, b->vm_name);
 	if (c->disk_image) {
+		bool sized = false;
 		if (b->ck || c->use_backing_file || overlay_suffices(c)) {
 			const char *base = b->ck && qemu_ckpt_base_link(b) ? qemu_ckpt_base_link(b) : b->source.path;
 			ui_say(b->ui, b->ck ? "Creating a working layer on %s (checkpoints)..."
 				      : c->use_backing_file ? "Creating overlay on %s..."
 							    : "Creating a working overlay on %s (compaction flattens it)...",
 			       b->source.path);
-			if (qemu_img_create(b->disk_path, "qcow2", NULL, base, b->source_format, &c->qemu_img_create, err) < 0)
+			char *size = NULL;
+			if ((sized = overlay_sized_at_create(b))) {
+				ui_say(b->ui, "Resizing hard drive to %s...", c->disk_size);
+				size = xasprintf("%llu", (unsigned long long)c->disk_size_bytes);
+			}
+			int rc = qemu_img_create(b->disk_path, "qcow2", size, base, b->source_format, &c->qemu_img_create, err);
+			free(size);
+			if (rc < 0)
 				return -1;
 			b->disk_format = xstrdup("qcow2");
 		} else {
@@ -416,7 +434,7 @@ static int disk_local(struct qemu_build *b, struct kiln_error *err)
 				return -1;
 			b->disk_format = xstrdup(c->format);
 		}
-		if (resize_if_needed(b, b->disk_path, b->disk_format, b->source_size, err) < 0)
+		if (!sized && resize_if_needed(b, b->disk_path, b->disk_format, b->source_size, err) < 0)
 			return -1;
 	} else {
 		ui_say(b->ui, "Creating hard drive %s with size %s...", b->vm_name, c->disk_size);

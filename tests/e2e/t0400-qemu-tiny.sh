@@ -59,6 +59,12 @@ test_expect_success 'the forwarded SSH port is free again' '
 	! qemu_port_listening "$port"
 '
 
+test_expect_success 'the overlay is created at disk_size by one qemu-img call, not created then resized' '
+	qemu-img info out/tiny.qcow2 | test_grep "virtual size: 40 GiB (42949672960 bytes)" &&
+	test_grep "qemu-img create -q -f qcow2 -b $TINY -F qcow2 .*out/tiny.qcow2 42949672960\$" build.log &&
+	! grep "qemu-img resize" build.log
+'
+
 test_expect_success 'the build logs its phase timings' '
 	test_grep "qemu: phase timings (s): total=" build.log &&
 	test_grep "outside_guest=" build.log
