@@ -16,10 +16,16 @@
  *
  * The guest's file systems are synced before each snapshot, so a checkpoint's disk alone is also a
  * consistent state: when the memory cannot be restored (another accelerator, a device that changed),
- * the disk is booted instead. */
+ * the disk is booted instead.
+ *
+ * The final disk. After the last provisioner nothing runs in the guest, so that checkpoint waits for
+ * the shutdown (offline_identity: the shutdown command is in its key): the tops, which nothing writes
+ * any more, move into it and new empty layers take their place for sanitize and export. A build that
+ * starts from it (qemu_ckpt_final) runs no machine. */
 #include "qemu/checkpoint.h"
 #include "qemu/build.h"
 #include "qemu/disk.h"
+#include "qemu/download.h"
 #include "qemu/libvirt.h"
 #include "ui/ui.h"
 #include "util/buf.h"
@@ -53,7 +59,7 @@ struct qemu_ckpt {
 	const char *base_link;                   /* engine-owned; NULL without a base image */
 	/* what the restored checkpoint holds (its builder.json) */
 	struct strv r_layers, r_formats;
-	bool r_kvm, r_memory, r_key;
+	bool r_kvm, r_memory, r_key, r_offline;
 	char *r_nvram;
 	/* the disks' current top images (main disk first) */
 	struct strv cur, cur_formats;
@@ -62,6 +68,7 @@ struct qemu_ckpt {
 	char *uuid;
 	bool restored_memory;
 	bool broken;
+	bool machine_off;     /* the guest powered off cleanly after the provisioners: save() keeps the disks */
 };
 
 /* ------------------------------------------------------------------------------------------------
@@ -96,6 +103,7 @@ static int read_meta(struct qemu_ckpt *k, struct kiln_error *err)
 	k->r_kvm = json_is_true(json_object_get(o, "kvm"));
 	k->r_memory = json_is_true(json_object_get(o, "memory"));
 	k->r_key = json_is_true(json_object_get(o, "ssh_key"));
+	k->r_offline = json_is_true(json_object_get(o, "offline"));
 	const char *nv = json_string_value(json_object_get(o, "nvram"));
 	k->r_nvram = nv ? path_join(k->restore->dir, nv) : NULL;
 	rc = 0;
@@ -107,14 +115,14 @@ out:
 }
 
 static int write_meta(struct qemu_build *b, const char *dir, const struct strv *layers, const struct strv *formats,
-		      bool memory, bool nvram, struct kiln_error *err)
+		      bool memory, bool nvram, bool offline, struct kiln_error *err)
 {
 	json_t *disks = json_array();
 	for (size_t i = 0; i < layers->n; i++)
 		json_array_append_new(disks, json_pack("{s:s, s:s}", "file", layers->v[i], "format", formats->v[i]));
-	json_t *o = json_pack("{s:i, s:o, s:b, s:b, s:b, s:s, s:s?}", "version", 1, "disks", disks, "kvm", b->accel.kvm,
-			      "memory", memory, "ssh_key", b->keypair != NULL, "machine", b->cfg->machine_type,
-			      "nvram", nvram ? "nvram.fd" : NULL);
+	json_t *o = json_pack("{s:i, s:o, s:b, s:b, s:b, s:b, s:s, s:s?}", "version", 1, "disks", disks, "kvm",
+			      b->accel.kvm, "memory", memory, "offline", offline, "ssh_key", b->keypair != NULL, "machine",
+			      b->cfg->machine_type, "nvram", nvram ? "nvram.fd" : NULL);
 	char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(o);
 	char *path = path_join(dir, META_FILE);
@@ -150,9 +158,9 @@ static int base_digest(struct qemu_build *b, char **out, struct kiln_error *err)
 		*out = xstrdup(sum);
 		return 0;
 	}
-	ui_message(b->ui, "Hashing %s for the checkpoint keys...", b->source.path);
+	/* the download cache's content stamp (device, inode, size, mtime) spares hashing it every build */
 	char *hex = NULL;
-	if (hash_file_hex("sha256", b->source.path, &hex, err) < 0)
+	if (qemu_file_sha256(b->source.path, b->ui, &hex, err) < 0)
 		return -1;
 	*out = xasprintf("sha256:%s", hex);
 	free(hex);
@@ -174,6 +182,15 @@ static char *identity(const struct qemu_build *b)
 	return buf_detach(&id);
 }
 
+/* What the power-off does to the disk, for the key of the final disk's checkpoint: the shutdown
+ * command (host-side for the other keys) and whether the temporary key is removed before it. */
+static char *offline_identity(const struct qemu_build *b)
+{
+	const struct qemu_config *c = b->cfg;
+	return xasprintf("shutdown_command=%s\nclear_authorized_keys=%d\n", c->shutdown_command ? c->shutdown_command : "",
+			 c->ssh.clear_authorized_keys && c->ssh.wants_temp_key);
+}
+
 int qemu_step_checkpoints(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
@@ -182,7 +199,7 @@ int qemu_step_checkpoints(void *state, struct kiln_error *err)
 		return 0;
 	struct kiln_checkpoint_start st = {0};
 	struct strv inputs = STRV_INIT;
-	char *digest = NULL, *id = NULL;
+	char *digest = NULL, *id = NULL, *off_id = NULL;
 	char *no = why_not(b);
 	int rc = -1;
 	if (!no && base_digest(b, &digest, err) < 0)
@@ -202,6 +219,7 @@ int qemu_step_checkpoints(void *state, struct kiln_error *err)
 		free(pub);
 	}
 	id = identity(b);
+	off_id = offline_identity(b);
 	st.base_path = c->disk_image ? b->source.path : NULL;
 	st.base_digest = digest;
 	st.identity = id;
@@ -209,6 +227,7 @@ int qemu_step_checkpoints(void *state, struct kiln_error *err)
 	st.why_not = no;
 	st.save = save;
 	st.save_arg = b;
+	st.offline_identity = off_id;
 	const struct kiln_checkpoint *restore = NULL;
 	const char *link = NULL, *work = NULL;
 	if (b->ctx->ops->checkpoint_begin(b->ctx, &st, &restore, &link, &work, err) < 0)
@@ -229,6 +248,7 @@ out:
 	free(no);
 	free(digest);
 	free(id);
+	free(off_id);
 	strv_free(&inputs);
 	return rc;
 }
@@ -253,6 +273,19 @@ void qemu_cleanup_checkpoints(void *state)
 bool qemu_ckpt_restoring(const struct qemu_build *b)
 {
 	return b->ck && b->ck->restore;
+}
+
+bool qemu_ckpt_final(const struct qemu_build *b)
+{
+	return qemu_ckpt_restoring(b) && b->ck->restore->whole && b->ck->r_offline && !b->ck->r_memory;
+}
+
+void qemu_ckpt_machine_off(struct qemu_build *b)
+{
+	if (!b->ck || !b->ctx->ops || !b->ctx->ops->checkpoint_machine_off)
+		return;
+	b->ck->machine_off = true;
+	b->ctx->ops->checkpoint_machine_off(b->ctx);
 }
 
 const char *qemu_ckpt_work_dir(const struct qemu_build *b)
@@ -433,6 +466,10 @@ static void *feed(void *arg)
 		usleep(5000);
 	}
 	fcntl(out, F_SETFL, fcntl(out, F_GETFL) & ~O_NONBLOCK);
+	/* hundreds of MiB go through it: a pipe of 1 MiB (the default maximum) instead of 64 KiB spares
+	 * most of the wake-ups between this thread and QEMU (a smaller size is kept when refused) */
+	(void)fcntl(out, F_SETPIPE_SZ, 1 << 20);
+	(void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (fd_write_all(out, hdr, sizeof hdr) < 0 || fd_write_all(out, data, data_len) < 0) {
 		f->error = xasprintf("writing the restore pipe: %s", strerror(errno));
 		goto out;
@@ -581,7 +618,7 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 	*memory_saved = false;
 	if (!k || k->broken)
 		return err_set(err, "an earlier checkpoint of this build failed half way");
-	if (!b->vm)
+	if (!b->vm && !k->machine_off)
 		return err_set(err, "the VM is not running");
 	size_t n = k->cur.n;
 	if (!k->sizes) {
@@ -595,11 +632,13 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 		}
 	}
 	long t0 = time_mono_ms();
-	guest_sync(b);
+	if (!k->machine_off)
+		guest_sync(b);
 	long t_sync = time_mono_ms();
 	struct strv layers = STRV_INIT, formats = STRV_INIT, next = STRV_INIT, skip = STRV_INIT;
 	char *memory = NULL;
 	int rc = -1;
+	bool moved = false;
 	k->seq++;
 	for (size_t i = 0; i < n; i++) {
 		strv_push(&formats, k->cur_formats.v[i]);
@@ -615,26 +654,30 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 		if (r < 0)
 			goto fail;
 	}
-	const char *ro[] = {b->cd_iso, b->seed_iso, b->cfg->disk_image ? NULL : b->source.path};
-	for (size_t i = 0; i < 3; i++)
-		if (ro[i])
-			strv_push(&skip, ro[i]);
-	memory = with_memory ? path_join(dir, "memory") : NULL;
 	long t_create = time_mono_ms();
-	if (qemu_vm_snapshot(b->vm, memory, k->cur.v, next.v, n, skip.v, skip.n, err) < 0) {
-		if (!memory)
-			goto fail;
-		/* a device that cannot migrate refuses the memory: a disk-only checkpoint still helps */
-		log_debug("qemu: snapshot with memory failed (%s); trying the disk alone", err_cause(err));
-		err_clear(err);
-		unlink(memory);
-		free(memory);
-		memory = NULL;
-		if (qemu_vm_snapshot(b->vm, NULL, k->cur.v, next.v, n, skip.v, skip.n, err) < 0)
-			goto fail;
+	if (k->machine_off) {
+		/* nothing writes the disks: the new tops are simply the ones the finishing steps use */
+	} else {
+		const char *ro[] = {b->cd_iso, b->seed_iso, b->cfg->disk_image ? NULL : b->source.path};
+		for (size_t i = 0; i < 3; i++)
+			if (ro[i])
+				strv_push(&skip, ro[i]);
+		memory = with_memory ? path_join(dir, "memory") : NULL;
+		if (qemu_vm_snapshot(b->vm, memory, k->cur.v, next.v, n, skip.v, skip.n, err) < 0) {
+			if (!memory)
+				goto fail;
+			/* a device that cannot migrate refuses the memory: a disk-only checkpoint still helps */
+			log_debug("qemu: snapshot with memory failed (%s); trying the disk alone", err_cause(err));
+			err_clear(err);
+			unlink(memory);
+			free(memory);
+			memory = NULL;
+			if (qemu_vm_snapshot(b->vm, NULL, k->cur.v, next.v, n, skip.v, skip.n, err) < 0)
+				goto fail;
+		}
 	}
-	log_debug("qemu: checkpoint: sync %.3fs, overlays %.3fs, snapshot %.3fs", (double)(t_sync - t0) / 1e3,
-		  (double)(t_create - t_sync) / 1e3, (double)(time_mono_ms() - t_create) / 1e3);
+	log_debug("qemu: checkpoint%s: sync %.3fs, overlays %.3fs, snapshot %.3fs", k->machine_off ? " (machine off)" : "",
+		  (double)(t_sync - t0) / 1e3, (double)(t_create - t_sync) / 1e3, (double)(time_mono_ms() - t_create) / 1e3);
 	/* the old tops are frozen backing files now: they become the checkpoint's layers */
 	for (size_t i = 0; i < n; i++) {
 		char *to = path_join(dir, layers.v[i]);
@@ -642,10 +685,13 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 		if (r < 0) {
 			err_set_errno(err, errno, "moving %s into the checkpoint", k->cur.v[i]);
 			free(to);
+			if (i == 0 && k->machine_off)
+				goto fail;   /* nothing moved yet, and no machine runs on the new tops */
 			k->broken = true;   /* the running disks name a layer that will not be there */
 			goto out;
 		}
 		free(to);
+		moved = true;
 		free(k->cur.v[i]);
 		k->cur.v[i] = xstrdup(next.v[i]);
 		free(k->cur_formats.v[i]);
@@ -681,7 +727,7 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 		if (r < 0)
 			goto out;
 	}
-	if (write_meta(b, dir, &layers, &formats, memory != NULL, nvram, err) < 0)
+	if (write_meta(b, dir, &layers, &formats, memory != NULL, nvram, k->machine_off, err) < 0)
 		goto out;
 	*memory_saved = memory != NULL;
 	rc = 0;
@@ -690,6 +736,8 @@ fail:
 	for (size_t i = 0; i < next.n; i++)
 		unlink(next.v[i]);
 out:
+	if (rc < 0 && moved)
+		k->broken = true;   /* the layers the disks stand on go with the aborted checkpoint */
 	free(memory);
 	strv_free(&layers);
 	strv_free(&formats);
