@@ -610,6 +610,42 @@ static const char *ext_of(const char *format)
 	return strcmp(format, "qcow2") == 0 ? "qcow2" : "img";
 }
 
+/* A checkpoint's new top layers (paths[i] on finals[i]), made on a thread of their own while the guest
+ * syncs its file systems: two qemu-img runs less on the build's path. */
+struct overlay_job {
+	struct qemu_ckpt *k;
+	const struct strv *paths, *finals;
+	struct kiln_error err;
+	int rc;
+};
+
+static void *make_overlays(void *arg)
+{
+	struct overlay_job *j = arg;
+	struct qemu_ckpt *k = j->k;
+	size_t n = k->cur.n;
+	j->rc = -1;
+	if (!k->sizes) {
+		uint64_t *sizes = xcalloc(n, sizeof *sizes);
+		for (size_t i = 0; i < n; i++) {
+			struct qemu_img_info info;
+			if (qemu_img_info(k->cur.v[i], &info, &j->err) < 0) {
+				free(sizes);
+				return NULL;
+			}
+			sizes[i] = info.virtual_size;
+			qemu_img_info_free(&info);
+		}
+		k->sizes = sizes;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (qemu_img_create_overlay_unsafe(j->paths->v[i], j->finals->v[i], k->cur_formats.v[i], k->sizes[i],
+						   &j->err) < 0)
+			return NULL;
+	j->rc = 0;
+	return NULL;
+}
+
 static int save(void *arg, const char *dir, const char *final_dir, bool with_memory, bool *memory_saved,
 		struct kiln_error *err)
 {
@@ -621,21 +657,8 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 	if (!b->vm && !k->machine_off)
 		return err_set(err, "the VM is not running");
 	size_t n = k->cur.n;
-	if (!k->sizes) {
-		k->sizes = xcalloc(n, sizeof *k->sizes);
-		for (size_t i = 0; i < n; i++) {
-			struct qemu_img_info info;
-			if (qemu_img_info(k->cur.v[i], &info, err) < 0)
-				return -1;
-			k->sizes[i] = info.virtual_size;
-			qemu_img_info_free(&info);
-		}
-	}
 	long t0 = time_mono_ms();
-	if (!k->machine_off)
-		guest_sync(b);
-	long t_sync = time_mono_ms();
-	struct strv layers = STRV_INIT, formats = STRV_INIT, next = STRV_INIT, skip = STRV_INIT;
+	struct strv layers = STRV_INIT, formats = STRV_INIT, next = STRV_INIT, finals = STRV_INIT, skip = STRV_INIT;
 	char *memory = NULL;
 	int rc = -1;
 	bool moved = false;
@@ -643,16 +666,25 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 	for (size_t i = 0; i < n; i++) {
 		strv_push(&formats, k->cur_formats.v[i]);
 		char *layer = xasprintf("layer-disk%zu.%s", i, ext_of(k->cur_formats.v[i]));
-		char *final = path_join(final_dir, layer);
 		char *name = xasprintf("disk%zu-%u.qcow2", i, k->seq);
-		char *over = path_join(k->work_dir, name);
-		free(name);
+		strv_push_owned(&finals, path_join(final_dir, layer));
+		strv_push_owned(&next, path_join(k->work_dir, name));
 		strv_push_owned(&layers, layer);
-		strv_push_owned(&next, over);
-		int r = qemu_img_create_overlay_unsafe(over, final, k->cur_formats.v[i], k->sizes[i], err);
-		free(final);
-		if (r < 0)
-			goto fail;
+		free(name);
+	}
+	struct overlay_job job = {k, &next, &finals, ERR_INIT, -1};
+	pthread_t maker;
+	bool threaded = !k->machine_off && pthread_create(&maker, NULL, make_overlays, &job) == 0;
+	if (!k->machine_off)
+		guest_sync(b);
+	long t_sync = time_mono_ms();
+	if (threaded)
+		pthread_join(maker, NULL);
+	else
+		make_overlays(&job);
+	if (job.rc < 0) {
+		err_move(err, &job.err);
+		goto fail;
 	}
 	long t_create = time_mono_ms();
 	if (k->machine_off) {
@@ -676,7 +708,7 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 				goto fail;
 		}
 	}
-	log_debug("qemu: checkpoint%s: sync %.3fs, overlays %.3fs, snapshot %.3fs", k->machine_off ? " (machine off)" : "",
+	log_debug("qemu: checkpoint%s: sync %.3fs, overlays %.3fs more, snapshot %.3fs", k->machine_off ? " (machine off)" : "",
 		  (double)(t_sync - t0) / 1e3, (double)(t_create - t_sync) / 1e3, (double)(time_mono_ms() - t_create) / 1e3);
 	/* the old tops are frozen backing files now: they become the checkpoint's layers */
 	for (size_t i = 0; i < n; i++) {
@@ -742,6 +774,7 @@ out:
 	strv_free(&layers);
 	strv_free(&formats);
 	strv_free(&next);
+	strv_free(&finals);
 	strv_free(&skip);
 	return rc;
 }
