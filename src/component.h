@@ -20,7 +20,7 @@
 #include "util/error.h"
 #include "util/strv.h"
 
-#define KILN_COMPONENT_ABI 3
+#define KILN_COMPONENT_ABI 4
 
 struct ui;
 struct hcl_value;
@@ -272,7 +272,7 @@ struct kiln_ctx_ops {
 	int (*checkpoint_begin)(struct kiln_ctx *ctx, const struct kiln_checkpoint_start *start,
 				const struct kiln_checkpoint **restore, const char **base_link, const char **work_dir,
 				struct kiln_error *err);
-	/* Checkpoints with start->save_offline: the machine powered off cleanly after provisioning; the
+	/* Checkpoints with start->offline_identity: the machine powered off cleanly after provisioning; the
 	 * engine takes the checkpoint it deferred (calling save with the machine off). */
 	void (*checkpoint_machine_off)(struct kiln_ctx *ctx);
 };
