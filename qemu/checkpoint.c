@@ -550,12 +550,41 @@ out:
 	return rc;
 }
 
+/* The guest's clock as its first output line says, and when (host realtime, ms) that line arrived. */
+struct guest_clock {
+	long long guest;
+	long long arrived_ms;
+};
+
+static long long realtime_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void note_time(void *arg, bool is_stderr, const char *line)
 {
-	(void)is_stderr;
-	long long *guest = arg;
-	if (*guest == 0)
-		*guest = atoll(line);
+	struct guest_clock *c = arg;
+	if (!is_stderr && c->guest == 0 && (c->guest = atoll(line)) > 0)
+		c->arrived_ms = realtime_ms();
+}
+
+/* Run `date -u -s @EXPR` in the guest as root (directly, or through sudo -n); EXPR is shell arithmetic
+ * evaluated right before date runs, so the time sudo and the shells take to start is counted. */
+static int guest_set_clock(struct qemu_build *b, const char *prefix, const char *expr, struct guest_clock *seen,
+			   struct kiln_error *err)
+{
+	/* c is expanded here ($t, $s), its \$ parts by the shell that runs date: sudo keeps no variables */
+	char *cmd = xasprintf("%sc=\"date -u -s @\\$(( %s ))\"; if [ \"$(id -u)\" = 0 ]; then sh -c \"$c\"; "
+			      "else sudo -n sh -c \"$c\"; fi >/dev/null 2>&1",
+			      prefix, expr);
+	int status = -1;
+	int rc = b->comm->ops->exec(b->comm, cmd, note_time, seen, &status, err);
+	free(cmd);
+	if (rc == 0 && status != 0)
+		rc = err_set(err, "date -s failed (status %d)", status);
+	return rc;
 }
 
 void qemu_ckpt_connected(struct qemu_build *b)
@@ -563,22 +592,32 @@ void qemu_ckpt_connected(struct qemu_build *b)
 	struct qemu_ckpt *k = b->ck;
 	if (!k || !k->restored_memory || !b->comm)
 		return;
-	long long now = (long long)time(NULL), guest = 0;
-	char *cmd = xasprintf("date +%%s; t=%lld; if [ \"$(id -u)\" = 0 ]; then date -u -s \"@$t\"; else sudo -n date -u -s \"@$t\"; "
-			      "fi >/dev/null 2>&1",
-			      now);
-	int status = -1;
+	/* The guest's clock stopped when its memory was saved. It is set to the host's time plus however
+	 * long the guest took from printing its clock to setting it; what it cannot see — the time between
+	 * kiln reading its own clock and the guest starting the command (seconds on a busy machine) — is
+	 * measured from when the guest's first line arrives, and made up with a second, relative step. */
+	long long sent_ms = realtime_ms();
+	char *prefix = xasprintf("s=$(date +%%s); echo \"$s\"; t=%lld; ", sent_ms / 1000);
+	struct guest_clock seen = {0, 0};
 	struct kiln_error e = ERR_INIT;
-	int rc = b->comm->ops->exec(b->comm, cmd, note_time, &guest, &status, &e);
-	free(cmd);
-	long long behind = guest > 0 ? now - guest : 0;
-	if (rc == 0 && status == 0) {
+	int rc = guest_set_clock(b, prefix, "$t + \\$(date +%s) - $s", &seen, &e);
+	free(prefix);
+	long long behind = seen.guest > 0 ? seen.arrived_ms / 1000 - seen.guest : 0;
+	long long late = seen.guest > 0 ? (seen.arrived_ms - sent_ms) / 1000 : 0;
+	if (rc == 0 && late >= 2) {
+		char expr[64];
+		snprintf(expr, sizeof expr, "\\$(date +%%s) + %lld", late);
+		struct guest_clock again = {0, 0};
+		rc = guest_set_clock(b, "", expr, &again, &e);
+		log_debug("qemu: the restored guest's clock was set %llds late: moved on by that much", late);
+	}
+	if (rc == 0) {
 		if (behind > 1)
 			ui_message(b->ui, "Set the restored guest's clock forward by %llds", behind);
 	} else {
 		ui_warn(b->ui, "Cannot set the restored guest's clock (%s): it is %llds behind; a provisioner that needs the right "
 			       "time should set it (the user needs root or passwordless sudo for kiln to do it)",
-			rc < 0 ? err_cause(&e) : "date -s failed", behind);
+			err_cause(&e), behind);
 	}
 	err_clear(&e);
 }
