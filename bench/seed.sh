@@ -13,8 +13,9 @@
 # Each figure is the median of BENCH_ROUNDS runs (default 7) of BENCH_DURATION (default 3s), the two
 # servers taking turns, because this machine's two cores are shared and single runs are noisy.
 #
-# nginx runs BENCH_WORKERS worker processes (default 2: this machine's cores); the seed server runs a
-# thread per connection, as it does in a build. Both serve the same tree.
+# nginx runs BENCH_WORKERS worker processes (default 2: this machine's cores), with sendfile and
+# tcp_nopush; the seed server runs as in a build: an epoll thread per core, files of 64 KiB-4 MiB kept
+# in its memory (nginx reads them from the page cache: both serve from RAM). Both serve the same tree.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${KILN_BUILDDIR:-$top/build}

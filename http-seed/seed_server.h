@@ -48,7 +48,7 @@ struct seed_server_options {
 	                                      * any free port the kernel picks (tests) */
 	seed_fetch_fn on_first_fetch;        /* optional */
 	void *fetch_arg;
-	unsigned max_connections;            /* concurrent connections (a thread each); 0 means 64 */
+	unsigned max_connections;            /* concurrent connections; 0 means 64 */
 };
 
 struct seed_server;

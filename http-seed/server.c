@@ -1,9 +1,9 @@
 /* server.c — the seed server on libmicrohttpd: binds its own socket (so the port is held from start
- * to stop), serves each connection on its own thread (a guest opens a handful; measured here, a thread
- * per connection delivers large files several times faster than libmicrohttpd's epoll pool), answers
- * GET/HEAD from http_content (prepared responses, shared between requests) or from the served
- * directory (opened with openat2 RESOLVE_BENEATH; small files in one write, large ones with
- * sendfile), and reports the first fetch of each path. */
+ * to stop), serves connections from an epoll thread per core, answers GET/HEAD from http_content
+ * (prepared responses, shared between requests) or from the served directory (opened with openat2
+ * RESOLVE_BENEATH on every request; small files read into one write with the headers, mid-sized ones
+ * kept in memory (the file cache below), larger ones with sendfile), and reports the first fetch of
+ * each path. */
 #include "http-seed/seed_server.h"
 #include "http-seed/http_parse.h"
 #include "ui/ui.h"
@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_ADDRESS "127.0.0.1"
@@ -33,7 +34,11 @@
 #define CONNECTION_MEMORY (16 * 1024)   /* bounds request line + headers */
 #define IDLE_TIMEOUT_S 30
 #define LISTEN_BACKLOG 128
-#define SMALL_FILE (64 * 1024)          /* read into memory below this, sendfile above */
+#define SMALL_FILE (64 * 1024)          /* read into memory per request up to this */
+#define CACHE_FILE_MAX (4 * 1024 * 1024) /* above SMALL_FILE and up to this: kept in the file cache */
+#define CACHE_BYTES (32 * 1024 * 1024)   /* the cache's memory, entries still being sent included */
+#define CACHE_ENTRIES 64
+#define CACHE_SETTLE_S 1                 /* a file changed less than this long ago is not cached */
 
 struct content_entry {
 	char *path;
@@ -48,6 +53,35 @@ struct content_entry {
 struct fetched {
 	char **slots;
 	size_t cap, n;
+};
+
+/* The file cache. libmicrohttpd sends a file response as a header write and then sendfile() in
+ * 128 KiB pieces, returning to its event loop between pieces; from memory it sends headers and body
+ * in one call. For a 1 MiB file the pieces cost the client and server together ~1.4x the CPU per
+ * request (bench/seed.sh, against wrk), so files between SMALL_FILE and CACHE_FILE_MAX are read once
+ * and kept.
+ * An entry belongs to one inode and is used only while the file's size, mtime and ctime are what
+ * they were when it was read (ctime changes on every write and cannot be set back); a file changed
+ * in the last CACHE_SETTLE_S seconds is not cached at all, as timestamps are coarser than writes.
+ * Each response holds a reference, so an entry evicted or found stale is freed when its last
+ * response is done. Everything live counts towards CACHE_BYTES; over it, files go out with sendfile. */
+struct cached_file {
+	struct file_cache *cache;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	char *data;
+	unsigned refs;       /* one while listed, one per response using it */
+	uint64_t used;       /* the cache's clock at the last use, for eviction */
+};
+
+struct file_cache {
+	pthread_mutex_t lock;
+	struct cached_file *list[CACHE_ENTRIES];
+	size_t n;
+	size_t bytes;        /* data of every live entry, listed or not */
+	uint64_t clock;
 };
 
 enum { ERR_400, ERR_403, ERR_404, ERR_405, ERR_500, N_ERRORS };
@@ -72,6 +106,7 @@ struct seed_server {
 	void *fetch_arg;
 	pthread_mutex_t lock;  /* guards fetched */
 	struct fetched fetched;
+	struct file_cache cache;
 };
 
 /* ---- first-fetch set ---- */
@@ -114,6 +149,133 @@ static void fetched_free(struct fetched *f)
 	for (size_t i = 0; i < f->cap; i++)
 		free(f->slots[i]);
 	free(f->slots);
+}
+
+/* ---- file cache ---- */
+
+static bool same_time(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/* Drop one reference; the last one frees the entry. Call with the cache locked. */
+static void cache_unref_locked(struct cached_file *f)
+{
+	if (--f->refs)
+		return;
+	f->cache->bytes -= (size_t)f->size;
+	free(f->data);
+	free(f);
+}
+
+/* libmicrohttpd's free callback of a response made from an entry. */
+static void cache_release(void *cls)
+{
+	struct cached_file *f = cls;
+	struct file_cache *c = f->cache;
+	pthread_mutex_lock(&c->lock);
+	cache_unref_locked(f);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void cache_unlist_locked(struct file_cache *c, size_t i)
+{
+	struct cached_file *f = c->list[i];
+	c->list[i] = c->list[--c->n];
+	cache_unref_locked(f);
+}
+
+/* The listed, still valid entry for the file st describes, with a reference taken; a stale one is
+ * dropped. Call with the cache locked. */
+static struct cached_file *cache_find_locked(struct file_cache *c, const struct stat *st)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct cached_file *f = c->list[i];
+		if (f->dev != st->st_dev || f->ino != st->st_ino)
+			continue;
+		if (f->size == st->st_size && same_time(f->mtime, st->st_mtim) && same_time(f->ctime, st->st_ctim)) {
+			f->refs++;
+			f->used = ++c->clock;
+			return f;
+		}
+		cache_unlist_locked(c, i);
+		return NULL;
+	}
+	return NULL;
+}
+
+/* Make room for `size` more bytes by unlisting the least recently used entries; false when entries
+ * still being sent keep it from fitting. Call with the cache locked. */
+static bool cache_room_locked(struct file_cache *c, size_t size)
+{
+	while (c->n && (c->n == CACHE_ENTRIES || c->bytes + size > CACHE_BYTES)) {
+		size_t oldest = 0;
+		for (size_t i = 1; i < c->n; i++)
+			if (c->list[i]->used < c->list[oldest]->used)
+				oldest = i;
+		cache_unlist_locked(c, oldest);
+	}
+	return c->bytes + size <= CACHE_BYTES;
+}
+
+static bool settled(const struct stat *st)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	time_t changed = st->st_mtim.tv_sec > st->st_ctim.tv_sec ? st->st_mtim.tv_sec : st->st_ctim.tv_sec;
+	return now.tv_sec - changed > CACHE_SETTLE_S;
+}
+
+/* The cached contents of the open regular file fd (st from fstat), with a reference the caller
+ * passes on to a response; NULL when the file is not to be cached or could not be read whole (the
+ * caller then sends it from fd). `path` is for the debug log. */
+static struct cached_file *cache_get(struct file_cache *c, int fd, const struct stat *st, const char *path)
+{
+	if (st->st_size <= SMALL_FILE || st->st_size > CACHE_FILE_MAX)
+		return NULL;
+	pthread_mutex_lock(&c->lock);
+	struct cached_file *f = cache_find_locked(c, st);
+	pthread_mutex_unlock(&c->lock);
+	if (f || !settled(st))
+		return f;
+
+	/* Read outside the lock; keep it only if the file did not change meanwhile. */
+	size_t size = (size_t)st->st_size, got = 0;
+	char *data = xmalloc(size);
+	while (got < size) {
+		ssize_t n = pread(fd, data + got, size - got, (off_t)got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	struct stat after;
+	if (got != size || fstat(fd, &after) < 0 || after.st_size != st->st_size ||
+	    !same_time(after.st_mtim, st->st_mtim) || !same_time(after.st_ctim, st->st_ctim)) {
+		free(data);
+		return NULL;
+	}
+
+	pthread_mutex_lock(&c->lock);
+	f = cache_find_locked(c, st);   /* another thread may have read it too */
+	if (!f && cache_room_locked(c, size)) {
+		f = xcalloc(1, sizeof *f);
+		*f = (struct cached_file){c, st->st_dev, st->st_ino, st->st_size, st->st_mtim, st->st_ctim, data,
+		                          2, ++c->clock};
+		data = NULL;
+		c->list[c->n++] = f;
+		c->bytes += size;
+		log_debug("http-seed: keeping %s in memory (%zu bytes)", path, size);
+	}
+	pthread_mutex_unlock(&c->lock);
+	free(data);
+	return f;
+}
+
+static void cache_free(struct file_cache *c)
+{
+	while (c->n)
+		cache_unlist_locked(c, c->n - 1);   /* no response is left: the daemon is stopped */
+	pthread_mutex_destroy(&c->lock);
 }
 
 /* ---- responses ---- */
@@ -263,9 +425,17 @@ static void serve_file(struct seed_server *s, struct MHD_Connection *c, const ch
 		*r = (struct reply){416, unsatisfiable(size), false, 0};
 		return;
 	}
-	/* Small bodies go out in one write together with the headers; larger ones with sendfile. */
+	/* Small bodies go out in one write together with the headers, and so do cached ones; larger ones
+	 * with sendfile. */
 	struct MHD_Response *resp = NULL;
-	if (len <= SMALL_FILE) {
+	struct cached_file *cached = len > SMALL_FILE ? cache_get(&s->cache, fd, &st, path) : NULL;
+	if (cached) {
+		close(fd);
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(len, cached->data + off, cache_release,
+		                                                              cached);
+		if (!resp)
+			cache_release(cached);
+	} else if (len <= SMALL_FILE) {
 		char *data = xmalloc(len ? len : 1);
 		ssize_t got = pread(fd, data, len, (off_t)off);
 		close(fd);
@@ -508,6 +678,7 @@ int seed_server_start(const struct seed_server_options *o, struct seed_server **
 	s->address = xstrdup(o->bind_address && *o->bind_address ? o->bind_address : DEFAULT_ADDRESS);
 	s->listen_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->cache.lock, NULL);
 
 	if (add_content(s, o, err) < 0)
 		goto fail;
@@ -584,6 +755,7 @@ void seed_server_stop(struct seed_server *s)
 	free(s->root_real);
 	fetched_free(&s->fetched);
 	pthread_mutex_destroy(&s->lock);
+	cache_free(&s->cache);
 	free(s->address);
 	free(s);
 }

@@ -224,7 +224,6 @@ static int qemu_placement(void *instance, struct kiln_placement *p)
 }
 
 const struct kiln_builder qemu_builder = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "qemu",
 	.builder_id = "transcend.qemu",
 	.doc = "Builds a VM image with QEMU through libvirt, from a cloud image or an installer ISO",

@@ -1,12 +1,15 @@
 /* component.h — the interface every builder, provisioner, post-processor and data source implements.
  *
- * Built-in components are `const struct` values listed in the registry table (src/registry.c); external
- * plugins implement exactly this header. A component never sees HCL syntax: the engine decodes its block
- * against the component's schema (unknown key, wrong type, missing required are reported before anything
- * runs) and hands it a struct kiln_config to read through the accessors below.
+ * Built-in components are `const struct` values listed in the registry table (src/registry.c); the
+ * plugin host (src/plugin/adapter.c) turns each component of an external plugin, which speaks the
+ * protocol of docs/plugins.md and never sees this header, into the same structs. A component never sees
+ * HCL syntax: the engine decodes its block against the component's schema (unknown key, wrong type,
+ * missing required are reported before anything runs) and hands it a struct kiln_config to read through
+ * the accessors below.
  *
- * Versioning: every struct starts with `abi`, which must equal KILN_COMPONENT_ABI. Fields are only ever
- * appended; a change that breaks existing components bumps the ABI number. */
+ * Versioning: this header is private to kiln and its module kiln-components.so, built from one tree.
+ * KILN_COMPONENT_ABI numbers its layout; the module records the number it was built with and
+ * src/registry.c refuses a module built with another, so a change to a struct here bumps it. */
 #ifndef KILN_COMPONENT_H
 #define KILN_COMPONENT_H
 
@@ -17,7 +20,7 @@
 #include "util/error.h"
 #include "util/strv.h"
 
-#define KILN_COMPONENT_ABI 2
+#define KILN_COMPONENT_ABI 3
 
 struct ui;
 struct hcl_value;
@@ -263,7 +266,6 @@ struct kiln_ctx_ops {
 };
 
 struct kiln_ctx {
-	int abi;
 	struct ui *ui;                 /* prefixed with the build's name */
 	const char *build_name;        /* "qemu.debian" */
 	const char *builder_type;      /* "qemu" */
@@ -334,7 +336,6 @@ struct kiln_host_ops {
 };
 
 struct kiln_builder {
-	int abi;
 	const char *type;               /* "qemu" */
 	const char *builder_id;         /* Packer's artifact builder id */
 	const char *doc;                /* one line */
@@ -355,7 +356,6 @@ struct kiln_builder {
 void kiln_host_info_free(struct kiln_host_info *info);
 
 struct kiln_provisioner {
-	int abi;
 	const char *type;               /* "shell" */
 	const char *doc;
 	const struct kiln_schema *schema;
@@ -371,7 +371,6 @@ struct kiln_provisioner {
 };
 
 struct kiln_postprocessor {
-	int abi;
 	const char *type;               /* "checksum" */
 	const char *doc;
 	const struct kiln_schema *schema;
@@ -385,7 +384,6 @@ struct kiln_postprocessor {
 };
 
 struct kiln_datasource {
-	int abi;
 	const char *type;
 	const char *doc;
 	const struct kiln_schema *schema;

@@ -101,7 +101,6 @@ static int file_run(void *instance, struct kiln_ctx *ctx, struct kiln_artifact *
 }
 
 const struct kiln_builder file_builder = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "file",
 	.builder_id = "packer.file",
 	.doc = "Builds no machine: makes an artifact of one file, to try post-processors quickly.",

@@ -100,7 +100,6 @@ static void null_destroy(void *instance)
 }
 
 const struct kiln_builder null_builder = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "null",
 	.builder_id = "fnoeding.null",
 	.doc = "Builds nothing: provisions an existing machine over SSH (or nothing, with communicator = \"none\").",

@@ -26,7 +26,6 @@ static int null_execute(const struct kiln_config *cfg, struct kiln_ctx *ctx, str
 }
 
 const struct kiln_datasource null_datasource = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "null",
 	.doc = "Returns its input as its output (Packer's `null` data source, for trying data sources out).",
 	.schema = &null_schema,

@@ -286,7 +286,6 @@ void build_run_init(struct build_run *r, const struct plan_build *b, const struc
 	r->build = b;
 	r->opts = opts;
 	r->ui = ui_for_target(b->name);
-	r->ctx.abi = KILN_COMPONENT_ABI;
 	r->ctx.ui = r->ui;
 	r->ctx.build_name = b->name;
 	r->ctx.builder_type = b->builder_type;

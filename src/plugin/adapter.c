@@ -402,22 +402,22 @@ int plugin_component_new(enum plugin_kind kind, const char *name, const char *ty
 	}
 	switch (kind) {
 	case PLUGIN_BUILDER:
-		pc->c.builder = (struct kiln_builder){.abi = KILN_COMPONENT_ABI, .type = pc->type, .builder_id = pc->builder_id,
+		pc->c.builder = (struct kiln_builder){.type = pc->type, .builder_id = pc->builder_id,
 						      .doc = pc->doc, .schema = pc->schema, .prepare = prepare, .run = build,
 						      .destroy = destroy};
 		break;
 	case PLUGIN_PROVISIONER:
-		pc->c.provisioner = (struct kiln_provisioner){.abi = KILN_COMPONENT_ABI, .type = pc->type, .doc = pc->doc,
+		pc->c.provisioner = (struct kiln_provisioner){.type = pc->type, .doc = pc->doc,
 							      .schema = pc->schema, .prepare = prepare,
 							      .provision = provision, .destroy = destroy};
 		break;
 	case PLUGIN_POSTPROCESSOR:
-		pc->c.postprocessor = (struct kiln_postprocessor){.abi = KILN_COMPONENT_ABI, .type = pc->type,
+		pc->c.postprocessor = (struct kiln_postprocessor){.type = pc->type,
 								  .doc = pc->doc, .schema = pc->schema, .prepare = prepare,
 								  .run = post_process, .destroy = destroy};
 		break;
 	case PLUGIN_DATASOURCE:
-		pc->c.datasource = (struct kiln_datasource){.abi = KILN_COMPONENT_ABI, .type = pc->type, .doc = pc->doc,
+		pc->c.datasource = (struct kiln_datasource){.type = pc->type, .doc = pc->doc,
 							    .schema = pc->schema, .output_type = pc->output_type,
 							    .execute = execute};
 		break;

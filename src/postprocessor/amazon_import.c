@@ -1295,7 +1295,6 @@ out:
 }
 
 const struct kiln_postprocessor amazon_import_postprocessor = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "amazon-import",
 	.doc = "Uploads the disk to S3 and imports it as an AMI (ImportImage, or ImportSnapshot + RegisterImage)",
 	.schema = &ai_schema,

@@ -105,7 +105,6 @@ static void artifice_destroy(void *instance)
 }
 
 const struct kiln_postprocessor artifice_postprocessor = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "artifice",
 	.doc = "Replaces the artifact's files with the listed ones",
 	.schema = &artifice_schema,

@@ -193,7 +193,6 @@ static void checksum_destroy(void *instance)
 }
 
 const struct kiln_postprocessor checksum_postprocessor = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "checksum",
 	.doc = "Writes checksum files of the artifact's files",
 	.schema = &checksum_schema,

@@ -193,7 +193,6 @@ static void compress_destroy(void *instance)
 }
 
 const struct kiln_postprocessor compress_postprocessor = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "compress",
 	.doc = "Archives and compresses the artifact's files (tar, zip, gzip, xz, zstd, bzip2, lz4)",
 	.schema = &compress_schema,

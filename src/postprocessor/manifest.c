@@ -340,7 +340,6 @@ static void manifest_destroy(void *instance)
 }
 
 const struct kiln_postprocessor manifest_postprocessor = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "manifest",
 	.doc = "Records the build's artifacts in a JSON manifest (Packer's format, plus sha256, formats, "
 	       "sanitize report and the guest's OS and packages)",

@@ -29,7 +29,6 @@ static void shell_local_pp_destroy(void *instance)
 }
 
 const struct kiln_postprocessor shell_local_postprocessor = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "shell-local",
 	.doc = "Runs commands or scripts on the machine kiln runs on, once the artifact exists",
 	.schema = &prov_shell_local_schema,

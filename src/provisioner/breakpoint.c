@@ -75,7 +75,6 @@ static int breakpoint_checkpoint_inputs(void *instance, struct strv *inputs, con
 }
 
 const struct kiln_provisioner breakpoint_provisioner = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "breakpoint",
 	.doc = "Stops the build until Enter is pressed.",
 	.schema = &breakpoint_schema,

@@ -196,7 +196,6 @@ static int file_checkpoint_inputs(void *instance, struct strv *inputs, const cha
 }
 
 const struct kiln_provisioner file_provisioner = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "file",
 	.doc = "Uploads files and directories to the machine, or downloads them from it.",
 	.schema = &file_schema,

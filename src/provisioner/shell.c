@@ -360,7 +360,6 @@ static int shell_checkpoint_inputs(void *instance, struct strv *inputs, const ch
 }
 
 const struct kiln_provisioner shell_provisioner = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "shell",
 	.doc = "Runs shell scripts on the machine over the communicator.",
 	.schema = &shell_schema,

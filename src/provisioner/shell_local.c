@@ -228,7 +228,6 @@ static int shell_local_checkpoint_inputs(void *instance, struct strv *inputs, co
 }
 
 const struct kiln_provisioner shell_local_provisioner = {
-	.abi = KILN_COMPONENT_ABI,
 	.type = "shell-local",
 	.doc = "Runs commands or scripts on the computer kiln runs on.",
 	.schema = &prov_shell_local_schema,

@@ -213,6 +213,54 @@ test_expect_success 'clients that hang up mid-download do not hurt the server' '
 	fetch /a.txt -o body && test_cmp www/a.txt body
 '
 
+# Files above 64 KiB and up to 4 MiB are read once and kept in memory (http-seed/server.c's file
+# cache) once they are more than a second old; every other case and every change goes to the file.
+test_expect_success 'a file kept in memory is served whole and in ranges, from several clients' '
+	head -c 300000 /dev/urandom >www/mem.bin &&
+	sleep 2 &&
+	fetch /mem.bin -o b1 && cmp www/mem.bin b1 &&
+	test_grep "http-seed: keeping /mem.bin in memory (300000 bytes)" debug.log &&
+	fetch /mem.bin -o b2 && cmp www/mem.bin b2 &&
+	fetch /mem.bin -r 70000-169999 -D h -o r &&
+	test_grep "^HTTP/1.1 206" h &&
+	test_grep -i "^Content-Range: bytes 70000-169999/300000" h &&
+	tail -c +70001 www/mem.bin | head -c 100000 >want && cmp want r &&
+	fetch /mem.bin -r -80000 -o r && tail -c 80000 www/mem.bin >want && cmp want r &&
+	fetch /mem.bin -I -o h && test_grep -i "^Content-Length: 300000" h &&
+	mpids= &&
+	for i in 1 2 3 4 5 6 7 8; do
+		curl -sS --noproxy "*" --max-time 30 -o "m$i.out" "http://127.0.0.1:$port/mem.bin" & mpids="$mpids $!"
+	done &&
+	wait $mpids &&
+	for i in 1 2 3 4 5 6 7 8; do cmp www/mem.bin "m$i.out" || return 1; done &&
+	test $(grep -c "keeping /mem.bin in memory" debug.log) -eq 1
+'
+
+test_expect_success 'a kept file changed in place, replaced or truncated is served as it is now' '
+	test_grep "keeping /mem.bin in memory" debug.log &&
+	head -c 300000 /dev/urandom | dd of=www/mem.bin conv=notrunc status=none &&
+	fetch /mem.bin -o b && cmp www/mem.bin b &&
+	touch -d "2020-01-01" www/mem.bin &&
+	fetch /mem.bin -o b && cmp www/mem.bin b &&
+	sleep 2 && fetch /mem.bin -o b && cmp www/mem.bin b &&
+	test $(grep -c "keeping /mem.bin in memory" debug.log) -eq 2 &&
+	printf "changed" | dd of=www/mem.bin bs=1 seek=1000 conv=notrunc status=none &&
+	fetch /mem.bin -o b && cmp www/mem.bin b &&
+	head -c 200000 /dev/urandom >new && mv new www/mem.bin &&
+	fetch /mem.bin -o b && cmp www/mem.bin b &&
+	truncate -s 100000 www/mem.bin &&
+	fetch /mem.bin -o b && cmp www/mem.bin b
+'
+
+test_expect_success 'files over 4 MiB are sent from the file, not kept' '
+	head -c 5000000 /dev/urandom >www/large.bin &&
+	test_when_finished "rm -f www/large.bin" &&
+	sleep 2 &&
+	fetch /large.bin -o b && cmp www/large.bin b &&
+	fetch /large.bin -r 4999000- -o r && tail -c 1000 www/large.bin >want && cmp want r &&
+	! grep -q "keeping /large.bin" debug.log
+'
+
 test_expect_success 'keep-alive: one connection serves several requests' '
 	curl -sS --noproxy "*" -v -o /dev/null -o /dev/null \
 		"http://127.0.0.1:$port/a.txt" "http://127.0.0.1:$port/ks.cfg" 2>err &&

@@ -21,9 +21,10 @@ fi
 
 mkdir -p www/dir outside
 printf 'hello\n' >www/a.txt
-head -c 300000 /dev/urandom >www/big.bin
+head -c 300000 /dev/urandom >www/big.bin   # kept in the server's file cache once settled
 printf 'secret\n' >outside/secret
 ln -s ../outside/secret www/escape
+sleep 2   # big.bin must be more than a second old to be cached
 
 test_expect_success "the server serves and stops cleanly under $checker" '
 	SEED_WAIT=600 SEED_WRAPPER="$wrapper" seed_serve vg -d www -p 0-0 -t /user-data="#cloud-config" -t /meta-data="instance-id: x" &&
@@ -43,6 +44,10 @@ test_expect_success "the server serves and stops cleanly under $checker" '
 	done &&
 	wait $pids &&
 	for i in 1 2 3 4 5 6; do cmp www/big.bin "par$i" || return 1; done &&
+	curl -s --noproxy "*" --max-time 60 -r 1000-200000 -o part "$base/big.bin" &&
+	tail -c +1001 www/big.bin | head -c 199001 >want && cmp want part &&
+	head -c 300000 /dev/urandom | dd of=www/big.bin conv=notrunc status=none &&
+	curl -s --noproxy "*" --max-time 60 -o changed "$base/big.bin" && cmp www/big.bin changed &&
 	for p in /escape /%2e%2e/outside/secret; do
 		curl -s --noproxy "*" --path-as-is --max-time 60 -o body -w "%{http_code}\n" "$base$p" >code &&
 		echo 403 >want && test_cmp want code && ! grep -q secret body || return 1

@@ -6,7 +6,8 @@
 # directory), extra vars and env vars; a failing task fails the build with Ansible's message;
 # use_proxy = true and false; an inventory template with groups; the connection goes straight to the
 # sshd with the build's key (host key pinned in a known_hosts of the run, never ~/.ssh); password
-# logins; max_retries; ssh without compression unless the user sets ssh_args; and ansible-local,
+# logins; max_retries; ssh without compression unless the user sets ssh_args; the controller's temp
+# files in the run's directory unless the user sets local_tmp; and ansible-local,
 # uploaded through the communicator and run on the machine.
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/sshd.sh"
@@ -398,6 +399,33 @@ test_expect_success 'ssh runs without compression (-C) by default; ssh_args from
 	rm -f ansible.cfg &&
 	test $rc = 0 &&
 	test_grep "SSH: EXEC ssh -C -o ControlMaster=auto -o ControlPersist=20s " out &&
+	no_leftovers
+'
+
+test_expect_success 'Ansible keeps its controller temp files in the run directory; local_tmp from ansible.cfg wins' '
+	cat >pb/tmp.yml <<-EOF &&
+	- hosts: all
+	  gather_facts: false
+	  tasks:
+	    - ansible.builtin.copy: {content: "through local_tmp\\n", dest: "$SSHD_HOME/tmpcheck.txt"}
+	EOF
+	ansible_template t.pkr.hcl <<-\EOF &&
+	    playbook_file   = "pb/tmp.yml"
+	    extra_arguments = ["-vvv"]
+	EOF
+	"$KILN" build t.pkr.hcl >out 2>err &&
+	grep "PUT " out >put &&
+	test_grep "PUT $TMPDIR/kiln-ansible\.[^/]*/tmp/ansible-local-" put &&
+	! grep "PUT $HOME/.ansible" put &&
+	test_grep "through local_tmp" "$SSHD_HOME/tmpcheck.txt" &&
+	rm "$SSHD_HOME/tmpcheck.txt" &&
+	printf "%s\n" "[defaults]" "local_tmp = $TEST_DIR/lt" >ansible.cfg &&
+	"$KILN" build t.pkr.hcl >out 2>err;
+	rc=$?
+	rm -f ansible.cfg &&
+	test $rc = 0 &&
+	grep "PUT " out >put &&
+	test_grep "PUT $TEST_DIR/lt/ansible-local-" put &&
 	no_leftovers
 '
 

@@ -480,7 +480,7 @@ static int fp_inputs(void *inst, struct strv *inputs, const char **why_not)
 }
 
 static const struct kiln_provisioner fake_prov = {
-	.abi = KILN_COMPONENT_ABI, .type = "fakeprov", .prepare = fp_prepare, .provision = fp_provision,
+	.type = "fakeprov", .prepare = fp_prepare, .provision = fp_provision,
 	.checkpoint_inputs = fp_inputs,
 };
 
@@ -542,7 +542,7 @@ static int fb_run(void *inst, struct kiln_ctx *ctx, struct kiln_artifact **artif
 }
 
 static const struct kiln_builder fake_builder = {
-	.abi = KILN_COMPONENT_ABI, .type = "fake", .builder_id = "fake.builder", .prepare = fb_prepare, .run = fb_run,
+	.type = "fake", .builder_id = "fake.builder", .prepare = fb_prepare, .run = fb_run,
 };
 
 static char *out_data;

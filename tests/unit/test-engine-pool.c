@@ -348,7 +348,7 @@ static int fb_placement(void *inst, struct kiln_placement *p)
 }
 
 static const struct kiln_builder pool_builder = {
-	.abi = KILN_COMPONENT_ABI, .type = "fake", .builder_id = "fake.builder", .prepare = fb_prepare, .run = fb_run,
+	.type = "fake", .builder_id = "fake.builder", .prepare = fb_prepare, .run = fb_run,
 	.placement = fb_placement, .host_ops = &fake_ops,
 };
 

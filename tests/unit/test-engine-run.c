@@ -105,7 +105,7 @@ static int fb_run(void *inst, struct kiln_ctx *ctx, struct kiln_artifact **artif
 }
 
 static const struct kiln_builder fake_builder = {
-	.abi = KILN_COMPONENT_ABI, .type = "fake", .builder_id = "fake.builder",
+	.type = "fake", .builder_id = "fake.builder",
 	.prepare = fb_prepare, .run = fb_run,
 };
 
@@ -141,7 +141,7 @@ static int fp_provision(void *inst, struct kiln_ctx *ctx, struct kiln_comm *comm
 }
 
 static const struct kiln_provisioner fake_prov = {
-	.abi = KILN_COMPONENT_ABI, .type = "fakeprov", .prepare = fp_prepare, .provision = fp_provision,
+	.type = "fakeprov", .prepare = fp_prepare, .provision = fp_provision,
 };
 
 /* --- fake post-processor: "compress" makes a new artifact (keep=false), "manifest" returns its input --- */
@@ -176,7 +176,7 @@ static int fpp_run(void *inst, struct kiln_ctx *ctx, struct kiln_artifact *in, s
 }
 
 static const struct kiln_postprocessor fake_pp = {
-	.abi = KILN_COMPONENT_ABI, .type = "fakepp", .prepare = fpp_prepare, .run = fpp_run,
+	.type = "fakepp", .prepare = fpp_prepare, .run = fpp_run,
 };
 
 /* --- plan construction --- */

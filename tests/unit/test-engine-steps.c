@@ -84,7 +84,7 @@ static void test_failure_cleans_up_including_failed_step(void **state)
 	struct trace t = {.log = BUF_INIT, .fail_at = 2, .fail_times = 1};
 	struct kiln_error err = ERR_INIT;
 	enum steps_outcome out;
-	struct kiln_ctx ctx = {.abi = KILN_COMPONENT_ABI, .on_error = KILN_ON_ERROR_CLEANUP};
+	struct kiln_ctx ctx = {.on_error = KILN_ON_ERROR_CLEANUP};
 	assert_int_equal(run_with(&t, &ctx, &out, NULL, &err), -1);
 	assert_string_equal(buf_cstr(&t.log), "r1 r2 c2 c1 ");
 	assert_int_equal(out, STEPS_FAILED);
@@ -102,7 +102,7 @@ static void test_abort_keeps_everything(void **state)
 	struct trace t = {.log = BUF_INIT, .fail_at = 3, .fail_times = 1};
 	struct kiln_error err = ERR_INIT;
 	enum steps_outcome out;
-	struct kiln_ctx ctx = {.abi = KILN_COMPONENT_ABI, .on_error = KILN_ON_ERROR_ABORT};
+	struct kiln_ctx ctx = {.on_error = KILN_ON_ERROR_ABORT};
 	assert_int_equal(run_with(&t, &ctx, &out, NULL, &err), -1);
 	assert_string_equal(buf_cstr(&t.log), "r1 r2 r3 ");
 	assert_int_equal(out, STEPS_ABORTED);
@@ -122,7 +122,7 @@ static void test_policy_overrides_abort(void **state)
 	struct trace t = {.log = BUF_INIT, .fail_at = 2, .fail_times = 1};
 	struct kiln_error err = ERR_INIT;
 	enum steps_outcome out;
-	struct kiln_ctx ctx = {.abi = KILN_COMPONENT_ABI, .on_error = KILN_ON_ERROR_ABORT};
+	struct kiln_ctx ctx = {.on_error = KILN_ON_ERROR_ABORT};
 	struct steps_opts o = {.ctx = &ctx, .outcome = &out, .policy = always_cleanup};
 	assert_int_equal(steps_run(steps, 3, &t, &o, &err), -1);
 	assert_string_equal(buf_cstr(&t.log), "r1 r2 c2 c1 ");
@@ -137,7 +137,7 @@ static void test_cancel_cleans_up_even_with_abort(void **state)
 	struct trace t = {.log = BUF_INIT, .cancel_at = 2};
 	struct kiln_error err = ERR_INIT;
 	enum steps_outcome out;
-	struct kiln_ctx ctx = {.abi = KILN_COMPONENT_ABI, .on_error = KILN_ON_ERROR_ABORT};
+	struct kiln_ctx ctx = {.on_error = KILN_ON_ERROR_ABORT};
 	assert_int_equal(run_with(&t, &ctx, &out, NULL, &err), -1);
 	assert_string_equal(buf_cstr(&t.log), "r1 r2 c2 c1 ");
 	assert_int_equal(out, STEPS_CANCELLED);
@@ -153,7 +153,7 @@ static void test_ask_without_terminal_cleans_up(void **state)
 	struct trace t = {.log = BUF_INIT, .fail_at = 1, .fail_times = 1};
 	struct kiln_error err = ERR_INIT;
 	enum steps_outcome out;
-	struct kiln_ctx ctx = {.abi = KILN_COMPONENT_ABI, .on_error = KILN_ON_ERROR_ASK};
+	struct kiln_ctx ctx = {.on_error = KILN_ON_ERROR_ASK};
 	assert_int_equal(run_with(&t, &ctx, &out, NULL, &err), -1);
 	assert_string_equal(buf_cstr(&t.log), "r1 c1 ");
 	assert_int_equal(out, STEPS_FAILED);
@@ -177,7 +177,7 @@ static void test_debug_pauses_before_each_step(void **state)
 {
 	(void)state;
 	static const struct kiln_ctx_ops ops = {.pause = record_pause};
-	struct kiln_ctx ctx = {.abi = KILN_COMPONENT_ABI, .debug = true, .ops = &ops};
+	struct kiln_ctx ctx = {.debug = true, .ops = &ops};
 	struct trace t = {.log = BUF_INIT};
 	struct kiln_error err = ERR_INIT;
 	pause_limit = 10;

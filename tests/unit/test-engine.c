@@ -28,7 +28,7 @@ static void test_artifact(void **state)
 static void test_expand(void **state)
 {
 	(void)state;
-	struct kiln_ctx ctx = {.abi = KILN_COMPONENT_ABI};
+	struct kiln_ctx ctx = {0};
 	kiln_ctx_set(&ctx, "HTTPIP", "10.0.2.2");
 	kiln_ctx_set(&ctx, "HTTPPort", "8100");
 	kiln_ctx_set(&ctx, "HTTPPort", "8101");

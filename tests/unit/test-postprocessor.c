@@ -145,7 +145,7 @@ static int prepare(struct loaded *l, size_t c, const struct kiln_postprocessor *
 
 static struct kiln_ctx mkctx(void)
 {
-	struct kiln_ctx ctx = {.abi = KILN_COMPONENT_ABI};
+	struct kiln_ctx ctx = {0};
 	ctx.ui = ui_global();
 	ctx.build_name = "qemu.debian";
 	ctx.builder_type = "null";

@@ -18,7 +18,7 @@
 static void test_env_build_injects_and_sorts(void **state)
 {
 	(void)state;
-	struct kiln_ctx ctx = {.abi = KILN_COMPONENT_ABI, .build_name = "qemu.debian", .builder_type = "qemu"};
+	struct kiln_ctx ctx = {.build_name = "qemu.debian", .builder_type = "qemu"};
 	kiln_ctx_set(&ctx, "PackerHTTPAddr", "10.0.2.2:8080");
 	kiln_ctx_set(&ctx, "PackerHTTPIP", "10.0.2.2");
 	kiln_ctx_set(&ctx, "PackerHTTPPort", "8080");
@@ -42,7 +42,7 @@ static void test_env_build_injects_and_sorts(void **state)
 static void test_env_build_without_http(void **state)
 {
 	(void)state;
-	struct kiln_ctx ctx = {.abi = KILN_COMPONENT_ABI, .build_name = "null.x", .builder_type = "null"};
+	struct kiln_ctx ctx = {.build_name = "null.x", .builder_type = "null"};
 	struct strv env = STRV_INIT;
 	prov_env_build(&ctx, NULL, &env);
 	assert_int_equal(env.n, 2);

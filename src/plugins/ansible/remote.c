@@ -360,25 +360,36 @@ static char *ansible_cfg(const struct run *r)
 	return found;
 }
 
-/* Ansible's default ssh_args are "-C -o ControlMaster=auto -o ControlPersist=60s": -C compresses
- * every module (about 140 KB each, already deflated then base64-encoded) on both ends of the link,
- * CPU that the build machine, usually on the same host or network, pays for nothing. kiln's default
- * keeps the connection master and drops -C, unless the user chose ssh_args: ANSIBLE_SSH_ARGS in
- * kiln's environment or ansible_env_vars, or ssh_args in the ansible.cfg Ansible reads (the inventory
- * variable ansible_ssh_args overrides it anyway). */
-static void default_ssh_args(struct run *r)
+/* Sets Ansible setting `key` through its environment variable `env` unless the user chose it: `env` in
+ * kiln's environment or ansible_env_vars, or `key` in the ansible.cfg Ansible reads. */
+static void default_setting(struct run *r, const char *env, const char *key, const char *val)
 {
-	if (env_value(r, "ANSIBLE_SSH_ARGS"))
+	if (env_value(r, env))
 		return;
 	char *cfg = ansible_cfg(r);
 	char *text = cfg ? ans_read_file(cfg) : NULL;
-	bool set = text && ans_config_sets(text, "ssh_args");
+	bool set = text && ans_config_sets(text, key);
 	if (set)
-		kp_log(r->ctx, "ansible: %s sets ssh_args; kiln leaves them", cfg);
+		kp_log(r->ctx, "ansible: %s sets %s; kiln leaves it", cfg, key);
 	else
-		push_env(r, "ANSIBLE_SSH_ARGS", "-o ControlMaster=auto -o ControlPersist=60s");
+		push_env(r, env, val);
 	free(text);
 	free(cfg);
+}
+
+/* Ansible's default ssh_args are "-C -o ControlMaster=auto -o ControlPersist=60s": -C compresses
+ * every module (about 140 KB each, already deflated then base64-encoded) on both ends of the link,
+ * CPU that the build machine, usually on the same host or network, pays for nothing. kiln's default
+ * keeps the connection master and drops -C, unless the user chose ssh_args (the inventory variable
+ * ansible_ssh_args overrides it anyway).
+ * Ansible's controller keeps its temporary files in ~/.ansible/tmp/ansible-local-*, which a killed
+ * run leaves behind: kiln points local_tmp into the run's directory, removed whatever happens. */
+static void default_settings(struct run *r)
+{
+	default_setting(r, "ANSIBLE_SSH_ARGS", "ssh_args", "-o ControlMaster=auto -o ControlPersist=60s");
+	char *tmp = kp_printf("%s/tmp", r->dir);
+	default_setting(r, "ANSIBLE_LOCAL_TEMP", "local_tmp", tmp);
+	free(tmp);
 }
 
 static int set_up_connection(struct run *r)
@@ -457,7 +468,7 @@ static int set_up_connection(struct run *r)
 		if (colls && *colls)
 			push_path_env(r, "ANSIBLE_COLLECTIONS_PATH", colls);
 		ans_strv_from_json(&r->env, kp_json_get(c, "ansible_env_vars"));
-		default_ssh_args(r);
+		default_settings(r);
 	}
 	ans_buf_free(&common);
 	return rc;
