@@ -16,10 +16,16 @@
  *
  * The guest's file systems are synced before each snapshot, so a checkpoint's disk alone is also a
  * consistent state: when the memory cannot be restored (another accelerator, a device that changed),
- * the disk is booted instead. */
+ * the disk is booted instead.
+ *
+ * The final disk. After the last provisioner nothing runs in the guest, so that checkpoint waits for
+ * the shutdown (offline_identity: the shutdown command is in its key): the tops, which nothing writes
+ * any more, move into it and new empty layers take their place for sanitize and export. A build that
+ * starts from it (qemu_ckpt_final) runs no machine. */
 #include "qemu/checkpoint.h"
 #include "qemu/build.h"
 #include "qemu/disk.h"
+#include "qemu/download.h"
 #include "qemu/libvirt.h"
 #include "ui/ui.h"
 #include "util/buf.h"
@@ -53,7 +59,7 @@ struct qemu_ckpt {
 	const char *base_link;                   /* engine-owned; NULL without a base image */
 	/* what the restored checkpoint holds (its builder.json) */
 	struct strv r_layers, r_formats;
-	bool r_kvm, r_memory, r_key;
+	bool r_kvm, r_memory, r_key, r_offline;
 	char *r_nvram;
 	/* the disks' current top images (main disk first) */
 	struct strv cur, cur_formats;
@@ -62,6 +68,7 @@ struct qemu_ckpt {
 	char *uuid;
 	bool restored_memory;
 	bool broken;
+	bool machine_off;     /* the guest powered off cleanly after the provisioners: save() keeps the disks */
 };
 
 /* ------------------------------------------------------------------------------------------------
@@ -96,6 +103,7 @@ static int read_meta(struct qemu_ckpt *k, struct kiln_error *err)
 	k->r_kvm = json_is_true(json_object_get(o, "kvm"));
 	k->r_memory = json_is_true(json_object_get(o, "memory"));
 	k->r_key = json_is_true(json_object_get(o, "ssh_key"));
+	k->r_offline = json_is_true(json_object_get(o, "offline"));
 	const char *nv = json_string_value(json_object_get(o, "nvram"));
 	k->r_nvram = nv ? path_join(k->restore->dir, nv) : NULL;
 	rc = 0;
@@ -107,14 +115,14 @@ out:
 }
 
 static int write_meta(struct qemu_build *b, const char *dir, const struct strv *layers, const struct strv *formats,
-		      bool memory, bool nvram, struct kiln_error *err)
+		      bool memory, bool nvram, bool offline, struct kiln_error *err)
 {
 	json_t *disks = json_array();
 	for (size_t i = 0; i < layers->n; i++)
 		json_array_append_new(disks, json_pack("{s:s, s:s}", "file", layers->v[i], "format", formats->v[i]));
-	json_t *o = json_pack("{s:i, s:o, s:b, s:b, s:b, s:s, s:s?}", "version", 1, "disks", disks, "kvm", b->accel.kvm,
-			      "memory", memory, "ssh_key", b->keypair != NULL, "machine", b->cfg->machine_type,
-			      "nvram", nvram ? "nvram.fd" : NULL);
+	json_t *o = json_pack("{s:i, s:o, s:b, s:b, s:b, s:b, s:s, s:s?}", "version", 1, "disks", disks, "kvm",
+			      b->accel.kvm, "memory", memory, "offline", offline, "ssh_key", b->keypair != NULL, "machine",
+			      b->cfg->machine_type, "nvram", nvram ? "nvram.fd" : NULL);
 	char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(o);
 	char *path = path_join(dir, META_FILE);
@@ -150,9 +158,9 @@ static int base_digest(struct qemu_build *b, char **out, struct kiln_error *err)
 		*out = xstrdup(sum);
 		return 0;
 	}
-	ui_message(b->ui, "Hashing %s for the checkpoint keys...", b->source.path);
+	/* the download cache's content stamp (device, inode, size, mtime) spares hashing it every build */
 	char *hex = NULL;
-	if (hash_file_hex("sha256", b->source.path, &hex, err) < 0)
+	if (qemu_file_sha256(b->source.path, b->ui, &hex, err) < 0)
 		return -1;
 	*out = xasprintf("sha256:%s", hex);
 	free(hex);
@@ -174,6 +182,15 @@ static char *identity(const struct qemu_build *b)
 	return buf_detach(&id);
 }
 
+/* What the power-off does to the disk, for the key of the final disk's checkpoint: the shutdown
+ * command (host-side for the other keys) and whether the temporary key is removed before it. */
+static char *offline_identity(const struct qemu_build *b)
+{
+	const struct qemu_config *c = b->cfg;
+	return xasprintf("shutdown_command=%s\nclear_authorized_keys=%d\n", c->shutdown_command ? c->shutdown_command : "",
+			 c->ssh.clear_authorized_keys && c->ssh.wants_temp_key);
+}
+
 int qemu_step_checkpoints(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
@@ -182,7 +199,7 @@ int qemu_step_checkpoints(void *state, struct kiln_error *err)
 		return 0;
 	struct kiln_checkpoint_start st = {0};
 	struct strv inputs = STRV_INIT;
-	char *digest = NULL, *id = NULL;
+	char *digest = NULL, *id = NULL, *off_id = NULL;
 	char *no = why_not(b);
 	int rc = -1;
 	if (!no && base_digest(b, &digest, err) < 0)
@@ -202,6 +219,7 @@ int qemu_step_checkpoints(void *state, struct kiln_error *err)
 		free(pub);
 	}
 	id = identity(b);
+	off_id = offline_identity(b);
 	st.base_path = c->disk_image ? b->source.path : NULL;
 	st.base_digest = digest;
 	st.identity = id;
@@ -209,6 +227,7 @@ int qemu_step_checkpoints(void *state, struct kiln_error *err)
 	st.why_not = no;
 	st.save = save;
 	st.save_arg = b;
+	st.offline_identity = off_id;
 	const struct kiln_checkpoint *restore = NULL;
 	const char *link = NULL, *work = NULL;
 	if (b->ctx->ops->checkpoint_begin(b->ctx, &st, &restore, &link, &work, err) < 0)
@@ -229,6 +248,7 @@ out:
 	free(no);
 	free(digest);
 	free(id);
+	free(off_id);
 	strv_free(&inputs);
 	return rc;
 }
@@ -253,6 +273,19 @@ void qemu_cleanup_checkpoints(void *state)
 bool qemu_ckpt_restoring(const struct qemu_build *b)
 {
 	return b->ck && b->ck->restore;
+}
+
+bool qemu_ckpt_final(const struct qemu_build *b)
+{
+	return qemu_ckpt_restoring(b) && b->ck->restore->whole && b->ck->r_offline && !b->ck->r_memory;
+}
+
+void qemu_ckpt_machine_off(struct qemu_build *b)
+{
+	if (!b->ck || !b->ctx->ops || !b->ctx->ops->checkpoint_machine_off)
+		return;
+	b->ck->machine_off = true;
+	b->ctx->ops->checkpoint_machine_off(b->ctx);
 }
 
 const char *qemu_ckpt_work_dir(const struct qemu_build *b)
@@ -433,6 +466,10 @@ static void *feed(void *arg)
 		usleep(5000);
 	}
 	fcntl(out, F_SETFL, fcntl(out, F_GETFL) & ~O_NONBLOCK);
+	/* hundreds of MiB go through it: a pipe of 1 MiB (the default maximum) instead of 64 KiB spares
+	 * most of the wake-ups between this thread and QEMU (a smaller size is kept when refused) */
+	(void)fcntl(out, F_SETPIPE_SZ, 1 << 20);
+	(void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (fd_write_all(out, hdr, sizeof hdr) < 0 || fd_write_all(out, data, data_len) < 0) {
 		f->error = xasprintf("writing the restore pipe: %s", strerror(errno));
 		goto out;
@@ -513,12 +550,41 @@ out:
 	return rc;
 }
 
+/* The guest's clock as its first output line says, and when (host realtime, ms) that line arrived. */
+struct guest_clock {
+	long long guest;
+	long long arrived_ms;
+};
+
+static long long realtime_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void note_time(void *arg, bool is_stderr, const char *line)
 {
-	(void)is_stderr;
-	long long *guest = arg;
-	if (*guest == 0)
-		*guest = atoll(line);
+	struct guest_clock *c = arg;
+	if (!is_stderr && c->guest == 0 && (c->guest = atoll(line)) > 0)
+		c->arrived_ms = realtime_ms();
+}
+
+/* Run `date -u -s @EXPR` in the guest as root (directly, or through sudo -n); EXPR is shell arithmetic
+ * evaluated right before date runs, so the time sudo and the shells take to start is counted. */
+static int guest_set_clock(struct qemu_build *b, const char *prefix, const char *expr, struct guest_clock *seen,
+			   struct kiln_error *err)
+{
+	/* c is expanded here ($t, $s), its \$ parts by the shell that runs date: sudo keeps no variables */
+	char *cmd = xasprintf("%sc=\"date -u -s @\\$(( %s ))\"; if [ \"$(id -u)\" = 0 ]; then sh -c \"$c\"; "
+			      "else sudo -n sh -c \"$c\"; fi >/dev/null 2>&1",
+			      prefix, expr);
+	int status = -1;
+	int rc = b->comm->ops->exec(b->comm, cmd, note_time, seen, &status, err);
+	free(cmd);
+	if (rc == 0 && status != 0)
+		rc = err_set(err, "date -s failed (status %d)", status);
+	return rc;
 }
 
 void qemu_ckpt_connected(struct qemu_build *b)
@@ -526,22 +592,32 @@ void qemu_ckpt_connected(struct qemu_build *b)
 	struct qemu_ckpt *k = b->ck;
 	if (!k || !k->restored_memory || !b->comm)
 		return;
-	long long now = (long long)time(NULL), guest = 0;
-	char *cmd = xasprintf("date +%%s; t=%lld; if [ \"$(id -u)\" = 0 ]; then date -u -s \"@$t\"; else sudo -n date -u -s \"@$t\"; "
-			      "fi >/dev/null 2>&1",
-			      now);
-	int status = -1;
+	/* The guest's clock stopped when its memory was saved. It is set to the host's time plus however
+	 * long the guest took from printing its clock to setting it; what it cannot see — the time between
+	 * kiln reading its own clock and the guest starting the command (seconds on a busy machine) — is
+	 * measured from when the guest's first line arrives, and made up with a second, relative step. */
+	long long sent_ms = realtime_ms();
+	char *prefix = xasprintf("s=$(date +%%s); echo \"$s\"; t=%lld; ", sent_ms / 1000);
+	struct guest_clock seen = {0, 0};
 	struct kiln_error e = ERR_INIT;
-	int rc = b->comm->ops->exec(b->comm, cmd, note_time, &guest, &status, &e);
-	free(cmd);
-	long long behind = guest > 0 ? now - guest : 0;
-	if (rc == 0 && status == 0) {
+	int rc = guest_set_clock(b, prefix, "$t + \\$(date +%s) - $s", &seen, &e);
+	free(prefix);
+	long long behind = seen.guest > 0 ? seen.arrived_ms / 1000 - seen.guest : 0;
+	long long late = seen.guest > 0 ? (seen.arrived_ms - sent_ms) / 1000 : 0;
+	if (rc == 0 && late >= 2) {
+		char expr[64];
+		snprintf(expr, sizeof expr, "\\$(date +%%s) + %lld", late);
+		struct guest_clock again = {0, 0};
+		rc = guest_set_clock(b, "", expr, &again, &e);
+		log_debug("qemu: the restored guest's clock was set %llds late: moved on by that much", late);
+	}
+	if (rc == 0) {
 		if (behind > 1)
 			ui_message(b->ui, "Set the restored guest's clock forward by %llds", behind);
 	} else {
 		ui_warn(b->ui, "Cannot set the restored guest's clock (%s): it is %llds behind; a provisioner that needs the right "
 			       "time should set it (the user needs root or passwordless sudo for kiln to do it)",
-			rc < 0 ? err_cause(&e) : "date -s failed", behind);
+			err_cause(&e), behind);
 	}
 	err_clear(&e);
 }
@@ -573,6 +649,42 @@ static const char *ext_of(const char *format)
 	return strcmp(format, "qcow2") == 0 ? "qcow2" : "img";
 }
 
+/* A checkpoint's new top layers (paths[i] on finals[i]), made on a thread of their own while the guest
+ * syncs its file systems: two qemu-img runs less on the build's path. */
+struct overlay_job {
+	struct qemu_ckpt *k;
+	const struct strv *paths, *finals;
+	struct kiln_error err;
+	int rc;
+};
+
+static void *make_overlays(void *arg)
+{
+	struct overlay_job *j = arg;
+	struct qemu_ckpt *k = j->k;
+	size_t n = k->cur.n;
+	j->rc = -1;
+	if (!k->sizes) {
+		uint64_t *sizes = xcalloc(n, sizeof *sizes);
+		for (size_t i = 0; i < n; i++) {
+			struct qemu_img_info info;
+			if (qemu_img_info(k->cur.v[i], &info, &j->err) < 0) {
+				free(sizes);
+				return NULL;
+			}
+			sizes[i] = info.virtual_size;
+			qemu_img_info_free(&info);
+		}
+		k->sizes = sizes;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (qemu_img_create_overlay_unsafe(j->paths->v[i], j->finals->v[i], k->cur_formats.v[i], k->sizes[i],
+						   &j->err) < 0)
+			return NULL;
+	j->rc = 0;
+	return NULL;
+}
+
 static int save(void *arg, const char *dir, const char *final_dir, bool with_memory, bool *memory_saved,
 		struct kiln_error *err)
 {
@@ -581,60 +693,62 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 	*memory_saved = false;
 	if (!k || k->broken)
 		return err_set(err, "an earlier checkpoint of this build failed half way");
-	if (!b->vm)
+	if (!b->vm && !k->machine_off)
 		return err_set(err, "the VM is not running");
 	size_t n = k->cur.n;
-	if (!k->sizes) {
-		k->sizes = xcalloc(n, sizeof *k->sizes);
-		for (size_t i = 0; i < n; i++) {
-			struct qemu_img_info info;
-			if (qemu_img_info(k->cur.v[i], &info, err) < 0)
-				return -1;
-			k->sizes[i] = info.virtual_size;
-			qemu_img_info_free(&info);
-		}
-	}
 	long t0 = time_mono_ms();
-	guest_sync(b);
-	long t_sync = time_mono_ms();
-	struct strv layers = STRV_INIT, formats = STRV_INIT, next = STRV_INIT, skip = STRV_INIT;
+	struct strv layers = STRV_INIT, formats = STRV_INIT, next = STRV_INIT, finals = STRV_INIT, skip = STRV_INIT;
 	char *memory = NULL;
 	int rc = -1;
+	bool moved = false;
 	k->seq++;
 	for (size_t i = 0; i < n; i++) {
 		strv_push(&formats, k->cur_formats.v[i]);
 		char *layer = xasprintf("layer-disk%zu.%s", i, ext_of(k->cur_formats.v[i]));
-		char *final = path_join(final_dir, layer);
 		char *name = xasprintf("disk%zu-%u.qcow2", i, k->seq);
-		char *over = path_join(k->work_dir, name);
-		free(name);
+		strv_push_owned(&finals, path_join(final_dir, layer));
+		strv_push_owned(&next, path_join(k->work_dir, name));
 		strv_push_owned(&layers, layer);
-		strv_push_owned(&next, over);
-		int r = qemu_img_create_overlay_unsafe(over, final, k->cur_formats.v[i], k->sizes[i], err);
-		free(final);
-		if (r < 0)
-			goto fail;
+		free(name);
 	}
-	const char *ro[] = {b->cd_iso, b->seed_iso, b->cfg->disk_image ? NULL : b->source.path};
-	for (size_t i = 0; i < 3; i++)
-		if (ro[i])
-			strv_push(&skip, ro[i]);
-	memory = with_memory ? path_join(dir, "memory") : NULL;
+	struct overlay_job job = {k, &next, &finals, ERR_INIT, -1};
+	pthread_t maker;
+	bool threaded = !k->machine_off && pthread_create(&maker, NULL, make_overlays, &job) == 0;
+	if (!k->machine_off)
+		guest_sync(b);
+	long t_sync = time_mono_ms();
+	if (threaded)
+		pthread_join(maker, NULL);
+	else
+		make_overlays(&job);
+	if (job.rc < 0) {
+		err_move(err, &job.err);
+		goto fail;
+	}
 	long t_create = time_mono_ms();
-	if (qemu_vm_snapshot(b->vm, memory, k->cur.v, next.v, n, skip.v, skip.n, err) < 0) {
-		if (!memory)
-			goto fail;
-		/* a device that cannot migrate refuses the memory: a disk-only checkpoint still helps */
-		log_debug("qemu: snapshot with memory failed (%s); trying the disk alone", err_cause(err));
-		err_clear(err);
-		unlink(memory);
-		free(memory);
-		memory = NULL;
-		if (qemu_vm_snapshot(b->vm, NULL, k->cur.v, next.v, n, skip.v, skip.n, err) < 0)
-			goto fail;
+	if (k->machine_off) {
+		/* nothing writes the disks: the new tops are simply the ones the finishing steps use */
+	} else {
+		const char *ro[] = {b->cd_iso, b->seed_iso, b->cfg->disk_image ? NULL : b->source.path};
+		for (size_t i = 0; i < 3; i++)
+			if (ro[i])
+				strv_push(&skip, ro[i]);
+		memory = with_memory ? path_join(dir, "memory") : NULL;
+		if (qemu_vm_snapshot(b->vm, memory, k->cur.v, next.v, n, skip.v, skip.n, err) < 0) {
+			if (!memory)
+				goto fail;
+			/* a device that cannot migrate refuses the memory: a disk-only checkpoint still helps */
+			log_debug("qemu: snapshot with memory failed (%s); trying the disk alone", err_cause(err));
+			err_clear(err);
+			unlink(memory);
+			free(memory);
+			memory = NULL;
+			if (qemu_vm_snapshot(b->vm, NULL, k->cur.v, next.v, n, skip.v, skip.n, err) < 0)
+				goto fail;
+		}
 	}
-	log_debug("qemu: checkpoint: sync %.3fs, overlays %.3fs, snapshot %.3fs", (double)(t_sync - t0) / 1e3,
-		  (double)(t_create - t_sync) / 1e3, (double)(time_mono_ms() - t_create) / 1e3);
+	log_debug("qemu: checkpoint%s: sync %.3fs, overlays %.3fs more, snapshot %.3fs", k->machine_off ? " (machine off)" : "",
+		  (double)(t_sync - t0) / 1e3, (double)(t_create - t_sync) / 1e3, (double)(time_mono_ms() - t_create) / 1e3);
 	/* the old tops are frozen backing files now: they become the checkpoint's layers */
 	for (size_t i = 0; i < n; i++) {
 		char *to = path_join(dir, layers.v[i]);
@@ -642,10 +756,13 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 		if (r < 0) {
 			err_set_errno(err, errno, "moving %s into the checkpoint", k->cur.v[i]);
 			free(to);
+			if (i == 0 && k->machine_off)
+				goto fail;   /* nothing moved yet, and no machine runs on the new tops */
 			k->broken = true;   /* the running disks name a layer that will not be there */
 			goto out;
 		}
 		free(to);
+		moved = true;
 		free(k->cur.v[i]);
 		k->cur.v[i] = xstrdup(next.v[i]);
 		free(k->cur_formats.v[i]);
@@ -681,7 +798,7 @@ static int save(void *arg, const char *dir, const char *final_dir, bool with_mem
 		if (r < 0)
 			goto out;
 	}
-	if (write_meta(b, dir, &layers, &formats, memory != NULL, nvram, err) < 0)
+	if (write_meta(b, dir, &layers, &formats, memory != NULL, nvram, k->machine_off, err) < 0)
 		goto out;
 	*memory_saved = memory != NULL;
 	rc = 0;
@@ -690,10 +807,13 @@ fail:
 	for (size_t i = 0; i < next.n; i++)
 		unlink(next.v[i]);
 out:
+	if (rc < 0 && moved)
+		k->broken = true;   /* the layers the disks stand on go with the aborted checkpoint */
 	free(memory);
 	strv_free(&layers);
 	strv_free(&formats);
 	strv_free(&next);
+	strv_free(&finals);
 	strv_free(&skip);
 	return rc;
 }

@@ -192,6 +192,8 @@ static const char *forward_address(const struct qemu_build *b)
 int qemu_step_start_vm(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
+	if (qemu_ckpt_final(b))
+		return 0;   /* the checkpoint's disk is final: no machine runs */
 	const struct qemu_config *c = b->cfg;
 	bool user_net = !c->net_bridge && !c->network;
 	bool forward = user_net && !c->skip_nat_mapping && strcmp(c->ssh.communicator, "none") != 0;
@@ -600,7 +602,7 @@ int qemu_step_wait_ssh(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
-	if (strcmp(c->ssh.communicator, "ssh") != 0)
+	if (strcmp(c->ssh.communicator, "ssh") != 0 || qemu_ckpt_final(b))
 		return 0;
 	long start = time_mono_ms();
 	long deadline = start + (long)c->ssh.timeout_ms;
@@ -736,6 +738,8 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 {
 	struct qemu_build *b = state;
 	const struct qemu_config *c = b->cfg;
+	if (qemu_ckpt_final(b))
+		return 0;
 	/* the seed served the boot and the provisioners (PACKER_HTTP_ADDR): nothing needs it from here on */
 	if (b->http) {
 		qemu_cleanup_http(b);
@@ -771,6 +775,7 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 	log_debug("qemu: connection closed after %.3fs; waiting for the VM to power off", (double)(time_mono_ms() - t0) / 1e3);
 	long deadline = t0 + (long)c->shutdown_timeout_ms;
 	long next_acpi = t0 + 10000;
+	bool forced = false;
 	for (;;) {
 		enum qemu_vm_state st;
 		if (qemu_vm_state(b->vm, &st, NULL, err) < 0)
@@ -787,6 +792,7 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 			free(d);
 			if (qemu_vm_destroy(b->vm, err) < 0)
 				return -1;
+			forced = true;
 			break;
 		}
 		if (!c->shutdown_command && now >= next_acpi) {
@@ -801,5 +807,7 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 	}
 	b->timing_shutdown_ms = time_mono_ms() - t0;
 	log_debug("qemu: VM off after %.3fs", (double)b->timing_shutdown_ms / 1e3);
+	if (!forced)
+		qemu_ckpt_machine_off(b);   /* the final disk is a checkpoint of its own */
 	return 0;
 }

@@ -20,7 +20,7 @@
 #include "util/error.h"
 #include "util/strv.h"
 
-#define KILN_COMPONENT_ABI 3
+#define KILN_COMPONENT_ABI 4
 
 struct ui;
 struct hcl_value;
@@ -243,12 +243,21 @@ struct kiln_checkpoint_start {
 	int (*save)(void *arg, const char *dir, const char *final_dir, bool with_memory, bool *memory_saved,
 		    struct kiln_error *err);
 	void *save_arg;
+	/* Non-NULL: save also works once the machine has powered off cleanly after the last provisioner
+	 * (disk only, the machine's final disk), and this text says what the power-off does to the disk
+	 * (the shutdown command). The checkpoint after the last provisioner is then that one, taken when the
+	 * builder calls ops->checkpoint_machine_off: nothing runs in the guest after the last provisioner,
+	 * so its memory would never be used. Its key adds this text to the last provisioner's; a build
+	 * that finds it covers every provisioner (kiln_checkpoint.whole) and needs no machine at all. */
+	const char *offline_identity;
 };
 
 struct kiln_checkpoint {            /* a stored checkpoint a build starts from */
 	const char *dir;                /* its directory in the store (read only) */
 	size_t after;                   /* provisioners it covers (0: taken after boot) */
 	bool memory;                    /* it holds the machine's memory state */
+	bool whole;                     /* taken with the machine off after the last provisioner (see
+	                                   offline_identity): its disk is final, no machine needs to run */
 };
 
 struct kiln_ctx_ops {
@@ -263,6 +272,9 @@ struct kiln_ctx_ops {
 	int (*checkpoint_begin)(struct kiln_ctx *ctx, const struct kiln_checkpoint_start *start,
 				const struct kiln_checkpoint **restore, const char **base_link, const char **work_dir,
 				struct kiln_error *err);
+	/* Checkpoints with start->offline_identity: the machine powered off cleanly after provisioning; the
+	 * engine takes the checkpoint it deferred (calling save with the machine off). */
+	void (*checkpoint_machine_off)(struct kiln_ctx *ctx);
 };
 
 struct kiln_ctx {

@@ -174,6 +174,7 @@ static const struct kiln_ctx_ops engine_ctx_ops = {
 	.provision = hook_provision,
 	.pause = hook_pause,
 	.checkpoint_begin = ckpt_begin,
+	.checkpoint_machine_off = ckpt_machine_off,
 };
 
 static void push_artifact(struct build_run *r, struct kiln_artifact *a)

@@ -7,10 +7,12 @@
 #include "engine/checkpoint_store.h"
 #include "ui/ui.h"
 #include "util/buf.h"
+#include "util/hash.h"
 #include "util/mem.h"
 #include "util/signals.h"
 #include "util/timeutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,8 @@ struct ckpt_step {
 	char *label;        /* "boot", or "provisioner 2 \"shell\" (t.pkr.hcl:12)" */
 	bool sensitive;     /* its configuration holds a sensitive value */
 };
+
+struct ckpt_commit;
 
 struct ckpt_build {
 	struct ckstore *store;
@@ -41,6 +45,11 @@ struct ckpt_build {
 	int64_t tip_cost_ms;
 	bool disabled;
 	bool said_no_memory;
+	char *off_key;                    /* the final disk's key (ckkey_off), when the builder can save it */
+	bool deferred;                    /* the last provisioner ended: save off_key once the machine is off */
+	struct ckpt_commit *committing;   /* the newest checkpoint, being hashed and committed */
+	int64_t deferred_cost_ms;
+	long deferred_at;                 /* when it ended (monotonic ms) */
 };
 
 /* Engine-set build values are the same in every run; the others name the running machine (its
@@ -162,6 +171,7 @@ static void free_ck(struct ckpt_build *ck)
 		free(ck->steps[i].label);
 	}
 	free(ck->steps);
+	free(ck->off_key);
 	ckstore_chain_release(&ck->restored);
 	ckstore_entries_free(ck->mine, ck->nmine);
 	ckstore_work_release(ck->work_dir, ck->work_fd);
@@ -257,15 +267,24 @@ int ckpt_begin(struct kiln_ctx *ctx, const struct kiln_checkpoint_start *start, 
 		}
 		ck->steps[ck->nsteps++] = (struct ckpt_step){key, label, s_sens};
 	}
+	/* with every provisioner cacheable, the last one's checkpoint is the final disk (see offline_identity) */
+	if (start->offline_identity && b->nprovisioners && ck->nsteps == b->nprovisioners + 1) {
+		/* a shutdown command may hold a password ("echo pw | sudo -S shutdown"): keyed, never plain */
+		const char *salt = ckstore_salt(ck->store);
+		char *mac = hmac_sha256_hex(salt, strlen(salt), start->offline_identity, strlen(start->offline_identity));
+		ck->off_key = ckkey_off(ck->steps[b->nprovisioners].key, mac);
+		free(mac);
+	}
 	r->ck = ck;
 
-	/* the longest prefix with a usable checkpoint */
+	/* the longest prefix with a usable checkpoint: the final disk first */
 	struct strv warnings = STRV_INIT;
 	bool found = false;
-	size_t j = ck->nsteps;
+	size_t j = ck->nsteps + (ck->off_key ? 1 : 0);
 	long t_find = time_mono_ms();
 	while (j-- > 0 && !found && !sig_cancelled()) {
-		if (ckstore_find(ck->store, ck->steps[j].key, &ck->restored, &found, &warnings, &e) < 0) {
+		const char *key = j == ck->nsteps ? ck->off_key : ck->steps[j].key;
+		if (ckstore_find(ck->store, key, &ck->restored, &found, &warnings, &e) < 0) {
 			ui_warn(r->ui, "Cannot read the checkpoint store: %s", err_cause(&e));
 			err_clear(&e);
 			break;
@@ -283,11 +302,16 @@ int ckpt_begin(struct kiln_ctx *ctx, const struct kiln_checkpoint_start *start, 
 	if (found) {
 		struct ckstore_entry *hit = &ck->restored.v[0];
 		log_debug("checkpoints: found checkpoint %s (checked) in %.3fs", hit->id, (double)(time_mono_ms() - t_find) / 1e3);
-		ck->restore_info = (struct kiln_checkpoint){hit->dir, hit->after, hit->memory};
+		bool whole = ck->off_key && strcmp(hit->key, ck->off_key) == 0;
+		ck->restore_info = (struct kiln_checkpoint){hit->dir, hit->after, hit->memory, whole};
 		*restore = &ck->restore_info;
 		ck->tip_id = hit->id;
 		ck->tip_cost_ms = hit->cost_ms;
-		if (hit->after == 0)
+		if (whole)
+			ui_say(r->ui, "Starting from the final disk of an identical build: the checkpoint after %s and the "
+				      "shutdown (%.12s); no machine needs to run",
+			       ck->steps[hit->after].label, hit->id);
+		else if (hit->after == 0)
 			ui_say(r->ui, "Starting from the checkpoint taken after boot (%.12s%s)", hit->id,
 			       hit->memory ? ", with memory" : ", disk only");
 		else
@@ -326,84 +350,151 @@ out:
 	return rc;
 }
 
-/* Save checkpoint i (0: after boot) whose state cost cost_ms to reach from scratch. */
-static void take(struct build_run *r, size_t i, int64_t cost_ms)
+/* A checkpoint the builder saved, hashed and committed by a thread of its own while the build goes
+ * on (the next provisioner runs meanwhile); settle() waits for it before anything else touches the
+ * store. */
+struct ckpt_commit {
+	struct build_run *r;
+	pthread_t thread;
+	struct ckstore_pending p;
+	struct ckstore_entry meta;       /* what entry.json says (owned copy) */
+	struct ckstore_entry committed;
+	struct kiln_error err;
+	int rc;
+	size_t i;
+	bool off, memory;
+	bool joinable;                   /* thread is running (else the commit ran in take) */
+	long t0, t_saved, t_done;
+};
+
+static void *commit_thread(void *arg)
+{
+	struct ckpt_commit *c = arg;
+	struct build_run *r = c->r;
+	struct ckpt_build *ck = r->ck;
+	c->rc = ckstore_commit(ck->store, &c->p, &c->meta, &c->committed, &c->err);
+	c->t_done = time_mono_ms();
+	if (c->rc < 0)
+		return NULL;
+	char *size = ui_format_bytes(c->committed.bytes);
+	char *took = duration_format_ns((int64_t)(c->t_done - c->t0) * 1000000LL);
+	ui_say(r->ui, "Checkpoint after %s%s saved (%.12s, %s, %s, %s)", ck->steps[c->i].label,
+	       c->off ? " and the shutdown" : "", c->committed.id,
+	       c->memory ? "with memory" : c->off ? "the final disk" : "disk only", size, took);
+	char idx[32];
+	snprintf(idx, sizeof idx, "%zu", c->i);
+	ui_machine(r->ui, "checkpoint", "saved", idx, c->committed.id, c->memory ? "memory" : "disk", NULL);
+	free(size);
+	free(took);
+	return NULL;
+}
+
+/* Wait for the checkpoint being committed, if any: record it as this build's newest, or give up
+ * checkpoints when it failed; then trim the store. */
+static void settle(struct build_run *r)
 {
 	struct ckpt_build *ck = r->ck;
+	struct ckpt_commit *c = ck ? ck->committing : NULL;
+	if (!c)
+		return;
+	long t_wait = time_mono_ms();
+	if (c->joinable)
+		pthread_join(c->thread, NULL);
+	ck->committing = NULL;
+	if (c->rc == 0) {
+		ck->mine = xgrow(ck->mine, &ck->capmine, ck->nmine + 1, sizeof *ck->mine);
+		ck->mine[ck->nmine] = c->committed;
+		ck->tip_id = ck->mine[ck->nmine].id;
+		ck->nmine++;
+		log_debug("checkpoints: saved by the builder in %.3fs, committed in %.3fs (the build waited %.3fs for it)",
+			  (double)(c->t_saved - c->t0) / 1e3, (double)(c->t_done - c->t_saved) / 1e3,
+			  (double)(time_mono_ms() - t_wait) / 1e3);
+		struct strv removed = STRV_INIT;
+		struct kiln_error e = ERR_INIT;
+		if (ckstore_evict(ck->store, ck->max_bytes, &removed, &e) == 0 && removed.n) {
+			char *limit = ui_format_bytes(ck->max_bytes);
+			ui_message(r->ui, "The checkpoint store is over its limit of %s: removed %zu least recently used checkpoint%s",
+				   limit, removed.n, removed.n == 1 ? "" : "s");
+			free(limit);
+		}
+		strv_free(&removed);
+		err_clear(&e);
+	} else {
+		if (!sig_cancelled() && !err_is(&c->err, ERR_CANCELLED))
+			ui_warn(r->ui, "Cannot save the checkpoint after %s: %s. The build goes on without more checkpoints.",
+				ck->steps[c->i].label, err_cause(&c->err));
+		ck->disabled = true;
+		ckstore_entry_free(&c->committed);
+	}
+	ckstore_entry_free(&c->meta);
+	err_clear(&c->err);
+	free(c);
+}
+
+/* Save checkpoint i (0: after boot) whose state cost cost_ms to reach from scratch; off: the final disk
+ * after the machine powered off (off_key, disk only). The builder saves now; the store's hashing and
+ * commit run in the background (settle). */
+static void take(struct build_run *r, size_t i, int64_t cost_ms, bool off)
+{
+	struct ckpt_build *ck = r->ck;
+	settle(r);
 	if (!ck || ck->disabled || i >= ck->nsteps || !ck->save || sig_cancelled())
 		return;
-	bool memory = true;
+	const char *key = off ? ck->off_key : ck->steps[i].key;
+	bool with_memory = !off, memory = with_memory;
 	size_t secret_step = 0;
 	for (size_t k = 0; k <= i && memory; k++)
 		if (ck->steps[k].sensitive) {
 			memory = false;
 			secret_step = k;
 		}
-	if (!memory && !ck->said_no_memory) {
+	if (with_memory && !memory && !ck->said_no_memory) {
 		ui_say(r->ui, "Checkpoints from here on keep the disk only, not the memory: %s handled a sensitive value",
 		       secret_step ? ck->steps[secret_step].label : "the boot");
 		ck->said_no_memory = true;
 	}
-	long t0 = time_mono_ms();
-	struct ckstore_pending p;
-	struct kiln_error e = ERR_INIT;
-	bool saved_memory = false;
-	struct ckstore_entry committed;
-	memset(&committed, 0, sizeof committed);
-	committed.lock_fd = -1;
-	if (ckstore_begin(ck->store, ck->steps[i].key, &p, &e) < 0)
+	struct ckpt_commit *c = xcalloc(1, sizeof *c);
+	c->r = r;
+	c->i = i;
+	c->off = off;
+	c->t0 = time_mono_ms();
+	c->committed.lock_fd = -1;
+	c->err = (struct kiln_error)ERR_INIT;
+	if (ckstore_begin(ck->store, key, &c->p, &c->err) < 0)
 		goto fail;
-	if (ck->save(ck->save_arg, p.dir, p.final_dir, memory, &saved_memory, &e) < 0) {
-		ckstore_abort(ck->store, &p);
+	if (ck->save(ck->save_arg, c->p.dir, c->p.final_dir, memory, &c->memory, &c->err) < 0) {
+		ckstore_abort(ck->store, &c->p);
 		goto fail;
 	}
-	long t_saved = time_mono_ms();
+	c->t_saved = time_mono_ms();
 	struct ckstore_entry meta;
 	memset(&meta, 0, sizeof meta);
-	meta.key = ck->steps[i].key;
+	meta.key = (char *)key;
 	meta.parent = (char *)ck->tip_id;
 	meta.build = (char *)r->build->name;
-	meta.step = ck->steps[i].label;
+	char *off_label = off ? xasprintf("%s and the shutdown", ck->steps[i].label) : NULL;
+	meta.step = off ? off_label : ck->steps[i].label;
 	meta.after = i;
 	meta.steps = r->build->nprovisioners;
-	meta.memory = saved_memory;
+	meta.memory = c->memory;
 	meta.keep = r->opts->checkpoints == ENGINE_CHECKPOINTS_CACHE ? "cache" : "resume";
 	meta.cost_ms = cost_ms;
 	meta.lock_fd = -1;
-	if (ckstore_commit(ck->store, &p, &meta, &committed, &e) < 0)
-		goto fail;
-	ck->mine = xgrow(ck->mine, &ck->capmine, ck->nmine + 1, sizeof *ck->mine);
-	ck->mine[ck->nmine] = committed;
-	ck->tip_id = ck->mine[ck->nmine].id;
-	ck->nmine++;
+	ckstore_entry_copy(&c->meta, &meta);
+	free(off_label);
 	ck->tip_cost_ms = cost_ms;
-	log_debug("checkpoints: saved by the builder in %.3fs, committed in %.3fs", (double)(t_saved - t0) / 1e3,
-		  (double)(time_mono_ms() - t_saved) / 1e3);
-	char *size = ui_format_bytes(committed.bytes);
-	char *took = duration_format_ns((int64_t)(time_mono_ms() - t0) * 1000000LL);
-	ui_say(r->ui, "Checkpoint after %s saved (%.12s, %s, %s, %s)", ck->steps[i].label, committed.id,
-	       saved_memory ? "with memory" : "disk only", size, took);
-	char idx[32];
-	snprintf(idx, sizeof idx, "%zu", i);
-	ui_machine(r->ui, "checkpoint", "saved", idx, committed.id, saved_memory ? "memory" : "disk", NULL);
-	free(size);
-	free(took);
-	struct strv removed = STRV_INIT;
-	if (ckstore_evict(ck->store, ck->max_bytes, &removed, &e) == 0 && removed.n) {
-		char *limit = ui_format_bytes(ck->max_bytes);
-		ui_message(r->ui, "The checkpoint store is over its limit of %s: removed %zu least recently used checkpoint%s",
-			   limit, removed.n, removed.n == 1 ? "" : "s");
-		free(limit);
-	}
-	strv_free(&removed);
-	err_clear(&e);
+	ck->committing = c;
+	c->joinable = pthread_create(&c->thread, NULL, commit_thread, c) == 0;
+	if (!c->joinable)
+		commit_thread(c);   /* no thread: commit here, settle() only collects it */
 	return;
 fail:
-	if (!sig_cancelled() && !err_is(&e, ERR_CANCELLED))
+	if (!sig_cancelled() && !err_is(&c->err, ERR_CANCELLED))
 		ui_warn(r->ui, "Cannot save the checkpoint after %s: %s. The build goes on without more checkpoints.",
-			ck->steps[i].label, err_cause(&e));
+			ck->steps[i].label, err_cause(&c->err));
 	ck->disabled = true;
-	err_clear(&e);
+	err_clear(&c->err);
+	free(c);
 }
 
 size_t ckpt_provision_start(struct build_run *r)
@@ -413,10 +504,17 @@ size_t ckpt_provision_start(struct build_run *r)
 		return 0;
 	long now = time_mono_ms();
 	if (!ck->restored.n) {
-		take(r, 0, (int64_t)(now - r->start_ms));
+		take(r, 0, (int64_t)(now - r->start_ms), false);
 		return 0;
 	}
 	const struct ckstore_entry *hit = &ck->restored.v[0];
+	if (ck->off_key && hit->after == r->build->nprovisioners && !ck->restore_info.whole) {
+		/* a running machine after every provisioner (its final disk was not kept, or had another
+		 * shutdown): once it is off, its disk is this build's final one */
+		ck->deferred = true;
+		ck->deferred_cost_ms = hit->cost_ms;
+		ck->deferred_at = now;
+	}
 	for (size_t i = 1; i <= hit->after && i < ck->nsteps; i++) {
 		ui_say(r->ui, "Skipping %s: its result is in the checkpoint", ck->steps[i].label);
 		char idx[32];
@@ -448,7 +546,27 @@ void ckpt_after_provisioner(struct build_run *r, size_t index, int64_t step_ms)
 	struct ckpt_build *ck = r->ck;
 	if (!ck || index >= ck->nsteps)
 		return;
-	take(r, index, ck->tip_cost_ms + step_ms);
+	if (ck->off_key && index == r->build->nprovisioners) {
+		/* nothing runs in the guest after the last provisioner: its memory would never be used, so its
+		 * checkpoint is the disk the shutdown leaves (ckpt_machine_off), which costs a rename instead of
+		 * writing the memory out */
+		ck->deferred = true;
+		ck->deferred_cost_ms = ck->tip_cost_ms + step_ms;
+		ck->deferred_at = time_mono_ms();
+		return;
+	}
+	take(r, index, ck->tip_cost_ms + step_ms, false);
+}
+
+void ckpt_machine_off(struct kiln_ctx *ctx)
+{
+	struct build_run *r = ctx->engine;
+	struct ckpt_build *ck = r ? r->ck : NULL;
+	if (!ck || !ck->deferred)
+		return;
+	ck->deferred = false;
+	/* what an unchanged rebuild skips includes the shutdown */
+	take(r, r->build->nprovisioners, ck->deferred_cost_ms + (int64_t)(time_mono_ms() - ck->deferred_at), true);
 }
 
 /* The ids of every checkpoint this build stood on or made, with their keep value. */
@@ -469,6 +587,7 @@ void ckpt_finish(struct build_run *r, bool succeeded)
 	struct ckpt_build *ck = r->ck;
 	if (!ck)
 		return;
+	settle(r);
 	struct strv ids = STRV_INIT, keeps = STRV_INIT;
 	chain_ids(ck, &ids, &keeps);
 	/* let go of every lock first: removing needs them */

@@ -61,6 +61,15 @@ char *ckkey_step(const char *prev, const char *type, const char *fingerprint, co
 	return hasher_final_hex(h);
 }
 
+char *ckkey_off(const char *prev, const char *identity)
+{
+	struct hasher *h = hasher_new("sha256");
+	field(h, "parent", prev);
+	field(h, "step", "machine off");
+	field(h, "shutdown", identity);
+	return hasher_final_hex(h);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

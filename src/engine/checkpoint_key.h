@@ -6,6 +6,8 @@
  *   key_0 = SHA-256(root, "boot")                                  the checkpoint taken after boot
  *   key_i = SHA-256(key_{i-1}, provisioner i's type, its evaluated configuration, the content of
  *           the files it uploads or runs)
+ *   key_off = SHA-256(key_n, "machine off", what the power-off does)  the final disk, after the last
+ *           provisioner n and the shutdown (builders that can save a machine that is off)
  *
  * Every field is length-prefixed, so no text can imitate another field's boundary. */
 #ifndef KILN_ENGINE_CHECKPOINT_KEY_H
@@ -20,6 +22,8 @@ char *ckkey_root(const char *builder_type, const char *builder_fingerprint, cons
 		 const char *base_digest, const char *inputs_digest);
 char *ckkey_boot(const char *root);
 char *ckkey_step(const char *prev, const char *type, const char *fingerprint, const char *inputs_digest);
+/* key_off = SHA-256(key_n, "machine off", what the power-off does): the final disk, after the shutdown */
+char *ckkey_off(const char *prev, const char *identity);
 
 /* A digest of what the local paths hold: a file's bytes and whether it is executable, a directory's
  * names, kinds and contents recursively (symbolic links followed, as uploads do). Paths are hashed as

@@ -5,7 +5,8 @@
 #   image has all three results; the checkpoints kept for -resume are gone once it succeeds;
 #   -cache: a second build reuses the longest unchanged prefix — editing the last provisioner re-runs
 #   only it, changing an uploaded file's content re-runs from its step, changing the first re-runs
-#   all (from the checkpoint taken after boot); two parallel builds start from one checkpoint, each on
+#   all (from the checkpoint taken after boot), an unchanged one starts from the final disk (the
+#   checkpoint taken after the shutdown) and runs no machine; two parallel builds start from one checkpoint, each on
 #   its own overlay and domain; a corrupted checkpoint is skipped with a warning; a size limit evicts
 #   the least recently used checkpoints first; `kiln cache clear` empties the store. Also: the phase
 #   timings find the "finish disk" step by its name (the checkpoints step moved every later index).
@@ -62,6 +63,11 @@ three() {
 # The checkpoints in the store, one "id build after keep" line each.
 entries() {
 	"$KILN" cache list -machine-readable | awk -F, '$3 == "checkpoint" { print $4, $5, $6, $12 }'
+}
+
+# The disk space the checkpoints use, in bytes (what the size limit counts).
+store_bytes() {
+	"$KILN" cache list -machine-readable | awk -F, '$3 == "checkpoint" { s += $9 } END { printf "%d\n", s }'
 }
 
 # Nothing left behind (tests/lib/audit.sh), and no working disks or half-written checkpoint either.
@@ -168,6 +174,18 @@ test_expect_success '-cache: editing the last provisioner re-runs only it' '
 	test_grep "Reused the boot and 2 provisioners" c2.txt &&
 	! test_grep "RAN-ONE" c2.txt &&
 	test_grep "RAN-THREE-B" c2.txt &&
+	test_grep "Checkpoint after provisioner 3 .* and the shutdown saved (.*the final disk" c2.txt &&
+	store_clean
+'
+
+test_expect_success '-cache: an unchanged rebuild starts from the final disk and runs no machine' '
+	"$KILN" build -cache -force -machine-readable c.pkr.hcl >c2b.txt 2>&1 || { cat c2b.txt; false; } &&
+	test_grep "Starting from the final disk of an identical build" c2b.txt &&
+	test_grep "checkpoint,reused,3," c2b.txt &&
+	test_grep "checkpoint,skipped,3," c2b.txt &&
+	! test_grep "Starting VM\|Restored VM\|RAN-THREE\|halting" c2b.txt &&
+	! test_grep "checkpoint,saved," c2b.txt &&
+	qemu-img check out-c/tiny.qcow2 &&
 	store_clean
 '
 
@@ -207,12 +225,17 @@ test_expect_success '-cache: two parallel builds start from one checkpoint, each
 '
 
 test_expect_success 'a corrupted checkpoint is skipped with a warning' '
-	for id in $(entries | awk "\$3 == 3 { print \$1 }"); do
+	for id in $(entries | awk "\$3 == 2 { print \$1 }"); do
 		printf X | dd of="$STORE/entries/$id/memory" bs=1 seek=100000 conv=notrunc 2>/dev/null || return 1
 	done &&
+	for id in $(entries | awk "\$3 == 3 { print \$1 }"); do
+		printf X | dd of="$STORE/entries/$id/layer-disk0.qcow2" bs=1 seek=1000 conv=notrunc 2>/dev/null || return 1
+	done &&
 	"$KILN" build -cache -force c.pkr.hcl >c4.txt 2>&1 || { cat c4.txt; false; } &&
+	test_grep "Warning: checkpoint .* is unusable: layer-disk0.qcow2 does not match its checksum" c4.txt &&
 	test_grep "Warning: checkpoint .* is unusable: memory does not match its checksum" c4.txt &&
-	test_grep "Starting from the checkpoint after provisioner 2" c4.txt &&
+	test_grep "Starting from the checkpoint after provisioner 1" c4.txt &&
+	! test_grep "RAN-ONE" c4.txt &&
 	test_grep "RAN-THREE-B" c4.txt &&
 	store_clean
 '
@@ -248,7 +271,7 @@ test_expect_success 'the size limit evicts the least recently used checkpoints f
 	test_grep "RAN-ONE-B" c5.txt &&
 	test_grep "over its limit of 520.0 MiB: removed" c5.txt &&
 	entries >after.txt &&
-	test "$(wc -l <after.txt)" -le 5 &&
+	test "$(store_bytes)" -le $((520 * 1024 * 1024)) &&
 	grep -q "^$boot " after.txt &&
 	test "$(awk "\$3 > 0" after.txt | wc -l)" -ge 3 &&
 	# of the checkpoints made before, every one kept was used (it or what builds on it) no earlier than

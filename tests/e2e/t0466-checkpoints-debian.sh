@@ -78,7 +78,8 @@ test_expect_success 'a -cache build with a temporary key keeps that key with its
 	debian "echo last-a" >deb.pkr.hcl &&
 	"$KILN" build -cache deb.pkr.hcl >d1.txt 2>&1 || { cat d1.txt; false; } &&
 	test_grep "Creating temporary SSH key" d1.txt &&
-	test "$(grep -c "Checkpoint after .* saved (.*with memory" d1.txt)" = 3 &&
+	test "$(grep -c "Checkpoint after .* saved (.*with memory" d1.txt)" = 2 &&
+	test "$(grep -c "Checkpoint after provisioner 2 .* and the shutdown saved (.*the final disk" d1.txt)" = 1 &&
 	for k in "$STORE"/entries/*/ssh_key; do
 		test "$(stat -c %a "$k")" = 600 || return 1
 	done &&

@@ -4,8 +4,9 @@
 # corpus' HCL and tests/fuzz/seeds, with the dictionary tests/fuzz/hcl.dict: operator chains, deep
 # nesting, BOMs, huge numbers, durations), the plugin protocol's readers (seeded from docs/plugins.md's
 # messages) and the AWS client's readers of outside input (fuzz-aws: XML answers, shared config files,
-# credential JSON, command lines, URIs; seeded from tests/fuzz/seeds-aws), run each for a bounded time
-# (KILN_FUZZ_SECONDS, default 45; the plugin ones KILN_FUZZ_PLUGIN_SECONDS, default 20) and report in
+# credential JSON, command lines, URIs; seeded from tests/fuzz/seeds-aws) and the seed server's
+# readers of HTTP requests (fuzz-http), run each for a bounded time
+# (KILN_FUZZ_SECONDS, default 45; the plugin and HTTP ones KILN_FUZZ_PLUGIN_SECONDS, default 20) and report in
 # TAP. Results go to
 # BUILDDIR/tests/fuzz/fuzz.log and fuzz.trs (automake's format), which tests/lib/summarize.sh counts.
 #
@@ -120,6 +121,20 @@ for target in rpc sdk; do
 	sed -n 's/^[-<][->] //p' "$top/docs/plugins.md" >"$seeds/session"
 	run_fuzzer "fuzz-plugin-$target" "$seeds" "$psecs" 16384
 done
+
+# The seed server's readers of a client's request (http-seed/http_parse.c: target, Range, the file's
+# type), seeded from tests/fuzz/seeds-http.
+rm -rf "$out/work-fuzz-http"
+mkdir -p "$out/work-fuzz-http"
+# shellcheck disable=SC2086
+if $CC $cflags -o "$out/fuzz-http" "$top/tests/fuzz/fuzz-http.c" "$top/http-seed/http_parse.c" "$top"/src/util/*.c \
+	$libs >"$out/build-http.log" 2>&1; then
+	result ok "fuzz-http builds"
+	run_fuzzer fuzz-http "$top/tests/fuzz/seeds-http" "$psecs" 4096
+else
+	cat "$out/build-http.log" >>"$log"
+	result not-ok "fuzz-http builds"
+fi
 
 # The AWS client's readers: its sources, util and ui (secret masking), libcurl and libxml2.
 aws_pkgs="libcrypto jansson libcurl libxml-2.0"

@@ -484,10 +484,15 @@ static const struct kiln_provisioner fake_prov = {
 	.checkpoint_inputs = fp_inputs,
 };
 
-/* The fake builder keeps a "disk" file whose content lists what ran; a checkpoint copies it. */
+/* The fake builder keeps a "disk" file whose content lists what ran; a checkpoint copies it. With
+ * fake_offline it also saves once its machine is off (offline_identity = fake_shutdown). */
 struct fake_vm {
 	struct buf disk;
+	bool off;
 };
+
+static bool fake_offline;
+static const char *fake_shutdown = "poweroff";
 
 static int fb_save(void *arg, const char *dir, const char *final_dir, bool with_memory, bool *memory_saved,
 		   struct kiln_error *err)
@@ -503,7 +508,7 @@ static int fb_save(void *arg, const char *dir, const char *final_dir, bool with_
 		free(p);
 	}
 	*memory_saved = with_memory;
-	strv_pushf(&journal, "save%s", with_memory ? "+memory" : "");
+	strv_pushf(&journal, "save%s%s", with_memory ? "+memory" : "", vm->off ? " (off)" : "");
 	return rc;
 }
 
@@ -517,9 +522,10 @@ static int fb_prepare(const struct kiln_config *cfg, void **inst, struct strv *w
 static int fb_run(void *inst, struct kiln_ctx *ctx, struct kiln_artifact **artifact, struct kiln_error *err)
 {
 	(void)inst;
-	struct fake_vm vm = {BUF_INIT};
+	struct fake_vm vm = {BUF_INIT, false};
 	struct kiln_checkpoint_start st = {.base_digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-					   .save = fb_save, .save_arg = &vm};
+					   .save = fb_save, .save_arg = &vm,
+					   .offline_identity = fake_offline ? fake_shutdown : NULL};
 	const struct kiln_checkpoint *restore = NULL;
 	const char *link = NULL, *work = NULL;
 	if (ctx->checkpoints && ctx->ops->checkpoint_begin(ctx, &st, &restore, &link, &work, err) < 0)
@@ -529,11 +535,16 @@ static int fb_run(void *inst, struct kiln_ctx *ctx, struct kiln_artifact **artif
 		struct kiln_error e = ERR_INIT;
 		file_read_all(p, &vm.disk, &e);
 		free(p);
-		strv_pushf(&journal, "restore after %zu%s", restore->after, restore->memory ? " with memory" : "");
+		strv_pushf(&journal, "restore after %zu%s%s", restore->after, restore->memory ? " with memory" : "",
+			   restore->whole ? " (final disk)" : "");
 	} else {
 		strv_push(&journal, "boot");
 	}
 	int rc = ctx->ops->provision(ctx, NULL, err);
+	if (rc == 0 && ctx->checkpoints && !(restore && restore->whole)) {
+		vm.off = true;
+		ctx->ops->checkpoint_machine_off(ctx);
+	}
 	buf_free(&vm.disk);
 	if (rc < 0)
 		return -1;
@@ -661,6 +672,45 @@ static void test_engine_no_memory_after_a_sensitive_step(void **state)
 	assert_journal("restore after 3");
 }
 
+static void test_engine_final_disk_after_the_machine_is_off(void **state)
+{
+	(void)state;
+	fake_offline = true;
+	const char *v[] = {"f1", "f2", "f3", NULL};
+	/* the last provisioner's checkpoint waits for the machine to be off, and keeps no memory */
+	assert_int_equal(run_build(ENGINE_CHECKPOINTS_CACHE, v), 0);
+	assert_journal("boot, save+memory, run f1, save+memory, run f2, save+memory, run f3, save (off)");
+	assert_non_null(strstr(out_data, "checkpoint,saved,3,"));
+	/* unchanged: the final disk, no machine, nothing runs */
+	assert_int_equal(run_build(ENGINE_CHECKPOINTS_CACHE, v), 0);
+	assert_journal("restore after 3 (final disk)");
+	assert_non_null(strstr(out_data, "checkpoint,reused,3,"));
+	assert_non_null(strstr(out_data, "checkpoint,skipped,3,provisioner 3"));
+	/* the last provisioner changed: from the memory after the second, then the new final disk */
+	const char *w[] = {"f1", "f2", "f3-b", NULL};
+	assert_int_equal(run_build(ENGINE_CHECKPOINTS_CACHE, w), 0);
+	assert_journal("restore after 2 with memory, run f3-b, save (off)");
+	assert_non_null(strstr(out_data, "provisioner 3"));
+	/* a provisioner added: the final disk of three is not a machine to go on with; the second's memory is */
+	const char *x[] = {"f1", "f2", "f3", "f4", NULL};
+	assert_int_equal(run_build(ENGINE_CHECKPOINTS_CACHE, x), 0);
+	assert_journal("restore after 2 with memory, run f3, save+memory, run f4, save (off)");
+	/* another shutdown makes another final disk */
+	fake_shutdown = "sysprep /generalize";
+	assert_int_equal(run_build(ENGINE_CHECKPOINTS_CACHE, v), 0);
+	assert_journal("restore after 3 with memory, save (off)");
+	assert_int_equal(run_build(ENGINE_CHECKPOINTS_CACHE, v), 0);
+	assert_journal("restore after 3 (final disk)");
+	/* -resume: a build that fails in its last provisioner keeps what it has, the fix runs only that one */
+	fake_shutdown = "poweroff";
+	const char *bad[] = {"g1", "g2", "g3-fail", NULL}, *good[] = {"g1", "g2", "g3", NULL};
+	assert_int_not_equal(run_build(ENGINE_CHECKPOINTS_RESUME, bad), 0);
+	assert_journal("restore after 0 with memory, run g1, save+memory, run g2, save+memory, run g3-fail");
+	assert_int_equal(run_build(ENGINE_CHECKPOINTS_RESUME, good), 0);
+	assert_journal("restore after 2 with memory, run g3, save (off)");
+	fake_offline = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +725,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine_resume_after_a_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_uncacheable_step_ends_the_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_no_memory_after_a_sensitive_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_final_disk_after_the_machine_is_off, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	strv_free(&journal);
