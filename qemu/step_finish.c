@@ -105,10 +105,14 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 			 * ssh_private_key_file (b->public_key then) is the user's own, and stays in the image. */
 			.build_pubkey = b->keypair ? b->keypair->public_line : NULL,
 		};
+		/* A checkpointed build is rebuilt over the same OS: its inspection is worth keeping. */
+		char *inspect_cache = b->ck ? img_inspect_cache_default_dir() : NULL;
+		facts.inspect_cache = inspect_cache;
 		struct img_sanitize_report report;
 		memset(&report, 0, sizeof report);
 		/* img_sanitize announces itself ("Sanitizing the disk with libguestfs (TCG)..."): no line here */
 		int rc = img_sanitize(b->disk_path, b->disk_format, &inst->sanitize, &facts, accel, b->ui, &report, err);
+		free(inspect_cache);
 		if (rc == 0)
 			record_sanitize_report(&report, b->artifact);
 		img_sanitize_report_free(&report);

@@ -34,7 +34,7 @@ const char *img_accel_name(enum img_accel a)
 	return a == IMG_ACCEL_KVM ? "kvm" : a == IMG_ACCEL_TCG ? "tcg" : "auto";
 }
 
-static void free_strings(char **v)
+void img_strings_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
 		free(v[i]);
@@ -88,7 +88,7 @@ static int set_accel(struct img_guest *s, enum img_accel accel, struct kiln_erro
 			have |= strcmp(cur[i], "force_tcg") == 0;
 			strv_push(&set, cur[i]);
 		}
-		free_strings(cur);
+		img_strings_free(cur);
 		if (!have)
 			strv_push(&set, "force_tcg");
 		int r = guestfs_set_backend_settings(s->g, strv_argv(&set));
@@ -164,7 +164,7 @@ int img_guest_inspect(struct img_guest *s, struct img_os *os, bool *found, struc
 	if (!roots)
 		return img_guest_fail(s, err, "inspecting %s", s->disk);
 	if (!roots[0]) {
-		free_strings(roots);
+		img_strings_free(roots);
 		return 0;
 	}
 	/* Prefer the first Linux root (multi-boot images are rare in builds). */
@@ -179,7 +179,7 @@ int img_guest_inspect(struct img_guest *s, struct img_os *os, bool *found, struc
 		}
 	}
 	s->root = xstrdup(root);
-	free_strings(roots);
+	img_strings_free(roots);
 	memset(os, 0, sizeof *os);
 	os->root = xstrdup(s->root);
 	os->type = dup_or_empty(guestfs_inspect_get_type(s->g, s->root));
@@ -211,32 +211,45 @@ static int cmp_mountpoint(const void *a, const void *b)
 	return lx < ly ? -1 : lx > ly ? 1 : strcmp(x[0], y[0]);
 }
 
-int img_guest_mount(struct img_guest *s, bool readonly, struct kiln_error *err)
+int img_guest_mount_pairs(struct img_guest *s, char **mp, bool readonly, struct kiln_error *err)
 {
-	char **mp = guestfs_inspect_get_mountpoints(s->g, s->root);
-	if (!mp)
-		return img_guest_fail(s, err, "reading the mountpoints of %s", s->root);
 	size_t n = 0;
 	while (mp[n])
 		n++;
 	/* Pairs (mountpoint, device), mounted parents first. */
 	qsort(mp, n / 2, 2 * sizeof *mp, cmp_mountpoint);
-	int rc = 0;
 	for (size_t i = 0; i + 1 < n; i += 2) {
 		int r = readonly ? guestfs_mount_ro(s->g, mp[i + 1], mp[i]) : guestfs_mount(s->g, mp[i + 1], mp[i]);
 		if (r < 0) {
-			if (strcmp(mp[i], "/") == 0) {
-				rc = img_guest_fail(s, err, "cannot mount the root filesystem %s", mp[i + 1]);
-				break;
-			}
+			if (strcmp(mp[i], "/") == 0)
+				return img_guest_fail(s, err, "cannot mount the root filesystem %s", mp[i + 1]);
 			/* Like virt-sysprep: a filesystem that will not mount is skipped, not fatal. */
 			log_info("image: skipping %s on %s: %s", mp[i + 1], mp[i], guestfs_last_error(s->g));
 			continue;
 		}
 		strv_push(&s->mounted, mp[i]);
+		strv_push(&s->mounted_devs, mp[i + 1]);
 	}
-	free_strings(mp);
+	return 0;
+}
+
+int img_guest_mount(struct img_guest *s, bool readonly, struct kiln_error *err)
+{
+	char **mp = guestfs_inspect_get_mountpoints(s->g, s->root);
+	if (!mp)
+		return img_guest_fail(s, err, "reading the mountpoints of %s", s->root);
+	int rc = img_guest_mount_pairs(s, mp, readonly, err);
+	img_strings_free(mp);
 	return rc;
+}
+
+int img_guest_umount_all(struct img_guest *s, struct kiln_error *err)
+{
+	strv_free(&s->mounted);
+	strv_free(&s->mounted_devs);
+	if (guestfs_umount_all(s->g) < 0)
+		return img_guest_fail(s, err, "unmounting the guest's filesystems");
+	return 0;
 }
 
 void img_package_list_free(struct img_package *p, size_t n)
@@ -301,6 +314,7 @@ int img_guest_close(struct img_guest *s, struct kiln_error *err)
 	free(s->disk);
 	free(s->root);
 	strv_free(&s->mounted);
+	strv_free(&s->mounted_devs);
 	s->disk = s->root = NULL;
 	return rc;
 }
@@ -310,7 +324,7 @@ void img_guest_glob(struct img_guest *s, const char *pattern, struct strv *out)
 	char **v = guestfs_glob_expand(s->g, pattern);
 	for (size_t i = 0; v && v[i]; i++)
 		strv_push(out, v[i]);
-	free_strings(v);
+	img_strings_free(v);
 }
 
 void img_guest_ls(struct img_guest *s, const char *dir, struct strv *out)
@@ -320,7 +334,7 @@ void img_guest_ls(struct img_guest *s, const char *dir, struct strv *out)
 	char **v = guestfs_ls(s->g, dir);
 	for (size_t i = 0; v && v[i]; i++)
 		strv_pushf(out, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, v[i]);
-	free_strings(v);
+	img_strings_free(v);
 }
 
 bool img_guest_is_file(struct img_guest *s, const char *path)
@@ -372,12 +386,12 @@ int img_guest_walk(struct img_guest *s, const char *dir, img_walk_fn fn, void *a
 		return img_guest_fail(s, err, "listing %s", dir);
 	int rc = 0;
 	if (!names[0]) {
-		free_strings(names);
+		img_strings_free(names);
 		return 0;
 	}
 	struct guestfs_statns_list *st = guestfs_lstatnslist(s->g, dir, names);
 	if (!st) {
-		free_strings(names);
+		img_strings_free(names);
 		return img_guest_fail(s, err, "reading %s", dir);
 	}
 	for (size_t i = 0; names[i] && i < st->len && rc == 0; i++) {
@@ -390,6 +404,6 @@ int img_guest_walk(struct img_guest *s, const char *dir, img_walk_fn fn, void *a
 		free(path);
 	}
 	guestfs_free_statns_list(st);
-	free_strings(names);
+	img_strings_free(names);
 	return rc;
 }

@@ -16,6 +16,7 @@ struct img_guest {
 	char *disk;
 	char *root;            /* inspected root device, once inspected */
 	struct strv mounted;   /* mountpoints, in mount order */
+	struct strv mounted_devs;   /* the device mounted on each of them (same index) */
 	int force_handle;
 	int pid;
 };
@@ -27,6 +28,9 @@ int img_guest_launch(struct img_guest *s, const char *disk, const char *format, 
 int img_guest_inspect(struct img_guest *s, struct img_os *os, bool *found, struct kiln_error *err);
 /* Mount the inspected OS's filesystems (shortest mountpoint first). */
 int img_guest_mount(struct img_guest *s, bool readonly, struct kiln_error *err);
+/* The same from a NULL-terminated list of (mountpoint, device) pairs, which it sorts in place. */
+int img_guest_mount_pairs(struct img_guest *s, char **mp, bool readonly, struct kiln_error *err);
+int img_guest_umount_all(struct img_guest *s, struct kiln_error *err);
 /* Package list (needs the OS mounted) and kernels in /boot. */
 int img_guest_list_packages(struct img_guest *s, struct img_os *os, struct kiln_error *err);
 void img_guest_list_kernels(struct img_guest *s, struct img_os *os);
@@ -55,5 +59,7 @@ typedef int (*img_walk_fn)(void *arg, const char *path, const struct guestfs_sta
 int img_guest_walk(struct img_guest *s, const char *dir, img_walk_fn fn, void *arg, struct kiln_error *err);
 
 void img_package_list_free(struct img_package *p, size_t n);
+/* Free a NULL-terminated string list as libguestfs returns them. */
+void img_strings_free(char **v);
 
 #endif

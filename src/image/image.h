@@ -65,7 +65,11 @@ struct img_sanitize_facts {
 	const char *build_user;        /* the SSH user the build logged in as, or NULL */
 	bool build_user_created;       /* kiln created that account (cloud-init user-data): remove it */
 	const char *build_pubkey;      /* the temporary public key line kiln made: removed from authorized_keys */
+	const char *inspect_cache;     /* a directory to remember OS inspections in (img_inspect_cache_default_dir),
+					* so a rebuild of the same OS skips guestfs_inspect_os; NULL: inspect always */
 };
+/* $XDG_CACHE_HOME/kiln/inspect (else ~/.cache/kiln/inspect). Caller frees. */
+char *img_inspect_cache_default_dir(void);
 
 /* enabled, the default operations, trim, list_packages. */
 void img_sanitize_opts_init(struct img_sanitize_opts *o);

@@ -11,6 +11,7 @@ src_libkilncomp_a_SOURCES += \
 	src/image/inspect.c \
 	src/image/ova.c \
 	src/image/sanitize.c src/image/sanitize_internal.h \
+	src/image/sanitize_inspect.c \
 	src/image/sanitize_ops.c \
 	src/image/sanitize_text.c src/image/sanitize_text.h \
 	src/image/space.c \
@@ -23,10 +24,12 @@ tests_helpers_image_driver_LDADD = $(KILN_LINK)
 
 check_PROGRAMS += tests/unit/test-image
 TESTS += tests/unit/test-image tests/integration/t0500-image-export.sh tests/integration/t0510-image-sanitize.sh \
-	tests/integration/t0511-image-config.sh tests/integration/t0502-image-gce.sh
+	tests/integration/t0511-image-config.sh tests/integration/t0512-image-trim.sh \
+	tests/integration/t0513-image-inspect-cache.sh tests/integration/t0502-image-gce.sh
 EXTRA_DIST += tests/integration/t0500-image-export.sh tests/integration/t0510-image-sanitize.sh tests/lib/mk-fake-guest.sh \
 	tests/integration/t0502-image-gce.sh \
-	tests/integration/t0511-image-config.sh tests/e2e/t0550-image-sanitize-boot.sh tests/e2e/t0551-image-inspect.sh
+	tests/integration/t0511-image-config.sh tests/integration/t0512-image-trim.sh \
+	tests/integration/t0513-image-inspect-cache.sh tests/e2e/t0550-image-sanitize-boot.sh tests/e2e/t0551-image-inspect.sh
 E2E_TESTS += tests/e2e/t0550-image-sanitize-boot.sh tests/e2e/t0551-image-inspect.sh
 tests_unit_test_image_SOURCES = tests/unit/test-image.c
 tests_unit_test_image_CFLAGS = $(UNIT_CFLAGS)

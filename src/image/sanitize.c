@@ -151,16 +151,79 @@ static int trim_swap(struct img_guest *s, const char *dev, struct kiln_error *er
 	return rc;
 }
 
-static int trim_all(struct img_guest *s, unsigned *trimmed, struct kiln_error *err)
+/* Every block device guestfs_list_filesystems would probe, with its type: unpartitioned devices,
+ * partitions, md devices and, when a physical volume is among them, the logical volumes. That call
+ * also asks parted and sfdisk about each partition (seconds under TCG) only to skip extended and
+ * Windows partitions, which blkid reports with no filesystem type anyway, so they are skipped here
+ * all the same. Pairs (device, type) in out. */
+static int list_block_filesystems(struct img_guest *s, struct strv *out, struct kiln_error *err)
 {
-	if (guestfs_umount_all(s->g) < 0)
-		return img_guest_fail(s, err, "unmounting the guest's filesystems");
-	char **fs = guestfs_list_filesystems(s->g);
-	if (!fs)
-		return img_guest_fail(s, err, "listing filesystems");
+	char **devs = guestfs_list_devices(s->g);
+	char **parts = devs ? guestfs_list_partitions(s->g) : NULL;
+	char **mds = parts ? guestfs_list_md_devices(s->g) : NULL;
+	struct strv cand = STRV_INIT, whole = STRV_INIT;
+	int rc = -1;
+	if (!mds) {
+		img_guest_fail(s, err, "listing the block devices");
+		goto out;
+	}
+	for (size_t i = 0; parts[i]; i++) {
+		char *dev = guestfs_part_to_dev(s->g, parts[i]);
+		if (!dev) {
+			img_guest_fail(s, err, "finding the device of %s", parts[i]);
+			goto out;
+		}
+		strv_push_owned(&whole, dev);
+	}
+	for (size_t i = 0; devs[i]; i++)
+		if (!strv_contains(&whole, devs[i]))
+			strv_push(&cand, devs[i]);
+	for (size_t i = 0; parts[i]; i++)
+		strv_push(&cand, parts[i]);
+	for (size_t i = 0; mds[i]; i++)
+		strv_push(&cand, mds[i]);
+	bool pv = false;
+	for (size_t i = 0; i < cand.n; i++) {
+		char *type = guestfs_vfs_type(s->g, cand.v[i]);
+		pv |= type && strcmp(type, "LVM2_member") == 0;
+		strv_push(out, cand.v[i]);
+		strv_push_owned(out, type ? type : xstrdup(""));
+	}
+	if (pv && guestfs_feature_available(s->g, (char *[]){"lvm2", NULL}) > 0) {
+		char **lvs = guestfs_lvs(s->g);
+		if (!lvs) {
+			img_guest_fail(s, err, "listing the logical volumes");
+			goto out;
+		}
+		for (size_t i = 0; lvs[i]; i++) {
+			char *type = guestfs_vfs_type(s->g, lvs[i]);
+			strv_push(out, lvs[i]);
+			strv_push_owned(out, type ? type : xstrdup(""));
+		}
+		img_strings_free(lvs);
+	}
+	rc = 0;
+out:
+	img_strings_free(devs);
+	img_strings_free(parts);
+	img_strings_free(mds);
+	strv_free(&cand);
+	strv_free(&whole);
+	return rc;
+}
+
+/* Trim every filesystem on the disk, each mounted alone on / (a fresh mount trims fastest: measured
+ * against trimming where inspection mounted it), and recreate swap areas empty. fs: the pairs
+ * list_block_filesystems gives, listed here when empty. */
+static int trim_all(struct img_guest *s, struct strv *fs, unsigned *trimmed, struct kiln_error *err)
+{
+	if (img_guest_umount_all(s, err) < 0)
+		return -1;
+	if (fs->n == 0 && list_block_filesystems(s, fs, err) < 0)
+		return -1;
 	int rc = 0;
-	for (size_t i = 0; fs[i] && fs[i + 1] && rc == 0; i += 2) {
-		const char *dev = fs[i], *type = fs[i + 1];
+	for (size_t i = 0; i + 1 < fs->n && rc == 0; i += 2) {
+		const char *dev = fs->v[i], *type = fs->v[i + 1];
 		if (sig_cancelled()) {
 			rc = err_set_kind(err, ERR_CANCELLED, "sanitize cancelled");
 			break;
@@ -173,8 +236,7 @@ static int trim_all(struct img_guest *s, unsigned *trimmed, struct kiln_error *e
 				(*trimmed)++;
 			continue;
 		}
-		/* btrfs subvolumes share their filesystem's free space: the device itself is trimmed. */
-		if (!trimmable_fs(type) || strncmp(dev, "btrfsvol:", 9) == 0)
+		if (!trimmable_fs(type))
 			continue;
 		if (guestfs_mount(s->g, dev, "/") < 0) {
 			log_info("image: not trimming %s: %s", dev, guestfs_last_error(s->g));
@@ -191,9 +253,6 @@ static int trim_all(struct img_guest *s, unsigned *trimmed, struct kiln_error *e
 		if (guestfs_umount(s->g, "/") < 0 && rc == 0)
 			rc = img_guest_fail(s, err, "unmounting %s", dev);
 	}
-	for (size_t i = 0; fs[i]; i++)
-		free(fs[i]);
-	free(fs);
 	return rc;
 }
 
@@ -208,6 +267,8 @@ int img_sanitize(const char *disk, const char *format, const struct img_sanitize
 	if (!facts)
 		facts = &no_facts;
 	struct img_guest s = {.force_handle = -1};
+	struct strv fs = STRV_INIT;   /* the disk's (device, type) pairs, once listed */
+	char *cache_entry = NULL;
 	int rc = -1;
 	long t0 = time_mono_ms(), t_launch = 0, t_inspect = 0, t_ops = 0, t_trim = 0;
 	memset(report, 0, sizeof *report);
@@ -219,8 +280,19 @@ int img_sanitize(const char *disk, const char *format, const struct img_sanitize
 	if (img_guest_launch(&s, disk, format, false, accel, err) < 0)
 		goto out;
 	t_launch = time_mono_ms();
-	bool found = false;
-	if (img_guest_inspect(&s, &report->os, &found, err) < 0)
+	bool found = false, reused = false;
+	if (facts->inspect_cache) {
+		if (list_block_filesystems(&s, &fs, err) < 0)
+			goto out;
+		int r = img_inspect_cache_lookup(&s, facts->inspect_cache, &fs, opts->list_packages, &report->os,
+						 &cache_entry, err);
+		if (r < 0)
+			goto out;
+		found = reused = r == 1;
+		if (reused)
+			log_debug("image: OS inspection reused from %s", cache_entry);
+	}
+	if (!reused && img_guest_inspect(&s, &report->os, &found, err) < 0)
 		goto out;
 	if (!found) {
 		err_set_kind(err, ERR_INVALID, "libguestfs found no operating system in %s", disk);
@@ -242,11 +314,17 @@ int img_sanitize(const char *disk, const char *format, const struct img_sanitize
 			   report->os.version, product ? " (" : "", product ? report->os.product_name : "",
 			   product ? ")" : "", report->os.root);
 	}
-	if (img_guest_mount(&s, false, err) < 0)
-		goto out;
+	if (!reused) {
+		if (img_guest_mount(&s, false, err) < 0)
+			goto out;
+		if (cache_entry)
+			img_inspect_cache_store(&s, cache_entry, &report->os);
+	}
 	img_guest_list_kernels(&s, &report->os);
-	/* The package list while the appliance is up anyway: the manifest's SBOM costs no extra launch. */
-	if (opts->list_packages && *report->os.package_format && img_guest_list_packages(&s, &report->os, err) < 0)
+	/* The package list while the appliance is up anyway: the manifest's SBOM costs no extra launch
+	 * (a reused inspection listed it already). */
+	if (!reused && opts->list_packages && *report->os.package_format &&
+	    img_guest_list_packages(&s, &report->os, err) < 0)
 		goto out;
 
 	t_inspect = time_mono_ms();
@@ -274,7 +352,7 @@ int img_sanitize(const char *disk, const char *format, const struct img_sanitize
 	}
 	t_ops = time_mono_ms();
 	if (opts->trim) {
-		if (trim_all(&s, &report->trimmed, err) < 0)
+		if (trim_all(&s, &fs, &report->trimmed, err) < 0)
 			goto out;
 		if (ui)
 			ui_message(ui, "trimmed free space of %u filesystem%s", report->trimmed, report->trimmed == 1 ? "" : "s");
@@ -284,6 +362,8 @@ int img_sanitize(const char *disk, const char *format, const struct img_sanitize
 out:
 	if (img_guest_close(&s, err) < 0)
 		rc = -1;
+	strv_free(&fs);
+	free(cache_entry);
 	report->elapsed_ms = time_mono_ms() - t0;
 	if (rc == 0)
 		/* where the appliance's time goes (bench/checkpoint.sh reads it): launch = its boot,

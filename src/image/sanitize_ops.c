@@ -10,36 +10,73 @@
 #include <stdlib.h>
 #include <string.h>
 
-int img_op_remove(struct img_op_ctx *c, const char *path, struct kiln_error *err)
+/* rm-rf runs `rm -rf /sysroot<path>` in the appliance, where an absolute symlink on the way (Debian's
+ * /var/run -> /run) would lead out of the guest: the parent is resolved inside the guest first. Splits
+ * path; NULL (and *base unset) for a path with no name to remove. */
+static char *parent_of(const char *path, const char **base)
 {
-	/* rm-rf runs `rm -rf /sysroot<path>` in the appliance, where an absolute symlink on the way (Debian's
-	 * /var/run -> /run) would lead out of the guest: resolve the parent inside the guest first. */
 	const char *slash = strrchr(path, '/');
 	if (!slash || !slash[1])
+		return NULL;
+	*base = slash + 1;
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+/* Remove base from the resolved directory real: rm -rf takes a file, a symlink (not what it points to)
+ * or a whole tree alike, in one round trip. */
+static int remove_at(struct img_op_ctx *c, const char *real, const char *base, struct kiln_error *err)
+{
+	char *full = xasprintf("%s/%s", strcmp(real, "/") == 0 ? "" : real, base);
+	int rc = 0;
+	if (guestfs_rm_rf(c->s->g, full) < 0)
+		rc = img_guest_fail(c->s, err, "removing %s", full);
+	else
+		c->res->removed++;
+	free(full);
+	return rc;
+}
+
+int img_op_remove(struct img_op_ctx *c, const char *path, struct kiln_error *err)
+{
+	const char *base = NULL;
+	char *parent = parent_of(path, &base);
+	if (!parent)
 		return err_set(err, "refusing to remove \"%s\"", path);
-	char *parent = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
 	char *real = guestfs_realpath(c->s->g, parent);
 	free(parent);
 	if (!real)
 		return 0;   /* the parent is gone: nothing to remove */
-	char *full = xasprintf("%s/%s", strcmp(real, "/") == 0 ? "" : real, slash + 1);
+	int rc = remove_at(c, real, base, err);
 	free(real);
-	int r = img_guest_is_dir(c->s, full) ? guestfs_rm_rf(c->s->g, full) : guestfs_rm(c->s->g, full);
-	if (r < 0) {
-		img_guest_fail(c->s, err, "removing %s", full);
-		free(full);
-		return -1;
-	}
-	free(full);
-	c->res->removed++;
-	return 0;
+	return rc;
 }
 
+/* Remove every path of the list; a run of paths in one directory (a directory's contents, a glob's
+ * matches) resolves that directory once. */
 static int remove_list(struct img_op_ctx *c, struct strv *paths, struct kiln_error *err)
 {
+	char *parent = NULL, *real = NULL;
 	int rc = 0;
-	for (size_t i = 0; i < paths->n && rc == 0; i++)
-		rc = img_op_remove(c, paths->v[i], err);
+	for (size_t i = 0; i < paths->n && rc == 0; i++) {
+		const char *base = NULL;
+		char *p = parent_of(paths->v[i], &base);
+		if (!p) {
+			rc = err_set(err, "refusing to remove \"%s\"", paths->v[i]);
+			break;
+		}
+		if (!parent || strcmp(p, parent) != 0) {
+			free(parent);
+			free(real);
+			parent = p;
+			real = guestfs_realpath(c->s->g, parent);
+		} else {
+			free(p);
+		}
+		if (real)
+			rc = remove_at(c, real, base, err);
+	}
+	free(parent);
+	free(real);
 	strv_free(paths);
 	return rc;
 }

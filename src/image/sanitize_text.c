@@ -1,5 +1,6 @@
 /* sanitize_text.c — line edits of guest account, sudoers and SSH files (see sanitize_text.h). */
 #include "image/sanitize_text.h"
+#include "image/image.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -505,4 +506,90 @@ bool img_log_is_rotated(const char *name)
 	if (dash && dash != name && strlen(dash + 1) == 8 && all_digits(dash + 1, 8))
 		return true;
 	return false;
+}
+
+/* libguestfs' rule for an epoch: digits only, fitting an int; -1 otherwise. */
+static int parse_epoch(const char *s)
+{
+	long v = 0;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s) || v > 214748364)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v > 2147483647 ? -1 : (int)v;
+}
+
+static int cmp_package(const void *a, const void *b)
+{
+	const struct img_package *x = a, *y = b;
+	return strcmp(x->name, y->name);
+}
+
+void img_text_dpkg_status(const char *text, struct img_package **out, size_t *n)
+{
+	size_t cap = 0;
+	char *name = NULL, *version = NULL, *release = NULL, *arch = NULL;
+	int epoch = 0;
+	bool installed = false;
+	*out = NULL;
+	*n = 0;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = xstrndup(p, len);
+		p += len + (nl ? 1 : 0);
+		if (strncmp(line, "Package: ", 9) == 0) {
+			free(name);
+			name = xstrdup(line + 9);
+		} else if (strncmp(line, "Status: ", 8) == 0) {
+			installed = strstr(line + 8, "installed") != NULL;
+		} else if (strncmp(line, "Version: ", 9) == 0) {
+			free(version);
+			free(release);
+			release = NULL;
+			char *v = line + 9, *colon = strchr(v, ':');
+			if (colon) {
+				*colon = '\0';
+				epoch = parse_epoch(v);
+				v = colon + 1;
+			} else {
+				epoch = 0;
+			}
+			char *dash = strchr(v, '-');
+			if (dash) {
+				*dash = '\0';
+				release = xstrdup(dash + 1);
+			}
+			version = xstrdup(v);
+		} else if (strncmp(line, "Architecture: ", 14) == 0) {
+			free(arch);
+			arch = xstrdup(line + 14);
+		} else if (!*line) {
+			if (installed && name && version && epoch >= 0) {
+				if (*n == cap) {
+					cap = cap ? 2 * cap : 64;
+					*out = xrealloc(*out, cap * sizeof **out);
+				}
+				(*out)[(*n)++] = (struct img_package){name, version, release ? release : xstrdup(""),
+								      arch ? arch : xstrdup(""), epoch};
+				name = version = release = arch = NULL;
+			}
+			free(name);
+			free(version);
+			free(release);
+			free(arch);
+			name = version = release = arch = NULL;
+			installed = false;
+		}
+		free(line);
+	}
+	free(name);
+	free(version);
+	free(release);
+	free(arch);
+	if (*n)
+		qsort(*out, *n, sizeof **out, cmp_package);
 }

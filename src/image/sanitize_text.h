@@ -48,6 +48,13 @@ void img_text_passwd_ordinary_users(const char *passwd, long uid_min, struct str
 /* UID_MIN from login.defs text; 1000 when unset. */
 long img_text_login_defs_uid_min(const char *login_defs);
 
+/* The installed packages of a dpkg status file, as libguestfs' inspect_list_applications2 lists them
+ * (so a sanitize that reused a cached inspection gives the manifest the same list): an entry counts
+ * when its Status names "installed" and it has a Version, whose "epoch:" prefix and "-release" (from
+ * the first dash) are split off; entries end at a blank line; sorted by name. */
+struct img_package;
+void img_text_dpkg_status(const char *text, struct img_package **out, size_t *n);
+
 /* Is `name` a rotated or compressed log (syslog.1, auth.log.2.gz, messages-20240101, x.old)? */
 bool img_log_is_rotated(const char *name);
 

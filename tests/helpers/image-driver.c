@@ -4,7 +4,7 @@
  *   image-driver export [-f FMT] [-c none|zlib|zstd] [-force] [-cpus N] [-memory MB] [-distro D]
  *                       DISK OUTDIR NAME FORMAT[,FORMAT...]
  *   image-driver sanitize [-f FMT] [-accel A] [-ops a,b] [-exclude a,b] [-keep u,v] [-user U] [-created]
- *                         [-pubkey FILE] [-no-trim] [-report FILE] [-os FILE] DISK
+ *                         [-pubkey FILE] [-no-trim] [-report FILE] [-os FILE] [-inspect-cache DIR] DISK
  *   image-driver sanitize-export [sanitize flags] [export flags] DISK OUTDIR NAME FORMATS
  *   image-driver info DISK [FMT]
  *
@@ -36,6 +36,7 @@ struct args {
 	const char *user;
 	bool created;
 	const char *pubkey_file;
+	const char *inspect_cache;
 	bool no_trim;
 	const char *report_file;
 	const char *os_file;
@@ -70,6 +71,7 @@ static int parse(int argc, char **argv, struct args *a)
 		else if (TAKES("-user")) a->user = v;
 		else if (strcmp(f, "-created") == 0) a->created = true;
 		else if (TAKES("-pubkey")) a->pubkey_file = v;
+		else if (TAKES("-inspect-cache")) a->inspect_cache = v;
 		else if (strcmp(f, "-no-trim") == 0) a->no_trim = true;
 		else if (TAKES("-report")) a->report_file = v;
 		else if (TAKES("-os")) a->os_file = v;
@@ -102,7 +104,8 @@ static int do_sanitize(struct args *a, const char *disk, struct img_sanitize_rep
 	for (size_t i = 0; i < a->keep.n; i++)
 		strv_push(&o.keep_user_accounts, a->keep.v[i]);
 	o.trim = !a->no_trim;
-	struct img_sanitize_facts facts = {.build_user = a->user, .build_user_created = a->created};
+	struct img_sanitize_facts facts = {.build_user = a->user, .build_user_created = a->created,
+					   .inspect_cache = a->inspect_cache};
 	if (a->pubkey_file) {
 		if (file_read_all(a->pubkey_file, &pubkey, e) < 0)
 			goto out;

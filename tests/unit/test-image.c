@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "image/archive.h"
+#include "image/guest.h"
 #include "image/export_internal.h"
 #include "image/image.h"
 #include "image/sanitize_text.h"
@@ -172,6 +173,41 @@ static void test_hostname_texts(void **state)
 	assert_int_equal(n, 0);
 	assert_string_equal(t, "127.0.1.1 localhost\n");
 	free(t);
+}
+
+/* The package list a reused inspection reads from dpkg's status file matches what libguestfs lists. */
+static void test_dpkg_status(void **state)
+{
+	(void)state;
+	struct img_package *p = NULL;
+	size_t n = 0;
+	img_text_dpkg_status("Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\n"
+			     "Version: 1:1.2.13.dfsg-1+deb12u1\nDescription: zlib\n more text\n\n"
+			     "Package: adduser\nStatus: install ok installed\nVersion: 3.134\nArchitecture: all\n\n"
+			     "Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0-1\n\n"
+			     "Package: noversion\nStatus: install ok installed\n\n"
+			     "Package: badepoch\nStatus: install ok installed\nVersion: x:1.0-1\n\n"
+			     "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b13-x\nArchitecture: amd64\n\n"
+			     "Package: unterminated\nStatus: install ok installed\nVersion: 1.0\n",
+			     &p, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(p[0].name, "adduser");
+	assert_string_equal(p[0].version, "3.134");
+	assert_string_equal(p[0].release, "");
+	assert_string_equal(p[0].arch, "all");
+	assert_int_equal(p[0].epoch, 0);
+	/* libguestfs splits the release at the first dash */
+	assert_string_equal(p[1].name, "bash");
+	assert_string_equal(p[1].version, "5.2.15");
+	assert_string_equal(p[1].release, "2+b13-x");
+	assert_string_equal(p[2].name, "zlib1g");
+	assert_int_equal(p[2].epoch, 1);
+	assert_string_equal(p[2].version, "1.2.13.dfsg");
+	assert_string_equal(p[2].release, "1+deb12u1");
+	img_package_list_free(p, n);
+	img_text_dpkg_status("", &p, &n);
+	assert_int_equal(n, 0);
+	img_package_list_free(p, n);
 }
 
 static void test_select(void **state)
@@ -467,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_account_files),
 		cmocka_unit_test(test_sudoers_and_keys),
 		cmocka_unit_test(test_hostname_texts),
+		cmocka_unit_test(test_dpkg_status),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_formats),
