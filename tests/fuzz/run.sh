@@ -53,6 +53,16 @@ pkgs="libcrypto jansson yaml-0.1 libpcre2-8 libarchive"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$top/src -I$top -I$cfg $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lunistring -lcrypt -lm -lpthread"
 srcs="$top/src/hcl/*.c $top/src/util/*.c"
+# the sonames src/util/lazylib.c loads on first use, found as configure finds them: what the linker
+# records for a program linked with the libraries
+printf 'int main(void) { return 0; }\n' >"$cfg/soname.c"
+# shellcheck disable=SC2086
+$CC -o "$cfg/soname" "$cfg/soname.c" -Wl,--no-as-needed $libs >/dev/null 2>&1
+objdump -p "$cfg/soname" 2>/dev/null | sed -n 's/^ *NEEDED *//p' >"$cfg/needed"
+for pair in CRYPTO:libcrypto.so JANSSON:libjansson.so PCRE2:libpcre2-8.so UNISTRING:libunistring.so \
+	YAML:libyaml CRYPT:libcrypt.so M:libm.so; do
+	printf '#define KILN_SONAME_%s "%s"\n' "${pair%%:*}" "$(grep -m1 "^${pair#*:}" "$cfg/needed")" >>"$cfg/config.h"
+done
 # run_fuzzer NAME SEEDDIR [SECONDS [MAX_LEN [DICT]]]: run $out/NAME over SEEDDIR for the time allowed
 # ("" for SECONDS or MAX_LEN keeps the default), with libFuzzer's dictionary DICT if given
 run_fuzzer() {
