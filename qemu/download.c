@@ -41,14 +41,7 @@ char *qemu_cache_dir(void)
 	const char *d = getenv("KILN_CACHE_DIR");
 	if (d && *d)
 		return path_abs(d);
-	d = getenv("XDG_CACHE_HOME");
-	if (d && *d)
-		return path_join(d, "kiln");
-	d = getenv("HOME");
-	char *cache = path_join(d && *d ? d : "/tmp", ".cache");
-	char *r = path_join(cache, "kiln");
-	free(cache);
-	return r;
+	return xdg_cache_path("kiln");
 }
 
 bool qemu_url_is_remote(const char *url)

@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/checkpoint_store.h"
+#include "image/image.h"
 #include "ui/ui.h"
+#include "util/file.h"
 #include "util/mem.h"
 #include "util/timeutil.h"
 #include "util/units.h"
@@ -209,6 +212,17 @@ static int run_clear(struct cli_args *a)
 	       removed == 1 ? "" : "s", freed);
 	if (busy || after)
 		printf("Checkpoints in use by a running build were kept\n");
+	/* and the sanitize step's inspection cache, kept for checkpointed builds (docs/sanitize.md) */
+	char *inspect = xdg_cache_path(IMG_INSPECT_CACHE_SUBDIR);
+	if (access(inspect, F_OK) == 0) {
+		if (rm_rf(inspect, &e) < 0) {
+			cli_print_error_line("kiln cache clear", &e);
+			rc = 1;
+		} else {
+			printf("Cleared the inspection cache %s\n", inspect);
+		}
+	}
+	free(inspect);
 	free(freed);
 	strv_free(&gone);
 	ckstore_close(s);
@@ -274,7 +288,8 @@ const struct cli_command cmd_cache = {
 		"\n"
 		"    list    the checkpoints, most recently used first (-machine-readable)\n"
 		"    prune   trim to the size limit (-max-size), drop old ones (-older-than) and leftovers\n"
-		"    clear   remove every checkpoint not in use\n"
+		"    clear   remove every checkpoint not in use, and the sanitize step's inspection cache\n"
+		"            ($XDG_CACHE_HOME/kiln/inspect)\n"
 		"\n"
 		"  KILN_CACHE_MAX_SIZE sets the store's limit (default 20G); builds evict least recently used\n"
 		"  checkpoints beyond it.\n",

@@ -46,12 +46,7 @@ struct ckstore {
 
 char *ckstore_default_root(void)
 {
-	const char *x = getenv("XDG_CACHE_HOME");
-	if (x && *x)
-		return path_join(x, "kiln/checkpoints");
-	const char *home = getenv("HOME");
-	char *cache = path_join(home && *home ? home : "/tmp", ".cache/kiln/checkpoints");
-	return cache;
+	return xdg_cache_path("kiln/checkpoints");
 }
 
 int ckstore_max_bytes_from_env(uint64_t *out, struct kiln_error *err)

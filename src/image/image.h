@@ -68,6 +68,8 @@ struct img_sanitize_facts {
 	const char *inspect_cache;     /* a directory to remember OS inspections in (img_inspect_cache_default_dir),
 					* so a rebuild of the same OS skips guestfs_inspect_os; NULL: inspect always */
 };
+/* The inspection cache, below the user's cache directory (xdg_cache_path); `kiln cache clear` empties it. */
+#define IMG_INSPECT_CACHE_SUBDIR "kiln/inspect"
 /* $XDG_CACHE_HOME/kiln/inspect (else ~/.cache/kiln/inspect). Caller frees. */
 char *img_inspect_cache_default_dir(void);
 

@@ -26,11 +26,7 @@
 
 char *img_inspect_cache_default_dir(void)
 {
-	const char *x = getenv("XDG_CACHE_HOME");
-	if (x && *x)
-		return path_join(x, "kiln/inspect");
-	const char *home = getenv("HOME");
-	return path_join(home && *home ? home : "/tmp", ".cache/kiln/inspect");
+	return xdg_cache_path(IMG_INSPECT_CACHE_SUBDIR);
 }
 
 /* The files libguestfs' Linux inspection reads, outside /etc's own release and version files (which

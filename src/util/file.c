@@ -355,6 +355,18 @@ char *path_join(const char *a, const char *b)
 	return xasprintf("%s%s%s", a, (la && a[la - 1] == '/') ? "" : "/", b);
 }
 
+char *xdg_cache_path(const char *rel)
+{
+	const char *x = getenv("XDG_CACHE_HOME");
+	if (x && *x)
+		return path_join(x, rel);
+	const char *home = getenv("HOME");
+	char *cache = path_join(home && *home ? home : "/tmp", ".cache");
+	char *r = path_join(cache, rel);
+	free(cache);
+	return r;
+}
+
 char *path_basename(const char *path)
 {
 	size_t n = strlen(path);

@@ -40,6 +40,8 @@ int rm_rf(const char *path, struct kiln_error *err);
 int file_copy(const char *src, const char *dst, mode_t mode, struct kiln_error *err);
 
 char *path_join(const char *a, const char *b);
+/* $XDG_CACHE_HOME/rel, else ~/.cache/rel (else /tmp/.cache/rel without a home). Caller frees. */
+char *xdg_cache_path(const char *rel);
 char *path_basename(const char *path);
 char *path_dirname(const char *path);
 /* Absolute, lexically cleaned path (no symlink resolution); relative paths against cwd. */

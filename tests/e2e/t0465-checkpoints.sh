@@ -8,7 +8,7 @@
 #   all (from the checkpoint taken after boot), an unchanged one starts from the final disk (the
 #   checkpoint taken after the shutdown) and runs no machine; two parallel builds start from one checkpoint, each on
 #   its own overlay and domain; a corrupted checkpoint is skipped with a warning; a size limit evicts
-#   the least recently used checkpoints first; `kiln cache clear` empties the store. Also: the phase
+#   the least recently used checkpoints first; `kiln cache clear` empties the store and the inspection cache. Also: the phase
 #   timings find the "finish disk" step by its name (the checkpoints step moved every later index).
 . "$KILN_SRCDIR/tests/lib/test-lib.sh"
 . "$KILN_SRCDIR/tests/lib/qemu.sh"
@@ -290,9 +290,13 @@ test_expect_success 'the size limit evicts the least recently used checkpoints f
 	store_clean
 '
 
-test_expect_success 'kiln cache clear empties the store' '
+test_expect_success 'kiln cache clear empties the store and the inspection cache' '
+	mkdir -p "$XDG_CACHE_HOME/kiln/inspect" &&
+	echo "{}" >"$XDG_CACHE_HOME/kiln/inspect/entry.json" &&
 	"$KILN" cache clear >clear.txt &&
 	test_grep "Cleared the checkpoint store" clear.txt &&
+	test_grep "Cleared the inspection cache $XDG_CACHE_HOME/kiln/inspect" clear.txt &&
+	! test -e "$XDG_CACHE_HOME/kiln/inspect" &&
 	test -z "$(entries)" &&
 	"$KILN" cache list >list.txt &&
 	test_grep "^0 checkpoints" list.txt
