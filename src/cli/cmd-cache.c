@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "engine/checkpoint_store.h"
 #include "image/image.h"
@@ -214,7 +213,7 @@ static int run_clear(struct cli_args *a)
 		printf("Checkpoints in use by a running build were kept\n");
 	/* and the sanitize step's inspection cache, kept for checkpointed builds (docs/sanitize.md) */
 	char *inspect = xdg_cache_path(IMG_INSPECT_CACHE_SUBDIR);
-	if (access(inspect, F_OK) == 0) {
+	if (file_exists(inspect)) {
 		if (rm_rf(inspect, &e) < 0) {
 			cli_print_error_line("kiln cache clear", &e);
 			rc = 1;
