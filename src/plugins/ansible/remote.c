@@ -361,20 +361,16 @@ static char *ansible_cfg(const struct run *r)
 }
 
 /* Sets Ansible setting `key` through its environment variable `env` unless the user chose it: `env` in
- * kiln's environment or ansible_env_vars, or `key` in the ansible.cfg Ansible reads. */
-static void default_setting(struct run *r, const char *env, const char *key, const char *val)
+ * kiln's environment or ansible_env_vars, or `key` in `text`, the ansible.cfg (`cfg`) Ansible reads. */
+static void default_setting(struct run *r, const char *cfg, const char *text, const char *env, const char *key,
+			    const char *val)
 {
 	if (env_value(r, env))
 		return;
-	char *cfg = ansible_cfg(r);
-	char *text = cfg ? ans_read_file(cfg) : NULL;
-	bool set = text && ans_config_sets(text, key);
-	if (set)
+	if (text && ans_config_sets(text, key))
 		kp_log(r->ctx, "ansible: %s sets %s; kiln leaves it", cfg, key);
 	else
 		push_env(r, env, val);
-	free(text);
-	free(cfg);
 }
 
 /* Ansible's default ssh_args are "-C -o ControlMaster=auto -o ControlPersist=60s": -C compresses
@@ -386,10 +382,14 @@ static void default_setting(struct run *r, const char *env, const char *key, con
  * run leaves behind: kiln points local_tmp into the run's directory, removed whatever happens. */
 static void default_settings(struct run *r)
 {
-	default_setting(r, "ANSIBLE_SSH_ARGS", "ssh_args", "-o ControlMaster=auto -o ControlPersist=60s");
+	char *cfg = ansible_cfg(r);
+	char *text = cfg ? ans_read_file(cfg) : NULL;
+	default_setting(r, cfg, text, "ANSIBLE_SSH_ARGS", "ssh_args", "-o ControlMaster=auto -o ControlPersist=60s");
 	char *tmp = kp_printf("%s/tmp", r->dir);
-	default_setting(r, "ANSIBLE_LOCAL_TEMP", "local_tmp", tmp);
+	default_setting(r, cfg, text, "ANSIBLE_LOCAL_TEMP", "local_tmp", tmp);
 	free(tmp);
+	free(text);
+	free(cfg);
 }
 
 static int set_up_connection(struct run *r)
