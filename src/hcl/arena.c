@@ -13,10 +13,14 @@
  * wastes less than max_align_t would. */
 #define ALIGN alignof(size_t)
 #define MIN_CHUNK 1024
+/* A chunk this large is mapped in huge pages (xmap_zeroed): from 16 small pages on, one huge page's
+ * fault (~80 us with its zeroing, on the bench host) costs less than theirs (~12 us each). */
+#define HUGE_CHUNK ((size_t)64 << 10)
 
 struct chunk {
 	struct chunk *prev;
 	size_t size;             /* usable bytes after the header */
+	size_t mapped;           /* bytes mapped by xmap_zeroed (0: malloc'ed) */
 	size_t used;             /* bytes handed out, once a newer chunk is current */
 	alignas(size_t) unsigned char data[];
 };
@@ -43,9 +47,18 @@ static size_t round_up(size_t n)
 	return (n + ALIGN - 1) & ~(ALIGN - 1);
 }
 
+static void free_chunk(struct chunk *c)
+{
+	if (c->mapped)
+		xunmap(c, c->mapped);
+	else
+		free(c);
+}
+
 /* malloc, not calloc: allocations are zeroed as they are handed out, so the pages of a chunk that
- * the tree never reaches are never touched (a page touched first costs a fault, ~20 us on the
- * bench host; the first chunk is sized for the largest tree a file of its size makes). */
+ * the tree never reaches are never touched (a page touched first costs a fault, ~12 us on the
+ * bench host; the first chunk is sized for the largest tree a file of its size makes). A large
+ * chunk is mapped in huge pages instead: one fault for up to 2 MiB of tree. */
 static void add_chunk(struct hcl_arena *a, size_t need)
 {
 #ifdef __SANITIZE_ADDRESS__
@@ -61,7 +74,17 @@ static void add_chunk(struct hcl_arena *a, size_t need)
 	if (size < need)
 		size = need;
 #endif
-	struct chunk *c = xmalloc(sizeof *c + size);
+	struct chunk *c;
+	size_t mapped = 0;
+#ifndef __SANITIZE_ADDRESS__
+	if (size >= HUGE_CHUNK) {
+		mapped = sizeof *c + size;
+		c = xmap_zeroed(&mapped);
+		size = mapped - sizeof *c;
+	} else
+#endif
+		c = xmalloc(sizeof *c + size);
+	c->mapped = mapped;
 	if (a->cur)
 		a->cur->used = a->used;
 	c->prev = a->cur;
@@ -84,7 +107,7 @@ void hcl_arena_free(struct hcl_arena *a)
 	struct chunk *c = a->cur;
 	while (c) {
 		struct chunk *prev = c->prev;
-		free(c);
+		free_chunk(c);
 		c = prev;
 	}
 	free(a);
@@ -143,7 +166,7 @@ void hcl_arena_release(struct hcl_arena *a, struct hcl_arena_mark m)
 		struct chunk *c = a->cur;
 		a->cur = c->prev;
 		a->used = a->cur ? a->cur->used : 0;
-		free(c);
+		free_chunk(c);
 	}
 	a->used = m.used;
 	a->last = NULL;

@@ -3,7 +3,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static void __attribute__((noreturn)) out_of_memory(size_t n)
@@ -55,6 +57,41 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t elem)
 	p = xrealloc(p, ncap * elem);
 	*cap = ncap;
 	return p;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *xmap_zeroed(size_t *size)
+{
+	if (*size > SIZE_MAX - 2 * HUGE_PAGE)
+		out_of_memory(*size);
+	size_t len = (*size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (!len)
+		len = HUGE_PAGE;
+	/* map one huge page more than needed and keep the aligned part: a huge page must start on a
+	 * 2 MiB boundary */
+	size_t span = len + HUGE_PAGE;
+	unsigned char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		out_of_memory(len);
+	unsigned char *start = m + ((HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE);
+	size_t head = (size_t)(start - m), tail = span - head - len;
+	if (head)
+		munmap(m, head);
+	if (tail)
+		munmap(start + len, tail);
+#ifdef MADV_HUGEPAGE
+	/* only a hint: refused (THP off, an old kernel), the pages come 4 KiB at a time */
+	madvise(start, len, MADV_HUGEPAGE);
+#endif
+	*size = len;
+	return start;
+}
+
+void xunmap(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
 }
 
 char *xstrdup(const char *s)

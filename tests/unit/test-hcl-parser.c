@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "hcl/arena.h"
 #include "hcl/ast.h"
 #include "hcl/diag.h"
 #include "hcl/lexer.h"
@@ -731,6 +733,82 @@ static void test_long_operator_chains(void **state)
 	hcl_expr_free(e);
 }
 
+/* The VmFlags of the mapping of /proc/self/smaps that holds address p ("" when none). */
+static char *vm_flags_at(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	assert_non_null(f);
+	char line[512];
+	bool inside = false;
+	char *flags = NULL;
+	while (!flags && fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+		else if (inside && strncmp(line, "VmFlags:", 8) == 0)
+			flags = strdup(line + 8);
+	}
+	fclose(f);
+	return flags ? flags : strdup("");
+}
+
+/* The tree of a large file lives in memory offered for huge pages (one page fault per 2 MiB of tree
+ * instead of one per 4 KiB: what validate and fmt spend most on large templates); a small file's
+ * tree does not take a huge page. Skipped where the kernel has no transparent huge pages. */
+static void test_large_tree_in_huge_pages(void **state)
+{
+	(void)state;
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
+		skip();
+	struct buf src = BUF_INIT;
+	for (int i = 0; i < 400; i++)
+		buf_printf(&src, "a%d = \"value ${var.x} %d\"\n", i, i);
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	struct hcl_file *f = hcl_parse_config(src.data, src.len, "big.hcl", &d);
+	assert_false(hcl_diags_has_errors(&d));
+	assert_int_equal(f->body->nattrs, 400);
+	char *flags = vm_flags_at(f->body->attrs[399]->expr);
+	assert_non_null(strstr(flags, " hg"));
+	free(flags);
+	hcl_file_free(f);
+
+	f = hcl_parse_config("a = 1\n", 6, "small.hcl", &d);
+	flags = vm_flags_at(f->body->attrs[0]->expr);
+	assert_null(strstr(flags, " hg"));
+	free(flags);
+	hcl_file_free(f);
+	hcl_diags_free(&d);
+	buf_free(&src);
+}
+
+/* Arena chunks of every kind (small malloc'ed ones, huge-page mappings) survive marks, releases and
+ * growth: what was allocated before a mark is intact after releasing back to it. */
+static void test_arena_chunks(void **state)
+{
+	(void)state;
+	size_t hints[] = {16, 1 << 20};
+	for (size_t h = 0; h < 2; h++) {
+		struct hcl_arena *a = hcl_arena_new(hints[h]);
+		char *first = hcl_arena_strndup(a, "kept", 4);
+		struct hcl_arena_mark m = hcl_arena_mark(a);
+		for (int i = 0; i < 64; i++) {
+			unsigned char *p = hcl_arena_alloc(a, 100000);
+			assert_int_equal(p[0] | p[99999], 0);
+			memset(p, 0xff, 100000);
+		}
+		hcl_arena_release(a, m);
+		assert_string_equal(first, "kept");
+		size_t cap = 0;
+		int *v = NULL;
+		for (int i = 0; i < 100000; i++) {
+			v = hcl_arena_grow(a, v, &cap, (size_t)i + 1, sizeof *v);
+			v[i] = i;
+		}
+		assert_int_equal(v[0] + v[99999], 99999);
+		hcl_arena_free(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,6 +833,8 @@ int main(void)
 		cmocka_unit_test(test_deep_nesting_is_an_error),
 		cmocka_unit_test(test_every_nesting_is_limited),
 		cmocka_unit_test(test_long_operator_chains),
+		cmocka_unit_test(test_large_tree_in_huge_pages),
+		cmocka_unit_test(test_arena_chunks),
 	};
 	return cmocka_run_group_tests_name("hcl-parser", tests, NULL, NULL);
 }

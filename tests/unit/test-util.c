@@ -573,6 +573,27 @@ static void test_xgrow(void **state)
 	free(s);
 }
 
+/* xmap_zeroed: whole 2 MiB, aligned to 2 MiB (where a huge page can go), zeroed and writable. */
+static void test_xmap_zeroed(void **state)
+{
+	(void)state;
+	const size_t mib2 = (size_t)2 << 20;
+	size_t sizes[] = {1, mib2, mib2 + 1};
+	size_t want[] = {mib2, mib2, 2 * mib2};
+	for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+		size_t n = sizes[k];
+		unsigned char *p = xmap_zeroed(&n);
+		assert_int_equal(n, want[k]);
+		assert_int_equal((uintptr_t)p % mib2, 0);
+		for (size_t i = 0; i < n; i += 4096)
+			assert_int_equal(p[i] | p[i + 4095], 0);
+		memset(p, 0xa5, n);
+		assert_int_equal(p[n - 1], 0xa5);
+		xunmap(p, n);
+	}
+	xunmap(NULL, 0);
+}
+
 static void test_strmap(void **state)
 {
 	(void)state;
@@ -613,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_file_read_limits),
 		cmocka_unit_test(test_proc),
 		cmocka_unit_test(test_xgrow),
+		cmocka_unit_test(test_xmap_zeroed),
 		cmocka_unit_test(test_strmap),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
