@@ -472,6 +472,9 @@ static void test_file_read_limits(void **state)
 
 	buf_free(&b);
 	assert_string_equal(file_kind_name(S_IFSOCK), "a socket");
+	assert_string_equal(file_kind_name(S_IFREG | 0644), "a regular file");
+	assert_string_equal(file_kind_name(S_IFLNK | 0777), "a symbolic link");
+	assert_string_equal(file_kind_name(0), "not a regular file");
 	tmpdir_release(d);
 	free(missing);
 	free(fifo);
