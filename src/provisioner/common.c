@@ -206,6 +206,46 @@ void prov_print_line(void *ui, bool is_stderr, const char *line)
 		ui_message(ui, "%s", line);
 }
 
+int prov_scripts_decode(const struct kiln_config *cfg, bool absolute, struct prov_scripts *out,
+			struct kiln_error *err)
+{
+	kiln_config_list_strv(cfg, "inline", &out->inline_cmds);
+	const char *script = kiln_config_string(cfg, "script");
+	if (script && *script)
+		strv_push(&out->scripts, script);
+	kiln_config_list_strv(cfg, "scripts", &out->scripts);
+	for (size_t i = 0; i < out->scripts.n; i++) {
+		if (absolute) {
+			char *abs = path_abs(out->scripts.v[i]);
+			free(out->scripts.v[i]);
+			out->scripts.v[i] = abs;
+		}
+		char *why = prov_script_problem(out->scripts.v[i]);
+		if (why) {
+			kiln_config_error(cfg, kiln_config_has(cfg, "script") ? "script" : "scripts", err,
+					  "bad script \"%s\": %s", out->scripts.v[i], why);
+			free(why);
+			return -1;
+		}
+	}
+	out->inline_shebang = xstrdup(kiln_config_string(cfg, "inline_shebang"));
+	if (prov_env_decode(cfg, &out->env, err) < 0)
+		return -1;
+	const char *format = kiln_config_string(cfg, "env_var_format");
+	out->env_var_format = format && *format ? xstrdup(format) : NULL;
+	return 0;
+}
+
+void prov_scripts_free(struct prov_scripts *s)
+{
+	strv_free(&s->inline_cmds);
+	free(s->inline_shebang);
+	strv_free(&s->scripts);
+	strv_free(&s->env);
+	free(s->env_var_format);
+	memset(s, 0, sizeof *s);
+}
+
 char *prov_script_problem(const char *path)
 {
 	struct stat st;

@@ -58,6 +58,22 @@ void prov_print_line(void *ui, bool is_stderr, const char *line);
 /* The shell-local provisioner's schema: the shell-local post-processor has the same keys. */
 extern const struct kiln_schema prov_shell_local_schema;
 
+/* What a shell-like provisioner runs, and the environment it runs it in. */
+struct prov_scripts {
+	struct strv inline_cmds;   /* inline (after shell-local's command) */
+	char *inline_shebang;
+	struct strv scripts;       /* script, then scripts */
+	struct strv env;           /* prov_env_decode */
+	char *env_var_format;      /* NULL: the default */
+};
+/* Decode inline (appended to what out->inline_cmds holds), script + scripts (each made absolute when
+ * `absolute`, then checked with prov_script_problem: a located error names the key), inline_shebang,
+ * environment_vars/env and env_var_format. The check that one source is given stays with the component
+ * (its wording is the component's, as in Packer). */
+int prov_scripts_decode(const struct kiln_config *cfg, bool absolute, struct prov_scripts *out,
+			struct kiln_error *err);
+void prov_scripts_free(struct prov_scripts *s);
+
 /* The script that runs inline commands: "#!shebang" and then each command on its own line. */
 void prov_inline_script(const char *shebang, const struct strv *cmds, struct buf *out);
 
