@@ -4,6 +4,7 @@
 #include "ui/ui.h"
 #include "util/file.h"
 #include "util/mem.h"
+#include "util/signals.h"
 #include "util/strv.h"
 
 #include <dlfcn.h>
@@ -59,6 +60,9 @@ static void load(void)
 			}
 		}
 	}
+	/* the module's libraries start threads and install signal handlers of their own: from here on
+	 * the signals go to kiln's signal thread (util/signals.h) */
+	sig_handle_on_thread();
 	loaded = try_load(path ? path : KILN_PKGLIBDIR "/" KILN_MODULE_FILE, &load_failure);
 	free(path);
 }

@@ -13,9 +13,6 @@
  * wastes less than max_align_t would. */
 #define ALIGN alignof(size_t)
 #define MIN_CHUNK 1024
-/* A chunk this large is mapped in huge pages (xmap_zeroed): from 16 small pages on, one huge page's
- * fault (~80 us with its zeroing, on the bench host) costs less than theirs (~12 us each). */
-#define HUGE_CHUNK ((size_t)64 << 10)
 
 struct chunk {
 	struct chunk *prev;
@@ -77,7 +74,7 @@ static void add_chunk(struct hcl_arena *a, size_t need)
 	struct chunk *c;
 	size_t mapped = 0;
 #ifndef __SANITIZE_ADDRESS__
-	if (size >= HUGE_CHUNK) {
+	if (size >= XMAP_WORTH) {
 		mapped = sizeof *c + size;
 		c = xmap_zeroed(&mapped);
 		size = mapped - sizeof *c;

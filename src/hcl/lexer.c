@@ -262,7 +262,7 @@ static struct hcl_token *push_token(struct hcl_lexer *lx, enum hcl_token_type ty
 {
 	struct hcl_tokens *t = lx->out;
 	if (t->n == t->cap)
-		t->v = xgrow(t->v, &t->cap, t->n + 1, sizeof *t->v);
+		hcl_tokens_reserve(t, t->cap ? 2 * t->cap : 64);
 	struct hcl_token *tok = &t->v[t->n++];
 	tok->type = type;
 	tok->off = (uint32_t)lx->p;
@@ -782,15 +782,45 @@ void hcl_lex(const char *src, size_t len, const char *filename, struct hcl_pos s
 	     struct hcl_tokens *out)
 {
 	struct hcl_lexer *lx = hcl_lexer_new(src, len, filename, start, mode);
-	/* one token per 4 bytes covers real files (about one per 6), so the array rarely grows */
-	out->v = xgrow(out->v, &out->cap, out->n + lx->len / 4 + 16, sizeof *out->v);
+	hcl_tokens_reserve(out, out->n + lx->len / 4 + 16);
 	hcl_lexer_more(lx, out, SIZE_MAX);
 	hcl_lexer_free(lx);
 }
 
+static void free_token_array(struct hcl_tokens *t)
+{
+	if (t->mapped)
+		xunmap(t->v, t->mapped);
+	else
+		free(t->v);
+	t->mapped = 0;
+}
+
+void hcl_tokens_reserve(struct hcl_tokens *t, size_t n)
+{
+	if (n <= t->cap)
+		return;
+	if (n > SIZE_MAX / sizeof *t->v)
+		n = SIZE_MAX / sizeof *t->v; /* xmalloc/xmap_zeroed report it */
+	size_t bytes = n * sizeof *t->v;
+	if (bytes < XMAP_WORTH) {
+		t->v = xrealloc(t->v, bytes);
+		t->cap = n;
+		return;
+	}
+	size_t mapped = bytes;
+	struct hcl_token *v = xmap_zeroed(&mapped);
+	if (t->n)
+		memcpy(v, t->v, t->n * sizeof *t->v);
+	free_token_array(t);
+	t->v = v;
+	t->cap = mapped / sizeof *t->v;
+	t->mapped = mapped;
+}
+
 void hcl_tokens_free(struct hcl_tokens *t)
 {
-	free(t->v);
+	free_token_array(t);
 	t->v = NULL;
 	t->n = t->cap = 0;
 }

@@ -76,9 +76,10 @@ struct hcl_token {
 };
 
 struct hcl_tokens {
-	struct hcl_token *v;
+	struct hcl_token *v;     /* malloc'ed, or mapped by xmap_zeroed (mapped bytes) */
 	size_t n;
 	size_t cap;
+	size_t mapped;
 	const char *src;         /* the scanned text (borrowed) */
 	const char *filename;    /* borrowed, for ranges */
 	size_t base;             /* byte offset of src within its file */
@@ -108,6 +109,9 @@ enum hcl_lex_mode {
  * they must outlive it. Only the first HCL_LEX_MAX_LEN bytes are scanned. */
 void hcl_lex(const char *src, size_t len, const char *filename, struct hcl_pos start, enum hcl_lex_mode mode,
 	     struct hcl_tokens *out);
+/* Room for n tokens in all (one per 4 bytes of source covers real files, about one per 6): a large
+ * array is mapped in huge pages, as a parse tree's arena is (util/mem.h xmap_zeroed). */
+void hcl_tokens_reserve(struct hcl_tokens *t, size_t n);
 void hcl_tokens_free(struct hcl_tokens *t);
 const char *hcl_token_type_name(enum hcl_token_type t);
 

@@ -2315,9 +2315,8 @@ static void parser_init(struct parser *p, struct hcl_lexer *lx, size_t len, stru
 	p->check_tokens = flags & CHECK_TOKENS;
 	p->keep_all = flags & KEEP_TOKENS;
 	p->discard_exprs = flags & DISCARD_EXPRS;
-	/* all of them: one per 4 bytes covers real files (about one per 6), so it rarely grows */
-	size_t reserve = p->keep_all ? len / 4 + 16 : 2 * SCAN_AHEAD;
-	p->win.v = xgrow(NULL, &p->win.cap, reserve, sizeof *p->win.v);
+	/* all of them (see hcl_tokens_reserve), or a window */
+	hcl_tokens_reserve(&p->win, p->keep_all ? len / 4 + 16 : 2 * SCAN_AHEAD);
 	p->diags = diags;
 	p->diags_from = diags->n;
 	p->nl_stack[0] = newlines;

@@ -1,4 +1,5 @@
-/* signals.c — SIGINT/SIGTERM handling on a dedicated thread (see signals.h). */
+/* signals.c — SIGINT/SIGTERM handling: a handler that ends the process until something needs
+ * winding down, then a dedicated thread (see signals.h). */
 #include "util/signals.h"
 #include "util/mem.h"
 #include "util/timeutil.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct force_cb {
@@ -26,6 +28,10 @@ static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct force_cb *cbs;
 static size_t ncbs, capcbs;
 static bool setup_done;
+static sigset_t handled;                 /* SIGINT, SIGTERM */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int thread_tid;            /* the signal thread's id once it waits for signals; 0 before */
+static bool thread_started;
 
 static void notify_cancel(void)
 {
@@ -52,6 +58,7 @@ static void *signal_thread(void *arg)
 {
 	sigset_t *set = arg;
 	int count = 0;
+	atomic_store(&thread_tid, (int)syscall(SYS_gettid));
 	for (;;) {
 		int sig = 0;
 		if (sigwait(set, &sig) != 0)
@@ -80,9 +87,24 @@ static void *signal_thread(void *arg)
 	return NULL;
 }
 
+/* The handler, installed in every thread that does not block the signals: before the signal thread
+ * runs (nothing registered to undo, no thread started: what exit_at_first does, at once), or in a
+ * thread started before it (then the signal thread takes the signal). */
+static void on_signal(int sig)
+{
+	int tid = atomic_load(&thread_tid);
+	if (tid) {
+		syscall(SYS_tgkill, getpid(), tid, sig);
+		return;
+	}
+	static const char msg[] = "\nkiln: interrupted\n";
+	ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
+	(void)r;
+	_exit(128 + sig);
+}
+
 void sig_setup(void)
 {
-	static sigset_t set;
 	if (setup_done)
 		return;
 	setup_done = true;
@@ -91,15 +113,38 @@ void sig_setup(void)
 			fcntl(cancel_pipe[i], F_SETFD, FD_CLOEXEC);
 		fcntl(cancel_pipe[1], F_SETFL, O_NONBLOCK);
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&handled);
+	sigaddset(&handled, SIGINT);
+	sigaddset(&handled, SIGTERM);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	/* A write to a closed SSH or HTTP socket must be an error return, not a death. */
 	signal(SIGPIPE, SIG_IGN);
-	pthread_t t;
-	if (pthread_create(&t, NULL, signal_thread, &set) == 0)
-		pthread_detach(t);
+}
+
+void sig_handle_on_thread(void)
+{
+	if (!setup_done)
+		return;
+	pthread_mutex_lock(&start_lock);
+	if (!thread_started) {
+		/* blocked here and in every thread started from now on; only the signal thread takes them */
+		sigset_t old;
+		pthread_sigmask(SIG_BLOCK, &handled, &old);
+		pthread_t t;
+		if (pthread_create(&t, NULL, signal_thread, &handled) == 0) {
+			pthread_detach(t);
+			thread_started = true;
+		} else {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
+	}
+	pthread_mutex_unlock(&start_lock);
 }
 
 static _Thread_local long thread_deadline;
@@ -127,6 +172,8 @@ int sig_cancel_fd(void)
 void sig_exit_on_first(bool on)
 {
 	atomic_store(&exit_at_first, on);
+	if (!on)
+		sig_handle_on_thread();
 }
 
 void sig_request_cancel(void)
@@ -149,6 +196,7 @@ void sig_reset(void)
 
 int sig_on_force_exit(void (*fn)(void *), void *arg)
 {
+	sig_handle_on_thread();
 	pthread_mutex_lock(&cb_lock);
 	cbs = xgrow(cbs, &capcbs, ncbs + 1, sizeof *cbs);
 	cbs[ncbs] = (struct force_cb){fn, arg, true};
@@ -170,5 +218,7 @@ void sig_child_reset(void)
 	sigset_t set;
 	sigemptyset(&set);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 }

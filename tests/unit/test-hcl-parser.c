@@ -17,6 +17,7 @@
 #include "hcl/lexer.h"
 #include "hcl/parser.h"
 #include "util/buf.h"
+#include "util/mem.h"
 #include "util/strv.h"
 
 /* Parse src; return the tree dump (caller frees); diagnostics go to *d. */
@@ -752,13 +753,20 @@ static char *vm_flags_at(const void *p)
 	return flags ? flags : strdup("");
 }
 
+/* Whether large arrays and trees are mapped for huge pages here (never under AddressSanitizer,
+ * nor where the kernel has no transparent huge pages). */
+static bool huge_pages_used(void)
+{
+	return XMAP_WORTH != (size_t)-1 && access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;
+}
+
 /* The tree of a large file lives in memory offered for huge pages (one page fault per 2 MiB of tree
  * instead of one per 4 KiB: what validate and fmt spend most on large templates); a small file's
  * tree does not take a huge page. Skipped where the kernel has no transparent huge pages. */
 static void test_large_tree_in_huge_pages(void **state)
 {
 	(void)state;
-	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
+	if (!huge_pages_used())
 		skip();
 	struct buf src = BUF_INIT;
 	for (int i = 0; i < 400; i++)
@@ -777,6 +785,47 @@ static void test_large_tree_in_huge_pages(void **state)
 	assert_null(strstr(flags, " hg"));
 	free(flags);
 	hcl_file_free(f);
+	hcl_diags_free(&d);
+	buf_free(&src);
+}
+
+/* A token array grows from malloc'ed to huge-page mappings and from mapping to mapping, keeping its
+ * tokens; fmt's whole-file array of a large file is one mapping. */
+static void test_token_array_reserve(void **state)
+{
+	(void)state;
+	struct hcl_tokens t = {0};
+	hcl_tokens_reserve(&t, 10);
+	assert_true(t.cap >= 10);
+	assert_int_equal(t.mapped, 0);
+	for (; t.n < 10; t.n++)
+		t.v[t.n].off = (uint32_t)t.n;
+	for (size_t want = 4000; want < 300000; want *= 4) {
+		hcl_tokens_reserve(&t, want);
+		assert_true(t.cap >= want);
+		while (t.n < want) {
+			t.v[t.n].off = (uint32_t)t.n;
+			t.n++;
+		}
+	}
+	assert_true(t.mapped > 0 || XMAP_WORTH == (size_t)-1);
+	for (size_t i = 0; i < t.n; i++)
+		assert_int_equal(t.v[i].off, i);
+	hcl_tokens_free(&t);
+	assert_int_equal(t.mapped, 0);
+
+	if (!huge_pages_used())
+		return;
+	struct buf src = BUF_INIT;
+	for (int i = 0; i < 2000; i++)
+		buf_printf(&src, "a%d = [1, 2, 3]\n", i);
+	struct hcl_diags d = HCL_DIAGS_INIT;
+	hcl_check_config(src.data, src.len, "big.hcl", &d, &t);
+	assert_false(hcl_diags_has_errors(&d));
+	char *flags = vm_flags_at(t.v);
+	assert_non_null(strstr(flags, " hg"));
+	free(flags);
+	hcl_tokens_free(&t);
 	hcl_diags_free(&d);
 	buf_free(&src);
 }
@@ -835,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_long_operator_chains),
 		cmocka_unit_test(test_large_tree_in_huge_pages),
 		cmocka_unit_test(test_arena_chunks),
+		cmocka_unit_test(test_token_array_reserve),
 	};
 	return cmocka_run_group_tests_name("hcl-parser", tests, NULL, NULL);
 }
