@@ -22,7 +22,9 @@ static int check_name(const struct kiln_config *cfg, const char *key, const char
 				 name);
 }
 
-int prov_env_decode(const struct kiln_config *cfg, struct strv *out, struct kiln_error *err)
+/* environment_vars (a list of "KEY=value") and env (a map) as "KEY=value" entries, env last so it wins.
+ * Keys must be shell variable names: they are pasted unquoted. */
+static int prov_env_decode(const struct kiln_config *cfg, struct strv *out, struct kiln_error *err)
 {
 	size_t n = kiln_config_list_len(cfg, "environment_vars");
 	for (size_t i = 0; i < n; i++) {
@@ -206,6 +208,21 @@ void prov_print_line(void *ui, bool is_stderr, const char *line)
 		ui_message(ui, "%s", line);
 }
 
+/* Why path cannot be a script, or NULL when it can (caller frees): Packer takes any path that exists
+ * and is not a directory — /dev/null too (packer-maas's default customize script) — and kiln also needs
+ * to read it. */
+static char *prov_script_problem(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return xstrdup(errno == ENOENT ? "no such file" : strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return xstrdup("it is a directory");
+	if (access(path, R_OK) < 0)
+		return xasprintf("it cannot be read: %s", strerror(errno));
+	return NULL;
+}
+
 int prov_scripts_decode(const struct kiln_config *cfg, bool absolute, struct prov_scripts *out,
 			struct kiln_error *err)
 {
@@ -246,17 +263,6 @@ void prov_scripts_free(struct prov_scripts *s)
 	memset(s, 0, sizeof *s);
 }
 
-char *prov_script_problem(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return xstrdup(errno == ENOENT ? "no such file" : strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return xstrdup("it is a directory");
-	if (access(path, R_OK) < 0)
-		return xasprintf("it cannot be read: %s", strerror(errno));
-	return NULL;
-}
 
 int prov_read_script(const char *path, bool binary, struct buf *out, struct kiln_error *err)
 {

@@ -28,9 +28,6 @@
 	{.name = "valid_exit_codes", .type = "list(number)", .def = "[0]",                                  \
 	 .doc = "Exit statuses that count as success."}
 
-/* environment_vars (a list of "KEY=value") and env (a map) as "KEY=value" entries, env last so it wins.
- * Keys must be shell variable names: they are pasted unquoted. */
-int prov_env_decode(const struct kiln_config *cfg, struct strv *out, struct kiln_error *err);
 /* The full environment of a script, sorted by key, later entries winning: PACKER_BUILD_NAME,
  * PACKER_BUILDER_TYPE, PACKER_HTTP_ADDR/_IP/_PORT (when the builder serves HTTP), then user. */
 void prov_env_build(const struct kiln_ctx *ctx, const struct strv *user, struct strv *out);
@@ -78,10 +75,6 @@ void prov_scripts_free(struct prov_scripts *s);
 void prov_inline_script(const char *shebang, const struct strv *cmds, struct buf *out);
 
 /* Read a local script, turning CRLF into LF unless binary. */
-/* Why path cannot be a script, or NULL when it can (caller frees): Packer takes any path that exists
- * and is not a directory — /dev/null too (packer-maas's default customize script) — and kiln also needs
- * to read it. */
-char *prov_script_problem(const char *path);
 int prov_read_script(const char *path, bool binary, struct buf *out, struct kiln_error *err);
 
 #endif
