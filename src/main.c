@@ -8,7 +8,7 @@
 
 int main(int argc, char **argv)
 {
-	sig_setup();
+	sig_setup_deferred();
 	log_init_from_env();
 	hcl_gzip = kiln_module_gzip;
 	int rc = cli_main(argc, argv);

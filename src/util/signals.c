@@ -105,6 +105,12 @@ static void on_signal(int sig)
 
 void sig_setup(void)
 {
+	sig_setup_deferred();
+	sig_handle_on_thread();
+}
+
+void sig_setup_deferred(void)
+{
 	if (setup_done)
 		return;
 	setup_done = true;

@@ -6,16 +6,20 @@
  * dedicated thread (sig_handle_on_thread). The first signal sets the cancellation flag that long
  * operations poll (sig_cancelled(), or poll() on sig_cancel_fd()); they stop, and the normal cleanup
  * path runs. A second SIGINT runs the registered emergency cleanups (what is safe to undo from any
- * state: temp dirs, transient domains) and exits 130. Until then (fmt, validate -syntax-only,
- * version: nothing to undo) a plain handler ends the process at the first signal, as
- * sig_exit_on_first(true) says, and no thread is started: on the bench host a thread's start and
- * its teardown at exit cost ~0.3 ms of such a run. */
+ * state: temp dirs, transient domains) and exits 130. With sig_setup_deferred() (kiln's main), until
+ * then (fmt, validate -syntax-only, version: nothing to undo) a plain handler ends the process at the
+ * first signal, as sig_exit_on_first(true) says, and no thread is started: on the bench host a
+ * thread's start and its teardown at exit cost ~0.3 ms of such a run. */
 #ifndef KILN_UTIL_SIGNALS_H
 #define KILN_UTIL_SIGNALS_H
 
 #include <stdbool.h>
 
+/* Install the handlers and start the signal thread: every signal is the thread's from now on. */
 void sig_setup(void);
+/* The same, but the thread starts only when needed (below); until then the first signal ends the
+ * process. kiln's main() uses this. */
+void sig_setup_deferred(void);
 /* From now on, the signals are blocked in the calling thread and in every thread it starts, and
  * handled on the signal thread (started once). Call it before starting threads or loading code that
  * may; sig_exit_on_first(false) and sig_on_force_exit() call it. */
