@@ -3,6 +3,7 @@
  * (refused) and "%252e" stays the literal name "%2e". */
 #include "http-seed/http_parse.h"
 #include "util/buf.h"
+#include "util/hash.h"
 #include "util/mem.h"
 
 #include <ctype.h>
@@ -11,16 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 int seed_target_to_path(const char *target, char **path)
 {
@@ -40,8 +31,8 @@ int seed_target_to_path(const char *target, char **path)
 	for (size_t i = 0; i < end; i++) {
 		int c = (unsigned char)target[i];
 		if (c == '%') {
-			int hi = i + 2 < end ? hexval(target[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(target[i + 2]) : -1;
+			int hi = i + 2 < end ? hex_digit(target[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_digit(target[i + 2]) : -1;
 			if (lo < 0 || (hi == 0 && lo == 0)) {
 				buf_free(&decoded);
 				return 400;

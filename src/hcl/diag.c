@@ -65,26 +65,6 @@ struct hcl_diag *hcl_diag_add(struct hcl_diags *d, enum hcl_severity sev, const 
 	return x;
 }
 
-struct hcl_diag *hcl_error(struct hcl_diags *d, const struct hcl_range *subject, const char *summary,
-			   const char *detail_fmt, ...)
-{
-	va_list ap;
-	va_start(ap, detail_fmt);
-	struct hcl_diag *x = hcl_diag_addv(d, HCL_DIAG_ERROR, subject, summary, detail_fmt, ap);
-	va_end(ap);
-	return x;
-}
-
-struct hcl_diag *hcl_warning(struct hcl_diags *d, const struct hcl_range *subject, const char *summary,
-			     const char *detail_fmt, ...)
-{
-	va_list ap;
-	va_start(ap, detail_fmt);
-	struct hcl_diag *x = hcl_diag_addv(d, HCL_DIAG_WARNING, subject, summary, detail_fmt, ap);
-	va_end(ap);
-	return x;
-}
-
 void hcl_diag_set_context(struct hcl_diag *diag, const struct hcl_range *context)
 {
 	if (!diag || !context)
@@ -248,6 +228,20 @@ static bool is_wrap_space(unsigned cp)
 	return cp != 0xA0 && hcl_is_unicode_space(cp);
 }
 
+/* The end of a line (or of the text): the pending word with the spaces before it; spaces with no word
+ * after them only when they still fit. */
+static void wrap_line_end(struct buf *out, const struct buf *space, const struct buf *word, size_t current,
+			  size_t spacelen, size_t lim)
+{
+	if (word->len == 0) {
+		if (current + spacelen <= lim)
+			buf_append(out, space->data, space->len);
+	} else {
+		buf_append(out, space->data, space->len);
+		buf_append(out, word->data, word->len);
+	}
+}
+
 /* go-wordwrap's WrapString: greedy wrapping at spaces, keeping existing newlines; a word longer than
  * the limit stays whole on its own line. */
 static void wrap_text(struct buf *out, const char *s, size_t lim)
@@ -264,13 +258,7 @@ static void wrap_text(struct buf *out, const char *s, size_t lim)
 			cp = 0xFFFD;
 		}
 		if (cp == '\n') {
-			if (word.len == 0) {
-				if (current + spacelen <= lim)
-					buf_append(out, space.data, space.len);
-			} else {
-				buf_append(out, space.data, space.len);
-				buf_append(out, word.data, word.len);
-			}
+			wrap_line_end(out, &space, &word, current, spacelen, lim);
 			buf_reset(&space);
 			buf_reset(&word);
 			spacelen = wordlen = 0;
@@ -299,13 +287,7 @@ static void wrap_text(struct buf *out, const char *s, size_t lim)
 		}
 		i += l;
 	}
-	if (word.len == 0) {
-		if (current + spacelen <= lim)
-			buf_append(out, space.data, space.len);
-	} else {
-		buf_append(out, space.data, space.len);
-		buf_append(out, word.data, word.len);
-	}
+	wrap_line_end(out, &space, &word, current, spacelen, lim);
 	buf_free(&word);
 	buf_free(&space);
 }

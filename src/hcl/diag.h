@@ -82,11 +82,9 @@ struct hcl_diag *hcl_diag_add(struct hcl_diags *d, enum hcl_severity sev, const 
 struct hcl_diag *hcl_diag_addv(struct hcl_diags *d, enum hcl_severity sev, const struct hcl_range *subject,
 			       const char *summary, const char *detail_fmt, va_list ap)
 	__attribute__((format(printf, 5, 0)));
-/* Shorthands for errors and warnings. */
-struct hcl_diag *hcl_error(struct hcl_diags *d, const struct hcl_range *subject, const char *summary,
-			   const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
-struct hcl_diag *hcl_warning(struct hcl_diags *d, const struct hcl_range *subject, const char *summary,
-			     const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Shorthands for errors and warnings: hcl_error(d, subject, summary, detail_fmt, ...). */
+#define hcl_error(d, subject, ...) hcl_diag_add((d), HCL_DIAG_ERROR, (subject), __VA_ARGS__)
+#define hcl_warning(d, subject, ...) hcl_diag_add((d), HCL_DIAG_WARNING, (subject), __VA_ARGS__)
 void hcl_diag_set_context(struct hcl_diag *diag, const struct hcl_range *context);
 
 bool hcl_diags_has_errors(const struct hcl_diags *d);

@@ -11,6 +11,7 @@
 #include "hcl/lexer.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/hash.h"
 #include "util/lazy_unistring.h"
 #include "util/mem.h"
 
@@ -441,17 +442,6 @@ static bool number_literal(struct parser *p, const struct tok *t, struct hcl_lit
 /* ------------------------------------------------------------------------------------------------
  * String literal tokens: escapes (quoted only), $${ and %%{ */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void utf8_put(struct buf *b, unsigned cp)
 {
 	if (cp < 0x80) {
@@ -569,8 +559,8 @@ static void decode_string_raw(struct parser *p, const struct tok *t, struct buf 
 			size_t j = i + 2;
 			unsigned cp = 0;
 			size_t got = 0;
-			while (got < want && j < n && hexval(s[j]) >= 0) {
-				cp = cp * 16 + (unsigned)hexval(s[j]);
+			while (got < want && j < n && hex_digit(s[j]) >= 0) {
+				cp = cp * 16 + (unsigned)hex_digit(s[j]);
 				j++;
 				got++;
 			}

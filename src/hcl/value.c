@@ -779,20 +779,19 @@ static void indent_into(struct buf *out, const char *s)
 	}
 }
 
+/* A sensitive, unknown or null value as its placeholder; false for any other value. */
+static bool format_placeholder(const struct hcl_value *v, const char *sensitive, const char *unknown, struct buf *out)
+{
+	const char *s = v->marks & HCL_MARK_SENSITIVE ? sensitive : v->unknown ? unknown : v->null ? "null" : NULL;
+	if (s)
+		buf_puts(out, s);
+	return s != NULL;
+}
+
 static void format_repl(const struct hcl_value *v, bool nested, struct buf *out)
 {
-	if (v->marks & HCL_MARK_SENSITIVE) {
-		buf_puts(out, "<sensitive>");
+	if (format_placeholder(v, "<sensitive>", "<unknown>", out))
 		return;
-	}
-	if (v->unknown) {
-		buf_puts(out, "<unknown>");
-		return;
-	}
-	if (v->null) {
-		buf_puts(out, "null");
-		return;
-	}
 	switch (v->type->kind) {
 	case HCL_STRING:
 		if (nested)
@@ -865,18 +864,8 @@ static bool is_ident(const char *s)
 
 void hcl_value_format_expr(const struct hcl_value *v, struct buf *out)
 {
-	if (v->marks & HCL_MARK_SENSITIVE) {
-		buf_puts(out, "(sensitive value)");
+	if (format_placeholder(v, "(sensitive value)", "(known after build)", out))
 		return;
-	}
-	if (v->unknown) {
-		buf_puts(out, "(known after build)");
-		return;
-	}
-	if (v->null) {
-		buf_puts(out, "null");
-		return;
-	}
 	switch (v->type->kind) {
 	case HCL_STRING:
 		hcl_go_quote(v->u.str.s, v->u.str.len, out);

@@ -22,7 +22,9 @@ static int check_name(const struct kiln_config *cfg, const char *key, const char
 				 name);
 }
 
-int prov_env_decode(const struct kiln_config *cfg, struct strv *out, struct kiln_error *err)
+/* environment_vars (a list of "KEY=value") and env (a map) as "KEY=value" entries, env last so it wins.
+ * Keys must be shell variable names: they are pasted unquoted. */
+static int prov_env_decode(const struct kiln_config *cfg, struct strv *out, struct kiln_error *err)
 {
 	size_t n = kiln_config_list_len(cfg, "environment_vars");
 	for (size_t i = 0; i < n; i++) {
@@ -206,7 +208,10 @@ void prov_print_line(void *ui, bool is_stderr, const char *line)
 		ui_message(ui, "%s", line);
 }
 
-char *prov_script_problem(const char *path)
+/* Why path cannot be a script, or NULL when it can (caller frees): Packer takes any path that exists
+ * and is not a directory — /dev/null too (packer-maas's default customize script) — and kiln also needs
+ * to read it. */
+static char *prov_script_problem(const char *path)
 {
 	struct stat st;
 	if (stat(path, &st) < 0)
@@ -217,6 +222,47 @@ char *prov_script_problem(const char *path)
 		return xasprintf("it cannot be read: %s", strerror(errno));
 	return NULL;
 }
+
+int prov_scripts_decode(const struct kiln_config *cfg, bool absolute, struct prov_scripts *out,
+			struct kiln_error *err)
+{
+	kiln_config_list_strv(cfg, "inline", &out->inline_cmds);
+	const char *script = kiln_config_string(cfg, "script");
+	if (script && *script)
+		strv_push(&out->scripts, script);
+	kiln_config_list_strv(cfg, "scripts", &out->scripts);
+	for (size_t i = 0; i < out->scripts.n; i++) {
+		if (absolute) {
+			char *abs = path_abs(out->scripts.v[i]);
+			free(out->scripts.v[i]);
+			out->scripts.v[i] = abs;
+		}
+		char *why = prov_script_problem(out->scripts.v[i]);
+		if (why) {
+			kiln_config_error(cfg, kiln_config_has(cfg, "script") ? "script" : "scripts", err,
+					  "bad script \"%s\": %s", out->scripts.v[i], why);
+			free(why);
+			return -1;
+		}
+	}
+	out->inline_shebang = xstrdup(kiln_config_string(cfg, "inline_shebang"));
+	if (prov_env_decode(cfg, &out->env, err) < 0)
+		return -1;
+	const char *format = kiln_config_string(cfg, "env_var_format");
+	out->env_var_format = format && *format ? xstrdup(format) : NULL;
+	return 0;
+}
+
+void prov_scripts_free(struct prov_scripts *s)
+{
+	strv_free(&s->inline_cmds);
+	free(s->inline_shebang);
+	strv_free(&s->scripts);
+	strv_free(&s->env);
+	free(s->env_var_format);
+	memset(s, 0, sizeof *s);
+}
+
 
 int prov_read_script(const char *path, bool binary, struct buf *out, struct kiln_error *err)
 {

@@ -28,9 +28,6 @@
 	{.name = "valid_exit_codes", .type = "list(number)", .def = "[0]",                                  \
 	 .doc = "Exit statuses that count as success."}
 
-/* environment_vars (a list of "KEY=value") and env (a map) as "KEY=value" entries, env last so it wins.
- * Keys must be shell variable names: they are pasted unquoted. */
-int prov_env_decode(const struct kiln_config *cfg, struct strv *out, struct kiln_error *err);
 /* The full environment of a script, sorted by key, later entries winning: PACKER_BUILD_NAME,
  * PACKER_BUILDER_TYPE, PACKER_HTTP_ADDR/_IP/_PORT (when the builder serves HTTP), then user. */
 void prov_env_build(const struct kiln_ctx *ctx, const struct strv *user, struct strv *out);
@@ -58,14 +55,26 @@ void prov_print_line(void *ui, bool is_stderr, const char *line);
 /* The shell-local provisioner's schema: the shell-local post-processor has the same keys. */
 extern const struct kiln_schema prov_shell_local_schema;
 
+/* What a shell-like provisioner runs, and the environment it runs it in. */
+struct prov_scripts {
+	struct strv inline_cmds;   /* inline (after shell-local's command) */
+	char *inline_shebang;
+	struct strv scripts;       /* script, then scripts */
+	struct strv env;           /* prov_env_decode */
+	char *env_var_format;      /* NULL: the default */
+};
+/* Decode inline (appended to what out->inline_cmds holds), script + scripts (each made absolute when
+ * `absolute`, then checked with prov_script_problem: a located error names the key), inline_shebang,
+ * environment_vars/env and env_var_format. The check that one source is given stays with the component
+ * (its wording is the component's, as in Packer). */
+int prov_scripts_decode(const struct kiln_config *cfg, bool absolute, struct prov_scripts *out,
+			struct kiln_error *err);
+void prov_scripts_free(struct prov_scripts *s);
+
 /* The script that runs inline commands: "#!shebang" and then each command on its own line. */
 void prov_inline_script(const char *shebang, const struct strv *cmds, struct buf *out);
 
 /* Read a local script, turning CRLF into LF unless binary. */
-/* Why path cannot be a script, or NULL when it can (caller frees): Packer takes any path that exists
- * and is not a directory — /dev/null too (packer-maas's default customize script) — and kiln also needs
- * to read it. */
-char *prov_script_problem(const char *path);
 int prov_read_script(const char *path, bool binary, struct buf *out, struct kiln_error *err);
 
 #endif

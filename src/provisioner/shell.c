@@ -47,11 +47,7 @@ static const char *const *const shell_conflicts[] = {one_source, NULL};
 static const struct kiln_schema shell_schema = {shell_attrs, shell_conflicts};
 
 struct shell {
-	struct strv inline_cmds;
-	char *inline_shebang;
-	struct strv scripts;
-	struct strv env;
-	char *env_var_format;
+	struct prov_scripts src;
 	bool use_env_var_file;
 	char *execute_command;
 	char *remote_folder;
@@ -66,11 +62,7 @@ static void shell_destroy(void *instance)
 	struct shell *p = instance;
 	if (!p)
 		return;
-	strv_free(&p->inline_cmds);
-	free(p->inline_shebang);
-	strv_free(&p->scripts);
-	strv_free(&p->env);
-	free(p->env_var_format);
+	prov_scripts_free(&p->src);
 	free(p->execute_command);
 	free(p->remote_folder);
 	free(p->remote_path);
@@ -111,31 +103,14 @@ static int shell_prepare(const struct kiln_config *cfg, void **instance, struct 
 {
 	(void)warnings;
 	struct shell *p = xcalloc(1, sizeof *p);
-	kiln_config_list_strv(cfg, "inline", &p->inline_cmds);
-	const char *script = kiln_config_string(cfg, "script");
-	if (script && *script)
-		strv_push(&p->scripts, script);
-	kiln_config_list_strv(cfg, "scripts", &p->scripts);
 	if (!kiln_config_has(cfg, "inline") && !kiln_config_has(cfg, "script") && !kiln_config_has(cfg, "scripts")) {
 		kiln_config_error(cfg, "inline", err, "either a script file or inline script must be specified "
 						      "(inline, script or scripts)");
 		goto fail;
 	}
-	for (size_t i = 0; i < p->scripts.n; i++) {
-		char *why = prov_script_problem(p->scripts.v[i]);
-		if (why) {
-			kiln_config_error(cfg, kiln_config_has(cfg, "script") ? "script" : "scripts", err,
-					  "bad script \"%s\": %s", p->scripts.v[i], why);
-			free(why);
-			goto fail;
-		}
-	}
-	p->inline_shebang = xstrdup(kiln_config_string(cfg, "inline_shebang"));
-	if (prov_env_decode(cfg, &p->env, err) < 0)
+	if (prov_scripts_decode(cfg, false, &p->src, err) < 0)
 		goto fail;
 	p->use_env_var_file = kiln_config_bool(cfg, "use_env_var_file");
-	const char *format = kiln_config_string(cfg, "env_var_format");
-	p->env_var_format = format && *format ? xstrdup(format) : NULL;
 	p->remote_folder = xstrdup(kiln_config_string(cfg, "remote_folder"));
 	p->skip_clean = kiln_config_bool(cfg, "skip_clean");
 	p->expect_disconnect = kiln_config_bool(cfg, "expect_disconnect");
@@ -307,31 +282,31 @@ static int shell_provision(void *instance, struct kiln_ctx *ctx, struct kiln_com
 						      "communicator = \"none\"; use shell-local for commands on this computer");
 	struct run r = {.p = p, .ctx = ctx, .comm = comm, .deadline = time_mono_ms() + p->start_retry_timeout_ms};
 	struct strv env = STRV_INIT;
-	prov_env_build(ctx, &p->env, &env);
-	char *vars = prov_env_render(&env, p->use_env_var_file ? NULL : p->env_var_format);
+	prov_env_build(ctx, &p->src.env, &env);
+	char *vars = prov_env_render(&env, p->use_env_var_file ? NULL : p->src.env_var_format);
 	char *env_file = NULL;
 	struct buf content = BUF_INIT;
 	int rc = 0;
 	if (p->use_env_var_file) {
 		env_file = xasprintf("%s/varfile_%u.sh", p->remote_folder, random_below(10000));
-		char *lines = prov_env_file(&env, p->env_var_format);
+		char *lines = prov_env_file(&env, p->src.env_var_format);
 		struct upload_job u = {lines, env_file};
 		rc = retrying(&r, upload_file, &u, err);
 		free(lines);
 		if (rc < 0)
 			err_wrap(err, "uploading the environment file %s", env_file);
 	}
-	if (rc == 0 && p->inline_cmds.n) {
-		prov_inline_script(p->inline_shebang, &p->inline_cmds, &content);
-		char *name = xasprintf("inline (%zu %s)", p->inline_cmds.n, p->inline_cmds.n == 1 ? "command" : "commands");
+	if (rc == 0 && p->src.inline_cmds.n) {
+		prov_inline_script(p->src.inline_shebang, &p->src.inline_cmds, &content);
+		char *name = xasprintf("inline (%zu %s)", p->src.inline_cmds.n, p->src.inline_cmds.n == 1 ? "command" : "commands");
 		rc = run_script(&r, name, &content, vars, env_file, err);
 		free(name);
 	}
-	for (size_t i = 0; rc == 0 && i < p->scripts.n; i++) {
+	for (size_t i = 0; rc == 0 && i < p->src.scripts.n; i++) {
 		buf_reset(&content);
-		rc = prov_read_script(p->scripts.v[i], p->binary, &content, err);
+		rc = prov_read_script(p->src.scripts.v[i], p->binary, &content, err);
 		if (rc == 0)
-			rc = run_script(&r, p->scripts.v[i], &content, vars, env_file, err);
+			rc = run_script(&r, p->src.scripts.v[i], &content, vars, env_file, err);
 	}
 	if (env_file && !p->skip_clean)
 		rc = clean_up(&r, env_file, rc, err);
@@ -354,8 +329,8 @@ static int shell_checkpoint_inputs(void *instance, struct strv *inputs, const ch
 {
 	struct shell *p = instance;
 	(void)why_not;
-	for (size_t i = 0; i < p->scripts.n; i++)
-		strv_push(inputs, p->scripts.v[i]);
+	for (size_t i = 0; i < p->src.scripts.n; i++)
+		strv_push(inputs, p->src.scripts.v[i]);
 	return 0;
 }
 

@@ -36,11 +36,7 @@ static const char *const *const shell_local_conflicts[] = {one_source, NULL};
 const struct kiln_schema prov_shell_local_schema = {shell_local_attrs, shell_local_conflicts};
 
 struct shell_local {
-	struct strv inline_cmds;
-	char *inline_shebang;
-	struct strv scripts;
-	struct strv env;
-	char *env_var_format;
+	struct prov_scripts src;
 	struct strv execute_command;
 	char *tempfile_extension;
 	bool skip;                 /* only_on does not list linux */
@@ -52,11 +48,7 @@ static void shell_local_destroy(void *instance)
 	struct shell_local *p = instance;
 	if (!p)
 		return;
-	strv_free(&p->inline_cmds);
-	free(p->inline_shebang);
-	strv_free(&p->scripts);
-	strv_free(&p->env);
-	free(p->env_var_format);
+	prov_scripts_free(&p->src);
 	strv_free(&p->execute_command);
 	free(p->tempfile_extension);
 	prov_exit_codes_free(&p->codes);
@@ -67,41 +59,22 @@ static int shell_local_prepare(const struct kiln_config *cfg, void **instance, s
 			       struct kiln_error *err)
 {
 	struct shell_local *p = xcalloc(1, sizeof *p);
-	const char *command = kiln_config_string(cfg, "command");
-	if (command && *command)
-		strv_push(&p->inline_cmds, command);
-	kiln_config_list_strv(cfg, "inline", &p->inline_cmds);
-	const char *script = kiln_config_string(cfg, "script");
-	if (script && *script)
-		strv_push(&p->scripts, script);
-	kiln_config_list_strv(cfg, "scripts", &p->scripts);
 	if (!kiln_config_has(cfg, "command") && !kiln_config_has(cfg, "inline") && !kiln_config_has(cfg, "script") &&
 	    !kiln_config_has(cfg, "scripts")) {
 		kiln_config_error(cfg, "command", err, "command, inline, script or scripts must be specified");
 		goto fail;
 	}
-	for (size_t i = 0; i < p->scripts.n; i++) {
-		const char *key = kiln_config_has(cfg, "script") ? "script" : "scripts";
-		/* absolute, as in Packer: `sh -c "x.sh"` would look for x.sh in PATH */
-		char *abs = path_abs(p->scripts.v[i]);
-		free(p->scripts.v[i]);
-		p->scripts.v[i] = abs;
-		char *why = prov_script_problem(p->scripts.v[i]);
-		if (why) {
-			kiln_config_error(cfg, key, err, "bad script \"%s\": %s", p->scripts.v[i], why);
-			free(why);
-			goto fail;
-		}
-		if (access(p->scripts.v[i], X_OK) != 0)
+	const char *command = kiln_config_string(cfg, "command");
+	if (command && *command)
+		strv_push(&p->src.inline_cmds, command);
+	/* scripts made absolute, as in Packer: `sh -c "x.sh"` would look for x.sh in PATH */
+	if (prov_scripts_decode(cfg, true, &p->src, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < p->src.scripts.n; i++)
+		if (access(p->src.scripts.v[i], X_OK) != 0)
 			strv_pushf(warnings, "shell-local: %s is not executable; the default execute_command runs it as "
 					     "a program (chmod +x it, or set execute_command = [\"/bin/sh\", \"{{.Script}}\"])",
-				   p->scripts.v[i]);
-	}
-	p->inline_shebang = xstrdup(kiln_config_string(cfg, "inline_shebang"));
-	if (prov_env_decode(cfg, &p->env, err) < 0)
-		goto fail;
-	const char *format = kiln_config_string(cfg, "env_var_format");
-	p->env_var_format = format && *format ? xstrdup(format) : NULL;
+				   p->src.scripts.v[i]);
 	kiln_config_list_strv(cfg, "execute_command", &p->execute_command);
 	p->tempfile_extension = xstrdup(kiln_config_string(cfg, "tempfile_extension"));
 	size_t n = kiln_config_list_len(cfg, "only_on");
@@ -184,18 +157,18 @@ static int shell_local_provision(void *instance, struct kiln_ctx *ctx, struct ki
 		return 0;
 	}
 	struct strv env = STRV_INIT;
-	prov_env_build(ctx, &p->env, &env);
-	char *vars = prov_env_render(&env, p->env_var_format);
+	prov_env_build(ctx, &p->src.env, &env);
+	char *vars = prov_env_render(&env, p->src.env_var_format);
 	char *dir = NULL;
 	int rc = 0;
-	if (p->inline_cmds.n) {
+	if (p->src.inline_cmds.n) {
 		dir = tmpdir_make("kiln-shell-local", err);
 		if (!dir) {
 			rc = -1;
 			goto out;
 		}
 		struct buf text = BUF_INIT;
-		prov_inline_script(p->inline_shebang, &p->inline_cmds, &text);
+		prov_inline_script(p->src.inline_shebang, &p->src.inline_cmds, &text);
 		char *path = xasprintf("%s/script%s", dir, p->tempfile_extension);
 		rc = file_write(path, text.data, text.len, 0700, err);
 		buf_free(&text);
@@ -205,9 +178,9 @@ static int shell_local_provision(void *instance, struct kiln_ctx *ctx, struct ki
 		}
 		free(path);
 	}
-	for (size_t i = 0; rc == 0 && i < p->scripts.n; i++) {
-		ui_say(ctx->ui, "Running local shell script: %s", p->scripts.v[i]);
-		rc = run_one(p, ctx, p->scripts.v[i], vars, &env, err);
+	for (size_t i = 0; rc == 0 && i < p->src.scripts.n; i++) {
+		ui_say(ctx->ui, "Running local shell script: %s", p->src.scripts.v[i]);
+		rc = run_one(p, ctx, p->src.scripts.v[i], vars, &env, err);
 	}
 out:
 	if (dir)

@@ -79,20 +79,21 @@ int file_read_stream(int fd, const char *name, size_t max, struct buf *out, stru
 
 const char *file_kind_name(mode_t mode)
 {
-	if (S_ISREG(mode))
-		return "a regular file";
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO (named pipe)";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISLNK(mode))
-		return "a symbolic link";
+	static const struct {
+		mode_t type;
+		const char *name;
+	} kinds[] = {
+		{S_IFREG, "a regular file"},
+		{S_IFDIR, "a directory"},
+		{S_IFIFO, "a FIFO (named pipe)"},
+		{S_IFCHR, "a character device"},
+		{S_IFBLK, "a block device"},
+		{S_IFSOCK, "a socket"},
+		{S_IFLNK, "a symbolic link"},
+	};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if ((mode & S_IFMT) == kinds[i].type)
+			return kinds[i].name;
 	return "not a regular file";
 }
 

@@ -20,6 +20,8 @@ int hash_file_hex(const char *algo, const char *path, char **hex, struct kiln_er
 /* HMAC-SHA256 of data under key, as lowercase hex (caller frees). */
 char *hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t n);
 void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
+/* The value of the hex digit c (0-9, a-f, A-F), or -1 when c is not one. */
+int hex_digit(int c);
 /* `bytes` random bytes (getrandom; at most 32) as lowercase hex, for unique names. Caller frees. */
 char *hex_random(size_t bytes);
 

@@ -50,8 +50,3 @@ void *lazylib_resolve(struct lazylib *lib, const char *name, void **slot)
 	__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
 	return fn;
 }
-
-int lazylib_loaded(const struct lazylib *lib)
-{
-	return __atomic_load_n(&lib->handle, __ATOMIC_ACQUIRE) != NULL;
-}

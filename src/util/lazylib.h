@@ -42,7 +42,4 @@ void *lazylib_resolve(struct lazylib *lib, const char *name, void **slot);
 	}))
 #define LAZYLIB_FN(lib, name) LAZYLIB_SYM(lib, #name, __typeof__(&name))
 
-/* Loaded (1) or not yet (0): tests check that a command did not load a library it does not need. */
-int lazylib_loaded(const struct lazylib *lib);
-
 #endif

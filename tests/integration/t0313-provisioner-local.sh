@@ -133,6 +133,25 @@ test_expect_success 'only_on without linux skips the provisioner' '
 	test_grep "null.none: runs on linux" out
 '
 
+test_expect_success 'scripts are taken from the working directory: a missing one is a located error with its full path, one not executable a warning' '
+	echo "echo hi" >plain.sh &&
+	chmod -x plain.sh &&
+	template t.pkr.hcl <<-\HCL &&
+	build {
+	  sources = ["source.null.none"]
+	  provisioner "shell-local" {
+	    scripts = ["plain.sh", "missing.sh"]
+	  }
+	}
+	HCL
+	test_expect_code 1 "$KILN" validate t.pkr.hcl >out 2>err &&
+	test_grep "on t.pkr.hcl line 7, in build:" err &&
+	test_grep_text "scripts: bad script \"$TEST_DIR/missing.sh\": no such file" err &&
+	sed -i "s/, \"missing.sh\"//" t.pkr.hcl &&
+	test_expect_code 1 "$KILN" build t.pkr.hcl >out 2>err &&
+	test_grep_text "Warning: shell-local: $TEST_DIR/plain.sh is not executable" err
+'
+
 test_expect_success 'shell and file need a communicator: a clear error with communicator = none' '
 	template t.pkr.hcl <<-\HCL &&
 	build {

@@ -217,6 +217,12 @@ static void test_hash(void **state)
 	free(h);
 	assert_null(hash_hex("crc32", "", 0));
 	assert_int_equal(hash_hex_len("sha512"), 128);
+	const char *digits = "0123456789abcdefABCDEF";
+	for (int c = 0; c < 256; c++) {
+		const char *at = c ? strchr(digits, c) : NULL;
+		int want = !at ? -1 : at - digits < 16 ? (int)(at - digits) : (int)(at - digits) - 6;
+		assert_int_equal(hex_digit(c), want);
+	}
 }
 
 static void test_files_and_tmpdir(void **state)
@@ -472,6 +478,9 @@ static void test_file_read_limits(void **state)
 
 	buf_free(&b);
 	assert_string_equal(file_kind_name(S_IFSOCK), "a socket");
+	assert_string_equal(file_kind_name(S_IFREG | 0644), "a regular file");
+	assert_string_equal(file_kind_name(S_IFLNK | 0777), "a symbolic link");
+	assert_string_equal(file_kind_name(0), "not a regular file");
 	tmpdir_release(d);
 	free(missing);
 	free(fifo);

@@ -1,5 +1,6 @@
 /* uri.c — AWS's URI encoding, path normalization and canonical query strings (see uri.h). */
 #include "cloud/aws/uri.h"
+#include "util/hash.h"
 #include "util/mem.h"
 
 #include <stdarg.h>
@@ -27,22 +28,11 @@ void aws_uri_encode(struct buf *out, const char *s, size_t len, bool keep_slash)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void aws_uri_decode(struct buf *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		int h, l;
-		if (s[i] == '%' && i + 2 < len && (h = hexval(s[i + 1])) >= 0 && (l = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < len && (h = hex_digit(s[i + 1])) >= 0 && (l = hex_digit(s[i + 2])) >= 0) {
 			buf_putc(out, (char)(h * 16 + l));
 			i += 2;
 		} else {
