@@ -10,6 +10,7 @@
 #include "util/mem.h"
 #include "util/proc.h"
 #include "util/signals.h"
+#include "util/timeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -334,11 +335,12 @@ static int export_write(struct export_run *run, const struct export_job *j, cons
 	default: {
 		/* an output img_export fsyncs before it renames it: its write-back runs beside qemu-img */
 		struct file_writeback *wb = run->durable ? file_writeback_start(j->tmp) : NULL;
+		long t0 = time_mono_ms();
 		int rc = img_convert(disk, disk_format, j->tmp, j->fmt, opts->compression, info->virtual_size, ui, err);
 		uint64_t asked = file_writeback_stop(wb);
 		if (wb)
-			log_debug("export: %s: write-back of %llu MiB started while converting", j->tmp,
-				  (unsigned long long)(asked >> 20));
+			log_debug("export: %s: write-back of %llu MiB started while converting (%.3fs)", j->tmp,
+				  (unsigned long long)(asked >> 20), (double)(time_mono_ms() - t0) / 1e3);
 		return rc;
 	}
 	}
@@ -479,6 +481,7 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 	}
 
 	/* All complete: move them into place. */
+	long t_commit = time_mono_ms();
 	for (size_t i = 0; i < run.njobs; i++) {
 		struct export_job *j = &run.jobs[i];
 		if (img_tmp_commit(j->tmp, j->final, err) < 0)
@@ -499,6 +502,7 @@ int img_export(const char *disk, const char *disk_format, const struct img_expor
 	}
 	if (out)
 		out->virtual_size = info.virtual_size;
+	log_debug("export: fsync and rename of %zu file(s): %.3fs", run.njobs, (double)(time_mono_ms() - t_commit) / 1e3);
 	rc = 0;
 cleanup:
 	export_run_finish(&run, handle);
