@@ -607,7 +607,7 @@ static void test_strmap(void **state)
 	strv_free(&keys);
 }
 
-/* The write-back follower asks the kernel to write out what a writer has put in the file, all but the
+/* The write-back follower asks the kernel to write out what a writer has put in the file, but not the
  * last 8 MiB it may still be writing; nothing for a file it cannot open. file_sync_parent fsyncs the
  * directory a file is in. */
 static void test_file_writeback(void **state)
@@ -630,7 +630,10 @@ static void test_file_writeback(void **state)
 	}
 	close(fd);
 	usleep(500 * 1000);   /* the thread looks every 10 ms */
-	assert_int_equal(file_writeback_stop(w), 40u << 20);
+	/* all but the last 8 MiB, asked for 8 MiB or more at a time: the last ask may leave up to 8 more */
+	uint64_t asked = file_writeback_stop(w);
+	assert_true(asked >= 32u << 20);
+	assert_true(asked <= 40u << 20);
 	off_t size = 0;
 	assert_int_equal(file_size(path, &size, &e), 0);
 	assert_int_equal(size, 48 << 20);
