@@ -107,6 +107,9 @@ struct qemu_build {
 	struct qemu_ckpt *ck;         /* checkpoints (qemu/checkpoint.c), or NULL */
 
 	struct kiln_artifact *artifact;
+	/* the artifact's first file is a qcow2 export of this virtual size: no qemu-img info to ask */
+	bool exported_qcow2;
+	uint64_t exported_virtual_size;
 	struct strv template_vars;    /* HTTPIP=, HTTPPort=, Name=, SSHHostPort=, ... */
 	int64_t timing_boot_to_ssh_ms, timing_provision_ms, timing_shutdown_ms;
 };

@@ -122,14 +122,17 @@ int qemu_step_finish_disk(void *state, struct kiln_error *err)
 	if (!c->skip_compaction || inst->export.nformats > 1 ||
 	    (inst->export.nformats == 1 && strcmp(img_format_name(inst->export.formats[0]), b->disk_format) != 0)) {
 		ui_say(b->ui, "Converting hard drive...");
-		struct img_export_result exported = {STRV_INIT, STRV_INIT};
+		struct img_export_result exported = {STRV_INIT, STRV_INIT, 0};
 		long t_export = time_mono_ms();
 		int rc = img_export(b->disk_path, b->disk_format, &inst->export, b->output_dir, b->vm_name, b->ui,
 				    &exported, err);
 		log_debug("qemu: finish disk: sanitize %.3fs, export %.3fs", (double)(t_export - t0) / 1e3,
 			  (double)(time_mono_ms() - t_export) / 1e3);
-		if (rc == 0)
+		if (rc == 0) {
 			record_export(&exported, b->artifact);
+			b->exported_qcow2 = exported.formats.n && strcmp(exported.formats.v[0], "qcow2") == 0;
+			b->exported_virtual_size = exported.virtual_size;
+		}
 		img_export_result_free(&exported);
 		if (rc < 0)
 			return -1;
@@ -161,7 +164,12 @@ int qemu_step_artifact(void *state, struct kiln_error *err)
 	struct kiln_error e = ERR_INIT;
 	char size[32] = "";
 	const char *main_disk = a->files.n ? a->files.v[0] : b->disk_path;
-	if (qemu_img_info(main_disk, &info, &e) == 0) {
+	if (b->exported_qcow2) {
+		/* what qemu-img info would say of the qcow2 the export just wrote */
+		snprintf(size, sizeof size, "%llu", (unsigned long long)b->exported_virtual_size);
+		kiln_artifact_set(a, "format", "qcow2");
+		kiln_artifact_set(a, "diskType", "qcow2");
+	} else if (qemu_img_info(main_disk, &info, &e) == 0) {
 		snprintf(size, sizeof size, "%llu", (unsigned long long)info.virtual_size);
 		kiln_artifact_set(a, "format", info.format);
 		kiln_artifact_set(a, "diskType", info.format);
@@ -171,6 +179,7 @@ int qemu_step_artifact(void *state, struct kiln_error *err)
 		kiln_artifact_set(a, "diskType", b->cfg->format);
 	}
 	err_clear(&e);
+	log_debug("qemu: artifact disk %s: format %s, virtual size %s", main_disk, kiln_artifact_get(a, "format"), size);
 	kiln_artifact_set(a, "diskName", b->vm_name);
 	kiln_artifact_set(a, "disk_path", main_disk);
 	kiln_artifact_set(a, "diskSize", size);

@@ -371,6 +371,9 @@ int img_tmp_commit(const char *tmp, const char *final, struct kiln_error *err)
 	close(fd);
 	if (rc == 0 && rename(tmp, final) < 0)
 		rc = err_set_errno(err, errno, "cannot rename %s to %s", tmp, final);
+	/* the rename is durable too once the directory is */
+	if (rc == 0)
+		rc = file_sync_parent(final, err);
 	return rc;
 }
 

@@ -75,7 +75,7 @@ int img_archive_pack(const char *path, const struct img_archive_opts *opts, cons
 /* A fresh temporary name beside `final`: "<dir>/.<base>.kiln-tmp-XXXXXX" (the file is created empty,
  * so the name is ours). Caller frees; NULL with err set when the directory is not writable. */
 char *img_tmp_reserve(const char *final, struct kiln_error *err);
-/* fsync the file and rename it over `final`. */
+/* fsync the file, rename it over `final` and fsync the directory: on disk, name and all. */
 int img_tmp_commit(const char *tmp, const char *final, struct kiln_error *err);
 
 /* gzip of data appended to out (no name, no timestamp); -1 with *why (malloc'ed) set. */

@@ -189,6 +189,8 @@ int img_measure(const char *path, const char *format, const char *out_format, ui
  * naming the mount point, what it can need and what is free, when its file system has less free.
  * advice: what else the user can do ("set output_directory to a larger file system"), or NULL. */
 int img_space_check(const char *dir, uint64_t needed, const char *what, const char *advice, struct kiln_error *err);
+/* Is there certainly room for `needed` bytes in dir? false also when the free space cannot be read. */
+bool img_space_ample(const char *dir, uint64_t needed);
 /* Does err say "no space left on device" (errno ENOSPC, or a subprocess's message)? */
 bool img_err_is_nospace(const struct kiln_error *err);
 /* If it does, say where: the cause becomes "no space left on <mount point of path> (<what said so>)"
@@ -279,6 +281,7 @@ char *img_export_path(const struct img_export_opts *o, const char *outdir, const
 struct img_export_result {
 	struct strv files;             /* each output's path, in the order they were made */
 	struct strv formats;           /* their format names ("qcow2", "ova"), in the same order */
+	uint64_t virtual_size;         /* the disk's (a qcow2 or raw output's too), from qemu-img info */
 };
 int img_export(const char *disk, const char *disk_format, const struct img_export_opts *opts,
 	       const char *outdir, const char *name, struct ui *ui, struct img_export_result *out,

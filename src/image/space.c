@@ -35,6 +35,15 @@ int img_space_check(const char *dir, uint64_t needed, const char *what, const ch
 	return -1;
 }
 
+bool img_space_ample(const char *dir, uint64_t needed)
+{
+	uint64_t avail = 0;
+	struct kiln_error e = ERR_INIT;
+	bool known = file_fs_space(dir, &avail, NULL, &e) == 0;
+	err_clear(&e);
+	return known && needed <= avail;
+}
+
 bool img_err_is_nospace(const struct kiln_error *err)
 {
 	if (!err_isset(err))

@@ -30,6 +30,17 @@ int fd_read_exact(int fd, void *buf, size_t len);
  * half-written file. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct kiln_error *err);
 int file_write(const char *path, const void *data, size_t len, mode_t mode, struct kiln_error *err);
+/* Write back, while another process (qemu-img) writes the file at path, what it has written so far:
+ * a thread asks the kernel every few milliseconds to start writing out the pages written since its last
+ * look (sync_file_range, without waiting), so the fsync that makes the file durable afterwards waits
+ * only for the last ones instead of the whole file. Nothing is made durable by this alone. NULL (a
+ * no-op) when the file cannot be opened. file_writeback_stop ends the thread and returns how many
+ * bytes it had asked to be written; it accepts NULL. */
+struct file_writeback;
+struct file_writeback *file_writeback_start(const char *path);
+uint64_t file_writeback_stop(struct file_writeback *w);
+/* fsync the directory that holds path: a rename into it is then on disk as well. */
+int file_sync_parent(const char *path, struct kiln_error *err);
 bool file_exists(const char *path);   /* anything at path (no symlink follow) */
 bool file_is_dir(const char *path);
 bool file_is_regular(const char *path);

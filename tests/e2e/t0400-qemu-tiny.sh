@@ -103,7 +103,7 @@ test_expect_success 'a second boot of the sanitized artifact: the user key logs 
 	  }
 	}
 	EOF
-	"$KILN" build again.pkr.hcl >out2.txt 2>&1 || { cat out2.txt; false; } &&
+	KILN_LOG=1 KILN_LOG_PATH=build2.log "$KILN" build again.pkr.hcl >out2.txt 2>&1 || { cat out2.txt; false; } &&
 	test_grep "from the host" out2.txt &&
 	test_grep "hostname=localhost" out2.txt &&
 	test_grep "working overlay on .*out/tiny.qcow2" out2.txt &&
@@ -114,6 +114,11 @@ test_expect_success 'the compacted overlay is a standalone image with the second
 	qemu-img check out2/packer-again &&
 	qemu-img info out2/packer-again >info.txt &&
 	! test_grep "backing file" info.txt &&
+	vsize=$(sed -n "s/^virtual size: .* (\([0-9]*\) bytes)\$/\1/p" info.txt) &&
+	test -n "$vsize" &&
+	test_grep "qemu: artifact disk .*out2/packer-again: format qcow2, virtual size $vsize\$" build2.log &&
+	! grep "qemu-img info .*out2/packer-again" build2.log &&
+	test_grep "export: .*out2/\.packer-again\.kiln-tmp-.*: write-back of [0-9]* MiB started while converting" build2.log &&
 	mv out out.gone &&
 	boot_source third out2/packer-again out3 "use_backing_file = true" >third.pkr.hcl &&
 	cat >>third.pkr.hcl <<-EOF &&

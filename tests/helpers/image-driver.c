@@ -156,7 +156,7 @@ static int do_export(struct args *a, const char *disk, const char *outdir, const
 		o.os_distro = xstrdup(a->distro);
 	else if (rep && rep->has_os && *rep->os.distro)
 		o.os_distro = xstrdup(rep->os.distro);
-	struct img_export_result made = {STRV_INIT, STRV_INIT};
+	struct img_export_result made = {STRV_INIT, STRV_INIT, 0};
 	rc = img_export(disk, a->format ? a->format : "qcow2", &o, outdir, name, ui_global(), &made, e);
 	if (rc == 0) {
 		for (size_t i = 0; i < made.files.n; i++)

@@ -451,7 +451,7 @@ static void test_export_refusals(void **state)
 
 	/* With force, both are written and the old file replaced. */
 	o.force = true;
-	struct img_export_result made = {STRV_INIT, STRV_INIT};
+	struct img_export_result made = {STRV_INIT, STRV_INIT, 0};
 	assert_int_equal(img_export(disk, "qcow2", &o, dir, "vm", NULL, &made, &e), 0);
 	assert_true(file_exists(raw));
 	assert_int_equal(made.formats.n, 2);
@@ -468,8 +468,7 @@ static void test_export_refusals(void **state)
 	img_info_free(&info);
 	img_export_result_free(&made);
 
-	/* Into a tmpfs directory: kernels before 6.6 refuse O_DIRECT there, and the conversion then goes
-	 * through the page cache instead of failing (newer kernels take the direct path). */
+	/* Into a tmpfs directory (no O_DIRECT before kernel 6.6, a directory fsync that does nothing). */
 	char shm[] = "/dev/shm/kiln-test-export-XXXXXX";
 	assert_non_null(mkdtemp(shm));
 	struct img_export_opts r;
@@ -497,6 +496,73 @@ static void test_export_refusals(void **state)
 	free(dir);
 }
 
+/* The export's qemu-img runs, seen through a qemu-img on PATH that logs its arguments: with room to
+ * spare, no `measure` (a fully allocated disk would fit); the conversion writes through the page cache
+ * (-t unsafe: the output is fsynced before its rename), never O_DIRECT; and the result carries the
+ * disk's virtual size. */
+static void test_export_qemu_img_runs(void **state)
+{
+	(void)state;
+	struct kiln_error e = ERR_INIT;
+	char *dir = tmpdir_make("kiln-test-export-runs", &e);
+	assert_non_null(dir);
+	char *bin = path_join(dir, "bin");
+	assert_int_equal(mkdir_p(bin, 0755, &e), 0);
+	char *log = path_join(dir, "qemu-img.log");
+	char *wrapper = path_join(bin, "qemu-img");
+	char *real = NULL;
+	const char *path = getenv("PATH");
+	char *const which[] = {"sh", "-c", "command -v qemu-img", NULL};
+	struct buf out = BUF_INIT;
+	struct proc_opts po = {.out = &out};
+	assert_int_equal(proc_run_checked(which, &po, &e), 0);
+	real = xstrdup(buf_cstr(&out));
+	real[strcspn(real, "\n")] = '\0';
+	buf_free(&out);
+	char *script = xasprintf("#!/bin/sh\necho \"$*\" >>'%s'\nexec '%s' \"$@\"\n", log, real);
+	assert_int_equal(file_write(wrapper, script, strlen(script), 0755, &e), 0);
+	char *disk = path_join(dir, "disk.qcow2");
+	char *const create[] = {"qemu-img", "create", "-q", "-f", "qcow2", disk, "3M", NULL};
+	assert_int_equal(proc_run_checked(create, NULL, &e), 0);
+	char *saved = xstrdup(path);
+	char *newpath = xasprintf("%s:%s", bin, path);
+	setenv("PATH", newpath, 1);
+
+	struct img_export_opts o;
+	img_export_opts_init(&o);
+	assert_int_equal(img_export_opts_add(&o, "qcow2", &e), 0);
+	struct img_export_result made = {STRV_INIT, STRV_INIT, 0};
+	int rc = img_export(disk, "qcow2", &o, dir, "vm.qcow2", NULL, &made, &e);
+	setenv("PATH", saved, 1);
+	assert_int_equal(rc, 0);
+	assert_int_equal(made.virtual_size, 3 * 1024 * 1024);
+	assert_int_equal(made.files.n, 1);
+	struct buf b = BUF_INIT;
+	assert_int_equal(file_read_all(log, &b, &e), 0);
+	const char *runs = buf_cstr(&b);
+	assert_non_null(strstr(runs, "info "));
+	assert_null(strstr(runs, "measure "));
+	assert_non_null(strstr(runs, "convert -p -t unsafe "));
+	assert_null(strstr(runs, "-t none"));
+	buf_free(&b);
+
+	assert_true(img_space_ample(dir, 1));
+	assert_false(img_space_ample(dir, UINT64_MAX));
+
+	img_export_result_free(&made);
+	img_export_opts_free(&o);
+	tmpdir_release(dir);
+	free(newpath);
+	free(saved);
+	free(disk);
+	free(script);
+	free(real);
+	free(wrapper);
+	free(log);
+	free(bin);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_ovf_and_box),
 		cmocka_unit_test(test_export_refusals),
+		cmocka_unit_test(test_export_qemu_img_runs),
 	};
 	return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }

@@ -628,6 +628,58 @@ static void test_strmap(void **state)
 	strv_free(&keys);
 }
 
+/* The write-back follower asks the kernel to write out what a writer has put in the file, but not the
+ * last 8 MiB it may still be writing; nothing for a file it cannot open. file_sync_parent fsyncs the
+ * directory a file is in. */
+static void test_file_writeback(void **state)
+{
+	(void)state;
+	struct kiln_error e = ERR_INIT;
+	char *dir = tmpdir_make("kiln-test-wb", &e);
+	assert_non_null(dir);
+	char *path = path_join(dir, "grows");
+	assert_int_equal(file_write(path, "", 0, 0644, &e), 0);
+	struct file_writeback *w = file_writeback_start(path);
+	assert_non_null(w);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	char *chunk = xmalloc(1 << 20);
+	for (int i = 0; i < 48; i++) {
+		memset(chunk, 'a' + i % 26, 1 << 20);
+		assert_int_equal(fd_write_all(fd, chunk, 1 << 20), 0);
+		usleep(2000);
+	}
+	close(fd);
+	usleep(500 * 1000);   /* the thread looks every 10 ms */
+	/* all but the last 8 MiB, asked for 8 MiB or more at a time: the last ask may leave up to 8 more */
+	uint64_t asked = file_writeback_stop(w);
+	assert_true(asked >= 32u << 20);
+	assert_true(asked <= 40u << 20);
+	off_t size = 0;
+	assert_int_equal(file_size(path, &size, &e), 0);
+	assert_int_equal(size, 48 << 20);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(pread(fd, chunk, 1, (47 << 20) + 5), 1);
+	assert_int_equal(chunk[0], 'a' + 47 % 26);
+	close(fd);
+
+	char *missing = path_join(dir, "missing");
+	assert_null(file_writeback_start(missing));
+	assert_int_equal(file_writeback_stop(NULL), 0);
+	assert_int_equal(file_sync_parent(path, &e), 0);
+	char *nodir = path_join(missing, "x");
+	assert_int_equal(file_sync_parent(nodir, &e), -1);
+	assert_non_null(strstr(err_cause(&e), "cannot write the directory"));
+	err_clear(&e);
+
+	tmpdir_release(dir);
+	free(nodir);
+	free(missing);
+	free(chunk);
+	free(path);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -641,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_tmpdir_root_and_sweep),
 		cmocka_unit_test(test_dirlock),
 		cmocka_unit_test(test_file_read_limits),
+		cmocka_unit_test(test_file_writeback),
 		cmocka_unit_test(test_proc),
 		cmocka_unit_test(test_xgrow),
 		cmocka_unit_test(test_xmap_zeroed),
