@@ -476,13 +476,19 @@ static struct hcl_range sub_range(const struct tok *t, size_t a, size_t b)
 static void decode_string_raw(struct parser *p, const struct tok *t, struct buf *out);
 
 /* HCL normalizes literal text to Unicode NFC (so a combining accent and its precomposed form are the
- * same string); libunistring does the work. */
+ * same string); libunistring does the work. Text of code points below U+0300 only (ASCII, the accented
+ * letters of Latin-1 and Latin Extended-A/B) is NFC already: none of them decomposes or combines (the
+ * first combining mark is U+0300), so such text never loads libunistring (~20 page faults). In UTF-8
+ * those are the bytes below 0xCC other than the invalid 0xC0/0xC1 (invalid UTF-8 is kept as it is
+ * either way). */
 static void nfc_normalize(struct buf *b, size_t from)
 {
-	bool ascii = true;
-	for (size_t i = from; i < b->len && ascii; i++)
-		ascii = (unsigned char)b->data[i] < 0x80;
-	if (ascii)
+	bool stable = true;
+	for (size_t i = from; i < b->len && stable; i++) {
+		unsigned char c = (unsigned char)b->data[i];
+		stable = c < 0xC0 || (c >= 0xC2 && c < 0xCC);
+	}
+	if (stable)
 		return;
 	size_t n = 0;
 	uint8_t *norm = u8_normalize(UNINORM_NFC, (const uint8_t *)b->data + from, b->len - from, NULL, &n);

@@ -40,8 +40,10 @@ test_expect_success 'kiln links none of the libraries it loads on first use' '
 
 test_expect_success 'version, fmt and validate -syntax-only load no library they do not call' '
 	printf "locals {\n  n = 1.5e3\n  s = \"\${upper(\"a\")}\"\n}\n" >plain.pkr.hcl &&
+	# text of Latin letters (below U+0300) is NFC already: no libunistring to normalize it
+	printf "variable \"u\" {\n  description = \"Usu\303\241rio \303\261 \306\222\"\n}\n" >latin.pkr.hcl &&
 	for cmd in version "fmt -check t.pkr.hcl" "validate -syntax-only t.pkr.hcl" "fmt -check plain.pkr.hcl" \
-		"validate -syntax-only plain.pkr.hcl"; do
+		"validate -syntax-only plain.pkr.hcl" "fmt -check latin.pkr.hcl" "validate -syntax-only latin.pkr.hcl"; do
 		loaded "$KILN" $cmd </dev/null >libs &&
 		! grep -E "libcrypto|libjansson|libcrypt\.|libpcre2|libunistring|libyaml|kiln-components" libs ||
 		{ echo "kiln $cmd loaded:"; cat libs; return 1; }

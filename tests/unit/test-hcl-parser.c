@@ -169,6 +169,10 @@ static void test_literals_and_strings(void **state)
 	/* literal text is NFC-normalized: n + combining tilde is the precomposed ñ, also in labels */
 	assert_parses_to("s = \"an\xcc\x83o\"\nb \"n\xcc\x83\" {}\n",
 			 "attr s\n  template\n    lit \"a\xc3\xb1o\"\nblock b \"\xc3\xb1\"\n");
+	/* text of Latin letters only is NFC already and kept; a combining mark among them still composes */
+	assert_parses_to("s = \"Usu\xc3\xa1rio \xc3\xb1 \xc6\x92\"\nt = \"\xc3\xbc e\xcc\x81\"\n",
+			 "attr s\n  template\n    lit \"Usu\xc3\xa1rio \xc3\xb1 \xc6\x92\"\n"
+			 "attr t\n  template\n    lit \"\xc3\xbc \xc3\xa9\"\n");
 	/* Go-template text is plain literal text */
 	assert_parses_to("c = \"<esc>{{ .HTTPIP }}:{{ .HTTPPort }}\"\n",
 			 "attr c\n  template\n    lit \"<esc>{{ .HTTPIP }}:{{ .HTTPPort }}\"\n");
