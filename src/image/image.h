@@ -191,8 +191,6 @@ int img_measure(const char *path, const char *format, const char *out_format, ui
 int img_space_check(const char *dir, uint64_t needed, const char *what, const char *advice, struct kiln_error *err);
 /* Is there certainly room for `needed` bytes in dir? false also when the free space cannot be read. */
 bool img_space_ample(const char *dir, uint64_t needed);
-/* Does err say "no space left on device" (errno ENOSPC, or a subprocess's message)? */
-bool img_err_is_nospace(const struct kiln_error *err);
 /* If it does, say where: the cause becomes "no space left on <mount point of path> (<what said so>)"
  * and the hint how much is free there and what to do (advice as above). Otherwise nothing. */
 void img_err_nospace(struct kiln_error *err, const char *path, const char *advice);

@@ -44,7 +44,8 @@ bool img_space_ample(const char *dir, uint64_t needed)
 	return known && needed <= avail;
 }
 
-bool img_err_is_nospace(const struct kiln_error *err)
+/* Does err say "no space left on device" (errno ENOSPC, or a subprocess's message)? */
+static bool img_err_is_nospace(const struct kiln_error *err)
 {
 	if (!err_isset(err))
 		return false;
