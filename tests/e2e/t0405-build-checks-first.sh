@@ -116,8 +116,10 @@ test_expect_success 'the watcher sees a domain when the template is right (Ctrl-
 	  }
 	EOF
 	start_and_interrupt() {
+		rm -f out.txt build.log   # not what the tests before wrote
 		KILN_LOG=1 KILN_LOG_PATH=build.log "$KILN" build t.pkr.hcl >out.txt 2>&1 &
 		pid=$!
+		test_when_finished "stop_kiln $pid"
 		i=0
 		while ! grep -q "Starting VM" out.txt && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 		sleep 1

@@ -42,8 +42,12 @@ test_expect_success 'no sshd: the ssh_timeout error carries the serial tail' '
 test_expect_success 'Ctrl-C while waiting for SSH cleans everything up' '
 	write_template t.pkr.hcl 5m &&
 	ls -A "$TMPDIR" >tmp.before &&
+	# out.txt of the test before says "Waiting for ... SSH" too: the loop below must not read it before
+	# the background shell has truncated it (nor sed read build.log before kiln has created it)
+	rm -f out.txt build.log &&
 	{ KILN_LOG=1 KILN_LOG_PATH=build.log "$KILN" build t.pkr.hcl >out.txt 2>&1 & } &&
 	pid=$! &&
+	test_when_finished "stop_kiln $pid" &&
 	i=0 &&
 	while ! grep -q "Waiting for the VM to boot and start SSH" out.txt && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done &&
 	test_grep "Waiting for the VM to boot and start SSH" out.txt &&

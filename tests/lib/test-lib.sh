@@ -95,6 +95,21 @@ test_expect_success() {
 	rm -f "$_out"
 }
 
+# stop_kiln PID: for test_when_finished after starting kiln in the background — when a test fails before
+# its own `kill`, interrupt that kiln (Ctrl-C: it removes what it made) and wait up to 2 min for it to go,
+# so the next test and the audit do not meet a build that is still running. Nothing when it is gone.
+stop_kiln() {
+	kill -0 "$1" 2>/dev/null || return 0
+	kill -INT "$1" 2>/dev/null
+	_sk_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_sk_i -lt 1200 ]; do
+		sleep 0.1
+		_sk_i=$((_sk_i + 1))
+	done
+	kill -0 "$1" 2>/dev/null && kill -9 "$1" 2>/dev/null
+	return 0
+}
+
 test_expect_code() {
 	# test_expect_code CODE cmd args...: run cmd, succeed only when it exits with CODE
 	_want=$1
