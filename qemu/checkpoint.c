@@ -280,12 +280,12 @@ bool qemu_ckpt_final(const struct qemu_build *b)
 	return qemu_ckpt_restoring(b) && b->ck->restore->whole && b->ck->r_offline && !b->ck->r_memory;
 }
 
-void qemu_ckpt_machine_off(struct qemu_build *b)
+void qemu_ckpt_machine_off(struct qemu_build *b, bool clean)
 {
 	if (!b->ck || !b->ctx->ops || !b->ctx->ops->checkpoint_machine_off)
 		return;
 	b->ck->machine_off = true;
-	b->ctx->ops->checkpoint_machine_off(b->ctx);
+	b->ctx->ops->checkpoint_machine_off(b->ctx, clean);
 }
 
 const char *qemu_ckpt_work_dir(const struct qemu_build *b)

@@ -23,8 +23,9 @@ bool qemu_ckpt_restoring(const struct qemu_build *b);
 /* It starts from the final disk of an identical build (taken after the shutdown): no machine runs, the
  * disk goes straight to sanitize and export. */
 bool qemu_ckpt_final(const struct qemu_build *b);
-/* The guest powered off cleanly after the provisioners: the engine may now save the final disk. */
-void qemu_ckpt_machine_off(struct qemu_build *b);
+/* The guest is off after the provisioners (clean: it powered off by itself, and the engine may save the
+ * final disk). When it returns, every checkpoint the disks stand on is committed in the store. */
+void qemu_ckpt_machine_off(struct qemu_build *b, bool clean);
 /* The SSH key the checkpoint's guest authorizes, instead of a new temporary one: 1 when loaded, 0 when
  * the checkpoint has none. */
 int qemu_ckpt_load_key(struct qemu_build *b, struct kiln_error *err);

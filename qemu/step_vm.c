@@ -807,7 +807,8 @@ int qemu_step_shutdown(void *state, struct kiln_error *err)
 	}
 	b->timing_shutdown_ms = time_mono_ms() - t0;
 	log_debug("qemu: VM off after %.3fs", (double)b->timing_shutdown_ms / 1e3);
-	if (!forced)
-		qemu_ckpt_machine_off(b);   /* the final disk is a checkpoint of its own */
+	/* a clean power-off's final disk is a checkpoint of its own; either way the finishing steps open the
+	 * disks by path, so the engine has committed every checkpoint they stand on when this returns */
+	qemu_ckpt_machine_off(b, !forced);
 	return 0;
 }

@@ -272,9 +272,11 @@ struct kiln_ctx_ops {
 	int (*checkpoint_begin)(struct kiln_ctx *ctx, const struct kiln_checkpoint_start *start,
 				const struct kiln_checkpoint **restore, const char **base_link, const char **work_dir,
 				struct kiln_error *err);
-	/* Checkpoints with start->offline_identity: the machine powered off cleanly after provisioning; the
-	 * engine takes the checkpoint it deferred (calling save with the machine off). */
-	void (*checkpoint_machine_off)(struct kiln_ctx *ctx);
+	/* Checkpoints: the machine is off after provisioning (clean: it powered off by itself; false: it
+	 * was forced off). With start->offline_identity and clean, the engine takes the checkpoint it
+	 * deferred (calling save with the machine off). Every checkpoint is committed when this returns:
+	 * the final_dir paths save named exist from here on, for steps that open the disks by path. */
+	void (*checkpoint_machine_off)(struct kiln_ctx *ctx, bool clean);
 };
 
 struct kiln_ctx {

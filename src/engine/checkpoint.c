@@ -558,15 +558,23 @@ void ckpt_after_provisioner(struct build_run *r, size_t index, int64_t step_ms)
 	take(r, index, ck->tip_cost_ms + step_ms, false);
 }
 
-void ckpt_machine_off(struct kiln_ctx *ctx)
+void ckpt_machine_off(struct kiln_ctx *ctx, bool clean)
 {
 	struct build_run *r = ctx->engine;
 	struct ckpt_build *ck = r ? r->ck : NULL;
-	if (!ck || !ck->deferred)
+	if (!ck)
 		return;
+	if (ck->deferred && clean) {
+		/* what an unchanged rebuild skips includes the shutdown */
+		take(r, r->build->nprovisioners, ck->deferred_cost_ms + (int64_t)(time_mono_ms() - ck->deferred_at),
+		     true);
+	}
 	ck->deferred = false;
-	/* what an unchanged rebuild skips includes the shutdown */
-	take(r, r->build->nprovisioners, ck->deferred_cost_ms + (int64_t)(time_mono_ms() - ck->deferred_at), true);
+	/* Commit what is being committed before returning. With the machine off, the builder's next steps
+	 * (sanitize, export) open the disk's layers by their paths, which name the checkpoints' layers at
+	 * their places in entries/: those exist only once a commit has moved them there (a running machine
+	 * holds its layers open instead, so there a commit may overlap the next provisioner). */
+	settle(r);
 }
 
 /* The ids of every checkpoint this build stood on or made, with their keep value. */

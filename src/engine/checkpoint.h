@@ -22,9 +22,11 @@ int ckpt_begin(struct kiln_ctx *ctx, const struct kiln_checkpoint_start *start, 
 size_t ckpt_provision_start(struct build_run *r);
 /* Provisioner `index` (1-based) succeeded after step_ms: checkpoint it if it is cacheable. */
 void ckpt_after_provisioner(struct build_run *r, size_t index, int64_t step_ms);
-/* ctx->ops->checkpoint_machine_off: the machine is off after the provisioners; take the checkpoint after
- * the last one (deferred by ckpt_after_provisioner when the builder can save offline). */
-void ckpt_machine_off(struct kiln_ctx *ctx);
+/* ctx->ops->checkpoint_machine_off: the machine is off after the provisioners; when it powered off
+ * cleanly, take the checkpoint after the last one (deferred by ckpt_after_provisioner when the builder
+ * can save offline). Either way every checkpoint is committed when it returns, since the builder's
+ * finishing steps open the disk's layers by path. */
+void ckpt_machine_off(struct kiln_ctx *ctx, bool clean);
 /* The build ended: keep or drop its checkpoints (by mode and outcome), release them, trim the store. */
 void ckpt_finish(struct build_run *r, bool succeeded);
 

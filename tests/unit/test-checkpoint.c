@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -489,18 +490,29 @@ static const struct kiln_provisioner fake_prov = {
 struct fake_vm {
 	struct buf disk;
 	bool off;
+	char *final_layer;   /* where the final disk's layer lives once committed (saved with the machine off) */
 };
 
 static bool fake_offline;
 static const char *fake_shutdown = "poweroff";
+/* Final disks saved with the machine off, and how many of them were not in entries/ yet when
+ * checkpoint_machine_off returned (a real builder's sanitize and export open them there right away). */
+static int fake_finals, fake_finals_missing;
+/* The machine is forced off instead of powering off (no final-disk checkpoint then). */
+static bool fake_forced;
 
 static int fb_save(void *arg, const char *dir, const char *final_dir, bool with_memory, bool *memory_saved,
 		   struct kiln_error *err)
 {
 	struct fake_vm *vm = arg;
-	(void)final_dir;
 	char *p = path_join(dir, "layer-disk0.qcow2");
 	int rc = file_write(p, buf_cstr(&vm->disk), vm->disk.len, 0600, err);
+	if (rc == 0 && (vm->off || fake_forced)) {
+		/* a layer of some size: hashing it takes a while (16 MiB, tens of ms) */
+		rc = truncate(p, 16 << 20) < 0 ? err_set_errno(err, errno, "truncate") : 0;
+		free(vm->final_layer);
+		vm->final_layer = path_join(final_dir, "layer-disk0.qcow2");
+	}
 	free(p);
 	if (rc == 0 && with_memory) {
 		p = path_join(dir, "memory");
@@ -522,7 +534,7 @@ static int fb_prepare(const struct kiln_config *cfg, void **inst, struct strv *w
 static int fb_run(void *inst, struct kiln_ctx *ctx, struct kiln_artifact **artifact, struct kiln_error *err)
 {
 	(void)inst;
-	struct fake_vm vm = {BUF_INIT, false};
+	struct fake_vm vm = {BUF_INIT, false, NULL};
 	struct kiln_checkpoint_start st = {.base_digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000",
 					   .save = fb_save, .save_arg = &vm,
 					   .offline_identity = fake_offline ? fake_shutdown : NULL};
@@ -543,8 +555,14 @@ static int fb_run(void *inst, struct kiln_ctx *ctx, struct kiln_artifact **artif
 	int rc = ctx->ops->provision(ctx, NULL, err);
 	if (rc == 0 && ctx->checkpoints && !(restore && restore->whole)) {
 		vm.off = true;
-		ctx->ops->checkpoint_machine_off(ctx);
+		ctx->ops->checkpoint_machine_off(ctx, !fake_forced);
+		if (vm.final_layer) {
+			fake_finals++;
+			if (!file_exists(vm.final_layer))
+				fake_finals_missing++;
+		}
 	}
+	free(vm.final_layer);
 	buf_free(&vm.disk);
 	if (rc < 0)
 		return -1;
@@ -708,6 +726,25 @@ static void test_engine_final_disk_after_the_machine_is_off(void **state)
 	assert_journal("restore after 0 with memory, run g1, save+memory, run g2, save+memory, run g3-fail");
 	assert_int_equal(run_build(ENGINE_CHECKPOINTS_RESUME, good), 0);
 	assert_journal("restore after 2 with memory, run g3, save (off)");
+	/* every final disk was in place when checkpoint_machine_off returned */
+	assert_int_equal(fake_finals, 5);
+	assert_int_equal(fake_finals_missing, 0);
+	fake_offline = false;
+}
+
+static void test_engine_forced_off_commits_first(void **state)
+{
+	(void)state;
+	fake_offline = true;
+	fake_forced = true;
+	fake_finals = fake_finals_missing = 0;
+	/* forced off: no final disk, but the last provisioner's layer is committed before the builder goes on */
+	const char *v[] = {"f1", "f2", NULL};
+	assert_int_equal(run_build(ENGINE_CHECKPOINTS_CACHE, v), 0);
+	assert_journal("boot, save+memory, run f1, save+memory, run f2");
+	assert_int_equal(fake_finals, 1);
+	assert_int_equal(fake_finals_missing, 0);
+	fake_forced = false;
 	fake_offline = false;
 }
 
@@ -726,6 +763,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine_uncacheable_step_ends_the_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_no_memory_after_a_sensitive_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_final_disk_after_the_machine_is_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_forced_off_commits_first, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	strv_free(&journal);
