@@ -766,12 +766,12 @@ static bool huge_pages_used(void)
 
 /* The tree of a large file lives in memory offered for huge pages (one page fault per 2 MiB of tree
  * instead of one per 4 KiB: what validate and fmt spend most on large templates); a small file's
- * tree does not take a huge page. Skipped where the kernel has no transparent huge pages. */
+ * tree does not take a huge page. Under AddressSanitizer the tree is malloc'ed instead (its checks
+ * need that), so there the large tree must not be in a huge-page mapping either; on a kernel without
+ * transparent huge pages only the parse itself is checked. */
 static void test_large_tree_in_huge_pages(void **state)
 {
 	(void)state;
-	if (!huge_pages_used())
-		skip();
 	struct buf src = BUF_INIT;
 	for (int i = 0; i < 400; i++)
 		buf_printf(&src, "a%d = \"value ${var.x} %d\"\n", i, i);
@@ -780,7 +780,10 @@ static void test_large_tree_in_huge_pages(void **state)
 	assert_false(hcl_diags_has_errors(&d));
 	assert_int_equal(f->body->nattrs, 400);
 	char *flags = vm_flags_at(f->body->attrs[399]->expr);
-	assert_non_null(strstr(flags, " hg"));
+	if (huge_pages_used())
+		assert_non_null(strstr(flags, " hg"));
+	else if (XMAP_WORTH == (size_t)-1)
+		assert_null(strstr(flags, " hg"));
 	free(flags);
 	hcl_file_free(f);
 
