@@ -347,8 +347,10 @@ test_expect_success 'Ctrl-C stops ansible-playbook and its ssh connections; noth
 	# as a shell runs a foreground job: kiln leads a process group of its own, and Ctrl-C is
 	# SIGINT to that whole group (only the build goes to the background, in braces: a background
 	# job of this shell would ignore SIGINT)
+	rm -f out err kiln.pgid &&
 	{ setsid sh -c "echo \$\$ >kiln.pgid; exec \"\$0\" build t.pkr.hcl" "$KILN" >out 2>err & } &&
 	pid=$! &&
+	test_when_finished "stop_kiln $pid" &&
 	i=0 && while ! grep -q "TASK \[ansible.builtin.command\]" out && test $i -lt 600; do sleep 0.5; i=$((i + 1)); done &&
 	test_grep "TASK \[ansible.builtin.command\]" out &&
 	sleep 3 &&
