@@ -41,7 +41,7 @@ nothing_left() {
 	pid=$(cat "$TEST_DIR/plugin.pid") &&
 	! kill -0 "$pid" 2>/dev/null &&
 	test -z "$(ls -A "$TMPDIR")" &&
-	rm -f "$TEST_DIR/plugin.pid"
+	rm -f "$TEST_DIR/plugin.pid" out err kiln.pgid   # what the tests before wrote must not satisfy CONDITION
 }
 
 test_expect_success 'the fixture installs by hand and locks' '
@@ -118,7 +118,7 @@ test_expect_success 'a plugin that exits without answering' '
 # ctrl_c_build CONDITION: run kiln in a process group of its own, as a shell runs a foreground job;
 # once CONDITION holds, Ctrl-C: SIGINT to the whole group
 ctrl_c_build() {
-	rm -f "$TEST_DIR/plugin.pid"
+	rm -f "$TEST_DIR/plugin.pid" out err kiln.pgid   # what the tests before wrote must not satisfy CONDITION
 	setsid sh -c 'echo $$ >kiln.pgid; exec "$KILN" build t.pkr.hcl' >out 2>err &
 	i=0
 	until eval "$1" 2>/dev/null; do
