@@ -245,15 +245,7 @@ fixture_vm_wait_exit() {
 fixture_vm_stop() {
 	_fx_p=$(_fx_vm_pid "$1")
 	[ -n "$_fx_p" ] || return 0
-	if kill -0 "$_fx_p" 2>/dev/null; then
-		kill "$_fx_p" 2>/dev/null
-		_fx_i=0
-		while kill -0 "$_fx_p" 2>/dev/null && [ $_fx_i -lt 50 ]; do
-			sleep 0.1
-			_fx_i=$((_fx_i + 1))
-		done
-		kill -9 "$_fx_p" 2>/dev/null
-	fi
+	test_stop_pid "$_fx_p" TERM 5
 	rm -f "$(_fx_vm "$1")/qemu.pid"
 	return 0
 }

@@ -95,21 +95,6 @@ test_expect_success() {
 	rm -f "$_out"
 }
 
-# stop_kiln PID: for test_when_finished after starting kiln in the background — when a test fails before
-# its own `kill`, interrupt that kiln (Ctrl-C: it removes what it made) and wait up to 2 min for it to go,
-# so the next test and the audit do not meet a build that is still running. Nothing when it is gone.
-stop_kiln() {
-	kill -0 "$1" 2>/dev/null || return 0
-	kill -INT "$1" 2>/dev/null
-	_sk_i=0
-	while kill -0 "$1" 2>/dev/null && [ $_sk_i -lt 1200 ]; do
-		sleep 0.1
-		_sk_i=$((_sk_i + 1))
-	done
-	kill -0 "$1" 2>/dev/null && kill -9 "$1" 2>/dev/null
-	return 0
-}
-
 test_expect_code() {
 	# test_expect_code CODE cmd args...: run cmd, succeed only when it exits with CODE
 	_want=$1
@@ -160,6 +145,27 @@ test_cmp() {
 test_pid_alive() {
 	_tl_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
 	[ -n "$_tl_st" ] && [ "$_tl_st" != Z ]
+}
+
+# test_stop_pid PID SIGNAL SECONDS: send SIGNAL, wait up to SECONDS for PID to go (test_pid_alive, so a
+# zombie nobody reaps counts as gone), then SIGKILL it. Nothing when it is gone already.
+test_stop_pid() {
+	test_pid_alive "$1" || return 0
+	kill "-$2" "$1" 2>/dev/null
+	_ts_i=0
+	while test_pid_alive "$1" && [ $_ts_i -lt $(($3 * 10)) ]; do
+		sleep 0.1
+		_ts_i=$((_ts_i + 1))
+	done
+	test_pid_alive "$1" && kill -9 "$1" 2>/dev/null
+	return 0
+}
+
+# stop_kiln PID: for test_when_finished after starting kiln in the background — when a test fails before
+# its own `kill`, interrupt that kiln (Ctrl-C: it removes what it made) and give it 2 min to go, so the
+# next test and the audit do not meet a build that is still running.
+stop_kiln() {
+	test_stop_pid "$1" INT 120
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.
