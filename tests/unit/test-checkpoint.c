@@ -490,7 +490,8 @@ static const struct kiln_provisioner fake_prov = {
 struct fake_vm {
 	struct buf disk;
 	bool off;
-	char *final_layer;   /* where the final disk's layer lives once committed (saved with the machine off) */
+	char *final_layer;   /* where the layer the finishing steps stand on lives once committed: the final
+	                        disk's (saved with the machine off) or, when forced off, the last one saved */
 };
 
 static bool fake_offline;
